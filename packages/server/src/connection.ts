@@ -1,0 +1,302 @@
+/**
+ * One client connection: Kafka's framing (4-byte size, then the request), a request pipeline and
+ * the response queue.
+ *
+ * Requests are dispatched in arrival order and may run concurrently, but responses are written
+ * strictly in arrival order (a queue of slots keyed by arrival). Requests that change state
+ * (`WRITE_APIS`) start only when everything before them on this connection has finished, and later
+ * requests wait for them, so a client reads its own writes on one connection as with Kafka (which
+ * serves one request per connection at a time). At most `maxInFlightRequestsPerConnection` requests
+ * are read but unanswered; beyond that, and while the socket's write buffer is full, the socket is
+ * paused so a client cannot make the server buffer without bound.
+ *
+ * Failures of one client (oversize frame, unreadable header, unknown API) close this connection
+ * only, with a log line. Used by `Server` only; single-threaded like everything on the event loop.
+ */
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { connectionChannel, requestChannel, type RequestEvent } from './channels.js';
+import type { ServerConfig } from './config.js';
+import { isNoResponse, type RequestContext, type RequestHandler } from './handler.js';
+import type { Logger } from './logger.js';
+import { API_VERSIONS_KEY, type FrameSplitter, type RequestHeader, type ResponseBytes, type WireCodec } from './wire.js';
+
+/** APIs that change broker state: serialized per connection (Produce, OffsetCommit, LeaveGroup, CreateTopics, DeleteTopics, DeleteRecords, InitProducerId, CreatePartitions). */
+const WRITE_APIS: ReadonlySet<number> = new Set([0, 8, 13, 19, 20, 21, 22, 37]);
+const INVALID_REQUEST = 42;
+const UNKNOWN_SERVER_ERROR = -1;
+
+interface Slot {
+  header: RequestHeader;
+  arrivedAtMs: number;
+  done: boolean;
+  /** `null`: nothing to write (acks=0). */
+  response: ResponseBytes | null;
+  /** Close the connection once everything before and including this slot is written. */
+  closeAfter: boolean;
+}
+
+export interface ConnectionOptions {
+  id: number;
+  socket: Socket;
+  codec: WireCodec;
+  handler: RequestHandler;
+  config: ServerConfig;
+  logger: Logger;
+  onClose: (connection: Connection) => void;
+}
+
+export class Connection {
+  readonly id: number;
+  private readonly socket: Socket;
+  private readonly codec: WireCodec;
+  private readonly handler: RequestHandler;
+  private readonly config: ServerConfig;
+  private readonly logger: Logger;
+  private readonly splitter: FrameSplitter;
+  private readonly queue: Slot[] = [];
+  /** Frames read from the socket but not yet dispatched because the in-flight limit was reached. */
+  private readonly waitingFrames: Buffer[] = [];
+  private lastWrite: Promise<void> = Promise.resolve();
+  private readonly runningReads = new Set<Promise<void>>();
+  private pausedForInFlight = false;
+  private pausedForDrain = false;
+  private draining = false;
+  private closed = false;
+  private readonly closedPromise: Promise<void>;
+  private readonly remote: { address: string | undefined; port: number | undefined };
+
+  constructor(options: ConnectionOptions) {
+    this.id = options.id;
+    this.socket = options.socket;
+    this.codec = options.codec;
+    this.handler = options.handler;
+    this.config = options.config;
+    this.logger = options.logger;
+    this.splitter = this.codec.createFrameSplitter(this.config.socketRequestMaxBytes);
+    this.remote = { address: this.socket.remoteAddress, port: this.socket.remotePort };
+    this.closedPromise = new Promise((resolve) => this.socket.once('close', () => resolve()));
+    this.socket.setNoDelay(true);
+    this.socket.setTimeout(this.config.connectionsMaxIdleMs);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('drain', () => this.onDrain());
+    this.socket.on('timeout', () => this.onIdle());
+    this.socket.on('error', (error) => this.logger.info('connection error', { connectionId: this.id, error: error.message }));
+    this.socket.once('close', () => this.onSocketClose(options.onClose));
+    if (connectionChannel.hasSubscribers) connectionChannel.publish({ event: 'open', connectionId: this.id, remoteAddress: this.remote.address, remotePort: this.remote.port });
+  }
+
+  /** Requests read and not yet answered. */
+  get inFlightCount(): number {
+    return this.queue.length;
+  }
+
+  /** Stops reading, answers what is in flight, then closes. Resolves when the socket is closed. */
+  drainAndClose(): Promise<void> {
+    this.draining = true;
+    this.waitingFrames.length = 0;
+    this.socket.pause();
+    this.maybeEndDrained();
+    return this.closedPromise;
+  }
+
+  /** Closes at once, dropping anything in flight. */
+  destroy(reason: string): Promise<void> {
+    if (!this.closed) {
+      this.logger.warn(`closing connection: ${reason}`, { connectionId: this.id, remote: this.remote.address });
+      this.closeReason = reason;
+      this.socket.destroy();
+    }
+    return this.closedPromise;
+  }
+
+  private closeReason: string | undefined;
+
+  private onData(chunk: Buffer): void {
+    if (this.draining || this.closed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.splitter.push(chunk);
+    } catch (error) {
+      void this.destroy(`request frame refused: ${describe(error)}`);
+      return;
+    }
+    for (const frame of frames) this.waitingFrames.push(frame);
+    this.dispatchWaitingFrames();
+  }
+
+  private dispatchWaitingFrames(): void {
+    while (this.waitingFrames.length > 0 && this.queue.length < this.config.maxInFlightRequestsPerConnection && !this.closed) {
+      this.onFrame(this.waitingFrames.shift() as Buffer);
+    }
+    this.updateReading();
+  }
+
+  private onFrame(frame: Buffer): void {
+    let header: RequestHeader;
+    let bodyOffset: number;
+    try {
+      ({ header, bodyOffset } = this.codec.decodeHeader(frame));
+    } catch (error) {
+      void this.destroy(`unreadable request header: ${describe(error)}`);
+      return;
+    }
+    if (!this.codec.isServed(header.apiKey, header.apiVersion)) {
+      if (header.apiKey === API_VERSIONS_KEY) return this.answerNow(header, this.codec.encodeApiVersionsFallback(header.correlationId));
+      void this.destroy(`unsupported api ${header.apiKey} version ${header.apiVersion} (client ${header.clientId})`);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = this.codec.decodeBody(frame, header, bodyOffset);
+    } catch (error) {
+      this.logger.warn('malformed request body', { connectionId: this.id, apiKey: header.apiKey, apiVersion: header.apiVersion, error: describe(error) });
+      return this.answerNow(header, this.errorResponse(header, INVALID_REQUEST));
+    }
+    this.dispatch(this.enqueue(header), body);
+  }
+
+  private enqueue(header: RequestHeader): Slot {
+    const slot: Slot = { header, arrivedAtMs: performance.now(), done: false, response: null, closeAfter: false };
+    this.queue.push(slot);
+    return slot;
+  }
+
+  /** Queues an answer that needs no broker work; `null` closes the connection after earlier answers. */
+  private answerNow(header: RequestHeader, response: ResponseBytes | null): void {
+    const slot = this.enqueue(header);
+    this.finish(slot, response, response === null);
+  }
+
+  private dispatch(slot: Slot, body: unknown): void {
+    const { apiKey, apiVersion, correlationId, clientId } = slot.header;
+    const context: RequestContext = { connectionId: this.id, clientId, clientHost: this.remote.address ?? '', correlationId };
+    const isWrite = WRITE_APIS.has(apiKey);
+    const start = isWrite ? Promise.all([this.lastWrite, ...this.runningReads]) : this.lastWrite;
+    const settled = start
+      .then(() => (this.closed ? undefined : this.handler.handle(apiKey, apiVersion, body, context)))
+      .then(
+        (result) => this.onResult(slot, result),
+        (error: unknown) => this.onFailure(slot, error),
+      );
+    if (isWrite) {
+      this.lastWrite = settled;
+    } else {
+      this.runningReads.add(settled);
+      void settled.then(() => this.runningReads.delete(settled));
+    }
+  }
+
+  private onResult(slot: Slot, result: unknown): void {
+    if (this.closed) return;
+    if (isNoResponse(result)) {
+      if (slot.header.apiKey !== 0) this.logger.error('broker gave no response to a request that needs one', { apiKey: slot.header.apiKey });
+      return this.finish(slot, null, false);
+    }
+    let response: ResponseBytes;
+    try {
+      response = this.codec.encodeResponse(slot.header, result);
+    } catch (error) {
+      this.logger.error('response could not be encoded', { apiKey: slot.header.apiKey, apiVersion: slot.header.apiVersion, error: describe(error) });
+      const fallback = this.errorResponse(slot.header, UNKNOWN_SERVER_ERROR);
+      return this.finish(slot, fallback, fallback === null, 'encode');
+    }
+    this.finish(slot, response, false);
+  }
+
+  private onFailure(slot: Slot, error: unknown): void {
+    if (this.closed) return;
+    this.logger.error('request failed in the broker', { connectionId: this.id, apiKey: slot.header.apiKey, apiVersion: slot.header.apiVersion, error: describe(error) });
+    const errorCode = errorCodeOf(error);
+    const response = this.errorResponse(slot.header, errorCode);
+    this.finish(slot, response, response === null, describe(error));
+  }
+
+  private errorResponse(header: RequestHeader, errorCode: number): ResponseBytes | null {
+    try {
+      return this.codec.encodeErrorResponse(header, errorCode);
+    } catch {
+      return null;
+    }
+  }
+
+  private finish(slot: Slot, response: ResponseBytes | null, closeAfter: boolean, failed?: string): void {
+    slot.done = true;
+    slot.response = response;
+    slot.closeAfter = closeAfter;
+    if (requestChannel.hasSubscribers) {
+      const { apiKey, apiVersion, correlationId, clientId } = slot.header;
+      const event: RequestEvent = { connectionId: this.id, apiKey, apiVersion, correlationId, clientId, durationMs: performance.now() - slot.arrivedAtMs };
+      if (failed !== undefined) event.failed = failed;
+      requestChannel.publish(event);
+    }
+    this.writeCompleted();
+  }
+
+  /** Writes every finished response at the head of the queue, in arrival order, in one corked batch. */
+  private writeCompleted(): void {
+    if (this.closed) return;
+    this.socket.cork();
+    while (this.queue.length > 0 && this.queue[0].done) {
+      const slot = this.queue.shift() as Slot;
+      if (slot.response !== null) writeResponse(this.socket, slot.response);
+      if (slot.closeAfter) {
+        this.socket.uncork();
+        void this.destroy(`request api ${slot.header.apiKey} version ${slot.header.apiVersion} could not be answered`);
+        return;
+      }
+    }
+    this.socket.uncork();
+    if (this.socket.writableNeedDrain) this.pausedForDrain = true;
+    if (this.draining) this.maybeEndDrained();
+    else this.dispatchWaitingFrames();
+  }
+
+  private updateReading(): void {
+    if (this.closed || this.draining) return;
+    this.pausedForInFlight = this.waitingFrames.length > 0 || this.queue.length >= this.config.maxInFlightRequestsPerConnection;
+    if (this.pausedForInFlight || this.pausedForDrain) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private onDrain(): void {
+    this.pausedForDrain = false;
+    this.updateReading();
+  }
+
+  private onIdle(): void {
+    if (this.queue.length === 0 && this.waitingFrames.length === 0) void this.destroy(`idle for ${this.config.connectionsMaxIdleMs} ms`);
+  }
+
+  private maybeEndDrained(): void {
+    if (this.queue.length === 0 && !this.closed) this.socket.end();
+  }
+
+  private onSocketClose(onClose: (connection: Connection) => void): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.waitingFrames.length = 0;
+    if (connectionChannel.hasSubscribers) {
+      connectionChannel.publish({ event: 'close', connectionId: this.id, remoteAddress: this.remote.address, remotePort: this.remote.port, reason: this.closeReason });
+    }
+    onClose(this);
+  }
+}
+
+function writeResponse(socket: Socket, response: ResponseBytes): void {
+  if (Buffer.isBuffer(response)) {
+    socket.write(response);
+    return;
+  }
+  for (const part of response as readonly Buffer[]) if (part.length > 0) socket.write(part);
+}
+
+function errorCodeOf(error: unknown): number {
+  const code = (error as { errorCode?: unknown } | null)?.errorCode;
+  return typeof code === 'number' && Number.isInteger(code) ? code : UNKNOWN_SERVER_ERROR;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,27 @@
+/**
+ * The broker as the server sees it: one function per request. `@gregor/broker`'s `Broker` has this
+ * shape; tests of the connection machinery pass a fake.
+ */
+
+/** Who sent a request: passed to the broker with every request. */
+export interface RequestContext {
+  connectionId: number;
+  clientId: string | null;
+  clientHost: string;
+  correlationId: number;
+}
+
+export interface RequestHandler {
+  /**
+   * Answers one decoded request with the response body to encode for the same version. A result
+   * of `null` or `undefined` means "send no response" (a Produce with acks=0).
+   */
+  handle(apiKey: number, apiVersion: number, body: any, context: RequestContext): Promise<unknown>;
+  /** Told the address clients should use, once the listener is bound. */
+  setAdvertisedListener?(host: string, port: number): void;
+}
+
+/** Whether a handler result means that no response goes on the wire. */
+export function isNoResponse(result: unknown): boolean {
+  return result === null || result === undefined;
+}

@@ -1,0 +1,255 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RequestContext, type RequestEvent, type RequestHandler, Server, type ServerConfig, silentLogger } from '../src/index.js';
+import { jsonCodec, requestFrame, TestClient } from './support/json-codec.js';
+
+/** A broker whose requests finish when the test says so (`gate`) or after `delayMs`. */
+class FakeBroker implements RequestHandler {
+  readonly started: { apiKey: number; value: unknown }[] = [];
+  readonly gates = new Map<string, () => void>();
+  running = 0;
+  maxRunning = 0;
+  advertised: [string, number] | undefined;
+
+  async handle(apiKey: number, _apiVersion: number, body: any, context: RequestContext): Promise<unknown> {
+    this.started.push({ apiKey, value: body.value });
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    try {
+      if (body.gate !== undefined) await new Promise<void>((resolve) => this.gates.set(body.gate, resolve));
+      if (body.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, body.delayMs));
+      if (body.fail !== undefined) throw Object.assign(new Error('broker failure'), { errorCode: body.fail });
+      if (body.noResponse === true) return null;
+      return { value: body.value, clientId: context.clientId };
+    } finally {
+      this.running--;
+    }
+  }
+
+  open(gate: string): void {
+    const resolve = this.gates.get(gate);
+    if (resolve === undefined) throw new Error(`gate ${gate} not waiting`);
+    resolve();
+  }
+
+  setAdvertisedListener(host: string, port: number): void {
+    this.advertised = [host, port];
+  }
+}
+
+const servers: Server[] = [];
+const clients: TestClient[] = [];
+
+async function start(config: Partial<ServerConfig> = {}): Promise<{ broker: FakeBroker; server: Server; port: number }> {
+  const broker = new FakeBroker();
+  const server = new Server({ broker, config, logger: silentLogger, codec: jsonCodec });
+  servers.push(server);
+  const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+  return { broker, server, port };
+}
+
+async function connect(port: number): Promise<TestClient> {
+  const client = await TestClient.connect(port);
+  clients.push(client);
+  return client;
+}
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function until(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(predicate()).toBe(true);
+}
+
+describe('Server connection machinery', () => {
+  it('binds port 0, reports the bound address and advertises it to the broker', async () => {
+    const { broker, port, server } = await start();
+    expect(port).toBeGreaterThan(0);
+    expect(server.address).toEqual({ host: '127.0.0.1', port });
+    expect(broker.advertised).toEqual(['127.0.0.1', port]);
+  });
+
+  it('answers pipelined requests in arrival order when later ones finish first', async () => {
+    const { broker, port } = await start();
+    const client = await connect(port);
+    client.send(Buffer.concat([requestFrame(3, 1, 1, { value: 'a', gate: 'a' }), requestFrame(3, 1, 2, { value: 'b' })]));
+    await until(() => broker.started.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(client.responses).toEqual([]);
+    broker.open('a');
+    await client.until(() => client.responses.length === 2);
+    expect(client.responses.map((response) => response.correlationId)).toEqual([1, 2]);
+    expect(client.responses[1].body).toEqual({ value: 'b', clientId: 'test' });
+  });
+
+  it('runs read requests concurrently but starts a write only after earlier requests finish', async () => {
+    const { broker, port } = await start();
+    const client = await connect(port);
+    client.send(Buffer.concat([requestFrame(1, 4, 1, { value: 'fetch', gate: 'fetch' }), requestFrame(3, 1, 2, { value: 'metadata' }), requestFrame(0, 3, 3, { value: 'produce' }), requestFrame(3, 1, 4, { value: 'after' })]));
+    await until(() => broker.started.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(broker.started.map((entry) => entry.value)).toEqual(['fetch', 'metadata']);
+    broker.open('fetch');
+    await client.until(() => client.responses.length === 4);
+    expect(broker.started.map((entry) => entry.value)).toEqual(['fetch', 'metadata', 'produce', 'after']);
+    expect(client.responses.map((response) => response.correlationId)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('stops reading beyond maxInFlightRequestsPerConnection and serves the rest afterwards', async () => {
+    const { broker, port } = await start({ maxInFlightRequestsPerConnection: 2 });
+    const client = await connect(port);
+    const frames = [];
+    for (let i = 0; i < 6; i++) frames.push(requestFrame(3, 1, i, { value: i, gate: `g${i}` }));
+    client.send(Buffer.concat(frames));
+    await until(() => broker.started.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(broker.started.length).toBe(2);
+    for (let i = 0; i < 6; i++) {
+      await until(() => broker.gates.has(`g${i}`));
+      broker.open(`g${i}`);
+    }
+    await client.until(() => client.responses.length === 6);
+    expect(broker.maxRunning).toBe(2);
+    expect(client.responses.map((response) => response.correlationId)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('sends nothing for a request the broker answers with no response (acks=0) and keeps order', async () => {
+    const { port } = await start();
+    const client = await connect(port);
+    client.send(Buffer.concat([requestFrame(0, 3, 1, { value: 1, noResponse: true }), requestFrame(3, 1, 2, { value: 2 })]));
+    await client.until(() => client.responses.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(client.responses.map((response) => response.correlationId)).toEqual([2]);
+  });
+
+  it('answers an ApiVersions request of an unknown version with the fallback and stays open', async () => {
+    const { port } = await start();
+    const client = await connect(port);
+    client.send(Buffer.concat([requestFrame(18, 99, 7, {}), requestFrame(18, 1, 8, { value: 'ok' })]));
+    await client.until(() => client.responses.length === 2);
+    expect(client.responses[0]).toEqual({ correlationId: 7, body: { errorCode: 35 } });
+    expect(client.closed).toBe(false);
+  });
+
+  it('closes the connection on an unknown api or version, after answering earlier requests', async () => {
+    const { port } = await start();
+    const client = await connect(port);
+    client.send(Buffer.concat([requestFrame(3, 1, 1, { value: 'first', delayMs: 20 }), requestFrame(3, 9, 2, {})]));
+    await client.until(() => client.closed);
+    expect(client.responses.length).toBeLessThanOrEqual(1);
+  });
+
+  it('answers a malformed body with INVALID_REQUEST and keeps serving the connection', async () => {
+    const { port } = await start();
+    const client = await connect(port);
+    client.send(Buffer.concat([requestFrame(3, 1, 1, '{not json'), requestFrame(3, 1, 2, { value: 'fine' })]));
+    await client.until(() => client.responses.length === 2);
+    expect(client.responses[0]).toEqual({ correlationId: 1, body: { errorCode: 42 } });
+    expect(client.responses[1].body.value).toBe('fine');
+  });
+
+  it("answers a broker failure with the error's Kafka code, or closes when the api cannot carry it", async () => {
+    const { port } = await start();
+    const client = await connect(port);
+    client.send(requestFrame(3, 1, 1, { fail: 15 }));
+    await client.until(() => client.responses.length === 1);
+    expect(client.responses[0].body).toEqual({ errorCode: 15 });
+    client.send(requestFrame(49, 0, 2, { fail: 15 }));
+    await client.until(() => client.closed);
+  });
+
+  it('closes a connection that declares a frame above socketRequestMaxBytes and serves others', async () => {
+    const { port } = await start({ socketRequestMaxBytes: 1024 });
+    const bad = await connect(port);
+    const good = await connect(port);
+    const header = Buffer.alloc(4);
+    header.writeInt32BE(2048);
+    bad.send(header);
+    await bad.until(() => bad.closed);
+    good.send(requestFrame(3, 1, 5, { value: 'still here' }));
+    await good.until(() => good.responses.length === 1);
+    expect(good.responses[0].body.value).toBe('still here');
+  });
+
+  it('closes an unreadable header connection only', async () => {
+    const { port } = await start();
+    const bad = await connect(port);
+    bad.send(Buffer.from([0, 0, 0, 2, 1, 2]));
+    await bad.until(() => bad.closed);
+  });
+
+  it('refuses connections beyond maxConnections', async () => {
+    const { port, server } = await start({ maxConnections: 1 });
+    const first = await connect(port);
+    await until(() => server.connectionCount === 1);
+    const second = await connect(port);
+    await second.until(() => second.closed);
+    first.send(requestFrame(3, 1, 1, { value: 1 }));
+    await first.until(() => first.responses.length === 1);
+  });
+
+  it('closes a connection idle for connectionsMaxIdleMs', async () => {
+    const { port } = await start({ connectionsMaxIdleMs: 50 });
+    const client = await connect(port);
+    await client.until(() => client.closed, 3000);
+  });
+
+  it('close() answers in-flight requests before closing connections', async () => {
+    const { port, server } = await start();
+    const client = await connect(port);
+    client.send(requestFrame(3, 1, 1, { value: 'late', delayMs: 50 }));
+    await until(() => server.connectionCount === 1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await server.close();
+    expect(client.responses.map((response) => response.correlationId)).toEqual([1]);
+    await client.until(() => client.closed);
+  });
+
+  it('publishes connection and request events on diagnostics channels', async () => {
+    const events: unknown[] = [];
+    const requests: RequestEvent[] = [];
+    const onConnection = (message: unknown) => events.push(message);
+    const onRequest = (message: unknown) => requests.push(message as RequestEvent);
+    diagnosticsChannel.subscribe('gregor:server:connection', onConnection);
+    diagnosticsChannel.subscribe('gregor:server:request', onRequest);
+    try {
+      const { port } = await start();
+      const client = await connect(port);
+      client.send(requestFrame(3, 2, 9, { value: 1 }));
+      await client.until(() => client.responses.length === 1);
+      await until(() => requests.length === 1);
+      expect(requests[0]).toMatchObject({ apiKey: 3, apiVersion: 2, correlationId: 9 });
+      expect(requests[0].durationMs).toBeGreaterThanOrEqual(0);
+      expect(events).toContainEqual(expect.objectContaining({ event: 'open' }));
+    } finally {
+      diagnosticsChannel.unsubscribe('gregor:server:connection', onConnection);
+      diagnosticsChannel.unsubscribe('gregor:server:request', onRequest);
+    }
+  });
+
+  it('answers any pipelined mix of delays, write APIs and acks=0 in arrival order (property)', async () => {
+    const { port } = await start({ maxInFlightRequestsPerConnection: 4 });
+    let nextCorrelation = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ delayMs: fc.integer({ min: 0, max: 5 }), apiKey: fc.constantFrom(0, 1, 3, 8), silent: fc.boolean() }), { minLength: 1, maxLength: 12 }), async (requests) => {
+        const client = await connect(port);
+        const expected: number[] = [];
+        const frames = requests.map((request) => {
+          const correlationId = nextCorrelation++;
+          const noResponse = request.apiKey === 0 && request.silent;
+          if (!noResponse) expected.push(correlationId);
+          return requestFrame(request.apiKey, 3, correlationId, { delayMs: request.delayMs, value: correlationId, noResponse });
+        });
+        client.send(Buffer.concat(frames));
+        await client.until(() => client.responses.length === expected.length);
+        client.close();
+        expect(client.responses.map((response) => response.correlationId)).toEqual(expected);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
