@@ -11,7 +11,7 @@ export class TestFrameTooLargeError extends Error {
 }
 
 export function splitter(frameBytesMax: number): FrameSplitter {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   return {
     push(chunk) {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
@@ -69,7 +69,7 @@ export class TestClient {
   readonly socket: net.Socket;
   readonly responses: { correlationId: number; body: any }[] = [];
   closed = false;
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
 
   private constructor(socket: net.Socket) {
