@@ -19,7 +19,7 @@ describe('murmur2', () => {
   it('maps keys to the same partition as kafkajs JavaCompatiblePartitioner', () => {
     const kafkajs = KafkaJsPartitioners.JavaCompatiblePartitioner();
     for (const partitions of [1, 3, 10, 64]) {
-      const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0 }));
+      const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
       for (let i = 0; i < 300; i++) {
         const key = `key-${i}-${'x'.repeat(i % 7)}`;
         const expected = kafkajs({ topic: 't', partitionMetadata, message: { key, value: null } });
