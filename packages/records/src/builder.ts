@@ -1,0 +1,261 @@
+/**
+ * Writes RecordBatch v2: the producer appends records one by one straight into one growing
+ * buffer (no per-record objects), and `build()` compresses the records section if asked, writes
+ * the 61-byte header and the CRC-32C. Each record is Kafka's
+ *
+ *   length varint | attributes i8 | timestampDelta varlong | offsetDelta varint |
+ *   keyLength varint | key | valueLength varint | value | headerCount varint |
+ *   (headerKeyLength varint | headerKey utf8 | headerValueLength varint | headerValue)*
+ *
+ * with every varint zigzag-encoded and -1 lengths for null. A BatchBuilder belongs to one caller
+ * (the producer's accumulator for one partition); it is not safe to share.
+ */
+import assert from 'node:assert';
+import { compress } from './codecs.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_BYTES,
+  BATCH_LENGTH_OFFSET,
+  BATCH_OVERHEAD_BYTES,
+  COMPRESSION_MASK,
+  CONTROL_FLAG_MASK,
+  CURRENT_MAGIC,
+  Compression,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  NO_PARTITION_LEADER_EPOCH,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  NO_SEQUENCE,
+  NO_TIMESTAMP,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_COUNT_OFFSET,
+  TIMESTAMP_TYPE_MASK,
+  TRANSACTIONAL_FLAG_MASK,
+  TimestampType,
+  writeBatchCrc,
+} from './header.js';
+import { sizeOfVarint, sizeOfVarlong, writeInt64, writeVarint, writeVarlong } from './varint.js';
+
+/** A record header: Kafka's header keys are strings, values bytes or null. */
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+/** Default limit on a batch's uncompressed size (Kafka's default max.message.bytes, 1 MiB + 12). */
+export const BATCH_BYTES_MAX_DEFAULT = 1024 * 1024;
+/** First allocation of a builder's buffer; it doubles as records arrive. */
+export const BUILDER_INITIAL_BYTES_DEFAULT = 1024;
+
+export interface BatchBuilderOptions {
+  /** Kafka codec id (`Compression`), default none. */
+  compression?: number;
+  /** tryAppend refuses a record that would grow the uncompressed batch past this (the first always fits). */
+  batchBytesMax?: number;
+  /** Initial buffer size; the buffer doubles when full. */
+  initialBytes?: number;
+  baseOffset?: number;
+  partitionLeaderEpoch?: number;
+  timestampType?: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  isTransactional?: boolean;
+  isControl?: boolean;
+}
+
+export class BatchBuilder {
+  private buffer: Buffer;
+  private position = BATCH_HEADER_BYTES;
+  private count = 0;
+  private baseTimestamp = NO_TIMESTAMP;
+  private maxTimestamp = NO_TIMESTAMP;
+  private lastOffsetDelta = -1;
+  private isBuilt = false;
+  private readonly options: Required<BatchBuilderOptions>;
+
+  constructor(options: BatchBuilderOptions = {}) {
+    this.options = {
+      compression: options.compression ?? Compression.none,
+      batchBytesMax: options.batchBytesMax ?? BATCH_BYTES_MAX_DEFAULT,
+      initialBytes: options.initialBytes ?? BUILDER_INITIAL_BYTES_DEFAULT,
+      baseOffset: options.baseOffset ?? 0,
+      partitionLeaderEpoch: options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH,
+      timestampType: options.timestampType ?? TimestampType.createTime,
+      producerId: options.producerId ?? NO_PRODUCER_ID,
+      producerEpoch: options.producerEpoch ?? NO_PRODUCER_EPOCH,
+      baseSequence: options.baseSequence ?? NO_SEQUENCE,
+      isTransactional: options.isTransactional ?? false,
+      isControl: options.isControl ?? false,
+    };
+    assert((this.options.compression & ~COMPRESSION_MASK) === 0, 'compression is a 3-bit codec id');
+    this.buffer = Buffer.allocUnsafe(Math.max(BATCH_HEADER_BYTES + 64, Math.min(this.options.initialBytes, this.options.batchBytesMax)));
+  }
+
+  /** Uncompressed size of the batch so far, header included. */
+  get sizeInBytes(): number {
+    return this.position;
+  }
+
+  get recordCount(): number {
+    return this.count;
+  }
+
+  /**
+   * Appends one record with the next offset delta. Returns false, appending nothing, when the
+   * record would take the uncompressed batch past `batchBytesMax`; the first record always fits.
+   */
+  tryAppend(timestamp: number, key: Buffer | null, value: Buffer | null, headers?: readonly RecordHeader[] | null): boolean {
+    return this.tryAppendWithOffsetDelta(this.lastOffsetDelta + 1, timestamp, key, value, headers);
+  }
+
+  /**
+   * As tryAppend with an explicit offset delta, which must grow; compaction uses this to rewrite
+   * a batch with gaps between its offsets.
+   */
+  tryAppendWithOffsetDelta(offsetDelta: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers?: readonly RecordHeader[] | null): boolean {
+    assert(!this.isBuilt, 'BatchBuilder.build() was already called');
+    assert(offsetDelta > this.lastOffsetDelta && offsetDelta <= 0x7fffffff, 'offset deltas grow');
+    if (this.count === 0) this.baseTimestamp = timestamp;
+    const timestampDelta = timestamp - this.baseTimestamp;
+    const keyBytes = key === null ? -1 : key.length;
+    const valueBytes = value === null ? -1 : value.length;
+    const headerCount = headers == null ? 0 : headers.length;
+    const bodyBytes =
+      1 +
+      sizeOfVarlong(timestampDelta) +
+      sizeOfVarint(offsetDelta) +
+      sizeOfVarint(keyBytes) +
+      (keyBytes > 0 ? keyBytes : 0) +
+      sizeOfVarint(valueBytes) +
+      (valueBytes > 0 ? valueBytes : 0) +
+      sizeOfVarint(headerCount) +
+      (headerCount === 0 ? 0 : sizeOfHeaders(headers as readonly RecordHeader[]));
+    const recordBytes = sizeOfVarint(bodyBytes) + bodyBytes;
+    if (this.count > 0 && this.position + recordBytes > this.options.batchBytesMax) return false;
+    if (this.position + recordBytes > this.buffer.length) this.grow(this.position + recordBytes);
+    const buffer = this.buffer;
+    let position = writeVarint(buffer, this.position, bodyBytes);
+    buffer[position++] = 0; // record attributes: unused by Kafka
+    position = writeVarlong(buffer, position, timestampDelta);
+    position = writeVarint(buffer, position, offsetDelta);
+    position = writeVarint(buffer, position, keyBytes);
+    if (keyBytes > 0) position += (key as Buffer).copy(buffer, position);
+    position = writeVarint(buffer, position, valueBytes);
+    if (valueBytes > 0) position += (value as Buffer).copy(buffer, position);
+    position = writeVarint(buffer, position, headerCount);
+    if (headerCount > 0) position = writeHeaders(buffer, position, headers as readonly RecordHeader[]);
+    assert(position === this.position + recordBytes, 'record size computed before writing matches the bytes written');
+    this.position = position;
+    this.count++;
+    this.lastOffsetDelta = offsetDelta;
+    if (timestamp > this.maxTimestamp || this.count === 1) this.maxTimestamp = timestamp;
+    return true;
+  }
+
+  /**
+   * Finishes the batch: compresses the records section when a codec is set, writes the header and
+   * the CRC, and returns the batch. The builder cannot be appended to afterwards.
+   */
+  build(): Buffer {
+    assert(!this.isBuilt, 'BatchBuilder.build() was already called');
+    this.isBuilt = true;
+    let batch = this.buffer.subarray(0, this.position);
+    if (this.options.compression !== Compression.none) {
+      const compressed = compress(this.options.compression, batch.subarray(BATCH_HEADER_BYTES));
+      batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length);
+      compressed.copy(batch, BATCH_HEADER_BYTES);
+    }
+    this.writeHeader(batch);
+    writeBatchCrc(batch, 0, batch.length);
+    return batch;
+  }
+
+  private writeHeader(batch: Buffer): void {
+    const options = this.options;
+    writeInt64(batch, 0, options.baseOffset);
+    batch.writeInt32BE(batch.length - BATCH_OVERHEAD_BYTES, BATCH_LENGTH_OFFSET);
+    batch.writeInt32BE(options.partitionLeaderEpoch, PARTITION_LEADER_EPOCH_OFFSET);
+    batch[MAGIC_OFFSET] = CURRENT_MAGIC;
+    let attributes = options.compression;
+    if (options.timestampType === TimestampType.logAppendTime) attributes |= TIMESTAMP_TYPE_MASK;
+    if (options.isTransactional) attributes |= TRANSACTIONAL_FLAG_MASK;
+    if (options.isControl) attributes |= CONTROL_FLAG_MASK;
+    batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
+    batch.writeInt32BE(this.lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
+    writeInt64(batch, BASE_TIMESTAMP_OFFSET, this.baseTimestamp);
+    writeInt64(batch, MAX_TIMESTAMP_OFFSET, this.maxTimestamp);
+    writeInt64(batch, PRODUCER_ID_OFFSET, options.producerId);
+    batch.writeInt16BE(options.producerEpoch, PRODUCER_EPOCH_OFFSET);
+    batch.writeInt32BE(options.baseSequence, BASE_SEQUENCE_OFFSET);
+    batch.writeInt32BE(this.count, RECORD_COUNT_OFFSET);
+  }
+
+  private grow(bytesNeeded: number): void {
+    let capacity = this.buffer.length * 2;
+    while (capacity < bytesNeeded) capacity *= 2;
+    const grown = Buffer.allocUnsafe(capacity);
+    this.buffer.copy(grown, 0, 0, this.position);
+    this.buffer = grown;
+  }
+}
+
+function sizeOfHeaders(headers: readonly RecordHeader[]): number {
+  let bytes = 0;
+  for (let index = 0; index < headers.length; index++) {
+    const header = headers[index];
+    const keyBytes = Buffer.byteLength(header.key, 'utf8');
+    const valueBytes = header.value === null ? -1 : header.value.length;
+    bytes += sizeOfVarint(keyBytes) + keyBytes + sizeOfVarint(valueBytes) + (valueBytes > 0 ? valueBytes : 0);
+  }
+  return bytes;
+}
+
+function writeHeaders(buffer: Buffer, start: number, headers: readonly RecordHeader[]): number {
+  let position = start;
+  for (let index = 0; index < headers.length; index++) {
+    const header = headers[index];
+    const keyBytes = Buffer.byteLength(header.key, 'utf8');
+    position = writeVarint(buffer, position, keyBytes);
+    position += buffer.write(header.key, position, keyBytes, 'utf8');
+    const value = header.value;
+    position = writeVarint(buffer, position, value === null ? -1 : value.length);
+    if (value !== null) position += value.copy(buffer, position);
+  }
+  return position;
+}
+
+/** One record of `encodeBatch`'s input. */
+export interface RecordInput {
+  key?: Buffer | null;
+  value: Buffer | null;
+  headers?: readonly RecordHeader[] | null;
+  /** Milliseconds since the epoch; defaults to the batch's `timestamp` option or Date.now(). */
+  timestamp?: number;
+  /** Offset relative to the batch's base offset; defaults to the previous one + 1. */
+  offsetDelta?: number;
+}
+
+export interface BatchInput extends Omit<BatchBuilderOptions, 'batchBytesMax' | 'initialBytes'> {
+  records: readonly RecordInput[];
+  /** Timestamp of records that have none. */
+  timestamp?: number;
+}
+
+/** Encodes a whole batch at once (through BatchBuilder, without a size limit). */
+export function encodeBatch(input: BatchInput): Buffer {
+  const builder = new BatchBuilder({ ...input, batchBytesMax: Number.MAX_SAFE_INTEGER, initialBytes: 256 });
+  const defaultTimestamp = input.timestamp ?? Date.now();
+  let offsetDelta = -1;
+  for (const record of input.records) {
+    offsetDelta = record.offsetDelta ?? offsetDelta + 1;
+    builder.tryAppendWithOffsetDelta(offsetDelta, record.timestamp ?? defaultTimestamp, record.key ?? null, record.value, record.headers);
+  }
+  return builder.build();
+}
