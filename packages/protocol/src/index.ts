@@ -1,1 +1,50 @@
-export {};
+/**
+ * @gregor/protocol: Kafka's wire protocol with every API described once as data (`messages/`),
+ * codecs derived from the descriptions, request/response headers, Kafka's error codes, and a
+ * frame reader with a size limit. Depends on nothing of ours.
+ */
+export { ApiKey, type ApiKeyName, type ApiKeyNumber } from './api-keys.js';
+export {
+  allSpecs,
+  type ApiVersionRange,
+  apiSpecs,
+  codecFor,
+  type DescribedApiKey,
+  isFlexible,
+  isVersionServed,
+  type RequestBody,
+  type RequestInput,
+  type ResponseBody,
+  type ResponseInput,
+  requestHeaderVersion,
+  responseHeaderVersion,
+  servedApiVersions,
+  type Specs,
+  specFor,
+} from './apis.js';
+export { INLINE_BYTES_MAX_DEFAULT, Reader, Writer, type WriterOptions, ZERO_UUID } from './codec.js';
+export { allErrorInfos, ErrorCode, type ErrorInfo, errorInfo, type KnownErrorName } from './error-codes.js';
+export {
+  FrameTooLargeError,
+  KafkaProtocolError,
+  ProtocolDecodeError,
+  ProtocolEncodeError,
+  ProtocolError,
+  UnsupportedVersionError,
+} from './errors.js';
+export {
+  type AnyBody,
+  decodeRequest,
+  decodeRequestHeader,
+  decodeResponse,
+  encodeApiVersionsFallback,
+  encodeRequest,
+  encodeRequestParts,
+  encodeResponse,
+  encodeResponseParts,
+  peekCorrelationId,
+  type RequestHeader,
+  requestBodyAs,
+} from './frame.js';
+export { FRAME_BYTES_MAX_DEFAULT, FrameReader, type FrameReaderOptions } from './frame-reader.js';
+export { type Body, type BodyInput, type FieldOptions, type FieldSpec, type FieldType, type MessageSpec, parseVersions } from './spec.js';

@@ -1,0 +1,86 @@
+/**
+ * The registry of described APIs: which versions we serve, which are flexible, which header
+ * version each (api, version) uses, and the cached codec of each (api, version, direction).
+ * Codecs are built on first use and kept for the life of the process.
+ */
+import { compileStruct, type StructCodec } from './compile.js';
+import { UnsupportedVersionError } from './errors.js';
+import { ApiVersions, Fetch, Metadata, Produce } from './messages/core.js';
+import type { Body, BodyInput, MessageSpec } from './spec.js';
+
+/** Every described API, by key. The broker's ApiVersions answer comes from this. */
+export const apiSpecs = {
+  0: Produce,
+  1: Fetch,
+  3: Metadata,
+  18: ApiVersions,
+} as const;
+
+export type Specs = typeof apiSpecs;
+export type DescribedApiKey = keyof Specs & number;
+/** Decoded request body of an API (every field of every served version; absent ones defaulted). */
+export type RequestBody<K extends DescribedApiKey> = Body<Specs[K]['request']>;
+export type ResponseBody<K extends DescribedApiKey> = Body<Specs[K]['response']>;
+/** What the encoders accept: any field may be left out and is written as its default. */
+export type RequestInput<K extends DescribedApiKey> = BodyInput<RequestBody<K>>;
+export type ResponseInput<K extends DescribedApiKey> = BodyInput<ResponseBody<K>>;
+
+const specByKey = new Map<number, MessageSpec>(Object.values(apiSpecs).map((spec) => [spec.apiKey, spec as MessageSpec]));
+
+export function specFor(apiKey: number): MessageSpec | undefined {
+  return specByKey.get(apiKey);
+}
+
+export function allSpecs(): MessageSpec[] {
+  return [...specByKey.values()].sort((a, b) => a.apiKey - b.apiKey);
+}
+
+export interface ApiVersionRange {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
+
+/** `[{ apiKey, minVersion, maxVersion }]` for every described API, ascending by key. */
+export function servedApiVersions(): ApiVersionRange[] {
+  return allSpecs().map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }));
+}
+
+export function isVersionServed(apiKey: number, apiVersion: number): boolean {
+  const spec = specByKey.get(apiKey);
+  return spec !== undefined && apiVersion >= spec.minVersion && apiVersion <= spec.maxVersion;
+}
+
+export function isFlexible(apiKey: number, apiVersion: number): boolean {
+  const spec = specByKey.get(apiKey);
+  return spec !== undefined && spec.flexibleFrom !== null && apiVersion >= spec.flexibleFrom;
+}
+
+/** Request header v1 (classic) or v2 (flexible: + tagged fields). ControlledShutdown v0's header v0 is not served. */
+export function requestHeaderVersion(apiKey: number, apiVersion: number): 1 | 2 {
+  return isFlexible(apiKey, apiVersion) ? 2 : 1;
+}
+
+/**
+ * Response header v0 (correlation id) or v1 (+ tagged fields). ApiVersions responses always use
+ * v0 so that a client can read the answer before it knows which versions the broker speaks.
+ */
+export function responseHeaderVersion(apiKey: number, apiVersion: number): 0 | 1 {
+  if (apiKey === 18) return 0;
+  return isFlexible(apiKey, apiVersion) ? 1 : 0;
+}
+
+const codecs = new Map<number, StructCodec>();
+
+/** The cached codec of one (api, version, direction); throws UnsupportedVersionError if not served. */
+export function codecFor(apiKey: number, apiVersion: number, direction: 'request' | 'response'): StructCodec {
+  const cacheKey = (apiKey * 0x10000 + apiVersion) * 2 + (direction === 'request' ? 0 : 1);
+  let codec = codecs.get(cacheKey);
+  if (codec) return codec;
+  const spec = specByKey.get(apiKey);
+  if (!spec || apiVersion < spec.minVersion || apiVersion > spec.maxVersion) throw new UnsupportedVersionError(apiKey, apiVersion);
+  const flexible = spec.flexibleFrom !== null && apiVersion >= spec.flexibleFrom;
+  codec = compileStruct(direction === 'request' ? spec.request : spec.response, apiVersion, flexible);
+  codecs.set(cacheKey, codec);
+  return codec;
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ApiKey, decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../src/index.js';
+
+const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
+
+describe('golden bytes checked by hand against the protocol guide', () => {
+  it('ApiVersions v0 request is the classic header v1 and an empty body', () => {
+    const frame = encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 0, correlationId: 7, clientId: 'ab' }, {});
+    expect(frame).toEqual(hex('0000000c 0012 0000 00000007 0002 6162'));
+    expect(decodeRequest(frame.subarray(4)).body).toEqual({ clientSoftwareName: '', clientSoftwareVersion: '' });
+  });
+
+  it('ApiVersions v3 request uses header v2 (tagged fields) and compact strings', () => {
+    const frame = encodeRequest(
+      { apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 7, clientId: null },
+      { clientSoftwareName: 'x', clientSoftwareVersion: '1' },
+    );
+    expect(frame).toEqual(hex('00000010 0012 0003 00000007 ffff 00 0278 0231 00'));
+  });
+
+  it('ApiVersions v0 response lists api keys with int32 array length', () => {
+    const frame = encodeResponse(ApiKey.ApiVersions, 0, 7, { errorCode: 0, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }] });
+    expect(frame).toEqual(hex('00000010 00000007 0000 00000001 0012 0000 0003'));
+  });
+
+  it('ApiVersions v3 response keeps response header v0 but a flexible body', () => {
+    const frame = encodeResponse(ApiKey.ApiVersions, 3, 7, { errorCode: 0, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 });
+    expect(frame).toEqual(hex('00000013 00000007 0000 02 0012 0000 0003 00 00000000 00'));
+    expect(decodeResponse(ApiKey.ApiVersions, 3, frame.subarray(4)).body.finalizedFeaturesEpoch).toBe(-1);
+  });
+
+  it('Metadata v1 request carries a nullable topic array', () => {
+    const frame = encodeRequest({ apiKey: ApiKey.Metadata, apiVersion: 1, correlationId: 1, clientId: null }, { topics: [{ name: 't' }] });
+    expect(frame).toEqual(hex('00000011 0003 0001 00000001 ffff 00000001 0001 74'));
+    const all = encodeRequest({ apiKey: ApiKey.Metadata, apiVersion: 1, correlationId: 1, clientId: null }, { topics: null });
+    expect(all).toEqual(hex('0000000e 0003 0001 00000001 ffff ffffffff'));
+  });
+
+  it('Fetch v12 response writes a tagged currentLeader only when it differs from its default', () => {
+    const partition = { partitionIndex: 0, errorCode: 0, highWatermark: 5, records: null };
+    const plain = encodeResponse(ApiKey.Fetch, 12, 1, { responses: [{ topic: 't', partitions: [partition] }] });
+    const tagged = encodeResponse(ApiKey.Fetch, 12, 1, {
+      responses: [{ topic: 't', partitions: [{ ...partition, currentLeader: { leaderId: 2, leaderEpoch: 3 } }] }],
+    });
+    // tagged-field section: count 1, tag 1, size 9 (two int32 + empty tag section).
+    expect(tagged.length - plain.length).toBe(11);
+    expect(tagged.includes(hex('01 01 09 00000002 00000003 00'))).toBe(true);
+    const body = decodeResponse(ApiKey.Fetch, 12, tagged.subarray(4)).body;
+    expect(body.responses[0].partitions[0].currentLeader).toEqual({ leaderId: 2, leaderEpoch: 3 });
+  });
+});
