@@ -33,10 +33,11 @@ export function sizeOfVarint(value: number): number {
 /** Bytes needed for `value` (a safe integer) as a zigzag varlong. */
 export function sizeOfVarlong(value: number): number {
   if (value >= -0x8000000 && value < 0x8000000) return sizeOfVarint(value);
-  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  // zigzag(value) = 2m + sign, with m below 2^53: the first byte holds 6 bits of m, the rest 7.
+  let rest = Math.floor((value >= 0 ? value : -value - 1) / 64);
   let bytes = 1;
-  while (zigzag >= 128) {
-    zigzag = Math.floor(zigzag / 128);
+  while (rest > 0) {
+    rest = Math.floor(rest / 128);
     bytes++;
   }
   return bytes;
@@ -61,12 +62,16 @@ export function writeVarint(buffer: Buffer, position: number, value: number): nu
 /** Writes `value` (a safe integer) as a zigzag varlong; returns the position after it. */
 export function writeVarlong(buffer: Buffer, position: number, value: number): number {
   if (value >= -0x8000000 && value < 0x8000000) return writeVarint(buffer, position, value);
-  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
-  while (zigzag >= 128) {
-    buffer[position++] = (zigzag % 128) | 0x80;
-    zigzag = Math.floor(zigzag / 128);
+  // zigzag(value) = 2m + sign can reach 2^54, beyond exact doubles, so it is never formed: the
+  // first byte takes the sign and 6 bits of m, the following bytes 7 bits each.
+  const magnitude = value >= 0 ? value : -value - 1;
+  let rest = Math.floor(magnitude / 64);
+  buffer[position++] = ((magnitude % 64) * 2 + (value >= 0 ? 0 : 1)) | (rest > 0 ? 0x80 : 0);
+  while (rest >= 128) {
+    buffer[position++] = (rest % 128) | 0x80;
+    rest = Math.floor(rest / 128);
   }
-  buffer[position++] = zigzag;
+  if (rest > 0) buffer[position++] = rest;
   return position;
 }
 
@@ -115,25 +120,22 @@ export function readVarlong(buffer: Buffer, cursor: Cursor, end: number): number
       return (low >>> 1) ^ -(low & 1);
     }
   }
-  let value = low;
-  let multiplier = 0x10000000;
+  // Longer values: accumulate m = zigzag >> 1 (exact below 2^53) and the sign bit separately.
+  const sign = low & 1;
+  let magnitude = low >>> 1;
+  let multiplier = 0x8000000;
   for (let index = 4; index < 10; index++) {
     if (position >= end) throw new CorruptRecordError('varlong runs past the end of its data');
     const byte = buffer[position++];
-    value += (byte & 0x7f) * multiplier;
+    magnitude += (byte & 0x7f) * multiplier;
     if (byte < 0x80) {
       cursor.position = position;
-      return unzigzagLong(value);
+      if (magnitude > Number.MAX_SAFE_INTEGER - 1) throw new CorruptRecordError('varlong is outside the safe-integer range');
+      return sign === 0 ? magnitude : -magnitude - 1;
     }
     multiplier *= 128;
   }
   throw new CorruptRecordError('varlong is longer than 10 bytes');
-}
-
-function unzigzagLong(zigzag: number): number {
-  if (zigzag > Number.MAX_SAFE_INTEGER) throw new CorruptRecordError('varlong is outside the safe-integer range');
-  // zigzag % 2 is exact for every safe integer; the halving is exact too.
-  return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
 }
 
 /** Reads a big-endian int64 as a number; values outside the safe-integer range are corrupt. */
