@@ -130,7 +130,7 @@ export function readVarlong(buffer: Buffer, cursor: Cursor, end: number): number
     magnitude += (byte & 0x7f) * multiplier;
     if (byte < 0x80) {
       cursor.position = position;
-      if (magnitude > Number.MAX_SAFE_INTEGER - 1) throw new CorruptRecordError('varlong is outside the safe-integer range');
+      if (magnitude > Number.MAX_SAFE_INTEGER - sign) throw new CorruptRecordError('varlong is outside the safe-integer range');
       return sign === 0 ? magnitude : -magnitude - 1;
     }
     multiplier *= 128;
