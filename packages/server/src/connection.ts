@@ -170,7 +170,7 @@ export class Connection {
 
   private dispatch(slot: Slot, body: unknown): void {
     const { apiKey, apiVersion, correlationId, clientId } = slot.header;
-    const context: RequestContext = { connectionId: this.id, clientId, clientHost: this.remote.address ?? '', correlationId };
+    const context: RequestContext = { connectionId: this.id, clientId, clientHost: `/${this.remote.address ?? ''}`, correlationId };
     const isWrite = WRITE_APIS.has(apiKey);
     const start = isWrite ? Promise.all([this.lastWrite, ...this.runningReads]) : this.lastWrite;
     const settled = start
