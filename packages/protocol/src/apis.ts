@@ -5,16 +5,52 @@
  */
 import { compileStruct, type StructCodec } from './compile.js';
 import { UnsupportedVersionError } from './errors.js';
-import { ApiVersions, Fetch, Metadata, Produce } from './messages/core.js';
+import { CreatePartitions, CreateTopics, DeleteTopics, DescribeCluster, DescribeConfigs, SaslAuthenticate, SaslHandshake } from './messages/admin.js';
+import { ApiVersions, DeleteRecords, Fetch, ListOffsets, Metadata, OffsetForLeaderEpoch, Produce } from './messages/core.js';
+import {
+  DescribeGroups,
+  FindCoordinator,
+  Heartbeat,
+  InitProducerId,
+  JoinGroup,
+  LeaveGroup,
+  ListGroups,
+  OffsetCommit,
+  OffsetFetch,
+  SyncGroup,
+} from './messages/groups.js';
 import type { Body, BodyInput, MessageSpec } from './spec.js';
 
 /** Every described API, by key. The broker's ApiVersions answer comes from this. */
 export const apiSpecs = {
   0: Produce,
   1: Fetch,
+  2: ListOffsets,
   3: Metadata,
+  8: OffsetCommit,
+  9: OffsetFetch,
+  10: FindCoordinator,
+  11: JoinGroup,
+  12: Heartbeat,
+  13: LeaveGroup,
+  14: SyncGroup,
+  15: DescribeGroups,
+  16: ListGroups,
+  17: SaslHandshake,
   18: ApiVersions,
+  19: CreateTopics,
+  20: DeleteTopics,
+  21: DeleteRecords,
+  22: InitProducerId,
+  23: OffsetForLeaderEpoch,
+  32: DescribeConfigs,
+  36: SaslAuthenticate,
+  37: CreatePartitions,
+  60: DescribeCluster,
 } as const;
+
+/** Described but not advertised by default: the broker has no SASL yet (DESIGN: "when security comes"). */
+const NOT_ADVERTISED_BY_DEFAULT = new Set([17, 36]);
 
 export type Specs = typeof apiSpecs;
 export type DescribedApiKey = keyof Specs & number;
@@ -41,9 +77,16 @@ export interface ApiVersionRange {
   maxVersion: number;
 }
 
-/** `[{ apiKey, minVersion, maxVersion }]` for every described API, ascending by key. */
-export function servedApiVersions(): ApiVersionRange[] {
-  return allSpecs().map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }));
+/**
+ * `[{ apiKey, minVersion, maxVersion }]` ascending by key: by default every described API except
+ * SaslHandshake/SaslAuthenticate; with `apiKeys`, exactly those of them that are described (a
+ * broker passes the keys it has handlers for, so it never advertises an API it cannot answer).
+ */
+export function servedApiVersions(apiKeys?: Iterable<number>): ApiVersionRange[] {
+  const wanted = apiKeys === undefined ? null : new Set(apiKeys);
+  return allSpecs()
+    .filter((spec) => (wanted === null ? !NOT_ADVERTISED_BY_DEFAULT.has(spec.apiKey) : wanted.has(spec.apiKey)))
+    .map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }));
 }
 
 export function isVersionServed(apiKey: number, apiVersion: number): boolean {

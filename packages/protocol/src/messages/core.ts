@@ -152,3 +152,79 @@ export const Fetch = api('Fetch', 1, {
     ]),
   ],
 });
+
+export const ListOffsets = api('ListOffsets', 2, {
+  versions: '1-7',
+  flexibleFrom: 6,
+  request: [
+    f('replicaId', 'int32', '0+'),
+    f('isolationLevel', 'int8', '2+'),
+    s('topics', '0+', [
+      f('name', 'string', '0+'),
+      s('partitions', '0+', [
+        f('partitionIndex', 'int32', '0+'),
+        f('currentLeaderEpoch', 'int32', '4+', { default: -1 }),
+        f('timestamp', 'int64', '0+'),
+        f('maxNumOffsets', 'int32', '0', { default: 1 }),
+      ]),
+    ]),
+  ],
+  response: [
+    f('throttleTimeMs', 'int32', '2+'),
+    s('topics', '0+', [
+      f('name', 'string', '0+'),
+      s('partitions', '0+', [
+        f('partitionIndex', 'int32', '0+'),
+        f('errorCode', 'int16', '0+'),
+        f('oldStyleOffsets', '[]int64', '0'),
+        f('timestamp', 'int64', '1+', { default: -1 }),
+        f('offset', 'int64', '1+', { default: -1 }),
+        f('leaderEpoch', 'int32', '4+', { default: -1 }),
+      ]),
+    ]),
+  ],
+});
+
+export const OffsetForLeaderEpoch = api('OffsetForLeaderEpoch', 23, {
+  versions: '0-4',
+  flexibleFrom: 4,
+  request: [
+    f('replicaId', 'int32', '3+', { default: -2 }),
+    s('topics', '0+', [
+      f('topic', 'string', '0+'),
+      s('partitions', '0+', [
+        f('partition', 'int32', '0+'),
+        f('currentLeaderEpoch', 'int32', '2+', { default: -1 }),
+        f('leaderEpoch', 'int32', '0+'),
+      ]),
+    ]),
+  ],
+  response: [
+    f('throttleTimeMs', 'int32', '2+'),
+    s('topics', '0+', [
+      f('topic', 'string', '0+'),
+      s('partitions', '0+', [
+        f('errorCode', 'int16', '0+'),
+        f('partition', 'int32', '0+'),
+        f('leaderEpoch', 'int32', '1+', { default: -1 }),
+        f('endOffset', 'int64', '0+', { default: -1 }),
+      ]),
+    ]),
+  ],
+});
+
+export const DeleteRecords = api('DeleteRecords', 21, {
+  versions: '0-2',
+  flexibleFrom: 2,
+  request: [
+    s('topics', '0+', [f('name', 'string', '0+'), s('partitions', '0+', [f('partitionIndex', 'int32', '0+'), f('offset', 'int64', '0+')])]),
+    f('timeoutMs', 'int32', '0+'),
+  ],
+  response: [
+    f('throttleTimeMs', 'int32', '0+'),
+    s('topics', '0+', [
+      f('name', 'string', '0+'),
+      s('partitions', '0+', [f('partitionIndex', 'int32', '0+'), f('lowWatermark', 'int64', '0+'), f('errorCode', 'int16', '0+')]),
+    ]),
+  ],
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { ApiKey, allSpecs, isVersionServed, requestHeaderVersion, responseHeaderVersion, servedApiVersions, specFor } from '../src/index.js';
+
+// [name, api key, min served, max served, first flexible version (Kafka's flexibleVersions)]
+const expected: Array<[string, number, number, number, number | null]> = [
+  ['Produce', 0, 3, 10, 9],
+  ['Fetch', 1, 4, 13, 12],
+  ['ListOffsets', 2, 1, 7, 6],
+  ['Metadata', 3, 0, 12, 9],
+  ['OffsetCommit', 8, 0, 9, 8],
+  ['OffsetFetch', 9, 1, 9, 6],
+  ['FindCoordinator', 10, 0, 4, 3],
+  ['JoinGroup', 11, 0, 9, 6],
+  ['Heartbeat', 12, 0, 4, 4],
+  ['LeaveGroup', 13, 0, 5, 4],
+  ['SyncGroup', 14, 0, 5, 4],
+  ['DescribeGroups', 15, 0, 5, 5],
+  ['ListGroups', 16, 0, 4, 3],
+  ['SaslHandshake', 17, 0, 1, null],
+  ['ApiVersions', 18, 0, 3, 3],
+  ['CreateTopics', 19, 0, 7, 5],
+  ['DeleteTopics', 20, 0, 6, 4],
+  ['DeleteRecords', 21, 0, 2, 2],
+  ['InitProducerId', 22, 0, 4, 2],
+  ['OffsetForLeaderEpoch', 23, 0, 4, 4],
+  ['DescribeConfigs', 32, 0, 4, 4],
+  ['SaslAuthenticate', 36, 0, 2, 2],
+  ['CreatePartitions', 37, 0, 3, 2],
+  ['DescribeCluster', 60, 0, 1, 0],
+];
+
+describe('message descriptions', () => {
+  it('cover exactly the APIs in the table', () => {
+    expect(allSpecs().map((spec) => spec.apiKey)).toEqual(expected.map((row) => row[1]).sort((a, b) => a - b));
+  });
+
+  for (const [name, apiKey, minVersion, maxVersion, flexibleFrom] of expected) {
+    it(`${name} serves v${minVersion}-${maxVersion}, flexible from ${flexibleFrom ?? 'never'}`, () => {
+      const spec = specFor(apiKey);
+      expect(spec?.name).toBe(name);
+      expect(ApiKey[name as keyof typeof ApiKey]).toBe(apiKey);
+      expect([spec?.minVersion, spec?.maxVersion, spec?.flexibleFrom]).toEqual([minVersion, maxVersion, flexibleFrom]);
+      expect(isVersionServed(apiKey, minVersion - 1)).toBe(false);
+      expect(isVersionServed(apiKey, maxVersion + 1)).toBe(false);
+    });
+  }
+
+  it('request header is v2 exactly for flexible versions, response header v1 except for ApiVersions', () => {
+    expect(requestHeaderVersion(ApiKey.Metadata, 8)).toBe(1);
+    expect(requestHeaderVersion(ApiKey.Metadata, 9)).toBe(2);
+    expect(responseHeaderVersion(ApiKey.Metadata, 8)).toBe(0);
+    expect(responseHeaderVersion(ApiKey.Metadata, 9)).toBe(1);
+    expect(requestHeaderVersion(ApiKey.ApiVersions, 3)).toBe(2);
+    expect(responseHeaderVersion(ApiKey.ApiVersions, 3)).toBe(0);
+    expect(requestHeaderVersion(ApiKey.DescribeCluster, 0)).toBe(2);
+  });
+
+  it('advertise every described API but SASL by default, and only the given keys when asked', () => {
+    const advertised = servedApiVersions().map((range) => range.apiKey);
+    expect(advertised).not.toContain(ApiKey.SaslHandshake);
+    expect(advertised).toContain(ApiKey.Fetch);
+    expect(servedApiVersions([ApiKey.Fetch, ApiKey.SaslHandshake, 999])).toEqual([
+      { apiKey: 1, minVersion: 4, maxVersion: 13 },
+      { apiKey: 17, minVersion: 0, maxVersion: 1 },
+    ]);
+  });
+});
