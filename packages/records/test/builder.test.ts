@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { BatchBuilder, Compression, decodeBatch, readBatchHeader } from '@gregor/records';
+
+const value = Buffer.alloc(100, 'x');
+
+describe('BatchBuilder', () => {
+  it('refuses a record that would pass batchBytesMax, and reports size and count', () => {
+    const builder = new BatchBuilder({ batchBytesMax: 1024 });
+    let appended = 0;
+    while (builder.tryAppend(1000 + appended, null, value, null)) appended++;
+    expect(appended).toBeGreaterThan(5);
+    expect(builder.recordCount).toBe(appended);
+    expect(builder.sizeInBytes).toBeLessThanOrEqual(1024);
+    expect(builder.sizeInBytes + 100).toBeGreaterThan(1024);
+    const batch = builder.build();
+    expect(batch.length).toBe(builder.sizeInBytes);
+    expect(readBatchHeader(batch, 0).recordCount).toBe(appended);
+  });
+
+  it('always accepts the first record, however large', () => {
+    const builder = new BatchBuilder({ batchBytesMax: 64 });
+    expect(builder.tryAppend(1, null, Buffer.alloc(5000), null)).toBe(true);
+    expect(builder.tryAppend(1, null, Buffer.alloc(1), null)).toBe(false);
+    const [record] = decodeBatch(builder.build()).records();
+    expect(record.value?.length).toBe(5000);
+  });
+
+  it('grows its buffer from a small initial size without losing records', () => {
+    const builder = new BatchBuilder({ initialBytes: 16 });
+    for (let index = 0; index < 500; index++) builder.tryAppend(index, Buffer.from(`k${index}`), value, [{ key: 'n', value: Buffer.from(String(index)) }]);
+    const records = [...decodeBatch(builder.build()).records()];
+    expect(records).toHaveLength(500);
+    expect(records[499].headers[0].value?.toString()).toBe('499');
+    expect(records[499].timestamp).toBe(499);
+  });
+
+  it('compresses on build and counts uncompressed bytes against the limit', () => {
+    const builder = new BatchBuilder({ compression: Compression.lz4, batchBytesMax: 16 * 1024 });
+    while (builder.tryAppend(5, null, value, null));
+    const uncompressedBytes = builder.sizeInBytes;
+    const batch = builder.build();
+    expect(batch.length).toBeLessThan(uncompressedBytes / 4);
+    expect(readBatchHeader(batch, 0).compression).toBe(Compression.lz4);
+    expect([...decodeBatch(batch).records()]).toHaveLength(builder.recordCount);
+  });
+
+  it('cannot be appended to after build', () => {
+    const builder = new BatchBuilder();
+    builder.tryAppend(1, null, value, null);
+    builder.build();
+    expect(() => builder.tryAppend(1, null, value, null)).toThrow();
+  });
+});
