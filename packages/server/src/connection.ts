@@ -62,6 +62,8 @@ export class Connection {
   private pausedForInFlight = false;
   private pausedForDrain = false;
   private draining = false;
+  /** Set when the server decided to close (destroy); the socket's 'close' event comes later. */
+  private stopped = false;
   private closed = false;
   private readonly closedPromise: Promise<void>;
   private readonly remote: { address: string | undefined; port: number | undefined };
@@ -103,8 +105,9 @@ export class Connection {
   /** Closes at once, dropping anything in flight. */
   destroy(reason: string): Promise<void> {
     if (!this.closed) {
-      this.logger.warn(`closing connection: ${reason}`, { connectionId: this.id, remote: this.remote.address });
-      this.closeReason = reason;
+      if (!this.stopped) this.logger.warn(`closing connection: ${reason}`, { connectionId: this.id, remote: this.remote.address });
+      this.closeReason ??= reason;
+      this.stopped = true;
       this.socket.destroy();
     }
     return this.closedPromise;
@@ -113,7 +116,7 @@ export class Connection {
   private closeReason: string | undefined;
 
   private onData(chunk: Buffer): void {
-    if (this.draining || this.closed) return;
+    if (this.draining || this.stopped || this.closed) return;
     let frames: Buffer[];
     try {
       frames = this.splitter.push(chunk);
@@ -126,7 +129,7 @@ export class Connection {
   }
 
   private dispatchWaitingFrames(): void {
-    while (this.waitingFrames.length > 0 && this.queue.length < this.config.maxInFlightRequestsPerConnection && !this.closed) {
+    while (this.waitingFrames.length > 0 && this.queue.length < this.config.maxInFlightRequestsPerConnection && !this.stopped && !this.closed) {
       this.onFrame(this.waitingFrames.shift() as Buffer);
     }
     this.updateReading();
@@ -174,7 +177,7 @@ export class Connection {
     const isWrite = WRITE_APIS.has(apiKey);
     const start = isWrite ? Promise.all([this.lastWrite, ...this.runningReads]) : this.lastWrite;
     const settled = start
-      .then(() => (this.closed ? undefined : this.handler.handle(apiKey, apiVersion, body, context)))
+      .then(() => (this.stopped || this.closed ? undefined : this.handler.handle(apiKey, apiVersion, body, context)))
       .then(
         (result) => this.onResult(slot, result),
         (error: unknown) => this.onFailure(slot, error),
@@ -188,7 +191,7 @@ export class Connection {
   }
 
   private onResult(slot: Slot, result: unknown): void {
-    if (this.closed) return;
+    if (this.stopped || this.closed) return;
     if (isNoResponse(result)) {
       if (slot.header.apiKey !== 0) this.logger.error('broker gave no response to a request that needs one', { apiKey: slot.header.apiKey });
       return this.finish(slot, null, false);
@@ -205,7 +208,7 @@ export class Connection {
   }
 
   private onFailure(slot: Slot, error: unknown): void {
-    if (this.closed) return;
+    if (this.stopped || this.closed) return;
     this.logger.error('request failed in the broker', { connectionId: this.id, apiKey: slot.header.apiKey, apiVersion: slot.header.apiVersion, error: describe(error) });
     const errorCode = errorCodeOf(error);
     const response = this.errorResponse(slot.header, errorCode);
@@ -235,7 +238,7 @@ export class Connection {
 
   /** Writes every finished response at the head of the queue, in arrival order, in one corked batch. */
   private writeCompleted(): void {
-    if (this.closed) return;
+    if (this.stopped || this.closed) return;
     this.socket.cork();
     while (this.queue.length > 0 && this.queue[0].done) {
       const slot = this.queue.shift() as Slot;
@@ -253,7 +256,7 @@ export class Connection {
   }
 
   private updateReading(): void {
-    if (this.closed || this.draining) return;
+    if (this.stopped || this.closed || this.draining) return;
     this.pausedForInFlight = this.waitingFrames.length > 0 || this.queue.length >= this.config.maxInFlightRequestsPerConnection;
     if (this.pausedForInFlight || this.pausedForDrain) this.socket.pause();
     else this.socket.resume();
@@ -269,7 +272,11 @@ export class Connection {
   }
 
   private maybeEndDrained(): void {
-    if (this.queue.length === 0 && !this.closed) this.socket.end();
+    // end() flushes what is written; destroy once flushed rather than wait for the client's FIN.
+    if (this.queue.length === 0 && !this.stopped && !this.closed) {
+      this.stopped = true;
+      this.socket.end(() => this.socket.destroy());
+    }
   }
 
   private onSocketClose(onClose: (connection: Connection) => void): void {

@@ -21,6 +21,7 @@ class FakeBroker implements RequestHandler {
       if (body.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, body.delayMs));
       if (body.fail !== undefined) throw Object.assign(new Error('broker failure'), { errorCode: body.fail });
       if (body.noResponse === true) return null;
+      if (body.bigBytes !== undefined) return { value: body.value, padding: 'x'.repeat(body.bigBytes) };
       return { value: body.value, clientId: context.clientId };
     } finally {
       this.running--;
@@ -173,6 +174,29 @@ describe('Server connection machinery', () => {
     good.send(requestFrame(3, 1, 5, { value: 'still here' }));
     await good.until(() => good.responses.length === 1);
     expect(good.responses[0].body.value).toBe('still here');
+  });
+
+  it('does not dispatch requests that follow a fatal frame in the same chunk', async () => {
+    const { broker, port } = await start();
+    const client = await connect(port);
+    client.send(Buffer.concat([requestFrame(77, 0, 1, {}), requestFrame(3, 1, 2, { value: 'after' })]));
+    await client.until(() => client.closed);
+    expect(broker.started).toEqual([]);
+  });
+
+  it('stops reading a client that does not read its responses, and resumes when it does', async () => {
+    const { broker, port } = await start();
+    const client = await connect(port);
+    client.socket.pause();
+    for (let i = 0; i < 40; i++) {
+      client.send(requestFrame(3, 1, i, { value: i, bigBytes: 4 * 1024 * 1024 }));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(broker.started.length).toBeLessThan(40);
+    client.socket.resume();
+    await client.until(() => client.responses.length === 40, 20_000);
+    expect(client.responses.map((response) => response.correlationId)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
 
   it('closes an unreadable header connection only', async () => {
