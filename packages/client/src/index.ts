@@ -1,3 +1,17 @@
+/**
+ * @gregor/client: Producer, Consumer and Admin with kafkajs's API, over a Transport that is
+ * in-process (a broker's `handle`) or TCP (Kafka's wire protocol). Depends on @gregor/protocol
+ * and @gregor/records only.
+ */
 export { murmur2, partitionForKey } from './murmur2.js';
 export * from './partitioners.js';
 export * from './assignors.js';
+export * from './consumer-protocol.js';
+export * from './errors.js';
+export * from './values.js';
+export * from './transport.js';
+export { InProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';
+export { Cluster, type ClusterOptions, type PartitionInfo, type TopicInfo } from './cluster.js';
+export { type RetryOptions, RETRY_DEFAULTS } from './retry.js';
+export { BufferMemory } from './buffer-memory.js';
+export * from './producer.js';

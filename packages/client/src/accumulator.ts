@@ -1,0 +1,193 @@
+/**
+ * The producer's record accumulator: records are encoded straight into one open `BatchBuilder`
+ * per partition (no per-record objects kept). A batch is sealed (built: compressed, header and
+ * CRC written) when the next record does not fit in `batchBytes`, when it has lingered
+ * `lingerMs`, or on flush; sealed batches wait in their partition's ready queue for the sender.
+ * Memory for each batch comes from `BufferMemory` before it opens and goes back when the batch
+ * completes. Owned by one producer; not shared.
+ */
+import { BatchBuilder, type RecordHeader } from '@gregor/records';
+import type { BufferMemory } from './buffer-memory.js';
+
+export interface BatchResult {
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+}
+
+export class PendingBatch {
+  builder: BatchBuilder | null;
+  /** The built batch, once sealed. */
+  data: Buffer | null = null;
+  recordCount = 0;
+  attempts = 0;
+  /** Seal order within the producer, so retried batches go back in their original order. */
+  order = 0;
+  /** Earliest time a retry may be sent. */
+  retryAtMs = 0;
+  readonly createdAtMs: number;
+  readonly done: Promise<BatchResult>;
+  resolve!: (result: BatchResult) => void;
+  reject!: (error: Error) => void;
+
+  constructor(
+    readonly queue: PartitionQueue,
+    /** Codec in bits 0-2, acks + 1 above: batches of one request share acks, of one batch the codec. */
+    readonly mode: number,
+    readonly reservedBytes: number,
+    readonly baseSequence: number,
+    builder: BatchBuilder,
+  ) {
+    this.builder = builder;
+    this.createdAtMs = Date.now();
+    this.done = new Promise<BatchResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // A send() that fails early may never await this batch; an unobserved rejection must not crash.
+    this.done.catch(() => {});
+  }
+}
+
+/** One partition's batches: the open one, the sealed ones waiting, and the sequence to use next. */
+export class PartitionQueue {
+  open: PendingBatch | null = null;
+  readonly ready: PendingBatch[] = [];
+  inFlight = 0;
+  nextSequence = 0;
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+}
+
+export interface AccumulatorOptions {
+  batchBytes: number;
+  lingerMs: number;
+  /** Producer id and epoch when idempotent; -1 otherwise. */
+  producerId: () => number;
+  producerEpoch: () => number;
+  idempotent: boolean;
+  /** Called when a batch is sealed, so a sticky partitioner can move on and the sender can run. */
+  onSealed: (batch: PendingBatch) => void;
+}
+
+/** Bytes a batch holding `recordBytes` of one record needs beyond the header (varint slack). */
+const RECORD_OVERHEAD_BYTES = 64;
+const BATCH_HEADER_BYTES = 61;
+
+export class RecordAccumulator {
+  readonly queues = new Map<string, PartitionQueue>();
+  private lingerTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly memory: BufferMemory,
+    private readonly options: AccumulatorOptions,
+  ) {}
+
+  queue(topic: string, partition: number): PartitionQueue {
+    const key = `${topic}\u0000${partition}`;
+    let queue = this.queues.get(key);
+    if (queue === undefined) this.queues.set(key, (queue = new PartitionQueue(topic, partition)));
+    return queue;
+  }
+
+  /** The bytes a new batch for a record of this size reserves: `batchBytes`, or more for a big record. */
+  bytesForNewBatch(recordBytes: number): number {
+    return Math.max(this.options.batchBytes, BATCH_HEADER_BYTES + RECORD_OVERHEAD_BYTES + recordBytes);
+  }
+
+  /**
+   * Appends one record to the partition's open batch, opening a new batch when there is none, it
+   * is full or it uses another codec. Returns the batch and the record's index in it, or null
+   * when a new batch is needed and `bytesForNewBatch` bytes are not free (the caller reserves
+   * them, then calls `appendReserved`).
+   */
+  tryAppend(queue: PartitionQueue, mode: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null): PendingBatch | null {
+    const open = queue.open;
+    if (open !== null) {
+      if (open.mode === mode && open.builder!.tryAppend(timestamp, key, value, headers)) {
+        open.recordCount++;
+        return open;
+      }
+      this.seal(queue);
+    }
+    const bytes = this.bytesForNewBatch(recordSize(key, value, headers));
+    if (!this.memory.tryReserve(bytes)) return null;
+    return this.appendReserved(queue, mode, bytes, timestamp, key, value, headers);
+  }
+
+  /** Opens a new batch with `reservedBytes` already taken from memory and appends the record. */
+  appendReserved(queue: PartitionQueue, mode: number, reservedBytes: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null): PendingBatch {
+    if (queue.open !== null) this.seal(queue);
+    const batch = this.openBatch(queue, mode, reservedBytes);
+    batch.builder!.tryAppend(timestamp, key, value, headers);
+    batch.recordCount++;
+    return batch;
+  }
+
+  private openBatch(queue: PartitionQueue, mode: number, reservedBytes: number): PendingBatch {
+    const idempotent = this.options.idempotent;
+    const builder = new BatchBuilder({
+      compression: mode & 0x07,
+      batchBytesMax: reservedBytes,
+      initialBytes: reservedBytes,
+      producerId: idempotent ? this.options.producerId() : -1,
+      producerEpoch: idempotent ? this.options.producerEpoch() : -1,
+      baseSequence: idempotent ? queue.nextSequence : -1,
+    });
+    const batch = new PendingBatch(queue, mode, reservedBytes, idempotent ? queue.nextSequence : -1, builder);
+    queue.open = batch;
+    this.armLinger();
+    return batch;
+  }
+
+  /** Builds the open batch of `queue` and moves it to the ready queue. */
+  seal(queue: PartitionQueue): void {
+    const batch = queue.open;
+    if (batch === null) return;
+    queue.open = null;
+    batch.data = batch.builder!.build();
+    batch.builder = null;
+    if (this.options.idempotent) queue.nextSequence = (queue.nextSequence + batch.recordCount) % 2 ** 31;
+    queue.ready.push(batch);
+    this.options.onSealed(batch);
+  }
+
+  /** Seals every open batch (linger expiry, flush). */
+  sealAll(): void {
+    for (const queue of this.queues.values()) if (queue.open !== null) this.seal(queue);
+  }
+
+  hasOpenBatches(): boolean {
+    for (const queue of this.queues.values()) if (queue.open !== null) return true;
+    return false;
+  }
+
+  private armLinger(): void {
+    if (this.lingerTimer !== null) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = null;
+      this.sealLingered();
+    }, this.options.lingerMs);
+  }
+
+  private sealLingered(): void {
+    const now = Date.now();
+    for (const queue of this.queues.values()) {
+      if (queue.open !== null && now - queue.open.createdAtMs >= this.options.lingerMs) this.seal(queue);
+    }
+    if (this.hasOpenBatches()) this.armLinger();
+  }
+
+  close(): void {
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+  }
+}
+
+export function recordSize(key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null): number {
+  let bytes = (key === null ? 0 : key.length) + (value === null ? 0 : value.length);
+  if (headers !== null) for (const h of headers) bytes += Buffer.byteLength(h.key) + (h.value === null ? 0 : h.value.length) + 10;
+  return bytes;
+}

@@ -1,0 +1,159 @@
+/**
+ * The client's view of the cluster, shared by the producer, consumer and admin of one `Client`:
+ * a metadata cache (brokers, topics with ids, partition leaders) refreshed from Metadata
+ * responses, and group-coordinator lookup (FindCoordinator). Every request goes through
+ * `request()`, which negotiates versions on first use and raises Kafka error codes found at the
+ * top of a response body as typed errors. Single-threaded JavaScript: concurrent callers share
+ * in-flight refreshes.
+ */
+import { Api } from './api.js';
+import { KafkaProtocolError, throwIfError } from './errors.js';
+import type { Body, RequestOptions, Transport } from './transport.js';
+
+export interface PartitionInfo {
+  partitionId: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface TopicInfo {
+  name: string;
+  topicId: string;
+  isInternal: boolean;
+  partitions: PartitionInfo[];
+}
+
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+export interface ClusterOptions {
+  /** Let Metadata create unknown topics (when the broker allows it). Default false, as kafkajs. */
+  allowAutoTopicCreation?: boolean;
+  /** How long cached metadata is trusted before a refresh (default 300000 ms, Kafka's metadata.max.age.ms). */
+  metadataMaxAgeMs?: number;
+}
+
+export class Cluster {
+  readonly topics = new Map<string, TopicInfo>();
+  private readonly topicNamesById = new Map<string, string>();
+  private readonly coordinators = new Map<string, number>();
+  private refreshedAtMs = 0;
+  private connecting: Promise<void> | null = null;
+  controllerId = -1;
+  clusterId: string | null = null;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly options: ClusterOptions = {},
+  ) {}
+
+  connect(): Promise<void> {
+    this.connecting ??= this.transport.connect().catch((error) => {
+      this.connecting = null;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  async request(apiKey: number, body: Body, options?: RequestOptions): Promise<Body> {
+    await this.connect();
+    return this.transport.request(apiKey, this.transport.apiVersion(apiKey), body, options);
+  }
+
+  /** Refreshes metadata for `topics` (all topics when omitted) and returns the response's topics. */
+  async refreshMetadata(topics?: readonly string[]): Promise<TopicInfo[]> {
+    const response = await this.request(Api.Metadata, {
+      topics: topics === undefined ? null : topics.map((name) => ({ name, topicId: ZERO_UUID })),
+      allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    this.transport.setBrokers(response.brokers.map((b: Body) => ({ nodeId: b.nodeId, host: b.host, port: b.port })));
+    this.controllerId = response.controllerId;
+    this.clusterId = response.clusterId;
+    const seen: TopicInfo[] = [];
+    for (const topic of response.topics) {
+      if (topic.errorCode !== 0) {
+        this.topics.delete(topic.name);
+        continue;
+      }
+      const info: TopicInfo = {
+        name: topic.name,
+        topicId: topic.topicId ?? ZERO_UUID,
+        isInternal: topic.isInternal ?? false,
+        partitions: topic.partitions
+          .map((p: Body) => ({ partitionId: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, replicas: p.replicaNodes ?? [], isr: p.isrNodes ?? [] }))
+          .sort((a: PartitionInfo, b: PartitionInfo) => a.partitionId - b.partitionId),
+      };
+      this.topics.set(info.name, info);
+      this.topicNamesById.set(info.topicId, info.name);
+      seen.push(info);
+    }
+    if (topics === undefined) this.refreshedAtMs = Date.now();
+    return seen;
+  }
+
+  /** Metadata of `topic`, from the cache when fresh; throws UNKNOWN_TOPIC_OR_PARTITION when absent. */
+  async topicInfo(topic: string): Promise<TopicInfo> {
+    const maxAge = this.options.metadataMaxAgeMs ?? 300_000;
+    let info = this.topics.get(topic);
+    if (info === undefined || Date.now() - this.refreshedAtMs > maxAge) {
+      await this.refreshMetadata([topic]);
+      info = this.topics.get(topic);
+    }
+    if (info === undefined) throw new KafkaProtocolError(3, topic);
+    return info;
+  }
+
+  topicNameById(topicId: string): string | undefined {
+    return this.topicNamesById.get(topicId);
+  }
+
+  leaderFor(topic: string, partition: number): number {
+    const info = this.topics.get(topic)?.partitions[partition];
+    if (info === undefined || info.leader < 0) throw new KafkaProtocolError(5, `${topic}-${partition}`);
+    return info.leader;
+  }
+
+  /** The coordinator of `groupId` (keyType 0), cached until `forgetCoordinator`. */
+  async coordinatorFor(groupId: string): Promise<number> {
+    const cached = this.coordinators.get(groupId);
+    if (cached !== undefined) return cached;
+    const response = await this.request(Api.FindCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+    let nodeId: number;
+    if (Array.isArray(response.coordinators) && response.coordinators.length > 0) {
+      const coordinator = response.coordinators[0];
+      throwIfError(coordinator.errorCode, coordinator.errorMessage);
+      nodeId = coordinator.nodeId;
+      this.transport.setBrokers([{ nodeId, host: coordinator.host, port: coordinator.port }]);
+    } else {
+      throwIfError(response.errorCode, response.errorMessage);
+      nodeId = response.nodeId;
+      this.transport.setBrokers([{ nodeId, host: response.host, port: response.port }]);
+    }
+    this.coordinators.set(groupId, nodeId);
+    return nodeId;
+  }
+
+  forgetCoordinator(groupId: string): void {
+    this.coordinators.delete(groupId);
+  }
+
+  /** A request to the group's coordinator; NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE forget it so a retry looks again. */
+  async coordinatorRequest(groupId: string, apiKey: number, body: Body): Promise<Body> {
+    const nodeId = await this.coordinatorFor(groupId);
+    try {
+      const response = await this.request(apiKey, body, { nodeId });
+      if (response.errorCode === 16 || response.errorCode === 15) this.forgetCoordinator(groupId);
+      return response;
+    } catch (error) {
+      this.forgetCoordinator(groupId);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The client's typed errors. One base class, `KafkaClientError` (kafkajs's `KafkaJSError` shape:
+ * `retriable`, a stable string `code`), and one subclass per kind of failure. Errors the broker
+ * returns become `KafkaProtocolError` whose `code` is the name in `@gregor/protocol`'s error table.
+ */
+import { errorInfo } from '@gregor/protocol';
+
+export class KafkaClientError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** kafkajs's name for the base class, for code that catches `KafkaJSError`. */
+export { KafkaClientError as KafkaJSError };
+
+/** A Kafka error code the broker answered with; `errorCode` is Kafka's number. */
+export class KafkaProtocolError extends KafkaClientError {
+  readonly errorCode: number;
+  /** kafkajs calls the code name `type`. */
+  readonly type: string;
+  constructor(errorCode: number, detail?: string | null) {
+    const info = errorInfo(errorCode);
+    super(info.name, detail ? `${info.message}: ${detail}` : info.message, { retriable: info.retriable });
+    this.errorCode = errorCode;
+    this.type = info.name;
+  }
+}
+
+/** The connection to a broker failed or closed with requests in flight; retriable. */
+export class KafkaConnectionError extends KafkaClientError {
+  constructor(message: string, cause?: unknown) {
+    super('CONNECTION_ERROR', message, { retriable: true, cause });
+  }
+}
+
+export class RequestTimeoutError extends KafkaClientError {
+  constructor(message: string) {
+    super('REQUEST_TIMEOUT', message, { retriable: true });
+  }
+}
+
+/** The producer's buffer (`bufferMemoryBytes`) stayed full for `maxBlockMs`, or blocking is off. */
+export class BufferFullError extends KafkaClientError {
+  constructor(message: string) {
+    super('BUFFER_FULL', message, { retriable: false });
+  }
+}
+
+/** A record larger than the batch limit or the whole buffer can never be sent. */
+export class RecordTooLargeError extends KafkaClientError {
+  constructor(message: string) {
+    super('RECORD_TOO_LARGE', message, { retriable: false });
+  }
+}
+
+export class NotConnectedError extends KafkaClientError {
+  constructor(message: string) {
+    super('NOT_CONNECTED', message, { retriable: false });
+  }
+}
+
+/** Retries of a retriable error ran out; `cause` is the last error. */
+export class RetriesExhaustedError extends KafkaClientError {
+  constructor(message: string, cause: unknown) {
+    super('RETRIES_EXHAUSTED', message, { retriable: false, cause });
+  }
+}
+
+/** The broker does not serve any version of an API the client needs. */
+export class UnsupportedApiError extends KafkaClientError {
+  constructor(message: string) {
+    super('UNSUPPORTED_API', message, { retriable: false });
+  }
+}
+
+/** A malformed consumer-protocol payload or a response that breaks the protocol. */
+export class MalformedPayloadError extends KafkaClientError {
+  constructor(message: string) {
+    super('MALFORMED_PAYLOAD', message, { retriable: false });
+  }
+}
+
+export function isRetriable(error: unknown): boolean {
+  return error instanceof KafkaClientError && error.retriable;
+}
+
+/** Throws a `KafkaProtocolError` when `errorCode` is not NONE (0). */
+export function throwIfError(errorCode: number | undefined, detail?: string | null): void {
+  if (errorCode !== undefined && errorCode !== 0) throw new KafkaProtocolError(errorCode, detail);
+}

@@ -1,0 +1,53 @@
+/**
+ * A Transport that calls a broker's `handle(apiKey, apiVersion, body, context)` in the same
+ * process: no encoding, no sockets. It asks the broker's ApiVersions handler which versions it
+ * serves and uses the highest one the client also knows, so the in-process and TCP paths run the
+ * same request handlers with the same versions.
+ */
+import { Api, negotiateVersions } from './api.js';
+import { UnsupportedApiError } from './errors.js';
+import type { Body, BrokerAddress, RequestHandler, RequestOptions, Transport } from './transport.js';
+
+export interface InProcessTransportOptions {
+  clientId?: string;
+  /** Passed to the broker as the request context (client host, listener...). */
+  context?: Record<string, unknown>;
+}
+
+export class InProcessTransport implements Transport {
+  private versions: Map<number, number> | null = null;
+  private connecting: Promise<void> | null = null;
+  private readonly context: Record<string, unknown>;
+
+  constructor(
+    private readonly broker: RequestHandler,
+    options: InProcessTransportOptions = {},
+  ) {
+    this.context = { clientId: options.clientId ?? 'gregor', clientHost: 'in-process', correlationId: 0, ...options.context };
+  }
+
+  connect(): Promise<void> {
+    this.connecting ??= (async () => {
+      const response = await this.broker.handle(Api.ApiVersions, 3, { clientSoftwareName: 'gregor', clientSoftwareVersion: '0.1.0' }, this.context);
+      this.versions = negotiateVersions((response as Body).apiKeys);
+    })();
+    return this.connecting;
+  }
+
+  apiVersion(apiKey: number): number {
+    const version = this.versions?.get(apiKey);
+    if (version === undefined) throw new UnsupportedApiError(`the broker serves no version of API ${apiKey} this client knows`);
+    return version;
+  }
+
+  async request(apiKey: number, apiVersion: number, body: Body, options: RequestOptions = {}): Promise<Body> {
+    const response = await this.broker.handle(apiKey, apiVersion, body, this.context);
+    return options.expectResponse === false ? null : response;
+  }
+
+  setBrokers(_brokers: readonly BrokerAddress[]): void {
+    // One broker in the process: every node id routes to it.
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,425 @@
+/**
+ * The producer, kafkajs's API over Kafka's design: `send` encodes each record straight into its
+ * partition's open batch (see accumulator.ts); the sender sends every ready batch of one broker in
+ * one Produce request, at most `maxInFlightRequests` requests per broker at a time, and retries
+ * retriable errors with exponential backoff, keeping each partition's batches in order. With
+ * `idempotent`, the broker's producer id, epoch and per-partition sequence numbers make a retried
+ * batch land once. One producer belongs to one caller; `send` may be called concurrently.
+ */
+import { EventEmitter } from 'node:events';
+import { Compression } from '@gregor/records';
+import { type BatchResult, type PartitionQueue, type PendingBatch, RecordAccumulator, recordSize } from './accumulator.js';
+import { Api } from './api.js';
+import { BufferMemory } from './buffer-memory.js';
+import type { Cluster } from './cluster.js';
+import { isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError, throwIfError } from './errors.js';
+import { type Partitioner, type PartitionerFactory, toPartitioner } from './partitioners.js';
+import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, withRetry } from './retry.js';
+import { type Headers, toBuffer, toRecordHeaders, type Value } from './values.js';
+
+/** kafkajs's `CompressionTypes`, plus our lower-case names. */
+export const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 } as const;
+export type CompressionInput = number | 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+export function toCodec(compression: CompressionInput | undefined): number {
+  if (compression === undefined) return Compression.none;
+  if (typeof compression === 'number') return compression;
+  return Compression[compression];
+}
+
+export interface Message {
+  key?: Value;
+  value: Value;
+  headers?: Headers;
+  partition?: number;
+  /** Milliseconds since the epoch, as a number or kafkajs's string. */
+  timestamp?: number | string;
+}
+
+export interface ProducerRecord {
+  topic: string;
+  messages: Message[];
+  acks?: number;
+  timeout?: number;
+  compression?: CompressionInput;
+}
+
+export interface ProducerBatch {
+  topicMessages: { topic: string; messages: Message[] }[];
+  acks?: number;
+  timeout?: number;
+  compression?: CompressionInput;
+}
+
+/** kafkajs's RecordMetadata: offsets and times as decimal strings. */
+export interface RecordMetadata {
+  topicName: string;
+  partition: number;
+  errorCode: number;
+  /** Offset of this send's first record in the partition ('-1' with acks=0). */
+  baseOffset: string;
+  logAppendTime: string;
+  logStartOffset: string;
+}
+
+export interface ProducerOptions {
+  /** -1 (all, default), 1 (leader) or 0 (no response). Idempotence forces -1. */
+  acks?: number;
+  /** The broker's wait for acks, Produce `timeoutMs` (default 30000). */
+  timeout?: number;
+  /** A batch is sent once it holds this many bytes (default 16384, Kafka's batch.size). */
+  batchBytes?: number;
+  /** ...or once it is this old (default 5 ms, Kafka's linger.ms). */
+  lingerMs?: number;
+  /** Bytes all unsent and unacknowledged batches may hold (default 32 MiB, Kafka's buffer.memory). */
+  bufferMemoryBytes?: number;
+  /** How long `send` waits for buffer memory before BufferFullError; 0 fails at once (default 60000). */
+  maxBlockMs?: number;
+  /** Upper bound of one Produce request's record bytes (default 1 MiB, Kafka's max.request.size). */
+  maxRequestBytes?: number;
+  compression?: CompressionInput;
+  idempotent?: boolean;
+  retry?: RetryOptions;
+  /** Produce requests in flight per broker (default 5; at most 5 when idempotent). */
+  maxInFlightRequests?: number;
+  createPartitioner?: PartitionerFactory;
+  /** Randomness for the sticky partitioner, injectable for tests. */
+  random?: () => number;
+}
+
+interface SendTracker {
+  firstBatch: PendingBatch;
+  firstIndex: number;
+  batches: PendingBatch[];
+}
+
+/** kafkajs producer event names. */
+export const ProducerEvents = { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect', REQUEST: 'producer.network.request' } as const;
+
+export class Producer extends EventEmitter {
+  readonly events = ProducerEvents;
+  private readonly settings: Required<Omit<ProducerOptions, 'createPartitioner' | 'random' | 'retry' | 'compression'>> & { retry: Required<RetryOptions>; compression: number };
+  private readonly memory: BufferMemory;
+  private readonly accumulator: RecordAccumulator;
+  private readonly partitioner: Partitioner;
+  private readonly inFlightByNode = new Map<number, number>();
+  private readonly outstanding = new Set<PendingBatch>();
+  private producerId = -1;
+  private producerEpoch = -1;
+  private isConnected = false;
+  private drainScheduled = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private batchOrder = 0;
+
+  constructor(
+    private readonly cluster: Cluster,
+    options: ProducerOptions = {},
+    private readonly ownsCluster = false,
+  ) {
+    super();
+    const idempotent = options.idempotent ?? false;
+    this.settings = {
+      acks: idempotent ? -1 : (options.acks ?? -1),
+      timeout: options.timeout ?? 30_000,
+      batchBytes: options.batchBytes ?? 16_384,
+      lingerMs: options.lingerMs ?? 5,
+      bufferMemoryBytes: options.bufferMemoryBytes ?? 32 * 1024 * 1024,
+      maxBlockMs: options.maxBlockMs ?? 60_000,
+      maxRequestBytes: options.maxRequestBytes ?? 1024 * 1024,
+      compression: toCodec(options.compression),
+      idempotent,
+      retry: { ...RETRY_DEFAULTS, ...(idempotent ? { retries: Number.MAX_SAFE_INTEGER } : {}), ...options.retry },
+      maxInFlightRequests: Math.min(options.maxInFlightRequests ?? 5, idempotent ? 5 : Number.MAX_SAFE_INTEGER),
+    };
+    if (idempotent && options.acks !== undefined && options.acks !== -1) {
+      throw new KafkaClientError('INVALID_CONFIG', 'an idempotent producer needs acks=-1 (all)');
+    }
+    this.memory = new BufferMemory(this.settings.bufferMemoryBytes);
+    this.partitioner = toPartitioner(options.createPartitioner, options.random);
+    this.accumulator = new RecordAccumulator(this.memory, {
+      batchBytes: this.settings.batchBytes,
+      lingerMs: this.settings.lingerMs,
+      idempotent,
+      producerId: () => this.producerId,
+      producerEpoch: () => this.producerEpoch,
+      onSealed: (batch) => {
+        batch.order = this.batchOrder++;
+        this.partitioner.onBatchSealed?.(batch.queue.topic, batch.queue.partition);
+        this.scheduleDrain();
+      },
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.cluster.connect();
+    if (this.settings.idempotent && this.producerId < 0) await this.initProducerId();
+    this.isConnected = true;
+    this.emit(ProducerEvents.CONNECT, { type: ProducerEvents.CONNECT, timestamp: Date.now(), payload: null });
+  }
+
+  private async initProducerId(): Promise<void> {
+    const response = await withRetry(async () => {
+      const r = await this.cluster.request(Api.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      throwIfError(r.errorCode);
+      return r;
+    }, this.settings.retry.retries > 20 ? { ...this.settings.retry, retries: 20 } : this.settings.retry);
+    this.producerId = response.producerId;
+    this.producerEpoch = response.producerEpoch;
+  }
+
+  /** Producer id and epoch from InitProducerId (-1 unless idempotent). */
+  get producerIdentity(): { producerId: number; producerEpoch: number } {
+    return { producerId: this.producerId, producerEpoch: this.producerEpoch };
+  }
+
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.sendBatch({ topicMessages: [{ topic: record.topic, messages: record.messages }], acks: record.acks, timeout: record.timeout, compression: record.compression });
+  }
+
+  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    if (!this.isConnected) throw new NotConnectedError('producer is not connected; call connect() first');
+    const acks = this.settings.idempotent ? -1 : (batch.acks ?? this.settings.acks);
+    const mode = toCodec(batch.compression ?? this.settings.compression) | ((acks + 1) << 4);
+    const trackers = new Map<PartitionQueue, SendTracker>();
+    for (const { topic, messages } of batch.topicMessages) {
+      await this.appendMessages(topic, messages, mode, trackers);
+    }
+    return this.awaitResults(trackers);
+  }
+
+  private async appendMessages(topic: string, messages: Message[], mode: number, trackers: Map<PartitionQueue, SendTracker>): Promise<void> {
+    const info = await this.cluster.topicInfo(topic);
+    const partitionMetadata = info.partitions;
+    const partitionCount = partitionMetadata.length;
+    const now = Date.now();
+    let lastQueue: PartitionQueue | null = null;
+    let lastTracker: SendTracker | null = null;
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i];
+      const key = toBuffer(message.key);
+      const value = toBuffer(message.value);
+      const headers = message.headers === undefined ? null : toRecordHeaders(message.headers);
+      const partition = message.partition ?? this.partitioner.partition({ topic, partitionMetadata, message }, key);
+      if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+        throw new KafkaProtocolError(3, `partition ${partition} of ${topic} (${partitionCount} partitions)`);
+      }
+      const timestamp = message.timestamp === undefined || message.timestamp === null ? now : Number(message.timestamp);
+      const queue: PartitionQueue = lastQueue !== null && lastQueue.partition === partition && lastQueue.topic === topic ? lastQueue : this.accumulator.queue(topic, partition);
+      let pending = this.accumulator.tryAppend(queue, mode, timestamp, key, value, headers);
+      if (pending === null) {
+        const bytes = this.accumulator.bytesForNewBatch(recordSize(key, value, headers));
+        await this.memory.reserve(bytes, this.settings.maxBlockMs);
+        pending = this.accumulator.appendReserved(queue, mode, bytes, timestamp, key, value, headers);
+      }
+      this.outstanding.add(pending);
+      let tracker: SendTracker | undefined = queue === lastQueue ? lastTracker! : trackers.get(queue);
+      if (tracker === undefined) {
+        tracker = { firstBatch: pending, firstIndex: pending.recordCount - 1, batches: [pending] };
+        trackers.set(queue, tracker);
+      } else if (tracker.batches[tracker.batches.length - 1] !== pending) {
+        tracker.batches.push(pending);
+      }
+      lastQueue = queue;
+      lastTracker = tracker;
+    }
+  }
+
+  private async awaitResults(trackers: Map<PartitionQueue, SendTracker>): Promise<RecordMetadata[]> {
+    const results: RecordMetadata[] = [];
+    for (const [queue, tracker] of trackers) {
+      let first: BatchResult | null = null;
+      for (const pending of tracker.batches) {
+        const result = await pending.done;
+        if (pending === tracker.firstBatch) first = result;
+      }
+      const f = first!;
+      results.push({
+        topicName: queue.topic,
+        partition: queue.partition,
+        errorCode: 0,
+        baseOffset: String(f.baseOffset < 0 ? -1 : f.baseOffset + tracker.firstIndex),
+        logAppendTime: String(f.logAppendTimeMs),
+        logStartOffset: String(f.logStartOffset),
+      });
+    }
+    return results;
+  }
+
+  /** Seals every open batch and waits until the broker has answered for all of them. */
+  async flush(): Promise<void> {
+    this.accumulator.sealAll();
+    this.scheduleDrain();
+    const pending = [...this.outstanding];
+    await Promise.allSettled(pending.map((b) => b.done));
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.isConnected) return;
+    await this.flush();
+    this.isConnected = false;
+    this.accumulator.close();
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.memory.failWaiters(new NotConnectedError('producer disconnected'));
+    if (this.ownsCluster) await this.cluster.close();
+    this.emit(ProducerEvents.DISCONNECT, { type: ProducerEvents.DISCONNECT, timestamp: Date.now(), payload: null });
+  }
+
+  // ---- sender -------------------------------------------------------------------------------
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Groups ready batches by leader and sends one Produce request per broker and acks level. */
+  private drain(): void {
+    const now = Date.now();
+    const byNode = new Map<number, PendingBatch[][]>();
+    let nextRetryAtMs = Number.POSITIVE_INFINITY;
+    for (const queue of this.accumulator.queues.values()) {
+      if (queue.ready.length === 0) continue;
+      if (queue.ready[0].retryAtMs > now) {
+        nextRetryAtMs = Math.min(nextRetryAtMs, queue.ready[0].retryAtMs);
+        continue;
+      }
+      let leader: number;
+      try {
+        leader = this.cluster.leaderFor(queue.topic, queue.partition);
+      } catch {
+        this.refreshMetadataSoon(queue.topic);
+        continue;
+      }
+      if ((this.inFlightByNode.get(leader) ?? 0) >= this.settings.maxInFlightRequests) continue;
+      const taken = this.takeBatches(queue, now);
+      let groups = byNode.get(leader);
+      if (groups === undefined) byNode.set(leader, (groups = []));
+      groups.push(taken);
+    }
+    for (const [nodeId, groups] of byNode) this.sendToNode(nodeId, groups);
+    if (nextRetryAtMs !== Number.POSITIVE_INFINITY && this.retryTimer === null) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.drain();
+      }, Math.max(0, nextRetryAtMs - now));
+    }
+  }
+
+  /** The head batches of one partition with the same acks, up to maxRequestBytes (at least one). */
+  private takeBatches(queue: PartitionQueue, now: number): PendingBatch[] {
+    const first = queue.ready.shift()!;
+    const taken = [first];
+    let bytes = first.data!.length;
+    // Idempotent batches go one per partition per request, as Kafka's producer does, so a
+    // retried batch is never behind a later one of the same partition in the same request.
+    while (!this.settings.idempotent && queue.ready.length > 0) {
+      const next = queue.ready[0];
+      if (next.mode >> 4 !== first.mode >> 4 || next.retryAtMs > now || bytes + next.data!.length > this.settings.maxRequestBytes) break;
+      taken.push(queue.ready.shift()!);
+      bytes += next.data!.length;
+    }
+    queue.inFlight += taken.length;
+    return taken;
+  }
+
+  private sendToNode(nodeId: number, groups: PendingBatch[][]): void {
+    const byAcks = new Map<number, PendingBatch[][]>();
+    for (const group of groups) {
+      const acks = (group[0].mode >> 4) - 1;
+      let list = byAcks.get(acks);
+      if (list === undefined) byAcks.set(acks, (list = []));
+      list.push(group);
+    }
+    for (const [acks, list] of byAcks) void this.produce(nodeId, acks, list);
+  }
+
+  private async produce(nodeId: number, acks: number, groups: PendingBatch[][]): Promise<void> {
+    this.inFlightByNode.set(nodeId, (this.inFlightByNode.get(nodeId) ?? 0) + 1);
+    const topicData = new Map<string, { name: string; partitionData: { index: number; records: Buffer }[] }>();
+    for (const group of groups) {
+      const { topic, partition } = group[0].queue;
+      let entry = topicData.get(topic);
+      if (entry === undefined) topicData.set(topic, (entry = { name: topic, partitionData: [] }));
+      const records = group.length === 1 ? group[0].data! : Buffer.concat(group.map((b) => b.data!));
+      entry.partitionData.push({ index: partition, records });
+    }
+    const body = { transactionalId: null, acks, timeoutMs: this.settings.timeout, topicData: [...topicData.values()] };
+    try {
+      const response = await this.cluster.request(Api.Produce, body, { nodeId, expectResponse: acks !== 0 });
+      this.completeRequest(acks, groups, response);
+    } catch (error) {
+      for (const group of groups) this.failGroup(group, error as Error);
+    } finally {
+      this.inFlightByNode.set(nodeId, this.inFlightByNode.get(nodeId)! - 1);
+      this.scheduleDrain();
+    }
+  }
+
+  private completeRequest(acks: number, groups: PendingBatch[][], response: { responses: { name: string; partitionResponses: { index: number; errorCode: number; baseOffset: number; logAppendTimeMs: number; logStartOffset: number; errorMessage?: string | null }[] }[] } | null): void {
+    if (acks === 0 || response === null) {
+      for (const group of groups) for (const b of group) this.finish(b, { baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+      return;
+    }
+    const answers = new Map<string, (typeof response.responses)[number]['partitionResponses'][number]>();
+    for (const topic of response.responses) for (const p of topic.partitionResponses) answers.set(`${topic.name}\u0000${p.index}`, p);
+    for (const group of groups) {
+      const answer = answers.get(`${group[0].queue.topic}\u0000${group[0].queue.partition}`);
+      if (answer === undefined) {
+        this.failGroup(group, new KafkaProtocolError(-1, 'no answer for the partition in the Produce response'));
+      } else if (answer.errorCode !== 0) {
+        this.failGroup(group, new KafkaProtocolError(answer.errorCode, answer.errorMessage));
+      } else {
+        let offset = answer.baseOffset;
+        for (const b of group) {
+          this.finish(b, { baseOffset: offset, logAppendTimeMs: answer.logAppendTimeMs, logStartOffset: answer.logStartOffset });
+          offset += b.recordCount;
+        }
+      }
+    }
+  }
+
+  private finish(batch: PendingBatch, result: BatchResult): void {
+    batch.queue.inFlight--;
+    this.outstanding.delete(batch);
+    this.memory.release(batch.reservedBytes);
+    batch.resolve(result);
+  }
+
+  /** Requeues a group for a retry in order, or fails its batches when the error is final. */
+  private failGroup(group: PendingBatch[], error: Error): void {
+    const queue = group[0].queue;
+    const retriable = isRetriable(error) || (this.settings.idempotent && error instanceof KafkaProtocolError && error.errorCode === 45);
+    if (retriable && group[0].attempts < this.settings.retry.retries && this.isConnected) {
+      const retryAtMs = Date.now() + retryDelayMs(group[0].attempts, this.settings.retry);
+      for (const b of group) {
+        b.attempts++;
+        b.retryAtMs = retryAtMs;
+      }
+      queue.inFlight -= group.length;
+      queue.ready.push(...group);
+      queue.ready.sort((a, b) => a.order - b.order);
+      this.refreshMetadataSoon(queue.topic);
+      return;
+    }
+    for (const b of group) {
+      b.queue.inFlight--;
+      this.outstanding.delete(b);
+      this.memory.release(b.reservedBytes);
+      b.reject(error);
+    }
+  }
+
+  private refreshing: Promise<unknown> | null = null;
+  private refreshMetadataSoon(topic: string): void {
+    this.refreshing ??= this.cluster
+      .refreshMetadata([topic])
+      .catch(() => {})
+      .finally(() => {
+        this.refreshing = null;
+        this.scheduleDrain();
+      });
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The one interface between the clients (Producer, Consumer, Admin) and a broker: send a
+ * protocol-shaped request body (Kafka's JSON field names, camelCased), get the decoded response
+ * body. Implementations: `InProcessTransport` (calls `broker.handle` directly) and `TcpTransport`
+ * (Kafka's wire protocol). A transport may be shared by several clients; its methods may be
+ * called concurrently.
+ */
+
+export interface RequestOptions {
+  /** The broker to send to; omitted means any (the bootstrap or least-loaded connection). */
+  nodeId?: number;
+  /** False for acks=0 Produce: Kafka's broker sends no response, so none is awaited. */
+  expectResponse?: boolean;
+}
+
+export interface BrokerAddress {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+// Bodies are protocol-shaped objects whose exact type depends on the API and version.
+// biome-ignore lint/suspicious/noExplicitAny: decoded bodies are dynamically shaped.
+export type Body = any;
+
+export interface Transport {
+  /** Negotiates API versions (ApiVersions). Idempotent. */
+  connect(): Promise<void>;
+  /** The version the client must use for `apiKey`; throws UnsupportedApiError when there is none. */
+  apiVersion(apiKey: number): number;
+  request(apiKey: number, apiVersion: number, body: Body, options?: RequestOptions): Promise<Body>;
+  /** The brokers from the latest Metadata response, so requests can be routed by node id. */
+  setBrokers(brokers: readonly BrokerAddress[]): void;
+  close(): Promise<void>;
+}
+
+/** What the in-process transport needs of a broker: the one entry point every request goes through. */
+export interface RequestHandler {
+  handle(apiKey: number, apiVersion: number, body: Body, context: Body): unknown;
+}

@@ -1,0 +1,81 @@
+/**
+ * A minimal stand-in broker for the producer's unit tests: serves ApiVersions, Metadata, Produce
+ * (keeps every batch, assigns offsets) and InitProducerId. `holdProduce` parks Produce responses
+ * until `releaseProduce()`, so tests can see the producer's buffer fill up.
+ */
+import { Api, CLIENT_MAX_VERSION } from '../src/api.js';
+import type { Body, RequestHandler } from '../src/transport.js';
+
+export class FakeBroker implements RequestHandler {
+  readonly batches = new Map<string, Buffer[]>();
+  readonly produceRequests: Body[] = [];
+  holdProduce = false;
+  private held: (() => void)[] = [];
+  private readonly nextOffset = new Map<string, number>();
+
+  constructor(private readonly topics: Record<string, number>) {}
+
+  handle(apiKey: number, _apiVersion: number, body: Body): unknown {
+    switch (apiKey) {
+      case Api.ApiVersions:
+        return { errorCode: 0, apiKeys: Object.entries(CLIENT_MAX_VERSION).map(([key, max]) => ({ apiKey: Number(key), minVersion: 0, maxVersion: max })) };
+      case Api.Metadata:
+        return this.metadata(body);
+      case Api.InitProducerId:
+        return { errorCode: 0, producerId: 1000, producerEpoch: 0 };
+      case Api.Produce:
+        return this.produce(body);
+      default:
+        throw new Error(`fake broker does not serve API ${apiKey}`);
+    }
+  }
+
+  private metadata(body: Body): Body {
+    const names: string[] = body.topics === null ? Object.keys(this.topics) : body.topics.map((t: Body) => t.name);
+    return {
+      brokers: [{ nodeId: 0, host: 'localhost', port: 9092, rack: null }],
+      clusterId: 'fake',
+      controllerId: 0,
+      topics: names.map((name) =>
+        this.topics[name] === undefined
+          ? { errorCode: 3, name, topicId: '00000000-0000-0000-0000-000000000000', isInternal: false, partitions: [] }
+          : {
+              errorCode: 0,
+              name,
+              topicId: '00000000-0000-0000-0000-000000000001',
+              isInternal: false,
+              partitions: Array.from({ length: this.topics[name] }, (_, i) => ({ errorCode: 0, partitionIndex: i, leaderId: 0, leaderEpoch: 0, replicaNodes: [0], isrNodes: [0] })),
+            },
+      ),
+    };
+  }
+
+  private async produce(body: Body): Promise<Body> {
+    this.produceRequests.push(body);
+    if (this.holdProduce) await new Promise<void>((resolve) => this.held.push(resolve));
+    return {
+      responses: body.topicData.map((t: Body) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map((p: Body) => {
+          const key = `${t.name}-${p.index}`;
+          const list = this.batches.get(key) ?? [];
+          this.batches.set(key, list);
+          list.push(p.records);
+          const baseOffset = this.nextOffset.get(key) ?? 0;
+          let count = 0;
+          for (let at = 0; at < p.records.length; ) {
+            count += p.records.readInt32BE(at + 57);
+            at += 12 + p.records.readInt32BE(at + 8);
+          }
+          this.nextOffset.set(key, baseOffset + count);
+          return { index: p.index, errorCode: 0, baseOffset, logAppendTimeMs: -1, logStartOffset: 0, recordErrors: [], errorMessage: null };
+        }),
+      })),
+      throttleTimeMs: 0,
+    };
+  }
+
+  releaseProduce(): void {
+    for (const resolve of this.held.splice(0)) resolve();
+  }
+}

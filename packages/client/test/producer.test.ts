@@ -1,0 +1,117 @@
+import { batchesIn, decodeBatch } from '@gregor/records';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Cluster } from '../src/cluster.js';
+import { InProcessTransport } from '../src/in-process-transport.js';
+import { Producer, type ProducerOptions } from '../src/producer.js';
+import { FakeBroker } from './fake-broker.js';
+
+const producers: Producer[] = [];
+afterEach(async () => {
+  for (const p of producers.splice(0)) await p.disconnect().catch(() => {});
+});
+
+async function setup(options: ProducerOptions, topics: Record<string, number> = { t: 1 }) {
+  const broker = new FakeBroker(topics);
+  const producer = new Producer(new Cluster(new InProcessTransport(broker)), options);
+  producers.push(producer);
+  await producer.connect();
+  return { broker, producer };
+}
+
+const decodeAll = (buffers: Buffer[]) => buffers.flatMap((buffer) => [...batchesIn(buffer)].map(({ position }) => decodeBatch(buffer, position)));
+const recordsIn = (buffers: Buffer[]) => decodeAll(buffers).flatMap((b) => [...b.records()]);
+const value100 = Buffer.alloc(100, 1);
+
+describe('producer accumulator', () => {
+  it('sends a lone record once it has lingered lingerMs', async () => {
+    const { broker, producer } = await setup({ lingerMs: 20 });
+    const sent = producer.send({ topic: 't', messages: [{ value: 'a' }] });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(broker.produceRequests).toHaveLength(0);
+    const [result] = await sent;
+    expect(result).toMatchObject({ topicName: 't', partition: 0, errorCode: 0, baseOffset: '0' });
+    expect(broker.produceRequests).toHaveLength(1);
+  });
+
+  it('seals a batch when the next record would pass batchBytes and sends it without waiting for linger', async () => {
+    const { broker, producer } = await setup({ lingerMs: 60_000, batchBytes: 1024 });
+    const messages = Array.from({ length: 30 }, () => ({ value: value100 }));
+    const sending = producer.send({ topic: 't', messages });
+    await new Promise((r) => setTimeout(r, 20));
+    const sealed = decodeAll(broker.batches.get('t-0') ?? []);
+    expect(sealed.length).toBeGreaterThanOrEqual(3);
+    for (const batch of sealed) expect(batch.sizeBytes).toBeLessThanOrEqual(1024);
+    await producer.flush();
+    await sending;
+    expect(recordsIn(broker.batches.get('t-0')!)).toHaveLength(30);
+  });
+
+  it('reports the offset of the first record of each send', async () => {
+    const { producer } = await setup({ lingerMs: 1 });
+    await producer.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    const [second] = await producer.send({ topic: 't', messages: [{ value: 'd' }] });
+    expect(second.baseOffset).toBe('3');
+  });
+
+  it('fails send at once with BUFFER_FULL when the buffer is full and maxBlockMs is 0', async () => {
+    const { broker, producer } = await setup({ lingerMs: 0, batchBytes: 1024, bufferMemoryBytes: 4096, maxBlockMs: 0 });
+    broker.holdProduce = true;
+    const first = producer.send({ topic: 't', messages: Array.from({ length: 60 }, () => ({ value: value100 })) });
+    await expect(first).rejects.toMatchObject({ code: 'BUFFER_FULL' });
+    broker.holdProduce = false;
+    broker.releaseProduce();
+  });
+
+  it('blocks send while the buffer is full and resumes once batches are acknowledged', async () => {
+    const { broker, producer } = await setup({ lingerMs: 0, batchBytes: 1024, bufferMemoryBytes: 4096, maxBlockMs: 10_000 });
+    broker.holdProduce = true;
+    let done = false;
+    const sending = producer.send({ topic: 't', messages: Array.from({ length: 60 }, () => ({ value: value100 })) }).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(done).toBe(false);
+    // Never more bytes held than the budget: 4 batches of 1 KiB.
+    expect(broker.produceRequests.length).toBeLessThanOrEqual(4);
+    for (let i = 0; i < 20 && !done; i++) {
+      broker.releaseProduce();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await sending;
+    expect(recordsIn(broker.batches.get('t-0')!)).toHaveLength(60);
+  });
+
+  it('fails with BUFFER_FULL after maxBlockMs when the buffer stays full', async () => {
+    const { broker, producer } = await setup({ lingerMs: 0, batchBytes: 1024, bufferMemoryBytes: 2048, maxBlockMs: 30 });
+    broker.holdProduce = true;
+    await expect(producer.send({ topic: 't', messages: Array.from({ length: 40 }, () => ({ value: value100 })) })).rejects.toMatchObject({ code: 'BUFFER_FULL' });
+    broker.holdProduce = false;
+    broker.releaseProduce();
+  });
+
+  it('sends one Produce request carrying the batches of every partition of a broker', async () => {
+    const { broker, producer } = await setup({ lingerMs: 10 }, { t: 4 });
+    await producer.send({ topic: 't', messages: [0, 1, 2, 3].map((partition) => ({ partition, value: 'x' })) });
+    expect(broker.produceRequests).toHaveLength(1);
+    expect(broker.produceRequests[0].topicData[0].partitionData.map((p: { index: number }) => p.index).sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  it('writes producer id, epoch and consecutive sequences into idempotent batches', async () => {
+    const { broker, producer } = await setup({ idempotent: true, lingerMs: 0 });
+    await producer.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.send({ topic: 't', messages: [{ value: 'c' }] });
+    const batches = decodeAll(broker.batches.get('t-0')!);
+    expect(batches.map((b) => [b.producerId, b.producerEpoch, b.baseSequence])).toEqual([
+      [1000, 0, 0],
+      [1000, 0, 2],
+    ]);
+  });
+
+  it('encodes string keys, values and headers as UTF-8', async () => {
+    const { broker, producer } = await setup({ lingerMs: 0 });
+    await producer.send({ topic: 't', messages: [{ key: 'k', value: 'é', headers: { h: 'v', multi: ['1', '2'] }, timestamp: 1234 }] });
+    const [record] = recordsIn(broker.batches.get('t-0')!);
+    expect(record.key!.toString()).toBe('k');
+    expect(record.value!.toString()).toBe('é');
+    expect(record.timestamp).toBe(1234);
+    expect(record.headers.map((h) => [h.key, h.value!.toString()])).toEqual([['h', 'v'], ['multi', '1'], ['multi', '2']]);
+  });
+});
