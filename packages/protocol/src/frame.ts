@@ -11,6 +11,7 @@ import {
   codecFor,
   type DescribedApiKey,
   isFlexible,
+  isVersionServed,
   type RequestBody,
   type RequestInput,
   type ResponseBody,
@@ -103,9 +104,20 @@ export function decodeRequestHeader(frame: Buffer): { header: RequestHeader; bod
     const correlationId = reader.int32();
     const clientIdLength = reader.length(false, 2);
     const clientId = clientIdLength < 0 ? null : reader.utf8(clientIdLength);
-    const flexible = specFor(apiKey) && isFlexible(apiKey, apiVersion) ? true : apiKey === 18 && apiVersion >= 3;
-    if (flexible) skipTaggedFields(reader);
-    return { header: { apiKey, apiVersion, correlationId, clientId }, bodyOffset: reader.offset };
+    const header = { apiKey, apiVersion, correlationId, clientId };
+    if (isVersionServed(apiKey, apiVersion)) {
+      if (isFlexible(apiKey, apiVersion)) skipTaggedFields(reader);
+    } else if (apiKey === 18 && apiVersion >= 3) {
+      // A newer ApiVersions than ours: its header is v2, but whatever follows, the server only
+      // needs the correlation id to answer with the fallback, so a bad tag section is tolerated.
+      const afterClientId = reader.offset;
+      try {
+        skipTaggedFields(reader);
+      } catch {
+        reader.offset = afterClientId;
+      }
+    }
+    return { header, bodyOffset: reader.offset };
   } catch (error) {
     throw asDecodeError(error).withContext('request header');
   }

@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FRAME_BYTES_MAX_DEFAULT, FrameReader, FrameTooLargeError } from '../src/index.js';
+
+function frameOf(payload: Buffer): Buffer {
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(payload.length);
+  return Buffer.concat([size, payload]);
+}
+
+describe('FrameReader', () => {
+  it('defaults frameBytesMax to Kafka socket.request.max.bytes (100 MiB)', () => {
+    expect(new FrameReader().frameBytesMax).toBe(100 * 1024 * 1024);
+    expect(FRAME_BYTES_MAX_DEFAULT).toBe(104857600);
+  });
+
+  it('yields the same frames however the stream is split into chunks', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }),
+        (payloads, cuts) => {
+          const stream = Buffer.concat(payloads.map((p) => frameOf(Buffer.from(p))));
+          const reader = new FrameReader();
+          const frames: Buffer[] = [];
+          let position = 0;
+          for (let i = 0; position < stream.length; i++) {
+            const size = cuts[i % cuts.length];
+            frames.push(...reader.push(stream.subarray(position, position + size)));
+            position += size;
+          }
+          expect(frames.map((f) => Buffer.from(f))).toEqual(payloads.map((p) => Buffer.from(p)));
+          expect(reader.bufferedBytes).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it('returns several frames from one chunk as views without copying', () => {
+    const chunk = Buffer.concat([frameOf(Buffer.from('ab')), frameOf(Buffer.from('cde')), Buffer.from([0, 0])]);
+    const frames = new FrameReader().push(chunk);
+    expect(frames.map(String)).toEqual(['ab', 'cde']);
+    expect(frames[0].buffer).toBe(chunk.buffer);
+  });
+
+  it('keeps a partial frame until its last byte arrives', () => {
+    const reader = new FrameReader();
+    const frame = frameOf(Buffer.from('hello'));
+    expect(reader.push(frame.subarray(0, 2))).toEqual([]);
+    expect(reader.push(frame.subarray(2, 7))).toEqual([]);
+    expect(reader.bufferedBytes).toBe(7);
+    expect(reader.push(frame.subarray(7)).map(String)).toEqual(['hello']);
+  });
+
+  it('refuses a declared size above frameBytesMax before the payload arrives', () => {
+    const reader = new FrameReader({ frameBytesMax: 10 });
+    const header = Buffer.alloc(4);
+    header.writeInt32BE(11);
+    expect(() => reader.push(header)).toThrow(FrameTooLargeError);
+  });
+
+  it('refuses a 2 GiB declaration with the default limit without allocating it', () => {
+    const reader = new FrameReader();
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => reader.push(Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2, 3]))).toThrow(
+      expect.objectContaining({ code: 'FRAME_TOO_LARGE', sizeBytes: 0x7fffffff }),
+    );
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
+  });
+
+  it('refuses a negative declared size', () => {
+    expect(() => new FrameReader().push(Buffer.from([0xff, 0xff, 0xff, 0xfe]))).toThrow(
+      expect.objectContaining({ code: 'FRAME_TOO_LARGE', sizeBytes: -2 }),
+    );
+  });
+
+  it('reads a size prefix split across chunks', () => {
+    const reader = new FrameReader();
+    const frame = frameOf(Buffer.from('xyz'));
+    expect(reader.push(frame.subarray(0, 1))).toEqual([]);
+    expect(reader.push(frame.subarray(1, 3))).toEqual([]);
+    expect(reader.push(frame.subarray(3)).map(String)).toEqual(['xyz']);
+  });
+
+  it('accepts an empty frame', () => {
+    expect(new FrameReader().push(Buffer.alloc(4)).map((f) => f.length)).toEqual([0]);
+  });
+});
