@@ -1,0 +1,162 @@
+/**
+ * Log compaction (cleanup.policy=compact), Kafka's cleaner reduced to its contract:
+ * - a map key → latest offset is built over the closed segments (the active one is never cleaned,
+ *   and its records are not in the map, as Kafka's dirty section ends before it);
+ * - each closed segment is rewritten keeping, per key, only the record at the latest offset;
+ *   records without a key and control batches are kept; a tombstone (null value) that is the
+ *   latest for its key is dropped once its batch's max timestamp is older than
+ *   `deleteRetentionMs` (Kafka's delete horizon, measured on the batch's timestamp here);
+ * - kept records keep their offsets: a batch that loses records is re-encoded with the original
+ *   base offset, offset deltas, timestamps, codec and producer fields; an untouched batch is copied
+ *   byte for byte; a batch that loses all its records is dropped;
+ * - the rewritten segment is built as `<base>.log.cleaned` (+ `.index.cleaned`, `.timeindex.cleaned`),
+ *   fsynced, then committed by renaming the log to `<base>.log.swap`; the old indexes are unlinked,
+ *   the swap file renamed over `<base>.log`, and the new indexes renamed into place. On open,
+ *   `.cleaned` files are discarded and a `.swap` completes (indexes rebuilt), so a crash at any step
+ *   loses nothing. Appends go to the active segment, which compaction never touches.
+ * Synchronous; called by `PartitionLog.compact()` (LogManager's scheduler).
+ */
+import { type BatchHeader, decodeBatch, encodeBatch, readBatchHeader, type RecordInput } from '@gregor/records';
+import type { LogConfig } from './config.js';
+import { LogCorruptionError } from './errors.js';
+import type { FileSystem } from './fs.js';
+import { CLEANED_FILE_SUFFIX, LogSegment, SWAP_FILE_SUFFIX } from './segment.js';
+
+export interface CompactionStats {
+  segmentsRewritten: number;
+  recordsRemoved: number;
+}
+
+export interface CompactionInput {
+  fs: FileSystem;
+  dir: string;
+  config: LogConfig;
+  nowMs: number;
+  /** Closed segments, oldest first. */
+  segments: readonly LogSegment[];
+  /** Reopens a segment after its files were swapped. */
+  openSegment(baseOffset: number): LogSegment;
+}
+
+/** Calls `visit(bytes, header)` for each batch of a segment (one read per batch). */
+function forEachSegmentBatch(segment: LogSegment, visit: (bytes: Buffer, header: BatchHeader) => void): void {
+  const batches: { position: number; sizeBytes: number }[] = [];
+  segment.scan(0, (batch) => {
+    batches.push({ position: batch.position, sizeBytes: batch.sizeBytes });
+  });
+  for (const { position, sizeBytes } of batches) {
+    const bytes = segment.readBytes(position, sizeBytes);
+    visit(bytes, readBatchHeader(bytes, 0));
+  }
+}
+
+function keyOf(key: Buffer): string {
+  return key.toString('latin1');
+}
+
+function decodeOrCorrupt(segment: LogSegment, bytes: Buffer, header: BatchHeader) {
+  try {
+    return decodeBatch(bytes, 0);
+  } catch (error) {
+    throw new LogCorruptionError(segment.logPath, -1, -1, `batch at offset ${header.baseOffset}: ${(error as Error).message}`);
+  }
+}
+
+function buildOffsetMap(segments: readonly LogSegment[]): Map<string, number> {
+  const latest = new Map<string, number>();
+  for (const segment of segments) {
+    forEachSegmentBatch(segment, (bytes, header) => {
+      if (header.isControl) return;
+      decodeOrCorrupt(segment, bytes, header).forEachRecord((record) => {
+        if (record.keyLength >= 0) latest.set(keyOf(record.data.subarray(record.keyStart, record.keyStart + record.keyLength)), record.offset);
+      });
+    });
+  }
+  return latest;
+}
+
+/** The cleaned batches of one segment, or undefined when nothing would change. */
+function cleanSegment(segment: LogSegment, latest: Map<string, number>, horizonMs: number): { batches: Buffer[]; removed: number } | undefined {
+  const batches: Buffer[] = [];
+  let removed = 0;
+  forEachSegmentBatch(segment, (bytes, header) => {
+    if (header.isControl) {
+      batches.push(bytes);
+      return;
+    }
+    const kept: RecordInput[] = [];
+    let total = 0;
+    for (const record of decodeOrCorrupt(segment, bytes, header).records()) {
+      total++;
+      if (record.key !== null) {
+        if (latest.get(keyOf(record.key)) !== record.offset) continue;
+        if (record.value === null && header.maxTimestamp < horizonMs) continue;
+      }
+      kept.push({ key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp, offsetDelta: record.offset - header.baseOffset });
+    }
+    removed += total - kept.length;
+    if (kept.length === total) batches.push(bytes);
+    else if (kept.length > 0) batches.push(reencode(header, kept));
+  });
+  return removed === 0 ? undefined : { batches, removed };
+}
+
+function reencode(header: BatchHeader, records: RecordInput[]): Buffer {
+  return encodeBatch({
+    records,
+    baseOffset: header.baseOffset,
+    partitionLeaderEpoch: header.partitionLeaderEpoch,
+    compression: header.compression,
+    timestampType: header.timestampType,
+    producerId: header.producerId,
+    producerEpoch: header.producerEpoch,
+    baseSequence: header.baseSequence,
+    isTransactional: header.isTransactional,
+  });
+}
+
+/** Writes the cleaned files and swaps them in; returns the reopened segment. */
+function swapIn(input: CompactionInput, segment: LogSegment, batches: Buffer[]): LogSegment {
+  const { fs, dir, config, nowMs } = input;
+  const cleaned = LogSegment.create({ fs, dir, baseOffset: segment.baseOffset, config, nowMs }, CLEANED_FILE_SUFFIX);
+  if (batches.length > 0) {
+    const buffer = Buffer.concat(batches);
+    const headers: BatchHeader[] = [];
+    for (let position = 0; position < buffer.length; ) {
+      const header = readBatchHeader(buffer, position);
+      headers.push(header);
+      position += header.sizeBytes;
+    }
+    cleaned.append(buffer, headers);
+  }
+  cleaned.onBecomeInactive();
+  cleaned.flush();
+  cleaned.closeFiles();
+  const cleanedPaths = LogSegment.pathsFor(dir, segment.baseOffset, CLEANED_FILE_SUFFIX);
+  const finalPaths = LogSegment.pathsFor(dir, segment.baseOffset);
+  segment.closeFiles();
+  // Commit point: once the swap file exists, recovery finishes the swap.
+  fs.rename(cleanedPaths.log, finalPaths.log + SWAP_FILE_SUFFIX);
+  fs.unlink(finalPaths.index);
+  fs.unlink(finalPaths.timeIndex);
+  fs.rename(finalPaths.log + SWAP_FILE_SUFFIX, finalPaths.log);
+  fs.rename(cleanedPaths.index, finalPaths.index);
+  fs.rename(cleanedPaths.timeIndex, finalPaths.timeIndex);
+  return input.openSegment(segment.baseOffset);
+}
+
+/** Compacts `input.segments`; returns stats and the replaced segments by their index in the input. */
+export function compactSegments(input: CompactionInput): { stats: CompactionStats; replaced: Map<number, LogSegment> } {
+  const latest = buildOffsetMap(input.segments);
+  const horizonMs = input.nowMs - input.config.deleteRetentionMs;
+  const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0 };
+  const replaced = new Map<number, LogSegment>();
+  input.segments.forEach((segment, index) => {
+    const cleaned = cleanSegment(segment, latest, horizonMs);
+    if (!cleaned) return;
+    replaced.set(index, swapIn(input, segment, cleaned.batches));
+    stats.segmentsRewritten++;
+    stats.recordsRemoved += cleaned.removed;
+  });
+  return { stats, replaced };
+}

@@ -1,0 +1,63 @@
+/**
+ * Every limit and policy of one partition log, with Kafka's topic-level defaults. Names are
+ * Kafka's config names in camelCase (`segment.bytes` → `segmentBytes`).
+ */
+
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
+
+export interface LogConfig {
+  /** `segment.bytes`: roll the active segment before it grows past this size. Default 1 GiB. */
+  segmentBytes: number;
+  /** `segment.ms`: roll the active segment once it is this old (by its first batch's timestamp). Default 7 days. */
+  segmentMs: number;
+  /** `index.interval.bytes`: bytes of log between two offset-index entries. Default 4096. */
+  indexIntervalBytes: number;
+  /** `segment.index.bytes`: preallocated size of each index file; a full index rolls the segment. Default 10 MiB. */
+  segmentIndexBytes: number;
+  /** `retention.ms`: delete closed segments whose newest timestamp is older than this; -1 keeps forever. Default 7 days. */
+  retentionMs: number;
+  /** `retention.bytes`: delete oldest closed segments while the log is larger than this; -1 is unlimited. Default -1. */
+  retentionBytes: number;
+  /** `cleanup.policy`: 'delete' (retention) or 'compact' (latest value per key) or both. Default 'delete'. */
+  cleanupPolicy: CleanupPolicy;
+  /** `delete.retention.ms`: how long compaction keeps a tombstone after its batch's timestamp. Default 1 day. */
+  deleteRetentionMs: number;
+  /** `flush.messages`: fsync after this many appended records; Kafka's default is never (MAX). */
+  flushMessages: number;
+  /** `flush.ms`: fsync when the oldest unflushed append is this old (checked by LogManager). Default never. */
+  flushMs: number;
+  /** `max.message.bytes`: largest batch accepted and the bound on any length field read from disk. Default 1 MiB + 12. */
+  maxMessageBytes: number;
+  /** `message.timestamp.type`: keep the producer's CreateTime or overwrite with LogAppendTime. */
+  messageTimestampType: TimestampType;
+  /** `file.delete.delay.ms` has no effect here: segments are unlinked synchronously. Kept for parity. */
+  fileDeleteDelayMs: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
+  segmentBytes: 1024 * 1024 * 1024,
+  segmentMs: 7 * DAY_MS,
+  indexIntervalBytes: 4096,
+  segmentIndexBytes: 10 * 1024 * 1024,
+  retentionMs: 7 * DAY_MS,
+  retentionBytes: -1,
+  cleanupPolicy: 'delete',
+  deleteRetentionMs: DAY_MS,
+  flushMessages: Number.MAX_SAFE_INTEGER,
+  flushMs: Number.MAX_SAFE_INTEGER,
+  maxMessageBytes: 1024 * 1024 + 12,
+  messageTimestampType: 'CreateTime',
+  fileDeleteDelayMs: 60_000,
+});
+
+export function resolveLogConfig(overrides: Partial<LogConfig> | undefined): LogConfig {
+  const config = { ...defaultLogConfig, ...overrides };
+  if (!(config.segmentBytes >= 14 && config.segmentBytes <= 2 ** 31 - 1)) throw new RangeError('segmentBytes must be in [14, 2^31-1]');
+  if (!(config.indexIntervalBytes >= 0)) throw new RangeError('indexIntervalBytes must be >= 0');
+  if (!(config.segmentIndexBytes >= 24)) throw new RangeError('segmentIndexBytes must be >= 24');
+  if (!(config.maxMessageBytes >= 61)) throw new RangeError('maxMessageBytes must be >= 61');
+  return config;
+}

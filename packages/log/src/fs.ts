@@ -1,0 +1,127 @@
+/**
+ * The file system the log sees: synchronous, positional, small. Synchronous because the append
+ * path is one write of an already-encoded buffer into the page cache, which a sync call does
+ * cheaper than a promise round trip, and because it makes the fault-injecting `MemoryFileSystem`
+ * deterministic. Callers: `@gregor/log` only (segments, indexes, checkpoints, the log manager).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface File {
+  /** Reads up to `length` bytes at `position` into `buffer[bufferOffset..]`; returns bytes read (0 at end of file). */
+  read(buffer: Uint8Array, bufferOffset: number, length: number, position: number): number;
+  /** Writes `buffer[bufferOffset..bufferOffset+length)` at `position`; returns bytes written. */
+  write(buffer: Uint8Array, bufferOffset: number, length: number, position: number): number;
+  size(): number;
+  /** Sets the file's length, cutting or zero-extending it. */
+  truncate(length: number): void;
+  /** Makes every write so far durable (fdatasync). */
+  sync(): void;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Create the file if missing (default false: missing file is ENOENT). */
+  create?: boolean;
+  /** Cut the file to zero length on open. */
+  truncate?: boolean;
+}
+
+export interface FileSystem {
+  openFile(filePath: string, options?: OpenOptions): File;
+  /** Entry names (not paths) of a directory. */
+  readdir(dirPath: string): string[];
+  /** Creates a directory and its parents; existing is fine. */
+  mkdir(dirPath: string): void;
+  /** Atomically replaces `to` with `from`; durable once it returns (directory synced). */
+  rename(from: string, to: string): void;
+  unlink(filePath: string): void;
+  exists(filePath: string): boolean;
+  /** Removes a directory and everything below it. */
+  rmdir(dirPath: string): void;
+  readFile(filePath: string): Buffer;
+  /** Writes a temporary file, syncs it, renames it over `filePath` and syncs the directory. */
+  writeFileAtomic(filePath: string, data: Uint8Array): void;
+  isDirectory(filePath: string): boolean;
+}
+
+class NodeFile implements File {
+  constructor(private fd: number) {}
+  read(buffer: Uint8Array, bufferOffset: number, length: number, position: number): number {
+    let done = 0;
+    // readSync may return fewer bytes than asked (large reads); loop until the end of file.
+    while (done < length) {
+      const n = fs.readSync(this.fd, buffer, bufferOffset + done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+  write(buffer: Uint8Array, bufferOffset: number, length: number, position: number): number {
+    let done = 0;
+    while (done < length) done += fs.writeSync(this.fd, buffer, bufferOffset + done, length - done, position + done);
+    return done;
+  }
+  size(): number {
+    return fs.fstatSync(this.fd).size;
+  }
+  truncate(length: number): void {
+    fs.ftruncateSync(this.fd, length);
+  }
+  sync(): void {
+    fs.fdatasyncSync(this.fd);
+  }
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+function syncDirectory(dirPath: string): void {
+  const fd = fs.openSync(dirPath, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The real file system through `node:fs`, positional `readSync`/`writeSync` and `fdatasyncSync`. */
+export const nodeFileSystem: FileSystem = {
+  openFile(filePath, options = {}) {
+    let flags = fs.constants.O_RDWR;
+    if (options.create) flags |= fs.constants.O_CREAT;
+    if (options.truncate) flags |= fs.constants.O_TRUNC;
+    return new NodeFile(fs.openSync(filePath, flags, 0o644));
+  },
+  readdir: (dirPath) => fs.readdirSync(dirPath),
+  mkdir: (dirPath) => {
+    fs.mkdirSync(dirPath, { recursive: true });
+  },
+  rename(from, to) {
+    fs.renameSync(from, to);
+    syncDirectory(path.dirname(to));
+  },
+  unlink: (filePath) => fs.unlinkSync(filePath),
+  exists: (filePath) => fs.existsSync(filePath),
+  rmdir: (dirPath) => fs.rmSync(dirPath, { recursive: true, force: true }),
+  readFile: (filePath) => fs.readFileSync(filePath),
+  writeFileAtomic(filePath, data) {
+    const temporary = `${filePath}.tmp`;
+    const fd = fs.openSync(temporary, 'w', 0o644);
+    try {
+      fs.writeSync(fd, data, 0, data.length, 0);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temporary, filePath);
+    syncDirectory(path.dirname(filePath));
+  },
+  isDirectory: (filePath) => {
+    try {
+      return fs.statSync(filePath).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+};

@@ -1,0 +1,214 @@
+/**
+ * The partitions of one data directory, as Kafka's LogManager: every `<topic>-<partition>`
+ * directory is a `PartitionLog`; `recovery-point-offset-checkpoint` and
+ * `log-start-offset-checkpoint` (Kafka's text format: `0`, count, `topic partition offset` lines)
+ * record per partition the fsynced prefix and the first readable offset; `.kafka_cleanshutdown`
+ * marks a clean close, so the next open skips re-checking batches. Flush by `flushMs`, retention,
+ * compaction and checkpoints are scheduled on the injected Clock.
+ * Not safe for concurrent use: one owner (the broker).
+ */
+import path from 'node:path';
+import { readOffsetCheckpoint, type TopicPartitionOffset, writeOffsetCheckpoint } from './checkpoint.js';
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import type { LogConfig } from './config.js';
+import { LogError } from './errors.js';
+import type { FileSystem } from './fs.js';
+import { PartitionLog } from './partition-log.js';
+
+export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+
+export interface LogManagerConfig {
+  /** `log.flush.scheduler.interval.ms`: how often logs are checked against their `flushMs`. Default 1 s (Kafka: never). */
+  flushCheckIntervalMs: number;
+  /** `log.retention.check.interval.ms`: how often retention runs. Default 5 min. */
+  retentionCheckIntervalMs: number;
+  /** `log.flush.offset.checkpoint.interval.ms`: how often recovery points are checkpointed. Default 1 min. */
+  recoveryPointCheckpointIntervalMs: number;
+  /** `log.cleaner.backoff.ms`: pause between compaction passes over compacted logs. Default 15 s. */
+  cleanerBackoffMs: number;
+}
+
+export const defaultLogManagerConfig: Readonly<LogManagerConfig> = Object.freeze({
+  flushCheckIntervalMs: 1000,
+  retentionCheckIntervalMs: 5 * 60 * 1000,
+  recoveryPointCheckpointIntervalMs: 60 * 1000,
+  cleanerBackoffMs: 15 * 1000,
+});
+
+export interface LogManagerOptions {
+  fs: FileSystem;
+  /** The data directory. */
+  dir: string;
+  clock?: Clock;
+  /** Config of every log, unless `configFor` overrides it. */
+  config?: Partial<LogConfig>;
+  /** Per-topic overrides (the broker's topic configs), applied at open and create. */
+  configFor?: (topic: string, partition: number) => Partial<LogConfig> | undefined;
+  managerConfig?: Partial<LogManagerConfig>;
+  /** Start the background schedule (default true). */
+  schedule?: boolean;
+}
+
+export interface TopicPartitionLog {
+  topic: string;
+  partition: number;
+  log: PartitionLog;
+}
+
+/** A name that is not a valid `<topic>-<partition>` directory. */
+export class InvalidPartitionNameError extends LogError {
+  constructor(topic: string, partition: number) {
+    super('INVALID_TOPIC', `invalid topic-partition ${JSON.stringify(topic)}-${partition}`, 17);
+  }
+}
+
+export class LogManager {
+  readonly dir: string;
+  /** Whether the previous run closed cleanly (marker found at open). */
+  readonly hadCleanShutdown: boolean;
+  private readonly fs: FileSystem;
+  private readonly clock: Clock;
+  private readonly managerConfig: LogManagerConfig;
+  private readonly logs = new Map<string, TopicPartitionLog>();
+  private readonly timers = new Map<string, TimerHandle>();
+  private closed = false;
+
+  private constructor(private readonly options: LogManagerOptions) {
+    this.fs = options.fs;
+    this.dir = options.dir;
+    this.clock = options.clock ?? systemClock;
+    this.managerConfig = { ...defaultLogManagerConfig, ...options.managerConfig };
+    this.fs.mkdir(this.dir);
+    this.hadCleanShutdown = this.fs.exists(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
+  }
+
+  static open(options: LogManagerOptions): LogManager {
+    const manager = new LogManager(options);
+    manager.loadLogs();
+    // From now on a crash must be detected: the marker goes until the next clean close.
+    const marker = path.join(manager.dir, CLEAN_SHUTDOWN_FILE);
+    if (manager.fs.exists(marker)) manager.fs.unlink(marker);
+    if (options.schedule !== false) manager.startSchedule();
+    return manager;
+  }
+
+  private loadLogs(): void {
+    const recoveryPoints = readOffsetCheckpoint(this.fs, path.join(this.dir, RECOVERY_POINT_CHECKPOINT_FILE));
+    const startOffsets = readOffsetCheckpoint(this.fs, path.join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    for (const name of this.fs.readdir(this.dir)) {
+      const match = /^(.+)-(\d+)$/.exec(name);
+      if (!match || !this.fs.isDirectory(path.join(this.dir, name))) continue;
+      const topic = match[1];
+      const partition = Number(match[2]);
+      const log = PartitionLog.open({
+        fs: this.fs,
+        dir: path.join(this.dir, name),
+        clock: this.clock,
+        config: this.configFor(topic, partition),
+        hadCleanShutdown: this.hadCleanShutdown,
+        recoveryPoint: recoveryPoints.get(name)?.offset ?? 0,
+        logStartOffset: startOffsets.get(name)?.offset,
+      });
+      this.logs.set(name, { topic, partition, log });
+    }
+  }
+
+  private configFor(topic: string, partition: number, overrides?: Partial<LogConfig>): Partial<LogConfig> {
+    return { ...this.options.config, ...this.options.configFor?.(topic, partition), ...overrides };
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(`${topic}-${partition}`)?.log;
+  }
+
+  /** The log of `topic`-`partition`, created empty if missing. */
+  getOrCreate(topic: string, partition: number, config?: Partial<LogConfig>): PartitionLog {
+    const existing = this.get(topic, partition);
+    if (existing) return existing;
+    if (topic.length === 0 || topic.includes('/') || topic === '.' || topic === '..' || !Number.isSafeInteger(partition) || partition < 0) {
+      throw new InvalidPartitionNameError(topic, partition);
+    }
+    const name = `${topic}-${partition}`;
+    const log = PartitionLog.open({ fs: this.fs, dir: path.join(this.dir, name), clock: this.clock, config: this.configFor(topic, partition, config), hadCleanShutdown: true });
+    this.logs.set(name, { topic, partition, log });
+    return log;
+  }
+
+  /** Closes the log and removes its directory. */
+  delete(topic: string, partition: number): boolean {
+    const name = `${topic}-${partition}`;
+    const entry = this.logs.get(name);
+    if (!entry) return false;
+    entry.log.delete();
+    this.logs.delete(name);
+    return true;
+  }
+
+  all(): TopicPartitionLog[] {
+    return [...this.logs.values()];
+  }
+
+  /** Writes the recovery-point and log-start-offset checkpoints. */
+  checkpoint(): void {
+    const entries = (pick: (log: PartitionLog) => number): TopicPartitionOffset[] =>
+      this.all().map(({ topic, partition, log }) => ({ topic, partition, offset: pick(log) }));
+    writeOffsetCheckpoint(this.fs, path.join(this.dir, RECOVERY_POINT_CHECKPOINT_FILE), entries((log) => log.recoveryPoint));
+    writeOffsetCheckpoint(this.fs, path.join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE), entries((log) => log.logStartOffset));
+  }
+
+  flushAll(): void {
+    for (const { log } of this.logs.values()) log.flush();
+  }
+
+  /** Flushes logs whose oldest unflushed append has waited `flushMs`. */
+  flushDue(): number {
+    let flushed = 0;
+    for (const { log } of this.logs.values()) if (log.maybeFlushByTime()) flushed++;
+    return flushed;
+  }
+
+  /** Retention on every log; returns segments deleted. Checkpoints start offsets if any moved. */
+  runRetention(): number {
+    let deleted = 0;
+    for (const { log } of this.logs.values()) deleted += log.applyRetention();
+    if (deleted > 0) this.checkpoint();
+    return deleted;
+  }
+
+  /** One compaction pass over logs with cleanup policy 'compact'; returns records removed. */
+  runCompaction(): number {
+    let removed = 0;
+    for (const { log } of this.logs.values()) removed += log.compact().recordsRemoved;
+    return removed;
+  }
+
+  private startSchedule(): void {
+    // One pending timer per task; each run schedules the next, so the map never grows.
+    const every = (name: string, intervalMs: number, task: () => void) => {
+      const run = () => {
+        if (this.closed) return;
+        task();
+        this.timers.set(name, this.clock.setTimeout(run, intervalMs));
+      };
+      this.timers.set(name, this.clock.setTimeout(run, intervalMs));
+    };
+    const { flushCheckIntervalMs, retentionCheckIntervalMs, recoveryPointCheckpointIntervalMs, cleanerBackoffMs } = this.managerConfig;
+    every('flush', flushCheckIntervalMs, () => this.flushDue());
+    every('retention', retentionCheckIntervalMs, () => this.runRetention());
+    every('checkpoint', recoveryPointCheckpointIntervalMs, () => this.checkpoint());
+    every('compaction', cleanerBackoffMs, () => this.runCompaction());
+  }
+
+  /** Clean close: flush and close every log, write checkpoints, then the clean-shutdown marker. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
+    this.timers.clear();
+    for (const { log } of this.logs.values()) log.close();
+    this.checkpoint();
+    this.fs.writeFileAtomic(path.join(this.dir, CLEAN_SHUTDOWN_FILE), Buffer.alloc(0));
+  }
+}

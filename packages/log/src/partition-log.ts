@@ -1,0 +1,541 @@
+/**
+ * One partition on disk: a directory `<topic>-<partition>` of segments in Kafka's layout, plus its
+ * `leader-epoch-checkpoint`. Appends go to the active (last) segment with one positional write;
+ * reads return whole batches as file bytes; rolls, truncation, retention, compaction and crash
+ * recovery keep the directory a valid Kafka partition at every step.
+ *
+ * Offsets: the log start offset (first readable offset), the log end offset (LEO, next offset to
+ * assign) and the recovery point (every offset below it is fsynced). Not safe for concurrent use:
+ * one owner (the broker's partition, or a test) calls it; all I/O is synchronous.
+ */
+import path from 'node:path';
+import {
+  type BatchHeader,
+  CorruptRecordError,
+  isBatchCrcValid,
+  patchBaseOffset,
+  patchMaxTimestampForLogAppendTime,
+  patchPartitionLeaderEpoch,
+  readBatchHeader,
+} from '@gregor/records';
+import { appendChannel, recoverChannel, rollChannel } from './channels.js';
+import { compactSegments, type CompactionStats } from './cleaner.js';
+import { type Clock, systemClock } from './clock.js';
+import { type LogConfig, resolveLogConfig } from './config.js';
+import { InvalidRecordError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError, UnexpectedAppendOffsetError } from './errors.js';
+import type { FileSystem } from './fs.js';
+import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache } from './leader-epoch.js';
+import { CLEANED_FILE_SUFFIX, INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, SWAP_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX } from './segment.js';
+
+/** ListOffsets' special timestamps, accepted by `offsetForTimestamp`. */
+export const LATEST_TIMESTAMP = -1;
+export const EARLIEST_TIMESTAMP = -2;
+
+export interface PartitionLogOptions {
+  fs: FileSystem;
+  /** The partition directory, `<dataDir>/<topic>-<partition>`. */
+  dir: string;
+  config?: Partial<LogConfig>;
+  clock?: Clock;
+  /** Offset below which everything is known to be fsynced (recovery-point checkpoint). Default 0. */
+  recoveryPoint?: number;
+  /** The log was closed cleanly (marker present): skip re-checking batches. Default false. */
+  hadCleanShutdown?: boolean;
+  /** Log start offset from the log-start-offset checkpoint; default the first segment's base. */
+  logStartOffset?: number;
+}
+
+export interface AppendOptions {
+  /** Leader mode (default): assign offsets from the LEO. Follower mode (false): keep the batches' offsets. */
+  assignOffsets?: boolean;
+  /** Leader mode: stamp this epoch on every batch and record it in the leader-epoch cache. */
+  leaderEpoch?: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  /** The time written into LogAppendTime batches, or -1 with CreateTime. */
+  logAppendTime: number;
+  recordCount: number;
+}
+
+export interface ReadOptions {
+  /** Byte budget of the result (whole batches). Default 1 MiB. */
+  maxBytes?: number;
+  /** Exclusive upper bound (high watermark); default the LEO. */
+  maxOffset?: number;
+  /** Return the first batch even when it is larger than maxBytes. Default true. */
+  minOneBatch?: boolean;
+  /** Check each returned batch's CRC (a bad one is a LogCorruptionError). Default true. */
+  verifyCrc?: boolean;
+}
+
+export interface ReadResult {
+  /** Whole batches, file bytes; empty when nothing is readable. */
+  records: Buffer;
+  /** Base offset of the first returned batch (the requested offset when empty). */
+  firstOffset: number;
+  /** Offset after the last returned batch (the requested offset when empty). */
+  nextOffset: number;
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+const READ_MAX_BYTES_DEFAULT = 1024 * 1024;
+
+export class PartitionLog {
+  readonly dir: string;
+  readonly config: LogConfig;
+  readonly leaderEpochs: LeaderEpochCache;
+  private readonly fs: FileSystem;
+  private readonly clock: Clock;
+  private segments: LogSegment[] = [];
+  private startOffset = 0;
+  private recoveryPointOffset = 0;
+  private unflushedMessages = 0;
+  private lastFlushMs: number;
+  private closed = false;
+
+  private constructor(options: PartitionLogOptions) {
+    this.fs = options.fs;
+    this.dir = options.dir;
+    this.config = resolveLogConfig(options.config);
+    this.clock = options.clock ?? systemClock;
+    this.lastFlushMs = this.clock.now();
+    this.fs.mkdir(this.dir);
+    this.leaderEpochs = LeaderEpochCache.open(this.fs, path.join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE));
+  }
+
+  static open(options: PartitionLogOptions): PartitionLog {
+    const log = new PartitionLog(options);
+    log.load(options);
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.activeSegment.nextOffset;
+  }
+
+  get recoveryPoint(): number {
+    return this.recoveryPointOffset;
+  }
+
+  /** Total bytes of all segments' log files. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.sizeBytes;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((segment) => segment.baseOffset);
+  }
+
+  private get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  private segmentOptions(baseOffset: number) {
+    return { fs: this.fs, dir: this.dir, baseOffset, config: this.config, nowMs: this.clock.now() };
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new LogClosedError(this.dir);
+  }
+
+  // --- open and recovery -------------------------------------------------------------------------
+
+  private load(options: PartitionLogOptions): void {
+    const baseOffsets = this.cleanUpDirectory();
+    const recoveryPoint = options.recoveryPoint ?? 0;
+    let segmentsRecovered = 0;
+    let truncatedBytes = 0;
+    for (let i = 0; i < baseOffsets.length; i++) {
+      const nextBase = baseOffsets[i + 1] ?? Number.MAX_SAFE_INTEGER;
+      const recover = options.hadCleanShutdown !== true && nextBase > recoveryPoint;
+      const opened = LogSegment.open(this.segmentOptions(baseOffsets[i]), recover);
+      this.segments.push(opened.segment);
+      if (recover) segmentsRecovered++;
+      truncatedBytes += opened.truncatedBytes;
+      // A torn or corrupt batch ends the log: later segments cannot follow it (Kafka's recovery).
+      if (opened.truncatedBytes > 0 || (i > 0 && opened.segment.baseOffset < this.segments[i - 1].nextOffset)) {
+        this.deleteSegmentsAfter(i, baseOffsets);
+        break;
+      }
+    }
+    if (this.segments.length === 0) this.segments.push(LogSegment.create(this.segmentOptions(options.logStartOffset ?? 0)));
+    this.activeSegment.onBecomeActive();
+    this.startOffset = Math.min(Math.max(options.logStartOffset ?? 0, this.segments[0].baseOffset), this.logEndOffset);
+    if (segmentsRecovered > 0) {
+      // Recovered bytes came from the page cache or disk; sync them so the recovery point is true.
+      for (const segment of this.segments) if (segment.nextOffset > recoveryPoint) segment.flush();
+    }
+    this.recoveryPointOffset = this.logEndOffset;
+    this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+    this.leaderEpochs.truncateFromStart(this.startOffset);
+    if (segmentsRecovered > 0 && recoverChannel.hasSubscribers) {
+      recoverChannel.publish({ dir: this.dir, segmentsRecovered, truncatedBytes, logEndOffset: this.logEndOffset });
+    }
+  }
+
+  private deleteSegmentsAfter(index: number, baseOffsets: number[]): void {
+    // Newest first, so a crash part-way still leaves a prefix of the log.
+    for (let j = baseOffsets.length - 1; j > index; j--) {
+      const paths = LogSegment.pathsFor(this.dir, baseOffsets[j]);
+      for (const file of [paths.log, paths.index, paths.timeIndex]) if (this.fs.exists(file)) this.fs.unlink(file);
+    }
+  }
+
+  /**
+   * Finishes or discards interrupted work found in the directory, then returns the base offsets of
+   * the segments: `.cleaned` files (compaction not committed) are deleted; a `.log.swap` (committed
+   * compaction) replaces its `.log` and that segment's indexes are rebuilt; stray indexes without a
+   * log are deleted.
+   */
+  private cleanUpDirectory(): number[] {
+    const names = this.fs.readdir(this.dir);
+    const join = (name: string) => path.join(this.dir, name);
+    for (const name of names) {
+      if (name.endsWith(CLEANED_FILE_SUFFIX) || name.endsWith('.deleted') || name.endsWith('.tmp')) this.fs.unlink(join(name));
+    }
+    for (const name of names) {
+      if (!name.endsWith(LOG_FILE_SUFFIX + SWAP_FILE_SUFFIX)) continue;
+      const base = name.slice(0, -(LOG_FILE_SUFFIX + SWAP_FILE_SUFFIX).length);
+      for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) if (this.fs.exists(join(base + suffix))) this.fs.unlink(join(base + suffix));
+      this.fs.rename(join(name), join(base + LOG_FILE_SUFFIX));
+    }
+    const remaining = this.fs.readdir(this.dir);
+    const logs = new Set(remaining.filter((name) => /^\d{20}\.log$/.test(name)).map((name) => name.slice(0, 20)));
+    for (const name of remaining) {
+      const match = /^(\d{20})\.(index|timeindex)$/.exec(name);
+      if (match && !logs.has(match[1])) this.fs.unlink(join(name));
+    }
+    return [...logs].map(Number).sort((a, b) => a - b);
+  }
+
+  // --- append ------------------------------------------------------------------------------------
+
+  /**
+   * Appends one or more whole batches. Leader mode patches each batch's baseOffset (the CRC does
+   * not cover it) and, with `leaderEpoch`, its partitionLeaderEpoch; follower mode keeps the
+   * batches' offsets and requires them to increase from the LEO. One positional write.
+   */
+  append(batches: Buffer, options: AppendOptions = {}): AppendResult {
+    this.ensureOpen();
+    const assignOffsets = options.assignOffsets !== false;
+    const headers = this.validateBatches(batches, assignOffsets);
+    const nowMs = this.clock.now();
+    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
+    if (assignOffsets) this.assignOffsets(batches, headers, options.leaderEpoch, logAppendTime);
+    else this.checkFollowerOffsets(headers);
+    const first = headers[0];
+    const last = headers[headers.length - 1];
+    let maxTimestamp = -1;
+    let recordCount = 0;
+    for (const header of headers) {
+      maxTimestamp = Math.max(maxTimestamp, header.maxTimestamp);
+      recordCount += header.recordCount;
+    }
+    if (this.activeSegment.shouldRoll(batches.length, last.lastOffset, maxTimestamp, nowMs)) this.roll(first.baseOffset);
+    this.activeSegment.append(batches, headers);
+    if (!assignOffsets) for (const header of headers) this.leaderEpochs.assign(header.partitionLeaderEpoch, header.baseOffset);
+    if (assignOffsets && options.leaderEpoch !== undefined) this.leaderEpochs.assign(options.leaderEpoch, first.baseOffset);
+    this.unflushedMessages += recordCount;
+    if (this.unflushedMessages >= this.config.flushMessages) this.flush();
+    const result = { baseOffset: first.baseOffset, lastOffset: last.lastOffset, maxTimestamp, logAppendTime, recordCount };
+    if (appendChannel.hasSubscribers) appendChannel.publish({ dir: this.dir, baseOffset: first.baseOffset, lastOffset: last.lastOffset, sizeBytes: batches.length, recordCount });
+    return result;
+  }
+
+  /** Frames every batch (length inside the buffer, magic 2, size limit, CRC) and returns the headers. */
+  private validateBatches(batches: Buffer, assignOffsets: boolean): BatchHeader[] {
+    if (batches.length === 0) throw new InvalidRecordError('append of an empty record set');
+    const headers: BatchHeader[] = [];
+    let position = 0;
+    while (position < batches.length) {
+      let header: BatchHeader;
+      try {
+        header = readBatchHeader(batches, position);
+      } catch (error) {
+        if (error instanceof CorruptRecordError) throw new InvalidRecordError(`batch at ${position}: ${error.message}`);
+        throw error;
+      }
+      if (header.sizeBytes > this.config.maxMessageBytes) throw new RecordTooLargeError(header.sizeBytes, this.config.maxMessageBytes);
+      if (position + header.sizeBytes > batches.length) throw new InvalidRecordError(`batch at ${position} declares ${header.sizeBytes} bytes, ${batches.length - position} present`);
+      if (!isBatchCrcValid(batches, position)) throw new InvalidRecordError(`batch at ${position} fails its CRC check`);
+      if (header.lastOffsetDelta < 0 || header.recordCount < 0 || (assignOffsets && header.lastOffsetDelta !== header.recordCount - 1)) {
+        throw new InvalidRecordError(`batch at ${position} has lastOffsetDelta ${header.lastOffsetDelta} for ${header.recordCount} records`);
+      }
+      headers.push(header);
+      position += header.sizeBytes;
+    }
+    return headers;
+  }
+
+  private assignOffsets(batches: Buffer, headers: BatchHeader[], leaderEpoch: number | undefined, logAppendTime: number): void {
+    let nextOffset = this.logEndOffset;
+    let position = 0;
+    for (const header of headers) {
+      patchBaseOffset(batches, position, nextOffset);
+      header.baseOffset = nextOffset;
+      header.lastOffset = nextOffset + header.lastOffsetDelta;
+      if (leaderEpoch !== undefined) {
+        patchPartitionLeaderEpoch(batches, position, leaderEpoch);
+        header.partitionLeaderEpoch = leaderEpoch;
+      }
+      if (logAppendTime >= 0) {
+        patchMaxTimestampForLogAppendTime(batches, position, logAppendTime);
+        header.maxTimestamp = logAppendTime;
+      }
+      nextOffset = header.lastOffset + 1;
+      position += header.sizeBytes;
+    }
+  }
+
+  private checkFollowerOffsets(headers: BatchHeader[]): void {
+    let expectedMin = this.logEndOffset;
+    for (const header of headers) {
+      if (header.baseOffset < expectedMin) throw new UnexpectedAppendOffsetError(header.baseOffset, expectedMin);
+      expectedMin = header.lastOffset + 1;
+    }
+  }
+
+  // --- roll and flush ----------------------------------------------------------------------------
+
+  /** Closes the active segment for appends and starts a new one at the LEO (or `baseOffset`, if higher). */
+  roll(baseOffset = this.logEndOffset): void {
+    this.ensureOpen();
+    const active = this.activeSegment;
+    const newBase = Math.max(baseOffset, this.logEndOffset);
+    if (active.isEmpty && active.baseOffset === newBase) return;
+    active.onBecomeInactive();
+    if (active.isEmpty) {
+      // An empty active segment is replaced rather than left as a zero-length closed segment.
+      active.delete();
+      this.segments.pop();
+    }
+    const segment = LogSegment.create(this.segmentOptions(newBase));
+    segment.onBecomeActive();
+    this.segments.push(segment);
+    if (rollChannel.hasSubscribers) rollChannel.publish({ dir: this.dir, baseOffset: newBase });
+  }
+
+  /** fsyncs every segment holding offsets at or above the recovery point; the recovery point becomes the LEO. */
+  flush(): void {
+    this.ensureOpen();
+    for (let i = 0; i < this.segments.length; i++) {
+      const end = this.segments[i + 1]?.baseOffset ?? Number.MAX_SAFE_INTEGER;
+      if (end > this.recoveryPointOffset) this.segments[i].flush();
+    }
+    this.recoveryPointOffset = this.logEndOffset;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = this.clock.now();
+  }
+
+  /** Flushes when appends have waited `flushMs` (called by the LogManager's scheduler). */
+  maybeFlushByTime(): boolean {
+    if (this.unflushedMessages === 0 || this.clock.now() - this.lastFlushMs < this.config.flushMs) return false;
+    this.flush();
+    return true;
+  }
+
+  get unflushedMessageCount(): number {
+    return this.unflushedMessages;
+  }
+
+  // --- reads -------------------------------------------------------------------------------------
+
+  /** Index of the segment whose range holds `offset` (last with baseOffset ≤ offset). */
+  private segmentIndexFor(offset: number): number {
+    let low = 0;
+    let high = this.segments.length - 1;
+    let found = 0;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      if (this.segments[middle].baseOffset <= offset) {
+        found = middle;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Whole batches from the one holding `offset`, within one segment, as Kafka's fetch. Offsets
+   * outside [logStartOffset, logEndOffset] are OffsetOutOfRangeError; the LEO reads empty.
+   */
+  read(offset: number, options: ReadOptions = {}): ReadResult {
+    this.ensureOpen();
+    const logEndOffset = this.logEndOffset;
+    if (offset < this.startOffset || offset > logEndOffset) throw new OffsetOutOfRangeError(offset, this.startOffset, logEndOffset);
+    const maxOffset = Math.min(options.maxOffset ?? logEndOffset, logEndOffset);
+    const maxBytes = options.maxBytes ?? READ_MAX_BYTES_DEFAULT;
+    const base = { logStartOffset: this.startOffset, logEndOffset };
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < maxOffset; i++) {
+      const result = this.segments[i].read(offset, maxBytes, maxOffset, options.minOneBatch !== false, options.verifyCrc !== false);
+      if (result) return { ...result, ...base };
+    }
+    return { records: Buffer.alloc(0), firstOffset: offset, nextOffset: offset, ...base };
+  }
+
+  /**
+   * First offset whose record timestamp is ≥ `timestamp` (time index, then a scan), or undefined
+   * when every record is older. `EARLIEST_TIMESTAMP` (-2) and `LATEST_TIMESTAMP` (-1) give the log
+   * start and end offsets, as ListOffsets.
+   */
+  offsetForTimestamp(timestamp: number): number | undefined {
+    this.ensureOpen();
+    if (timestamp === EARLIEST_TIMESTAMP) return this.startOffset;
+    if (timestamp === LATEST_TIMESTAMP) return this.logEndOffset;
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp < timestamp || segment.nextOffset <= this.startOffset) continue;
+      const found = segment.findOffsetByTimestamp(timestamp, this.startOffset);
+      if (found !== undefined) return Math.max(found, this.startOffset);
+    }
+    return undefined;
+  }
+
+  // --- truncation and deletion -------------------------------------------------------------------
+
+  /**
+   * Moves the log start offset up to `offset` (DeleteRecords) and deletes closed segments wholly
+   * below it. Returns the new log start offset.
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.ensureOpen();
+    if (offset > this.logEndOffset || offset < 0) throw new OffsetOutOfRangeError(offset, this.startOffset, this.logEndOffset);
+    if (offset <= this.startOffset) return this.startOffset;
+    this.startOffset = offset;
+    this.leaderEpochs.truncateFromStart(offset);
+    this.deleteOldestWhile((segment, next) => next.baseOffset <= this.startOffset);
+    return this.startOffset;
+  }
+
+  /**
+   * Removes every batch holding offsets ≥ `offset` (a follower's divergent tail): whole later
+   * segments, then bytes of the segment holding it; its indexes follow. The LEO becomes `offset`
+   * (or the start of the batch holding it). Returns whether anything was removed.
+   */
+  truncateTo(offset: number): boolean {
+    this.ensureOpen();
+    if (offset >= this.logEndOffset) return false;
+    if (offset <= this.segments[0].baseOffset || offset < this.startOffset) {
+      this.truncateFullyAndStartAt(offset);
+      return true;
+    }
+    const wasActive = this.activeSegment;
+    while (this.activeSegment.baseOffset >= offset) this.segments.pop()?.delete();
+    const active = this.activeSegment;
+    active.truncateTo(offset);
+    if (active !== wasActive) active.onBecomeActive();
+    this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+    this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.logEndOffset);
+    return true;
+  }
+
+  /** Deletes every segment and starts empty at `offset` (log start = LEO = `offset`). */
+  truncateFullyAndStartAt(offset: number): void {
+    this.ensureOpen();
+    while (this.segments.length > 0) this.segments.pop()?.delete();
+    const segment = LogSegment.create(this.segmentOptions(offset));
+    segment.onBecomeActive();
+    this.segments.push(segment);
+    this.startOffset = offset;
+    this.recoveryPointOffset = offset;
+    this.unflushedMessages = 0;
+    this.leaderEpochs.clear();
+  }
+
+  /** Deletes closed segments from the oldest while `predicate(segment, nextSegment)` holds. */
+  private deleteOldestWhile(predicate: (segment: LogSegment, next: LogSegment) => boolean): number {
+    let deleted = 0;
+    while (this.segments.length > 1 && predicate(this.segments[0], this.segments[1])) {
+      this.segments.shift()?.delete();
+      deleted++;
+    }
+    if (deleted > 0 && this.segments[0].baseOffset > this.startOffset) {
+      this.startOffset = this.segments[0].baseOffset;
+      this.leaderEpochs.truncateFromStart(this.startOffset);
+    }
+    return deleted;
+  }
+
+  /**
+   * Retention: deletes closed segments (never the active one), oldest first, whose newest
+   * timestamp is older than `retentionMs`, while the log is over `retentionBytes`, and those wholly
+   * below the log start offset. Returns the number of segments deleted.
+   */
+  applyRetention(): number {
+    this.ensureOpen();
+    let deleted = this.deleteOldestWhile((segment, next) => next.baseOffset <= this.startOffset);
+    if (!this.config.cleanupPolicy.includes('delete')) return deleted;
+    const { retentionMs, retentionBytes } = this.config;
+    if (retentionMs >= 0) {
+      const cutoffMs = this.clock.now() - retentionMs;
+      deleted += this.deleteOldestWhile((segment) => segment.maxTimestamp < cutoffMs);
+    }
+    if (retentionBytes >= 0) {
+      let excess = this.sizeBytes - retentionBytes;
+      deleted += this.deleteOldestWhile((segment) => {
+        if (excess - segment.sizeBytes < 0) return false;
+        excess -= segment.sizeBytes;
+        return true;
+      });
+    }
+    return deleted;
+  }
+
+  /**
+   * Compaction (cleanup policy 'compact'): rewrites closed segments keeping the latest record per
+   * key, dropping tombstones older than `deleteRetentionMs`; offsets are preserved. See cleaner.ts.
+   */
+  compact(): CompactionStats {
+    this.ensureOpen();
+    if (!this.config.cleanupPolicy.includes('compact') || this.segments.length < 2) return { segmentsRewritten: 0, recordsRemoved: 0 };
+    const closed = this.segments.slice(0, -1);
+    const { stats, replaced } = compactSegments({
+      fs: this.fs,
+      dir: this.dir,
+      config: this.config,
+      nowMs: this.clock.now(),
+      segments: closed,
+      openSegment: (baseOffset) => LogSegment.open(this.segmentOptions(baseOffset), false).segment,
+    });
+    for (const [index, segment] of replaced) this.segments[index] = segment;
+    return stats;
+  }
+
+  /** Flushes and closes every segment (indexes trimmed). The log cannot be used afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    for (const segment of this.segments) segment.close();
+    this.closed = true;
+  }
+
+  /** Closes file handles without flushing (tests of crashes, broker shutdown after a disk error). */
+  closeWithoutFlush(): void {
+    if (this.closed) return;
+    for (const segment of this.segments) segment.closeFiles();
+    this.closed = true;
+  }
+
+  /** Closes and removes the partition directory. */
+  delete(): void {
+    this.closeWithoutFlush();
+    this.fs.rmdir(this.dir);
+  }
+}
