@@ -1,1 +1,22 @@
-export {};
+/**
+ * @gregor/broker: one Kafka broker's semantics over @gregor/log — topics with ids and configs,
+ * partition state (log start offset, LEO, high watermark, leader epoch, ISR), produce with acks,
+ * fetch with long poll, idempotent producer state, the classic group coordinator with offsets in
+ * `__consumer_offsets`, and one request handler per API key behind `Broker.handle`.
+ */
+export { Broker, NO_RESPONSE, type BrokerOptions, type CreateTopicRequest, type TopicChange } from './broker.js';
+export { brokerConfigDefaults, resolveBrokerConfig, topicConfigDefinitions, MESSAGE_MAX_BYTES_DEFAULT, type BrokerConfig } from './config.js';
+export type { Body, RequestContext } from './context.js';
+export { BrokerError } from './errors.js';
+export { GroupCoordinator, type GroupDescription, type JoinGroupRequest, type SyncGroupRequest, type OffsetStore } from './group/coordinator.js';
+export { Group, type GroupState, type JoinResult, type SyncResult, type CommittedOffset } from './group/group.js';
+export {
+  decodeOffsetCommitValue, decodeOffsetsTopicKey, encodeOffsetCommitKey, encodeOffsetCommitValue,
+} from './group/offsets-schema.js';
+export { handledApiKeys } from './handlers/index.js';
+export { javaStringHashCode, partitionForGroup, randomClusterId, randomTopicId, type Random } from './ids.js';
+export { META_PROPERTIES_FILE, parseProperties, type MetaProperties } from './meta-properties.js';
+export { Partition, type AppendOutcome } from './partition.js';
+export { ProducerStateManager, type ProducerEntry, type BatchMetadata } from './producer-state.js';
+export { TOPICS_FILE } from './topic-store.js';
+export { INTERNAL_TOPICS, OFFSETS_TOPIC, topicNameProblem, type Topic } from './topics.js';

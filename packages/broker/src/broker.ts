@@ -1,0 +1,389 @@
+/**
+ * One Kafka broker over `@gregor/log`: the data dir (`meta.properties`, the topic metadata file,
+ * one log per partition), the topics with their ids and configs, the partitions' leader state, the
+ * group coordinator with its offsets in `__consumer_offsets`, and `handle()`, the single entry
+ * point both the TCP server and the in-process client call with protocol-decoded bodies.
+ * Single-threaded: everything runs on the event loop; handlers may park (long-poll Fetch,
+ * JoinGroup, SyncGroup) but never block.
+ */
+import path from 'node:path';
+import { ErrorCode } from '@gregor/protocol';
+import { decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
+import { LogManager, nodeFileSystem, rollChannel, systemClock, type Clock, type FileSystem } from '@gregor/log';
+import { checkTopicConfig, logConfigFor, resolveBrokerConfig, topicConfigValue, type BrokerConfig } from './config.js';
+import type { Body, RequestContext } from './context.js';
+import { BrokerError } from './errors.js';
+import { GroupCoordinator, type OffsetCommit } from './group/coordinator.js';
+import { decodeOffsetCommitValue, decodeOffsetsTopicKey, encodeOffsetCommitKey, encodeOffsetCommitValue } from './group/offsets-schema.js';
+import { handlers } from './handlers/index.js';
+import { partitionForGroup, randomTopicId, type Random } from './ids.js';
+import { loadOrCreateMetaProperties, type MetaProperties } from './meta-properties.js';
+import { Partition } from './partition.js';
+import { TopicStore, type TopicRecord } from './topic-store.js';
+import { INTERNAL_TOPICS, OFFSETS_TOPIC, topicNameProblem, type Topic } from './topics.js';
+
+export interface BrokerOptions {
+  dir: string;
+  fs?: FileSystem;
+  clock?: Clock;
+  /** Uniform in [0, 1); topic ids, the cluster id and member ids come from it. */
+  random?: Random;
+  config?: Partial<BrokerConfig>;
+}
+
+/** Outcome of a topic change: Kafka's error code and message (NONE and null on success). */
+export interface TopicChange {
+  errorCode: number;
+  errorMessage: string | null;
+  topic?: Topic;
+}
+
+export interface CreateTopicRequest {
+  name: string;
+  numPartitions: number;
+  replicationFactor: number;
+  assignments?: readonly { partitionIndex: number; brokerIds: number[] }[];
+  configs?: readonly { name: string; value: string | null }[];
+  validateOnly?: boolean;
+}
+
+/**
+ * What `handle()` resolves to for a request that gets no response (Produce with acks=0): the
+ * server sends nothing back and the in-process client resolves its call without a body.
+ */
+export const NO_RESPONSE = null;
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly fs: FileSystem;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly dir: string;
+  readonly meta: MetaProperties;
+  readonly coordinator: GroupCoordinator;
+  readonly topics = new Map<string, Topic>();
+  readonly topicsById = new Map<string, Topic>();
+  private readonly partitionsByDir = new Map<string, Partition>();
+  advertisedHost = 'localhost';
+  advertisedPort = 9092;
+  /** Long-poll fetches parked now (bounded by `fetchWaitersMax`). */
+  fetchWaiters = 0;
+  private readonly store: TopicStore;
+  private readonly logs: LogManager;
+  private closed = false;
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly closeListeners = new Set<() => void>();
+  private nextProducerId = 0;
+
+  private constructor(options: Required<BrokerOptions> & { config: BrokerConfig }, meta: MetaProperties, store: TopicStore, logs: LogManager) {
+    this.config = options.config;
+    this.fs = options.fs;
+    this.clock = options.clock;
+    this.random = options.random;
+    this.dir = options.dir;
+    this.meta = meta;
+    this.store = store;
+    this.logs = logs;
+    this.coordinator = new GroupCoordinator(this.clock, this.random, this.config, {
+      storeOffsets: (groupId, commits) => this.storeOffsets(groupId, commits),
+      partitionExists: (topic, partition) => this.partition(topic, partition) !== undefined,
+    });
+  }
+
+  static async open(options: BrokerOptions): Promise<Broker> {
+    const config = resolveBrokerConfig(options.config);
+    const fs = options.fs ?? nodeFileSystem;
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
+    fs.mkdir(options.dir);
+    const meta = loadOrCreateMetaProperties(fs, options.dir, config.nodeId, random);
+    const store = TopicStore.open(fs, options.dir);
+    const logs = LogManager.open({
+      fs,
+      dir: options.dir,
+      clock,
+      config: logConfigFor({}, config),
+      configFor: (topic) => logConfigFor(store.get(topic)?.configs ?? {}, config),
+    });
+    const broker = new Broker({ dir: options.dir, fs, clock, random, config }, meta, store, logs);
+    for (const record of store.all()) broker.openTopic(record);
+    broker.loadOffsets();
+    rollChannel.subscribe(broker.onLogRoll);
+    return broker;
+  }
+
+  get nodeId(): number {
+    return this.config.nodeId;
+  }
+
+  get clusterId(): string {
+    return this.meta.clusterId;
+  }
+
+  /** The server calls this after binding, so Metadata and FindCoordinator name the real address. */
+  setAdvertisedListener(host: string, port: number): void {
+    this.advertisedHost = host;
+    this.advertisedPort = port;
+  }
+
+  /**
+   * Answers one request. `body` is `@gregor/protocol`'s decoded request for (apiKey, apiVersion);
+   * the result is the response body to encode for the same version, or NO_RESPONSE (null) for a
+   * Produce with acks=0. An API this broker does not serve is a BrokerError 'UNSUPPORTED_VERSION'
+   * (the server closes the connection, as Kafka does).
+   */
+  async handle(apiKey: number, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body | null> {
+    const handler = handlers.get(apiKey);
+    if (handler === undefined) throw new BrokerError('UNSUPPORTED_VERSION', `API key ${apiKey} is not served`, ErrorCode.UNSUPPORTED_VERSION);
+    if (this.closed) throw new BrokerError('BROKER_CLOSED', 'The broker is closed', ErrorCode.BROKER_NOT_AVAILABLE);
+    const result = handler(this, apiVersion, body, context);
+    if (!(result instanceof Promise)) return result;
+    this.pending.add(result);
+    try {
+      return await result;
+    } finally {
+      this.pending.delete(result);
+    }
+  }
+
+  partition(topic: string, partitionIndex: number): Partition | undefined {
+    return this.topics.get(topic)?.partitions[partitionIndex];
+  }
+
+  topicConfig(topic: Topic, name: string): string {
+    return topicConfigValue(name, topic.configs, this.config);
+  }
+
+  allocateProducerId(): number {
+    // Ids are unique per broker lifetime and across restarts: the clock's milliseconds leave room
+    // for a million ids per millisecond below 2^63, and Number keeps them exact up to 2^53.
+    const base = this.clock.now() * 1000;
+    this.nextProducerId = Math.max(this.nextProducerId + 1, base);
+    return this.nextProducerId;
+  }
+
+  // ---------------------------------------------------------------- topics
+
+  /** Checks a CreateTopics entry as Kafka does; creates the topic unless validateOnly. */
+  createTopic(request: CreateTopicRequest): TopicChange {
+    const problem = this.createTopicProblem(request);
+    if (problem !== null) return problem;
+    const numPartitions = request.numPartitions === -1 ? this.config.numPartitions : request.numPartitions;
+    const replicationFactor = request.replicationFactor === -1 ? this.config.defaultReplicationFactor : request.replicationFactor;
+    const configs: Record<string, string> = {};
+    for (const config of request.configs ?? []) if (config.value !== null) configs[config.name] = config.value;
+    if (request.validateOnly === true) return { errorCode: ErrorCode.NONE, errorMessage: null };
+    const record: TopicRecord = {
+      name: request.name,
+      topicId: randomTopicId(this.random),
+      replicationFactor,
+      configs,
+      partitions: Array.from({ length: numPartitions }, () => ({ leaderEpoch: 0 })),
+    };
+    this.store.put(record);
+    const topic = this.openTopic(record);
+    for (const partition of topic.partitions) partition.makeLeader(0);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+  }
+
+  private createTopicProblem(request: CreateTopicRequest): TopicChange | null {
+    const fail = (errorCode: number, errorMessage: string): TopicChange => ({ errorCode, errorMessage });
+    const nameProblem = topicNameProblem(request.name);
+    if (nameProblem !== null) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+    if (this.topics.has(request.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${request.name}' already exists.`);
+    if ((request.assignments?.length ?? 0) > 0) {
+      return fail(ErrorCode.INVALID_REQUEST, 'Manual partition assignments are not supported on a single broker; use numPartitions');
+    }
+    const numPartitions = request.numPartitions === -1 ? this.config.numPartitions : request.numPartitions;
+    if (!Number.isInteger(numPartitions) || numPartitions < 1 || numPartitions > this.config.topicPartitionsMax) {
+      return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${this.config.topicPartitionsMax}, got ${request.numPartitions}.`);
+    }
+    const replicationFactor = request.replicationFactor === -1 ? this.config.defaultReplicationFactor : request.replicationFactor;
+    if (replicationFactor !== 1) {
+      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${request.replicationFactor} larger than available brokers: 1.`);
+    }
+    for (const config of request.configs ?? []) {
+      const problem = checkTopicConfig(config.name, config.value);
+      if (problem !== null) return fail(ErrorCode.INVALID_CONFIG, problem);
+    }
+    return null;
+  }
+
+  /** Creates a topic the way auto-creation does (broker defaults); null if not allowed. */
+  autoCreateTopic(name: string): TopicChange {
+    if (INTERNAL_TOPICS.has(name) && name === OFFSETS_TOPIC) return this.ensureOffsetsTopic();
+    return this.createTopic({ name, numPartitions: this.config.numPartitions, replicationFactor: this.config.defaultReplicationFactor });
+  }
+
+  ensureOffsetsTopic(): TopicChange {
+    const existing = this.topics.get(OFFSETS_TOPIC);
+    if (existing !== undefined) return { errorCode: ErrorCode.NONE, errorMessage: null, topic: existing };
+    return this.createTopic({
+      name: OFFSETS_TOPIC,
+      numPartitions: this.config.offsetsTopicNumPartitions,
+      replicationFactor: 1,
+      configs: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'segment.bytes', value: String(this.config.offsetsTopicSegmentBytes) },
+      ],
+    });
+  }
+
+  deleteTopic(name: string): TopicChange {
+    const topic = this.topics.get(name);
+    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
+    if (!this.config.deleteTopicEnable) return { errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' };
+    if (INTERNAL_TOPICS.has(name)) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Topic ${name} is internal and cannot be deleted` };
+    this.store.delete(name);
+    this.topics.delete(name);
+    this.topicsById.delete(topic.topicId);
+    for (const partition of topic.partitions) {
+      partition.close();
+      this.partitionsByDir.delete(partition.log.dir);
+      this.logs.delete(name, partition.partitionIndex);
+    }
+    this.coordinator.removeOffsetsOfTopic(name);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+  }
+
+  createPartitions(name: string, count: number, hasAssignments: boolean, validateOnly: boolean): TopicChange {
+    const topic = this.topics.get(name);
+    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${name}' does not exist.` };
+    const current = topic.partitions.length;
+    if (count < current) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic currently has ${current} partitions, which is higher than the requested ${count}.` };
+    if (count === current) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic already has ${current} partitions.` };
+    if (count > this.config.topicPartitionsMax) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Number of partitions must be at most ${this.config.topicPartitionsMax}.` };
+    if (hasAssignments) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Manual partition assignments are not supported on a single broker' };
+    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
+    const record = this.store.get(name);
+    if (record === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
+    for (let index = current; index < count; index++) record.partitions.push({ leaderEpoch: 0 });
+    this.store.put(record);
+    for (let index = current; index < count; index++) {
+      const partition = this.openPartition(topic.name, topic.configs, index, 0);
+      partition.makeLeader(0);
+      topic.partitions.push(partition);
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+  }
+
+  private openTopic(record: TopicRecord): Topic {
+    const topic: Topic = { name: record.name, topicId: record.topicId, replicationFactor: record.replicationFactor, configs: record.configs, partitions: [] };
+    record.partitions.forEach((partitionRecord, index) => {
+      topic.partitions.push(this.openPartition(record.name, record.configs, index, partitionRecord.leaderEpoch));
+    });
+    this.topics.set(topic.name, topic);
+    this.topicsById.set(topic.topicId, topic);
+    return topic;
+  }
+
+  private openPartition(topic: string, configs: Record<string, string>, partitionIndex: number, leaderEpoch: number): Partition {
+    const log = this.logs.getOrCreate(topic, partitionIndex, logConfigFor(configs, this.config));
+    const partition = new Partition({
+      topic,
+      partitionIndex,
+      log,
+      fs: this.fs,
+      dir: path.join(this.dir, `${topic}-${partitionIndex}`),
+      nodeId: this.nodeId,
+      leaderEpoch,
+      producerBatchesRetained: this.config.producerBatchesRetained,
+      producerSnapshotsRetained: this.config.producerSnapshotsRetained,
+    });
+    this.partitionsByDir.set(log.dir, partition);
+    return partition;
+  }
+
+  /**
+   * Kafka takes a producer-state snapshot when a segment rolls. The log publishes the roll inside
+   * append, before the new batches are written and before their producer state is committed, so
+   * the snapshot named after the new segment's base offset holds exactly the state below it.
+   */
+  private readonly onLogRoll = (message: unknown): void => {
+    const { dir, baseOffset } = message as { dir: string; baseOffset: number };
+    const partition = this.partitionsByDir.get(dir);
+    if (partition !== undefined && baseOffset === partition.logEndOffset) partition.takeProducerSnapshot();
+  };
+
+  // ---------------------------------------------------------------- __consumer_offsets
+
+  offsetsPartitionFor(groupId: string): number {
+    return partitionForGroup(groupId, this.topics.get(OFFSETS_TOPIC)?.partitions.length ?? this.config.offsetsTopicNumPartitions);
+  }
+
+  private storeOffsets(groupId: string, commits: readonly OffsetCommit[]): void {
+    const topic = this.ensureOffsetsTopic().topic;
+    if (topic === undefined) throw new BrokerError('OFFSETS_TOPIC_UNAVAILABLE', 'Could not create __consumer_offsets', ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const partition = topic.partitions[partitionForGroup(groupId, topic.partitions.length)];
+    const timestamp = this.clock.now();
+    const batch = encodeBatch({
+      timestamp,
+      records: commits.map((commit) => ({
+        key: encodeOffsetCommitKey(groupId, commit.topic, commit.partition),
+        value: encodeOffsetCommitValue(commit),
+        timestamp,
+      })),
+    });
+    const outcome = partition.appendRecordsToLeader(batch, { requiredAcks: -1, maxMessageBytes: Number.MAX_SAFE_INTEGER, minInsyncReplicas: 1 });
+    if (outcome.errorCode !== ErrorCode.NONE) throw new BrokerError('OFFSET_COMMIT_FAILED', `__consumer_offsets append failed with ${outcome.errorCode}`, outcome.errorCode);
+  }
+
+  /** Replays every `__consumer_offsets` partition into the coordinator (Kafka loads on election). */
+  private loadOffsets(): void {
+    const topic = this.topics.get(OFFSETS_TOPIC);
+    if (topic === undefined) return;
+    for (const partition of topic.partitions) {
+      let offset = partition.logStartOffset;
+      // Each step reads at least one whole batch and moves past it, so the loop ends.
+      while (offset < partition.logEndOffset) {
+        const { records } = partition.log.read(offset, { maxBytes: 1024 * 1024, maxOffset: partition.logEndOffset, minOneBatch: true });
+        if (records.length === 0) break;
+        let next = offset;
+        forEachBatch(records, (position) => {
+          const batch = decodeBatch(records, position);
+          next = Math.max(next, batch.lastOffset + 1);
+          if (batch.isControl) return;
+          for (const record of batch.records()) this.loadOffsetRecord(record.key, record.value);
+        }, { allowPartialTail: true });
+        if (next === offset) break;
+        offset = next;
+      }
+    }
+  }
+
+  private loadOffsetRecord(key: Buffer | null, value: Buffer | null): void {
+    if (key === null) return;
+    const decoded = decodeOffsetsTopicKey(key);
+    if (decoded.kind !== 'offset') return;
+    this.coordinator.loadOffset(decoded.groupId, decoded.topic, decoded.partition, value === null ? null : decodeOffsetCommitValue(value));
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /** Answers parked requests, stops timers, snapshots producer state and closes the logs cleanly. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    rollChannel.unsubscribe(this.onLogRoll);
+    this.coordinator.close();
+    for (const listener of [...this.closeListeners]) listener();
+    for (const topic of this.topics.values()) {
+      for (const partition of topic.partitions) partition.close();
+    }
+    await Promise.allSettled([...this.pending]);
+    for (const topic of this.topics.values()) {
+      for (const partition of topic.partitions) partition.takeProducerSnapshot();
+    }
+    this.logs.close();
+  }
+
+  /** Parked requests register here so close() can answer them; returns the unregister function. */
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

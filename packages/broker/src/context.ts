@@ -1,0 +1,15 @@
+/**
+ * What a request handler may know about the caller and the broker. The TCP server and the
+ * in-process client both build a RequestContext; handlers never see sockets.
+ */
+export interface RequestContext {
+  /** The request header's client id (null when the client sent none). */
+  clientId?: string | null;
+  /** The caller's address, as DescribeGroups reports it (`/127.0.0.1`). */
+  clientHost?: string;
+  correlationId?: number;
+}
+
+/** A decoded request or response body: Kafka's JSON field names camelCased. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Body = Record<string, any>;

@@ -1,0 +1,600 @@
+/**
+ * Kafka's classic group coordinator: JoinGroup / SyncGroup / Heartbeat / LeaveGroup, generations,
+ * session and rebalance timeouts on the injected clock, static membership (KIP-345), the initial
+ * rebalance delay, and the committed offsets of each group. Offsets are made durable through an
+ * OffsetStore (the broker writes them to `__consumer_offsets`) before they become visible.
+ * Single-threaded: the broker's handlers call it from the event loop only.
+ */
+import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { ErrorCode } from '@gregor/protocol';
+import type { Clock } from '@gregor/log';
+import { uuidToString, randomUuidBytes, type Random } from '../ids.js';
+import {
+  EMPTY_BYTES, Group, offsetKey, splitOffsetKey,
+  type CommittedOffset, type GroupProtocol, type GroupState, type JoinResult, type Member, type SyncResult,
+} from './group.js';
+
+const groupChannel = diagnosticsChannel.channel('gregor:broker:group');
+
+export interface GroupCoordinatorConfig {
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupInitialRebalanceDelayMs: number;
+  groupMaxSize: number;
+  offsetMetadataMaxBytes: number;
+}
+
+/** Where committed offsets become durable; the broker appends them to `__consumer_offsets`. */
+export interface OffsetStore {
+  /** Makes the commits durable or throws; called before they are applied in memory. */
+  storeOffsets(groupId: string, commits: readonly OffsetCommit[]): void;
+  partitionExists(topic: string, partition: number): boolean;
+}
+
+export interface OffsetCommit extends CommittedOffset {
+  topic: string;
+  partition: number;
+}
+
+export interface JoinGroupRequest {
+  groupId: string;
+  memberId: string;
+  groupInstanceId: string | null;
+  /** JoinGroup v4+: an unknown member first gets MEMBER_ID_REQUIRED and its id. */
+  requireKnownMemberId: boolean;
+  clientId: string;
+  clientHost: string;
+  rebalanceTimeoutMs: number;
+  sessionTimeoutMs: number;
+  protocolType: string;
+  protocols: GroupProtocol[];
+}
+
+export interface SyncGroupRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: { memberId: string; assignment: Buffer }[];
+}
+
+export interface LeaveResult {
+  errorCode: number;
+  members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
+}
+
+export interface GroupDescription {
+  groupId: string;
+  groupState: GroupState;
+  protocolType: string;
+  protocolData: string;
+  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; memberMetadata: Buffer; memberAssignment: Buffer }[];
+}
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, Group>();
+  private closed = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly config: GroupCoordinatorConfig,
+    private readonly offsetStore: OffsetStore,
+  ) {}
+
+  group(groupId: string): Group | undefined {
+    return this.groups.get(groupId);
+  }
+
+  // ---------------------------------------------------------------- JoinGroup
+
+  joinGroup(request: JoinGroupRequest): Promise<JoinResult> {
+    const immediate = (errorCode: number, memberId = request.memberId): Promise<JoinResult> => Promise.resolve(joinError(errorCode, memberId));
+    if (this.closed) return immediate(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (request.groupId === '') return immediate(ErrorCode.INVALID_GROUP_ID);
+    if (request.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs || request.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs) {
+      return immediate(ErrorCode.INVALID_SESSION_TIMEOUT);
+    }
+    let group = this.groups.get(request.groupId);
+    if (group === undefined) {
+      if (request.memberId !== '') return immediate(ErrorCode.UNKNOWN_MEMBER_ID);
+      group = new Group(request.groupId);
+      this.groups.set(request.groupId, group);
+    }
+    if (group.is('Dead')) return immediate(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (!group.supportsProtocols(request.protocolType, request.protocols)) return immediate(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    return new Promise((resolve) => {
+      if (request.memberId === '') this.joinUnknownMember(group, request, resolve);
+      else this.joinKnownMember(group, request, resolve);
+    });
+  }
+
+  private joinUnknownMember(group: Group, request: JoinGroupRequest, respond: (result: JoinResult) => void): void {
+    const isRejoiningStatic = request.groupInstanceId !== null && group.staticMembers.has(request.groupInstanceId);
+    if (!isRejoiningStatic && group.members.size + group.pendingMembers.size >= this.config.groupMaxSize) {
+      respond(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED, ''));
+      return;
+    }
+    const memberId = `${request.clientId}-${uuidToString(randomUuidBytes(this.random))}`;
+    if (request.groupInstanceId !== null) {
+      this.joinStaticMember(group, request, memberId, respond);
+    } else if (request.requireKnownMemberId) {
+      // KIP-394: the member must come back with this id; it expires like a session if it does not.
+      const timer = this.clock.setTimeout(() => this.expirePendingMember(group, memberId), request.sessionTimeoutMs);
+      group.pendingMembers.set(memberId, timer);
+      respond(joinError(ErrorCode.MEMBER_ID_REQUIRED, memberId));
+    } else {
+      this.addMemberAndRebalance(group, request, memberId, respond);
+    }
+  }
+
+  private joinKnownMember(group: Group, request: JoinGroupRequest, respond: (result: JoinResult) => void): void {
+    const memberId = request.memberId;
+    if (group.isStaticMemberFenced(memberId, request.groupInstanceId)) {
+      respond(joinError(ErrorCode.FENCED_INSTANCE_ID, memberId));
+      return;
+    }
+    if (group.pendingMembers.has(memberId)) {
+      this.clock.clearTimeout(group.pendingMembers.get(memberId) as never);
+      group.pendingMembers.delete(memberId);
+      this.addMemberAndRebalance(group, request, memberId, respond);
+      return;
+    }
+    const member = group.members.get(memberId);
+    if (member === undefined) {
+      respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
+      return;
+    }
+    switch (group.state) {
+      case 'PreparingRebalance':
+        this.updateMemberAndRebalance(group, member, request, respond);
+        return;
+      case 'CompletingRebalance':
+        if (sameProtocols(member.protocols, request.protocols)) respond(this.joinResponse(group, member, false));
+        else this.updateMemberAndRebalance(group, member, request, respond);
+        return;
+      case 'Stable':
+        if (group.leaderId === memberId || !sameProtocols(member.protocols, request.protocols)) this.updateMemberAndRebalance(group, member, request, respond);
+        else respond(this.joinResponse(group, member, false));
+        return;
+      default:
+        respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
+    }
+  }
+
+  /** KIP-345: a known instance id takes over its old member's place under a new member id. */
+  private joinStaticMember(group: Group, request: JoinGroupRequest, memberId: string, respond: (result: JoinResult) => void): void {
+    assert.ok(request.groupInstanceId !== null);
+    const oldMemberId = group.staticMembers.get(request.groupInstanceId);
+    const oldMember = oldMemberId === undefined ? undefined : group.members.get(oldMemberId);
+    if (oldMember === undefined) {
+      this.addMemberAndRebalance(group, request, memberId, respond);
+      return;
+    }
+    this.replaceStaticMember(group, oldMember, memberId);
+    const member = group.members.get(memberId);
+    assert.ok(member !== undefined);
+    const protocolsChanged = !sameProtocols(member.protocols, request.protocols);
+    if (group.is('Stable') && !protocolsChanged) {
+      this.resetSessionTimer(group, member);
+      const isLeader = group.leaderId === memberId;
+      respond({ ...this.joinResponse(group, member, isLeader), skipAssignment: isLeader });
+      return;
+    }
+    this.updateMemberAndRebalance(group, member, request, respond);
+  }
+
+  private replaceStaticMember(group: Group, oldMember: Member, newMemberId: string): void {
+    // The old incarnation is fenced: any call it still has waiting is answered FENCED_INSTANCE_ID.
+    oldMember.awaitingJoin?.(joinError(ErrorCode.FENCED_INSTANCE_ID, oldMember.memberId));
+    oldMember.awaitingJoin = null;
+    oldMember.awaitingSync?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
+    oldMember.awaitingSync = null;
+    this.clock.clearTimeout(oldMember.sessionTimer as never);
+    const wasLeader = group.leaderId === oldMember.memberId;
+    group.members.delete(oldMember.memberId);
+    const member: Member = { ...oldMember, memberId: newMemberId, sessionTimer: null };
+    group.members.set(newMemberId, member);
+    group.staticMembers.set(member.groupInstanceId as string, newMemberId);
+    if (wasLeader) group.leaderId = newMemberId;
+  }
+
+  private addMemberAndRebalance(group: Group, request: JoinGroupRequest, memberId: string, respond: (result: JoinResult) => void): void {
+    const member: Member = {
+      memberId,
+      groupInstanceId: request.groupInstanceId,
+      clientId: request.clientId,
+      clientHost: request.clientHost,
+      rebalanceTimeoutMs: request.rebalanceTimeoutMs,
+      sessionTimeoutMs: request.sessionTimeoutMs,
+      protocolType: request.protocolType,
+      protocols: request.protocols,
+      assignment: EMPTY_BYTES,
+      awaitingJoin: respond,
+      awaitingSync: null,
+      sessionTimer: null,
+      isNew: true,
+    };
+    group.add(member);
+    if (group.initialDelayRunning) group.newMemberAdded = true;
+    // A new member gets a session timer now, so one that never rejoins is eventually removed.
+    this.resetSessionTimer(group, member);
+    this.maybePrepareRebalance(group);
+  }
+
+  private updateMemberAndRebalance(group: Group, member: Member, request: JoinGroupRequest, respond: (result: JoinResult) => void): void {
+    member.protocols = request.protocols;
+    member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
+    member.sessionTimeoutMs = request.sessionTimeoutMs;
+    member.awaitingJoin = respond;
+    this.maybePrepareRebalance(group);
+    this.maybeCompleteJoin(group);
+  }
+
+  private maybePrepareRebalance(group: Group): void {
+    if (group.is('Stable') || group.is('CompletingRebalance') || group.is('Empty')) this.prepareRebalance(group);
+  }
+
+  private prepareRebalance(group: Group): void {
+    if (group.is('CompletingRebalance')) {
+      for (const member of group.members.values()) {
+        member.assignment = EMPTY_BYTES;
+        member.awaitingSync?.({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
+        member.awaitingSync = null;
+      }
+    }
+    const wasEmpty = group.is('Empty');
+    this.transition(group, 'PreparingRebalance');
+    this.clock.clearTimeout(group.joinTimer as never);
+    if (wasEmpty && this.config.groupInitialRebalanceDelayMs > 0) {
+      // Kafka's InitialDelayedJoin: wait for more members, restarting the delay while they keep
+      // coming, but never longer than the rebalance timeout in all.
+      group.initialDelayRunning = true;
+      group.newMemberAdded = false;
+      const delay = this.config.groupInitialRebalanceDelayMs;
+      this.scheduleInitialDelay(group, delay, Math.max(group.rebalanceTimeoutMs() - delay, 0));
+    } else {
+      group.joinTimer = this.clock.setTimeout(() => this.completeJoin(group), group.rebalanceTimeoutMs());
+      this.maybeCompleteJoin(group);
+    }
+  }
+
+  private scheduleInitialDelay(group: Group, delayMs: number, remainingMs: number): void {
+    group.joinTimer = this.clock.setTimeout(() => {
+      if (group.newMemberAdded && remainingMs > 0) {
+        group.newMemberAdded = false;
+        const next = Math.min(this.config.groupInitialRebalanceDelayMs, remainingMs);
+        this.scheduleInitialDelay(group, next, Math.max(remainingMs - next, 0));
+        return;
+      }
+      group.initialDelayRunning = false;
+      this.completeJoin(group);
+    }, delayMs);
+  }
+
+  private maybeCompleteJoin(group: Group): void {
+    if (group.is('PreparingRebalance') && !group.initialDelayRunning && group.hasAllMembersJoined()) this.completeJoin(group);
+  }
+
+  /** Kafka's onCompleteJoin: drop members that did not rejoin, start the next generation, answer. */
+  private completeJoin(group: Group): void {
+    if (!group.is('PreparingRebalance')) return;
+    this.clock.clearTimeout(group.joinTimer as never);
+    group.joinTimer = null;
+    group.initialDelayRunning = false;
+    for (const member of [...group.members.values()]) {
+      if (member.awaitingJoin === null) this.removeMember(group, member);
+    }
+    group.generationId += 1;
+    if (group.members.size === 0) {
+      group.protocolName = null;
+      this.transition(group, 'Empty');
+      return;
+    }
+    group.protocolName = group.selectProtocol();
+    this.transition(group, 'CompletingRebalance');
+    for (const member of group.members.values()) {
+      const respond = member.awaitingJoin;
+      assert.ok(respond !== null);
+      member.awaitingJoin = null;
+      member.isNew = false;
+      this.resetSessionTimer(group, member);
+      respond(this.joinResponse(group, member, group.leaderId === member.memberId));
+    }
+  }
+
+  private joinResponse(group: Group, member: Member, includeMembers: boolean): JoinResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: group.generationId,
+      protocolType: group.protocolType,
+      protocolName: group.protocolName,
+      leader: group.leaderId ?? '',
+      skipAssignment: false,
+      memberId: member.memberId,
+      members: includeMembers ? group.currentMemberMetadata() : [],
+    };
+  }
+
+  // ---------------------------------------------------------------- SyncGroup
+
+  syncGroup(request: SyncGroupRequest): Promise<SyncResult> {
+    const group = this.groups.get(request.groupId);
+    const fail = (errorCode: number): Promise<SyncResult> => Promise.resolve({ errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
+    if (group === undefined || group.is('Dead')) return fail(group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (group.isStaticMemberFenced(request.memberId, request.groupInstanceId)) return fail(ErrorCode.FENCED_INSTANCE_ID);
+    const member = group.members.get(request.memberId);
+    if (member === undefined) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (request.generationId !== group.generationId) return fail(ErrorCode.ILLEGAL_GENERATION);
+    if ((request.protocolType !== null && request.protocolType !== group.protocolType) || (request.protocolName !== null && request.protocolName !== group.protocolName)) {
+      return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    }
+    switch (group.state) {
+      case 'Empty':
+        return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+      case 'PreparingRebalance':
+        return fail(ErrorCode.REBALANCE_IN_PROGRESS);
+      case 'Stable':
+        this.resetSessionTimer(group, member);
+        return Promise.resolve(this.syncResponse(group, member));
+      default:
+        return new Promise((resolve) => {
+          member.awaitingSync = resolve;
+          this.resetSessionTimer(group, member);
+          if (group.leaderId === member.memberId) this.completeSync(group, request.assignments);
+        });
+    }
+  }
+
+  private completeSync(group: Group, assignments: SyncGroupRequest['assignments']): void {
+    const byMember = new Map(assignments.map((entry) => [entry.memberId, entry.assignment]));
+    for (const member of group.members.values()) member.assignment = byMember.get(member.memberId) ?? EMPTY_BYTES;
+    this.transition(group, 'Stable');
+    for (const member of group.members.values()) {
+      const respond = member.awaitingSync;
+      member.awaitingSync = null;
+      respond?.(this.syncResponse(group, member));
+    }
+  }
+
+  private syncResponse(group: Group, member: Member): SyncResult {
+    return { errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment };
+  }
+
+  // ---------------------------------------------------------------- Heartbeat and LeaveGroup
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.isStaticMemberFenced(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
+    const member = group.members.get(memberId);
+    if (member === undefined || group.is('Empty')) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    this.resetSessionTimer(group, member);
+    return group.is('PreparingRebalance') ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  leaveGroup(groupId: string, leaving: readonly { memberId: string; groupInstanceId: string | null }[]): LeaveResult {
+    const group = this.groups.get(groupId);
+    if (group === undefined || group.is('Dead')) {
+      const errorCode = group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return { errorCode, members: leaving.map((entry) => ({ ...entry, errorCode })) };
+    }
+    const members = leaving.map((entry) => ({ ...entry, errorCode: this.leaveMember(group, entry.memberId, entry.groupInstanceId) }));
+    return { errorCode: ErrorCode.NONE, members };
+  }
+
+  private leaveMember(group: Group, memberId: string, groupInstanceId: string | null): number {
+    let id = memberId;
+    if (id === '' && groupInstanceId !== null) id = group.staticMembers.get(groupInstanceId) ?? '';
+    else if (group.isStaticMemberFenced(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
+    if (group.pendingMembers.has(id)) {
+      this.clock.clearTimeout(group.pendingMembers.get(id) as never);
+      group.pendingMembers.delete(id);
+      this.maybeCompleteJoin(group);
+      return ErrorCode.NONE;
+    }
+    const member = group.members.get(id);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    this.removeMemberAndUpdateGroup(group, member);
+    return ErrorCode.NONE;
+  }
+
+  // ---------------------------------------------------------------- sessions and removal
+
+  private resetSessionTimer(group: Group, member: Member): void {
+    this.clock.clearTimeout(member.sessionTimer as never);
+    member.sessionTimer = this.clock.setTimeout(() => this.onSessionExpired(group, member), member.sessionTimeoutMs);
+  }
+
+  private onSessionExpired(group: Group, member: Member): void {
+    if (group.members.get(member.memberId) !== member) return;
+    // Kafka's shouldKeepAlive: a member parked in JoinGroup or SyncGroup is alive by definition
+    // while the rebalance runs; it is checked again after the next session timeout.
+    if (member.awaitingJoin !== null || member.awaitingSync !== null) {
+      this.resetSessionTimer(group, member);
+      return;
+    }
+    this.removeMemberAndUpdateGroup(group, member);
+  }
+
+  private expirePendingMember(group: Group, memberId: string): void {
+    if (!group.pendingMembers.delete(memberId)) return;
+    this.maybeCompleteJoin(group);
+  }
+
+  private removeMember(group: Group, member: Member): void {
+    this.clock.clearTimeout(member.sessionTimer as never);
+    member.sessionTimer = null;
+    group.remove(member.memberId);
+  }
+
+  private removeMemberAndUpdateGroup(group: Group, member: Member): void {
+    member.awaitingJoin?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
+    member.awaitingJoin = null;
+    member.awaitingSync?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
+    member.awaitingSync = null;
+    this.removeMember(group, member);
+    if (group.is('Stable') || group.is('CompletingRebalance')) this.prepareRebalance(group);
+    else if (group.is('PreparingRebalance')) this.maybeCompleteJoin(group);
+  }
+
+  private transition(group: Group, state: GroupState): void {
+    const previous = group.transitionTo(state);
+    if (groupChannel.hasSubscribers) {
+      groupChannel.publish({ groupId: group.groupId, previousState: previous, state, generationId: group.generationId, members: group.members.size });
+    }
+  }
+
+  // ---------------------------------------------------------------- offsets
+
+  /**
+   * Validates an OffsetCommit as Kafka's doCommitOffsets does and stores the accepted offsets.
+   * Returns the error per partition, in the order given.
+   */
+  commitOffsets(
+    groupId: string, memberId: string, groupInstanceId: string | null, generationId: number, commits: readonly OffsetCommit[],
+  ): number[] {
+    let group = this.groups.get(groupId);
+    const all = (errorCode: number): number[] => commits.map(() => errorCode);
+    if (group === undefined) {
+      if (generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      group = new Group(groupId);
+      this.groups.set(groupId, group);
+    }
+    const groupError = this.commitGroupError(group, memberId, groupInstanceId, generationId);
+    if (groupError !== ErrorCode.NONE) return all(groupError);
+    const member = group.members.get(memberId);
+    if (member !== undefined) this.resetSessionTimer(group, member);
+    const errors = commits.map((commit) => this.commitPartitionError(commit));
+    const accepted = commits.filter((_, index) => errors[index] === ErrorCode.NONE);
+    if (accepted.length === 0) return errors;
+    try {
+      this.offsetStore.storeOffsets(groupId, accepted);
+    } catch {
+      return commits.map((_, index) => (errors[index] === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : errors[index]));
+    }
+    for (const commit of accepted) this.applyOffset(group, commit.topic, commit.partition, commit);
+    return errors;
+  }
+
+  private commitGroupError(group: Group, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.isStaticMemberFenced(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
+    if (generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
+    if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
+    if (!group.members.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    return ErrorCode.NONE;
+  }
+
+  private commitPartitionError(commit: OffsetCommit): number {
+    if (!this.offsetStore.partitionExists(commit.topic, commit.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    if (Buffer.byteLength(commit.metadata) > this.config.offsetMetadataMaxBytes) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+    return ErrorCode.NONE;
+  }
+
+  private applyOffset(group: Group, topic: string, partition: number, value: CommittedOffset | null): void {
+    const key = offsetKey(topic, partition);
+    if (value === null) group.offsets.delete(key);
+    else group.offsets.set(key, { offset: value.offset, leaderEpoch: value.leaderEpoch, metadata: value.metadata, commitTimestamp: value.commitTimestamp });
+  }
+
+  /** Replays one `__consumer_offsets` offset record at open; null is a tombstone. */
+  loadOffset(groupId: string, topic: string, partition: number, value: CommittedOffset | null): void {
+    let group = this.groups.get(groupId);
+    if (group === undefined) {
+      if (value === null) return;
+      group = new Group(groupId);
+      this.groups.set(groupId, group);
+    }
+    this.applyOffset(group, topic, partition, value);
+  }
+
+  /** The committed offsets of a group: the partitions asked for, or all of them for null. */
+  fetchOffsets(groupId: string, topics: readonly { name: string; partitionIndexes: number[] }[] | null): Map<string, Map<number, CommittedOffset | null>> {
+    const group = this.groups.get(groupId);
+    const result = new Map<string, Map<number, CommittedOffset | null>>();
+    const put = (topic: string, partition: number, value: CommittedOffset | null): void => {
+      let partitions = result.get(topic);
+      if (partitions === undefined) result.set(topic, (partitions = new Map()));
+      partitions.set(partition, value);
+    };
+    if (topics === null) {
+      for (const [key, value] of group?.offsets ?? []) {
+        const { topic, partition } = splitOffsetKey(key);
+        put(topic, partition, value);
+      }
+      return result;
+    }
+    for (const topic of topics) {
+      for (const partition of topic.partitionIndexes) put(topic.name, partition, group?.offsets.get(offsetKey(topic.name, partition)) ?? null);
+    }
+    return result;
+  }
+
+  /** Forgets the offsets of deleted topics (their records are left for compaction). */
+  removeOffsetsOfTopic(topic: string): void {
+    for (const group of this.groups.values()) {
+      for (const key of [...group.offsets.keys()]) if (splitOffsetKey(key).topic === topic) group.offsets.delete(key);
+    }
+  }
+
+  // ---------------------------------------------------------------- describe and list
+
+  describeGroup(groupId: string): GroupDescription {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return { groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+    const isStable = group.is('Stable');
+    const protocolName = group.protocolName ?? '';
+    return {
+      groupId,
+      groupState: group.state,
+      protocolType: group.protocolType ?? '',
+      protocolData: isStable ? protocolName : '',
+      members: [...group.members.values()].map((member) => ({
+        memberId: member.memberId,
+        groupInstanceId: member.groupInstanceId,
+        clientId: member.clientId,
+        clientHost: member.clientHost,
+        memberMetadata: isStable ? group.metadataFor(member, protocolName) : EMPTY_BYTES,
+        memberAssignment: isStable ? member.assignment : EMPTY_BYTES,
+      })),
+    };
+  }
+
+  listGroups(): { groupId: string; protocolType: string; groupState: GroupState }[] {
+    return [...this.groups.values()]
+      .filter((group) => !group.is('Dead'))
+      .map((group) => ({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state }));
+  }
+
+  /** Stops every timer and answers parked requests with COORDINATOR_NOT_AVAILABLE (retriable). */
+  close(): void {
+    this.closed = true;
+    for (const group of this.groups.values()) {
+      this.clock.clearTimeout(group.joinTimer as never);
+      for (const timer of group.pendingMembers.values()) this.clock.clearTimeout(timer as never);
+      for (const member of group.members.values()) {
+        this.clock.clearTimeout(member.sessionTimer as never);
+        member.awaitingJoin?.(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, member.memberId));
+        member.awaitingJoin = null;
+        member.awaitingSync?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
+        member.awaitingSync = null;
+      }
+    }
+  }
+}
+
+function joinError(errorCode: number, memberId: string): JoinResult {
+  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] };
+}
+
+function sameProtocols(a: readonly GroupProtocol[], b: readonly GroupProtocol[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((protocol, index) => protocol.name === b[index].name && protocol.metadata.equals(b[index].metadata));
+}

@@ -1,0 +1,78 @@
+/**
+ * ListOffsets (API key 2), versions 1-7.
+ * Timestamp -2 (earliest) answers the log start offset, -1 (latest) the high watermark (the last
+ * stable offset for read_committed, equal to it without transactions), -3 (max timestamp, v7) the
+ * offset of the batch with the largest timestamp, and t >= 0 the first offset whose timestamp is
+ * >= t (offset -1 when there is none below the high watermark).
+ * Deviations: leaderEpoch in the answer is the partition's current leader epoch; throttleTimeMs 0.
+ */
+import { ErrorCode } from '@gregor/protocol';
+import { decodeBatch, forEachBatch, readBatchHeader, TimestampType } from '@gregor/records';
+import type { Broker } from '../broker.js';
+import type { Body } from '../context.js';
+import type { Partition } from '../partition.js';
+import { leaderEpochError } from './01-fetch.js';
+
+export const EARLIEST_TIMESTAMP = -2;
+export const LATEST_TIMESTAMP = -1;
+export const MAX_TIMESTAMP = -3;
+/** Bytes read per step while scanning batch headers for the max timestamp. */
+const SCAN_READ_BYTES = 1024 * 1024;
+
+export function handleListOffsets(broker: Broker, _apiVersion: number, body: Body): Body {
+  const topics = (body.topics ?? []).map((topicRequest: Body) => {
+    const topic = broker.topics.get(topicRequest.name);
+    const partitions = (topicRequest.partitions ?? []).map((request: Body) => {
+      const partition = topic?.partitions[request.partitionIndex];
+      const fail = (errorCode: number): Body => ({ partitionIndex: request.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+      if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const epochError = leaderEpochError(partition, request.currentLeaderEpoch ?? -1);
+      if (epochError !== ErrorCode.NONE) return fail(epochError);
+      const found = offsetFor(partition, request.timestamp);
+      return { partitionIndex: request.partitionIndex, errorCode: ErrorCode.NONE, ...found, leaderEpoch: found.offset >= 0 ? partition.leaderEpoch : -1 };
+    });
+    return { name: topicRequest.name, partitions };
+  });
+  return { throttleTimeMs: 0, topics };
+}
+
+function offsetFor(partition: Partition, timestamp: number): { timestamp: number; offset: number } {
+  if (timestamp === EARLIEST_TIMESTAMP) return { timestamp: -1, offset: partition.logStartOffset };
+  if (timestamp === LATEST_TIMESTAMP) return { timestamp: -1, offset: partition.highWatermark };
+  if (timestamp === MAX_TIMESTAMP) return maxTimestampOffset(partition);
+  if (timestamp < 0) return { timestamp: -1, offset: -1 };
+  const offset = partition.log.offsetForTimestamp(timestamp);
+  if (offset === undefined || offset >= partition.highWatermark) return { timestamp: -1, offset: -1 };
+  return { timestamp: recordTimestamp(partition, offset), offset };
+}
+
+/** The timestamp of the record at `offset` (Kafka answers it beside the offset). */
+function recordTimestamp(partition: Partition, offset: number): number {
+  const { records } = partition.log.read(offset, { maxBytes: 1, maxOffset: partition.highWatermark, minOneBatch: true });
+  if (records.length === 0) return -1;
+  const batch = decodeBatch(records, 0);
+  if (batch.timestampType === TimestampType.logAppendTime) return batch.maxTimestamp;
+  for (const record of batch.records()) if (record.offset === offset) return record.timestamp;
+  return -1;
+}
+
+/** Scans batch headers below the HW for the largest maxTimestamp (Kafka answers that batch's offset). */
+function maxTimestampOffset(partition: Partition): { timestamp: number; offset: number } {
+  let best = { timestamp: -1, offset: -1 };
+  let offset = partition.logStartOffset;
+  const end = partition.highWatermark;
+  // Each step moves past at least one whole batch, so the loop ends.
+  while (offset < end) {
+    const { records } = partition.log.read(offset, { maxBytes: SCAN_READ_BYTES, maxOffset: end, minOneBatch: true });
+    if (records.length === 0) break;
+    let next = offset;
+    forEachBatch(records, (position) => {
+      const header = readBatchHeader(records, position);
+      if (header.maxTimestamp > best.timestamp) best = { timestamp: header.maxTimestamp, offset: header.lastOffset };
+      next = Math.max(next, header.lastOffset + 1);
+    }, { allowPartialTail: true });
+    if (next === offset) break;
+    offset = next;
+  }
+  return best;
+}

@@ -1,0 +1,39 @@
+/**
+ * OffsetCommit (API key 8), versions 0-9.
+ * Validates the commit against the group as Kafka's doCommitOffsets (ILLEGAL_GENERATION for a stale
+ * generation, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS while completing a rebalance,
+ * FENCED_INSTANCE_ID; a generation of -1 commits for a group not using group management), then
+ * appends the offsets as OffsetCommitKey/Value records to the group's `__consumer_offsets`
+ * partition before acknowledging. Per partition: UNKNOWN_TOPIC_OR_PARTITION,
+ * OFFSET_METADATA_TOO_LARGE. Deviations: retentionTimeMs (v2-4) is ignored (offsets expire with
+ * compaction only); throttleTimeMs is 0.
+ */
+import { ErrorCode } from '@gregor/protocol';
+import type { Broker } from '../broker.js';
+import type { Body } from '../context.js';
+import type { OffsetCommit } from '../group/coordinator.js';
+
+export function handleOffsetCommit(broker: Broker, apiVersion: number, body: Body): Body {
+  const generationId: number = apiVersion === 0 ? -1 : (body.generationIdOrMemberEpoch ?? body.generationId ?? -1);
+  const now = broker.clock.now();
+  const commits: OffsetCommit[] = [];
+  for (const topic of body.topics ?? []) {
+    for (const partition of topic.partitions ?? []) {
+      commits.push({
+        topic: topic.name,
+        partition: partition.partitionIndex,
+        offset: partition.committedOffset,
+        leaderEpoch: partition.committedLeaderEpoch ?? -1,
+        metadata: partition.committedMetadata ?? '',
+        commitTimestamp: apiVersion === 1 && partition.commitTimestamp >= 0 ? partition.commitTimestamp : now,
+      });
+    }
+  }
+  const errors = broker.coordinator.commitOffsets(body.groupId, body.memberId ?? '', body.groupInstanceId ?? null, generationId, commits);
+  let index = 0;
+  const topics = (body.topics ?? []).map((topic: Body) => ({
+    name: topic.name,
+    partitions: (topic.partitions ?? []).map((partition: Body) => ({ partitionIndex: partition.partitionIndex, errorCode: errors[index++] ?? ErrorCode.UNKNOWN_SERVER_ERROR })),
+  }));
+  return { throttleTimeMs: 0, topics };
+}

@@ -1,0 +1,12 @@
+/**
+ * Heartbeat (API key 12), versions 0-4.
+ * Keeps the member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin, ILLEGAL_GENERATION,
+ * UNKNOWN_MEMBER_ID and FENCED_INSTANCE_ID (v3+) as Kafka. Deviations: throttleTimeMs is 0.
+ */
+import type { Broker } from '../broker.js';
+import type { Body } from '../context.js';
+
+export function handleHeartbeat(broker: Broker, apiVersion: number, body: Body): Body {
+  const errorCode = broker.coordinator.heartbeat(body.groupId, body.memberId, apiVersion >= 3 ? (body.groupInstanceId ?? null) : null, body.generationId);
+  return { throttleTimeMs: 0, errorCode };
+}

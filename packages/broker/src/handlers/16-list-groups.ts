@@ -1,0 +1,14 @@
+/**
+ * ListGroups (API key 16), versions 0-4 (v4 filters by state).
+ * Every group this coordinator knows that is not Dead, with its protocol type and state.
+ * Deviations: typesFilter (v5) is not served; throttleTimeMs is 0.
+ */
+import { ErrorCode } from '@gregor/protocol';
+import type { Broker } from '../broker.js';
+import type { Body } from '../context.js';
+
+export function handleListGroups(broker: Broker, apiVersion: number, body: Body): Body {
+  const states: string[] = apiVersion >= 4 ? (body.statesFilter ?? []) : [];
+  const groups = broker.coordinator.listGroups().filter((group) => states.length === 0 || states.some((state) => state.toLowerCase() === group.groupState.toLowerCase()));
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
+}

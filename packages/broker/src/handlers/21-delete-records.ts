@@ -1,0 +1,25 @@
+/**
+ * DeleteRecords (API key 21), versions 0-2.
+ * Moves each partition's log start offset up to the given offset (-1: the high watermark); an
+ * offset above the high watermark is OFFSET_OUT_OF_RANGE. Answers the new low watermark.
+ * Deviations: with one replica the low watermark is final at once (timeoutMs unused).
+ */
+import { ErrorCode } from '@gregor/protocol';
+import type { Broker } from '../broker.js';
+import type { Body } from '../context.js';
+
+export function handleDeleteRecords(broker: Broker, _apiVersion: number, body: Body): Body {
+  const topics = (body.topics ?? []).map((topicRequest: Body) => ({
+    name: topicRequest.name,
+    partitions: (topicRequest.partitions ?? []).map((request: Body) => {
+      const partition = broker.partition(topicRequest.name, request.partitionIndex);
+      const answer = (errorCode: number, lowWatermark = -1): Body => ({ partitionIndex: request.partitionIndex, lowWatermark, errorCode });
+      if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const offset = request.offset === -1 ? partition.highWatermark : request.offset;
+      if (offset < 0 || offset > partition.highWatermark) return answer(ErrorCode.OFFSET_OUT_OF_RANGE);
+      if (offset > partition.logStartOffset) partition.log.deleteRecordsBefore(offset);
+      return answer(ErrorCode.NONE, partition.logStartOffset);
+    }),
+  }));
+  return { throttleTimeMs: 0, topics };
+}

@@ -1,0 +1,54 @@
+/** The handler of each API key this broker serves; Broker.handle dispatches through it. */
+import { ApiKey } from '@gregor/protocol';
+import { handleProduce } from './00-produce.js';
+import { handleFetch } from './01-fetch.js';
+import { handleListOffsets } from './02-list-offsets.js';
+import { handleMetadata } from './03-metadata.js';
+import { handleOffsetCommit } from './08-offset-commit.js';
+import { handleOffsetFetch } from './09-offset-fetch.js';
+import { handleFindCoordinator } from './10-find-coordinator.js';
+import { handleJoinGroup } from './11-join-group.js';
+import { handleHeartbeat } from './12-heartbeat.js';
+import { handleLeaveGroup } from './13-leave-group.js';
+import { handleSyncGroup } from './14-sync-group.js';
+import { handleDescribeGroups } from './15-describe-groups.js';
+import { handleListGroups } from './16-list-groups.js';
+import { makeApiVersionsHandler } from './18-api-versions.js';
+import { handleCreateTopics } from './19-create-topics.js';
+import { handleDeleteTopics } from './20-delete-topics.js';
+import { handleDeleteRecords } from './21-delete-records.js';
+import { handleInitProducerId } from './22-init-producer-id.js';
+import { handleOffsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
+import { handleDescribeConfigs } from './32-describe-configs.js';
+import { handleCreatePartitions } from './37-create-partitions.js';
+import type { Handler } from './types.js';
+
+const table: [number, Handler][] = [
+  [ApiKey.Produce, handleProduce],
+  [ApiKey.Fetch, handleFetch],
+  [ApiKey.ListOffsets, handleListOffsets],
+  [ApiKey.Metadata, handleMetadata],
+  [ApiKey.OffsetCommit, handleOffsetCommit],
+  [ApiKey.OffsetFetch, handleOffsetFetch],
+  [ApiKey.FindCoordinator, handleFindCoordinator],
+  [ApiKey.JoinGroup, handleJoinGroup],
+  [ApiKey.Heartbeat, handleHeartbeat],
+  [ApiKey.LeaveGroup, handleLeaveGroup],
+  [ApiKey.SyncGroup, handleSyncGroup],
+  [ApiKey.DescribeGroups, handleDescribeGroups],
+  [ApiKey.ListGroups, handleListGroups],
+  [ApiKey.CreateTopics, handleCreateTopics],
+  [ApiKey.DeleteTopics, handleDeleteTopics],
+  [ApiKey.DeleteRecords, handleDeleteRecords],
+  [ApiKey.InitProducerId, handleInitProducerId],
+  [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch],
+  [ApiKey.DescribeConfigs, handleDescribeConfigs],
+  [ApiKey.CreatePartitions, handleCreatePartitions],
+];
+
+export const handledApiKeys: ReadonlySet<number> = new Set([...table.map(([apiKey]) => apiKey), ApiKey.ApiVersions]);
+
+export const handlers: ReadonlyMap<number, Handler> = new Map<number, Handler>([
+  ...table,
+  [ApiKey.ApiVersions, makeApiVersionsHandler(handledApiKeys)],
+]);

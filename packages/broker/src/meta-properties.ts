@@ -1,0 +1,57 @@
+/**
+ * `meta.properties` in the data dir, Kafka's Java-properties format as KRaft writes it:
+ *   #<comment line>
+ *   version=1
+ *   node.id=<nodeId>
+ *   cluster.id=<22-char base64url uuid>
+ * Created on the first open and kept: a later open with another node id is refused, as Kafka does.
+ * Only Broker.open calls it.
+ */
+import path from 'node:path';
+import type { FileSystem } from '@gregor/log';
+import { BrokerError } from './errors.js';
+import { randomClusterId, type Random } from './ids.js';
+
+export const META_PROPERTIES_FILE = 'meta.properties';
+
+export interface MetaProperties {
+  version: number;
+  nodeId: number;
+  clusterId: string;
+}
+
+export function parseProperties(text: string): Map<string, string> {
+  const properties = new Map<string, string>();
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const separator = line.search(/[=:]/);
+    if (separator < 0) continue;
+    properties.set(line.slice(0, separator).trim(), line.slice(separator + 1).trim());
+  }
+  return properties;
+}
+
+export function formatMetaProperties(meta: MetaProperties): string {
+  return `#\n#Written by Gregor\nversion=${meta.version}\nnode.id=${meta.nodeId}\ncluster.id=${meta.clusterId}\n`;
+}
+
+/** Reads `meta.properties`, or creates it with a new cluster id. */
+export function loadOrCreateMetaProperties(fs: FileSystem, dir: string, nodeId: number, random: Random): MetaProperties {
+  const filePath = path.join(dir, META_PROPERTIES_FILE);
+  if (!fs.exists(filePath)) {
+    const meta = { version: 1, nodeId, clusterId: randomClusterId(random) };
+    fs.writeFileAtomic(filePath, Buffer.from(formatMetaProperties(meta)));
+    return meta;
+  }
+  const properties = parseProperties(fs.readFile(filePath).toString('utf8'));
+  const version = Number(properties.get('version'));
+  const storedNodeId = Number(properties.get('node.id') ?? properties.get('broker.id'));
+  const clusterId = properties.get('cluster.id');
+  if (version !== 1 && version !== 0) throw new BrokerError('INVALID_META_PROPERTIES', `${filePath}: unsupported version ${properties.get('version')}`);
+  if (clusterId === undefined || clusterId === '') throw new BrokerError('INVALID_META_PROPERTIES', `${filePath}: no cluster.id`);
+  if (storedNodeId !== nodeId) {
+    throw new BrokerError('INCONSISTENT_NODE_ID', `${filePath} belongs to node.id ${properties.get('node.id')}, but this broker is node.id ${nodeId}`);
+  }
+  return { version, nodeId, clusterId };
+}

@@ -1,0 +1,258 @@
+/**
+ * One partition as its leader sees it (Kafka's Partition): the log, the log start offset, log end
+ * offset (LEO) and high watermark (HW), the leader epoch, the replicas and the in-sync replicas
+ * (ISR), and the idempotent producer state with its `<offset>.snapshot` files. With one broker the
+ * ISR is this broker alone, so the HW follows the LEO at once; the state machine keeps Kafka's
+ * names (maybeIncrementHighWatermark, maybeShrinkIsr) so replication can extend it.
+ * Single-threaded: the broker's handlers call it from the event loop.
+ */
+import path from 'node:path';
+import { ErrorCode } from '@gregor/protocol';
+import { forEachBatch, readBatchHeader, type BatchHeader } from '@gregor/records';
+import type { FileSystem, PartitionLog } from '@gregor/log';
+import { ProducerStateManager, type ProducerEntry } from './producer-state.js';
+import { validateProducedRecords } from './records-validation.js';
+
+export const SNAPSHOT_SUFFIX = '.snapshot';
+/** Bytes read per step when replaying the log tail into producer state at open. */
+const REPLAY_READ_BYTES = 1024 * 1024;
+
+export interface PartitionOptions {
+  topic: string;
+  partitionIndex: number;
+  log: PartitionLog;
+  fs: FileSystem;
+  /** The partition's directory, where the producer-state snapshots live beside the segments. */
+  dir: string;
+  nodeId: number;
+  leaderEpoch: number;
+  producerBatchesRetained: number;
+  producerSnapshotsRetained: number;
+}
+
+export interface AppendSettings {
+  requiredAcks: number;
+  maxMessageBytes: number;
+  minInsyncReplicas: number;
+}
+
+export type AppendOutcome =
+  | { errorCode: 0; baseOffset: number; lastOffset: number; logAppendTimeMs: number; duplicate: boolean }
+  | { errorCode: number; message: string; batchIndex: number };
+
+export interface ReadResult {
+  errorCode: number;
+  records: Buffer;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+type HighWatermarkWaiter = { offset: number; resolve: () => void };
+
+export class Partition {
+  readonly topic: string;
+  readonly partitionIndex: number;
+  readonly log: PartitionLog;
+  readonly producerState: ProducerStateManager;
+  leaderEpoch: number;
+  /** Replica ids (this broker only, until replication). */
+  replicas: number[];
+  /** In-sync replica ids. */
+  isr: number[];
+  highWatermark = 0;
+  private readonly fs: FileSystem;
+  private readonly dir: string;
+  private readonly snapshotsRetained: number;
+  private highWatermarkWaiters: HighWatermarkWaiter[] = [];
+  private readonly appendListeners = new Set<() => void>();
+
+  constructor(options: PartitionOptions) {
+    this.topic = options.topic;
+    this.partitionIndex = options.partitionIndex;
+    this.log = options.log;
+    this.fs = options.fs;
+    this.dir = options.dir;
+    this.leaderEpoch = options.leaderEpoch;
+    this.replicas = [options.nodeId];
+    this.isr = [options.nodeId];
+    this.snapshotsRetained = options.producerSnapshotsRetained;
+    this.producerState = new ProducerStateManager(options.producerBatchesRetained);
+    this.loadProducerState();
+    this.maybeIncrementHighWatermark();
+  }
+
+  get logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+
+  /** Makes this broker the leader at `leaderEpoch`, recording where the epoch starts in the log. */
+  makeLeader(leaderEpoch: number): void {
+    this.leaderEpoch = leaderEpoch;
+    this.log.leaderEpochs.assign(leaderEpoch, this.logEndOffset);
+  }
+
+  /**
+   * Kafka's appendRecordsToLeader: validates the batches, checks idempotent producer state (a
+   * retried batch gets its original offsets, nothing appended), checks the ISR against
+   * min.insync.replicas for acks=all, then appends with offsets assigned by the log.
+   */
+  appendRecordsToLeader(records: Buffer | null, settings: AppendSettings): AppendOutcome {
+    const check = validateProducedRecords(records, settings.maxMessageBytes);
+    if (!check.ok) return { errorCode: check.errorCode, message: check.message, batchIndex: check.batchIndex };
+    const pending = new Map<number, ProducerEntry>();
+    const nextOffset = this.logEndOffset;
+    let offset = nextOffset;
+    for (let index = 0; index < check.headers.length; index++) {
+      const header = check.headers[index];
+      const producer = this.producerState.check(header, pending);
+      if (producer.kind === 'error') return { errorCode: producer.errorCode, message: producer.message, batchIndex: index };
+      if (producer.kind === 'duplicate') {
+        const batch = producer.batch;
+        return { errorCode: 0, baseOffset: batch.firstOffset, lastOffset: batch.lastOffset, logAppendTimeMs: -1, duplicate: true };
+      }
+      if (header.producerId >= 0) pending.set(header.producerId, this.producerState.updated(header, offset, pending));
+      offset += header.lastOffsetDelta + 1;
+    }
+    if (settings.requiredAcks === -1 && this.isr.length < settings.minInsyncReplicas) {
+      return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, message: `ISR ${this.isr.length} below min.insync.replicas ${settings.minInsyncReplicas}`, batchIndex: -1 };
+    }
+    const result = this.log.append(records as Buffer, { assignOffsets: true, leaderEpoch: this.leaderEpoch });
+    // The log assigned offsets from its LEO, which we read above; the producer entries agree.
+    this.producerState.commit(pending);
+    this.maybeIncrementHighWatermark();
+    for (const listener of this.appendListeners) listener();
+    return { errorCode: 0, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTimeMs: result.logAppendTime ?? -1, duplicate: false };
+  }
+
+  /** With the ISR = {this broker}, every appended offset is replicated to the whole ISR. */
+  maybeIncrementHighWatermark(): boolean {
+    const newHighWatermark = this.logEndOffset;
+    if (newHighWatermark <= this.highWatermark) return false;
+    this.highWatermark = newHighWatermark;
+    const waiting = this.highWatermarkWaiters;
+    this.highWatermarkWaiters = [];
+    for (const waiter of waiting) {
+      if (waiter.offset < this.highWatermark) waiter.resolve();
+      else this.highWatermarkWaiters.push(waiter);
+    }
+    return true;
+  }
+
+  /** Followers that fall behind leave the ISR here; with one replica there is nobody to drop. */
+  maybeShrinkIsr(): boolean {
+    return false;
+  }
+
+  /** Resolves when the HW passes `offset` (acks=all), or false after `timeoutMs`. */
+  waitForHighWatermark(offset: number, timeoutMs: number, clock: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: never): void }): Promise<boolean> {
+    if (offset < this.highWatermark) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => {
+        this.highWatermarkWaiters = this.highWatermarkWaiters.filter((waiter) => waiter !== entry);
+        resolve(false);
+      }, timeoutMs);
+      const entry: HighWatermarkWaiter = { offset, resolve: () => { clock.clearTimeout(timer as never); resolve(true); } };
+      this.highWatermarkWaiters.push(entry);
+    });
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+
+  /**
+   * Reads whole batches from `fetchOffset` up to the HW (consumers) or the LEO (replicas), at most
+   * `maxBytes` unless `minOneBatch` lets a larger first batch through.
+   */
+  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, isReplica: boolean): ReadResult {
+    const base = { highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
+    if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY };
+    const maxOffset = isReplica ? this.logEndOffset : this.highWatermark;
+    if (fetchOffset >= maxOffset) return { ...base, errorCode: ErrorCode.NONE, records: EMPTY };
+    const result = this.log.read(fetchOffset, { maxBytes, maxOffset, minOneBatch });
+    return { ...base, errorCode: ErrorCode.NONE, records: result.records };
+  }
+
+  /** Bytes a fetch at `fetchOffset` could read now (for a long poll's minBytes). */
+  bytesAvailable(fetchOffset: number, maxBytes: number): number {
+    const read = this.read(fetchOffset, maxBytes, true, false);
+    return read.records.length;
+  }
+
+  // ---------------------------------------------------------------- producer-state snapshots
+
+  snapshotFileName(offset: number): string {
+    return `${String(offset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`;
+  }
+
+  private snapshotOffsets(): number[] {
+    if (!this.fs.exists(this.dir)) return [];
+    return this.fs.readdir(this.dir)
+      .filter((name) => name.endsWith(SNAPSHOT_SUFFIX) && /^\d{20}\.snapshot$/.test(name))
+      .map((name) => Number(name.slice(0, 20)))
+      .sort((a, b) => a - b);
+  }
+
+  /** Writes `<LEO>.snapshot` and keeps only the newest `producerSnapshotsRetained` snapshots. */
+  takeProducerSnapshot(): void {
+    const offset = this.logEndOffset;
+    this.fs.writeFileAtomic(path.join(this.dir, this.snapshotFileName(offset)), this.producerState.encodeSnapshot());
+    const offsets = this.snapshotOffsets();
+    for (const old of offsets.slice(0, Math.max(0, offsets.length - this.snapshotsRetained))) this.fs.unlink(path.join(this.dir, this.snapshotFileName(old)));
+  }
+
+  /**
+   * Kafka's loadProducerState: the newest snapshot at or below the LEO (newer ones belong to a
+   * truncated tail and are deleted), then every batch after it replayed from the log. A corrupt
+   * snapshot is skipped for an older one, and with none the whole log is replayed.
+   */
+  private loadProducerState(): void {
+    const logEndOffset = this.logEndOffset;
+    let replayFrom = this.logStartOffset;
+    for (const offset of this.snapshotOffsets().reverse()) {
+      const filePath = path.join(this.dir, this.snapshotFileName(offset));
+      if (offset > logEndOffset) {
+        this.fs.unlink(filePath);
+        continue;
+      }
+      try {
+        this.producerState.loadSnapshot(this.fs.readFile(filePath), filePath);
+        replayFrom = Math.max(offset, this.logStartOffset);
+        break;
+      } catch {
+        this.producerState.clear();
+      }
+    }
+    this.replayLog(replayFrom, logEndOffset);
+  }
+
+  private replayLog(fromOffset: number, toOffset: number): void {
+    let offset = fromOffset;
+    // Each step reads at least one whole batch and moves past it, so the loop ends.
+    while (offset < toOffset) {
+      const { records } = this.log.read(offset, { maxBytes: REPLAY_READ_BYTES, maxOffset: toOffset, minOneBatch: true });
+      if (records.length === 0) break;
+      let next = offset;
+      forEachBatch(records, (position) => {
+        const header: BatchHeader = readBatchHeader(records, position);
+        if (header.lastOffset >= offset) this.producerState.replay(header, header.baseOffset);
+        next = Math.max(next, header.lastOffset + 1);
+      }, { allowPartialTail: true });
+      if (next === offset) break;
+      offset = next;
+    }
+  }
+
+  close(): void {
+    for (const waiter of this.highWatermarkWaiters) waiter.resolve();
+    this.highWatermarkWaiters = [];
+    this.appendListeners.clear();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

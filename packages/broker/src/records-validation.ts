@@ -1,0 +1,40 @@
+/**
+ * Checks the record set of one partition of a Produce request before anything is appended (Kafka's
+ * LogValidator, the parts that need no decompression): whole batches only, magic 2, a CRC that
+ * matches, a record count that agrees with lastOffsetDelta, no control batches from clients, and
+ * each batch within `max.message.bytes`. Pure; the Partition calls it on the produce path.
+ */
+import { ErrorCode } from '@gregor/protocol';
+import { batchesIn, isBatchCrcValid, readBatchHeader, type BatchHeader } from '@gregor/records';
+
+export type RecordsCheck =
+  | { ok: true; headers: BatchHeader[]; sizeBytes: number }
+  | { ok: false; errorCode: number; message: string; batchIndex: number };
+
+export function validateProducedRecords(records: Buffer | null, maxMessageBytes: number): RecordsCheck {
+  if (records === null || records.length === 0) return refuse(ErrorCode.CORRUPT_MESSAGE, 'Produce request has no records', -1);
+  const headers: BatchHeader[] = [];
+  try {
+    for (const { position, sizeBytes } of batchesIn(records)) {
+      const batchIndex = headers.length;
+      if (sizeBytes > maxMessageBytes) {
+        return refuse(ErrorCode.MESSAGE_TOO_LARGE, `Batch of ${sizeBytes} bytes exceeds max.message.bytes ${maxMessageBytes}`, batchIndex);
+      }
+      if (!isBatchCrcValid(records, position)) return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} fails its CRC check`, batchIndex);
+      const header = readBatchHeader(records, position);
+      if (header.recordCount <= 0 || header.lastOffsetDelta !== header.recordCount - 1) {
+        return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} holds ${header.recordCount} records but lastOffsetDelta ${header.lastOffsetDelta}`, batchIndex);
+      }
+      if (header.isControl) return refuse(ErrorCode.INVALID_RECORD, 'Clients may not produce control batches', batchIndex);
+      headers.push(header);
+    }
+  } catch (error) {
+    // batchesIn and readBatchHeader throw CorruptRecordError for bad lengths or magic.
+    return refuse(ErrorCode.CORRUPT_MESSAGE, (error as Error).message, headers.length);
+  }
+  return { ok: true, headers, sizeBytes: records.length };
+}
+
+function refuse(errorCode: number, message: string, batchIndex: number): RecordsCheck {
+  return { ok: false, errorCode, message, batchIndex };
+}
