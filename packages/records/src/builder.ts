@@ -10,7 +10,7 @@
  * with every varint zigzag-encoded and -1 lengths for null. A BatchBuilder belongs to one caller
  * (the producer's accumulator for one partition); it is not safe to share.
  */
-import assert from 'node:assert';
+import { AssertionError } from 'node:assert';
 import { compress } from './codecs.js';
 import {
   ATTRIBUTES_OFFSET,
@@ -48,10 +48,21 @@ export interface RecordHeader {
   value: Buffer | null;
 }
 
-/** Default limit on a batch's uncompressed size (Kafka's default max.message.bytes, 1 MiB + 12). */
+/** Default limit on a batch's uncompressed size (about Kafka's default max.message.bytes). */
 export const BATCH_BYTES_MAX_DEFAULT = 1024 * 1024;
-/** First allocation of a builder's buffer; it doubles as records arrive. */
-export const BUILDER_INITIAL_BYTES_DEFAULT = 1024;
+/**
+ * First allocation of a builder's buffer (capped at batchBytesMax); it doubles as records arrive.
+ * Kafka's default batch.size: growing from less costs more in copies and garbage than it saves.
+ */
+export const BUILDER_INITIAL_BYTES_DEFAULT = 16 * 1024;
+
+/**
+ * node:assert's `ok` collects its arguments into an array on every call; the per-record path
+ * checks its invariants through this instead.
+ */
+function check(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new AssertionError({ message });
+}
 
 export interface BatchBuilderOptions {
   /** Kafka codec id (`Compression`), default none. */
@@ -94,7 +105,7 @@ export class BatchBuilder {
       isTransactional: options.isTransactional ?? false,
       isControl: options.isControl ?? false,
     };
-    assert((this.options.compression & ~COMPRESSION_MASK) === 0, 'compression is a 3-bit codec id');
+    check((this.options.compression & ~COMPRESSION_MASK) === 0, 'compression is a 3-bit codec id');
     this.buffer = Buffer.allocUnsafe(Math.max(BATCH_HEADER_BYTES + 64, Math.min(this.options.initialBytes, this.options.batchBytesMax)));
   }
 
@@ -120,8 +131,8 @@ export class BatchBuilder {
    * a batch with gaps between its offsets.
    */
   tryAppendWithOffsetDelta(offsetDelta: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers?: readonly RecordHeader[] | null): boolean {
-    assert(!this.isBuilt, 'BatchBuilder.build() was already called');
-    assert(offsetDelta > this.lastOffsetDelta && offsetDelta <= 0x7fffffff, 'offset deltas grow');
+    check(!this.isBuilt, 'BatchBuilder.build() was already called');
+    check(offsetDelta > this.lastOffsetDelta && offsetDelta <= 0x7fffffff, 'offset deltas grow');
     if (this.count === 0) this.baseTimestamp = timestamp;
     const timestampDelta = timestamp - this.baseTimestamp;
     const keyBytes = key === null ? -1 : key.length;
@@ -146,12 +157,18 @@ export class BatchBuilder {
     position = writeVarlong(buffer, position, timestampDelta);
     position = writeVarint(buffer, position, offsetDelta);
     position = writeVarint(buffer, position, keyBytes);
-    if (keyBytes > 0) position += (key as Buffer).copy(buffer, position);
+    if (keyBytes > 0) {
+      buffer.set(key as Buffer, position);
+      position += keyBytes;
+    }
     position = writeVarint(buffer, position, valueBytes);
-    if (valueBytes > 0) position += (value as Buffer).copy(buffer, position);
+    if (valueBytes > 0) {
+      buffer.set(value as Buffer, position);
+      position += valueBytes;
+    }
     position = writeVarint(buffer, position, headerCount);
     if (headerCount > 0) position = writeHeaders(buffer, position, headers as readonly RecordHeader[]);
-    assert(position === this.position + recordBytes, 'record size computed before writing matches the bytes written');
+    check(position === this.position + recordBytes, 'record size computed before writing matches the bytes written');
     this.position = position;
     this.count++;
     this.lastOffsetDelta = offsetDelta;
@@ -164,10 +181,13 @@ export class BatchBuilder {
    * the CRC, and returns the batch. The builder cannot be appended to afterwards.
    */
   build(): Buffer {
-    assert(!this.isBuilt, 'BatchBuilder.build() was already called');
+    check(!this.isBuilt, 'BatchBuilder.build() was already called');
     this.isBuilt = true;
     let batch = this.buffer.subarray(0, this.position);
-    if (this.options.compression !== Compression.none) {
+    if (this.options.compression === Compression.none && this.position * 2 < this.buffer.length) {
+      // A small batch in a large buffer: return it compactly rather than pin the whole buffer.
+      batch = Buffer.from(batch);
+    } else if (this.options.compression !== Compression.none) {
       const compressed = compress(this.options.compression, batch.subarray(BATCH_HEADER_BYTES));
       batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length);
       compressed.copy(batch, BATCH_HEADER_BYTES);
@@ -226,7 +246,10 @@ function writeHeaders(buffer: Buffer, start: number, headers: readonly RecordHea
     position += buffer.write(header.key, position, keyBytes, 'utf8');
     const value = header.value;
     position = writeVarint(buffer, position, value === null ? -1 : value.length);
-    if (value !== null) position += value.copy(buffer, position);
+    if (value !== null) {
+      buffer.set(value, position);
+      position += value.length;
+    }
   }
   return position;
 }

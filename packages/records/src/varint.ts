@@ -56,7 +56,13 @@ export function writeUnsignedVarint(buffer: Buffer, position: number, value: num
 
 /** Writes `value` (signed 32-bit) zigzag-encoded at `position`; returns the position after it. */
 export function writeVarint(buffer: Buffer, position: number, value: number): number {
-  return writeUnsignedVarint(buffer, position, ((value << 1) ^ (value >> 31)) >>> 0);
+  const zigzag = ((value << 1) ^ (value >> 31)) >>> 0;
+  // Fast path: most record fields (lengths under 64, small deltas) take one byte.
+  if (zigzag < 0x80) {
+    buffer[position] = zigzag;
+    return position + 1;
+  }
+  return writeUnsignedVarint(buffer, position, zigzag);
 }
 
 /** Writes `value` (a safe integer) as a zigzag varlong; returns the position after it. */
