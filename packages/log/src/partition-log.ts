@@ -320,6 +320,13 @@ export class PartitionLog {
     const newBase = Math.max(baseOffset, this.logEndOffset);
     if (active.isEmpty && active.baseOffset === newBase) return;
     active.onBecomeInactive();
+    // The outgoing segment is fsynced now (Kafka schedules the same flush right after a roll): a
+    // closed segment is then always whole on disk, so a crash can only lose the active tail and
+    // never leave a gap between segments. One fsync per segment is cheap.
+    if (!active.isEmpty && active.nextOffset > this.recoveryPointOffset) {
+      for (const segment of this.segments) if (segment.nextOffset > this.recoveryPointOffset) segment.flush();
+      this.recoveryPointOffset = active.nextOffset;
+    }
     if (active.isEmpty) {
       // An empty active segment is replaced rather than left as a zero-length closed segment.
       active.delete();
@@ -440,6 +447,8 @@ export class PartitionLog {
     while (this.activeSegment.baseOffset >= offset) this.segments.pop()?.delete();
     const active = this.activeSegment;
     active.truncateTo(offset);
+    // Truncation is made durable at once: a crash must not bring back the removed tail.
+    active.flush();
     if (active !== wasActive) active.onBecomeActive();
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
     this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.logEndOffset);

@@ -138,7 +138,13 @@ export class LogSegment {
     const segment = new LogSegment(options, log, offsetIndex as OffsetIndex, timeIndex as TimeIndex);
     segment.sizeBytes = limits.logSizeBytes;
     if (rebuild) return { segment, truncatedBytes: segment.recover() };
-    segment.loadTail();
+    try {
+      segment.loadTail();
+    } catch (error) {
+      // The tail does not parse although the log was closed cleanly: re-check the whole segment.
+      if (!(error instanceof LogCorruptionError)) throw error;
+      return { segment, truncatedBytes: segment.recover() };
+    }
     return { segment, truncatedBytes: 0 };
   }
 

@@ -86,3 +86,26 @@ export function readAll(log: { read(offset: number, options?: { maxBytes?: numbe
   }
   return out;
 }
+
+/** Overwrites bytes of a file durably, through the FileSystem (works on both backends). */
+export function overwriteFile(fs: FileSystem, filePath: string, position: number, data: Uint8Array): void {
+  const file = fs.openFile(filePath);
+  file.write(data, 0, data.length, position);
+  file.sync();
+  file.close();
+}
+
+/** Cuts a file to `length` durably. */
+export function truncateFile(fs: FileSystem, filePath: string, length: number): void {
+  const file = fs.openFile(filePath);
+  file.truncate(length);
+  file.sync();
+  file.close();
+}
+
+export function fileSize(fs: FileSystem, filePath: string): number {
+  const file = fs.openFile(filePath);
+  const size = file.size();
+  file.close();
+  return size;
+}
