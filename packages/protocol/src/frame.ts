@@ -132,12 +132,20 @@ function skipTaggedFields(reader: Reader): void {
   }
 }
 
-function decodeBody(frame: Buffer, offset: number, apiKey: number, apiVersion: number, direction: 'request' | 'response'): AnyBody {
+export interface DecodeOptions {
+  /**
+   * Reject bytes left over after the body. Off by default, as in Kafka, which ignores them (some
+   * clients send a stray field, e.g. @platformatic/kafka's Metadata v11); tests turn it on.
+   */
+  strict?: boolean;
+}
+
+function decodeBody(frame: Buffer, offset: number, apiKey: number, apiVersion: number, direction: 'request' | 'response', options?: DecodeOptions): AnyBody {
   const codec = codecFor(apiKey, apiVersion, direction);
   const reader = new Reader(frame, offset);
   try {
     const body = codec.read(reader);
-    if (reader.remaining() !== 0) throw new ProtocolDecodeError(`${reader.remaining()} bytes left over after the body`);
+    if (options?.strict && reader.remaining() !== 0) throw new ProtocolDecodeError(`${reader.remaining()} bytes left over after the body`);
     return body;
   } catch (error) {
     throw asDecodeError(error).withContext(context(apiKey, apiVersion, direction));
@@ -148,9 +156,9 @@ function decodeBody(frame: Buffer, offset: number, apiKey: number, apiVersion: n
  * Header and body of a request frame. Throws `UnsupportedVersionError` for an (api, version)
  * we do not serve and `ProtocolDecodeError` for malformed bytes.
  */
-export function decodeRequest(frame: Buffer): { header: RequestHeader; body: AnyBody } {
+export function decodeRequest(frame: Buffer, options?: DecodeOptions): { header: RequestHeader; body: AnyBody } {
   const { header, bodyOffset } = decodeRequestHeader(frame);
-  return { header, body: decodeBody(frame, bodyOffset, header.apiKey, header.apiVersion, 'request') };
+  return { header, body: decodeBody(frame, bodyOffset, header.apiKey, header.apiVersion, 'request', options) };
 }
 
 /** A size-prefixed response as chunks; record sets above `inlineBytesMax` are not copied. */
@@ -185,9 +193,14 @@ export function peekCorrelationId(frame: Buffer): number {
 }
 
 /** Correlation id and body of a response frame (the bytes after the size prefix). */
-export function decodeResponse<K extends DescribedApiKey>(apiKey: K, apiVersion: number, frame: Buffer): { correlationId: number; body: ResponseBody<K> };
-export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer): { correlationId: number; body: AnyBody };
-export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer): { correlationId: number; body: AnyBody } {
+export function decodeResponse<K extends DescribedApiKey>(
+  apiKey: K,
+  apiVersion: number,
+  frame: Buffer,
+  options?: DecodeOptions,
+): { correlationId: number; body: ResponseBody<K> };
+export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer, options?: DecodeOptions): { correlationId: number; body: AnyBody };
+export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer, options?: DecodeOptions): { correlationId: number; body: AnyBody } {
   const correlationId = peekCorrelationId(frame);
   const reader = new Reader(frame, 4);
   if (responseHeaderVersion(apiKey, apiVersion) === 1) {
@@ -197,7 +210,7 @@ export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer
       throw asDecodeError(error).withContext('response header');
     }
   }
-  return { correlationId, body: decodeBody(frame, reader.offset, apiKey, apiVersion, 'response') };
+  return { correlationId, body: decodeBody(frame, reader.offset, apiKey, apiVersion, 'response', options) };
 }
 
 /** Typed view of a decoded request body, for handlers that switch on the api key. */

@@ -34,6 +34,7 @@ export {
 } from './errors.js';
 export {
   type AnyBody,
+  type DecodeOptions,
   decodeRequest,
   decodeRequestHeader,
   decodeResponse,

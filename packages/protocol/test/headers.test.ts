@@ -50,6 +50,14 @@ describe('request and response headers', () => {
   });
 });
 
+describe('bytes after the body', () => {
+  it('are ignored by default, as Kafka does, and rejected when strict', () => {
+    const frame = Buffer.concat([encodeRequest({ apiKey: ApiKey.Heartbeat, apiVersion: 0, correlationId: 1, clientId: null }, { groupId: 'g' }).subarray(4), Buffer.from([0])]);
+    expect(decodeRequest(frame).body.groupId).toBe('g');
+    expect(() => decodeRequest(frame, { strict: true })).toThrow(/1 bytes left over after the body/);
+  });
+});
+
 describe('ApiVersions fallback for an unknown version', () => {
   it('answers in the v0 format with UNSUPPORTED_VERSION and the api list', () => {
     const frame = encodeApiVersionsFallback(42);

@@ -89,7 +89,7 @@ describe('kafkajs 2.2.4 speaks our descriptions', () => {
       it(`${name} v${version}: we decode its request fully and it decodes our response`, async () => {
         const { request, response } = module.protocol({ version })(args);
         const { buffer } = await frameRequest({ correlationId: 11, clientId: 'kafkajs', request });
-        const decoded = decodeRequest(buffer.subarray(4));
+        const decoded = decodeRequest(buffer.subarray(4), { strict: true });
         expect(decoded.header).toMatchObject({ apiKey: keyOf[name], apiVersion: version, correlationId: 11, clientId: 'kafkajs' });
         if (name !== 'listGroups' && name !== 'apiVersions') expect(JSON.stringify(decoded.body)).toMatch(/4242|tpc|"g"|PLAIN/);
 

@@ -13,7 +13,7 @@ describe('every API and version round-trips values derived from its description'
           fc.property(structArbitrary(spec.request, version), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), ([input, expected], correlationId) => {
             const frame = encodeRequest({ apiKey: spec.apiKey, apiVersion: version, correlationId, clientId: 'c' }, input);
             expect(frame.readInt32BE(0)).toBe(frame.length - 4);
-            const decoded = decodeRequest(frame.subarray(4));
+            const decoded = decodeRequest(frame.subarray(4), { strict: true });
             expect(decoded.header).toEqual({ apiKey: spec.apiKey, apiVersion: version, correlationId, clientId: 'c' });
             expect(decoded.body).toEqual(expected);
           }),
@@ -25,7 +25,7 @@ describe('every API and version round-trips values derived from its description'
           fc.property(structArbitrary(spec.response, version), fc.integer({ min: 0, max: 2 ** 31 - 1 }), ([input, expected], correlationId) => {
             const frame = encodeResponse(spec.apiKey, version, correlationId, input);
             expect(frame.readInt32BE(0)).toBe(frame.length - 4);
-            const decoded = decodeResponse(spec.apiKey, version, frame.subarray(4));
+            const decoded = decodeResponse(spec.apiKey, version, frame.subarray(4), { strict: true });
             expect(decoded.correlationId).toBe(correlationId);
             expect(decoded.body).toEqual(expected);
           }),
