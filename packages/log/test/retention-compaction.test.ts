@@ -54,7 +54,7 @@ describe.each(backends)('retention and compaction on %s', (_name, makeBackend) =
     log.close();
   });
 
-  function keyed(pairs: [string, string | null][], timestamp: number, compression = Compression.none): Buffer {
+  function keyed(pairs: [string, string | null][], timestamp: number, compression: number = Compression.none): Buffer {
     return batchOf(pairs.map(([key, value]) => ({ key, value, timestamp })), { compression });
   }
 
