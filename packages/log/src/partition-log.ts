@@ -326,6 +326,7 @@ export class PartitionLog {
     if (!active.isEmpty && active.nextOffset > this.recoveryPointOffset) {
       for (const segment of this.segments) if (segment.nextOffset > this.recoveryPointOffset) segment.flush();
       this.recoveryPointOffset = active.nextOffset;
+      this.unflushedMessages = 0;
     }
     if (active.isEmpty) {
       // An empty active segment is replaced rather than left as a zero-length closed segment.
