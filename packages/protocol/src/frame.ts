@@ -62,6 +62,7 @@ function sizePrefixed(write: (writer: Writer) => void, options?: WriterOptions):
   return chunks;
 }
 
+/** One buffer from the chunks: large record sets are copied once, here, not on every growth. */
 function join(chunks: Buffer[]): Buffer {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
@@ -88,7 +89,7 @@ export function encodeRequestParts(header: RequestHeader, body: AnyBody, options
 export function encodeRequest<K extends DescribedApiKey>(header: RequestHeader & { apiKey: K }, body: RequestInput<K>): Buffer;
 export function encodeRequest(header: RequestHeader, body: AnyBody): Buffer;
 export function encodeRequest(header: RequestHeader, body: AnyBody): Buffer {
-  return join(encodeRequestParts(header, body, { inlineBytesMax: Number.MAX_SAFE_INTEGER }));
+  return join(encodeRequestParts(header, body));
 }
 
 /**
@@ -183,7 +184,7 @@ export function encodeResponseParts(apiKey: number, apiVersion: number, correlat
 export function encodeResponse<K extends DescribedApiKey>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseInput<K>): Buffer;
 export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: AnyBody): Buffer;
 export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: AnyBody): Buffer {
-  return join(encodeResponseParts(apiKey, apiVersion, correlationId, body, { inlineBytesMax: Number.MAX_SAFE_INTEGER }));
+  return join(encodeResponseParts(apiKey, apiVersion, correlationId, body));
 }
 
 /** The correlation id of a response frame (its first 4 bytes), to match it to its request. */

@@ -48,4 +48,36 @@ describe('golden bytes checked by hand against the protocol guide', () => {
     const body = decodeResponse(ApiKey.Fetch, 12, tagged.subarray(4)).body;
     expect(body.responses[0].partitions[0].currentLeader).toEqual({ leaderId: 2, leaderEpoch: 3 });
   });
+
+  it('JoinGroup v9 request: compact strings, null as 0, tagged-field sections per struct', () => {
+    const body = {
+      groupId: 'g',
+      sessionTimeoutMs: 30000,
+      rebalanceTimeoutMs: 60000,
+      memberId: '',
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.from('x') }],
+      reason: null,
+    };
+    const frame = encodeRequest({ apiKey: ApiKey.JoinGroup, apiVersion: 9, correlationId: 1, clientId: null }, body);
+    const expected = hex('0000002c 000b 0009 00000001 ffff 00' + '0267 00007530 0000ea60 01 00 09636f6e73756d6572 02 0672616e6765 0278 00 00 00');
+    expect(frame).toEqual(expected);
+    // An unknown tagged field (tag 5, two bytes) in the body is skipped.
+    const withTag = Buffer.concat([expected.subarray(4, expected.length - 1), hex('01 05 02 abcd')]);
+    expect(decodeRequest(withTag, { strict: true }).body).toEqual(body);
+  });
+
+  it('JoinGroup v9 response carries skipAssignment and nullable protocolType', () => {
+    const frame = encodeResponse(ApiKey.JoinGroup, 9, 1, {
+      generationId: 1,
+      protocolType: 'consumer',
+      protocolName: 'range',
+      leader: 'm',
+      memberId: 'm',
+      members: [{ memberId: 'm', groupInstanceId: null, metadata: Buffer.from('x') }],
+    });
+    const body = '00000000 0000 00000001 09636f6e73756d6572 0672616e6765 026d 00 026d 02 026d 00 0278 00 00';
+    expect(frame.subarray(4)).toEqual(hex(`00000001 00 ${body}`));
+  });
 });
