@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ErrorCode } from '@gregor/protocol';
-import type { Clock } from '@gregor/log';
+import type { Clock, TimerHandle } from '@gregor/log';
 import { uuidToString, randomUuidBytes, type Random } from '../ids.js';
 import {
   EMPTY_BYTES, Group, offsetKey, splitOffsetKey,
@@ -89,6 +89,11 @@ export class GroupCoordinator {
     return this.groups.get(groupId);
   }
 
+  /** Clears a timer handle that may be unset (null) or already fired. */
+  private cancel(handle: unknown): void {
+    if (handle !== null && handle !== undefined) this.clock.clearTimeout(handle as TimerHandle);
+  }
+
   // ---------------------------------------------------------------- JoinGroup
 
   joinGroup(request: JoinGroupRequest): Promise<JoinResult> {
@@ -138,7 +143,7 @@ export class GroupCoordinator {
       return;
     }
     if (group.pendingMembers.has(memberId)) {
-      this.clock.clearTimeout(group.pendingMembers.get(memberId) as never);
+      this.cancel(group.pendingMembers.get(memberId));
       group.pendingMembers.delete(memberId);
       this.addMemberAndRebalance(group, request, memberId, respond);
       return;
@@ -193,7 +198,7 @@ export class GroupCoordinator {
     oldMember.awaitingJoin = null;
     oldMember.awaitingSync?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
     oldMember.awaitingSync = null;
-    this.clock.clearTimeout(oldMember.sessionTimer as never);
+    this.cancel(oldMember.sessionTimer);
     const wasLeader = group.leaderId === oldMember.memberId;
     group.members.delete(oldMember.memberId);
     const member: Member = { ...oldMember, memberId: newMemberId, sessionTimer: null };
@@ -248,7 +253,7 @@ export class GroupCoordinator {
     }
     const wasEmpty = group.is('Empty');
     this.transition(group, 'PreparingRebalance');
-    this.clock.clearTimeout(group.joinTimer as never);
+    this.cancel(group.joinTimer);
     if (wasEmpty && this.config.groupInitialRebalanceDelayMs > 0) {
       // Kafka's InitialDelayedJoin: wait for more members, restarting the delay while they keep
       // coming, but never longer than the rebalance timeout in all.
@@ -282,7 +287,7 @@ export class GroupCoordinator {
   /** Kafka's onCompleteJoin: drop members that did not rejoin, start the next generation, answer. */
   private completeJoin(group: Group): void {
     if (!group.is('PreparingRebalance')) return;
-    this.clock.clearTimeout(group.joinTimer as never);
+    this.cancel(group.joinTimer);
     group.joinTimer = null;
     group.initialDelayRunning = false;
     for (const member of [...group.members.values()]) {
@@ -393,7 +398,7 @@ export class GroupCoordinator {
     if (id === '' && groupInstanceId !== null) id = group.staticMembers.get(groupInstanceId) ?? '';
     else if (group.isStaticMemberFenced(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (group.pendingMembers.has(id)) {
-      this.clock.clearTimeout(group.pendingMembers.get(id) as never);
+      this.cancel(group.pendingMembers.get(id));
       group.pendingMembers.delete(id);
       this.maybeCompleteJoin(group);
       return ErrorCode.NONE;
@@ -407,7 +412,7 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- sessions and removal
 
   private resetSessionTimer(group: Group, member: Member): void {
-    this.clock.clearTimeout(member.sessionTimer as never);
+    this.cancel(member.sessionTimer);
     member.sessionTimer = this.clock.setTimeout(() => this.onSessionExpired(group, member), member.sessionTimeoutMs);
   }
 
@@ -428,7 +433,7 @@ export class GroupCoordinator {
   }
 
   private removeMember(group: Group, member: Member): void {
-    this.clock.clearTimeout(member.sessionTimer as never);
+    this.cancel(member.sessionTimer);
     member.sessionTimer = null;
     group.remove(member.memberId);
   }
@@ -577,10 +582,10 @@ export class GroupCoordinator {
   close(): void {
     this.closed = true;
     for (const group of this.groups.values()) {
-      this.clock.clearTimeout(group.joinTimer as never);
-      for (const timer of group.pendingMembers.values()) this.clock.clearTimeout(timer as never);
+      this.cancel(group.joinTimer);
+      for (const timer of group.pendingMembers.values()) this.cancel(timer);
       for (const member of group.members.values()) {
-        this.clock.clearTimeout(member.sessionTimer as never);
+        this.cancel(member.sessionTimer);
         member.awaitingJoin?.(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, member.memberId));
         member.awaitingJoin = null;
         member.awaitingSync?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
