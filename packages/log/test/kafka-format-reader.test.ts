@@ -1,0 +1,76 @@
+/**
+ * Runs the independent Python reader (kafka_format_reader.py, standard library only) over
+ * partitions written by PartitionLog with every codec, and over damaged copies, which it must reject.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Compression } from '@gregor/records';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock, nodeFileSystem, PartitionLog } from '../src/index.js';
+import { batchOf } from './helpers.js';
+
+const reader = fileURLToPath(new URL('./kafka_format_reader.py', import.meta.url));
+
+function runReader(dir: string, ...flags: string[]): { status: number; output: string } {
+  const result = spawnSync('python3', [reader, dir, ...flags], { encoding: 'utf8', timeout: 20_000 });
+  return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('the independent Kafka format reader', () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'gregor-pyreader-'));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  function writePartition(config = {}): string {
+    const dir = path.join(root, 'topic-0');
+    const log = PartitionLog.open({ fs: nodeFileSystem, dir, clock: new FakeClock(), config: { segmentBytes: 2048, indexIntervalBytes: 256, ...config } });
+    let timestamp = 1_700_000_000_000;
+    for (let round = 0; round < 6; round++) {
+      for (const compression of Object.values(Compression)) {
+        const records = Array.from({ length: 5 + round }, (_, i) => ({ key: i % 2 === 0 ? `k${i}` : null, value: `value ${round}/${i} ${'x'.repeat(40)}`, timestamp: timestamp + (i % 3) }));
+        timestamp += 7;
+        log.append(batchOf(records, { compression }), { leaderEpoch: round });
+      }
+    }
+    log.close();
+    return dir;
+  }
+
+  it('accepts segments written with every codec, with their indexes and time indexes', () => {
+    const dir = writePartition();
+    const { status, output } = runReader(dir);
+    expect(output).toContain('OK');
+    expect(output).toMatch(/codecs gzip=6, lz4=6, none=6, snappy=6, zstd=6/);
+    expect(status).toBe(0);
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.log')).length).toBeGreaterThan(1);
+  });
+
+  it('rejects a flipped bit, a torn tail and a bad index entry', () => {
+    const dir = writePartition();
+    const logFile = path.join(dir, '00000000000000000000.log');
+    const original = fs.readFileSync(logFile);
+    const flipped = Buffer.from(original);
+    flipped[100] ^= 1;
+    fs.writeFileSync(logFile, flipped);
+    expect(runReader(dir).status).toBe(1);
+    fs.writeFileSync(logFile, original.subarray(0, original.length - 5));
+    expect(runReader(dir).output).toContain('VIOLATION');
+    fs.writeFileSync(logFile, original);
+    const indexFile = path.join(dir, '00000000000000000000.index');
+    const index = fs.readFileSync(indexFile);
+    index.writeInt32BE(index.readInt32BE(4) + 1, 4);
+    fs.writeFileSync(indexFile, index);
+    expect(runReader(dir).output).toContain('is not a batch start');
+  });
+
+  it('exits non-zero for a directory that does not exist', () => {
+    const { status, output } = runReader(path.join(root, 'missing'));
+    expect(status).toBe(1);
+    expect(output).toContain('not a directory');
+  });
+});
