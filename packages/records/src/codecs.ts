@@ -12,9 +12,13 @@
  *
  * Every decompression is bounded by `decompressedBytesMax` and throws DecompressedTooLargeError
  * before allocating an oversized result: declared sizes are checked first where the format has
- * them (snappy block lengths, zstd frame content size, lz4 block sizes), and otherwise output is
- * produced in bounded steps (zlib `maxOutputLength`, zstd streaming with a running total).
- * Malformed compressed data is CorruptRecordError. Module-level state is one zstd context, used
+ * them (snappy block lengths, zstd frame content size), and otherwise output is produced in
+ * bounded steps (zlib `maxOutputLength`, zstd streaming with a running total and a window no
+ * larger than the limit needs). lz4-napi has no output limit, so the LZ4 frame's block headers
+ * are read first and the frame is refused when the sum of its blocks' maximum outputs exceeds the
+ * limit. That bound can overestimate by up to one block per frame (64 KiB for Kafka's Java client
+ * and librdkafka, 256 KiB for lz4-napi), so a frame within that distance of the limit is refused
+ * although it would fit. Malformed compressed data is CorruptRecordError. Module-level state is one zstd context, used
  * synchronously; everything here runs on the calling thread.
  */
 import { createRequire } from 'node:module';
@@ -28,6 +32,14 @@ export const DECOMPRESSED_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 export const SNAPPY_XERIAL_BLOCK_BYTES = 32 * 1024;
 /** Output step of streaming zstd decompression. */
 export const ZSTD_OUTPUT_CHUNK_BYTES = 128 * 1024;
+/**
+ * Smallest zstd window (log2 bytes) always accepted: level-19 compressors use 2^23. Larger windows
+ * are accepted up to the decompressed-size limit, so a frame cannot make the decoder allocate a
+ * window much larger than the output it is allowed to produce.
+ */
+export const ZSTD_WINDOW_LOG_MIN = 23;
+/** zstd's own default ceiling (128 MiB windows). */
+export const ZSTD_WINDOW_LOG_MAX = 27;
 
 export const SNAPPY_XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const SNAPPY_XERIAL_HEADER_BYTES = 16;
@@ -42,8 +54,14 @@ interface Lz4Module {
 }
 type StreamResult = [returnValue: number, dstProduced: number, srcConsumed: number];
 interface ZstdBinding {
-  DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number; decompressStream(dst: Uint8Array, src: Uint8Array): StreamResult; reset(directive: number): void };
+  DCtx: new () => {
+    decompress(dst: Uint8Array, src: Uint8Array): number;
+    decompressStream(dst: Uint8Array, src: Uint8Array): StreamResult;
+    reset(directive: number): void;
+    setParameter(parameter: number, value: number): void;
+  };
   ResetDirective: { sessionOnly: number };
+  DParameter: { windowLogMax: number };
   getFrameContentSize(frame: Uint8Array): number | null;
   findFrameCompressedSize(frame: Uint8Array): number;
 }
@@ -58,6 +76,7 @@ let lz4Module: Lz4Module | undefined;
 let zstdModule: ZstdModule | undefined;
 let zstdBinding: ZstdBinding | undefined;
 let zstdContext: InstanceType<ZstdBinding['DCtx']> | undefined;
+let zstdContextWindowLog = 0;
 
 function snappy(): SnappyModule {
   snappyModule ??= require('snappy') as SnappyModule;
@@ -255,7 +274,10 @@ export function lz4DecompressedBound(data: Buffer): number {
     }
     if ((flags & 0x04) !== 0) position += 4;
     if (position > data.length) throw new CorruptRecordError('lz4: truncated frame');
-    bound += contentSize >= 0 ? Math.min(contentSize, frameBound) : frameBound;
+    // A declared size larger than the blocks can produce is a lie; rejecting it here also keeps a
+    // decoder that pre-allocates by the declared size from allocating beyond the bound.
+    if (contentSize > frameBound) throw new CorruptRecordError(`lz4: content size ${contentSize} exceeds what the blocks can hold`);
+    bound += contentSize >= 0 ? contentSize : frameBound;
   }
   return bound;
 }
@@ -279,6 +301,11 @@ function decompressZstd(data: Buffer, decompressedBytesMax: number): Buffer {
   const binding = zstdNative();
   zstdContext ??= new binding.DCtx();
   const context = zstdContext;
+  const windowLog = Math.min(ZSTD_WINDOW_LOG_MAX, Math.max(ZSTD_WINDOW_LOG_MIN, Math.ceil(Math.log2(decompressedBytesMax))));
+  if (windowLog !== zstdContextWindowLog) {
+    context.setParameter(binding.DParameter.windowLogMax, windowLog);
+    zstdContextWindowLog = windowLog;
+  }
   let contentSize: number | null;
   let firstFrameBytes: number;
   try {

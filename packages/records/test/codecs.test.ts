@@ -20,7 +20,7 @@ import {
 const require = createRequire(import.meta.url);
 const snappy = require('snappy') as { compressSync(data: Buffer): Buffer };
 const lz4 = require('lz4-napi') as { compressFrameSync(data: Buffer): Buffer };
-const zstd = require('zstd-napi') as { compress(data: Buffer): Buffer; CompressStream: new () => NodeJS.ReadWriteStream };
+const zstd = require('zstd-napi') as { compress(data: Buffer): Buffer; CompressStream: new (parameters?: { windowLog?: number }) => NodeJS.ReadWriteStream };
 
 const MiB = 1024 * 1024;
 const codecs = [Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd];
@@ -130,9 +130,10 @@ describe('decompression bombs', () => {
     expect(decompress(Compression.snappy, framed, 2 * MiB).length).toBe(1200 * 1024);
   });
 
-  it('bound an lz4 frame by its blocks, not by a huge declared content size', () => {
+  it('reject an lz4 frame that declares more content than its blocks can hold', () => {
     const frame = Buffer.from('04224d18' + '68' + '70' + '0000000001000000' + '00' + '05000080' + '68656c6c6f' + '00000000', 'hex');
-    expect(lz4DecompressedBound(frame)).toBe(5);
+    expect(() => lz4DecompressedBound(frame)).toThrow(CorruptRecordError);
+    expect(() => decompress(Compression.lz4, frame, MiB)).toThrow(CorruptRecordError);
     const bomb = lz4.compressFrameSync(zeros);
     expect(lz4DecompressedBound(bomb)).toBeGreaterThanOrEqual(zeros.length);
   });
@@ -147,6 +148,18 @@ describe('decompression bombs', () => {
     const frame = Buffer.concat(chunks);
     expect(() => decompress(Compression.zstd, frame, MiB)).toThrow(DecompressedTooLargeError);
     expect(decompress(Compression.zstd, frame, 8 * MiB).length).toBe(8 * MiB);
+  });
+
+  it('are refused for zstd frames that ask for a window far beyond the limit', async () => {
+    const stream = new zstd.CompressStream({ windowLog: 27 });
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const finished = new Promise((resolve) => stream.on('end', resolve));
+    stream.end(Buffer.alloc(1000, 'a'));
+    await finished;
+    const frame = Buffer.concat(chunks);
+    expect(frame[5] >> 3).toBe(17); // window descriptor: 2^(10 + 17) bytes
+    expect(() => decompress(Compression.zstd, frame, MiB)).toThrow(CorruptRecordError);
   });
 
   it('are rejected for several zstd frames that each fit but together do not', () => {
