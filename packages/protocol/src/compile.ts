@@ -257,18 +257,14 @@ function buildStruct(fields: readonly FieldSpec[], version: number, flexible: bo
   tagged.sort((a, b) => (a.tag as number) - (b.tag as number));
   const taggedByTag = new Map(tagged.map((field) => [field.tag as number, field]));
   const minBytes = regular.reduce((sum, field) => sum + field.codec.minBytes, flexible ? 1 : 0);
+  const all = new Map([...regular, ...tagged, ...absent].map((field) => [field.name, field]));
+  const inOrder = fields.map((field) => all.get(field.name) as CompiledField);
+  const regularSet = new Set(regular);
   const defaults = (): Record<string, any> => {
     const value: Record<string, any> = {};
-    for (const field of fields) {
-      const compiled = regular.find((c) => c.name === field.name) ?? tagged.find((c) => c.name === field.name) ?? absent.find((c) => c.name === field.name);
-      value[field.name] = compiled?.defaultValue();
-    }
+    for (const field of inOrder) value[field.name] = field.defaultValue();
     return value;
   };
-  const order = fields.map((field) => field.name);
-  const all = new Map([...regular, ...tagged, ...absent].map((field) => [field.name, field]));
-  const inOrder = order.map((name) => all.get(name) as CompiledField);
-  const regularSet = new Set(regular);
 
   return {
     minBytes,
@@ -334,11 +330,16 @@ function readTaggedFields(reader: Reader, byTag: Map<number, CompiledField>, val
   }
 }
 
+/** Kafka writes a tagged field only when it differs from its default; nested structs compare by value. */
 function isDefault(value: any, defaultValue: any): boolean {
   if (value === undefined || value === defaultValue) return true;
+  if (value === null || defaultValue === null || typeof value !== 'object' || typeof defaultValue !== 'object') return false;
   if (Array.isArray(value)) return Array.isArray(defaultValue) && value.length === 0 && defaultValue.length === 0;
   if (Buffer.isBuffer(value)) return Buffer.isBuffer(defaultValue) && value.equals(defaultValue);
-  return false;
+  for (const key of Object.keys(defaultValue)) {
+    if (!isDefault(value[key], defaultValue[key])) return false;
+  }
+  return true;
 }
 
 function writeTaggedFields(writer: Writer, tagged: CompiledField[], source: Record<string, any>): void {
