@@ -38,7 +38,7 @@ export class Cluster {
   readonly topics = new Map<string, TopicInfo>();
   private readonly topicNamesById = new Map<string, string>();
   private readonly coordinators = new Map<string, number>();
-  private refreshedAtMs = 0;
+  private readonly refreshedAtMs = new Map<string, number>();
   private connecting: Promise<void> | null = null;
   controllerId = -1;
   clusterId: string | null = null;
@@ -88,9 +88,9 @@ export class Cluster {
       };
       this.topics.set(info.name, info);
       this.topicNamesById.set(info.topicId, info.name);
+      this.refreshedAtMs.set(info.name, Date.now());
       seen.push(info);
     }
-    if (topics === undefined) this.refreshedAtMs = Date.now();
     return seen;
   }
 
@@ -98,7 +98,7 @@ export class Cluster {
   async topicInfo(topic: string): Promise<TopicInfo> {
     const maxAge = this.options.metadataMaxAgeMs ?? 300_000;
     let info = this.topics.get(topic);
-    if (info === undefined || Date.now() - this.refreshedAtMs > maxAge) {
+    if (info === undefined || Date.now() - (this.refreshedAtMs.get(topic) ?? 0) > maxAge) {
       await this.refreshMetadata([topic]);
       info = this.topics.get(topic);
     }

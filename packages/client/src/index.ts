@@ -15,3 +15,9 @@ export { Cluster, type ClusterOptions, type PartitionInfo, type TopicInfo } from
 export { type RetryOptions, RETRY_DEFAULTS } from './retry.js';
 export { BufferMemory } from './buffer-memory.js';
 export * from './producer.js';
+export * from './consumer.js';
+export { Admin, ConfigResourceTypes, type ITopicConfig } from './admin.js';
+export { Client, type ClientOptions, createClient } from './client.js';
+export { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
+export { negotiateVersions, CLIENT_MAX_VERSION } from './api.js';
+export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from './offsets.js';

@@ -1,0 +1,239 @@
+/**
+ * The admin client, kafkajs's `admin()` API: topics (create, delete, list, metadata, partitions),
+ * configs, groups (list, describe, offsets with lag, reset/set offsets), offsets by timestamp and
+ * deleteRecords. Each method is one or a few requests; errors in a response become typed errors.
+ */
+import { Api } from './api.js';
+import type { Cluster } from './cluster.js';
+import { decodeAssignment, decodeSubscription } from './consumer-protocol.js';
+import { KafkaClientError, KafkaProtocolError, throwIfError } from './errors.js';
+import { commitOffsets, EARLIEST_TIMESTAMP, fetchCommittedOffsets, LATEST_TIMESTAMP, listOffsets } from './offsets.js';
+import type { Body } from './transport.js';
+
+export interface ITopicConfig {
+  topic: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+  replicaAssignment?: { partition: number; replicas: number[] }[];
+  configEntries?: { name: string; value: string }[];
+}
+
+/** kafkajs's ConfigResourceTypes. */
+export const ConfigResourceTypes = { UNKNOWN: 0, TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+
+export class Admin {
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly ownsCluster = false,
+  ) {}
+
+  async connect(): Promise<void> {
+    await this.cluster.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.ownsCluster) await this.cluster.close();
+  }
+
+  /** Creates topics; resolves false when every topic already existed (kafkajs), true otherwise. */
+  async createTopics({ topics, validateOnly = false, timeout = 5000 }: { topics: ITopicConfig[]; validateOnly?: boolean; timeout?: number; waitForLeaders?: boolean }): Promise<boolean> {
+    const response = await this.cluster.request(Api.CreateTopics, {
+      topics: topics.map((t) => ({
+        name: t.topic,
+        numPartitions: t.numPartitions ?? -1,
+        replicationFactor: t.replicationFactor ?? -1,
+        assignments: (t.replicaAssignment ?? []).map((a) => ({ partitionIndex: a.partition, brokerIds: a.replicas })),
+        configs: (t.configEntries ?? []).map((c) => ({ name: c.name, value: c.value })),
+      })),
+      timeoutMs: timeout,
+      validateOnly,
+    });
+    let created = false;
+    for (const t of response.topics) {
+      if (t.errorCode === 36) continue; // TOPIC_ALREADY_EXISTS
+      throwIfError(t.errorCode, `${t.name}: ${t.errorMessage ?? ''}`);
+      created = true;
+    }
+    if (created) await this.cluster.refreshMetadata(topics.map((t) => t.topic)).catch(() => {});
+    return created;
+  }
+
+  async deleteTopics({ topics, timeout = 5000 }: { topics: string[]; timeout?: number }): Promise<void> {
+    const response = await this.cluster.request(Api.DeleteTopics, {
+      topics: topics.map((name) => ({ name, topicId: '00000000-0000-0000-0000-000000000000' })),
+      topicNames: topics,
+      timeoutMs: timeout,
+    });
+    for (const r of response.responses) throwIfError(r.errorCode, r.name);
+    for (const name of topics) this.cluster.topics.delete(name);
+  }
+
+  async createPartitions({ topicPartitions, validateOnly = false, timeout = 5000 }: { topicPartitions: { topic: string; count: number; assignments?: number[][] }[]; validateOnly?: boolean; timeout?: number }): Promise<void> {
+    const response = await this.cluster.request(Api.CreatePartitions, {
+      topics: topicPartitions.map((t) => ({ name: t.topic, count: t.count, assignments: t.assignments === undefined ? null : t.assignments.map((brokerIds) => ({ brokerIds })) })),
+      timeoutMs: timeout,
+      validateOnly,
+    });
+    for (const r of response.results) throwIfError(r.errorCode, `${r.name}: ${r.errorMessage ?? ''}`);
+    await this.cluster.refreshMetadata(topicPartitions.map((t) => t.topic)).catch(() => {});
+  }
+
+  async listTopics(): Promise<string[]> {
+    const topics = await this.cluster.refreshMetadata();
+    return topics.filter((t) => !t.isInternal).map((t) => t.name);
+  }
+
+  /** kafkajs's shape: `{ topics: [{ name, partitions: [{ partitionId, leader, replicas, isr, partitionErrorCode }] }] }`. */
+  async fetchTopicMetadata({ topics }: { topics?: string[] } = {}) {
+    const infos = await this.cluster.refreshMetadata(topics);
+    if (topics !== undefined) for (const name of topics) if (!infos.some((t) => t.name === name)) throw new KafkaProtocolError(3, name);
+    return {
+      topics: infos.map((t) => ({
+        name: t.name,
+        topicId: t.topicId,
+        partitions: t.partitions.map((p) => ({ partitionErrorCode: 0, partitionId: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr, offlineReplicas: [] as number[] })),
+      })),
+    };
+  }
+
+  async describeConfigs({ resources, includeSynonyms = false }: { resources: { type: number; name: string; configNames?: string[] }[]; includeSynonyms?: boolean }) {
+    const response = await this.cluster.request(Api.DescribeConfigs, {
+      resources: resources.map((r) => ({ resourceType: r.type, resourceName: r.name, configurationKeys: r.configNames ?? null })),
+      includeSynonyms,
+      includeDocumentation: false,
+    });
+    return {
+      resources: response.results.map((r: Body) => {
+        throwIfError(r.errorCode, `${r.resourceName}: ${r.errorMessage ?? ''}`);
+        return {
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          resourceType: r.resourceType,
+          resourceName: r.resourceName,
+          configEntries: r.configs.map((c: Body) => ({ configName: c.name, configValue: c.value, readOnly: c.readOnly, isDefault: c.configSource === 5, configSource: c.configSource, isSensitive: c.isSensitive, configSynonyms: c.synonyms ?? [] })),
+        };
+      }),
+    };
+  }
+
+  async listGroups(): Promise<{ groups: { groupId: string; protocolType: string; groupState?: string }[] }> {
+    const response = await this.cluster.request(Api.ListGroups, { statesFilter: [] });
+    throwIfError(response.errorCode);
+    return { groups: response.groups.map((g: Body) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.groupState })) };
+  }
+
+  /** Members with their subscriptions and assignments decoded when the protocol type is 'consumer'. */
+  async describeGroups(groupIds: string[]) {
+    const byCoordinator = new Map<number, string[]>();
+    for (const id of groupIds) {
+      const node = await this.cluster.coordinatorFor(id);
+      byCoordinator.set(node, [...(byCoordinator.get(node) ?? []), id]);
+    }
+    const groups: Body[] = [];
+    for (const [nodeId, ids] of byCoordinator) {
+      const response = await this.cluster.request(Api.DescribeGroups, { groups: ids, includeAuthorizedOperations: false }, { nodeId });
+      for (const g of response.groups) {
+        throwIfError(g.errorCode, g.groupId);
+        groups.push({
+          groupId: g.groupId,
+          state: g.groupState,
+          protocolType: g.protocolType,
+          protocol: g.protocolData,
+          errorCode: g.errorCode,
+          members: g.members.map((m: Body) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            memberMetadata: m.memberMetadata,
+            memberAssignment: m.memberAssignment,
+            ...(g.protocolType === 'consumer' ? decodedMember(m) : {}),
+          })),
+        });
+      }
+    }
+    return { groups };
+  }
+
+  /** Committed offsets of a group per topic, with the high watermark and lag when `resolveOffsets`. */
+  async fetchOffsets({ groupId, topics }: { groupId: string; topics?: string[] }) {
+    const names = topics ?? [];
+    const requested = topics === undefined ? null : await Promise.all(names.map(async (topic) => ({ topic, partitions: (await this.cluster.topicInfo(topic)).partitions.map((p) => p.partitionId) })));
+    const committed = await fetchCommittedOffsets(this.cluster, groupId, requested);
+    const ends = await listOffsets(this.cluster, committed.map((c) => ({ topic: c.topic, partition: c.partition, timestamp: LATEST_TIMESTAMP })));
+    const endByKey = new Map(ends.map((e) => [`${e.topic}\u0000${e.partition}`, e.offset]));
+    const byTopic = new Map<string, { partition: number; offset: string; metadata: null; highWatermark: string; lag: string }[]>();
+    for (const c of committed) {
+      const hw = endByKey.get(`${c.topic}\u0000${c.partition}`) ?? -1;
+      const entry = { partition: c.partition, offset: String(c.offset), metadata: null, highWatermark: String(hw), lag: String(c.offset < 0 ? hw : Math.max(0, hw - c.offset)) };
+      byTopic.set(c.topic, [...(byTopic.get(c.topic) ?? []), entry]);
+    }
+    return (topics ?? [...byTopic.keys()]).map((topic) => ({ topic, partitions: (byTopic.get(topic) ?? []).sort((a, b) => a.partition - b.partition) }));
+  }
+
+  /** Sets a group's committed offsets; the group must have no active members (kafkajs). */
+  async setOffsets({ groupId, topic, partitions }: { groupId: string; topic: string; partitions: { partition: number; offset: string | number }[] }): Promise<void> {
+    await commitOffsets(this.cluster, { groupId, generationId: -1, memberId: '', groupInstanceId: null }, partitions.map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) })));
+  }
+
+  /** Resets a group's offsets of `topic` to the earliest or latest offsets. */
+  async resetOffsets({ groupId, topic, earliest = false }: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
+    const info = await this.cluster.topicInfo(topic);
+    const offsets = await listOffsets(this.cluster, info.partitions.map((p) => ({ topic, partition: p.partitionId, timestamp: earliest ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP })));
+    await this.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) });
+  }
+
+  /** Earliest (low), latest (high) and current offset per partition, kafkajs's fetchTopicOffsets. */
+  async fetchTopicOffsets(topic: string) {
+    const info = await this.cluster.topicInfo(topic);
+    const partitions = info.partitions.map((p) => p.partitionId);
+    const [low, high] = await Promise.all([EARLIEST_TIMESTAMP, LATEST_TIMESTAMP].map((timestamp) => listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp })))));
+    return partitions.map((partition) => {
+      const l = low.find((o) => o.partition === partition)!.offset;
+      const h = high.find((o) => o.partition === partition)!.offset;
+      return { partition, offset: String(h), high: String(h), low: String(l) };
+    });
+  }
+
+  /** The first offset at or after `timestamp` per partition (the end offset when none is). */
+  async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number) {
+    const info = await this.cluster.topicInfo(topic);
+    const ts = timestamp ?? LATEST_TIMESTAMP;
+    const found = await listOffsets(this.cluster, info.partitions.map((p) => ({ topic, partition: p.partitionId, timestamp: ts })));
+    const missing = found.filter((o) => o.offset < 0);
+    const ends = missing.length === 0 ? [] : await listOffsets(this.cluster, missing.map((o) => ({ topic, partition: o.partition, timestamp: LATEST_TIMESTAMP })));
+    return found
+      .map((o) => ({ partition: o.partition, offset: String(o.offset >= 0 ? o.offset : ends.find((e) => e.partition === o.partition)!.offset) }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  /** Deletes records before `offset` per partition (-1: up to the high watermark). */
+  async deleteRecords({ topic, partitions }: { topic: string; partitions: { partition: number; offset: string | number }[] }) {
+    await this.cluster.topicInfo(topic);
+    const byNode = new Map<number, Body[]>();
+    for (const p of partitions) {
+      const leader = this.cluster.leaderFor(topic, p.partition);
+      byNode.set(leader, [...(byNode.get(leader) ?? []), { partitionIndex: p.partition, offset: Number(p.offset) }]);
+    }
+    const results: { partition: number; lowWatermark: string }[] = [];
+    for (const [nodeId, list] of byNode) {
+      const response = await this.cluster.request(Api.DeleteRecords, { topics: [{ name: topic, partitions: list }], timeoutMs: 5000 }, { nodeId });
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          throwIfError(p.errorCode, `${topic}-${p.partitionIndex}`);
+          results.push({ partition: p.partitionIndex, lowWatermark: String(p.lowWatermark) });
+        }
+      }
+    }
+    return results;
+  }
+}
+
+function decodedMember(m: Body) {
+  try {
+    return { subscription: m.memberMetadata?.length ? decodeSubscription(m.memberMetadata) : null, assignment: decodeAssignment(m.memberAssignment) };
+  } catch (error) {
+    if (error instanceof KafkaClientError) return { subscription: null, assignment: null };
+    throw error;
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * A Transport over Kafka's wire protocol: one TCP connection per broker (keyed by address),
+ * requests pipelined and matched to responses by correlation id, ApiVersions negotiation on the
+ * first connection, frames read with `@gregor/protocol`'s FrameReader under `frameBytesMax`, and
+ * request chunks (record sets uncopied) written with `cork()` so Node issues one `writev`. A
+ * connection that fails rejects its pending requests with a retriable KafkaConnectionError and
+ * is reopened by the next request after a backoff. Shared by the clients of one producer,
+ * consumer or admin; every method may be called concurrently.
+ */
+import net from 'node:net';
+import { decodeResponse, encodeRequestParts, FRAME_BYTES_MAX_DEFAULT, FrameReader } from '@gregor/protocol';
+import { Api, negotiateVersions } from './api.js';
+import { KafkaConnectionError, KafkaClientError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
+import { RETRY_DEFAULTS, retryDelayMs } from './retry.js';
+import type { Body, BrokerAddress, RequestOptions, Transport } from './transport.js';
+
+export interface TcpTransportOptions {
+  /** Bootstrap brokers, 'host:port'. */
+  brokers: string[];
+  clientId?: string;
+  /** Time to establish a connection (default 1000 ms, as kafkajs). */
+  connectionTimeoutMs?: number;
+  /** Time to wait for a response (default 30000 ms, as kafkajs). */
+  requestTimeoutMs?: number;
+  /** Largest response frame accepted (default 100 MiB); a larger one closes the connection. */
+  frameBytesMax?: number;
+  /** Requests in flight per connection before `request` waits (default 100). */
+  maxInFlightRequests?: number;
+  /** First and longest reconnect backoff (defaults 100 ms and 10000 ms). */
+  reconnectBackoffMs?: number;
+  reconnectBackoffMaxMs?: number;
+}
+
+interface Pending {
+  apiKey: number;
+  apiVersion: number;
+  resolve: (body: Body) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+class Connection {
+  private socket: net.Socket | null = null;
+  private opening: Promise<net.Socket> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private correlationId = 0;
+  private failures = 0;
+  private nextAttemptAtMs = 0;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly options: Required<Omit<TcpTransportOptions, 'brokers'>>,
+  ) {}
+
+  private open(): Promise<net.Socket> {
+    if (this.socket !== null) return Promise.resolve(this.socket);
+    this.opening ??= this.connectSocket().finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private async connectSocket(): Promise<net.Socket> {
+    const wait = this.nextAttemptAtMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    return new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.createConnection({ host: this.host, port: this.port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        this.noteFailure();
+        reject(new KafkaConnectionError(`connection to ${this.host}:${this.port} timed out after ${this.options.connectionTimeoutMs} ms`));
+      }, this.options.connectionTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        this.failures = 0;
+        this.attach(socket);
+        resolve(socket);
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        if (this.socket !== socket) {
+          this.noteFailure();
+          reject(new KafkaConnectionError(`cannot connect to ${this.host}:${this.port}: ${error.message}`, error));
+        }
+      });
+    });
+  }
+
+  private noteFailure(): void {
+    const backoff = retryDelayMs(this.failures++, { ...RETRY_DEFAULTS, initialRetryTimeMs: this.options.reconnectBackoffMs, maxRetryTimeMs: this.options.reconnectBackoffMaxMs });
+    this.nextAttemptAtMs = Date.now() + backoff;
+  }
+
+  private attach(socket: net.Socket): void {
+    this.socket = socket;
+    const reader = new FrameReader({ frameBytesMax: this.options.frameBytesMax });
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[];
+      try {
+        frames = reader.push(chunk);
+      } catch (error) {
+        this.fail(socket, new KafkaConnectionError(`bad frame from ${this.host}:${this.port}: ${(error as Error).message}`, error));
+        return;
+      }
+      for (const frame of frames) this.onFrame(frame);
+    });
+    socket.on('error', (error) => this.fail(socket, new KafkaConnectionError(`connection to ${this.host}:${this.port} failed: ${error.message}`, error)));
+    socket.on('close', () => this.fail(socket, new KafkaConnectionError(`connection to ${this.host}:${this.port} closed`)));
+  }
+
+  private onFrame(frame: Buffer): void {
+    const correlationId = frame.readInt32BE(0);
+    const pending = this.pending.get(correlationId);
+    if (pending === undefined) return; // timed out already
+    this.settle(correlationId, pending);
+    try {
+      pending.resolve(decodeResponse(pending.apiKey, pending.apiVersion, frame).body);
+    } catch (error) {
+      pending.reject(new KafkaClientError('MALFORMED_RESPONSE', `cannot decode response to API ${pending.apiKey} v${pending.apiVersion}: ${(error as Error).message}`, { cause: error }));
+    }
+  }
+
+  private settle(correlationId: number, pending: Pending): void {
+    this.pending.delete(correlationId);
+    if (pending.timer !== null) clearTimeout(pending.timer);
+    this.waiters.shift()?.();
+  }
+
+  private fail(socket: net.Socket, error: Error): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    socket.destroy();
+    this.noteFailure();
+    for (const [id, pending] of [...this.pending]) {
+      this.settle(id, pending);
+      pending.reject(error);
+    }
+  }
+
+  async request(apiKey: number, apiVersion: number, body: Body, expectResponse: boolean): Promise<Body> {
+    while (this.pending.size >= this.options.maxInFlightRequests) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    const socket = await this.open();
+    const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
+    const parts = encodeRequestParts({ apiKey, apiVersion, correlationId, clientId: this.options.clientId }, body);
+    const response = expectResponse
+      ? new Promise<Body>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            const pending = this.pending.get(correlationId);
+            if (pending === undefined) return;
+            this.settle(correlationId, pending);
+            reject(new RequestTimeoutError(`API ${apiKey} to ${this.host}:${this.port} got no response in ${this.options.requestTimeoutMs} ms`));
+          }, this.options.requestTimeoutMs);
+          this.pending.set(correlationId, { apiKey, apiVersion, resolve, reject, timer });
+        })
+      : null;
+    socket.cork();
+    for (const part of parts) socket.write(part);
+    socket.uncork();
+    return response;
+  }
+
+  close(): void {
+    const socket = this.socket;
+    if (socket !== null) this.fail(socket, new KafkaConnectionError('transport closed'));
+  }
+}
+
+export class TcpTransport implements Transport {
+  private readonly options: Required<Omit<TcpTransportOptions, 'brokers'>>;
+  private readonly bootstrap: { host: string; port: number }[];
+  private readonly connections = new Map<string, Connection>();
+  private readonly addresses = new Map<number, string>();
+  private versions: Map<number, number> | null = null;
+  private connecting: Promise<void> | null = null;
+  private bootstrapAddress: string | null = null;
+  private closed = false;
+
+  constructor(options: TcpTransportOptions) {
+    if (options.brokers.length === 0) throw new KafkaClientError('INVALID_CONFIG', 'at least one broker address is needed');
+    this.bootstrap = options.brokers.map(parseAddress);
+    this.options = {
+      clientId: options.clientId ?? 'gregor',
+      connectionTimeoutMs: options.connectionTimeoutMs ?? 1000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      frameBytesMax: options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT,
+      maxInFlightRequests: options.maxInFlightRequests ?? 100,
+      reconnectBackoffMs: options.reconnectBackoffMs ?? 100,
+      reconnectBackoffMaxMs: options.reconnectBackoffMaxMs ?? 10_000,
+    };
+  }
+
+  private connectionTo(address: string): Connection {
+    let connection = this.connections.get(address);
+    if (connection === undefined) {
+      const { host, port } = parseAddress(address);
+      this.connections.set(address, (connection = new Connection(host, port, this.options)));
+    }
+    return connection;
+  }
+
+  connect(): Promise<void> {
+    this.connecting ??= this.negotiate().catch((error) => {
+      this.connecting = null;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  /** Tries each bootstrap broker in turn; ApiVersions v3, falling back to v0 as Kafka's clients do. */
+  private async negotiate(): Promise<void> {
+    let lastError: unknown;
+    for (const { host, port } of this.bootstrap) {
+      const address = `${host}:${port}`;
+      try {
+        const connection = this.connectionTo(address);
+        let response = await connection.request(Api.ApiVersions, 3, { clientSoftwareName: 'gregor', clientSoftwareVersion: '0.1.0' }, true);
+        if (response.errorCode === 35) response = await connection.request(Api.ApiVersions, 0, {}, true);
+        if (response.errorCode !== 0 && response.errorCode !== undefined) throw new KafkaClientError('API_VERSIONS_FAILED', `ApiVersions failed with error ${response.errorCode}`);
+        this.versions = negotiateVersions(response.apiKeys);
+        this.bootstrapAddress = address;
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new KafkaConnectionError('no bootstrap broker reachable');
+  }
+
+  apiVersion(apiKey: number): number {
+    const version = this.versions?.get(apiKey);
+    if (version === undefined) throw new UnsupportedApiError(`the broker serves no version of API ${apiKey} this client knows`);
+    return version;
+  }
+
+  async request(apiKey: number, apiVersion: number, body: Body, options: RequestOptions = {}): Promise<Body> {
+    if (this.closed) throw new KafkaClientError('TRANSPORT_CLOSED', 'the transport is closed');
+    await this.connect();
+    const address = options.nodeId === undefined ? this.bootstrapAddress! : (this.addresses.get(options.nodeId) ?? this.bootstrapAddress!);
+    return this.connectionTo(address).request(apiKey, apiVersion, body, options.expectResponse !== false);
+  }
+
+  setBrokers(brokers: readonly BrokerAddress[]): void {
+    for (const b of brokers) this.addresses.set(b.nodeId, `${b.host}:${b.port}`);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+  }
+}
+
+function parseAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  const port = Number(address.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new KafkaClientError('INVALID_CONFIG', `bad broker address ${address}`);
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port };
+}
