@@ -23,6 +23,7 @@ import {
   CONTROL_FLAG_MASK,
   CURRENT_MAGIC,
   Compression,
+  DELETE_HORIZON_FLAG_MASK,
   LAST_OFFSET_DELTA_OFFSET,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
@@ -79,6 +80,11 @@ export interface BatchBuilderOptions {
   baseSequence?: number;
   isTransactional?: boolean;
   isControl?: boolean;
+  /**
+   * Compaction's delete horizon (KIP-534): when set, the batch carries attribute bit 6 and this
+   * value as its baseTimestamp, and record timestamps are stored relative to it.
+   */
+  deleteHorizonMs?: number | null;
 }
 
 export class BatchBuilder {
@@ -104,7 +110,9 @@ export class BatchBuilder {
       baseSequence: options.baseSequence ?? NO_SEQUENCE,
       isTransactional: options.isTransactional ?? false,
       isControl: options.isControl ?? false,
+      deleteHorizonMs: options.deleteHorizonMs ?? null,
     };
+    if (this.options.deleteHorizonMs !== null) this.baseTimestamp = this.options.deleteHorizonMs;
     check((this.options.compression & ~COMPRESSION_MASK) === 0, 'compression is a 3-bit codec id');
     this.buffer = Buffer.allocUnsafe(Math.max(BATCH_HEADER_BYTES + 64, Math.min(this.options.initialBytes, this.options.batchBytesMax)));
   }
@@ -133,7 +141,7 @@ export class BatchBuilder {
   tryAppendWithOffsetDelta(offsetDelta: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers?: readonly RecordHeader[] | null): boolean {
     check(!this.isBuilt, 'BatchBuilder.build() was already called');
     check(offsetDelta > this.lastOffsetDelta && offsetDelta <= 0x7fffffff, 'offset deltas grow');
-    if (this.count === 0) this.baseTimestamp = timestamp;
+    if (this.count === 0 && this.options.deleteHorizonMs === null) this.baseTimestamp = timestamp;
     const timestampDelta = timestamp - this.baseTimestamp;
     const keyBytes = key === null ? -1 : key.length;
     const valueBytes = value === null ? -1 : value.length;
@@ -207,6 +215,7 @@ export class BatchBuilder {
     if (options.timestampType === TimestampType.logAppendTime) attributes |= TIMESTAMP_TYPE_MASK;
     if (options.isTransactional) attributes |= TRANSACTIONAL_FLAG_MASK;
     if (options.isControl) attributes |= CONTROL_FLAG_MASK;
+    if (options.deleteHorizonMs !== null) attributes |= DELETE_HORIZON_FLAG_MASK;
     batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
     batch.writeInt32BE(this.lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
     writeInt64(batch, BASE_TIMESTAMP_OFFSET, this.baseTimestamp);

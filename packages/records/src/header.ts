@@ -72,6 +72,8 @@ export interface BatchHeader {
   isTransactional: boolean;
   isControl: boolean;
   hasDeleteHorizon: boolean;
+  /** Compaction's delete horizon (KIP-534): the baseTimestamp when attribute bit 6 is set. */
+  deleteHorizonMs: number | null;
   lastOffsetDelta: number;
   baseTimestamp: number;
   maxTimestamp: number;
@@ -101,6 +103,8 @@ export function readBatchHeader(buffer: Buffer, position: number): BatchHeader {
   const attributes = buffer.readInt16BE(position + ATTRIBUTES_OFFSET);
   const baseOffset = readInt64(buffer, position + BASE_OFFSET_OFFSET);
   const lastOffsetDelta = buffer.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET);
+  const baseTimestamp = readInt64(buffer, position + BASE_TIMESTAMP_OFFSET);
+  const hasDeleteHorizon = (attributes & DELETE_HORIZON_FLAG_MASK) !== 0;
   return {
     baseOffset,
     batchLength,
@@ -112,9 +116,10 @@ export function readBatchHeader(buffer: Buffer, position: number): BatchHeader {
     timestampType: (attributes & TIMESTAMP_TYPE_MASK) === 0 ? TimestampType.createTime : TimestampType.logAppendTime,
     isTransactional: (attributes & TRANSACTIONAL_FLAG_MASK) !== 0,
     isControl: (attributes & CONTROL_FLAG_MASK) !== 0,
-    hasDeleteHorizon: (attributes & DELETE_HORIZON_FLAG_MASK) !== 0,
+    hasDeleteHorizon,
+    deleteHorizonMs: hasDeleteHorizon ? baseTimestamp : null,
     lastOffsetDelta,
-    baseTimestamp: readInt64(buffer, position + BASE_TIMESTAMP_OFFSET),
+    baseTimestamp,
     maxTimestamp: readInt64(buffer, position + MAX_TIMESTAMP_OFFSET),
     producerId: readInt64(buffer, position + PRODUCER_ID_OFFSET),
     producerEpoch: buffer.readInt16BE(position + PRODUCER_EPOCH_OFFSET),

@@ -108,4 +108,15 @@ describe('RecordBatch round trip', () => {
     const batch = encodeBatch({ records: [{ value: null, timestamp: 5000 }, { value: null, timestamp: 10 }, { value: null, timestamp: 2 ** 44 }] });
     expect([...decodeBatch(batch).records()].map((entry) => entry.timestamp)).toEqual([5000, 10, 2 ** 44]);
   });
+
+  it('stores a delete horizon as the base timestamp with attribute bit 6, keeping record timestamps', () => {
+    const batch = encodeBatch({ deleteHorizonMs: 1_800_000_000_000, records: [{ value: null, timestamp: 1_700_000_000_000 }, { value: null, timestamp: 1_700_000_000_500 }] });
+    const header = readBatchHeader(batch, 0);
+    expect(header.hasDeleteHorizon).toBe(true);
+    expect(header.deleteHorizonMs).toBe(1_800_000_000_000);
+    expect(header.baseTimestamp).toBe(1_800_000_000_000);
+    expect(header.maxTimestamp).toBe(1_700_000_000_500);
+    expect([...decodeBatch(batch).records()].map((entry) => entry.timestamp)).toEqual([1_700_000_000_000, 1_700_000_000_500]);
+    expect(readBatchHeader(encodeBatch({ records: [{ value: null }] }), 0).deleteHorizonMs).toBeNull();
+  });
 });
