@@ -23,6 +23,17 @@ export {
   specFor,
 } from './apis.js';
 export { INLINE_BYTES_MAX_DEFAULT, Reader, Writer, type WriterOptions, ZERO_UUID } from './codec.js';
+export {
+  CONSUMER_PROTOCOL_VERSION_MAX,
+  type ConsumerProtocolAssignment,
+  type ConsumerProtocolSubscription,
+  consumerProtocolAssignmentFields,
+  consumerProtocolSubscriptionFields,
+  decodeConsumerProtocolAssignment,
+  decodeConsumerProtocolSubscription,
+  encodeConsumerProtocolAssignment,
+  encodeConsumerProtocolSubscription,
+} from './consumer-protocol.js';
 export { allErrorInfos, ErrorCode, type ErrorInfo, errorInfo, type KnownErrorName } from './error-codes.js';
 export {
   FrameTooLargeError,
