@@ -8,6 +8,8 @@ export interface RequestContext {
   /** The caller's address, as DescribeGroups reports it (`/127.0.0.1`). */
   clientHost?: string;
   correlationId?: number;
+  /** The server's connection number, when the request came over TCP. */
+  connectionId?: number;
 }
 
 /** A decoded request or response body: Kafka's JSON field names camelCased. */

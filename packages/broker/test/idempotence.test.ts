@@ -61,6 +61,30 @@ describe('idempotent producer', () => {
     expect(test.broker.partition('t', 0)?.logEndOffset).toBe(3);
   });
 
+  it('snapshots at each roll and replays only the tail after the newest snapshot (crash)', async () => {
+    const fs = new MemoryFileSystem();
+    test = await openTestBroker({}, fs);
+    await createTopic(test.broker, 't', 1, [{ name: 'segment.bytes', value: '200' }]);
+    const producer = await initProducerId(test);
+    const batches = Array.from({ length: 8 }, (_, sequence) => batch([`value-${sequence}`.padEnd(60, '.')], { ...producer, baseSequence: sequence }));
+    for (const data of batches) await produce(test.broker, 't', 0, Buffer.from(data));
+    const snapshots = fs.readdir('/data/t-0').filter((name) => name.endsWith('.snapshot'));
+    expect(snapshots.length).toBe(2);
+    const segments = test.broker.partition('t', 0)?.log.segmentBaseOffsets() ?? [];
+    expect(snapshots.map((name) => Number(name.slice(0, 20))).every((offset) => segments.includes(offset))).toBe(true);
+    test.broker.partition('t', 0)?.log.flush();
+    test.broker.coordinator.close();
+    test = await openTestBroker({}, fs);
+    // Kafka's snapshot keeps each producer's last batch; the batches after it come back from the
+    // replayed tail. So every batch from the one just below the newest snapshot on is remembered.
+    const newest = Math.max(...snapshots.map((name) => Number(name.slice(0, 20))));
+    expect(newest).toBeGreaterThan(1);
+    for (let sequence = newest - 1; sequence < 8; sequence++) {
+      expect(await produce(test.broker, 't', 0, Buffer.from(batches[sequence]))).toMatchObject({ errorCode: 0, baseOffset: sequence });
+    }
+    expect(await produce(test.broker, 't', 0, batch(['next'], { ...producer, baseSequence: 8 }))).toMatchObject({ errorCode: 0, baseOffset: 8 });
+  });
+
   it('refuses a sequence gap with OUT_OF_ORDER_SEQUENCE_NUMBER', async () => {
     test = await openTestBroker();
     await createTopic(test.broker, 't');
