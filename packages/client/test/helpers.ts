@@ -32,10 +32,13 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
  */
 export class FaultyTransport implements Transport {
   private drops = new Map<number, number>();
+  private onDrop: (() => Promise<unknown>) | null = null;
   partitioned = false;
   constructor(private readonly inner: Transport) {}
-  dropNextResponse(apiKey: number): void {
+  /** The next response to `apiKey` is lost after the broker handled the request; `onDrop` runs first. */
+  dropNextResponse(apiKey: number, onDrop?: () => Promise<unknown>): void {
     this.drops.set(apiKey, (this.drops.get(apiKey) ?? 0) + 1);
+    this.onDrop = onDrop ?? null;
   }
   connect() {
     return this.inner.connect();
@@ -50,6 +53,9 @@ export class FaultyTransport implements Transport {
     const drops = this.drops.get(apiKey) ?? 0;
     if (drops > 0) {
       this.drops.set(apiKey, drops - 1);
+      const onDrop = this.onDrop;
+      this.onDrop = null;
+      if (onDrop !== null) await onDrop();
       throw new KafkaConnectionError('response lost (test)');
     }
     return response;
