@@ -1,0 +1,224 @@
+/**
+ * `gregor perf produce|consume`: Kafka's kafka-producer-perf-test and kafka-consumer-perf-test.
+ * Each run ends with one line giving our rate beside a baseline measured in the same run on the
+ * same machine: for produce, a raw `fs.writeSync` (plus `fdatasync` with --fsync) of the same bytes
+ * in the same chunks; for consume, a raw `fs.readSync` of the same segment files. Only in-process
+ * runs (--dir) have a disk baseline; over --bootstrap-server the broker's disk is not ours.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CompressionInput } from '@gregor/client';
+import { CliError, integerOption, parseCommand, requiredOption } from '../args.js';
+import { connect, connectionHelp, connectionOptions } from '../connect.js';
+import { createProgress } from '../progress.js';
+
+const help = `usage: gregor perf produce --topic T [--partitions 1] [--records 1000000] [--record-size 100]
+                           [--compression none|gzip|snappy|lz4|zstd] [--batch-bytes 16384]
+                           [--linger-ms 5] [--acks -1|0|1] [--fsync]
+       gregor perf consume --topic T [--records N] [--group G] [--max-bytes 52428800]
+
+produce writes N records of B bytes through the producer (null keys: the sticky partitioner);
+--fsync makes the topic fsync after every appended batch (flush.messages=1).
+consume reads the topic from the beginning in a fresh consumer group until N records arrived
+(default: every record the topic holds).
+
+${connectionHelp}`;
+
+const SEND_CHUNK_RECORDS = 1000;
+const SENDS_IN_FLIGHT_MAX = 64;
+const BASELINE_SAMPLE_BYTES_MAX = 64 * 1024 * 1024;
+
+const perfOptions = {
+  ...connectionOptions,
+  topic: { type: 'string' },
+  partitions: { type: 'string' },
+  records: { type: 'string' },
+  'record-size': { type: 'string' },
+  compression: { type: 'string' },
+  'batch-bytes': { type: 'string' },
+  'linger-ms': { type: 'string' },
+  acks: { type: 'string' },
+  fsync: { type: 'boolean' },
+  group: { type: 'string' },
+  'max-bytes': { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseCommand<typeof perfOptions>>['values'];
+
+export async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(argv, perfOptions, help);
+  if (positionals[0] === 'produce') return produce(values);
+  if (positionals[0] === 'consume') return consume(values);
+  throw new CliError(`choose produce or consume\n\n${help}`);
+}
+
+async function produce(values: Values): Promise<void> {
+  const topic = requiredOption(values.topic, 'topic');
+  const records = integerOption(values.records, 'records', 1_000_000);
+  const recordBytes = integerOption(values['record-size'], 'record-size', 100);
+  const batchBytes = integerOption(values['batch-bytes'], 'batch-bytes', 16384);
+  const partitions = integerOption(values.partitions, 'partitions', 1);
+  const acks = integerOption(values.acks, 'acks', -1);
+  const fsync = values.fsync === true;
+  const compression = ((values.compression) ?? 'none') as CompressionInput;
+  const connection = await connect(values, 'gregor-perf-producer');
+  const local = values['bootstrap-server'] === undefined ? connection.describe : undefined;
+  const admin = connection.admin();
+  await admin.connect();
+  const existing = await admin.listTopics();
+  if (!existing.includes(topic)) {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries: fsync ? [{ name: 'flush.messages', value: '1' }] : [] }] });
+  } else if (fsync) {
+    console.error(`note: ${topic} exists; --fsync applies only to a topic this command creates`);
+  }
+  const bytesBefore = local ? logBytes(local, topic) : 0;
+  const value = makeValue(recordBytes);
+  const messages = Array.from({ length: SEND_CHUNK_RECORDS }, () => ({ value }));
+  const producer = connection.producer({ acks, batchBytes, lingerMs: integerOption(values['linger-ms'], 'linger-ms', 5), compression });
+  await producer.connect();
+  const progress = createProgress({ label: 'produced', total: records, unit: 'records' });
+  const started = performance.now();
+  let acknowledged = 0;
+  const inFlight = new Set<Promise<void>>();
+  for (let sent = 0; sent < records; sent += SEND_CHUNK_RECORDS) {
+    const count = Math.min(SEND_CHUNK_RECORDS, records - sent);
+    const send: Promise<void> = producer.send({ topic, acks, messages: count === SEND_CHUNK_RECORDS ? messages : messages.slice(0, count) }).then(() => {
+      acknowledged += count;
+      progress.update(acknowledged);
+      inFlight.delete(send);
+    });
+    inFlight.add(send);
+    if (inFlight.size >= SENDS_IN_FLIGHT_MAX) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  await producer.disconnect();
+  const seconds = (performance.now() - started) / 1000;
+  await connection.close();
+  const megabytes = (records * recordBytes) / 1e6;
+  const ours = `${records} records in ${seconds.toFixed(2)} s: ${rate(records / seconds)} records/s, ${(megabytes / seconds).toFixed(1)} MB/s`;
+  if (local === undefined) {
+    progress.finish(ours);
+    return;
+  }
+  const written = logBytes(local, topic) - bytesBefore;
+  const baseline = rawWriteBaseline(local, topic, written, batchBytes, fsync);
+  const oursDiskMBps = written / 1e6 / seconds;
+  progress.finish(
+    `${ours} (${(oursDiskMBps).toFixed(1)} MB/s of log); raw fs.writeSync${fsync ? '+fdatasync' : ''} of the same ${(written / 1e6).toFixed(1)} MB in ${batchBytes}-byte chunks: ${baseline.toFixed(1)} MB/s; ratio ${(oursDiskMBps / baseline).toFixed(2)}`,
+  );
+}
+
+async function consume(values: Values): Promise<void> {
+  const topic = requiredOption(values.topic, 'topic');
+  const connection = await connect(values, 'gregor-perf-consumer');
+  const local = values['bootstrap-server'] === undefined ? connection.describe : undefined;
+  const admin = connection.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const available = offsets.reduce((sum, o) => sum + (Number(o.high) - Number(o.low)), 0);
+  const records = integerOption(values.records, 'records', available);
+  if (records > available) throw new CliError(`--records ${records} but ${topic} holds ${available}`);
+  const consumer = connection.consumer({
+    groupId: (values.group) ?? `perf-consumer-${process.pid}-${Date.now()}`,
+    maxBytes: integerOption(values['max-bytes'], 'max-bytes', 52_428_800),
+  });
+  const progress = createProgress({ label: 'consumed', total: records, unit: 'records' });
+  let received = 0;
+  let payloadBytes = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const started = performance.now();
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) payloadBytes += (message.value?.length ?? 0) + (message.key?.length ?? 0);
+      received += batch.messages.length;
+      progress.update(Math.min(received, records));
+      if (received >= records) finish();
+    },
+  });
+  if (records > 0) await done;
+  const seconds = (performance.now() - started) / 1000;
+  await connection.close();
+  const ours = `${received} records in ${seconds.toFixed(2)} s: ${rate(received / seconds)} records/s, ${(payloadBytes / 1e6 / seconds).toFixed(1)} MB/s of payload`;
+  if (local === undefined) {
+    progress.finish(ours);
+    return;
+  }
+  const { megabytesPerSecond, bytes } = rawReadBaseline(local, topic);
+  const oursDiskMBps = bytes / 1e6 / seconds;
+  progress.finish(`${ours} (${oursDiskMBps.toFixed(1)} MB/s of log); raw fs.readSync of the same ${(bytes / 1e6).toFixed(1)} MB: ${megabytesPerSecond.toFixed(1)} MB/s; ratio ${(oursDiskMBps / megabytesPerSecond).toFixed(2)}`);
+}
+
+function makeValue(bytes: number): Buffer {
+  const value = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i++) value[i] = 97 + ((i * 7) % 26);
+  return value;
+}
+
+function rate(perSecond: number): string {
+  return Math.round(perSecond).toLocaleString('en-US');
+}
+
+function partitionDirs(dir: string, topic: string): string[] {
+  const pattern = new RegExp(`^${topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+$`);
+  return fs.readdirSync(dir).filter((name) => pattern.test(name)).map((name) => path.join(dir, name));
+}
+
+function segmentFiles(dir: string, topic: string): string[] {
+  return partitionDirs(dir, topic).flatMap((partitionDir) =>
+    fs.readdirSync(partitionDir).filter((name) => name.endsWith('.log')).sort().map((name) => path.join(partitionDir, name)),
+  );
+}
+
+function logBytes(dir: string, topic: string): number {
+  return segmentFiles(dir, topic).reduce((sum, file) => sum + fs.statSync(file).size, 0);
+}
+
+/** Writes `total` bytes taken from the topic's own segments, in `chunkBytes` writes, to a scratch file. */
+function rawWriteBaseline(dir: string, topic: string, total: number, chunkBytes: number, fsync: boolean): number {
+  const sample = Buffer.alloc(Math.max(chunkBytes, Math.min(total, BASELINE_SAMPLE_BYTES_MAX)));
+  let filled = 0;
+  for (const file of segmentFiles(dir, topic)) {
+    if (filled >= sample.length) break;
+    const fd = fs.openSync(file, 'r');
+    filled += fs.readSync(fd, sample, filled, sample.length - filled, 0);
+    fs.closeSync(fd);
+  }
+  const scratch = path.join(dir, `.perf-baseline-${process.pid}`);
+  const fd = fs.openSync(scratch, 'w');
+  try {
+    const started = performance.now();
+    let position = 0;
+    while (position < total) {
+      const offset = position % sample.length;
+      const length = Math.min(chunkBytes, total - position, sample.length - offset);
+      fs.writeSync(fd, sample, offset, length, position);
+      if (fsync) fs.fdatasyncSync(fd);
+      position += length;
+    }
+    return total / 1e6 / ((performance.now() - started) / 1000);
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(scratch, { force: true });
+  }
+}
+
+function rawReadBaseline(dir: string, topic: string): { megabytesPerSecond: number; bytes: number } {
+  const chunk = Buffer.alloc(1024 * 1024);
+  let bytes = 0;
+  const started = performance.now();
+  for (const file of segmentFiles(dir, topic)) {
+    const fd = fs.openSync(file, 'r');
+    let read: number;
+    let position = 0;
+    while ((read = fs.readSync(fd, chunk, 0, chunk.length, position)) > 0) position += read;
+    fs.closeSync(fd);
+    bytes += position;
+  }
+  return { megabytesPerSecond: bytes / 1e6 / ((performance.now() - started) / 1000), bytes };
+}

@@ -1,0 +1,165 @@
+/**
+ * The facade a Node program imports: `Gregor.open({ dir })` opens a broker on a data directory in
+ * this process and hands out producers, consumers and admins that call it directly (no sockets);
+ * `listen()` also serves Kafka's wire protocol on a TCP port, so other processes' Kafka clients
+ * can connect; `Gregor.Client` is the same client API over TCP, for a broker elsewhere.
+ *
+ * A data directory belongs to one process at a time: `open` takes `<dir>/.lock` (holding the pid)
+ * and refuses a directory whose lock belongs to a live process. Not safe to close concurrently
+ * with itself; producers and consumers may be used concurrently.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Broker, type BrokerConfig } from '@gregor/broker';
+import {
+  type Admin,
+  Client,
+  type ClusterOptions,
+  type Consumer,
+  type ConsumerOptions,
+  createClient,
+  InProcessTransport,
+  type Producer,
+  type ProducerOptions,
+} from '@gregor/client';
+import type { Clock, FileSystem } from '@gregor/log';
+import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
+
+export interface GregorOptions {
+  /** The data directory; created when missing. Default `./data`. */
+  dir?: string;
+  /** Broker settings (Kafka's names, camelCased): `autoCreateTopicsEnable`, `numPartitions`, ... */
+  config?: Partial<BrokerConfig>;
+  /** File system and clock, for tests (the in-memory file system, a fake clock). */
+  fs?: FileSystem;
+  clock?: Clock;
+  /** The client id the in-process clients present to the broker. */
+  clientId?: string;
+}
+
+export interface GregorListenOptions {
+  host?: string;
+  port?: number;
+  config?: Partial<ServerConfig>;
+  logger?: Logger;
+}
+
+export class DataDirLockedError extends Error {
+  readonly code = 'DATA_DIR_LOCKED';
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(`the data directory ${dir} is in use by process ${pid}; stop it, or connect to it with --bootstrap-server`);
+  }
+}
+
+const LOCK_FILE = '.lock';
+
+export class Gregor {
+  /** Kafka's client over TCP: `new Gregor.Client({ brokers: ['localhost:9092'] })`, as kafkajs's `new Kafka(...)`. */
+  static readonly Client = Client;
+
+  private readonly client: Client;
+  private readonly transport: InProcessTransport;
+  private readonly producers = new Set<Producer>();
+  private readonly consumers = new Set<Consumer>();
+  private readonly admins = new Set<Admin>();
+  private server: Server | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly broker: Broker,
+    readonly dir: string,
+    private readonly releaseLock: () => void,
+    clientId: string,
+  ) {
+    this.transport = new InProcessTransport(broker, { clientId });
+    this.client = createClient({ transport: this.transport, clientId });
+  }
+
+  static async open(options: GregorOptions = {}): Promise<Gregor> {
+    const dir = path.resolve(options.dir ?? './data');
+    const releaseLock = options.fs === undefined ? lockDataDir(dir) : () => {};
+    try {
+      const broker = await Broker.open({ dir, fs: options.fs, clock: options.clock, config: options.config });
+      return new Gregor(broker, dir, releaseLock, options.clientId ?? 'gregor');
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
+  }
+
+  producer(options: ProducerOptions & ClusterOptions = {}): Producer {
+    return track(this.producers, this.client.producer(options));
+  }
+
+  consumer(options: ConsumerOptions & ClusterOptions): Consumer {
+    return track(this.consumers, this.client.consumer(options));
+  }
+
+  admin(): Admin {
+    return track(this.admins, this.client.admin());
+  }
+
+  /** Serves Kafka's wire protocol; resolves to the bound address (port 0 picks a free port). */
+  async listen(options: GregorListenOptions = {}): Promise<BoundAddress> {
+    if (this.server !== undefined) throw new Error('this Gregor is already listening');
+    this.server = new Server({ broker: this.broker, config: options.config, logger: options.logger });
+    return this.server.listen({ host: options.host, port: options.port });
+  }
+
+  /** The listening address, if `listen` was called. */
+  get address(): BoundAddress | undefined {
+    return this.server?.address;
+  }
+
+  /**
+   * Stops serving (in-flight requests are answered), disconnects the clients it handed out
+   * (producers flush), then closes the broker, which flushes the logs and marks a clean shutdown.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.server?.close();
+    await Promise.allSettled([...this.consumers].map((consumer) => consumer.disconnect()));
+    await Promise.allSettled([...this.producers].map((producer) => producer.disconnect()));
+    await Promise.allSettled([...this.admins].map((admin) => admin.disconnect()));
+    await this.transport.close();
+    await this.broker.close();
+    this.releaseLock();
+  }
+}
+
+function track<T>(set: Set<T>, item: T): T {
+  set.add(item);
+  return item;
+}
+
+/** Takes `<dir>/.lock` for this process; a lock left by a dead process is taken over. */
+function lockDataDir(dir: string): () => void {
+  fs.mkdirSync(dir, { recursive: true });
+  const lockPath = path.join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' });
+      return () => fs.rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) throw new DataDirLockedError(dir, pid);
+      if (pid === process.pid) throw new DataDirLockedError(dir, pid);
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new DataDirLockedError(dir, -1);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
