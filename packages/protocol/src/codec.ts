@@ -196,9 +196,13 @@ export class Writer {
     this.offset += 4;
   }
 
-  int64(value: number): void {
+  /** Numbers (safe integers exactly; larger ones clamped to int64) or bigints from callers that keep int64 as bigint. */
+  int64(value: number | bigint): void {
     this.ensure(8);
-    if (Number.isSafeInteger(value)) {
+    if (typeof value === 'bigint') {
+      if (value > INT64_MAX || value < INT64_MIN) throw new ProtocolEncodeError(`int64 value ${value} out of range`);
+      this.buffer.writeBigInt64BE(value, this.offset);
+    } else if (Number.isSafeInteger(value)) {
       const high = Math.floor(value / TWO_32);
       this.buffer.writeInt32BE(high, this.offset);
       this.buffer.writeUInt32BE(value - high * TWO_32, this.offset + 4);

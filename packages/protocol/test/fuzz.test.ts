@@ -82,6 +82,21 @@ describe('mutated frames of every API and version fail only with typed errors', 
   }
 });
 
+describe('random bytes', () => {
+  it('decode as a request, or as any response, only with typed errors', () => {
+    const specs = allSpecs();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(), (bytes, pick) => {
+        const frame = Buffer.from(bytes);
+        assertOnlyTypedErrors(() => decodeRequest(frame));
+        const spec = specs[pick % specs.length];
+        assertOnlyTypedErrors(() => decodeResponse(spec.apiKey, spec.minVersion + (pick % (spec.maxVersion - spec.minVersion + 1)), frame));
+      }),
+      { numRuns: iterations * 50 },
+    );
+  });
+});
+
 describe('decoding untrusted lengths', () => {
   it('rejects an array count of 2^31-1 with 10 bytes left before allocating', () => {
     // Metadata v1 request: topics count 0x7fffffff, then 10 bytes.

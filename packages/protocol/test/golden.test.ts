@@ -80,4 +80,11 @@ describe('golden bytes checked by hand against the protocol guide', () => {
     const body = '00000000 0000 00000001 09636f6e73756d6572 0672616e6765 026d 00 026d 02 026d 00 0278 00 00';
     expect(frame.subarray(4)).toEqual(hex(`00000001 00 ${body}`));
   });
+
+  it('int64 fields accept bigint and clamp Long.MAX_VALUE given as a number', () => {
+    const frame = encodeResponse(ApiKey.InitProducerId, 0, 1, { producerId: 2n ** 62n as unknown as number });
+    expect(frame.readBigInt64BE(14)).toBe(2n ** 62n);
+    const max = encodeResponse(ApiKey.InitProducerId, 0, 1, { producerId: 9223372036854775807 });
+    expect(max.readBigInt64BE(14)).toBe(2n ** 63n - 1n);
+  });
 });
