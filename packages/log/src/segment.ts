@@ -33,6 +33,8 @@ export const NO_TIMESTAMP = -1;
 
 /** Bytes read at once when scanning batch headers or recovering a segment. */
 const SCAN_CHUNK_BYTES = 256 * 1024;
+/** Bytes read at once when looking for the batch that holds an offset, starting at an index entry. */
+const FIND_CHUNK_BYTES = 4096;
 
 export function segmentFileName(baseOffset: number, suffix: string): string {
   return `${String(baseOffset).padStart(20, '0')}${suffix}`;
@@ -228,8 +230,8 @@ export class LogSegment {
    * Visits batch headers from `position` to the end of the segment (or until `visit` returns
    * false), checking each one's framing. Reads in chunks, not one syscall per batch.
    */
-  scan(position: number, visit: (batch: ScannedBatch) => boolean | void): void {
-    const chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, Math.max(BATCH_HEADER_BYTES, this.sizeBytes - position)));
+  scan(position: number, visit: (batch: ScannedBatch) => boolean | void, chunkBytes = SCAN_CHUNK_BYTES): void {
+    const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(BATCH_HEADER_BYTES, this.sizeBytes - position)));
     let chunkStart = position;
     let chunkLength = 0;
     let previousLastOffset = -1;
@@ -253,11 +255,16 @@ export class LogSegment {
   /** The first batch whose last offset is ≥ `offset`, or undefined. */
   findBatch(offset: number): ScannedBatch | undefined {
     let found: ScannedBatch | undefined;
-    this.scan(this.offsetIndex.lookup(offset), (batch) => {
-      if (batch.lastOffset < offset) return true;
-      found = batch;
-      return false;
-    });
+    // The batch is usually within indexIntervalBytes of the index entry: read small chunks.
+    this.scan(
+      this.offsetIndex.lookup(offset),
+      (batch) => {
+        if (batch.lastOffset < offset) return true;
+        found = batch;
+        return false;
+      },
+      FIND_CHUNK_BYTES,
+    );
     return found;
   }
 
