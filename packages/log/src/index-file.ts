@@ -97,11 +97,14 @@ abstract class IndexFile {
     if (fileSize % this.entrySize !== 0 && fileSize < this.maxEntries * this.entrySize) {
       throw new IndexCorruptError(`index ${this.path} size ${fileSize} is not a multiple of ${this.entrySize}`);
     }
+    // A preallocated file (active segment) ends its entries with zeros; a trimmed one is all entries,
+    // so a first entry of zeros (timestamp 0 at the base offset) stays an entry there.
+    const isPreallocated = fileSize >= this.maxEntries * this.entrySize;
     const chunk = Buffer.allocUnsafe(this.entrySize * 8192);
     for (let position = 0; position + this.entrySize <= fileSize; ) {
       const length = this.file.read(chunk, 0, Math.min(chunk.length, fileSize - position - ((fileSize - position) % this.entrySize)), position);
       for (let at = 0; at + this.entrySize <= length; at += this.entrySize) {
-        if (isZero(chunk, at, this.entrySize)) return this.markWritten();
+        if (isPreallocated && isZero(chunk, at, this.entrySize)) return this.markWritten();
         const [key, value] = this.decode(chunk, at);
         if (!this.isValidNext(key, value, limits)) throw new IndexCorruptError(`index ${this.path} entry ${this.count} (${key}, ${value}) is out of order or out of range`);
         if (this.isFull) throw new IndexCorruptError(`index ${this.path} has more than ${this.maxEntries} entries`);
