@@ -209,6 +209,10 @@ export class Connection {
 
   private onFailure(slot: Slot, error: unknown): void {
     if (this.stopped || this.closed) return;
+    if ((error as { code?: unknown } | null)?.code === 'UNSUPPORTED_VERSION') {
+      // The protocol describes an API the broker does not serve: close, as Kafka does for an unknown API.
+      return this.finish(slot, null, true, 'UNSUPPORTED_VERSION');
+    }
     this.logger.error('request failed in the broker', { connectionId: this.id, apiKey: slot.header.apiKey, apiVersion: slot.header.apiVersion, error: describe(error) });
     const errorCode = errorCodeOf(error);
     const response = this.errorResponse(slot.header, errorCode);

@@ -19,7 +19,7 @@ class FakeBroker implements RequestHandler {
     try {
       if (body.gate !== undefined) await new Promise<void>((resolve) => this.gates.set(body.gate, resolve));
       if (body.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, body.delayMs));
-      if (body.fail !== undefined) throw Object.assign(new Error('broker failure'), { errorCode: body.fail });
+      if (body.fail !== undefined) throw Object.assign(new Error('broker failure'), { errorCode: body.fail, code: body.failCode });
       if (body.noResponse === true) return null;
       if (body.bigBytes !== undefined) return { value: body.value, padding: 'x'.repeat(body.bigBytes) };
       return { value: body.value, clientId: context.clientId };
@@ -163,6 +163,14 @@ describe('Server connection machinery', () => {
     await client.until(() => client.closed);
   });
 
+  it('closes the connection when the broker does not serve an api the protocol describes', async () => {
+    const { port } = await start();
+    const client = await connect(port);
+    client.send(requestFrame(3, 1, 1, { fail: 35, failCode: 'UNSUPPORTED_VERSION' }));
+    await client.until(() => client.closed);
+    expect(client.responses).toEqual([]);
+  });
+
   it('closes a connection that declares a frame above socketRequestMaxBytes and serves others', async () => {
     const { port } = await start({ socketRequestMaxBytes: 1024 });
     const bad = await connect(port);
@@ -189,7 +197,7 @@ describe('Server connection machinery', () => {
     const client = await connect(port);
     client.socket.pause();
     for (let i = 0; i < 40; i++) {
-      client.send(requestFrame(3, 1, i, { value: i, bigBytes: 4 * 1024 * 1024 }));
+      client.send(requestFrame(3, 1, i, { value: i, bigBytes: 1024 * 1024 }));
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -69,18 +69,27 @@ export class TestClient {
   readonly socket: net.Socket;
   readonly responses: { correlationId: number; body: any }[] = [];
   closed = false;
-  private pending: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private bufferedBytes = 0;
   private waiters: (() => void)[] = [];
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
+    // Chunks are kept in a list and joined only when a whole frame is there (no quadratic copying).
     socket.on('data', (chunk: Buffer) => {
-      this.pending = Buffer.concat([this.pending, chunk]);
-      while (this.pending.length >= 4 && this.pending.length >= 4 + this.pending.readInt32BE(0)) {
-        const size = this.pending.readInt32BE(0);
-        const frame = this.pending.subarray(4, 4 + size);
+      this.chunks.push(chunk);
+      this.bufferedBytes += chunk.length;
+      for (;;) {
+        if (this.bufferedBytes < 4) break;
+        if (this.chunks[0].length < 4) this.chunks.splice(0, this.chunks.length, Buffer.concat(this.chunks));
+        const size = this.chunks[0].readInt32BE(0);
+        if (this.bufferedBytes < 4 + size) break;
+        const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+        const frame = all.subarray(4, 4 + size);
         this.responses.push({ correlationId: frame.readInt32BE(0), body: JSON.parse(frame.subarray(4).toString()) });
-        this.pending = this.pending.subarray(4 + size);
+        const rest = all.subarray(4 + size);
+        this.chunks = rest.length > 0 ? [rest] : [];
+        this.bufferedBytes = rest.length;
       }
       this.wake();
     });
