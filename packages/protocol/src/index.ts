@@ -60,3 +60,4 @@ export {
 } from './frame.js';
 export { FRAME_BYTES_MAX_DEFAULT, FrameReader, type FrameReaderOptions } from './frame-reader.js';
 export { type Body, type BodyInput, type FieldOptions, type FieldSpec, type FieldType, type MessageSpec, parseVersions } from './spec.js';
+export type * from './message-types.js';

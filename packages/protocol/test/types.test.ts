@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { ApiKey, decodeResponse, encodeResponse, type RequestBody, type ResponseBody, type ResponseInput } from '../src/index.js';
+import { ApiKey, decodeResponse, encodeResponse, type FetchResponse, type ProduceRequest, type RequestBody, type ResponseBody, type ResponseInput } from '../src/index.js';
 
 describe('TypeScript types derived from the descriptions', () => {
   it('type record sets as Buffer | null, int64 as number, nullable strings as string | null', () => {
@@ -15,5 +15,10 @@ describe('TypeScript types derived from the descriptions', () => {
     const { body } = decodeResponse(ApiKey.Heartbeat, 4, frame.subarray(4));
     expectTypeOf(body.errorCode).toEqualTypeOf<number>();
     expectTypeOf<{ errorCode: number }>().toMatchTypeOf<ResponseInput<12>>();
+  });
+
+  it('name each message body', () => {
+    expectTypeOf<ProduceRequest>().toEqualTypeOf<RequestBody<0>>();
+    expectTypeOf<FetchResponse['responses'][number]['partitions'][number]['records']>().toEqualTypeOf<Buffer | null>();
   });
 });
