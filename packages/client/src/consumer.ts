@@ -7,7 +7,7 @@
  * cooperative assignor only revoked partitions stop (KIP-429). One consumer per caller.
  */
 import { EventEmitter } from 'node:events';
-import { batchesIn, decodeBatch, type KafkaRecord } from '@gregor/records';
+import { batchesIn, decodeBatch } from '@gregor/records';
 import { Api } from './api.js';
 import { assignorsByName, type Assignor, rangeAssignor } from './assignors.js';
 import type { Cluster } from './cluster.js';
@@ -519,18 +519,19 @@ export class Consumer extends EventEmitter {
       const batch = decodeBatch(records, position, { decompressedBytesMax: this.settings.decompressedBytesMax });
       nextPosition = Math.max(nextPosition, batch.baseOffset + batch.lastOffsetDelta + 1);
       if (batch.isControl) continue;
-      for (const record of batch.records() as IterableIterator<KafkaRecord>) {
-        if (record.offset < fetchOffset) continue;
+      // The reused RecordView avoids a second object per record; the message is the only one.
+      batch.forEachRecord((record) => {
+        if (record.offset < fetchOffset) return;
         list.push({
-          key: record.key,
-          value: record.value,
-          headers: record.headers.length === 0 ? {} : fromRecordHeaders(record.headers),
+          key: record.key(),
+          value: record.value(),
+          headers: record.headerCount === 0 ? {} : fromRecordHeaders(record.headers()),
           offset: String(record.offset),
           timestamp: String(record.timestamp),
           attributes: record.attributes,
           size: sizeBytes,
         });
-      }
+      });
     }
     return { list, nextPosition };
   }
@@ -550,9 +551,10 @@ export class Consumer extends EventEmitter {
   private async runEachMessage(state: PartitionState, messages: KafkaMessage[]): Promise<void> {
     const eachMessage = this.runConfig.eachMessage!;
     const heartbeat = () => this.heartbeatNow();
+    const pause = () => this.pauseOne(state);
     for (const message of messages) {
       if (this.isStale(state) || state.paused) return;
-      await eachMessage({ topic: state.topic, partition: state.partition, message, heartbeat, pause: () => this.pauseOne(state) });
+      await eachMessage({ topic: state.topic, partition: state.partition, message, heartbeat, pause });
       this.resolve(state, Number(message.offset));
       if (this.runConfig.autoCommitThreshold > 0 && this.uncommittedCount >= this.runConfig.autoCommitThreshold) await this.maybeAutoCommit();
     }

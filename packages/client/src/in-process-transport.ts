@@ -41,8 +41,29 @@ export class InProcessTransport implements Transport {
   }
 
   async request(apiKey: number, apiVersion: number, body: Body, options: RequestOptions = {}): Promise<Body> {
-    const response = await this.broker.handle(apiKey, apiVersion, body, this.context);
-    return options.expectResponse === false ? null : response;
+    this.holdProcess();
+    try {
+      const response = await this.broker.handle(apiKey, apiVersion, body, this.context);
+      return options.expectResponse === false ? null : response;
+    } finally {
+      this.releaseProcess();
+    }
+  }
+
+  // A parked request (long-poll Fetch, JoinGroup) waits on the broker's timers, which do not keep
+  // the process alive; a socket would. While requests are pending, a referenced timer stands in.
+  private pending = 0;
+  private keepAlive: ReturnType<typeof setInterval> | null = null;
+
+  private holdProcess(): void {
+    if (this.pending++ === 0 && this.keepAlive === null) this.keepAlive = setInterval(() => {}, 2 ** 30);
+  }
+
+  private releaseProcess(): void {
+    if (--this.pending === 0 && this.keepAlive !== null) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = null;
+    }
   }
 
   setBrokers(_brokers: readonly BrokerAddress[]): void {

@@ -194,12 +194,18 @@ export class Producer extends EventEmitter {
     const now = Date.now();
     let lastQueue: PartitionQueue | null = null;
     let lastTracker: SendTracker | null = null;
+    // One arguments object for the whole send, not one per record; the partitioner must not keep it.
+    const args: { topic: string; partitionMetadata: typeof partitionMetadata; message: Message } = { topic, partitionMetadata, message: messages[0] };
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i];
       const key = toBuffer(message.key);
       const value = toBuffer(message.value);
       const headers = message.headers === undefined ? null : toRecordHeaders(message.headers);
-      const partition = message.partition ?? this.partitioner.partition({ topic, partitionMetadata, message }, key);
+      let partition = message.partition;
+      if (partition === undefined || partition === null) {
+        args.message = message;
+        partition = this.partitioner.partition(args, key);
+      }
       if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
         throw new KafkaProtocolError(3, `partition ${partition} of ${topic} (${partitionCount} partitions)`);
       }
@@ -211,13 +217,14 @@ export class Producer extends EventEmitter {
         await this.memory.reserve(bytes, this.settings.maxBlockMs);
         pending = this.accumulator.appendReserved(queue, mode, bytes, timestamp, key, value, headers);
       }
-      this.outstanding.add(pending);
       let tracker: SendTracker | undefined = queue === lastQueue ? lastTracker! : trackers.get(queue);
       if (tracker === undefined) {
         tracker = { firstBatch: pending, firstIndex: pending.recordCount - 1, batches: [pending] };
         trackers.set(queue, tracker);
+        this.outstanding.add(pending);
       } else if (tracker.batches[tracker.batches.length - 1] !== pending) {
         tracker.batches.push(pending);
+        this.outstanding.add(pending);
       }
       lastQueue = queue;
       lastTracker = tracker;
