@@ -14,7 +14,10 @@ import { checkTopicConfig, logConfigFor, resolveBrokerConfig, topicConfigValue, 
 import type { Body, RequestContext } from './context.js';
 import { BrokerError } from './errors.js';
 import { GroupCoordinator, type OffsetCommit } from './group/coordinator.js';
-import { decodeOffsetCommitValue, decodeOffsetsTopicKey, encodeOffsetCommitKey, encodeOffsetCommitValue } from './group/offsets-schema.js';
+import {
+  decodeGroupMetadataValue, decodeOffsetCommitValue, decodeOffsetsTopicKey, encodeGroupMetadataKey, encodeGroupMetadataValue,
+  encodeOffsetCommitKey, encodeOffsetCommitValue, type StoredGroup,
+} from './group/offsets-schema.js';
 import { handlers } from './handlers/index.js';
 import { partitionForGroup, randomTopicId, type Random } from './ids.js';
 import { loadOrCreateMetaProperties, type MetaProperties } from './meta-properties.js';
@@ -86,6 +89,7 @@ export class Broker {
     this.logs = logs;
     this.coordinator = new GroupCoordinator(this.clock, this.random, this.config, {
       storeOffsets: (groupId, commits) => this.storeOffsets(groupId, commits),
+      storeGroup: (groupId, group) => this.storeGroup(groupId, group),
       partitionExists: (topic, partition) => this.partition(topic, partition) !== undefined,
     });
   }
@@ -108,6 +112,7 @@ export class Broker {
     const broker = new Broker({ dir: options.dir, fs, clock, random, config }, meta, store, logs);
     for (const record of store.all()) broker.openTopic(record);
     broker.loadOffsets();
+    broker.coordinator.startLoadedGroups();
     rollChannel.subscribe(broker.onLogRoll);
     return broker;
   }
@@ -312,18 +317,23 @@ export class Broker {
   }
 
   private storeOffsets(groupId: string, commits: readonly OffsetCommit[]): void {
+    this.appendToOffsetsTopic(groupId, commits.map((commit) => ({
+      key: encodeOffsetCommitKey(groupId, commit.topic, commit.partition),
+      value: encodeOffsetCommitValue(commit),
+    })));
+  }
+
+  private storeGroup(groupId: string, group: StoredGroup | null): void {
+    this.appendToOffsetsTopic(groupId, [{ key: encodeGroupMetadataKey(groupId), value: group === null ? null : encodeGroupMetadataValue(group) }]);
+  }
+
+  /** One batch of records to the group's `__consumer_offsets` partition; throws if refused. */
+  private appendToOffsetsTopic(groupId: string, records: { key: Buffer; value: Buffer | null }[]): void {
     const topic = this.ensureOffsetsTopic().topic;
     if (topic === undefined) throw new BrokerError('OFFSETS_TOPIC_UNAVAILABLE', 'Could not create __consumer_offsets', ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const partition = topic.partitions[partitionForGroup(groupId, topic.partitions.length)];
     const timestamp = this.clock.now();
-    const batch = encodeBatch({
-      timestamp,
-      records: commits.map((commit) => ({
-        key: encodeOffsetCommitKey(groupId, commit.topic, commit.partition),
-        value: encodeOffsetCommitValue(commit),
-        timestamp,
-      })),
-    });
+    const batch = encodeBatch({ timestamp, records: records.map((record) => ({ ...record, timestamp })) });
     const outcome = partition.appendRecordsToLeader(batch, { requiredAcks: -1, maxMessageBytes: Number.MAX_SAFE_INTEGER, minInsyncReplicas: 1 });
     if (outcome.errorCode !== ErrorCode.NONE) throw new BrokerError('OFFSET_COMMIT_FAILED', `__consumer_offsets append failed with ${outcome.errorCode}`, outcome.errorCode);
   }
@@ -354,7 +364,10 @@ export class Broker {
   private loadOffsetRecord(key: Buffer | null, value: Buffer | null): void {
     if (key === null) return;
     const decoded = decodeOffsetsTopicKey(key);
-    if (decoded.kind !== 'offset') return;
+    if (decoded.kind === 'group') {
+      this.coordinator.loadGroup(decoded.groupId, value === null ? null : decodeGroupMetadataValue(value));
+      return;
+    }
     this.coordinator.loadOffset(decoded.groupId, decoded.topic, decoded.partition, value === null ? null : decodeOffsetCommitValue(value));
   }
 

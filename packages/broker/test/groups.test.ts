@@ -138,6 +138,24 @@ describe('group coordinator', () => {
     expect(await heartbeat(test, first.memberId, 1, 'instance-1')).toBe(ErrorCode.FENCED_INSTANCE_ID);
   });
 
+  it('brings a stable group back after a reopen (GroupMetadata records) and expires members that do not return', async () => {
+    test = await openTestBroker({ groupInitialRebalanceDelayMs: 3000 });
+    const [a, b] = await formGroup(test, 2);
+    await Promise.all([sync(test, a.memberId, 1, [{ memberId: a.memberId, assignment: Buffer.from('A') }, { memberId: b.memberId, assignment: Buffer.from('B') }]), sync(test, b.memberId, 1)]);
+    await test.reopen();
+    const described = await describeGroup(test);
+    expect(described).toMatchObject({ groupState: 'Stable', protocolData: 'range' });
+    expect(described.members.map((member: Body) => member.memberAssignment.toString()).sort()).toEqual(['A', 'B']);
+    expect(await heartbeat(test, a.memberId, 1)).toBe(ErrorCode.NONE);
+    expect((await sync(test, b.memberId, 1)).assignment.toString()).toBe('B');
+    test.clock.advance(SESSION_MS / 2);
+    expect(await heartbeat(test, b.memberId, 1)).toBe(ErrorCode.NONE);
+    test.clock.advance(SESSION_MS / 2);
+    expect((await describeGroup(test)).groupState).toBe('PreparingRebalance');
+    const rejoined = await join(test, b.memberId);
+    expect(rejoined).toMatchObject({ errorCode: 0, generationId: 2, members: [{ memberId: b.memberId }] });
+  });
+
   it('refuses a protocol no member shares and a session timeout out of bounds', async () => {
     test = await openTestBroker();
     await join(test, '', { protocols: ['range'] });

@@ -10,6 +10,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { ErrorCode } from '@gregor/protocol';
 import type { Clock, TimerHandle } from '@gregor/log';
 import { uuidToString, randomUuidBytes, type Random } from '../ids.js';
+import type { StoredGroup } from './offsets-schema.js';
 import {
   EMPTY_BYTES, Group, offsetKey, splitOffsetKey,
   type CommittedOffset, type GroupProtocol, type GroupState, type JoinResult, type Member, type SyncResult,
@@ -29,6 +30,8 @@ export interface GroupCoordinatorConfig {
 export interface OffsetStore {
   /** Makes the commits durable or throws; called before they are applied in memory. */
   storeOffsets(groupId: string, commits: readonly OffsetCommit[]): void;
+  /** Records the group's membership after a rebalance (Kafka's storeGroup); null deletes it. */
+  storeGroup(groupId: string, group: StoredGroup | null): void;
   partitionExists(topic: string, partition: number): boolean;
 }
 
@@ -185,6 +188,7 @@ export class GroupCoordinator {
     const protocolsChanged = !sameProtocols(member.protocols, request.protocols);
     if (group.is('Stable') && !protocolsChanged) {
       this.resetSessionTimer(group, member);
+      this.storeGroup(group);
       const isLeader = group.leaderId === memberId;
       respond({ ...this.joinResponse(group, member, isLeader), skipAssignment: isLeader });
       return;
@@ -297,6 +301,7 @@ export class GroupCoordinator {
     if (group.members.size === 0) {
       group.protocolName = null;
       this.transition(group, 'Empty');
+      this.storeGroup(group);
       return;
     }
     group.protocolName = group.selectProtocol();
@@ -358,6 +363,7 @@ export class GroupCoordinator {
     const byMember = new Map(assignments.map((entry) => [entry.memberId, entry.assignment]));
     for (const member of group.members.values()) member.assignment = byMember.get(member.memberId) ?? EMPTY_BYTES;
     this.transition(group, 'Stable');
+    this.storeGroup(group);
     for (const member of group.members.values()) {
       const respond = member.awaitingSync;
       member.awaitingSync = null;
@@ -452,6 +458,83 @@ export class GroupCoordinator {
     const previous = group.transitionTo(state);
     if (groupChannel.hasSubscribers) {
       groupChannel.publish({ groupId: group.groupId, previousState: previous, state, generationId: group.generationId, members: group.members.size });
+    }
+  }
+
+  // ---------------------------------------------------------------- persistence of membership
+
+  /**
+   * Writes the group's GroupMetadata record. A failed write leaves the group working in memory
+   * (it only matters for the next restart), as the commit path reports its own failures.
+   */
+  private storeGroup(group: Group): void {
+    try {
+      this.offsetStore.storeGroup(group.groupId, {
+        protocolType: group.protocolType ?? '',
+        generation: group.generationId,
+        protocol: group.protocolName,
+        leader: group.leaderId,
+        currentStateTimestamp: this.clock.now(),
+        members: [...group.members.values()].map((member) => ({
+          memberId: member.memberId,
+          groupInstanceId: member.groupInstanceId,
+          clientId: member.clientId,
+          clientHost: member.clientHost,
+          rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+          sessionTimeoutMs: member.sessionTimeoutMs,
+          subscription: group.protocolName === null ? EMPTY_BYTES : group.metadataFor(member, group.protocolName),
+          assignment: member.assignment,
+        })),
+      });
+    } catch {
+      // Kept in memory; the next successful store or commit persists the group again.
+    }
+  }
+
+  /** Replays one GroupMetadata record at open: the group comes back Stable (or Empty). */
+  loadGroup(groupId: string, stored: StoredGroup | null): void {
+    let group = this.groups.get(groupId);
+    if (group === undefined) {
+      group = new Group(groupId);
+      this.groups.set(groupId, group);
+    }
+    group.members.clear();
+    group.staticMembers.clear();
+    group.leaderId = null;
+    if (stored === null) {
+      group.state = 'Empty';
+      group.protocolType = null;
+      group.protocolName = null;
+      return;
+    }
+    group.generationId = stored.generation;
+    group.protocolType = stored.protocolType === '' ? null : stored.protocolType;
+    group.protocolName = stored.protocol;
+    for (const stored_ of stored.members) {
+      group.add({
+        memberId: stored_.memberId,
+        groupInstanceId: stored_.groupInstanceId,
+        clientId: stored_.clientId,
+        clientHost: stored_.clientHost,
+        rebalanceTimeoutMs: stored_.rebalanceTimeoutMs,
+        sessionTimeoutMs: stored_.sessionTimeoutMs,
+        protocolType: stored.protocolType,
+        protocols: [{ name: stored.protocol ?? '', metadata: stored_.subscription }],
+        assignment: stored_.assignment,
+        awaitingJoin: null,
+        awaitingSync: null,
+        sessionTimer: null,
+        isNew: false,
+      });
+    }
+    group.leaderId = stored.leader !== null && group.members.has(stored.leader) ? stored.leader : group.leaderId;
+    group.state = group.members.size > 0 && stored.protocol !== null ? 'Stable' : 'Empty';
+  }
+
+  /** Starts the session timers of loaded members: those that do not come back are removed. */
+  startLoadedGroups(): void {
+    for (const group of this.groups.values()) {
+      for (const member of group.members.values()) if (member.sessionTimer === null) this.resetSessionTimer(group, member);
     }
   }
 
