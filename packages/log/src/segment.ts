@@ -366,7 +366,7 @@ export class LogSegment {
     const buffer = Buffer.allocUnsafe(wanted);
     const length = this.log.read(buffer, 0, wanted, first.position);
     let at = 0;
-    let previousLastOffset = offset > 0 ? first.baseOffset - 1 : -1;
+    let previousLastOffset = first.baseOffset - 1;
     let nextOffset = first.baseOffset;
     while (length - at >= BATCH_HEADER_BYTES) {
       const position = first.position + at;

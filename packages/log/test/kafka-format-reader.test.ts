@@ -73,4 +73,19 @@ describe('the independent Kafka format reader', () => {
     expect(status).toBe(1);
     expect(output).toContain('not a directory');
   });
+
+  it('accepts a compacted partition (offset gaps allowed) with its rewritten segments and indexes', () => {
+    const dir = path.join(root, 'compacted-0');
+    const clock = new FakeClock();
+    const log = PartitionLog.open({ fs: nodeFileSystem, dir, clock, config: { cleanupPolicy: 'compact', segmentBytes: 1024, indexIntervalBytes: 128 } });
+    for (let i = 0; i < 60; i++) {
+      const records = Array.from({ length: 3 }, (_, j) => ({ key: `key-${(i * 3 + j) % 7}`, value: `value-${i}-${j}`, timestamp: clock.now() + i }));
+      log.append(batchOf(records, { compression: i % 2 === 0 ? Compression.none : Compression.gzip }));
+    }
+    expect(log.compact().recordsRemoved).toBeGreaterThan(100);
+    log.close();
+    const { status, output } = runReader(dir, '--allow-gaps');
+    expect(output).toContain('OK');
+    expect(status).toBe(0);
+  });
 });

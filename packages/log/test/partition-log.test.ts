@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readBatchHeader } from '@gregor/records';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock, InvalidRecordError, OffsetOutOfRangeError, PartitionLog, RecordTooLargeError, UnexpectedAppendOffsetError } from '../src/index.js';
+import { appendChannel, FakeClock, InvalidRecordError, OffsetOutOfRangeError, PartitionLog, RecordTooLargeError, rollChannel, UnexpectedAppendOffsetError } from '../src/index.js';
 import { type Backend, backends, batchOf, readAll, recordsOf, simpleBatch } from './helpers.js';
 
 describe.each(backends)('PartitionLog on %s', (_name, makeBackend) => {
@@ -225,5 +225,24 @@ describe.each(backends)('PartitionLog on %s', (_name, makeBackend) => {
     const reopened = open();
     expect(reopened.logEndOffset).toBe(4);
     reopened.close();
+  });
+
+  it('publishes gregor:log:append and gregor:log:roll on diagnostics channels', () => {
+    const events: string[] = [];
+    const onAppend = (message: unknown) => events.push(`append ${(message as { baseOffset: number }).baseOffset}`);
+    const onRoll = (message: unknown) => events.push(`roll ${(message as { baseOffset: number }).baseOffset}`);
+    appendChannel.subscribe(onAppend);
+    rollChannel.subscribe(onRoll);
+    try {
+      const log = open();
+      log.append(simpleBatch(2));
+      log.roll();
+      log.append(simpleBatch(1));
+      log.close();
+    } finally {
+      appendChannel.unsubscribe(onAppend);
+      rollChannel.unsubscribe(onRoll);
+    }
+    expect(events).toEqual(['append 0', 'roll 2', 'append 2']);
   });
 });
