@@ -19,7 +19,7 @@ import {
   OffsetFetch,
   SyncGroup,
 } from './messages/groups.js';
-import type { Body, BodyInput, MessageSpec } from './spec.js';
+import { type Body, type BodyInput, inVersions, type MessageSpec } from './spec.js';
 
 /** Every described API, by key. The broker's ApiVersions answer comes from this. */
 export const apiSpecs = {
@@ -126,4 +126,15 @@ export function codecFor(apiKey: number, apiVersion: number, direction: 'request
   codec = compileStruct(direction === 'request' ? spec.request : spec.response, apiVersion, flexible);
   codecs.set(cacheKey, codec);
   return codec;
+}
+
+/**
+ * Whether a top-level field exists in one (api, version, direction): e.g. whether a response can
+ * carry a top-level `errorCode`, so a server can answer a failed request with it or else close.
+ */
+export function hasField(apiKey: number, apiVersion: number, direction: 'request' | 'response', name: string): boolean {
+  const spec = specByKey.get(apiKey);
+  if (!spec || apiVersion < spec.minVersion || apiVersion > spec.maxVersion) return false;
+  const field = (direction === 'request' ? spec.request : spec.response).find((candidate) => candidate.name === name);
+  return field !== undefined && inVersions(field.versions, apiVersion);
 }

@@ -10,6 +10,7 @@ export {
   apiSpecs,
   codecFor,
   type DescribedApiKey,
+  hasField,
   isFlexible,
   isVersionServed,
   type RequestBody,

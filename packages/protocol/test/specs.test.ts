@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiKey, allSpecs, isVersionServed, requestHeaderVersion, responseHeaderVersion, servedApiVersions, specFor } from '../src/index.js';
+import { ApiKey, allSpecs, hasField, isVersionServed, requestHeaderVersion, responseHeaderVersion, servedApiVersions, specFor } from '../src/index.js';
 
 // [name, api key, min served, max served, first flexible version (Kafka's flexibleVersions)]
 const expected: Array<[string, number, number, number, number | null]> = [
@@ -63,5 +63,14 @@ describe('message descriptions', () => {
       { apiKey: 1, minVersion: 4, maxVersion: 13 },
       { apiKey: 17, minVersion: 0, maxVersion: 1 },
     ]);
+  });
+
+  it('tell whether a top-level field exists in a version', () => {
+    expect(hasField(ApiKey.Fetch, 6, 'response', 'errorCode')).toBe(false);
+    expect(hasField(ApiKey.Fetch, 7, 'response', 'errorCode')).toBe(true);
+    expect(hasField(ApiKey.FindCoordinator, 4, 'response', 'errorCode')).toBe(false);
+    expect(hasField(ApiKey.Metadata, 10, 'request', 'includeClusterAuthorizedOperations')).toBe(true);
+    expect(hasField(ApiKey.Metadata, 11, 'request', 'includeClusterAuthorizedOperations')).toBe(false);
+    expect(hasField(ApiKey.Fetch, 99, 'response', 'errorCode')).toBe(false);
   });
 });
