@@ -1,6 +1,7 @@
 /**
  * Mutation fuzz of the TCP server: valid request frames of every served API and version (built
- * with @gregor/protocol's encoders), mutated (bit flips, truncation, int16/int32 length fields set
+ * with @gregor/protocol's encoders from a minimal body, a hand-filled one for Produce/Fetch/Metadata
+ * and bodies generated from the message descriptions), sent as they are and mutated (bit flips, truncation, int16/int32 length fields set
  * huge or negative, over-long varints, garbage appended, frame sizes declared huge or negative),
  * sent over a real connection to a Broker. Checked: every answer is a frame carrying the request's
  * correlation id or the connection closes; the server process never throws; memory stays bounded
@@ -9,18 +10,21 @@
  * CI runs a bounded number; a long run: `GREGOR_FUZZ_ITERATIONS=1000000 pnpm vitest run --project server fuzz`.
  */
 import net from 'node:net';
-import { ApiKey, decodeResponse, encodeRequest, servedApiVersions } from '@gregor/protocol';
+import { ApiKey, decodeResponse, encodeRequest, servedApiVersions, specFor } from '@gregor/protocol';
 import { encodeBatch } from '@gregor/records';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/index.js';
 import { type RunningGregor, startGregor } from './support/gregor.js';
+import { bodyArbitrary } from './support/random-body.js';
 
 const ITERATIONS = Number(process.env.GREGOR_FUZZ_ITERATIONS ?? 1500);
 /** CI budget for the mutation loop; a long run (env var set) gets a day. */
 const TIME_LIMIT_MS = process.env.GREGOR_FUZZ_ITERATIONS === undefined ? 12_000 : 24 * 3600_000;
 const FRAME_LIMIT = 1024 * 1024;
 const ANSWER_WAIT_MS = 300;
+/** Bodies generated from the descriptions per (api, version), besides a minimal and a hand-filled one. */
+const RANDOM_BODIES_PER_VERSION = 3;
 /** arrayBuffers may hold garbage until the next GC; a server that allocated a declared 2 GiB frame would be far above this. */
 const MEMORY_GROWTH_MAX = 256 * 1024 * 1024;
 
@@ -66,8 +70,10 @@ function buildBases(): void {
   const batch = encodeBatch({ records: [{ key: Buffer.from('k'), value: Buffer.from('fuzz value') }], timestamp: 1_700_000_000_000 });
   let correlationId = 1;
   for (const { apiKey, minVersion, maxVersion } of servedApiVersions()) {
+    const generated = bodyArbitrary(specFor(apiKey)?.request ?? [], batch);
     for (let apiVersion = minVersion; apiVersion <= maxVersion; apiVersion++) {
-      for (const body of [{ acks: 1, maxWaitMs: 0 }, richBody(apiKey, apiVersion, batch)]) {
+      const randomBodies = fc.sample(generated, { numRuns: RANDOM_BODIES_PER_VERSION, seed: apiKey * 100 + apiVersion });
+      for (const body of [{ acks: 1, maxWaitMs: 0 }, richBody(apiKey, apiVersion, batch), ...randomBodies]) {
         bases.push({ apiKey, apiVersion, frame: withoutPrefix(encodeRequest({ apiKey, apiVersion, correlationId: correlationId++, clientId: 'fuzz' }, body)) });
       }
     }
@@ -78,6 +84,7 @@ function buildBases(): void {
 }
 
 type Mutation =
+  | { kind: 'none' }
   | { kind: 'flip'; positions: number[]; bit: number }
   | { kind: 'truncate'; length: number }
   | { kind: 'int32'; position: number; value: number }
@@ -89,6 +96,7 @@ type Mutation =
   | { kind: 'shortHeader'; length: number };
 
 const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.constant({ kind: 'none' as const }),
   fc.record({ kind: fc.constant('flip' as const), positions: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant('truncate' as const), length: fc.nat() }),
   fc.record({ kind: fc.constant('int32' as const), position: fc.nat(), value: fc.constantFrom(0x7fffffff, -1, -2, -0x80000000, 0x10000000, FRAME_LIMIT + 1, 1 << 20) }),
@@ -105,6 +113,8 @@ function mutate(base: Buffer, mutation: Mutation): Buffer {
   let body: Buffer = Buffer.from(base);
   const at = (position: number, width: number) => 8 + (position % Math.max(1, body.length - 8 - width + 1));
   switch (mutation.kind) {
+    case 'none':
+      break;
     case 'flip':
       for (const position of mutation.positions) if (body.length > 8) body[8 + (position % (body.length - 8))] ^= 1 << mutation.bit;
       break;
