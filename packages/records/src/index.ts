@@ -8,6 +8,7 @@ export { crc32c, crc32cImplementation } from './crc32c.js';
 export * from './varint.js';
 export * from './header.js';
 export * from './codecs.js';
+export { lz4DecompressedBound, LZ4_SCRATCH_BYTES_MAX } from './lz4.js';
 export * from './builder.js';
 export * from './decode.js';
 export * from './control.js';

@@ -77,6 +77,18 @@ describe('codecs', () => {
     expect(lz4DecompressedBound(frame)).toBe(5);
   });
 
+  it('decodes lz4 frames with linked blocks, whose matches reach into the previous block', () => {
+    // FLG 0x40: version 1, blocks not independent. Block 1: literals "abcd". Block 2: a match of 4
+    // at offset 4 (into block 1), then the literal "e".
+    const frame = Buffer.from('04224d18' + '40' + '40' + '00' + '05000000' + '4061626364' + '05000000' + '0004001065' + '00000000', 'hex');
+    expect(decompress(Compression.lz4, frame, MiB).toString()).toBe('abcdabcde');
+  });
+
+  it('rejects lz4 matches before the start of the output', () => {
+    const frame = Buffer.from('04224d18' + '40' + '40' + '00' + '05000000' + '0005001065' + '00000000', 'hex');
+    expect(() => decompress(Compression.lz4, frame, MiB)).toThrow(CorruptRecordError);
+  });
+
   it('rejects unknown codec ids with Kafka error 76', () => {
     for (const codec of [5, 6, 7]) {
       expect(() => compress(codec, Buffer.from('x'))).toThrow(UnsupportedCompressionError);
@@ -115,6 +127,15 @@ describe('decompression bombs', () => {
       expect(bomb.length).toBeLessThan(MiB);
       expect(() => decompress(codec, bomb, MiB), `codec ${codec}`).toThrow(DecompressedTooLargeError);
       expect(decompress(codec, bomb, 8 * MiB).length).toBe(8 * MiB);
+    }
+  });
+
+  it('are measured exactly: output of exactly the limit passes, one byte more does not', () => {
+    const data = jsonLike(3000);
+    for (const codec of codecs) {
+      const compressed = compress(codec, data);
+      expect(decompress(codec, compressed, data.length), `codec ${codec}`).toEqual(data);
+      expect(() => decompress(codec, compressed, data.length - 1), `codec ${codec}`).toThrow(DecompressedTooLargeError);
     }
   });
 
