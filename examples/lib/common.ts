@@ -1,0 +1,173 @@
+/**
+ * What every example shares: the command line (`--dir`, `--duration-ms`, `--keep`, `--seed`),
+ * preparing the data directory, running `main` only when the file is run directly, a seeded
+ * random generator so generated data can be checked, bounded waiting, and a live status line.
+ * Only the examples import this file; it is not part of the library's API.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inspect, parseArgs } from 'node:util';
+
+/** The options every example's `main` accepts. */
+export interface ExampleOptions {
+  /** Data directory (default `./data/examples/<name>`). */
+  dir?: string;
+  /** How long the example produces (or, for the quickstart, the longest any step may wait). */
+  durationMs?: number;
+  /** Where lines go (default: stdout). */
+  log?: (line: string) => void;
+  /** Keep what the data directory holds instead of starting empty. */
+  keep?: boolean;
+  /** Seed of the generated data, so a run can be repeated and its expected counts computed. */
+  seed?: number;
+}
+
+/** Typed failure of an example (a wait that ran out, a broken expectation). */
+export class ExampleError extends Error {
+  constructor(
+    readonly code: 'TIMED_OUT' | 'BAD_ARGUMENT',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExampleError';
+  }
+}
+
+export const DURATION_MS_DEFAULT = 10_000;
+
+/** The example's data directory: `./data/examples/<name>` unless given; emptied unless `keep`. */
+export function prepareDataDir(name: string, options: ExampleOptions): string {
+  const dir = path.resolve(options.dir ?? path.join('data', 'examples', name));
+  if (options.keep !== true) fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Parses `--dir`, `--duration-ms`, `--keep`, `--seed` plus the example's own string flags. */
+export function parseCommandLine(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      dir: { type: 'string' },
+      'duration-ms': { type: 'string' },
+      keep: { type: 'boolean' },
+      seed: { type: 'string' },
+      help: { type: 'boolean' },
+      ...extra,
+    },
+    strict: true,
+  });
+  const named = values as Record<string, string | boolean | undefined>;
+  const number = (name: string): number | undefined => {
+    const text = named[name];
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < 0) throw new ExampleError('BAD_ARGUMENT', `--${name} needs a number >= 0, got ${String(text)}`);
+    return value;
+  };
+  return { values: named, number, common: { dir: values.dir as string | undefined, durationMs: number('duration-ms'), keep: values.keep === true, seed: number('seed') } };
+}
+
+/** True when `moduleUrl` is the file node was started with (`pnpm example examples/x.ts`). */
+export function isRunDirectly(moduleUrl: string): boolean {
+  const started = process.argv[1];
+  return started !== undefined && path.resolve(started) === fileURLToPath(moduleUrl);
+}
+
+/** Runs an example's main from the command line: prints the summary, exit code 1 on failure. */
+export function runFromCommandLine(run: () => Promise<unknown>): void {
+  run().then(
+    (summary) => {
+      console.log(`summary: ${inspect(summary, { depth: 4, compact: 3, breakLength: 120, maxArrayLength: 12 })}`);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
+
+/** Waits until `condition` holds, polling every `pollMs`; throws TIMED_OUT after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs: number, pollMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new ExampleError('TIMED_OUT', `timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * mulberry32: a small seeded generator in [0, 1). The examples generate their data from it so a
+ * test can generate the same data again and compute what the consumers must have counted.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Picks from `choices` with the given weights (need not sum to 1). */
+export function weightedPick<T>(random: () => number, choices: readonly (readonly [T, number])[]): T {
+  let total = 0;
+  for (const [, weight] of choices) total += weight;
+  let point = random() * total;
+  for (const [choice, weight] of choices) {
+    point -= weight;
+    if (point < 0) return choice;
+  }
+  return choices[choices.length - 1][0];
+}
+
+/**
+ * A status line: redrawn in place on a terminal (stdout is a TTY and no `log` was given), plain
+ * lines otherwise, so logs and tests stay readable.
+ */
+export interface StatusLine {
+  update(text: string): void;
+  /** Ends the in-place line so the next output starts on a fresh line. */
+  end(): void;
+}
+
+export function createStatusLine(log: ((line: string) => void) | undefined): StatusLine {
+  if (log === undefined && process.stdout.isTTY) {
+    let drawn = false;
+    return {
+      update(text) {
+        process.stdout.write(`\r${text}\x1b[K`);
+        drawn = true;
+      },
+      end() {
+        if (drawn) process.stdout.write('\n');
+        drawn = false;
+      },
+    };
+  }
+  const write = log ?? ((line: string) => console.log(line));
+  return { update: write, end() {} };
+}
+
+export function logger(options: ExampleOptions): (line: string) => void {
+  return options.log ?? ((line: string) => console.log(line));
+}
+
+/**
+ * Runs `work` with a referenced timer alive. The broker parks long-poll fetches on its clock, whose
+ * timers are unreferenced (so a scheduled flush never keeps a process alive); a consumer stopping
+ * while its fetch is parked would otherwise let Node exit with `stop()` still pending.
+ */
+export async function withKeepAlive<T>(work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => {}, 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
