@@ -214,9 +214,9 @@ export class Broker {
     return null;
   }
 
-  /** Creates a topic the way auto-creation does (broker defaults); null if not allowed. */
+  /** Creates a topic the way auto-creation does (broker defaults; `__consumer_offsets` as itself). */
   autoCreateTopic(name: string): TopicChange {
-    if (INTERNAL_TOPICS.has(name) && name === OFFSETS_TOPIC) return this.ensureOffsetsTopic();
+    if (name === OFFSETS_TOPIC) return this.ensureOffsetsTopic();
     return this.createTopic({ name, numPartitions: this.config.numPartitions, replicationFactor: this.config.defaultReplicationFactor });
   }
 

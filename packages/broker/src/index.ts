@@ -11,7 +11,8 @@ export { BrokerError } from './errors.js';
 export { GroupCoordinator, type GroupDescription, type JoinGroupRequest, type SyncGroupRequest, type OffsetStore } from './group/coordinator.js';
 export { Group, type GroupState, type JoinResult, type SyncResult, type CommittedOffset } from './group/group.js';
 export {
-  decodeOffsetCommitValue, decodeOffsetsTopicKey, encodeOffsetCommitKey, encodeOffsetCommitValue,
+  decodeGroupMetadataValue, decodeOffsetCommitValue, decodeOffsetsTopicKey, encodeGroupMetadataKey, encodeGroupMetadataValue,
+  encodeOffsetCommitKey, encodeOffsetCommitValue, type OffsetsTopicKey, type StoredGroup, type StoredMember,
 } from './group/offsets-schema.js';
 export { handledApiKeys } from './handlers/index.js';
 export { javaStringHashCode, partitionForGroup, randomClusterId, randomTopicId, type Random } from './ids.js';

@@ -87,6 +87,10 @@ describe('handlers over the wire codecs, every served version', () => {
       expect(versions.errorCode).toBe(0);
       expect(versions.apiKeys.length).toBeGreaterThan(15);
     }
+    for (const version of versionsOf(ApiKey.DescribeCluster)) {
+      const cluster = await overWire(test, ApiKey.DescribeCluster, version, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+      expect(cluster).toMatchObject({ errorCode: 0, clusterId: test.broker.clusterId, brokers: [{ brokerId: 0 }] });
+    }
     for (const version of versionsOf(ApiKey.DeleteTopics)) {
       const name = `t${(version % 8)}`;
       const deleted = await overWire(test, ApiKey.DeleteTopics, version, { topicNames: [name], topics: [{ name, topicId: '00000000-0000-0000-0000-000000000000' }], timeoutMs: 100 });

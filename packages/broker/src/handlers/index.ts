@@ -21,6 +21,7 @@ import { handleInitProducerId } from './22-init-producer-id.js';
 import { handleOffsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
 import { handleDescribeConfigs } from './32-describe-configs.js';
 import { handleCreatePartitions } from './37-create-partitions.js';
+import { handleDescribeCluster } from './60-describe-cluster.js';
 import type { Handler } from './types.js';
 
 const table: [number, Handler][] = [
@@ -44,6 +45,7 @@ const table: [number, Handler][] = [
   [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch],
   [ApiKey.DescribeConfigs, handleDescribeConfigs],
   [ApiKey.CreatePartitions, handleCreatePartitions],
+  [ApiKey.DescribeCluster, handleDescribeCluster],
 ];
 
 export const handledApiKeys: ReadonlySet<number> = new Set([...table.map(([apiKey]) => apiKey), ApiKey.ApiVersions]);
