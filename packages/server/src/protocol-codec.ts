@@ -8,7 +8,7 @@
  * Fetch v7+, ...). Other APIs carry errors per topic or partition only; for them the connection is
  * closed, as Kafka closes a connection whose request it cannot parse.
  */
-import { decodeRequest, decodeRequestHeader, decodeResponse, encodeApiVersionsFallback, encodeResponseParts, FrameReader, isVersionServed } from '@gregor/protocol';
+import { decodeRequest, decodeRequestHeader, encodeApiVersionsFallback, encodeResponseParts, FrameReader, hasField, isVersionServed } from '@gregor/protocol';
 import type { WireCodec } from './wire.js';
 
 /** Record sets above this are written as their own chunks (no copy of Fetch data). */
@@ -26,10 +26,7 @@ export const protocolCodec: WireCodec = {
   encodeResponse: (header, body) => encodeResponseParts(header.apiKey, header.apiVersion, header.correlationId, body as Record<string, unknown>, { inlineBytesMax: INLINE_BYTES_MAX }),
   encodeApiVersionsFallback: (correlationId) => encodeApiVersionsFallback(correlationId),
   encodeErrorResponse(header, errorCode) {
-    const parts = encodeResponseParts(header.apiKey, header.apiVersion, header.correlationId, { errorCode, throttleTimeMs: 0 }, { inlineBytesMax: Number.MAX_SAFE_INTEGER });
-    const frame = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    // Only answer if the version's response really carries a top-level errorCode.
-    const { body } = decodeResponse(header.apiKey, header.apiVersion, frame.subarray(4));
-    return body.errorCode === errorCode ? frame : null;
+    if (!hasField(header.apiKey, header.apiVersion, 'response', 'errorCode')) return null;
+    return encodeResponseParts(header.apiKey, header.apiVersion, header.correlationId, { errorCode, throttleTimeMs: 0 });
   },
 };
