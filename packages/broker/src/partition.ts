@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { ErrorCode } from '@gregor/protocol';
 import { forEachBatch, readBatchHeader, type BatchHeader } from '@gregor/records';
-import type { FileSystem, PartitionLog } from '@gregor/log';
+import { LogError, type FileSystem, type PartitionLog } from '@gregor/log';
 import { ProducerStateManager, type ProducerEntry } from './producer-state.js';
 import { validateProducedRecords } from './records-validation.js';
 
@@ -120,7 +120,12 @@ export class Partition {
     if (settings.requiredAcks === -1 && this.isr.length < settings.minInsyncReplicas) {
       return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, message: `ISR ${this.isr.length} below min.insync.replicas ${settings.minInsyncReplicas}`, batchIndex: -1 };
     }
-    const result = this.log.append(records as Buffer, { assignOffsets: true, leaderEpoch: this.leaderEpoch });
+    let result: ReturnType<PartitionLog['append']>;
+    try {
+      result = this.log.append(records as Buffer, { assignOffsets: true, leaderEpoch: this.leaderEpoch });
+    } catch (error) {
+      return { errorCode: storageErrorCode(error), message: (error as Error).message, batchIndex: -1 };
+    }
     // The log assigned offsets from its LEO, which we read above; the producer entries agree.
     this.producerState.commit(pending);
     this.maybeIncrementHighWatermark();
@@ -174,8 +179,12 @@ export class Partition {
     if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY };
     const maxOffset = isReplica ? this.logEndOffset : this.highWatermark;
     if (fetchOffset >= maxOffset) return { ...base, errorCode: ErrorCode.NONE, records: EMPTY };
-    const result = this.log.read(fetchOffset, { maxBytes, maxOffset, minOneBatch });
-    return { ...base, errorCode: ErrorCode.NONE, records: result.records };
+    try {
+      const result = this.log.read(fetchOffset, { maxBytes, maxOffset, minOneBatch });
+      return { ...base, errorCode: ErrorCode.NONE, records: result.records };
+    } catch (error) {
+      return { ...base, errorCode: storageErrorCode(error), records: EMPTY };
+    }
   }
 
   /** Bytes a fetch at `fetchOffset` could read now (for a long poll's minBytes). */
@@ -256,3 +265,15 @@ export class Partition {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The Kafka error for a failure of the log: its own code where it has one (corruption 2, record
+ * too large 10, out of range 1), else KAFKA_STORAGE_ERROR (an I/O error such as EIO or ENOSPC).
+ * Anything that is not an operating error of the log or the file system is a bug and is rethrown.
+ */
+export function storageErrorCode(error: unknown): number {
+  if (error instanceof LogError) return error.errorCode !== undefined && error.errorCode >= 0 ? error.errorCode : ErrorCode.KAFKA_STORAGE_ERROR;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return ErrorCode.KAFKA_STORAGE_ERROR;
+  throw error;
+}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode } from '@gregor/protocol';
 import { decodeBatch, forEachBatch } from '@gregor/records';
 import type { Body } from '@gregor/broker';
+import { MemoryFileSystem } from '@gregor/log';
 import { batch, createTopic, fetchPartition, fetchRequest, openTestBroker, produce, type TestBroker } from './helpers.js';
 
 function values(records: Buffer): string[] {
@@ -82,6 +83,16 @@ describe('produce and fetch', () => {
     expect(response).toMatchObject({ errorCode: 0, logAppendTimeMs: test.clock.now() });
     const fetched = await fetchPartition(test.broker, 'stamped', 0, 0);
     expect(decodeBatch(fetched.records, 0).maxTimestamp).toBe(test.clock.now());
+  });
+
+  it('answers KAFKA_STORAGE_ERROR when the disk fails a write, and keeps serving', async () => {
+    const fs = new MemoryFileSystem();
+    test = await openTestBroker({}, fs);
+    await createTopic(test.broker, 't');
+    fs.failNext('write', Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    expect(await produce(test.broker, 't', 0, batch(['lost']))).toMatchObject({ errorCode: ErrorCode.KAFKA_STORAGE_ERROR });
+    expect(await produce(test.broker, 't', 0, batch(['kept']))).toMatchObject({ errorCode: 0 });
+    expect(values((await fetchPartition(test.broker, 't', 0, 0)).records)).toContain('kept');
   });
 
   it('answers OFFSET_OUT_OF_RANGE beyond the log end offset', async () => {
