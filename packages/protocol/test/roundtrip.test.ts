@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { allSpecs, decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../src/index.js';
 import { structArbitrary } from './arbitraries.js';
 
-const runs = Number(process.env.GREGOR_ROUNDTRIP_RUNS ?? 25);
+const runs = Number(process.env.GREGOR_ROUNDTRIP_RUNS ?? 15);
 
 describe('every API and version round-trips values derived from its description', () => {
   for (const spec of allSpecs()) {
