@@ -344,7 +344,7 @@ export class PartitionLog {
     this.ensureOpen();
     for (let i = 0; i < this.segments.length; i++) {
       const end = this.segments[i + 1]?.baseOffset ?? Number.MAX_SAFE_INTEGER;
-      if (end > this.recoveryPointOffset) this.segments[i].flush();
+      if (end > this.recoveryPointOffset) this.segments[i].flush(false);
     }
     this.recoveryPointOffset = this.logEndOffset;
     this.unflushedMessages = 0;

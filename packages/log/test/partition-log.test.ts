@@ -245,4 +245,26 @@ describe.each(backends)('PartitionLog on %s', (_name, makeBackend) => {
     }
     expect(events).toEqual(['append 0', 'roll 2', 'append 2']);
   });
+
+  it('writes the same offset index whether or not the log was reopened in between', () => {
+    // (The time index gains Kafka's closing entry at each close, so only the offset index is compared.)
+    const config = { indexIntervalBytes: 150 };
+    const write = (name: string, reopenAt: number) => {
+      const partitionDir = path.join(backend.dir, name);
+      let log = PartitionLog.open({ fs: backend.fs, dir: partitionDir, config, clock: new FakeClock() });
+      for (let i = 0; i < 20; i++) {
+        if (i === reopenAt) {
+          log.close();
+          log = PartitionLog.open({ fs: backend.fs, dir: partitionDir, config, clock: new FakeClock(), hadCleanShutdown: true });
+        }
+        log.append(simpleBatch(1 + (i % 3), 1000 + i));
+      }
+      log.close();
+      return backend.fs.readFile(path.join(partitionDir, '00000000000000000000.index')).toString('hex');
+    };
+    const continuous = write('a-0', -1);
+    expect(continuous.length).toBeGreaterThan(32);
+    expect(write('b-0', 7)).toEqual(continuous);
+    expect(write('c-0', 12)).toEqual(continuous);
+  });
 });
