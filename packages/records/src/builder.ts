@@ -235,11 +235,22 @@ export class BatchBuilder {
   }
 }
 
+/**
+ * UTF-8 length of a header key. Keys are nearly always ASCII, where it is the string length; a
+ * loop over the characters is several times cheaper than Buffer.byteLength for such short strings.
+ */
+function utf8Length(text: string): number {
+  for (let index = 0; index < text.length; index++) {
+    if (text.charCodeAt(index) >= 0x80) return Buffer.byteLength(text, 'utf8');
+  }
+  return text.length;
+}
+
 function sizeOfHeaders(headers: readonly RecordHeader[]): number {
   let bytes = 0;
   for (let index = 0; index < headers.length; index++) {
     const header = headers[index];
-    const keyBytes = Buffer.byteLength(header.key, 'utf8');
+    const keyBytes = utf8Length(header.key);
     const valueBytes = header.value === null ? -1 : header.value.length;
     bytes += sizeOfVarint(keyBytes) + keyBytes + sizeOfVarint(valueBytes) + (valueBytes > 0 ? valueBytes : 0);
   }
@@ -250,9 +261,16 @@ function writeHeaders(buffer: Buffer, start: number, headers: readonly RecordHea
   let position = start;
   for (let index = 0; index < headers.length; index++) {
     const header = headers[index];
-    const keyBytes = Buffer.byteLength(header.key, 'utf8');
+    const key = header.key;
+    const keyBytes = utf8Length(key);
     position = writeVarint(buffer, position, keyBytes);
-    position += buffer.write(header.key, position, keyBytes, 'utf8');
+    if (keyBytes === key.length) {
+      // ASCII: one byte per character, written directly (Buffer.write costs ~100 ns a call).
+      for (let character = 0; character < keyBytes; character++) buffer[position + character] = key.charCodeAt(character);
+      position += keyBytes;
+    } else {
+      position += buffer.write(key, position, keyBytes, 'utf8');
+    }
     const value = header.value;
     position = writeVarint(buffer, position, value === null ? -1 : value.length);
     if (value !== null) {

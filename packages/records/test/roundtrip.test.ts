@@ -119,4 +119,14 @@ describe('RecordBatch round trip', () => {
     expect([...decodeBatch(batch).records()].map((entry) => entry.timestamp)).toEqual([1_700_000_000_000, 1_700_000_000_500]);
     expect(readBatchHeader(encodeBatch({ records: [{ value: null }] }), 0).deleteHorizonMs).toBeNull();
   });
+
+  it('writes ASCII and non-ASCII header keys as UTF-8', () => {
+    const headers = [
+      { key: 'trace-id', value: Buffer.from('1') },
+      { key: 'clé-ü', value: null },
+      { key: '🔑', value: Buffer.alloc(0) },
+    ];
+    const [record] = decodeBatch(encodeBatch({ records: [{ value: null, headers }] })).records();
+    expect(record.headers).toEqual(headers);
+  });
 });
