@@ -134,6 +134,8 @@ class PartitionState {
   highWatermark = -1;
   paused = false;
   revoked = false;
+  /** Bumped by seek(): records fetched before a seek are dropped, not resolved. */
+  seeks = 0;
   constructor(
     readonly topic: string,
     readonly partition: number,
@@ -141,6 +143,9 @@ class PartitionState {
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** Shared by every message without headers (most), so none allocates an empty object. */
+const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
 
 export class Consumer extends EventEmitter {
   readonly events = ConsumerEvents;
@@ -509,11 +514,13 @@ export class Consumer extends EventEmitter {
     }
     if (messages.list.length === 0) return;
     if (this.runConfig.eachBatch !== undefined) await this.runEachBatch(state, messages.list);
-    else await this.runEachMessage(state, messages.list);
+    else await this.runEachMessage(state, messages.list, messages.offsets);
   }
 
-  private decodeMessages(state: PartitionState, fetchOffset: number, records: Buffer): { list: KafkaMessage[]; nextPosition: number } {
+  private decodeMessages(state: PartitionState, fetchOffset: number, records: Buffer): { list: KafkaMessage[]; offsets: number[]; nextPosition: number } {
     const list: KafkaMessage[] = [];
+    // Numeric offsets beside the messages, so resolving one never parses the string back.
+    const offsets: number[] = [];
     let nextPosition = fetchOffset;
     for (const { position, sizeBytes } of batchesIn(records, { allowPartialTail: true })) {
       const batch = decodeBatch(records, position, { decompressedBytesMax: this.settings.decompressedBytesMax });
@@ -522,10 +529,11 @@ export class Consumer extends EventEmitter {
       // The reused RecordView avoids a second object per record; the message is the only one.
       batch.forEachRecord((record) => {
         if (record.offset < fetchOffset) return;
+        offsets.push(record.offset);
         list.push({
           key: record.key(),
           value: record.value(),
-          headers: record.headerCount === 0 ? {} : fromRecordHeaders(record.headers()),
+          headers: record.headerCount === 0 ? NO_HEADERS : fromRecordHeaders(record.headers()),
           offset: String(record.offset),
           timestamp: String(record.timestamp),
           attributes: record.attributes,
@@ -533,7 +541,7 @@ export class Consumer extends EventEmitter {
         });
       });
     }
-    return { list, nextPosition };
+    return { list, offsets, nextPosition };
   }
 
   private isStale(state: PartitionState): boolean {
@@ -548,14 +556,16 @@ export class Consumer extends EventEmitter {
     if (offset + 1 > state.position) state.position = offset + 1;
   }
 
-  private async runEachMessage(state: PartitionState, messages: KafkaMessage[]): Promise<void> {
+  private async runEachMessage(state: PartitionState, messages: KafkaMessage[], offsets: number[]): Promise<void> {
     const eachMessage = this.runConfig.eachMessage!;
     const heartbeat = () => this.heartbeatNow();
     const pause = () => this.pauseOne(state);
-    for (const message of messages) {
-      if (this.isStale(state) || state.paused) return;
-      await eachMessage({ topic: state.topic, partition: state.partition, message, heartbeat, pause });
-      this.resolve(state, Number(message.offset));
+    const seeks = state.seeks;
+    for (let i = 0; i < messages.length; i++) {
+      if (this.isStale(state) || state.paused || state.seeks !== seeks) return;
+      await eachMessage({ topic: state.topic, partition: state.partition, message: messages[i], heartbeat, pause });
+      if (state.seeks !== seeks) return;
+      this.resolve(state, offsets[i]);
       if (this.runConfig.autoCommitThreshold > 0 && this.uncommittedCount >= this.runConfig.autoCommitThreshold) await this.maybeAutoCommit();
     }
   }
@@ -576,6 +586,7 @@ export class Consumer extends EventEmitter {
       offsetLagLow: () => String(Math.max(0, hw - 1 - first)),
     };
     this.emitEvent(ConsumerEvents.START_BATCH_PROCESS, { topic: state.topic, partition: state.partition, highWatermark: batch.highWatermark, offsetLag: batch.offsetLag(), batchSize: messages.length, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() });
+    const seeks = state.seeks;
     await this.runConfig.eachBatch!({
       batch,
       resolveOffset: (offset) => this.resolve(state, Number(offset)),
@@ -586,6 +597,7 @@ export class Consumer extends EventEmitter {
       isStale: () => this.isStale(state),
       pause: () => this.pauseOne(state),
     });
+    if (state.seeks !== seeks) return;
     if (this.runConfig.eachBatchAutoResolve && !this.isStale(state)) this.resolve(state, last);
     else if (state.position < state.resolved) state.position = state.resolved;
     this.emitEvent(ConsumerEvents.END_BATCH_PROCESS, { topic: state.topic, partition: state.partition, batchSize: messages.length });
@@ -656,18 +668,19 @@ export class Consumer extends EventEmitter {
 
   /** Moves the next fetch of a partition to `offset`; applied when assigned if it is not yet. */
   seek({ topic, partition, offset }: { topic: string; partition: number; offset: string | number }): void {
-    let target = Number(offset);
+    const target = Number(offset);
     const state = this.assigned.get(keyOf(topic, partition));
     if (state === undefined) {
       this.pendingSeeks.set(keyOf(topic, partition), target);
       return;
     }
+    state.seeks++;
     if (target < 0) {
       // kafkajs accepts -2 / -1 for earliest / latest.
       void listOffsets(this.cluster, [{ topic, partition, timestamp: target === -2 ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP }]).then(([o]) => {
         state.position = o.offset;
         state.resolved = o.offset;
-      });
+      }, (error) => this.emitEvent(ConsumerEvents.CRASH, { error, groupId: this.settings.groupId, restart: true }));
       return;
     }
     state.position = target;

@@ -1,0 +1,162 @@
+import type { Broker } from '@gregor/broker';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Client } from '../src/client.js';
+import type { Consumer, ConsumerOptions } from '../src/consumer.js';
+import { decodeValue, encodeValue, msgpackSerializer } from '../src/values.js';
+import { inProcessClient, openBroker, waitFor } from './helpers.js';
+
+let broker: Broker;
+let client: Client;
+const consumers: Consumer[] = [];
+
+beforeEach(async () => {
+  ({ broker } = await openBroker());
+  client = inProcessClient(broker);
+  const admin = client.admin();
+  await admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
+  const producer = client.producer({ lingerMs: 0 });
+  await producer.connect();
+  await producer.send({ topic: 't', messages: Array.from({ length: 10 }, (_, i) => ({ partition: i % 2, value: String(i) })) });
+  await producer.disconnect();
+});
+afterEach(async () => {
+  for (const c of consumers.splice(0)) await c.disconnect().catch(() => {});
+  await broker.close();
+});
+
+function newConsumer(options: Partial<ConsumerOptions> = {}) {
+  const consumer = client.consumer({ groupId: 'g', maxWaitTimeInMs: 50, heartbeatInterval: 50, ...options });
+  consumers.push(consumer);
+  return consumer;
+}
+
+describe('consumer', () => {
+  it('pauses a partition, stops receiving from it, and resumes where it stopped', async () => {
+    const consumer = newConsumer();
+    await consumer.connect();
+    await consumer.subscribe({ topic: 't', fromBeginning: true });
+    const seen: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ partition, message, pause }) => {
+        seen.push(`${partition}:${message.value}`);
+        if (partition === 0 && message.offset === '1') pause();
+      },
+    });
+    await waitFor(() => seen.filter((s) => s.startsWith('1:')).length === 5, 'partition 1 consumed');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.filter((s) => s.startsWith('0:'))).toEqual(['0:0', '0:2']);
+    expect(consumer.paused()).toEqual([{ topic: 't', partitions: [0] }]);
+    consumer.resume([{ topic: 't', partitions: [0] }]);
+    await waitFor(() => seen.filter((s) => s.startsWith('0:')).length === 5, 'partition 0 resumed');
+    expect(seen.filter((s) => s.startsWith('0:'))).toEqual(['0:0', '0:2', '0:4', '0:6', '0:8']);
+  });
+
+  it('seeks a partition back to an earlier offset', async () => {
+    const consumer = newConsumer();
+    await consumer.connect();
+    await consumer.subscribe({ topic: 't', fromBeginning: true });
+    const seen: string[] = [];
+    let sought = false;
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        if (partition !== 1) return;
+        seen.push(message.value!.toString());
+        if (message.offset === '4' && !sought) {
+          sought = true;
+          consumer.seek({ topic: 't', partition: 1, offset: '2' });
+        }
+      },
+    });
+    await waitFor(() => seen.length >= 8, 'records after the seek');
+    expect(seen.slice(0, 8)).toEqual(['1', '3', '5', '7', '9', '5', '7', '9']);
+  });
+
+  it('commits explicit offsets that a later member of the group starts from', async () => {
+    const first = newConsumer();
+    await first.connect();
+    await first.subscribe({ topic: 't', fromBeginning: true });
+    let joined = false;
+    first.on('group.join', () => (joined = true));
+    await first.run({ autoCommit: false, eachMessage: async () => {} });
+    await waitFor(() => joined, 'join');
+    await first.commitOffsets([{ topic: 't', partition: 0, offset: '3' }, { topic: 't', partition: 1, offset: 4 }]);
+    await first.disconnect();
+    const second = newConsumer();
+    await second.connect();
+    await second.subscribe({ topic: 't', fromBeginning: true });
+    const seen: string[] = [];
+    await second.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await waitFor(() => seen.length >= 3, 'remaining records');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.sort()).toEqual(['6', '9', '8'].sort());
+  });
+
+  it('hands batches to eachBatch and commits only the offsets resolved when auto-resolve is off', async () => {
+    const consumer = newConsumer();
+    await consumer.connect();
+    await consumer.subscribe({ topic: 't', fromBeginning: true });
+    const firstOffsets: string[] = [];
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        firstOffsets.push(`${batch.partition}:${batch.firstOffset()}`);
+        resolveOffset(batch.messages[0].offset);
+      },
+    });
+    await waitFor(() => firstOffsets.length >= 4, 'batches redelivered after partial resolve');
+    // Resolving only the first record moves the position by one: the next batch starts there.
+    expect(firstOffsets.filter((s) => s.startsWith('0:')).slice(0, 2)).toEqual(['0:0', '0:1']);
+  });
+
+  it('emits group.join with the member assignment, and crash-free disconnect events', async () => {
+    const consumer = newConsumer();
+    const events: string[] = [];
+    let assignment: unknown;
+    consumer.on('group.join', (e: { payload: { memberAssignment: unknown } }) => {
+      events.push('join');
+      assignment = e.payload.memberAssignment;
+    });
+    consumer.on('consumer.disconnect', () => events.push('disconnect'));
+    consumer.on('crash', () => events.push('crash'));
+    await consumer.connect();
+    await consumer.subscribe({ topics: [/^t$/] });
+    await consumer.run({ eachMessage: async () => {} });
+    await waitFor(() => events.includes('join'), 'join');
+    expect(assignment).toEqual({ t: [0, 1] });
+    await consumer.disconnect();
+    expect(events).toEqual(['join', 'disconnect']);
+  });
+
+  it('keeps a static member\'s partitions when it restarts within the session timeout', async () => {
+    const admin = client.admin();
+    await admin.createTopics({ topics: [{ topic: 's', numPartitions: 4 }] });
+    const options = { groupId: 'static', groupInstanceId: 'instance-a', sessionTimeout: 5000, partitionAssigners: ['roundrobin'] };
+    const a = newConsumer(options);
+    const b = newConsumer({ ...options, groupInstanceId: 'instance-b' });
+    for (const c of [a, b]) {
+      await c.connect();
+      await c.subscribe({ topic: 's' });
+      await c.run({ eachMessage: async () => {} });
+      await waitFor(() => c.assignment().length > 0, 'assignment');
+    }
+    await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 'split');
+    const before = a.assignment();
+    await a.disconnect();
+    const again = newConsumer(options);
+    await again.connect();
+    await again.subscribe({ topic: 's' });
+    await again.run({ eachMessage: async () => {} });
+    await waitFor(() => again.assignment().length === 2, 'static member back');
+    expect(again.assignment()).toEqual(before);
+  });
+});
+
+describe('msgpack values', () => {
+  it('round-trips structured values and keeps null as a tombstone', () => {
+    const value = { id: 7, tags: ['a', 'b'], nested: { ok: true } };
+    expect(decodeValue(encodeValue(value))).toEqual(value);
+    expect(decodeValue(null)).toBeNull();
+    const serializer = msgpackSerializer<{ n: number }>();
+    expect(serializer.deserialize(serializer.serialize({ n: 1 }))).toEqual({ n: 1 });
+  });
+});
