@@ -247,7 +247,9 @@ export class Broker {
       this.partitionsByDir.delete(partition.log.dir);
       this.logs.delete(name, partition.partitionIndex);
     }
-    this.coordinator.removeOffsetsOfTopic(name);
+    for (const [groupId, partitions] of this.coordinator.removeOffsetsOfTopic(name)) {
+      this.appendToOffsetsTopic(groupId, partitions.map((partitionIndex) => ({ key: encodeOffsetCommitKey(groupId, name, partitionIndex), value: null })));
+    }
     return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
   }
 

@@ -230,6 +230,17 @@ describe('committed offsets', () => {
     expect(await commit(1, member.memberId, 1)).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
+  it('forgets the offsets of a deleted topic, also after a reopen (tombstones)', async () => {
+    test = await openTestBroker();
+    await createTopic(test.broker, 't');
+    expect(await commit(-1, '', 7)).toBe(0);
+    await test.broker.handle(ApiKey.DeleteTopics, 4, { topicNames: ['t'], timeoutMs: 1 });
+    await createTopic(test.broker, 't');
+    expect((await fetchCommitted())[0].committedOffset).toBe(-1);
+    await test.reopen();
+    expect((await fetchCommitted())[0].committedOffset).toBe(-1);
+  });
+
   it('accepts commits without group management (generation -1) for an empty group', async () => {
     test = await openTestBroker();
     await createTopic(test.broker, 't');

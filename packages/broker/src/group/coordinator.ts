@@ -625,11 +625,23 @@ export class GroupCoordinator {
     return result;
   }
 
-  /** Forgets the offsets of deleted topics (their records are left for compaction). */
-  removeOffsetsOfTopic(topic: string): void {
+  /**
+   * Forgets the offsets of a deleted topic and returns them per group, so the broker can write
+   * their tombstones (as Kafka does) and they do not come back at the next load.
+   */
+  removeOffsetsOfTopic(topic: string): Map<string, number[]> {
+    const removed = new Map<string, number[]>();
     for (const group of this.groups.values()) {
-      for (const key of [...group.offsets.keys()]) if (splitOffsetKey(key).topic === topic) group.offsets.delete(key);
+      for (const key of [...group.offsets.keys()]) {
+        const { topic: offsetTopic, partition } = splitOffsetKey(key);
+        if (offsetTopic !== topic) continue;
+        group.offsets.delete(key);
+        const partitions = removed.get(group.groupId) ?? [];
+        partitions.push(partition);
+        removed.set(group.groupId, partitions);
+      }
     }
+    return removed;
   }
 
   // ---------------------------------------------------------------- describe and list
