@@ -70,6 +70,12 @@ export interface ReadOptions {
   minOneBatch?: boolean;
   /** Check each returned batch's CRC (a bad one is a LogCorruptionError). Default true. */
   verifyCrc?: boolean;
+  /**
+   * Read into this buffer when it holds the bytes to return, instead of allocating one: the result's
+   * `records` is then a view of it, valid until the caller reuses it. For a consumer that decodes
+   * and discards each read (a fresh large buffer per read costs page faults).
+   */
+  into?: Buffer;
 }
 
 export interface ReadResult {
@@ -393,7 +399,7 @@ export class PartitionLog {
     const maxBytes = options.maxBytes ?? READ_MAX_BYTES_DEFAULT;
     const base = { logStartOffset: this.startOffset, logEndOffset };
     for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < maxOffset; i++) {
-      const result = this.segments[i].read(offset, maxBytes, maxOffset, options.minOneBatch !== false, options.verifyCrc !== false);
+      const result = this.segments[i].read(offset, { maxBytes, maxOffset, minOneBatch: options.minOneBatch !== false, verifyCrc: options.verifyCrc !== false, into: options.into });
       if (result) return { ...result, ...base };
     }
     return { records: Buffer.alloc(0), firstOffset: offset, nextOffset: offset, ...base };

@@ -56,6 +56,16 @@ export interface SegmentReadResult {
   nextOffset: number;
 }
 
+export interface SegmentReadOptions {
+  maxBytes: number;
+  /** Exclusive: no batch whose last offset is at or past it. */
+  maxOffset: number;
+  minOneBatch: boolean;
+  verifyCrc: boolean;
+  /** Read into this buffer when it is large enough (the result is a view of it). */
+  into?: Buffer;
+}
+
 export interface SegmentOptions {
   fs: FileSystem;
   dir: string;
@@ -363,12 +373,13 @@ export class LogSegment {
    * CRC-checked: a bad one is a LogCorruptionError naming its byte range. Undefined when the
    * segment holds nothing at or after `offset` below `maxOffset`.
    */
-  read(offset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean, verifyCrc: boolean): SegmentReadResult | undefined {
+  read(offset: number, options: SegmentReadOptions): SegmentReadResult | undefined {
+    const { maxBytes, maxOffset, minOneBatch, verifyCrc, into } = options;
     const first = this.findBatch(offset);
     if (!first || first.lastOffset >= maxOffset) return undefined;
     if (first.sizeBytes > maxBytes && !minOneBatch) return undefined;
     const wanted = Math.max(Math.min(maxBytes, this.sizeBytes - first.position), first.sizeBytes);
-    const buffer = Buffer.allocUnsafe(wanted);
+    const buffer = into && into.length >= wanted ? into : Buffer.allocUnsafe(wanted);
     const length = this.log.read(buffer, 0, wanted, first.position);
     let at = 0;
     let previousLastOffset = first.baseOffset - 1;
