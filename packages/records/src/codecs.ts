@@ -19,6 +19,7 @@
  * into a buffer no larger than the limit. Malformed compressed data is CorruptRecordError. Module-level state is one zstd context, used
  * synchronously; everything here runs on the calling thread.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { CorruptRecordError, DecompressedTooLargeError, UnsupportedCompressionError } from './errors.js';
@@ -42,6 +43,7 @@ export const ZSTD_WINDOW_LOG_MAX = 27;
 
 export const SNAPPY_XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const SNAPPY_XERIAL_HEADER_BYTES = 16;
+const BUFFER_BYTES_MAX = bufferConstants.MAX_LENGTH;
 
 interface SnappyModule {
   compressSync(input: Uint8Array, options: { copyOutputData: boolean }): Buffer;
@@ -141,7 +143,8 @@ export function decompress(codec: number, data: Buffer, decompressedBytesMax: nu
 
 function decompressGzip(data: Buffer, decompressedBytesMax: number): Buffer {
   try {
-    return zlib.gunzipSync(data, { maxOutputLength: Math.max(1, decompressedBytesMax) });
+    // zlib accepts limits from 1 to the largest Buffer; an unlimited caller gets the largest Buffer.
+    return zlib.gunzipSync(data, { maxOutputLength: Math.max(1, Math.min(decompressedBytesMax, BUFFER_BYTES_MAX)) });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new DecompressedTooLargeError(decompressedBytesMax, 'gzip output');
