@@ -139,9 +139,9 @@ export async function run(): Promise<Row[]> {
     const kcatMs = await kcatProduce(port, 'bench-kcat', KCAT_LINES);
     const note = `${REQUESTS} Produce v${PRODUCE_VERSION} requests, ${(batchBytes / REQUESTS / 1024).toFixed(1)} KiB batch of ${recordCount / REQUESTS} × ${RECORD_BYTES} B records, acks=1, window ${WINDOW}`;
     return [
-      { name: 'server: Produce ingest over loopback', value: mb / (gregorMs / 1000), unit: 'MB/s', baseline: mb / (rawMs / 1000), baselineName: 'raw loopback TCP, same frames', note },
-      { name: 'server: Produce ingest over loopback', value: recordCount / (gregorMs / 1000), unit: 'records/s', baseline: recordCount / (rawMs / 1000), baselineName: 'raw loopback TCP, same frames', note },
-      { name: 'server: kcat -P against Gregor', value: KCAT_LINES / (kcatMs / 1000), unit: 'records/s', note: `${KCAT_LINES} lines of ${RECORD_BYTES} B, linger.ms=5, acks=1, includes kcat start-up` },
+      { name: 'Produce ingest over loopback', value: mb / (gregorMs / 1000), unit: 'MB/s', baseline: mb / (rawMs / 1000), baselineName: 'raw loopback TCP, same frames', note },
+      { name: 'Produce ingest over loopback', value: recordCount / (gregorMs / 1000), unit: 'records/s', baseline: recordCount / (rawMs / 1000), baselineName: 'raw loopback TCP, same frames', note },
+      { name: 'kcat -P against Gregor', value: KCAT_LINES / (kcatMs / 1000), unit: 'records/s', note: `${KCAT_LINES} lines of ${RECORD_BYTES} B, linger.ms=5, acks=1, includes kcat start-up` },
     ];
   } finally {
     await server.close();
