@@ -129,6 +129,6 @@ function formatOffsets(offsets: Record<number, number>): string {
 }
 
 if (isRunDirectly(import.meta.url)) {
-  const { common } = parseCommandLine(process.argv.slice(2));
-  runFromCommandLine(() => main(common));
+  const { common, json } = parseCommandLine(process.argv.slice(2));
+  runFromCommandLine(() => main(common), json);
 }

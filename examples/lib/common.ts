@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inspect, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
 
 /** The options every example's `main` accepts. */
 export interface ExampleOptions {
@@ -44,7 +44,7 @@ export function prepareDataDir(name: string, options: ExampleOptions): string {
   return dir;
 }
 
-/** Parses `--dir`, `--duration-ms`, `--keep`, `--seed` plus the example's own string flags. */
+/** Parses `--dir`, `--duration-ms`, `--keep`, `--seed`, `--json` plus the example's own flags. */
 export function parseCommandLine(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
   const { values } = parseArgs({
     args: argv,
@@ -53,7 +53,7 @@ export function parseCommandLine(argv: string[], extra: Record<string, { type: '
       'duration-ms': { type: 'string' },
       keep: { type: 'boolean' },
       seed: { type: 'string' },
-      help: { type: 'boolean' },
+      json: { type: 'boolean' },
       ...extra,
     },
     strict: true,
@@ -66,7 +66,7 @@ export function parseCommandLine(argv: string[], extra: Record<string, { type: '
     if (!Number.isFinite(value) || value < 0) throw new ExampleError('BAD_ARGUMENT', `--${name} needs a number >= 0, got ${String(text)}`);
     return value;
   };
-  return { values: named, number, common: { dir: values.dir as string | undefined, durationMs: number('duration-ms'), keep: values.keep === true, seed: number('seed') } };
+  return { values: named, number, json: values.json === true, common: { dir: values.dir as string | undefined, durationMs: number('duration-ms'), keep: values.keep === true, seed: number('seed') } };
 }
 
 /** True when `moduleUrl` is the file node was started with (`pnpm example examples/x.ts`). */
@@ -75,11 +75,14 @@ export function isRunDirectly(moduleUrl: string): boolean {
   return started !== undefined && path.resolve(started) === fileURLToPath(moduleUrl);
 }
 
-/** Runs an example's main from the command line: prints the summary, exit code 1 on failure. */
-export function runFromCommandLine(run: () => Promise<unknown>): void {
+/**
+ * Runs an example's main from the command line; with `--json` prints the summary it returned as
+ * JSON (the lines it printed say the same for people). Exit code 1 on failure.
+ */
+export function runFromCommandLine(run: () => Promise<unknown>, json: boolean): void {
   run().then(
     (summary) => {
-      console.log(`summary: ${inspect(summary, { depth: 4, compact: 3, breakLength: 120, maxArrayLength: 12 })}`);
+      if (json) console.log(JSON.stringify(summary, null, 2));
     },
     (error: unknown) => {
       console.error(error);

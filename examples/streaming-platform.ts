@@ -1,0 +1,394 @@
+/**
+ * The streaming platform (seed 001) on one embedded broker: three producers and three consumer
+ * groups, each group with its own pipeline over its own topic.
+ *
+ *   topic              partitions  producer (key, compression, acks)   group (chunk)   computes
+ *   user-events        3           events  (user,    gzip,   all)      analytics (100) counts by event type, purchases, users
+ *   application-logs   2           logs    (service, gzip,   1)        alert     (100) errors per service, alerts over a sliding window
+ *   system-metrics     4           metrics (host,    snappy, 1)        logger    (500) readings per metric, threshold breaches (CPU > 80%)
+ *
+ * The data is generated from a seed, one tick every 100 ms, and every record carries its tick's
+ * timestamp, so a test can generate the same ticks again and compute what each group must have
+ * counted. Groups auto-commit every 5 s and take records with `eachBatch`, processing each batch
+ * in chunks of their size. A one-line summary is printed every second (redrawn in place on a
+ * terminal) and a final summary at the end.
+ *
+ *   pnpm example examples/streaming-platform.ts [--duration-ms 10000] [--dir ./data/examples/streaming-platform] [--keep] [--seed 1]
+ */
+import { type Consumer, Gregor, type Producer } from 'gregor';
+import {
+  createStatusLine,
+  DURATION_MS_DEFAULT,
+  type ExampleOptions,
+  ExampleError,
+  isRunDirectly,
+  logger,
+  parseCommandLine,
+  prepareDataDir,
+  runFromCommandLine,
+  seededRandom,
+  sleep,
+  type StatusLine,
+  waitFor,
+  weightedPick,
+  withKeepAlive,
+} from './lib/common.js';
+
+// ---- topics, generated data and the rules the consumers apply ---------------------------------
+
+export const TOPICS = { events: 'user-events', logs: 'application-logs', metrics: 'system-metrics' } as const;
+const PARTITIONS = { events: 3, logs: 2, metrics: 4 } as const;
+/** The seed's broker retention: 24 hours and 1 GB (per partition, as Kafka's retention.bytes). */
+const RETENTION_MS = 24 * 3600 * 1000;
+const RETENTION_BYTES = 1024 * 1024 * 1024;
+
+/** One tick of generated data every TICK_MS; timestamps advance by TICK_MS per tick. */
+export const TICK_MS = 100;
+export const EVENTS_PER_TICK = 20;
+export const LOGS_PER_TICK = 10;
+const USERS = 200;
+
+export const EVENT_TYPES = [
+  ['page_view', 35], ['click', 25], ['search', 15], ['add_to_cart', 10], ['login', 8], ['purchase', 5], ['signup', 2],
+] as const;
+export const LOG_LEVELS = [['DEBUG', 20], ['INFO', 50], ['WARN', 20], ['ERROR', 8], ['FATAL', 2]] as const;
+export const SERVICES = ['api-gateway', 'user-service', 'order-service', 'payment-service', 'inventory-service', 'notification-service', 'auth-service'] as const;
+export const HOSTS = [
+  'web-server-01', 'web-server-02', 'web-server-03', 'app-server-01', 'app-server-02',
+  'db-server-01', 'db-server-02', 'cache-server-01', 'queue-server-01',
+] as const;
+export const METRICS = ['cpu', 'memory', 'disk', 'network'] as const;
+/** A reading above its threshold is an anomaly (CPU and memory and disk in %, network in Mbit/s). */
+export const METRIC_THRESHOLDS: Readonly<Record<Metric, number>> = { cpu: 80, memory: 90, disk: 90, network: 800 };
+const METRIC_MAXIMUM: Readonly<Record<Metric, number>> = { cpu: 100, memory: 100, disk: 100, network: 1000 };
+
+/** An alert fires when one service logs this many ERROR/FATAL lines within the window. */
+export const ALERT_ERRORS_THRESHOLD = 3;
+export const ALERT_WINDOW_MS = 1000;
+
+/** Chunk sizes of the three groups (the seed's batch sizes). */
+const CHUNK = { analytics: 100, alert: 100, logger: 500 } as const;
+const AUTO_COMMIT_INTERVAL_MS = 5000;
+/** How long the groups may take to catch up after the producers stopped. */
+const DRAIN_TIMEOUT_MS = 15_000;
+
+export type EventType = (typeof EVENT_TYPES)[number][0];
+export type LogLevel = (typeof LOG_LEVELS)[number][0];
+export type Metric = (typeof METRICS)[number];
+
+export interface UserEvent { userId: string; type: EventType; amount?: number; timestamp: number }
+export interface LogLine { service: string; level: LogLevel; message: string; traceId?: string; timestamp: number }
+export interface MetricReading { host: string; metric: Metric; value: number; timestamp: number }
+
+export interface Tick {
+  events: UserEvent[];
+  logs: LogLine[];
+  metrics: MetricReading[];
+}
+
+const LOG_MESSAGES: Readonly<Record<LogLevel, readonly string[]>> = {
+  DEBUG: ['cache lookup', 'request parsed', 'connection reused'],
+  INFO: ['request served', 'user authenticated', 'order accepted', 'job finished'],
+  WARN: ['slow response', 'retrying call', 'pool nearly exhausted'],
+  ERROR: ['upstream timeout', 'database error', 'payment declined by gateway'],
+  FATAL: ['out of memory', 'unrecoverable state'],
+};
+
+/**
+ * The platform's data, tick by tick, from a seed: user events, log lines and one reading of every
+ * metric of every host per tick (a bounded random walk with occasional spikes). The same seed and
+ * start time give the same ticks.
+ */
+export class PlatformGenerator {
+  private readonly random: () => number;
+  private readonly levels = new Map<string, number>();
+  private tickIndex = 0;
+
+  constructor(seed: number, readonly startMs: number) {
+    this.random = seededRandom(seed);
+    for (const host of HOSTS) for (const metric of METRICS) this.levels.set(`${host}/${metric}`, METRIC_MAXIMUM[metric] * (0.3 + this.random() * 0.3));
+  }
+
+  get ticks(): number {
+    return this.tickIndex;
+  }
+
+  tick(): Tick {
+    const baseMs = this.startMs + this.tickIndex * TICK_MS;
+    this.tickIndex++;
+    const events = Array.from({ length: EVENTS_PER_TICK }, (_, i) => this.event(baseMs + Math.floor((i * TICK_MS) / EVENTS_PER_TICK)));
+    const logs = Array.from({ length: LOGS_PER_TICK }, (_, i) => this.logLine(baseMs + Math.floor((i * TICK_MS) / LOGS_PER_TICK)));
+    const metrics: MetricReading[] = [];
+    for (const host of HOSTS) for (const metric of METRICS) metrics.push(this.reading(host, metric, baseMs));
+    return { events, logs, metrics };
+  }
+
+  private event(timestamp: number): UserEvent {
+    const userId = `user-${String(1 + Math.floor(this.random() * USERS)).padStart(4, '0')}`;
+    const type = weightedPick(this.random, EVENT_TYPES);
+    const amount = Math.round((5 + this.random() * 195) * 100) / 100;
+    return type === 'purchase' ? { userId, type, amount, timestamp } : { userId, type, timestamp };
+  }
+
+  private logLine(timestamp: number): LogLine {
+    const service = SERVICES[Math.floor(this.random() * SERVICES.length)];
+    const level = weightedPick(this.random, LOG_LEVELS);
+    const templates = LOG_MESSAGES[level];
+    const message = templates[Math.floor(this.random() * templates.length)];
+    if (level !== 'ERROR' && level !== 'FATAL') return { service, level, message, timestamp };
+    const traceId = Math.floor(this.random() * 0xffffffff).toString(16).padStart(8, '0');
+    return { service, level, message, traceId, timestamp };
+  }
+
+  private reading(host: string, metric: Metric, timestamp: number): MetricReading {
+    const key = `${host}/${metric}`;
+    const maximum = METRIC_MAXIMUM[metric];
+    const spike = this.random() < 0.03;
+    const previous = this.levels.get(key)!;
+    const next = spike ? maximum * (0.82 + this.random() * 0.18) : Math.min(maximum, Math.max(0, previous + (this.random() - 0.52) * maximum * 0.08));
+    this.levels.set(key, spike ? previous : next);
+    return { host, metric, value: Math.round(next * 10) / 10, timestamp };
+  }
+}
+
+// ---- what each group computes ------------------------------------------------------------------
+
+export interface AnalyticsSummary { consumed: number; chunks: number; byType: Record<string, number>; purchases: number; revenue: number; uniqueUsers: number }
+export interface AlertSummary { consumed: number; chunks: number; byLevel: Record<string, number>; errorsByService: Record<string, number>; alerts: number; alertsByService: Record<string, number> }
+export interface LoggerSummary { consumed: number; chunks: number; byMetric: Record<string, number>; breaches: Record<string, number>; maxCpuByHost: Record<string, number> }
+
+class Analytics {
+  readonly summary: AnalyticsSummary = { consumed: 0, chunks: 0, byType: {}, purchases: 0, revenue: 0, uniqueUsers: 0 };
+  private readonly users = new Set<string>();
+
+  process(events: UserEvent[]): void {
+    const s = this.summary;
+    s.chunks++;
+    for (const event of events) {
+      s.consumed++;
+      s.byType[event.type] = (s.byType[event.type] ?? 0) + 1;
+      this.users.add(event.userId);
+      if (event.type === 'purchase') {
+        s.purchases++;
+        s.revenue = Math.round((s.revenue + (event.amount ?? 0)) * 100) / 100;
+      }
+    }
+    s.uniqueUsers = this.users.size;
+  }
+}
+
+/**
+ * Errors per service over a sliding window of ALERT_WINDOW_MS (by the records' timestamps): when a
+ * service reaches ALERT_ERRORS_THRESHOLD errors within the window an alert fires, and the window
+ * starts empty again so one burst raises one alert. A service's lines share a key, hence a
+ * partition, so each service's lines arrive in order and the alerts do not depend on timing.
+ */
+class Alerting {
+  readonly summary: AlertSummary = { consumed: 0, chunks: 0, byLevel: {}, errorsByService: {}, alerts: 0, alertsByService: {} };
+  private readonly windows = new Map<string, number[]>();
+
+  constructor(private readonly onAlert: (service: string, errors: number, atMs: number) => void) {}
+
+  process(lines: LogLine[]): void {
+    const s = this.summary;
+    s.chunks++;
+    for (const line of lines) {
+      s.consumed++;
+      s.byLevel[line.level] = (s.byLevel[line.level] ?? 0) + 1;
+      if (line.level !== 'ERROR' && line.level !== 'FATAL') continue;
+      s.errorsByService[line.service] = (s.errorsByService[line.service] ?? 0) + 1;
+      this.countError(line.service, line.timestamp);
+    }
+  }
+
+  private countError(service: string, timestamp: number): void {
+    let window = this.windows.get(service);
+    if (window === undefined) this.windows.set(service, (window = []));
+    window.push(timestamp);
+    while (window.length > 0 && window[0] <= timestamp - ALERT_WINDOW_MS) window.shift();
+    if (window.length < ALERT_ERRORS_THRESHOLD) return;
+    this.summary.alerts++;
+    this.summary.alertsByService[service] = (this.summary.alertsByService[service] ?? 0) + 1;
+    this.onAlert(service, window.length, timestamp);
+    window.length = 0;
+  }
+}
+
+class MetricsMonitor {
+  readonly summary: LoggerSummary = { consumed: 0, chunks: 0, byMetric: {}, breaches: {}, maxCpuByHost: {} };
+
+  process(readings: MetricReading[]): void {
+    const s = this.summary;
+    s.chunks++;
+    for (const reading of readings) {
+      s.consumed++;
+      s.byMetric[reading.metric] = (s.byMetric[reading.metric] ?? 0) + 1;
+      if (reading.value > METRIC_THRESHOLDS[reading.metric]) s.breaches[reading.metric] = (s.breaches[reading.metric] ?? 0) + 1;
+      if (reading.metric === 'cpu') s.maxCpuByHost[reading.host] = Math.max(s.maxCpuByHost[reading.host] ?? 0, reading.value);
+    }
+  }
+}
+
+// ---- the run -------------------------------------------------------------------------------------
+
+export interface PlatformSummary {
+  dir: string;
+  seed: number;
+  /** The generator's start time: with `seed` and `ticks`, it regenerates exactly the data produced. */
+  startMs: number;
+  ticks: number;
+  produced: { events: number; logs: number; metrics: number };
+  analytics: AnalyticsSummary;
+  alert: AlertSummary;
+  logger: LoggerSummary;
+}
+
+export function main(options: ExampleOptions = {}): Promise<PlatformSummary> {
+  return withKeepAlive(() => run(options));
+}
+
+async function run(options: ExampleOptions): Promise<PlatformSummary> {
+  const log = logger(options);
+  const durationMs = options.durationMs ?? DURATION_MS_DEFAULT;
+  const seed = options.seed ?? 1;
+  const dir = prepareDataDir('streaming-platform', options);
+  // Each group has a single member, so the broker need not wait for more before the first rebalance.
+  const gregor = await Gregor.open({ dir, config: { groupInitialRebalanceDelayMs: 0 } });
+  try {
+    await createTopics(gregor, log);
+    const analytics = new Analytics();
+    const alerting = new Alerting((service, errors, atMs) => log(`ALERT ${service}: ${errors} errors within ${ALERT_WINDOW_MS} ms (at ${new Date(atMs).toISOString()})`));
+    const monitor = new MetricsMonitor();
+    const consumers = [
+      await startGroup(gregor, 'analytics-group', TOPICS.events, CHUNK.analytics, (records: UserEvent[]) => analytics.process(records)),
+      await startGroup(gregor, 'alert-group', TOPICS.logs, CHUNK.alert, (records: LogLine[]) => alerting.process(records)),
+      await startGroup(gregor, 'logger-group', TOPICS.metrics, CHUNK.logger, (records: MetricReading[]) => monitor.process(records)),
+    ];
+    const generator = new PlatformGenerator(seed, Date.now());
+    const status = createStatusLine(options.log);
+    const produced = { events: 0, logs: 0, metrics: 0 };
+    const line = () => statusText(generator, produced, analytics.summary, alerting.summary, monitor.summary);
+    await producePlatformData(gregor, generator, produced, durationMs, status, line);
+    const caughtUp = () => analytics.summary.consumed >= produced.events && alerting.summary.consumed >= produced.logs && monitor.summary.consumed >= produced.metrics;
+    await waitFor(caughtUp, 'every group to consume what was produced', DRAIN_TIMEOUT_MS).catch((error: unknown) => {
+      if (!(error instanceof ExampleError)) throw error;
+      log(`! ${error.message}`);
+    });
+    status.update(line());
+    status.end();
+    await Promise.all(consumers.map((consumer) => consumer.disconnect()));
+    const summary: PlatformSummary = { dir, seed, startMs: generator.startMs, ticks: generator.ticks, produced, analytics: analytics.summary, alert: alerting.summary, logger: monitor.summary };
+    printSummary(summary, log);
+    return summary;
+  } finally {
+    await gregor.close();
+  }
+}
+
+async function createTopics(gregor: Gregor, log: (line: string) => void): Promise<void> {
+  const admin = gregor.admin();
+  await admin.connect();
+  const configEntries = [
+    { name: 'retention.ms', value: String(RETENTION_MS) },
+    { name: 'retention.bytes', value: String(RETENTION_BYTES) },
+  ];
+  await admin.createTopics({
+    topics: (Object.keys(TOPICS) as (keyof typeof TOPICS)[]).map((name) => ({ topic: TOPICS[name], numPartitions: PARTITIONS[name], configEntries })),
+  });
+  log(`topics: ${TOPICS.events} (${PARTITIONS.events}), ${TOPICS.logs} (${PARTITIONS.logs}), ${TOPICS.metrics} (${PARTITIONS.metrics}); retention 24 h, 1 GB`);
+}
+
+/**
+ * One group with one member that takes records a batch at a time and processes each batch in
+ * chunks of `chunkSize`, resolving each chunk's last offset so the auto-commit (every 5 s) and a
+ * rebalance commit exactly what was processed.
+ */
+async function startGroup<T>(gregor: Gregor, groupId: string, topic: string, chunkSize: number, process: (records: T[]) => void): Promise<Consumer> {
+  const consumer = gregor.consumer({ groupId, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommitInterval: AUTO_COMMIT_INTERVAL_MS,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      for (let start = 0; start < batch.messages.length; start += chunkSize) {
+        if (!isRunning() || isStale()) return;
+        const chunk = batch.messages.slice(start, start + chunkSize);
+        process(chunk.map((message) => JSON.parse(String(message.value)) as T));
+        resolveOffset(chunk[chunk.length - 1].offset);
+        await heartbeat();
+      }
+    },
+  });
+  return consumer;
+}
+
+/** The three producers, configured as the seed's: compression, acks and linger per stream. */
+function createProducers(gregor: Gregor): { events: Producer; logs: Producer; metrics: Producer } {
+  return {
+    events: gregor.producer({ compression: 'gzip', acks: -1, lingerMs: 10, batchBytes: 16_384, retry: { retries: 3 } }),
+    logs: gregor.producer({ compression: 'gzip', acks: 1, lingerMs: 10 }),
+    metrics: gregor.producer({ compression: 'snappy', acks: 1, lingerMs: 10 }),
+  };
+}
+
+/** Produces one tick every TICK_MS for `durationMs`, counting acknowledged records in `produced`. */
+async function producePlatformData(gregor: Gregor, generator: PlatformGenerator, produced: PlatformSummary['produced'], durationMs: number, status: StatusLine, line: () => string): Promise<void> {
+  const producers = createProducers(gregor);
+  await Promise.all(Object.values(producers).map((producer) => producer.connect()));
+  const startMs = Date.now();
+  let nextStatusMs = startMs + 1000;
+  try {
+    while (Date.now() - startMs < durationMs) {
+      const tickStartMs = Date.now();
+      const tick = generator.tick();
+      await Promise.all([
+        producers.events.send({ topic: TOPICS.events, messages: tick.events.map((e) => ({ key: e.userId, value: JSON.stringify(e), timestamp: e.timestamp })) }),
+        producers.logs.send({ topic: TOPICS.logs, messages: tick.logs.map((l) => ({ key: l.service, value: JSON.stringify(l), timestamp: l.timestamp })) }),
+        producers.metrics.send({ topic: TOPICS.metrics, messages: tick.metrics.map((m) => ({ key: m.host, value: JSON.stringify(m), timestamp: m.timestamp })) }),
+      ]);
+      produced.events += tick.events.length;
+      produced.logs += tick.logs.length;
+      produced.metrics += tick.metrics.length;
+      if (Date.now() >= nextStatusMs) {
+        nextStatusMs += 1000;
+        status.update(line());
+      }
+      await sleep(Math.max(0, TICK_MS - (Date.now() - tickStartMs)));
+    }
+  } finally {
+    await Promise.all(Object.values(producers).map((producer) => producer.disconnect()));
+  }
+}
+
+function statusText(generator: PlatformGenerator, produced: PlatformSummary['produced'], a: AnalyticsSummary, l: AlertSummary, m: LoggerSummary): string {
+  const seconds = ((generator.ticks * TICK_MS) / 1000).toFixed(0).padStart(3);
+  return `${seconds}s | events ${a.consumed}/${produced.events} purchases ${a.purchases} | logs ${l.consumed}/${produced.logs} errors ${sum(l.errorsByService)} alerts ${l.alerts} | metrics ${m.consumed}/${produced.metrics} breaches ${sum(m.breaches)}`;
+}
+
+function sum(counts: Record<string, number>): number {
+  let total = 0;
+  for (const value of Object.values(counts)) total += value;
+  return total;
+}
+
+function printSummary(s: PlatformSummary, log: (line: string) => void): void {
+  log(`analytics-group: ${s.analytics.consumed} of ${s.produced.events} events in ${s.analytics.chunks} chunks; ${s.analytics.uniqueUsers} users; ${s.analytics.purchases} purchases worth ${s.analytics.revenue.toFixed(2)}`);
+  log(`  by type: ${formatCounts(s.analytics.byType)}`);
+  log(`alert-group: ${s.alert.consumed} of ${s.produced.logs} log lines in ${s.alert.chunks} chunks; ${s.alert.alerts} alerts (${ALERT_ERRORS_THRESHOLD} errors within ${ALERT_WINDOW_MS} ms)`);
+  log(`  by level: ${formatCounts(s.alert.byLevel)}; errors by service: ${formatCounts(s.alert.errorsByService)}`);
+  log(`logger-group: ${s.logger.consumed} of ${s.produced.metrics} readings in ${s.logger.chunks} chunks; above threshold: ${formatCounts(s.logger.breaches)}`);
+  log(`  max CPU by host: ${formatCounts(s.logger.maxCpuByHost)}`);
+}
+
+function formatCounts(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, count]) => `${name}=${count}`)
+    .join(' ') || '(none)';
+}
+
+if (isRunDirectly(import.meta.url)) {
+  const { common, json } = parseCommandLine(process.argv.slice(2));
+  runFromCommandLine(() => main(common), json);
+}
