@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { ErrorCode } from '@gregor/protocol';
 import { decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
-import { LogManager, nodeFileSystem, rollChannel, systemClock, type Clock, type FileSystem } from '@gregor/log';
+import { LogManager, nodeFileSystem, rollChannel, systemClock, type Clock, type FileSystem, type TimerHandle } from '@gregor/log';
 import { checkTopicConfig, logConfigFor, resolveBrokerConfig, topicConfigValue, type BrokerConfig } from './config.js';
 import type { Body, RequestContext } from './context.js';
 import { BrokerError } from './errors.js';
@@ -77,6 +77,7 @@ export class Broker {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly closeListeners = new Set<() => void>();
   private nextProducerId = 0;
+  private producerExpirationTimer: TimerHandle | null = null;
 
   private constructor(options: Required<BrokerOptions> & { config: BrokerConfig }, meta: MetaProperties, store: TopicStore, logs: LogManager) {
     this.config = options.config;
@@ -114,6 +115,7 @@ export class Broker {
     broker.loadOffsets();
     broker.coordinator.startLoadedGroups();
     rollChannel.subscribe(broker.onLogRoll);
+    broker.scheduleProducerExpiration();
     return broker;
   }
 
@@ -312,6 +314,17 @@ export class Broker {
     if (partition !== undefined && baseOffset === partition.logEndOffset) partition.takeProducerSnapshot();
   };
 
+  /** Periodically forgets idle producers (bounded producer state, as Kafka). */
+  private scheduleProducerExpiration(): void {
+    this.producerExpirationTimer = this.clock.setTimeout(() => {
+      const cutoff = this.clock.now() - this.config.producerIdExpirationMs;
+      for (const topic of this.topics.values()) {
+        for (const partition of topic.partitions) partition.producerState.removeExpired(cutoff);
+      }
+      if (!this.closed) this.scheduleProducerExpiration();
+    }, this.config.producerIdExpirationCheckIntervalMs);
+  }
+
   // ---------------------------------------------------------------- __consumer_offsets
 
   offsetsPartitionFor(groupId: string): number {
@@ -380,6 +393,7 @@ export class Broker {
     if (this.closed) return;
     this.closed = true;
     rollChannel.unsubscribe(this.onLogRoll);
+    if (this.producerExpirationTimer !== null) this.clock.clearTimeout(this.producerExpirationTimer);
     this.coordinator.close();
     for (const listener of [...this.closeListeners]) listener();
     for (const topic of this.topics.values()) {

@@ -47,6 +47,10 @@ export interface BrokerConfig {
   deleteTopicEnable: boolean;
   /** Batches remembered per producer per partition for retries (Kafka: 5, not configurable). */
   producerBatchesRetained: number;
+  /** `producer.id.expiration.ms`: a producer silent this long (by its batches' timestamps) is forgotten. */
+  producerIdExpirationMs: number;
+  /** `producer.id.expiration.check.interval.ms`: how often expired producers are removed. */
+  producerIdExpirationCheckIntervalMs: number;
   /** Producer-state snapshots kept per partition (Kafka keeps the two latest). */
   producerSnapshotsRetained: number;
   /** Partitions a CreateTopics or CreatePartitions may ask for in one topic. */
@@ -96,6 +100,8 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   fetchWaitersMax: 10_000,
   deleteTopicEnable: true,
   producerBatchesRetained: 5,
+  producerIdExpirationMs: 86_400_000,
+  producerIdExpirationCheckIntervalMs: 600_000,
   producerSnapshotsRetained: 2,
   topicPartitionsMax: 10_000,
   logSegmentBytes: 1024 * 1024 * 1024,

@@ -125,6 +125,19 @@ export class ProducerStateManager {
     for (const [producerId, entry] of entries) this.entries.set(producerId, entry);
   }
 
+  /** Kafka's removeExpiredProducers: forgets producers whose last batch is older than the cutoff. */
+  removeExpired(cutoffTimestamp: number): number {
+    let removed = 0;
+    for (const [producerId, entry] of this.entries) {
+      const last = entry.batches.at(-1);
+      if (last === undefined || last.timestamp < cutoffTimestamp) {
+        this.entries.delete(producerId);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   clear(): void {
     this.entries.clear();
   }

@@ -105,6 +105,18 @@ describe('idempotent producer', () => {
     expect(await produce(test.broker, 't', 0, batch(['x'], { producerId: 999, producerEpoch: 0, baseSequence: 7 }))).toMatchObject({ errorCode: ErrorCode.UNKNOWN_PRODUCER_ID });
   });
 
+  it('forgets a producer after producer.id.expiration.ms without batches', async () => {
+    test = await openTestBroker({ producerIdExpirationMs: 60_000, producerIdExpirationCheckIntervalMs: 10_000 });
+    await createTopic(test.broker, 't');
+    const producer = await initProducerId(test);
+    await produce(test.broker, 't', 0, batch(['a'], { ...producer, baseSequence: 0, timestamp: test.clock.now() }));
+    test.clock.advance(50_000);
+    expect(test.broker.partition('t', 0)?.producerState.entries.size).toBe(1);
+    test.clock.advance(20_000);
+    expect(test.broker.partition('t', 0)?.producerState.entries.size).toBe(0);
+    expect(await produce(test.broker, 't', 0, batch(['b'], { ...producer, baseSequence: 1 }))).toMatchObject({ errorCode: ErrorCode.UNKNOWN_PRODUCER_ID });
+  });
+
   it('allocates a new producer id on each call without one', async () => {
     test = await openTestBroker();
     const a = await initProducerId(test);
