@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BatchBuilder, Compression, decodeBatch, readBatchHeader } from '@gregor/records';
+import { BatchBuilder, Compression, decodeBatch, encodeBatch, readBatchHeader } from '@gregor/records';
 
 const value = Buffer.alloc(100, 'x');
 
@@ -49,5 +50,32 @@ describe('BatchBuilder', () => {
     builder.tryAppend(1, null, value, null);
     builder.build();
     expect(() => builder.tryAppend(1, null, value, null)).toThrow();
+  });
+
+  it('accepts exactly the records that keep the batch within the limit, against a reference model', () => {
+    const record = fc.record({
+      key: fc.option(fc.uint8Array({ maxLength: 50 }).map((array) => Buffer.from(array)), { nil: null }),
+      value: fc.option(fc.uint8Array({ maxLength: 400 }).map((array) => Buffer.from(array)), { nil: null }),
+      timestamp: fc.integer({ min: 1_000_000, max: 2_000_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 40 }), fc.integer({ min: 61, max: 6000 }), (records, batchBytesMax) => {
+        const builder = new BatchBuilder({ batchBytesMax, initialBytes: 64 });
+        const accepted: typeof records = [];
+        for (const entry of records) {
+          // Model: the batch the builder would have after this record, encoded from scratch.
+          const candidate = encodeBatch({ records: [...accepted, entry] });
+          const fits = accepted.length === 0 || candidate.length <= batchBytesMax;
+          expect(builder.tryAppend(entry.timestamp, entry.key, entry.value, null)).toBe(fits);
+          if (fits) accepted.push(entry);
+          expect(builder.recordCount).toBe(accepted.length);
+          expect(builder.sizeInBytes).toBe(encodeBatch({ records: accepted }).length);
+        }
+        const built = builder.build();
+        expect(built).toEqual(encodeBatch({ records: accepted }));
+        expect([...decodeBatch(built).records()].map((entry) => entry.value)).toEqual(accepted.map((entry) => entry.value));
+      }),
+      { numRuns: 100 },
+    );
   });
 });
