@@ -25,6 +25,8 @@ import { CLEANED_FILE_SUFFIX, LogSegment, SWAP_FILE_SUFFIX } from './segment.js'
 export interface CompactionStats {
   segmentsRewritten: number;
   recordsRemoved: number;
+  /** When the oldest kept tombstone passes its horizon (a later pass would drop it), or undefined. */
+  nextTombstoneExpiryMs?: number;
 }
 
 export interface CompactionInput {
@@ -76,7 +78,15 @@ function buildOffsetMap(segments: readonly LogSegment[]): Map<string, number> {
 }
 
 /** The cleaned batches of one segment, or undefined when nothing would change. */
-function cleanSegment(segment: LogSegment, latest: Map<string, number>, horizonMs: number): { batches: Buffer[]; removed: number } | undefined {
+interface CleanState {
+  latest: Map<string, number>;
+  horizonMs: number;
+  /** Smallest batch timestamp among kept tombstones. */
+  oldestKeptTombstoneMs: number;
+}
+
+function cleanSegment(segment: LogSegment, state: CleanState): { batches: Buffer[]; removed: number } | undefined {
+  const { latest, horizonMs } = state;
   const batches: Buffer[] = [];
   let removed = 0;
   forEachSegmentBatch(segment, (bytes, header) => {
@@ -91,6 +101,7 @@ function cleanSegment(segment: LogSegment, latest: Map<string, number>, horizonM
       if (record.key !== null) {
         if (latest.get(keyOf(record.key)) !== record.offset) continue;
         if (record.value === null && header.maxTimestamp < horizonMs) continue;
+        if (record.value === null) state.oldestKeptTombstoneMs = Math.min(state.oldestKeptTombstoneMs, header.maxTimestamp);
       }
       kept.push({ key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp, offsetDelta: record.offset - header.baseOffset });
     }
@@ -147,16 +158,20 @@ function swapIn(input: CompactionInput, segment: LogSegment, batches: Buffer[]):
 
 /** Compacts `input.segments`; returns stats and the replaced segments by their index in the input. */
 export function compactSegments(input: CompactionInput): { stats: CompactionStats; replaced: Map<number, LogSegment> } {
-  const latest = buildOffsetMap(input.segments);
-  const horizonMs = input.nowMs - input.config.deleteRetentionMs;
+  const state: CleanState = {
+    latest: buildOffsetMap(input.segments),
+    horizonMs: input.nowMs - input.config.deleteRetentionMs,
+    oldestKeptTombstoneMs: Number.POSITIVE_INFINITY,
+  };
   const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0 };
   const replaced = new Map<number, LogSegment>();
   input.segments.forEach((segment, index) => {
-    const cleaned = cleanSegment(segment, latest, horizonMs);
+    const cleaned = cleanSegment(segment, state);
     if (!cleaned) return;
     replaced.set(index, swapIn(input, segment, cleaned.batches));
     stats.segmentsRewritten++;
     stats.recordsRemoved += cleaned.removed;
   });
+  if (state.oldestKeptTombstoneMs !== Number.POSITIVE_INFINITY) stats.nextTombstoneExpiryMs = state.oldestKeptTombstoneMs + input.config.deleteRetentionMs + 1;
   return { stats, replaced };
 }

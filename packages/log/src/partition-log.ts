@@ -103,6 +103,9 @@ export class PartitionLog {
   private unflushedMessages = 0;
   private lastFlushMs: number;
   private closed = false;
+  /** Active segment's base offset at the last compaction pass (segments below it were cleaned). */
+  private cleanedUpTo = -1;
+  private nextTombstoneExpiryMs = Number.POSITIVE_INFINITY;
 
   private constructor(options: PartitionLogOptions) {
     this.fs = options.fs;
@@ -520,17 +523,24 @@ export class PartitionLog {
    */
   compact(): CompactionStats {
     this.ensureOpen();
+    const nowMs = this.clock.now();
     if (!this.config.cleanupPolicy.includes('compact') || this.segments.length < 2) return { segmentsRewritten: 0, recordsRemoved: 0 };
+    // Nothing to do unless a segment was closed since the last pass or a kept tombstone has expired
+    // (Kafka tracks the same with its cleaner checkpoint and dirty ratio).
+    const closedUpTo = this.activeSegment.baseOffset;
+    if (closedUpTo === this.cleanedUpTo && nowMs < this.nextTombstoneExpiryMs) return { segmentsRewritten: 0, recordsRemoved: 0 };
     const closed = this.segments.slice(0, -1);
     const { stats, replaced } = compactSegments({
       fs: this.fs,
       dir: this.dir,
       config: this.config,
-      nowMs: this.clock.now(),
+      nowMs,
       segments: closed,
       openSegment: (baseOffset) => LogSegment.open(this.segmentOptions(baseOffset), false).segment,
     });
     for (const [index, segment] of replaced) this.segments[index] = segment;
+    this.cleanedUpTo = closedUpTo;
+    this.nextTombstoneExpiryMs = stats.nextTombstoneExpiryMs ?? Number.POSITIVE_INFINITY;
     return stats;
   }
 

@@ -267,4 +267,34 @@ describe.each(backends)('PartitionLog on %s', (_name, makeBackend) => {
     expect(write('b-0', 7)).toEqual(continuous);
     expect(write('c-0', 12)).toEqual(continuous);
   });
+
+  it('reads into a caller buffer when it is large enough, and allocates otherwise', () => {
+    const log = open();
+    for (let i = 0; i < 3; i++) log.append(simpleBatch(2));
+    const into = Buffer.alloc(4096);
+    const read = log.read(0, { into });
+    expect(read.records.buffer).toBe(into.buffer);
+    expect(recordsOf(read.records).map((record) => record.offset)).toEqual([0, 1, 2, 3, 4, 5]);
+    const small = Buffer.alloc(8);
+    expect(log.read(0, { into: small }).records.buffer).not.toBe(small.buffer);
+    log.close();
+  });
+
+  it('an injected write or sync error surfaces as a typed error and leaves the log consistent', () => {
+    const memory = backend.memory;
+    if (!memory) return;
+    const log = open();
+    log.append(simpleBatch(2));
+    memory.failNext('write');
+    expect(() => log.append(simpleBatch(2))).toThrow(expect.objectContaining({ code: 'EIO' }));
+    expect(log.logEndOffset).toBe(2);
+    expect(log.append(simpleBatch(1)).baseOffset).toBe(2);
+    memory.failNext('sync');
+    expect(() => log.flush()).toThrow(expect.objectContaining({ code: 'EIO' }));
+    expect(log.recoveryPoint).toBe(0);
+    log.flush();
+    expect(log.recoveryPoint).toBe(3);
+    expect(readAll(log, 0).map((record) => record.offset)).toEqual([0, 1, 2]);
+    log.close();
+  });
 });

@@ -126,4 +126,18 @@ describe.each(backends)('retention and compaction on %s', (_name, makeBackend) =
     expect(readAll(reopened, 0).map((record) => `${record.offset}:${record.value}`)).toEqual(['1:a2']);
     reopened.close();
   });
+
+  it('skips a compaction pass when no segment was closed and no tombstone expired since the last', () => {
+    const log = open({ cleanupPolicy: 'compact', deleteRetentionMs: HOUR });
+    const now = clock.now();
+    log.append(keyed([['a', 'a1']], now));
+    log.append(keyed([['a', 'a2']], now));
+    log.roll();
+    expect(log.compact().recordsRemoved).toBe(1);
+    log.append(keyed([['a', 'a3']], now));
+    expect(log.compact().segmentsRewritten).toBe(0);
+    log.roll();
+    expect(log.compact().segmentsRewritten).toBe(1);
+    log.close();
+  });
 });
