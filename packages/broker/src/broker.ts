@@ -198,6 +198,8 @@ export class Broker {
     const nameProblem = topicNameProblem(request.name);
     if (nameProblem !== null) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
     if (this.topics.has(request.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${request.name}' already exists.`);
+    const collision = this.collidingTopic(request.name);
+    if (collision !== undefined) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${request.name}' collides with existing topic: ${collision}`);
     if ((request.assignments?.length ?? 0) > 0) {
       return fail(ErrorCode.INVALID_REQUEST, 'Manual partition assignments are not supported on a single broker; use numPartitions');
     }
@@ -214,6 +216,13 @@ export class Broker {
       if (problem !== null) return fail(ErrorCode.INVALID_CONFIG, problem);
     }
     return null;
+  }
+
+  /** Kafka refuses names that differ only by '.' versus '_' (they clash in metric names). */
+  private collidingTopic(name: string): string | undefined {
+    const normalized = name.replaceAll('.', '_');
+    for (const existing of this.topics.keys()) if (existing.replaceAll('.', '_') === normalized) return existing;
+    return undefined;
   }
 
   /** Creates a topic the way auto-creation does (broker defaults; `__consumer_offsets` as itself). */

@@ -28,6 +28,7 @@ describe('topics', () => {
     expect(await create({ name: 'ok', configs: [{ name: 'no.such.config', value: '1' }] })).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG });
     expect(await create({ name: 'ok.topic_1-x', numPartitions: -1, replicationFactor: -1 })).toMatchObject({ errorCode: 0, numPartitions: 1, replicationFactor: 1 });
     expect(await create({ name: 'ok.topic_1-x' })).toMatchObject({ errorCode: ErrorCode.TOPIC_ALREADY_EXISTS });
+    expect(await create({ name: 'ok_topic.1-x' })).toMatchObject({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: expect.stringContaining('collides') });
   });
 
   it('honours validateOnly', async () => {
