@@ -11,7 +11,7 @@ import net from 'node:net';
 import { connectionChannel } from './channels.js';
 import { resolveServerConfig, type ServerConfig } from './config.js';
 import { Connection } from './connection.js';
-import { ServerStateError } from './errors.js';
+import { ServerError, ServerStateError } from './errors.js';
 import type { RequestHandler } from './handler.js';
 import { type Logger, stderrLogger } from './logger.js';
 import { protocolCodec } from './protocol-codec.js';
@@ -69,13 +69,19 @@ export class Server {
     const listener = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
     this.listener = listener;
     const host = options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen({ host, port: options.port ?? 9092 }, () => {
-        listener.off('error', reject);
-        resolve();
+    const port = options.port ?? 9092;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen({ host, port }, () => {
+          listener.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      this.state = 'closed';
+      throw new ServerError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
+    }
     listener.on('error', (error) => this.logger.error('listener error', { error: error.message }));
     const address = listener.address() as net.AddressInfo;
     this.bound = { host: address.address, port: address.port };

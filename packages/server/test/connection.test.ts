@@ -74,6 +74,14 @@ describe('Server connection machinery', () => {
     expect(broker.advertised).toEqual(['127.0.0.1', port]);
   });
 
+  it('fails listen() with LISTEN_FAILED when the port is taken, and refuses a second listen()', async () => {
+    const { port, server } = await start();
+    const second = new Server({ broker: new FakeBroker(), logger: silentLogger, codec: jsonCodec });
+    servers.push(second);
+    await expect(second.listen({ host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'LISTEN_FAILED' });
+    await expect(server.listen({ port: 0 })).rejects.toMatchObject({ code: 'SERVER_STATE' });
+  });
+
   it('answers pipelined requests in arrival order when later ones finish first', async () => {
     const { broker, port } = await start();
     const client = await connect(port);
