@@ -41,6 +41,8 @@ export const SYMBOLS = [
 export const RATE_DEFAULT = 5000;
 /** The producer sends this often, `rate * tickMs / 1000` trades at a time. */
 const TICK_MS = 50;
+/** The seed's monitoring rule: consumer lag above this many records is worth an alert. */
+const LAG_ALERT_RECORDS = 1000;
 /** How long the consumers may take to catch up after the producer stopped. */
 const DRAIN_TIMEOUT_MS = 15_000;
 
@@ -167,7 +169,11 @@ async function run(options: TradesOptions): Promise<TradesSummary> {
     const checker = new OrderChecker();
     const group = await startGroup(gregor, checker, encode.decode, durationMs, log);
     const generator = new TradeGenerator(options.seed ?? 1);
-    const produced = await produceTrades(gregor, generator, encode.encode, durationMs, options.rate ?? RATE_DEFAULT, () => checker.consumed, log, createStatusLine(options.log));
+    const describe = (produced: number) => {
+      const lag = group.lag();
+      return `produced ${produced} consumed ${checker.consumed} | consumer lag ${lag}${lag > LAG_ALERT_RECORDS ? ` ALERT (> ${LAG_ALERT_RECORDS})` : ''} | order violations ${checker.orderViolations}`;
+    };
+    const produced = await produceTrades(gregor, generator, encode.encode, durationMs, options.rate ?? RATE_DEFAULT, log, createStatusLine(options.log), describe);
     await waitFor(() => checker.consumed >= produced, `the group to consume ${produced} trades`, DRAIN_TIMEOUT_MS).catch((error: unknown) => {
       if (!(error instanceof ExampleError)) throw error;
       log(`! ${error.message}; consumed ${checker.consumed}`);
@@ -221,6 +227,8 @@ async function createTradesTopic(gregor: Gregor, log: (line: string) => void): P
 
 interface Group {
   members(): MemberSummary[];
+  /** Records behind the high watermark over all members' partitions (Kafka's consumer lag). */
+  lag(): number;
   rebalances(): number;
   stop(): Promise<void>;
 }
@@ -256,6 +264,7 @@ async function startGroup(gregor: Gregor, checker: OrderChecker, decode: (value:
   return {
     members: () => consumers.map((c, i) => ({ memberId: c.memberId, partitions: c.assignment().map((a) => a.partition), consumed: consumedByMember[i] })),
     rebalances: () => joins - MEMBERS,
+    lag: () => consumers.reduce((total, c) => total + c.lag().reduce((sum, p) => sum + p.lag, 0), 0),
     async stop() {
       // Stop every member before any leaves, so no leave triggers a rebalance among the others.
       await Promise.all(consumers.map((c) => c.stop()));
@@ -271,9 +280,9 @@ async function produceTrades(
   encode: (trade: Trade) => Buffer,
   durationMs: number,
   rate: number,
-  consumed: () => number,
   log: (line: string) => void,
   status: StatusLine,
+  describe: (produced: number) => string,
 ): Promise<number> {
   const producer = gregor.producer({
     idempotent: true,
@@ -300,7 +309,7 @@ async function produceTrades(
       produced += messages.length;
       if (Date.now() >= nextStatusMs) {
         nextStatusMs += 1000;
-        status.update(`${((Date.now() - startMs) / 1000).toFixed(0)}s produced ${produced} consumed ${consumed()} lag ${produced - consumed()}`);
+        status.update(`${((Date.now() - startMs) / 1000).toFixed(0).padStart(3)}s | ${describe(produced)}`);
       }
       if (rate > 0) await sleep(Math.max(0, TICK_MS - (Date.now() - tickStartMs)));
     }
