@@ -142,6 +142,13 @@ class PartitionState {
   ) {}
 }
 
+interface FetchedPartition {
+  state: PartitionState;
+  fetchOffset: number;
+  records: Buffer;
+  aborted: { producerId: number; firstOffset: number }[] | null;
+}
+
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /** Shared by every message without headers (most), so none allocates an empty object. */
@@ -434,7 +441,7 @@ export class Consumer extends EventEmitter {
     await this.processConcurrently(work);
   }
 
-  private async fetchFromNode(nodeId: number, states: PartitionState[]): Promise<{ state: PartitionState; fetchOffset: number; records: Buffer }[]> {
+  private async fetchFromNode(nodeId: number, states: PartitionState[]): Promise<FetchedPartition[]> {
     const byTopic = new Map<string, PartitionState[]>();
     for (const s of states) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
     const requested = new Map(states.map((s) => [keyOf(s.topic, s.partition), s.position]));
@@ -459,7 +466,7 @@ export class Consumer extends EventEmitter {
       { nodeId },
     );
     if (response.errorCode) throw new KafkaProtocolError(response.errorCode, 'Fetch');
-    const out: { state: PartitionState; fetchOffset: number; records: Buffer }[] = [];
+    const out: FetchedPartition[] = [];
     for (const topicResponse of response.responses) {
       const topic: string | undefined = topicResponse.topic || this.cluster.topicNameById(topicResponse.topicId);
       if (topic === undefined) continue;
@@ -474,7 +481,7 @@ export class Consumer extends EventEmitter {
           continue;
         }
         state.highWatermark = p.highWatermark;
-        if (p.records !== null && p.records.length > 0) out.push({ state, fetchOffset, records: p.records });
+        if (p.records !== null && p.records.length > 0) out.push({ state, fetchOffset, records: p.records, aborted: p.abortedTransactions ?? null });
       }
     }
     this.emitEvent(ConsumerEvents.FETCH, { numberOfBatches: out.length, duration: 0, nodeId });
@@ -492,21 +499,21 @@ export class Consumer extends EventEmitter {
     await this.cluster.refreshMetadata([state.topic]).catch(() => {});
   }
 
-  private async processConcurrently(work: { state: PartitionState; fetchOffset: number; records: Buffer }[]): Promise<void> {
+  private async processConcurrently(work: FetchedPartition[]): Promise<void> {
     const limit = this.runConfig.partitionsConsumedConcurrently;
     let next = 0;
     const worker = async () => {
       while (next < work.length && this.running && !this.needsJoin) {
         const item = work[next++];
-        await this.processPartition(item.state, item.fetchOffset, item.records);
+        await this.processPartition(item);
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, work.length) }, worker));
   }
 
   /** Decodes the fetched record set of one partition and hands it to the user's handler. */
-  private async processPartition(state: PartitionState, fetchOffset: number, records: Buffer): Promise<void> {
-    const messages = this.decodeMessages(state, fetchOffset, records);
+  private async processPartition({ state, fetchOffset, records, aborted }: FetchedPartition): Promise<void> {
+    const messages = decodeFetchedRecords(fetchOffset, records, this.isolationLevel === 1 ? aborted : null, this.settings.decompressedBytesMax);
     if (messages.nextPosition > state.position && messages.list.length === 0) {
       // Only control records or skipped records: move past them.
       state.position = messages.nextPosition;
@@ -515,33 +522,6 @@ export class Consumer extends EventEmitter {
     if (messages.list.length === 0) return;
     if (this.runConfig.eachBatch !== undefined) await this.runEachBatch(state, messages.list);
     else await this.runEachMessage(state, messages.list, messages.offsets);
-  }
-
-  private decodeMessages(state: PartitionState, fetchOffset: number, records: Buffer): { list: KafkaMessage[]; offsets: number[]; nextPosition: number } {
-    const list: KafkaMessage[] = [];
-    // Numeric offsets beside the messages, so resolving one never parses the string back.
-    const offsets: number[] = [];
-    let nextPosition = fetchOffset;
-    for (const { position, sizeBytes } of batchesIn(records, { allowPartialTail: true })) {
-      const batch = decodeBatch(records, position, { decompressedBytesMax: this.settings.decompressedBytesMax });
-      nextPosition = Math.max(nextPosition, batch.baseOffset + batch.lastOffsetDelta + 1);
-      if (batch.isControl) continue;
-      // The reused RecordView avoids a second object per record; the message is the only one.
-      batch.forEachRecord((record) => {
-        if (record.offset < fetchOffset) return;
-        offsets.push(record.offset);
-        list.push({
-          key: record.key(),
-          value: record.value(),
-          headers: record.headerCount === 0 ? NO_HEADERS : fromRecordHeaders(record.headers()),
-          offset: String(record.offset),
-          timestamp: String(record.timestamp),
-          attributes: record.attributes,
-          size: sizeBytes,
-        });
-      });
-    }
-    return { list, offsets, nextPosition };
   }
 
   private isStale(state: PartitionState): boolean {
@@ -785,4 +765,48 @@ const SHORT_EVENT_NAMES: Record<string, string> = {
 
 function eventName(event: string): string {
   return SHORT_EVENT_NAMES[event] ?? event;
+}
+
+/**
+ * The records of a fetched record set at or after `fetchOffset`, skipping control batches and,
+ * under read_committed, the batches of transactions the broker lists as aborted (Kafka's
+ * consumer: a producer's batches from its aborted firstOffset up to its next control marker).
+ */
+export function decodeFetchedRecords(
+  fetchOffset: number,
+  records: Buffer,
+  aborted: readonly { producerId: number; firstOffset: number }[] | null,
+  decompressedBytesMax: number,
+): { list: KafkaMessage[]; offsets: number[]; nextPosition: number } {
+  const pendingAborts = aborted === null ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
+  const abortedProducers = new Set<number>();
+  const list: KafkaMessage[] = [];
+  // Numeric offsets beside the messages, so resolving one never parses the string back.
+  const offsets: number[] = [];
+  let nextPosition = fetchOffset;
+  for (const { position, sizeBytes } of batchesIn(records, { allowPartialTail: true })) {
+    const batch = decodeBatch(records, position, { decompressedBytesMax: decompressedBytesMax });
+    nextPosition = Math.max(nextPosition, batch.baseOffset + batch.lastOffsetDelta + 1);
+    while (pendingAborts.length > 0 && pendingAborts[0].firstOffset <= batch.baseOffset + batch.lastOffsetDelta) abortedProducers.add(pendingAborts.shift()!.producerId);
+    if (batch.isControl) {
+      abortedProducers.delete(batch.producerId);
+      continue;
+    }
+    if (batch.isTransactional && abortedProducers.has(batch.producerId)) continue;
+    // The reused RecordView avoids a second object per record; the message is the only one.
+    batch.forEachRecord((record) => {
+      if (record.offset < fetchOffset) return;
+      offsets.push(record.offset);
+      list.push({
+        key: record.key(),
+        value: record.value(),
+        headers: record.headerCount === 0 ? NO_HEADERS : fromRecordHeaders(record.headers()),
+        offset: String(record.offset),
+        timestamp: String(record.timestamp),
+        attributes: record.attributes,
+        size: sizeBytes,
+      });
+    });
+  }
+  return { list, offsets, nextPosition };
 }

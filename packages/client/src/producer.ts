@@ -188,7 +188,8 @@ export class Producer extends EventEmitter {
   }
 
   private async appendMessages(topic: string, messages: Message[], mode: number, trackers: Map<PartitionQueue, SendTracker>): Promise<void> {
-    const info = await this.cluster.topicInfo(topic);
+    // A topic just created may not be in metadata yet: retry UNKNOWN_TOPIC_OR_PARTITION a few times.
+    const info = await withRetry(() => this.cluster.topicInfo(topic), { ...this.settings.retry, retries: Math.min(this.settings.retry.retries, 5) });
     const partitionMetadata = info.partitions;
     const partitionCount = partitionMetadata.length;
     const now = Date.now();

@@ -10,6 +10,8 @@ export class FakeBroker implements RequestHandler {
   readonly batches = new Map<string, Buffer[]>();
   readonly produceRequests: Body[] = [];
   holdProduce = false;
+  /** Error codes to answer the next Produce requests with, in order, instead of appending. */
+  readonly produceErrors: number[] = [];
   private held: (() => void)[] = [];
   private readonly nextOffset = new Map<string, number>();
 
@@ -53,6 +55,13 @@ export class FakeBroker implements RequestHandler {
   private async produce(body: Body): Promise<Body> {
     this.produceRequests.push(body);
     if (this.holdProduce) await new Promise<void>((resolve) => this.held.push(resolve));
+    const errorCode = this.produceErrors.shift();
+    if (errorCode !== undefined) {
+      return {
+        responses: body.topicData.map((t: Body) => ({ name: t.name, partitionResponses: t.partitionData.map((p: Body) => ({ index: p.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage: null })) })),
+        throttleTimeMs: 0,
+      };
+    }
     return {
       responses: body.topicData.map((t: Body) => ({
         name: t.name,

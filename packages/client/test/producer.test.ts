@@ -114,4 +114,32 @@ describe('producer accumulator', () => {
     expect(record.timestamp).toBe(1234);
     expect(record.headers.map((h) => [h.key, h.value!.toString()])).toEqual([['h', 'v'], ['multi', '1'], ['multi', '2']]);
   });
+
+  it('retries a retriable error with backoff and keeps the batch order', async () => {
+    const { broker, producer } = await setup({ lingerMs: 0, retry: { retries: 3, initialRetryTimeMs: 5 } });
+    broker.produceErrors.push(6, 6); // NOT_LEADER_OR_FOLLOWER twice
+    const [result] = await producer.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' }] });
+    expect(result.baseOffset).toBe('0');
+    expect(broker.produceRequests.length).toBe(3);
+    expect(recordsIn(broker.batches.get('t-0')!).map((r) => r.value!.toString())).toEqual(['a', 'b']);
+  });
+
+  it('fails at once on a non-retriable error with the code name', async () => {
+    const { broker, producer } = await setup({ lingerMs: 0 });
+    broker.produceErrors.push(10); // MESSAGE_TOO_LARGE
+    await expect(producer.send({ topic: 't', messages: [{ value: 'a' }] })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE', errorCode: 10, retriable: false });
+  });
+
+  it('gives up after the configured retries', async () => {
+    const { broker, producer } = await setup({ lingerMs: 0, retry: { retries: 1, initialRetryTimeMs: 1 } });
+    broker.produceErrors.push(6, 6, 6);
+    await expect(producer.send({ topic: 't', messages: [{ value: 'a' }] })).rejects.toMatchObject({ code: 'NOT_LEADER_OR_FOLLOWER' });
+  });
+
+  it('resolves acks=0 sends without waiting for a response', async () => {
+    const { broker, producer } = await setup({ lingerMs: 0, acks: 0 });
+    const [result] = await producer.send({ topic: 't', messages: [{ value: 'a' }] });
+    expect(result.baseOffset).toBe('-1');
+    expect(broker.produceRequests[0].acks).toBe(0);
+  });
 });
