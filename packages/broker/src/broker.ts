@@ -78,6 +78,8 @@ export class Broker {
   private readonly closeListeners = new Set<() => void>();
   private nextProducerId = 0;
   private producerExpirationTimer: TimerHandle | null = null;
+  /** `__consumer_offsets` records found unreadable at open (an unknown version, a cut record). */
+  skippedOffsetRecords = 0;
 
   private constructor(options: Required<BrokerOptions> & { config: BrokerConfig }, meta: MetaProperties, store: TopicStore, logs: LogManager) {
     this.config = options.config;
@@ -111,8 +113,15 @@ export class Broker {
       configFor: (topic) => logConfigFor(store.get(topic)?.configs ?? {}, config),
     });
     const broker = new Broker({ dir: options.dir, fs, clock, random, config }, meta, store, logs);
-    for (const record of store.all()) broker.openTopic(record);
-    broker.loadOffsets();
+    try {
+      for (const record of store.all()) broker.openTopic(record);
+      broker.loadOffsets();
+    } catch (error) {
+      // Nothing was served yet: close the logs (their timers) and report why the open failed.
+      broker.coordinator.close();
+      logs.close();
+      throw error;
+    }
     broker.coordinator.startLoadedGroups();
     rollChannel.subscribe(broker.onLogRoll);
     broker.scheduleProducerExpiration();
@@ -385,8 +394,18 @@ export class Broker {
     }
   }
 
+  /** Applies one `__consumer_offsets` record; one we cannot parse is skipped (counted), not fatal. */
   private loadOffsetRecord(key: Buffer | null, value: Buffer | null): void {
     if (key === null) return;
+    try {
+      this.applyOffsetRecord(key, value);
+    } catch (error) {
+      if (!(error instanceof BrokerError)) throw error;
+      this.skippedOffsetRecords += 1;
+    }
+  }
+
+  private applyOffsetRecord(key: Buffer, value: Buffer | null): void {
     const decoded = decodeOffsetsTopicKey(key);
     if (decoded.kind === 'group') {
       this.coordinator.loadGroup(decoded.groupId, value === null ? null : decodeGroupMetadataValue(value));
