@@ -203,7 +203,14 @@ export const cooperativeStickyAssignor: Assignor = {
   },
 };
 
+/**
+ * The round-robin assignor under kafkajs's protocol name, so our members can share a group with
+ * kafkajs consumers (their default assignor): JoinGroup picks a protocol every member names.
+ */
+export const kafkajsRoundRobinAssignor: Assignor = { ...roundRobinAssignor, name: 'RoundRobinAssigner' };
+
 export const assignorsByName: Record<string, Assignor> = {
+  RoundRobinAssigner: kafkajsRoundRobinAssignor,
   range: rangeAssignor,
   roundrobin: roundRobinAssignor,
   'cooperative-sticky': cooperativeStickyAssignor,
