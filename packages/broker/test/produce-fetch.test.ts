@@ -112,6 +112,20 @@ describe('produce and fetch', () => {
     expect(values(fetched.records)).toEqual(['x'.repeat(500)]);
   });
 
+  it('gives only the first partition its oversized batch once the response budget is spent', async () => {
+    test = await openTestBroker();
+    await createTopic(test.broker, 't', 2);
+    await produce(test.broker, 't', 0, batch(['x'.repeat(500)]));
+    await produce(test.broker, 't', 1, batch(['y'.repeat(500)]));
+    const request = fetchRequest('t', 0, 0, { maxBytes: 100, partitionMaxBytes: 1000 });
+    request.topics[0].partitions.push({ ...request.topics[0].partitions[0], partition: 1 });
+    const response = (await test.broker.handle(ApiKey.Fetch, 11, request)) as Body;
+    const [first, second] = response.responses[0].partitions;
+    expect(values(first.records)).toEqual(['x'.repeat(500)]);
+    expect(second).toMatchObject({ errorCode: 0, highWatermark: 1 });
+    expect(second.records.length).toBe(0);
+  });
+
   it('addresses topics by id from Fetch v13', async () => {
     test = await openTestBroker();
     const created = await createTopic(test.broker, 't');
