@@ -36,7 +36,7 @@ describe('codecs', () => {
     fc.assert(
       fc.property(fc.constantFrom(...codecs), fc.uint8Array({ maxLength: 100_000 }), (codec, array) => {
         const data = Buffer.from(array);
-        expect(decompress(codec, compress(codec, data), MiB)).toEqual(data);
+        expect(decompress(codec, compress(codec, data), MiB).equals(data)).toBe(true);
       }),
       { numRuns: 60 },
     );
@@ -61,12 +61,12 @@ describe('codecs', () => {
     }
     expect(blockSizes.slice(0, -1).every((size) => size === 32 * 1024)).toBe(true);
     expect(blockSizes.reduce((sum, size) => sum + size, 0)).toBe(data.length);
-    expect(decompress(Compression.snappy, framed, MiB)).toEqual(data);
+    expect(decompress(Compression.snappy, framed, MiB).equals(data)).toBe(true);
   });
 
   it('accepts a raw snappy block (no xerial framing), as librdkafka and @platformatic/kafka write', () => {
     const data = jsonLike(300);
-    expect(decompress(Compression.snappy, snappy.compressSync(data), MiB)).toEqual(data);
+    expect(decompress(Compression.snappy, snappy.compressSync(data), MiB).equals(data)).toBe(true);
     expect(decompress(Compression.snappy, Buffer.from('0510' + '68656c6c6f', 'hex'), MiB).toString()).toBe('hello');
   });
 
@@ -134,7 +134,7 @@ describe('decompression bombs', () => {
     const data = jsonLike(3000);
     for (const codec of codecs) {
       const compressed = compress(codec, data);
-      expect(decompress(codec, compressed, data.length), `codec ${codec}`).toEqual(data);
+      expect(decompress(codec, compressed, data.length).equals(data), `codec ${codec}`).toBe(true);
       expect(() => decompress(codec, compressed, data.length - 1), `codec ${codec}`).toThrow(DecompressedTooLargeError);
     }
   });
