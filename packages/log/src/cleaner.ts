@@ -9,11 +9,13 @@
  * - kept records keep their offsets: a batch that loses records is re-encoded with the original
  *   base offset, offset deltas, timestamps, codec and producer fields; an untouched batch is copied
  *   byte for byte; a batch that loses all its records is dropped;
- * - the rewritten segment is built as `<base>.log.cleaned` (+ `.index.cleaned`, `.timeindex.cleaned`),
- *   fsynced, then committed by renaming the log to `<base>.log.swap`; the old indexes are unlinked,
- *   the swap file renamed over `<base>.log`, and the new indexes renamed into place. On open,
- *   `.cleaned` files are discarded and a `.swap` completes (indexes rebuilt), so a crash at any step
- *   loses nothing. Appends go to the active segment, which compaction never touches.
+ * - the rewritten segment is built as `<base>.log.cleaned` (+ `.index.cleaned`, `.timeindex.cleaned`)
+ *   and fsynced; the log is renamed to `<base>.log.swap` (complete from then on), the old indexes
+ *   are unlinked, the swap file is renamed over `<base>.log` (an atomic replace: the old log exists
+ *   until that instant) and the cleaned indexes are renamed into place. On open, `.cleaned` files
+ *   are discarded, a leftover `.swap` is renamed over its log and missing indexes are rebuilt, so a
+ *   crash at any step leaves either the old or the cleaned segment, never neither (the compaction
+ *   property test crashes at each step). Appends go to the active segment, never compacted.
  * Synchronous; called by `PartitionLog.compact()` (LogManager's scheduler).
  */
 import { type BatchHeader, decodeBatch, encodeBatch, readBatchHeader, type RecordInput } from '@gregor/records';
@@ -146,7 +148,7 @@ function swapIn(input: CompactionInput, segment: LogSegment, batches: Buffer[]):
   const cleanedPaths = LogSegment.pathsFor(dir, segment.baseOffset, CLEANED_FILE_SUFFIX);
   const finalPaths = LogSegment.pathsFor(dir, segment.baseOffset);
   segment.closeFiles();
-  // Commit point: once the swap file exists, recovery finishes the swap.
+  // From here the swap file is complete: recovery renames it over the log if we stop part-way.
   fs.rename(cleanedPaths.log, finalPaths.log + SWAP_FILE_SUFFIX);
   fs.unlink(finalPaths.index);
   fs.unlink(finalPaths.timeIndex);

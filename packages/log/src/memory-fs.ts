@@ -132,7 +132,7 @@ export class MemoryFileSystem implements FileSystem {
   private files = new Map<string, Node>();
   private directories = new Set<string>(['/']);
   private handles = new Set<MemoryFile>();
-  private failures: { operation: FileSystemOperation; error: Error }[] = [];
+  private failures: { operation: FileSystemOperation; error: Error; skip: number }[] = [];
   private tearKeepBytes: number | undefined;
   private random: () => number;
 
@@ -169,9 +169,12 @@ export class MemoryFileSystem implements FileSystem {
     }
   }
 
-  /** The next call of `operation` throws `error` (default: an EIO `FileSystemError`). */
-  failNext(operation: FileSystemOperation, error?: Error): void {
-    this.failures.push({ operation, error: error ?? new FileSystemError('EIO', operation, '', `EIO: injected ${operation} failure`) });
+  /**
+   * The next call of `operation` (or, with `afterCalls`, the call after that many more succeed)
+   * throws `error` (default: an EIO `FileSystemError`). Each call to failNext fails one call.
+   */
+  failNext(operation: FileSystemOperation, error?: Error, options: { afterCalls?: number } = {}): void {
+    this.failures.push({ operation, error: error ?? new FileSystemError('EIO', operation, '', `EIO: injected ${operation} failure`), skip: options.afterCalls ?? 0 });
   }
 
   /** Writes bytes straight into a file's durable and current content (test setup of corrupt files). */
@@ -191,6 +194,10 @@ export class MemoryFileSystem implements FileSystem {
   maybeFail(operation: FileSystemOperation, filePath: string): void {
     const index = this.failures.findIndex((failure) => failure.operation === operation);
     if (index < 0) return;
+    if (this.failures[index].skip > 0) {
+      this.failures[index].skip--;
+      return;
+    }
     const [failure] = this.failures.splice(index, 1);
     if (failure.error instanceof FileSystemError && failure.error.path === '') {
       throw new FileSystemError(failure.error.code, operation, filePath, `${failure.error.code}: injected ${operation} failure on ${filePath}`);
