@@ -23,6 +23,7 @@ import { bodyArbitrary } from './support/random-body.js';
 const ITERATIONS = Number(process.env.GREGOR_FUZZ_ITERATIONS ?? 1500);
 /** CI budget for the mutation loop; a long run (env var set) gets a day. */
 const TIME_LIMIT_MS = process.env.GREGOR_FUZZ_ITERATIONS === undefined ? 12_000 : 24 * 3600_000;
+const TEST_TIMEOUT_MS = TIME_LIMIT_MS + 20_000;
 const FRAME_LIMIT = 1024 * 1024;
 const ANSWER_WAIT_MS = 300;
 /** Bodies generated from the descriptions per (api, version), besides a minimal and a hand-filled one. */
@@ -287,7 +288,7 @@ describe('server under mutated requests', () => {
     expect(outcomes.answered + outcomes.closed).toBeGreaterThan(0);
     expect(memoryGrowth).toBeLessThan(MEMORY_GROWTH_MAX);
     await expectHealthyServer();
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('takes a compressed batch that inflates past the decompressed limit without inflating it, and keeps serving', async () => {
     const connection = new FuzzConnection();
