@@ -95,6 +95,7 @@ export class BatchBuilder {
   private maxTimestamp = NO_TIMESTAMP;
   private lastOffsetDelta = -1;
   private isBuilt = false;
+  private readonly batchBytesMax: number;
   private readonly options: Required<BatchBuilderOptions>;
 
   constructor(options: BatchBuilderOptions = {}) {
@@ -113,6 +114,7 @@ export class BatchBuilder {
       deleteHorizonMs: options.deleteHorizonMs ?? null,
     };
     if (this.options.deleteHorizonMs !== null) this.baseTimestamp = this.options.deleteHorizonMs;
+    this.batchBytesMax = this.options.batchBytesMax;
     check((this.options.compression & ~COMPRESSION_MASK) === 0, 'compression is a 3-bit codec id');
     this.buffer = Buffer.allocUnsafe(Math.max(BATCH_HEADER_BYTES + 64, Math.min(this.options.initialBytes, this.options.batchBytesMax)));
   }
@@ -157,7 +159,7 @@ export class BatchBuilder {
       sizeOfVarint(headerCount) +
       (headerCount === 0 ? 0 : sizeOfHeaders(headers as readonly RecordHeader[]));
     const recordBytes = sizeOfVarint(bodyBytes) + bodyBytes;
-    if (this.count > 0 && this.position + recordBytes > this.options.batchBytesMax) return false;
+    if (this.count > 0 && this.position + recordBytes > this.batchBytesMax) return false;
     if (this.position + recordBytes > this.buffer.length) this.grow(this.position + recordBytes);
     const buffer = this.buffer;
     let position = writeVarint(buffer, this.position, bodyBytes);
