@@ -32,8 +32,8 @@ interface Slot {
   done: boolean;
   /** `null`: nothing to write (acks=0). */
   response: ResponseBytes | null;
-  /** Close the connection once everything before and including this slot is written. */
-  closeAfter: boolean;
+  /** Close the connection once everything before this slot is written; why. */
+  closeAfter: string | null;
 }
 
 export interface ConnectionOptions {
@@ -62,6 +62,8 @@ export class Connection {
   private pausedForInFlight = false;
   private pausedForDrain = false;
   private draining = false;
+  /** No further frames are dispatched: a request was refused and the connection closes after the earlier answers. */
+  private refusing = false;
   /** Set when the server decided to close (destroy); the socket's 'close' event comes later. */
   private stopped = false;
   private closed = false;
@@ -116,7 +118,7 @@ export class Connection {
   private closeReason: string | undefined;
 
   private onData(chunk: Buffer): void {
-    if (this.draining || this.stopped || this.closed) return;
+    if (this.draining || this.refusing || this.stopped || this.closed) return;
     let frames: Buffer[];
     try {
       frames = this.splitter.push(chunk);
@@ -129,7 +131,7 @@ export class Connection {
   }
 
   private dispatchWaitingFrames(): void {
-    while (this.waitingFrames.length > 0 && this.queue.length < this.config.maxInFlightRequestsPerConnection && !this.stopped && !this.closed) {
+    while (this.waitingFrames.length > 0 && this.queue.length < this.config.maxInFlightRequestsPerConnection && !this.refusing && !this.stopped && !this.closed) {
       this.onFrame(this.waitingFrames.shift() as Buffer);
     }
     this.updateReading();
@@ -146,29 +148,38 @@ export class Connection {
     }
     if (!this.codec.isServed(header.apiKey, header.apiVersion)) {
       if (header.apiKey === API_VERSIONS_KEY) return this.answerNow(header, this.codec.encodeApiVersionsFallback(header.correlationId));
-      void this.destroy(`unsupported api ${header.apiKey} version ${header.apiVersion} (client ${header.clientId})`);
-      return;
+      return this.refuse(header, `unsupported api ${header.apiKey} version ${header.apiVersion} (client ${header.clientId})`);
     }
     let body: unknown;
     try {
       body = this.codec.decodeBody(frame, header, bodyOffset);
     } catch (error) {
-      this.logger.warn('malformed request body', { connectionId: this.id, apiKey: header.apiKey, apiVersion: header.apiVersion, error: describe(error) });
-      return this.answerNow(header, this.errorResponse(header, INVALID_REQUEST));
+      const reason = `malformed request body: ${describe(error)}`;
+      const answer = this.errorResponse(header, INVALID_REQUEST);
+      if (answer === null) return this.refuse(header, reason);
+      this.logger.warn(reason, { connectionId: this.id, apiKey: header.apiKey, apiVersion: header.apiVersion });
+      return this.answerNow(header, answer);
     }
     this.dispatch(this.enqueue(header), body);
   }
 
   private enqueue(header: RequestHeader): Slot {
-    const slot: Slot = { header, arrivedAtMs: performance.now(), done: false, response: null, closeAfter: false };
+    const slot: Slot = { header, arrivedAtMs: performance.now(), done: false, response: null, closeAfter: null };
     this.queue.push(slot);
     return slot;
   }
 
-  /** Queues an answer that needs no broker work; `null` closes the connection after earlier answers. */
-  private answerNow(header: RequestHeader, response: ResponseBytes | null): void {
-    const slot = this.enqueue(header);
-    this.finish(slot, response, response === null);
+  /** Queues an answer that needs no broker work. */
+  private answerNow(header: RequestHeader, response: ResponseBytes): void {
+    this.finish(this.enqueue(header), response, null);
+  }
+
+  /** A request Kafka would close the connection on: earlier requests are answered, later ones dropped, then the connection closes. */
+  private refuse(header: RequestHeader, reason: string): void {
+    this.refusing = true;
+    this.waitingFrames.length = 0;
+    this.socket.pause();
+    this.finish(this.enqueue(header), null, reason);
   }
 
   private dispatch(slot: Slot, body: unknown): void {
@@ -194,7 +205,7 @@ export class Connection {
     if (this.stopped || this.closed) return;
     if (isNoResponse(result)) {
       if (slot.header.apiKey !== 0) this.logger.error('broker gave no response to a request that needs one', { apiKey: slot.header.apiKey });
-      return this.finish(slot, null, false);
+      return this.finish(slot, null, null);
     }
     let response: ResponseBytes;
     try {
@@ -202,21 +213,21 @@ export class Connection {
     } catch (error) {
       this.logger.error('response could not be encoded', { apiKey: slot.header.apiKey, apiVersion: slot.header.apiVersion, error: describe(error) });
       const fallback = this.errorResponse(slot.header, UNKNOWN_SERVER_ERROR);
-      return this.finish(slot, fallback, fallback === null, 'encode');
+      return this.finish(slot, fallback, fallback === null ? 'response could not be encoded' : null, 'encode');
     }
-    this.finish(slot, response, false);
+    this.finish(slot, response, null);
   }
 
   private onFailure(slot: Slot, error: unknown): void {
     if (this.stopped || this.closed) return;
     if ((error as { code?: unknown } | null)?.code === 'UNSUPPORTED_VERSION') {
       // The protocol describes an API the broker does not serve: close, as Kafka does for an unknown API.
-      return this.finish(slot, null, true, 'UNSUPPORTED_VERSION');
+      return this.finish(slot, null, `api ${slot.header.apiKey} is not served by the broker`, 'UNSUPPORTED_VERSION');
     }
     this.logger.error('request failed in the broker', { connectionId: this.id, apiKey: slot.header.apiKey, apiVersion: slot.header.apiVersion, error: describe(error) });
     const errorCode = errorCodeOf(error);
     const response = this.errorResponse(slot.header, errorCode);
-    this.finish(slot, response, response === null, describe(error));
+    this.finish(slot, response, response === null ? `the broker failed api ${slot.header.apiKey}, whose response carries no error code` : null, describe(error));
   }
 
   private errorResponse(header: RequestHeader, errorCode: number): ResponseBytes | null {
@@ -227,7 +238,7 @@ export class Connection {
     }
   }
 
-  private finish(slot: Slot, response: ResponseBytes | null, closeAfter: boolean, failed?: string): void {
+  private finish(slot: Slot, response: ResponseBytes | null, closeAfter: string | null, failed?: string): void {
     slot.done = true;
     slot.response = response;
     slot.closeAfter = closeAfter;
@@ -247,9 +258,9 @@ export class Connection {
     while (this.queue.length > 0 && this.queue[0].done) {
       const slot = this.queue.shift() as Slot;
       if (slot.response !== null) writeResponse(this.socket, slot.response);
-      if (slot.closeAfter) {
+      if (slot.closeAfter !== null) {
         this.socket.uncork();
-        void this.destroy(`request api ${slot.header.apiKey} version ${slot.header.apiVersion} could not be answered`);
+        void this.destroy(slot.closeAfter);
         return;
       }
     }
@@ -260,7 +271,7 @@ export class Connection {
   }
 
   private updateReading(): void {
-    if (this.stopped || this.closed || this.draining) return;
+    if (this.stopped || this.closed || this.draining || this.refusing) return;
     this.pausedForInFlight = this.waitingFrames.length > 0 || this.queue.length >= this.config.maxInFlightRequestsPerConnection;
     if (this.pausedForInFlight || this.pausedForDrain) this.socket.pause();
     else this.socket.resume();
