@@ -14,6 +14,7 @@
  * terminal) and a final summary at the end.
  *
  *   pnpm example examples/streaming-platform.ts [--duration-ms 10000] [--dir ./data/examples/streaming-platform] [--keep] [--seed 1]
+ *                                              [--listen 9092]
  */
 import { type Consumer, Gregor, type Producer } from 'gregor';
 import {
@@ -23,6 +24,7 @@ import {
   ExampleError,
   isRunDirectly,
   logger,
+  maybeListen,
   parseCommandLine,
   prepareDataDir,
   runFromCommandLine,
@@ -233,6 +235,8 @@ class MetricsMonitor {
 
 export interface PlatformSummary {
   dir: string;
+  /** Where Kafka's protocol was served (`listenPort`), else null. */
+  address: { host: string; port: number } | null;
   seed: number;
   /** The generator's start time: with `seed` and `ticks`, it regenerates exactly the data produced. */
   startMs: number;
@@ -256,6 +260,7 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
   const gregor = await Gregor.open({ dir, config: { groupInitialRebalanceDelayMs: 0 } });
   try {
     await createTopics(gregor, log);
+    const address = await maybeListen(gregor, options, TOPICS.events, log);
     const analytics = new Analytics();
     const alerting = new Alerting((service, errors, atMs) => log(`ALERT ${service}: ${errors} errors within ${ALERT_WINDOW_MS} ms (at ${new Date(atMs).toISOString()})`));
     const monitor = new MetricsMonitor();
@@ -277,7 +282,7 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
     status.update(line());
     status.end();
     await Promise.all(consumers.map((consumer) => consumer.disconnect()));
-    const summary: PlatformSummary = { dir, seed, startMs: generator.startMs, ticks: generator.ticks, produced, analytics: analytics.summary, alert: alerting.summary, logger: monitor.summary };
+    const summary: PlatformSummary = { dir, address, seed, startMs: generator.startMs, ticks: generator.ticks, produced, analytics: analytics.summary, alert: alerting.summary, logger: monitor.summary };
     printSummary(summary, log);
     return summary;
   } finally {

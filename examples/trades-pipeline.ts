@@ -7,7 +7,7 @@
  * The seed's replication factor 2 needs a second broker; an embedded Gregor is one broker, so 1.
  *
  *   pnpm example examples/trades-pipeline.ts [--duration-ms 10000] [--rate 5000] [--format msgpack|json]
- *                                           [--dir ./data/examples/trades-pipeline] [--keep] [--seed 1]
+ *                                           [--dir ./data/examples/trades-pipeline] [--keep] [--seed 1] [--listen 9092]
  */
 import { type Consumer, Gregor, msgpackSerializer } from 'gregor';
 import {
@@ -17,6 +17,7 @@ import {
   ExampleError,
   isRunDirectly,
   logger,
+  maybeListen,
   parseCommandLine,
   prepareDataDir,
   runFromCommandLine,
@@ -77,6 +78,8 @@ export interface MemberSummary {
 
 export interface TradesSummary {
   dir: string;
+  /** Where Kafka's protocol was served (`listenPort`), else null. */
+  address: { host: string; port: number } | null;
   produced: number;
   consumed: number;
   /** Trades consumed more than once (must be 0: idempotent producer, committed offsets). */
@@ -166,6 +169,7 @@ async function run(options: TradesOptions): Promise<TradesSummary> {
   const gregor = await Gregor.open({ dir, config: BROKER_CONFIG });
   try {
     await createTradesTopic(gregor, log);
+    const address = await maybeListen(gregor, options, TOPIC, log);
     const checker = new OrderChecker();
     const group = await startGroup(gregor, checker, encode.decode, durationMs, log);
     const generator = new TradeGenerator(options.seed ?? 1);
@@ -184,6 +188,7 @@ async function run(options: TradesOptions): Promise<TradesSummary> {
     const all = members.flatMap((m) => m.partitions).sort((a, b) => a - b);
     const summary: TradesSummary = {
       dir,
+      address,
       produced,
       consumed: checker.consumed,
       duplicates,

@@ -8,6 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { Gregor } from 'gregor';
+
+type BoundAddress = NonNullable<Gregor['address']>;
 
 /** The options every example's `main` accepts. */
 export interface ExampleOptions {
@@ -21,6 +24,8 @@ export interface ExampleOptions {
   keep?: boolean;
   /** Seed of the generated data, so a run can be repeated and its expected counts computed. */
   seed?: number;
+  /** Also serve Kafka's wire protocol on this port (0: any free port) for kcat or kafkajs to watch. */
+  listenPort?: number;
 }
 
 /** Typed failure of an example (a wait that ran out, a broken expectation). */
@@ -44,7 +49,7 @@ export function prepareDataDir(name: string, options: ExampleOptions): string {
   return dir;
 }
 
-/** Parses `--dir`, `--duration-ms`, `--keep`, `--seed`, `--json` plus the example's own flags. */
+/** Parses `--dir`, `--duration-ms`, `--keep`, `--seed`, `--json`, `--listen` plus the example's own flags. */
 export function parseCommandLine(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
   const { values } = parseArgs({
     args: argv,
@@ -54,6 +59,7 @@ export function parseCommandLine(argv: string[], extra: Record<string, { type: '
       keep: { type: 'boolean' },
       seed: { type: 'string' },
       json: { type: 'boolean' },
+      listen: { type: 'string' },
       ...extra,
     },
     strict: true,
@@ -66,7 +72,7 @@ export function parseCommandLine(argv: string[], extra: Record<string, { type: '
     if (!Number.isFinite(value) || value < 0) throw new ExampleError('BAD_ARGUMENT', `--${name} needs a number >= 0, got ${String(text)}`);
     return value;
   };
-  return { values: named, number, json: values.json === true, common: { dir: values.dir as string | undefined, durationMs: number('duration-ms'), keep: values.keep === true, seed: number('seed') } };
+  return { values: named, number, json: values.json === true, common: { dir: values.dir as string | undefined, durationMs: number('duration-ms'), keep: values.keep === true, seed: number('seed'), listenPort: number('listen') } };
 }
 
 /** True when `moduleUrl` is the file node was started with (`pnpm example examples/x.ts`). */
@@ -155,6 +161,20 @@ export function createStatusLine(log: ((line: string) => void) | undefined): Sta
   }
   const write = log ?? ((line: string) => console.log(line));
   return { update: write, end() {} };
+}
+
+/**
+ * Serves Kafka's wire protocol beside the in-process clients when `listenPort` is set, and says how
+ * to watch `topic` with kcat. Returns the bound address, or null when not listening.
+ */
+export async function maybeListen(gregor: Gregor, options: ExampleOptions, topic: string, log: (line: string) => void): Promise<BoundAddress | null> {
+  if (options.listenPort === undefined) return null;
+  // The server's own lines (connections, errors) go where the example's lines go.
+  const serverLine = (level: string) => (message: string, fields?: Record<string, unknown>) => log(`server ${level}: ${message}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}`);
+  const logger = { info: serverLine('info'), warn: serverLine('warn'), error: serverLine('error') };
+  const address = await gregor.listen({ host: '127.0.0.1', port: options.listenPort, logger });
+  log(`serving Kafka's protocol on ${address.host}:${address.port}; watch with: kcat -b ${address.host}:${address.port} -C -t ${topic} -o beginning`);
+  return address;
 }
 
 export function logger(options: ExampleOptions): (line: string) => void {

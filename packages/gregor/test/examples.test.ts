@@ -67,8 +67,9 @@ describe('examples/trades-pipeline', () => {
     expect(summary.members.reduce((total, m) => total + m.consumed, 0)).toBe(summary.produced);
   });
 
-  it('reads JSON values as well as msgpack', async () => {
-    const summary = await tradesPipeline({ dir: temporaryDir('trades-json'), durationMs: 500, rate: 1000, format: 'json', log: () => {} });
+  it('reads JSON values as well as msgpack, and serves the wire protocol beside when asked to listen', async () => {
+    const summary = await tradesPipeline({ dir: temporaryDir('trades-json'), durationMs: 500, rate: 1000, format: 'json', listenPort: 0, log: () => {} });
+    expect(summary.address?.port).toBeGreaterThan(0);
     expect(summary.consumed).toBe(summary.produced);
     expect(summary.orderViolations + summary.duplicates + summary.missing).toBe(0);
   });
