@@ -110,6 +110,15 @@ describe('Server with the Kafka protocol codec', () => {
     expect(described.body.topics[0]).toMatchObject({ name: 't', errorCode: 3 });
   });
 
+  it('encodes a Fetch response with its record payload as its own chunk, not a copy', () => {
+    const records = Buffer.alloc(64 * 1024, 7);
+    const body = { errorCode: 0, sessionId: 0, responses: [{ topic: 't', partitions: [{ partitionIndex: 0, errorCode: 0, highWatermark: 1, records }] }] };
+    const parts = protocolCodec.encodeResponse({ apiKey: ApiKey.Fetch, apiVersion: 11, correlationId: 3, clientId: null }, body) as Buffer[];
+    expect(parts.some((part) => part === records)).toBe(true);
+    const whole = Buffer.concat(parts);
+    expect(whole.readInt32BE(0)).toBe(whole.length - 4);
+  });
+
   it('sends no response to an acks=0 Produce and answers the next request', async () => {
     const { port } = await start();
     const client = await connect(port);
