@@ -82,6 +82,8 @@ export interface ProducerOptions {
   retry?: RetryOptions;
   /** Produce requests in flight per broker (default 5; at most 5 when idempotent). */
   maxInFlightRequests?: number;
+  /** A batch not acknowledged this long after it opened fails instead of retrying (default 120000, Kafka's delivery.timeout.ms). */
+  deliveryTimeoutMs?: number;
   createPartitioner?: PartitionerFactory;
   /** Randomness for the sticky partitioner, injectable for tests. */
   random?: () => number;
@@ -130,6 +132,7 @@ export class Producer extends EventEmitter {
       idempotent,
       retry: { ...RETRY_DEFAULTS, ...(idempotent ? { retries: Number.MAX_SAFE_INTEGER } : {}), ...options.retry },
       maxInFlightRequests: Math.min(options.maxInFlightRequests ?? 5, idempotent ? 5 : Number.MAX_SAFE_INTEGER),
+      deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,
     };
     if (idempotent && options.acks !== undefined && options.acks !== -1) {
       throw new KafkaClientError('INVALID_CONFIG', 'an idempotent producer needs acks=-1 (all)');
@@ -400,7 +403,8 @@ export class Producer extends EventEmitter {
   private failGroup(group: PendingBatch[], error: Error): void {
     const queue = group[0].queue;
     const retriable = isRetriable(error) || (this.settings.idempotent && error instanceof KafkaProtocolError && error.errorCode === 45);
-    if (retriable && group[0].attempts < this.settings.retry.retries && this.isConnected) {
+    const withinDeliveryTimeout = Date.now() - group[0].createdAtMs < this.settings.deliveryTimeoutMs;
+    if (retriable && withinDeliveryTimeout && group[0].attempts < this.settings.retry.retries && this.isConnected) {
       const retryAtMs = Date.now() + retryDelayMs(group[0].attempts, this.settings.retry);
       for (const b of group) {
         b.attempts++;
