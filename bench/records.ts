@@ -60,7 +60,7 @@ function jsonValues(count: number): Buffer[] {
   const values: Buffer[] = [];
   for (let index = 0; index < count; index++) {
     const text = JSON.stringify({ id: 100000 + index, user: `u${(index * 7919) % 5000}`, event: events[index % events.length], ts: 1700000000000 + index * 13, pad: '' });
-    values.push(Buffer.from(text.slice(0, -2).padEnd(RECORD_VALUE_BYTES - 2, 'x') + '"}'));
+    values.push(Buffer.from(`${text.slice(0, -2).padEnd(RECORD_VALUE_BYTES - 2, 'x')}"}`));
   }
   return values;
 }
