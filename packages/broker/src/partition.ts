@@ -64,6 +64,9 @@ export class Partition {
   private readonly dir: string;
   private readonly snapshotsRetained: number;
   private highWatermarkWaiters: HighWatermarkWaiter[] = [];
+  /** Each follower's last fetch offset and when it last reached the leader's LEO. */
+  private readonly followers = new Map<number, { logEndOffset: number; lastCaughtUpTimeMs: number }>();
+  private readonly nodeId: number;
   private readonly appendListeners = new Set<() => void>();
 
   constructor(options: PartitionOptions) {
@@ -73,6 +76,7 @@ export class Partition {
     this.fs = options.fs;
     this.dir = options.dir;
     this.leaderEpoch = options.leaderEpoch;
+    this.nodeId = options.nodeId;
     this.replicas = [options.nodeId];
     this.isr = [options.nodeId];
     this.snapshotsRetained = options.producerSnapshotsRetained;
@@ -133,9 +137,17 @@ export class Partition {
     return { errorCode: 0, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTimeMs: result.logAppendTime ?? -1, duplicate: false };
   }
 
-  /** With the ISR = {this broker}, every appended offset is replicated to the whole ISR. */
+  /**
+   * Kafka's maybeIncrementLeaderHW: the HW is the smallest log end offset among the ISR (this
+   * broker's own LEO for itself, each follower's last fetch offset for the others). With the ISR =
+   * {this broker} every appended offset is at once replicated to the whole ISR.
+   */
   maybeIncrementHighWatermark(): boolean {
-    const newHighWatermark = this.logEndOffset;
+    let newHighWatermark = this.logEndOffset;
+    for (const replicaId of this.isr) {
+      if (replicaId === this.nodeId) continue;
+      newHighWatermark = Math.min(newHighWatermark, this.followers.get(replicaId)?.logEndOffset ?? 0);
+    }
     if (newHighWatermark <= this.highWatermark) return false;
     this.highWatermark = newHighWatermark;
     const waiting = this.highWatermarkWaiters;
@@ -147,9 +159,37 @@ export class Partition {
     return true;
   }
 
-  /** Followers that fall behind leave the ISR here; with one replica there is nobody to drop. */
-  maybeShrinkIsr(): boolean {
-    return false;
+  /**
+   * Kafka's updateFollowerFetchState: a follower fetching at `fetchOffset` holds everything below
+   * it. It is caught up while it has reached the leader's LEO; a follower outside the ISR that
+   * reaches the HW rejoins it (maybeExpandIsr). Only ids in `replicas` are followers (the
+   * controller assigns them); returns true when the HW moved.
+   */
+  updateFollowerFetchState(replicaId: number, fetchOffset: number, nowMs: number): boolean {
+    // Only assigned replicas count; a fetch naming any other replica id changes nothing.
+    if (replicaId === this.nodeId || !this.replicas.includes(replicaId)) return false;
+    const state = this.followers.get(replicaId) ?? { logEndOffset: 0, lastCaughtUpTimeMs: nowMs };
+    state.logEndOffset = fetchOffset;
+    if (fetchOffset >= this.logEndOffset) state.lastCaughtUpTimeMs = nowMs;
+    this.followers.set(replicaId, state);
+    if (!this.isr.includes(replicaId) && fetchOffset >= this.highWatermark) this.isr = [...this.isr, replicaId];
+    return this.maybeIncrementHighWatermark();
+  }
+
+  /**
+   * Kafka's maybeShrinkIsr: followers that have not caught up to the leader's LEO within
+   * `replicaLagTimeMaxMs` leave the ISR (and the HW may then advance). Returns the removed ids.
+   */
+  maybeShrinkIsr(nowMs: number, replicaLagTimeMaxMs: number): number[] {
+    const removed = this.isr.filter((replicaId) => {
+      if (replicaId === this.nodeId) return false;
+      const state = this.followers.get(replicaId);
+      return state === undefined || nowMs - state.lastCaughtUpTimeMs > replicaLagTimeMaxMs;
+    });
+    if (removed.length === 0) return removed;
+    this.isr = this.isr.filter((replicaId) => !removed.includes(replicaId));
+    this.maybeIncrementHighWatermark();
+    return removed;
   }
 
   /** Resolves when the HW passes `offset` (acks=all), or false after `timeoutMs`. */
@@ -168,6 +208,11 @@ export class Partition {
   onAppend(listener: () => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
+  }
+
+  /** True when `replicaId` is an assigned follower of this partition (it may read up to the LEO). */
+  isFollower(replicaId: number): boolean {
+    return replicaId >= 0 && replicaId !== this.nodeId && this.replicas.includes(replicaId);
   }
 
   /**

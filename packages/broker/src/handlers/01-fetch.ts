@@ -1,7 +1,7 @@
 /**
  * Fetch (API key 1), versions 4-13 (v13 addresses topics by topic id).
- * Reads whole batches up to the high watermark (the log end offset for a replica fetch, replicaId
- * >= 0), at most maxBytes per response (and fetch.max.bytes) and partitionMaxBytes per partition,
+ * Reads whole batches up to the high watermark (the log end offset for a fetch from an assigned
+ * follower, replicaId >= 0, whose fetch offset also advances the high watermark), at most maxBytes per response (and fetch.max.bytes) and partitionMaxBytes per partition,
  * but at least one batch even when it is larger (as Kafka >= 0.10.1). Long poll: with fewer than
  * minBytes available the request parks until an append brings enough or maxWaitMs passes on the
  * broker's clock. OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset]; FENCED_LEADER_EPOCH
@@ -96,10 +96,13 @@ function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplic
         hasError = true;
         return errorPartition(request.partition, epochError);
       }
+      // A follower's fetch offset tells the leader what it holds (Kafka's updateFollowerFetchState).
+      const isFollower = isReplica && partition.isFollower(body.replicaId);
+      if (isFollower) partition.updateFollowerFetchState(body.replicaId, request.fetchOffset, broker.clock.now());
       const limit = Math.min(Math.max(0, request.partitionMaxBytes ?? 0), remaining);
       const read = limit > 0 || bytes === 0
-        ? partition.read(request.fetchOffset, limit, bytes === 0, isReplica)
-        : partition.read(request.fetchOffset, 0, false, isReplica);
+        ? partition.read(request.fetchOffset, limit, bytes === 0, isFollower)
+        : partition.read(request.fetchOffset, 0, false, isFollower);
       if (read.errorCode !== ErrorCode.NONE) {
         hasError = true;
         return errorPartition(request.partition, read.errorCode);
