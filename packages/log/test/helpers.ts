@@ -87,19 +87,17 @@ export function readAll(log: { read(offset: number, options?: { maxBytes?: numbe
   return out;
 }
 
-/** Overwrites bytes of a file durably, through the FileSystem (works on both backends). */
+/** Overwrites bytes of a file through the FileSystem (both backends; not fsynced: tests that crash afterwards sync themselves). */
 export function overwriteFile(fs: FileSystem, filePath: string, position: number, data: Uint8Array): void {
   const file = fs.openFile(filePath);
   file.write(data, 0, data.length, position);
-  file.sync();
   file.close();
 }
 
-/** Cuts a file to `length` durably. */
+/** Cuts a file to `length` (not fsynced). */
 export function truncateFile(fs: FileSystem, filePath: string, length: number): void {
   const file = fs.openFile(filePath);
   file.truncate(length);
-  file.sync();
   file.close();
 }
 

@@ -1,6 +1,7 @@
 /**
  * Runs the independent Python reader (kafka_format_reader.py, standard library only) over
- * partitions written by PartitionLog with every codec, and over damaged copies, which it must reject.
+ * partitions written by PartitionLog with every codec, over a compacted partition, and over
+ * damaged copies, which it must reject. Few invocations: the reader takes several directories.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,8 +15,8 @@ import { batchOf } from './helpers.js';
 
 const reader = fileURLToPath(new URL('./kafka_format_reader.py', import.meta.url));
 
-function runReader(dir: string, ...flags: string[]): { status: number; output: string } {
-  const result = spawnSync('python3', [reader, dir, ...flags], { encoding: 'utf8', timeout: 20_000 });
+function runReader(...args: string[]): { status: number; output: string } {
+  const result = spawnSync('python3', [reader, ...args], { encoding: 'utf8', timeout: 20_000 });
   return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -26,9 +27,9 @@ describe('the independent Kafka format reader', () => {
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  function writePartition(config = {}): string {
-    const dir = path.join(root, 'topic-0');
-    const log = PartitionLog.open({ fs: nodeFileSystem, dir, clock: new FakeClock(), config: { segmentBytes: 2048, indexIntervalBytes: 256, ...config } });
+  function writePartition(name = 'topic-0'): string {
+    const dir = path.join(root, name);
+    const log = PartitionLog.open({ fs: nodeFileSystem, dir, clock: new FakeClock(), config: { segmentBytes: 2048, indexIntervalBytes: 256 } });
     let timestamp = 1_700_000_000_000;
     for (let round = 0; round < 6; round++) {
       for (const compression of Object.values(Compression)) {
@@ -44,34 +45,34 @@ describe('the independent Kafka format reader', () => {
   it('accepts segments written with every codec, with their indexes and time indexes', () => {
     const dir = writePartition();
     const { status, output } = runReader(dir);
-    expect(output).toContain('OK');
+    expect(output).toContain(`${dir}: OK`);
     expect(output).toMatch(/codecs gzip=6, lz4=6, none=6, snappy=6, zstd=6/);
     expect(status).toBe(0);
     expect(fs.readdirSync(dir).filter((name) => name.endsWith('.log')).length).toBeGreaterThan(1);
   });
 
-  it('rejects a flipped bit, a torn tail and a bad index entry', () => {
-    const dir = writePartition();
-    const logFile = path.join(dir, '00000000000000000000.log');
-    const original = fs.readFileSync(logFile);
-    const flipped = Buffer.from(original);
+  it('rejects a flipped bit, a torn tail, a bad index entry and a missing directory, each', () => {
+    const flippedDir = writePartition('flipped-0');
+    const flippedLog = path.join(flippedDir, '00000000000000000000.log');
+    const flipped = fs.readFileSync(flippedLog);
     flipped[100] ^= 1;
-    fs.writeFileSync(logFile, flipped);
-    expect(runReader(dir).status).toBe(1);
-    fs.writeFileSync(logFile, original.subarray(0, original.length - 5));
-    expect(runReader(dir).output).toContain('VIOLATION');
-    fs.writeFileSync(logFile, original);
-    const indexFile = path.join(dir, '00000000000000000000.index');
+    fs.writeFileSync(flippedLog, flipped);
+    const tornDir = writePartition('torn-0');
+    const tornLog = path.join(tornDir, '00000000000000000000.log');
+    fs.truncateSync(tornLog, fs.statSync(tornLog).size - 5);
+    const indexDir = writePartition('index-0');
+    const indexFile = path.join(indexDir, '00000000000000000000.index');
     const index = fs.readFileSync(indexFile);
     index.writeInt32BE(index.readInt32BE(4) + 1, 4);
     fs.writeFileSync(indexFile, index);
-    expect(runReader(dir).output).toContain('is not a batch start');
-  });
-
-  it('exits non-zero for a directory that does not exist', () => {
-    const { status, output } = runReader(path.join(root, 'missing'));
+    const missingDir = path.join(root, 'missing-0');
+    const { status, output } = runReader(flippedDir, tornDir, indexDir, missingDir);
     expect(status).toBe(1);
+    expect(output).toContain('CRC-32C mismatch');
+    expect(output).toMatch(/trailing bytes|does not fit the file/);
+    expect(output).toContain('is not a batch start');
     expect(output).toContain('not a directory');
+    for (const dir of [flippedDir, tornDir, indexDir, missingDir]) expect(output).toContain(`${dir}: FAILED`);
   });
 
   it('accepts a compacted partition (offset gaps allowed) with its rewritten segments and indexes', () => {
@@ -85,7 +86,7 @@ describe('the independent Kafka format reader', () => {
     expect(log.compact().recordsRemoved).toBeGreaterThan(100);
     log.close();
     const { status, output } = runReader(dir, '--allow-gaps');
-    expect(output).toContain('OK');
+    expect(output).toContain(`${dir}: OK`);
     expect(status).toBe(0);
   });
 });

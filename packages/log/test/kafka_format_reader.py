@@ -2,7 +2,7 @@
 """Independent reader of a Kafka partition directory, written from Kafka's format documentation
 and DumpLogSegments' checks, sharing no code with Gregor.
 
-    python3 kafka_format_reader.py <partition-dir> [--allow-gaps]
+    python3 kafka_format_reader.py <partition-dir>... [--allow-gaps]
 
 Checks, for every `<20-digit base>.log` segment: each RecordBatch v2's framing (length inside
 the file, at least a bare header), magic 2, CRC-32C over attributes..end (own table), offsets
@@ -10,7 +10,7 @@ contiguous within and across segments (`--allow-gaps`: only increasing, for comp
 for uncompressed and gzip batches the records themselves (lengths, varints, record count, offset
 deltas). Each `.index` entry must point at a batch start whose last offset is the entry's offset,
 with offsets and positions increasing; each `.timeindex` must be monotonic and inside the segment.
-Prints a summary; exits 1 on any violation. Standard library only.
+Prints a summary per directory; exits 1 on any violation. Standard library only.
 """
 import mmap
 import os
@@ -233,22 +233,25 @@ class Reader:
 
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith('--')]
-    if len(args) != 1:
-        print('usage: kafka_format_reader.py <partition-dir> [--allow-gaps]', file=sys.stderr)
+    directories = [a for a in argv[1:] if not a.startswith('--')]
+    if not directories:
+        print('usage: kafka_format_reader.py <partition-dir>... [--allow-gaps]', file=sys.stderr)
         return 2
-    reader = Reader(args[0], '--allow-gaps' in argv)
-    ok = reader.run()
-    stats = reader.stats
-    print('%s: %d segments, %d batches, %d records (%d batches decoded), codecs %s, %d index entries, %d time index entries' % (
-        args[0], stats['segments'], stats['batches'], stats['records'], stats['decoded'],
-        ', '.join('%s=%d' % kv for kv in sorted(reader.codecs.items())) or '-', stats['index_entries'], stats['time_index_entries']))
-    for line in reader.violations[:50]:
-        print('VIOLATION ' + line)
-    if len(reader.violations) > 50:
-        print('... %d more violations' % (len(reader.violations) - 50))
-    print('OK' if ok else 'FAILED: %d violations' % len(reader.violations))
-    return 0 if ok else 1
+    failed = 0
+    for directory in directories:
+        reader = Reader(directory, '--allow-gaps' in argv)
+        ok = reader.run()
+        stats = reader.stats
+        print('%s: %d segments, %d batches, %d records (%d batches decoded), codecs %s, %d index entries, %d time index entries' % (
+            directory, stats['segments'], stats['batches'], stats['records'], stats['decoded'],
+            ', '.join('%s=%d' % kv for kv in sorted(reader.codecs.items())) or '-', stats['index_entries'], stats['time_index_entries']))
+        for line in reader.violations[:50]:
+            print('VIOLATION ' + line)
+        if len(reader.violations) > 50:
+            print('... %d more violations' % (len(reader.violations) - 50))
+        print('%s: %s' % (directory, 'OK' if ok else 'FAILED: %d violations' % len(reader.violations)))
+        failed += 0 if ok else 1
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':

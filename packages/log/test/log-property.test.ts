@@ -127,7 +127,7 @@ describe.each(backends)('PartitionLog against a reference model on %s', (name, m
           backend.cleanup();
         }
       }),
-      { numRuns: name === 'memory' ? 150 : 25 },
+      { numRuns: name === 'memory' ? 150 : 15 },
     );
   });
 });

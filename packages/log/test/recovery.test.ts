@@ -42,7 +42,7 @@ describe.each(backends)('crash recovery on %s', (_name, makeBackend) => {
       expect(log.logEndOffset).toBe(9);
       expect(readAll(log, 0).map((record) => record.value)).toEqual(['b0-0', 'b0-1', 'b0-2', 'b1-0', 'b1-1', 'b1-2', 'b2-0', 'b2-1', 'b2-2']);
       expect(fileSize(backend.fs, logFile())).toBe(lastPosition);
-      log.close();
+      log.closeWithoutFlush();
       // Put the whole file back for the next cut.
       overwriteFile(backend.fs, logFile(), 0, original);
     }
