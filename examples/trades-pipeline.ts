@@ -90,6 +90,8 @@ export interface TradesSummary {
   orderViolations: number;
   /** Symbols seen on more than one partition (must be 0: the key decides the partition). */
   symbolsOnSeveralPartitions: number;
+  /** The partition each symbol's trades were consumed from (Kafka's murmur2 of the key). */
+  partitionOfSymbol: Record<string, number>;
   members: MemberSummary[];
   assignmentDisjoint: boolean;
   assignmentCoversAll: boolean;
@@ -124,7 +126,7 @@ export class TradeGenerator {
 class OrderChecker {
   readonly countsBySymbol = new Map<string, number[]>();
   private readonly lastSequence = new Map<string, number>();
-  private readonly partitionOfSymbol = new Map<string, number>();
+  readonly partitionOfSymbol = new Map<string, number>();
   orderViolations = 0;
   symbolsOnSeveralPartitions = 0;
   consumed = 0;
@@ -195,6 +197,7 @@ async function run(options: TradesOptions): Promise<TradesSummary> {
       missing,
       orderViolations: checker.orderViolations,
       symbolsOnSeveralPartitions: checker.symbolsOnSeveralPartitions,
+      partitionOfSymbol: Object.fromEntries(checker.partitionOfSymbol),
       members,
       assignmentDisjoint: new Set(all).size === all.length,
       assignmentCoversAll: all.length === PARTITIONS && all.every((p, i) => p === i),
@@ -327,6 +330,8 @@ async function produceTrades(
 }
 
 function printSummary(summary: TradesSummary, log: (line: string) => void): void {
+  const symbolsByPartition = Array.from({ length: PARTITIONS }, (_, p) => Object.keys(summary.partitionOfSymbol).filter((symbol) => summary.partitionOfSymbol[symbol] === p).sort());
+  log(`symbols by partition: ${symbolsByPartition.map((symbols, p) => `P${p}=${symbols.join(',') || '-'}`).join(' ')}`);
   log(`consumed ${summary.consumed} of ${summary.produced}; duplicates ${summary.duplicates}, missing ${summary.missing}, order violations ${summary.orderViolations}`);
   summary.members.forEach((member, i) => log(`consumer ${i + 1} holds ${member.partitions.map((p) => `P${p}`).join(',')} and consumed ${member.consumed}`));
   log(`assignment disjoint: ${summary.assignmentDisjoint}, covers P0..P${PARTITIONS - 1}: ${summary.assignmentCoversAll}, rebalances after the first: ${summary.rebalances}`);

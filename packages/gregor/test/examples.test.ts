@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { partitionForKey } from '@gregor/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main as quickstart } from '../../../examples/quickstart.js';
 import {
@@ -22,7 +23,7 @@ import {
   PlatformGenerator,
   type Tick,
 } from '../../../examples/streaming-platform.js';
-import { main as tradesPipeline, PARTITIONS as TRADES_PARTITIONS } from '../../../examples/trades-pipeline.js';
+import { SYMBOLS, main as tradesPipeline, PARTITIONS as TRADES_PARTITIONS } from '../../../examples/trades-pipeline.js';
 
 const directories: string[] = [];
 function temporaryDir(name: string): string {
@@ -59,6 +60,11 @@ describe('examples/trades-pipeline', () => {
     expect(summary.missing).toBe(0);
     expect(summary.orderViolations).toBe(0);
     expect(summary.symbolsOnSeveralPartitions).toBe(0);
+    // Keyed by symbol with Kafka's default partitioner: murmur2 of the key, as the Java client and kafkajs.
+    for (const [symbol, partition] of Object.entries(summary.partitionOfSymbol)) {
+      expect(SYMBOLS).toContain(symbol);
+      expect(partition).toBe(partitionForKey(Buffer.from(symbol), TRADES_PARTITIONS));
+    }
     expect(summary.members).toHaveLength(3);
     for (const member of summary.members) expect(member.partitions.length).toBeGreaterThan(0);
     const all = summary.members.flatMap((m) => m.partitions).sort((a, b) => a - b);
