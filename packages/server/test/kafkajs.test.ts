@@ -103,6 +103,26 @@ describe('kafkajs 2.2.4 against Gregor', () => {
     });
   }
 
+  it('appends concurrent idempotent sends once each, in order, with contiguous offsets', async () => {
+    const topic = 'kafkajs-idempotent';
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const consumer = newConsumer('idempotent-group');
+    try {
+      const batches = Array.from({ length: 6 }, (_, batch) => messageSet(`batch${batch}`, 4));
+      const results = await Promise.all(batches.map((messages) => producer.send({ topic, messages, acks: -1 })));
+      const baseOffsets = results.map(([result]) => Number(result.baseOffset)).sort((a, b) => a - b);
+      expect(baseOffsets).toEqual([0, 4, 8, 12, 16, 20]);
+      await consumer.connect();
+      const received = await consumeAll(consumer, topic, 24);
+      expect(received.map((message) => message.offset)).toEqual(Array.from({ length: 24 }, (_, i) => String(i)));
+      expect(new Set(received.map((message) => message.value?.toString('hex'))).size).toBe(24);
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+    }
+  });
+
   it('splits partitions between two group members, then gives all to the one that stays', async () => {
     const topic = 'rebalance-topic';
     const admin = kafka.admin();

@@ -35,6 +35,29 @@ describe('@platformatic/kafka 1.35.0 against Gregor', () => {
     }
   });
 
+  for (const compression of ['gzip', 'snappy', 'lz4'] as const) {
+    it(`produces ${compression}-compressed batches that a consumer stream reads back byte for byte`, async () => {
+      const topic = `plt-${compression}`;
+      const values = Array.from({ length: 12 }, (_, i) => Buffer.concat([Buffer.from(`${compression}-${i}:`), Buffer.alloc(i * 97, i)]));
+      const producer = new Producer({ clientId: 'interop-producer', ...base(), autocreateTopics: true, compression });
+      const consumer = new Consumer({ clientId: 'interop-consumer', groupId: `plt-${compression}-group`, ...base(), sessionTimeout: 6000, heartbeatInterval: 300, maxWaitTime: 200 });
+      try {
+        await producer.send({ messages: values.map((value, i) => ({ topic, key: Buffer.from(String(i)), value })) });
+        const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+        const received: Buffer[] = [];
+        for await (const message of stream) {
+          received.push(message.value);
+          if (received.length === values.length) break;
+        }
+        await stream.close();
+        expect(received.map((value) => value.toString('hex'))).toEqual(values.map((value) => value.toString('hex')));
+      } finally {
+        await consumer.close(true);
+        await producer.close();
+      }
+    });
+  }
+
   it('produces messages that a group consumer stream reads back byte for byte', async () => {
     const topic = 'plt-stream';
     const messages = Array.from({ length: 30 }, (_, i) => ({
