@@ -150,4 +150,10 @@ describe('producer accumulator', () => {
     expect(broker.produceRequests.length).toBeLessThan(20);
     broker.produceErrors.length = 0;
   });
+
+  it('sends the messages of several topics with sendBatch and reports each partition', async () => {
+    const { producer } = await setup({ lingerMs: 0 }, { a: 1, b: 2 });
+    const results = await producer.sendBatch({ topicMessages: [{ topic: 'a', messages: [{ value: '1' }] }, { topic: 'b', messages: [{ partition: 1, value: '2' }, { partition: 1, value: '3' }] }] });
+    expect(results.map((r) => [r.topicName, r.partition, r.baseOffset])).toEqual([['a', 0, '0'], ['b', 1, '0']]);
+  });
 });

@@ -88,12 +88,17 @@ describe.each([
     await createTopic('t10', 10);
     const options = { partitionAssigners: ['cooperative-sticky'] };
     const a = member('coop', 't10', options);
+    const seenByA: number[][] = [];
+    a.consumer.on('group.join', (e: { payload: { memberAssignment: Record<string, number[]> } }) => seenByA.push(e.payload.memberAssignment.t10 ?? []));
     await a.start();
     await waitFor(() => a.consumer.assignment().length === 10, 'the first member to own all');
     const b = member('coop', 't10', options);
     await b.start();
     const consumers = [a.consumer, b.consumer];
     await waitFor(() => coversAll(consumers, 10) && partitionsOf(consumers).every((p) => p.length === 5), 'an even split');
+    // KIP-429: the partitions A keeps were never revoked from it on the way.
+    const kept = a.consumer.assignment().map((x) => x.partition);
+    for (const assignment of seenByA) for (const p of kept) expect(assignment).toContain(p);
   });
 
   it('resumes from offsets committed before the broker closed and reopened on the same directory', async () => {
