@@ -14,14 +14,14 @@ export interface ConnectionEvent {
   reason?: string;
 }
 
-/** Published when a request has been answered (or dropped for acks=0). */
+/** Published when a request's answer is ready (it may still wait behind earlier answers), or when no answer is due (acks=0). */
 export interface RequestEvent {
   connectionId: number;
   apiKey: number;
   apiVersion: number;
   correlationId: number;
   clientId: string | null;
-  /** From the frame's arrival to the response handed to the socket, in milliseconds. */
+  /** From the frame's dispatch to the answer being ready, in milliseconds. */
   durationMs: number;
   /** Set when the broker failed the request as a whole (the connection gets an error answer or closes). */
   failed?: string;
