@@ -16,8 +16,8 @@
  * them (snappy block lengths, zstd frame content size), and otherwise output is produced in
  * bounded steps (zlib `maxOutputLength`, zstd streaming with a running total and a window no
  * larger than the limit needs). LZ4 frames are decoded by lz4.ts (lz4-napi has no output limit)
- * into a buffer no larger than the limit. Malformed compressed data is CorruptRecordError. Module-level state is one zstd context, used
- * synchronously; everything here runs on the calling thread.
+ * into a buffer no larger than the limit. Malformed compressed data is CorruptRecordError.
+ * Module-level state is one zstd context, used synchronously; everything runs on the calling thread.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { createRequire } from 'node:module';
