@@ -168,6 +168,19 @@ export function patchMaxTimestampForLogAppendTime(buffer: Buffer, position: numb
   writeBatchCrc(buffer, position, sizeBytes);
 }
 
+/**
+ * Rewrites the producer id, epoch and base sequence of the batch at `position` and recomputes the
+ * CRC, which covers them: an idempotent producer that gets a new id or epoch restamps its unsent
+ * batches this way instead of re-encoding them, as Kafka's producer does before it sends.
+ */
+export function patchProducerState(buffer: Buffer, position: number, producerId: number, producerEpoch: number, baseSequence: number): void {
+  const sizeBytes = batchSizeAt(buffer, position);
+  writeInt64(buffer, position + PRODUCER_ID_OFFSET, producerId);
+  buffer.writeInt16BE(producerEpoch, position + PRODUCER_EPOCH_OFFSET);
+  buffer.writeInt32BE(baseSequence, position + BASE_SEQUENCE_OFFSET);
+  writeBatchCrc(buffer, position, sizeBytes);
+}
+
 /** Computes the CRC of the batch at `position` (attributes..end) and stores it in the header. */
 export function writeBatchCrc(buffer: Buffer, position: number, sizeBytes: number): void {
   const crc = crc32c(buffer.subarray(position + ATTRIBUTES_OFFSET, position + sizeBytes));

@@ -13,6 +13,7 @@ import {
   patchBaseOffset,
   patchMaxTimestampForLogAppendTime,
   patchPartitionLeaderEpoch,
+  patchProducerState,
   readBatchHeader,
   TimestampType,
 } from '@gregor/records';
@@ -92,6 +93,14 @@ describe('batch header', () => {
     const decoded = decodeBatch(batch);
     expect(decoded.timestampType).toBe(TimestampType.logAppendTime);
     expect([...decoded.records()].every((record) => record.timestamp === 1_800_000_000_000)).toBe(true);
+  });
+
+  it('restamps producer id, epoch and base sequence with a fresh CRC', () => {
+    const batch = sampleBatch();
+    patchProducerState(batch, 0, 2 ** 40, 7, 123);
+    expect(isBatchCrcValid(batch, 0)).toBe(true);
+    expect(readBatchHeader(batch, 0)).toMatchObject({ producerId: 2 ** 40, producerEpoch: 7, baseSequence: 123 });
+    expect([...decodeBatch(batch).records()]).toHaveLength(3);
   });
 
   it('rejects a header shorter than 61 bytes or a magic other than 2', () => {
