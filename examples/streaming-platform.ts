@@ -23,7 +23,6 @@ import {
   type ExampleOptions,
   ExampleError,
   isRunDirectly,
-  logger,
   maybeListen,
   parseCommandLine,
   prepareDataDir,
@@ -252,7 +251,8 @@ export function main(options: ExampleOptions = {}): Promise<PlatformSummary> {
 }
 
 async function run(options: ExampleOptions): Promise<PlatformSummary> {
-  const log = logger(options);
+  const status = createStatusLine(options.log);
+  const log = status.log;
   const durationMs = options.durationMs ?? DURATION_MS_DEFAULT;
   const seed = options.seed ?? 1;
   const dir = prepareDataDir('streaming-platform', options);
@@ -270,7 +270,6 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
       await startGroup(gregor, 'logger-group', TOPICS.metrics, CHUNK.logger, (records: MetricReading[]) => monitor.process(records)),
     ];
     const generator = new PlatformGenerator(seed, Date.now());
-    const status = createStatusLine(options.log);
     const produced = { events: 0, logs: 0, metrics: 0 };
     const line = () => statusText(generator, produced, analytics.summary, alerting.summary, monitor.summary);
     await producePlatformData(gregor, generator, produced, durationMs, status, line);

@@ -16,7 +16,6 @@ import {
   type ExampleOptions,
   ExampleError,
   isRunDirectly,
-  logger,
   maybeListen,
   parseCommandLine,
   prepareDataDir,
@@ -164,7 +163,8 @@ export function main(options: TradesOptions = {}): Promise<TradesSummary> {
 }
 
 async function run(options: TradesOptions): Promise<TradesSummary> {
-  const log = logger(options);
+  const status = createStatusLine(options.log);
+  const log = status.log;
   const durationMs = options.durationMs ?? DURATION_MS_DEFAULT;
   const dir = prepareDataDir('trades-pipeline', options);
   const encode = valueEncoder(options.format ?? 'msgpack');
@@ -179,7 +179,7 @@ async function run(options: TradesOptions): Promise<TradesSummary> {
       const lag = group.lag();
       return `produced ${produced} consumed ${checker.consumed} | consumer lag ${lag}${lag > LAG_ALERT_RECORDS ? ` ALERT (> ${LAG_ALERT_RECORDS})` : ''} | order violations ${checker.orderViolations}`;
     };
-    const produced = await produceTrades(gregor, generator, encode.encode, durationMs, options.rate ?? RATE_DEFAULT, log, createStatusLine(options.log), describe);
+    const produced = await produceTrades(gregor, generator, encode.encode, durationMs, options.rate ?? RATE_DEFAULT, log, status, describe);
     await waitFor(() => checker.consumed >= produced, `the group to consume ${produced} trades`, DRAIN_TIMEOUT_MS).catch((error: unknown) => {
       if (!(error instanceof ExampleError)) throw error;
       log(`! ${error.message}; consumed ${checker.consumed}`);

@@ -137,30 +137,35 @@ export function weightedPick<T>(random: () => number, choices: readonly (readonl
 
 /**
  * A status line: redrawn in place on a terminal (stdout is a TTY and no `log` was given), plain
- * lines otherwise, so logs and tests stay readable.
+ * lines otherwise, so logs and tests stay readable. `log` prints a line above the status line, so
+ * lines printed while it is drawn (alerts, joins) do not land in the middle of it.
  */
 export interface StatusLine {
   update(text: string): void;
+  log(line: string): void;
   /** Ends the in-place line so the next output starts on a fresh line. */
   end(): void;
 }
 
 export function createStatusLine(log: ((line: string) => void) | undefined): StatusLine {
   if (log === undefined && process.stdout.isTTY) {
-    let drawn = false;
+    let drawn: string | null = null;
     return {
       update(text) {
         process.stdout.write(`\r${text}\x1b[K`);
-        drawn = true;
+        drawn = text;
+      },
+      log(line) {
+        process.stdout.write(drawn === null ? `${line}\n` : `\r${line}\x1b[K\n${drawn}`);
       },
       end() {
-        if (drawn) process.stdout.write('\n');
-        drawn = false;
+        if (drawn !== null) process.stdout.write('\n');
+        drawn = null;
       },
     };
   }
   const write = log ?? ((line: string) => console.log(line));
-  return { update: write, end() {} };
+  return { update: write, log: write, end() {} };
 }
 
 /**
