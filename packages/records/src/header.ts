@@ -132,7 +132,7 @@ export function readBatchHeader(buffer: Buffer, position: number): BatchHeader {
 
 /** The whole size in bytes of the batch at `position`, checked to lie inside `buffer`. */
 export function batchSizeAt(buffer: Buffer, position: number): number {
-  if (buffer.length - position < BATCH_HEADER_BYTES) {
+  if (position < 0 || buffer.length - position < BATCH_HEADER_BYTES) {
     throw new CorruptRecordError(`batch at ${position} needs ${BATCH_HEADER_BYTES} header bytes, ${buffer.length - position} available`);
   }
   const batchLength = buffer.readInt32BE(position + BATCH_LENGTH_OFFSET);
