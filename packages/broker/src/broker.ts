@@ -78,6 +78,7 @@ export class Broker {
   private readonly closeListeners = new Set<() => void>();
   private nextProducerId = 0;
   private producerExpirationTimer: TimerHandle | null = null;
+  private offsetsRetentionTimer: TimerHandle | null = null;
   /** `__consumer_offsets` records found unreadable at open (an unknown version, a cut record). */
   skippedOffsetRecords = 0;
 
@@ -125,6 +126,7 @@ export class Broker {
     broker.coordinator.startLoadedGroups();
     rollChannel.subscribe(broker.onLogRoll);
     broker.scheduleProducerExpiration();
+    broker.scheduleOffsetsRetention();
     return broker;
   }
 
@@ -345,6 +347,27 @@ export class Broker {
 
   // ---------------------------------------------------------------- __consumer_offsets
 
+  /** Periodically expires the offsets of empty groups (offsets.retention.minutes), with tombstones. */
+  private scheduleOffsetsRetention(): void {
+    this.offsetsRetentionTimer = this.clock.setTimeout(() => {
+      this.expireOffsets();
+      if (!this.closed) this.scheduleOffsetsRetention();
+    }, this.config.offsetsRetentionCheckIntervalMs);
+  }
+
+  private expireOffsets(): void {
+    for (const expired of this.coordinator.expireOffsets(this.clock.now() - this.config.offsetsRetentionMs)) {
+      const records: { key: Buffer; value: Buffer | null }[] = expired.offsets.map(({ topic, partition }) => ({ key: encodeOffsetCommitKey(expired.groupId, topic, partition), value: null }));
+      if (expired.groupRemoved) records.push({ key: encodeGroupMetadataKey(expired.groupId), value: null });
+      try {
+        this.appendToOffsetsTopic(expired.groupId, records);
+      } catch {
+        // The next check writes the tombstones again only for offsets still present; a lost
+        // tombstone means the offset reappears after a restart and expires again then.
+      }
+    }
+  }
+
   offsetsPartitionFor(groupId: string): number {
     return partitionForGroup(groupId, this.topics.get(OFFSETS_TOPIC)?.partitions.length ?? this.config.offsetsTopicNumPartitions);
   }
@@ -422,6 +445,7 @@ export class Broker {
     this.closed = true;
     rollChannel.unsubscribe(this.onLogRoll);
     if (this.producerExpirationTimer !== null) this.clock.clearTimeout(this.producerExpirationTimer);
+    if (this.offsetsRetentionTimer !== null) this.clock.clearTimeout(this.offsetsRetentionTimer);
     this.coordinator.close();
     for (const listener of [...this.closeListeners]) listener();
     for (const topic of this.topics.values()) {

@@ -23,6 +23,12 @@ export interface BrokerConfig {
   offsetsTopicSegmentBytes: number;
   /** `offset.metadata.max.bytes`: longest metadata string of an offset commit. */
   offsetMetadataMaxBytes: number;
+  /** `replica.lag.time.max.ms`: a follower not caught up for this long leaves the ISR. */
+  replicaLagTimeMaxMs: number;
+  /** `offsets.retention.minutes` (in ms): committed offsets of an empty group expire after this. */
+  offsetsRetentionMs: number;
+  /** `offsets.retention.check.interval.ms`: how often expired offsets are removed. */
+  offsetsRetentionCheckIntervalMs: number;
   /** `min.insync.replicas`: acks=all fails with NOT_ENOUGH_REPLICAS below this ISR size. */
   minInsyncReplicas: number;
   /** `message.max.bytes`: the largest batch a produce may append (topic: `max.message.bytes`). */
@@ -88,6 +94,9 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   offsetsTopicNumPartitions: 50,
   offsetsTopicSegmentBytes: 100 * 1024 * 1024,
   offsetMetadataMaxBytes: 4096,
+  replicaLagTimeMaxMs: 30_000,
+  offsetsRetentionMs: 7 * 24 * 3600 * 1000,
+  offsetsRetentionCheckIntervalMs: 600_000,
   minInsyncReplicas: 1,
   messageMaxBytes: MESSAGE_MAX_BYTES_DEFAULT,
   groupMinSessionTimeoutMs: 6000,

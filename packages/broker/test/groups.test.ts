@@ -241,6 +241,19 @@ describe('committed offsets', () => {
     expect((await fetchCommitted())[0].committedOffset).toBe(-1);
   });
 
+  it('expires the offsets of an empty group after offsets.retention, also across a reopen', async () => {
+    test = await openTestBroker({ offsetsRetentionMs: 60_000, offsetsRetentionCheckIntervalMs: 10_000 });
+    await createTopic(test.broker, 't');
+    expect(await commit(-1, '', 7)).toBe(0);
+    test.clock.advance(50_000);
+    expect((await fetchCommitted())[0].committedOffset).toBe(7);
+    test.clock.advance(20_000);
+    expect((await fetchCommitted())[0].committedOffset).toBe(-1);
+    expect(((await test.broker.handle(ApiKey.ListGroups, 4, { statesFilter: [] })) as Body).groups).toEqual([]);
+    await test.reopen();
+    expect((await fetchCommitted())[0].committedOffset).toBe(-1);
+  });
+
   it('accepts commits without group management (generation -1) for an empty group', async () => {
     test = await openTestBroker();
     await createTopic(test.broker, 't');

@@ -626,6 +626,31 @@ export class GroupCoordinator {
   }
 
   /**
+   * Kafka's cleanupGroupMetadata: an Empty group's offsets committed before `cutoffTimestamp`
+   * expire; a group left with neither members nor offsets is removed (Dead). Returns what was
+   * removed so the broker can write tombstones.
+   */
+  expireOffsets(cutoffTimestamp: number): { groupId: string; offsets: { topic: string; partition: number }[]; groupRemoved: boolean }[] {
+    const expired = [];
+    for (const group of [...this.groups.values()]) {
+      if (!group.is('Empty')) continue;
+      const offsets = [];
+      for (const [key, committed] of [...group.offsets]) {
+        if (committed.commitTimestamp >= cutoffTimestamp) continue;
+        group.offsets.delete(key);
+        offsets.push(splitOffsetKey(key));
+      }
+      const groupRemoved = group.offsets.size === 0 && group.members.size === 0 && group.pendingMembers.size === 0;
+      if (groupRemoved) {
+        this.transition(group, 'Dead');
+        this.groups.delete(group.groupId);
+      }
+      if (offsets.length > 0 || groupRemoved) expired.push({ groupId: group.groupId, offsets, groupRemoved });
+    }
+    return expired;
+  }
+
+  /**
    * Forgets the offsets of a deleted topic and returns them per group, so the broker can write
    * their tombstones (as Kafka does) and they do not come back at the next load.
    */
