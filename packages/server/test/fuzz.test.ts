@@ -20,9 +20,9 @@ import type { Logger } from '../src/index.js';
 import { type RunningGregor, startGregor } from './support/gregor.js';
 import { bodyArbitrary } from './support/random-body.js';
 
-const ITERATIONS = Number(process.env.GREGOR_FUZZ_ITERATIONS ?? 1500);
+const ITERATIONS = Number(process.env.GREGOR_FUZZ_ITERATIONS ?? 1000);
 /** CI budget for the mutation loop; a long run (env var set) gets a day. */
-const TIME_LIMIT_MS = process.env.GREGOR_FUZZ_ITERATIONS === undefined ? 12_000 : 24 * 3600_000;
+const TIME_LIMIT_MS = process.env.GREGOR_FUZZ_ITERATIONS === undefined ? 8000 : 24 * 3600_000;
 const TEST_TIMEOUT_MS = TIME_LIMIT_MS + 20_000;
 const FRAME_LIMIT = 1024 * 1024;
 const ANSWER_WAIT_MS = 300;
