@@ -460,6 +460,11 @@ export class PartitionLog {
     // Truncation is made durable at once: a crash must not bring back the removed tail.
     active.flush();
     if (active !== wasActive) active.onBecomeActive();
+    if (this.logEndOffset < this.startOffset) {
+      // The cut fell inside the batch holding the log start: nothing readable is left.
+      this.truncateFullyAndStartAt(this.startOffset);
+      return true;
+    }
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
     this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.logEndOffset);
     return true;

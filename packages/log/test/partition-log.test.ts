@@ -297,4 +297,14 @@ describe.each(backends)('PartitionLog on %s', (_name, makeBackend) => {
     expect(readAll(log, 0).map((record) => record.offset)).toEqual([0, 1, 2]);
     log.close();
   });
+
+  it('truncating inside the batch that holds the log start leaves an empty log at the log start', () => {
+    const log = open();
+    log.append(simpleBatch(2));
+    log.deleteRecordsBefore(1);
+    log.truncateTo(1);
+    expect([log.logStartOffset, log.logEndOffset]).toEqual([1, 1]);
+    expect(log.append(simpleBatch(1)).baseOffset).toBe(1);
+    log.close();
+  });
 });
