@@ -7,7 +7,7 @@
  * JoinGroup, SyncGroup) but never block.
  */
 import path from 'node:path';
-import { ErrorCode } from '@gregor/protocol';
+import { ErrorCode, isVersionServed } from '@gregor/protocol';
 import { decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
 import { LogManager, nodeFileSystem, rollChannel, systemClock, type Clock, type FileSystem, type TimerHandle } from '@gregor/log';
 import { checkTopicConfig, logConfigFor, resolveBrokerConfig, topicConfigValue, type BrokerConfig } from './config.js';
@@ -147,12 +147,14 @@ export class Broker {
   /**
    * Answers one request. `body` is `@gregor/protocol`'s decoded request for (apiKey, apiVersion);
    * the result is the response body to encode for the same version, or NO_RESPONSE (null) for a
-   * Produce with acks=0. An API this broker does not serve is a BrokerError 'UNSUPPORTED_VERSION'
-   * (the server closes the connection, as Kafka does).
+   * Produce with acks=0. An API or version this broker does not serve is a BrokerError
+   * 'UNSUPPORTED_VERSION' (the server closes the connection, as Kafka does).
    */
   async handle(apiKey: number, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body | null> {
     const handler = handlers.get(apiKey);
-    if (handler === undefined) throw new BrokerError('UNSUPPORTED_VERSION', `API key ${apiKey} is not served`, ErrorCode.UNSUPPORTED_VERSION);
+    if (handler === undefined || !isVersionServed(apiKey, apiVersion)) {
+      throw new BrokerError('UNSUPPORTED_VERSION', `API key ${apiKey} version ${apiVersion} is not served`, ErrorCode.UNSUPPORTED_VERSION);
+    }
     if (this.closed) throw new BrokerError('BROKER_CLOSED', 'The broker is closed', ErrorCode.BROKER_NOT_AVAILABLE);
     const result = handler(this, apiVersion, body, context);
     if (!(result instanceof Promise)) return result;

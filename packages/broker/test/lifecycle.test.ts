@@ -23,6 +23,12 @@ describe('broker lifecycle and limits', () => {
     await expect(test.broker.handle(ApiKey.Metadata, 1, { topics: null })).rejects.toMatchObject({ code: 'BROKER_CLOSED' });
   });
 
+  it('refuses an API or version it does not serve with a typed error', async () => {
+    test = await openTestBroker();
+    await expect(test.broker.handle(ApiKey.Produce, 2, {})).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION', errorCode: ErrorCode.UNSUPPORTED_VERSION });
+    await expect(test.broker.handle(9999, 0, {})).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+  });
+
   it('refuses to open a data dir that belongs to another node id', async () => {
     const fs = new MemoryFileSystem();
     test = await openTestBroker({ nodeId: 1 }, fs);
