@@ -513,15 +513,26 @@ export class Consumer extends EventEmitter {
 
   /** Decodes the fetched record set of one partition and hands it to the user's handler. */
   private async processPartition({ state, fetchOffset, records, aborted }: FetchedPartition): Promise<void> {
-    const messages = decodeFetchedRecords(fetchOffset, records, this.isolationLevel === 1 ? aborted : null, this.settings.decompressedBytesMax);
-    if (messages.nextPosition > state.position && messages.list.length === 0) {
-      // Only control records or skipped records: move past them.
-      state.position = messages.nextPosition;
+    const visibleAborts = this.isolationLevel === 1 ? aborted : null;
+    const seeks = state.seeks;
+    if (this.runConfig.eachBatch !== undefined) {
+      const messages = decodeFetchedRecords(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax);
+      if (messages.list.length > 0) await this.runEachBatch(state, messages.list);
+      else this.skipTo(state, seeks, messages.nextPosition);
       return;
     }
-    if (messages.list.length === 0) return;
-    if (this.runConfig.eachBatch !== undefined) await this.runEachBatch(state, messages.list);
-    else await this.runEachMessage(state, messages.list, messages.offsets);
+    for (const part of fetchedBatches(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax)) {
+      if (part.list.length > 0) {
+        if (!(await this.runEachMessage(state, part.list, part.offsets)) || state.seeks !== seeks) return;
+      } else if (!this.skipTo(state, seeks, part.nextPosition)) return;
+    }
+  }
+
+  /** Moves past control or skipped records, unless the partition moved (seek) or stopped meanwhile. */
+  private skipTo(state: PartitionState, seeks: number, nextPosition: number): boolean {
+    if (state.seeks !== seeks || this.isStale(state)) return false;
+    if (nextPosition > state.position) state.position = nextPosition;
+    return true;
   }
 
   private isStale(state: PartitionState): boolean {
@@ -536,18 +547,20 @@ export class Consumer extends EventEmitter {
     if (offset + 1 > state.position) state.position = offset + 1;
   }
 
-  private async runEachMessage(state: PartitionState, messages: KafkaMessage[], offsets: number[]): Promise<void> {
+  /** Hands records to eachMessage one by one; false when the partition stopped (pause, seek, rebalance). */
+  private async runEachMessage(state: PartitionState, messages: KafkaMessage[], offsets: number[]): Promise<boolean> {
     const eachMessage = this.runConfig.eachMessage!;
     const heartbeat = () => this.heartbeatNow();
     const pause = () => this.pauseOne(state);
     const seeks = state.seeks;
     for (let i = 0; i < messages.length; i++) {
-      if (this.isStale(state) || state.paused || state.seeks !== seeks) return;
+      if (this.isStale(state) || state.paused || state.seeks !== seeks) return false;
       await eachMessage({ topic: state.topic, partition: state.partition, message: messages[i], heartbeat, pause });
-      if (state.seeks !== seeks) return;
+      if (state.seeks !== seeks) return false;
       this.resolve(state, offsets[i]);
       if (this.runConfig.autoCommitThreshold > 0 && this.uncommittedCount >= this.runConfig.autoCommitThreshold) await this.maybeAutoCommit();
     }
+    return true;
   }
 
   private async runEachBatch(state: PartitionState, messages: KafkaMessage[]): Promise<void> {
@@ -767,46 +780,84 @@ function eventName(event: string): string {
   return SHORT_EVENT_NAMES[event] ?? event;
 }
 
+export interface DecodedRecords {
+  list: KafkaMessage[];
+  /** Numeric offsets beside the messages, so resolving one never parses the string back. */
+  offsets: number[];
+  /** The offset after the last batch seen (control and skipped batches included). */
+  nextPosition: number;
+}
+
 /**
- * The records of a fetched record set at or after `fetchOffset`, skipping control batches and,
- * under read_committed, the batches of transactions the broker lists as aborted (Kafka's
- * consumer: a producer's batches from its aborted firstOffset up to its next control marker).
+ * The records of a fetched record set at or after `fetchOffset`, one RecordBatch at a time,
+ * skipping control batches and, under read_committed, the batches of transactions the broker lists
+ * as aborted (Kafka's consumer: a producer's batches from its aborted firstOffset up to its next
+ * control marker). Yielding per batch keeps each message short-lived: a whole fetch decoded at
+ * once would outlive the young generation and make garbage collection the main cost.
  */
-export function decodeFetchedRecords(
+export function* fetchedBatches(
   fetchOffset: number,
   records: Buffer,
   aborted: readonly { producerId: number; firstOffset: number }[] | null,
   decompressedBytesMax: number,
-): { list: KafkaMessage[]; offsets: number[]; nextPosition: number } {
+): Generator<DecodedRecords> {
   const pendingAborts = aborted === null ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
   const abortedProducers = new Set<number>();
-  const list: KafkaMessage[] = [];
-  // Numeric offsets beside the messages, so resolving one never parses the string back.
-  const offsets: number[] = [];
   let nextPosition = fetchOffset;
+  let lastTimestamp = Number.NaN;
+  let lastTimestampString = '';
   for (const { position, sizeBytes } of batchesIn(records, { allowPartialTail: true })) {
-    const batch = decodeBatch(records, position, { decompressedBytesMax: decompressedBytesMax });
-    nextPosition = Math.max(nextPosition, batch.baseOffset + batch.lastOffsetDelta + 1);
-    while (pendingAborts.length > 0 && pendingAborts[0].firstOffset <= batch.baseOffset + batch.lastOffsetDelta) abortedProducers.add(pendingAborts.shift()!.producerId);
+    const batch = decodeBatch(records, position, { decompressedBytesMax });
+    const batchEnd = batch.baseOffset + batch.lastOffsetDelta + 1;
+    nextPosition = Math.max(nextPosition, batchEnd);
+    while (pendingAborts.length > 0 && pendingAborts[0].firstOffset < batchEnd) abortedProducers.add(pendingAborts.shift()!.producerId);
     if (batch.isControl) {
       abortedProducers.delete(batch.producerId);
+      yield { list: [], offsets: [], nextPosition };
       continue;
     }
-    if (batch.isTransactional && abortedProducers.has(batch.producerId)) continue;
+    if (batch.isTransactional && abortedProducers.has(batch.producerId)) {
+      yield { list: [], offsets: [], nextPosition };
+      continue;
+    }
+    const list: KafkaMessage[] = [];
+    const offsets: number[] = [];
     // The reused RecordView avoids a second object per record; the message is the only one.
     batch.forEachRecord((record) => {
       if (record.offset < fetchOffset) return;
+      if (record.timestamp !== lastTimestamp) {
+        lastTimestamp = record.timestamp;
+        lastTimestampString = String(lastTimestamp);
+      }
       offsets.push(record.offset);
       list.push({
         key: record.key(),
         value: record.value(),
         headers: record.headerCount === 0 ? NO_HEADERS : fromRecordHeaders(record.headers()),
         offset: String(record.offset),
-        timestamp: String(record.timestamp),
+        timestamp: lastTimestampString,
         attributes: record.attributes,
         size: sizeBytes,
       });
     });
+    yield { list, offsets, nextPosition };
   }
-  return { list, offsets, nextPosition };
+}
+
+/** All of `fetchedBatches` at once (eachBatch hands the whole fetch of a partition over). */
+export function decodeFetchedRecords(
+  fetchOffset: number,
+  records: Buffer,
+  aborted: readonly { producerId: number; firstOffset: number }[] | null,
+  decompressedBytesMax: number,
+): DecodedRecords {
+  const all: DecodedRecords = { list: [], offsets: [], nextPosition: fetchOffset };
+  for (const part of fetchedBatches(fetchOffset, records, aborted, decompressedBytesMax)) {
+    for (let i = 0; i < part.list.length; i++) {
+      all.list.push(part.list[i]);
+      all.offsets.push(part.offsets[i]);
+    }
+    all.nextPosition = part.nextPosition;
+  }
+  return all;
 }
