@@ -11,7 +11,8 @@
  * timestamp, so a test can generate the same ticks again and compute what each group must have
  * counted. Groups auto-commit every 5 s and take records with `eachBatch`, processing each batch
  * in chunks of their size. A one-line summary is printed every second (redrawn in place on a
- * terminal) and a final summary at the end.
+ * terminal) and a final summary at the end. Last, a new group replays user-events from the
+ * beginning and must compute the same statistics as the live one: the log is the source of truth.
  *
  *   pnpm example examples/streaming-platform.ts [--duration-ms 10000] [--dir ./data/examples/streaming-platform] [--keep] [--seed 1]
  *                                              [--listen 9092]
@@ -154,17 +155,18 @@ export class PlatformGenerator {
 
 // ---- what each group computes ------------------------------------------------------------------
 
-export interface AnalyticsSummary { consumed: number; chunks: number; byType: Record<string, number>; purchases: number; revenue: number; uniqueUsers: number }
-export interface AlertSummary { consumed: number; chunks: number; byLevel: Record<string, number>; errorsByService: Record<string, number>; alerts: number; alertsByService: Record<string, number> }
-export interface LoggerSummary { consumed: number; chunks: number; byMetric: Record<string, number>; breaches: Record<string, number>; maxCpuByHost: Record<string, number> }
+export interface AnalyticsSummary { consumed: number; byType: Record<string, number>; purchases: number; revenue: number; uniqueUsers: number }
+export interface AlertSummary { consumed: number; byLevel: Record<string, number>; errorsByService: Record<string, number>; alerts: number; alertsByService: Record<string, number> }
+/** How a group's records arrived: batches (one partition's fetched records) and the chunks they were cut into. */
+export interface BatchStats { batches: number; largestBatch: number; chunks: number; largestChunk: number }
+export interface LoggerSummary { consumed: number; byMetric: Record<string, number>; breaches: Record<string, number>; maxCpuByHost: Record<string, number> }
 
 class Analytics {
-  readonly summary: AnalyticsSummary = { consumed: 0, chunks: 0, byType: {}, purchases: 0, revenue: 0, uniqueUsers: 0 };
+  readonly summary: AnalyticsSummary = { consumed: 0, byType: {}, purchases: 0, revenue: 0, uniqueUsers: 0 };
   private readonly users = new Set<string>();
 
   process(events: UserEvent[]): void {
     const s = this.summary;
-    s.chunks++;
     for (const event of events) {
       s.consumed++;
       s.byType[event.type] = (s.byType[event.type] ?? 0) + 1;
@@ -185,14 +187,13 @@ class Analytics {
  * partition, so each service's lines arrive in order and the alerts do not depend on timing.
  */
 class Alerting {
-  readonly summary: AlertSummary = { consumed: 0, chunks: 0, byLevel: {}, errorsByService: {}, alerts: 0, alertsByService: {} };
+  readonly summary: AlertSummary = { consumed: 0, byLevel: {}, errorsByService: {}, alerts: 0, alertsByService: {} };
   private readonly windows = new Map<string, number[]>();
 
   constructor(private readonly onAlert: (service: string, errors: number, atMs: number) => void) {}
 
   process(lines: LogLine[]): void {
     const s = this.summary;
-    s.chunks++;
     for (const line of lines) {
       s.consumed++;
       s.byLevel[line.level] = (s.byLevel[line.level] ?? 0) + 1;
@@ -216,11 +217,10 @@ class Alerting {
 }
 
 class MetricsMonitor {
-  readonly summary: LoggerSummary = { consumed: 0, chunks: 0, byMetric: {}, breaches: {}, maxCpuByHost: {} };
+  readonly summary: LoggerSummary = { consumed: 0, byMetric: {}, breaches: {}, maxCpuByHost: {} };
 
   process(readings: MetricReading[]): void {
     const s = this.summary;
-    s.chunks++;
     for (const reading of readings) {
       s.consumed++;
       s.byMetric[reading.metric] = (s.byMetric[reading.metric] ?? 0) + 1;
@@ -244,6 +244,13 @@ export interface PlatformSummary {
   analytics: AnalyticsSummary;
   alert: AlertSummary;
   logger: LoggerSummary;
+  /** A new group reading user-events from the beginning after the run: the log replays whole. */
+  replay: AnalyticsSummary;
+  batching: { analytics: BatchStats; alert: BatchStats; logger: BatchStats; replay: BatchStats };
+}
+
+function emptyStats(): BatchStats {
+  return { batches: 0, largestBatch: 0, chunks: 0, largestChunk: 0 };
 }
 
 export function main(options: ExampleOptions = {}): Promise<PlatformSummary> {
@@ -264,10 +271,11 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
     const analytics = new Analytics();
     const alerting = new Alerting((service, errors, atMs) => log(`ALERT ${service}: ${errors} errors within ${ALERT_WINDOW_MS} ms (at ${new Date(atMs).toISOString()})`));
     const monitor = new MetricsMonitor();
+    const batching = { analytics: emptyStats(), alert: emptyStats(), logger: emptyStats(), replay: emptyStats() };
     const consumers = [
-      await startGroup(gregor, 'analytics-group', TOPICS.events, CHUNK.analytics, (records: UserEvent[]) => analytics.process(records)),
-      await startGroup(gregor, 'alert-group', TOPICS.logs, CHUNK.alert, (records: LogLine[]) => alerting.process(records)),
-      await startGroup(gregor, 'logger-group', TOPICS.metrics, CHUNK.logger, (records: MetricReading[]) => monitor.process(records)),
+      await startGroup(gregor, 'analytics-group', TOPICS.events, CHUNK.analytics, batching.analytics, (records: UserEvent[]) => analytics.process(records)),
+      await startGroup(gregor, 'alert-group', TOPICS.logs, CHUNK.alert, batching.alert, (records: LogLine[]) => alerting.process(records)),
+      await startGroup(gregor, 'logger-group', TOPICS.metrics, CHUNK.logger, batching.logger, (records: MetricReading[]) => monitor.process(records)),
     ];
     const generator = new PlatformGenerator(seed, Date.now());
     const produced = { events: 0, logs: 0, metrics: 0 };
@@ -281,7 +289,8 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
     status.update(line());
     status.end();
     await Promise.all(consumers.map((consumer) => consumer.disconnect()));
-    const summary: PlatformSummary = { dir, address, seed, startMs: generator.startMs, ticks: generator.ticks, produced, analytics: analytics.summary, alert: alerting.summary, logger: monitor.summary };
+    const replay = await replayEvents(gregor, produced.events, batching.replay);
+    const summary: PlatformSummary = { dir, address, seed, startMs: generator.startMs, ticks: generator.ticks, produced, analytics: analytics.summary, alert: alerting.summary, logger: monitor.summary, replay, batching };
     printSummary(summary, log);
     return summary;
   } finally {
@@ -307,7 +316,7 @@ async function createTopics(gregor: Gregor, log: (line: string) => void): Promis
  * chunks of `chunkSize`, resolving each chunk's last offset so the auto-commit (every 5 s) and a
  * rebalance commit exactly what was processed.
  */
-async function startGroup<T>(gregor: Gregor, groupId: string, topic: string, chunkSize: number, process: (records: T[]) => void): Promise<Consumer> {
+async function startGroup<T>(gregor: Gregor, groupId: string, topic: string, chunkSize: number, stats: BatchStats, process: (records: T[]) => void): Promise<Consumer> {
   const consumer = gregor.consumer({ groupId, maxWaitTimeInMs: 250 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -315,9 +324,13 @@ async function startGroup<T>(gregor: Gregor, groupId: string, topic: string, chu
     autoCommitInterval: AUTO_COMMIT_INTERVAL_MS,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      stats.batches++;
+      stats.largestBatch = Math.max(stats.largestBatch, batch.messages.length);
       for (let start = 0; start < batch.messages.length; start += chunkSize) {
         if (!isRunning() || isStale()) return;
         const chunk = batch.messages.slice(start, start + chunkSize);
+        stats.chunks++;
+        stats.largestChunk = Math.max(stats.largestChunk, chunk.length);
         process(chunk.map((message) => JSON.parse(String(message.value)) as T));
         resolveOffset(chunk[chunk.length - 1].offset);
         await heartbeat();
@@ -325,6 +338,22 @@ async function startGroup<T>(gregor: Gregor, groupId: string, topic: string, chu
     },
   });
   return consumer;
+}
+
+/**
+ * Event sourcing's promise: the log is durable, so a new group (`analytics-replay`) can read all of
+ * user-events from the beginning and compute the same statistics. It starts with the whole topic as
+ * backlog, so its batches are large and the 100-record chunking shows.
+ */
+async function replayEvents(gregor: Gregor, expected: number, stats: BatchStats): Promise<AnalyticsSummary> {
+  const replay = new Analytics();
+  const consumer = await startGroup(gregor, 'analytics-replay', TOPICS.events, CHUNK.analytics, stats, (records: UserEvent[]) => replay.process(records));
+  try {
+    await waitFor(() => replay.summary.consumed >= expected, 'the replay of user-events', DRAIN_TIMEOUT_MS);
+  } finally {
+    await consumer.disconnect();
+  }
+  return replay.summary;
 }
 
 /** The three producers, configured as the seed's: compression, acks and linger per stream. */
@@ -377,17 +406,23 @@ function sum(counts: Record<string, number>): number {
 }
 
 function printSummary(s: PlatformSummary, log: (line: string) => void): void {
-  log(`analytics-group: ${s.analytics.consumed} of ${s.produced.events} events in ${s.analytics.chunks} chunks; ${s.analytics.uniqueUsers} users; ${s.analytics.purchases} purchases worth ${s.analytics.revenue.toFixed(2)}`);
+  const batching = (stats: BatchStats) => `${stats.batches} batches (largest ${stats.largestBatch}), ${stats.chunks} chunks (largest ${stats.largestChunk})`;
+  log(`analytics-group: ${s.analytics.consumed} of ${s.produced.events} events in ${batching(s.batching.analytics)}; ${s.analytics.uniqueUsers} users; ${s.analytics.purchases} purchases worth ${s.analytics.revenue.toFixed(2)}`);
   log(`  by type: ${formatCounts(s.analytics.byType)}`);
-  log(`alert-group: ${s.alert.consumed} of ${s.produced.logs} log lines in ${s.alert.chunks} chunks; ${s.alert.alerts} alerts (${ALERT_ERRORS_THRESHOLD} errors within ${ALERT_WINDOW_MS} ms)`);
+  log(`alert-group: ${s.alert.consumed} of ${s.produced.logs} log lines in ${batching(s.batching.alert)}; ${s.alert.alerts} alerts (${ALERT_ERRORS_THRESHOLD} errors within ${ALERT_WINDOW_MS} ms)`);
   log(`  by level: ${formatCounts(s.alert.byLevel)}; errors by service: ${formatCounts(s.alert.errorsByService)}`);
-  log(`logger-group: ${s.logger.consumed} of ${s.produced.metrics} readings in ${s.logger.chunks} chunks; above threshold: ${formatCounts(s.logger.breaches)}`);
+  log(`logger-group: ${s.logger.consumed} of ${s.produced.metrics} readings in ${batching(s.batching.logger)}; above threshold: ${formatCounts(s.logger.breaches)}`);
   log(`  max CPU by host: ${formatCounts(s.logger.maxCpuByHost)}`);
+  const same = JSON.stringify(sortedCounts(s.replay.byType)) === JSON.stringify(sortedCounts(s.analytics.byType));
+  log(`analytics-replay (a new group, from the beginning): ${s.replay.consumed} events in ${batching(s.batching.replay)}; counts by type ${same ? 'match' : 'DIFFER FROM'} the live group's`);
+}
+
+function sortedCounts(counts: Record<string, number>): [string, number][] {
+  return Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function formatCounts(counts: Record<string, number>): string {
-  return Object.entries(counts)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return sortedCounts(counts)
     .map(([name, count]) => `${name}=${count}`)
     .join(' ') || '(none)';
 }

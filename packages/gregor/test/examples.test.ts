@@ -18,6 +18,7 @@ import {
   LOGS_PER_TICK,
   type LogLine,
   main as streamingPlatform,
+  type PlatformSummary,
   METRIC_THRESHOLDS,
   METRICS,
   PlatformGenerator,
@@ -112,9 +113,13 @@ function countBy<T>(items: T[], key: (item: T) => string | null): Record<string,
 }
 
 describe('examples/streaming-platform', () => {
+  // One run serves both tests (each run costs seconds); started by the first test that needs it.
+  const seed = 7;
+  let run: Promise<PlatformSummary> | undefined;
+  const platformRun = () => (run ??= streamingPlatform({ dir: temporaryDir('platform'), durationMs: 2500, seed, log: () => {} }));
+
   it('counts in each group exactly the records the seeded generator produced, alerts included', async () => {
-    const seed = 7;
-    const summary = await streamingPlatform({ dir: temporaryDir('platform'), durationMs: 2500, seed, log: () => {} });
+    const summary = await platformRun();
     expect(summary.ticks).toBeGreaterThan(0);
     const generator = new PlatformGenerator(seed, summary.startMs);
     const ticks: Tick[] = Array.from({ length: summary.ticks }, () => generator.tick());
@@ -134,5 +139,18 @@ describe('examples/streaming-platform', () => {
     expect(summary.alert.errorsByService).toEqual(countBy(logs, (l) => (l.level === 'ERROR' || l.level === 'FATAL' ? l.service : null)));
     expect(summary.alert.alerts).toBe(referenceAlerts(logs));
     expect(summary.logger.breaches).toEqual(countBy(metrics, (m) => (m.value > METRIC_THRESHOLDS[m.metric] ? m.metric : null)));
+  });
+
+  it('replays user-events whole into a new group, cutting its large batches into chunks of 100', async () => {
+    const summary = await platformRun();
+    expect(summary.replay).toEqual(summary.analytics);
+    const { analytics, alert, logger, replay } = summary.batching;
+    for (const [stats, size] of [[analytics, 100], [alert, 100], [logger, 500], [replay, 100]] as const) {
+      expect(stats.largestChunk).toBeLessThanOrEqual(size);
+      expect(stats.largestChunk).toBe(Math.min(stats.largestBatch, size));
+    }
+    // The replay starts with the whole topic as backlog: batches beyond 100 records, so several chunks each.
+    expect(replay.largestBatch).toBeGreaterThan(100);
+    expect(replay.chunks).toBeGreaterThanOrEqual(Math.ceil(summary.replay.consumed / 100));
   });
 });
