@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { ErrorCode } from '@gregor/protocol';
 import { forEachBatch, readBatchHeader, type BatchHeader } from '@gregor/records';
-import { LogError, type FileSystem, type PartitionLog } from '@gregor/log';
+import { InvalidRecordError, LogError, type FileSystem, type PartitionLog } from '@gregor/log';
 import { ProducerStateManager, type ProducerEntry } from './producer-state.js';
 import { validateProducedRecords } from './records-validation.js';
 
@@ -105,7 +105,7 @@ export class Partition {
    * min.insync.replicas for acks=all, then appends with offsets assigned by the log.
    */
   appendRecordsToLeader(records: Buffer | null, settings: AppendSettings): AppendOutcome {
-    const check = validateProducedRecords(records, settings.maxMessageBytes);
+    const check = validateProducedRecords(records, settings.maxMessageBytes, false);
     if (!check.ok) return { errorCode: check.errorCode, message: check.message, batchIndex: check.batchIndex };
     const pending = new Map<number, ProducerEntry>();
     const nextOffset = this.logEndOffset;
@@ -128,6 +128,11 @@ export class Partition {
     try {
       result = this.log.append(records as Buffer, { assignOffsets: true, leaderEpoch: this.leaderEpoch });
     } catch (error) {
+      if (error instanceof InvalidRecordError) {
+        // The log checked the CRCs (nothing was written); name the batch that failed.
+        const named = validateProducedRecords(records, settings.maxMessageBytes, true);
+        if (!named.ok) return { errorCode: named.errorCode, message: named.message, batchIndex: named.batchIndex };
+      }
       return { errorCode: storageErrorCode(error), message: (error as Error).message, batchIndex: -1 };
     }
     // The log assigned offsets from its LEO, which we read above; the producer entries agree.

@@ -11,7 +11,12 @@ export type RecordsCheck =
   | { ok: true; headers: BatchHeader[]; sizeBytes: number }
   | { ok: false; errorCode: number; message: string; batchIndex: number };
 
-export function validateProducedRecords(records: Buffer | null, maxMessageBytes: number): RecordsCheck {
+/**
+ * `verifyCrc: false` leaves the CRC to the log, which checks every batch before writing any: the
+ * produce path then computes each CRC once, and calls this again with the check only to name the
+ * bad batch when the log refuses the set.
+ */
+export function validateProducedRecords(records: Buffer | null, maxMessageBytes: number, verifyCrc = true): RecordsCheck {
   if (records === null || records.length === 0) return refuse(ErrorCode.CORRUPT_MESSAGE, 'Produce request has no records', -1);
   const headers: BatchHeader[] = [];
   try {
@@ -20,7 +25,7 @@ export function validateProducedRecords(records: Buffer | null, maxMessageBytes:
       if (sizeBytes > maxMessageBytes) {
         return refuse(ErrorCode.MESSAGE_TOO_LARGE, `Batch of ${sizeBytes} bytes exceeds max.message.bytes ${maxMessageBytes}`, batchIndex);
       }
-      if (!isBatchCrcValid(records, position)) return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} fails its CRC check`, batchIndex);
+      if (verifyCrc && !isBatchCrcValid(records, position)) return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} fails its CRC check`, batchIndex);
       const header = readBatchHeader(records, position);
       if (header.recordCount <= 0 || header.lastOffsetDelta !== header.recordCount - 1) {
         return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} holds ${header.recordCount} records but lastOffsetDelta ${header.lastOffsetDelta}`, batchIndex);
