@@ -151,6 +151,27 @@ describe('consumer', () => {
   });
 });
 
+describe('partitionsConsumedConcurrently', () => {
+  it('runs the handlers of two partitions at the same time', async () => {
+    const consumer = newConsumer({ groupId: 'concurrent' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 't', fromBeginning: true });
+    const active = new Set<number>();
+    let overlapped = false;
+    await consumer.run({
+      partitionsConsumedConcurrently: 2,
+      eachMessage: async ({ partition }) => {
+        active.add(partition);
+        // Wait (bounded) for the other partition's handler: only concurrency lets it start.
+        for (let i = 0; i < 40 && active.size < 2; i++) await new Promise((r) => setTimeout(r, 5));
+        if (active.size === 2) overlapped = true;
+        active.delete(partition);
+      },
+    });
+    await waitFor(() => overlapped, 'both partitions in flight together');
+  });
+});
+
 describe('msgpack values', () => {
   it('round-trips structured values and keeps null as a tombstone', () => {
     const value = { id: 7, tags: ['a', 'b'], nested: { ok: true } };
