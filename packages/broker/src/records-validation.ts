@@ -1,8 +1,10 @@
 /**
  * Checks the record set of one partition of a Produce request before anything is appended (Kafka's
  * LogValidator, the parts that need no decompression): whole batches only, magic 2, a CRC that
- * matches, a record count that agrees with lastOffsetDelta, no control batches from clients, and
- * each batch within `max.message.bytes`. Pure; the Partition calls it on the produce path.
+ * matches (here, or by the log just before it writes), a record count that agrees with
+ * lastOffsetDelta, no control batches from clients, and each batch within `max.message.bytes`.
+ * Pure; the Partition calls it on the produce path. Compressed records are not decompressed, so
+ * their inner record count is trusted as Kafka's "no re-compression" path would.
  */
 import { ErrorCode } from '@gregor/protocol';
 import { batchesIn, isBatchCrcValid, readBatchHeader, type BatchHeader } from '@gregor/records';
