@@ -3,8 +3,9 @@
  * LogValidator, the parts that need no decompression): whole batches only, magic 2, a CRC that
  * matches (here, or by the log just before it writes), a record count that agrees with
  * lastOffsetDelta, no control batches from clients, and each batch within `max.message.bytes`.
- * Pure; the Partition calls it on the produce path. Compressed records are not decompressed, so
- * their inner record count is trusted as Kafka's "no re-compression" path would.
+ * Pure; the Partition calls it on the produce path. Deviation: compressed records are not
+ * decompressed here (Kafka's LogValidator decompresses to check them), so a compressed batch's
+ * inner records are trusted once its CRC and header agree.
  */
 import { ErrorCode } from '@gregor/protocol';
 import { batchesIn, isBatchCrcValid, readBatchHeader, type BatchHeader } from '@gregor/records';
