@@ -33,6 +33,9 @@ function temporaryDir(name: string): string {
   return dir;
 }
 
+/** Each example runs for seconds on a shared machine; give every test room beyond vitest's 30 s. */
+const EXAMPLE_TEST_TIMEOUT_MS = 60_000;
+
 afterEach(() => {
   for (const dir of directories.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -49,7 +52,7 @@ describe('examples/quickstart', () => {
     }
     expect(summary.resumedAtCommitted).toBe(true);
     expect(lines.some((line) => line.includes('exactly after the committed offsets'))).toBe(true);
-  });
+  }, EXAMPLE_TEST_TIMEOUT_MS);
 });
 
 describe('examples/trades-pipeline', () => {
@@ -72,14 +75,14 @@ describe('examples/trades-pipeline', () => {
     expect(all).toEqual(Array.from({ length: TRADES_PARTITIONS }, (_, i) => i));
     expect(summary.assignmentDisjoint && summary.assignmentCoversAll).toBe(true);
     expect(summary.members.reduce((total, m) => total + m.consumed, 0)).toBe(summary.produced);
-  });
+  }, EXAMPLE_TEST_TIMEOUT_MS);
 
   it('reads JSON values as well as msgpack, and serves the wire protocol beside when asked to listen', async () => {
     const summary = await tradesPipeline({ dir: temporaryDir('trades-json'), durationMs: 500, rate: 1000, format: 'json', listenPort: 0, log: () => {} });
     expect(summary.address?.port).toBeGreaterThan(0);
     expect(summary.consumed).toBe(summary.produced);
     expect(summary.orderViolations + summary.duplicates + summary.missing).toBe(0);
-  });
+  }, EXAMPLE_TEST_TIMEOUT_MS);
 });
 
 /** Alerts recomputed from scratch: per service, an alert at each error that is the threshold-th error since the last alert within the window. */
@@ -139,7 +142,7 @@ describe('examples/streaming-platform', () => {
     expect(summary.alert.errorsByService).toEqual(countBy(logs, (l) => (l.level === 'ERROR' || l.level === 'FATAL' ? l.service : null)));
     expect(summary.alert.alerts).toBe(referenceAlerts(logs));
     expect(summary.logger.breaches).toEqual(countBy(metrics, (m) => (m.value > METRIC_THRESHOLDS[m.metric] ? m.metric : null)));
-  });
+  }, EXAMPLE_TEST_TIMEOUT_MS);
 
   it('replays user-events whole into a new group, cutting its large batches into chunks of 100', async () => {
     const summary = await platformRun();
@@ -152,5 +155,5 @@ describe('examples/streaming-platform', () => {
     // The replay starts with the whole topic as backlog: batches beyond 100 records, so several chunks each.
     expect(replay.largestBatch).toBeGreaterThan(100);
     expect(replay.chunks).toBeGreaterThanOrEqual(Math.ceil(summary.replay.consumed / 100));
-  });
+  }, EXAMPLE_TEST_TIMEOUT_MS);
 });
