@@ -174,11 +174,17 @@ export class PartitionLog {
       const nextBase = baseOffsets[i + 1] ?? Number.MAX_SAFE_INTEGER;
       const recover = options.hadCleanShutdown !== true && nextBase > recoveryPoint;
       const opened = LogSegment.open(this.segmentOptions(baseOffsets[i]), recover);
-      this.segments.push(opened.segment);
       if (recover) segmentsRecovered++;
+      if (i > 0 && opened.segment.baseOffset < this.segments[i - 1].nextOffset) {
+        // A segment overlapping its predecessor cannot be trusted, nor anything after it.
+        opened.segment.delete();
+        this.deleteSegmentsAfter(i, baseOffsets);
+        break;
+      }
+      this.segments.push(opened.segment);
       truncatedBytes += opened.truncatedBytes;
       // A torn or corrupt batch ends the log: later segments cannot follow it (Kafka's recovery).
-      if (opened.truncatedBytes > 0 || (i > 0 && opened.segment.baseOffset < this.segments[i - 1].nextOffset)) {
+      if (opened.truncatedBytes > 0) {
         this.deleteSegmentsAfter(i, baseOffsets);
         break;
       }
