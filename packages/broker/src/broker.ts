@@ -116,6 +116,7 @@ export class Broker {
     const broker = new Broker({ dir: options.dir, fs, clock, random, config }, meta, store, logs);
     try {
       for (const record of store.all()) broker.openTopic(record);
+      broker.deleteStrayLogs();
       broker.loadOffsets();
     } catch (error) {
       // Nothing was served yet: close the logs (their timers) and report why the open failed.
@@ -296,6 +297,17 @@ export class Broker {
       topic.partitions.push(partition);
     }
     return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+  }
+
+  /**
+   * Partition dirs no stored topic owns (a crash between deleting a topic's metadata and its
+   * directories) are deleted, so a topic created later under that name starts empty.
+   */
+  private deleteStrayLogs(): void {
+    for (const { topic, partition } of this.logs.all()) {
+      const owner = this.topics.get(topic);
+      if (owner === undefined || partition >= owner.partitions.length) this.logs.delete(topic, partition);
+    }
   }
 
   private openTopic(record: TopicRecord): Topic {

@@ -69,6 +69,18 @@ describe('topics', () => {
     expect((await fetchPartition(test.broker, 'kept', 2, 0)).highWatermark).toBe(2);
   });
 
+  it('deletes partition dirs no stored topic owns at open (a crash in the middle of a delete)', async () => {
+    test = await openTestBroker();
+    await createTopic(test.broker, 'gone');
+    await produce(test.broker, 'gone', 0, batch(['old']));
+    await test.broker.close();
+    test.fs.writeFileAtomic('/data/gregor-topics.json', Buffer.from(JSON.stringify({ version: 1, topics: [] })));
+    await test.reopen();
+    expect(test.fs.exists('/data/gone-0')).toBe(false);
+    await createTopic(test.broker, 'gone');
+    expect(test.broker.partition('gone', 0)?.logEndOffset).toBe(0);
+  });
+
   it('deletes topics by name and by id, and adds partitions', async () => {
     test = await openTestBroker();
     const a = await createTopic(test.broker, 'a');
