@@ -5,10 +5,11 @@ import { servedApisTable } from './support/served-table.js';
 const docs = () => readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
 
 describe('docs/protocol.md', () => {
-  it('shows only client snippet lines that examples.test.ts runs', () => {
-    const section = docs().split('## Pointing clients at Gregor')[1].split('\n## ')[0];
-    const blocks = [...section.matchAll(/```(?:ts|sh)\n([\s\S]*?)```/g)].map((match) => match[1]);
-    expect(blocks.length).toBe(3);
+  it('shows only snippet lines that examples.test.ts runs', () => {
+    const section = (title: string) => docs().split(`## ${title}`)[1].split('\n## ')[0];
+    const snippets = section('Starting a server') + section('Pointing clients at Gregor');
+    const blocks = [...snippets.matchAll(/```(?:ts|sh)\n([\s\S]*?)```/g)].map((match) => match[1]);
+    expect(blocks.length).toBe(4);
     const examples = new Set(readFileSync(new URL('./examples.test.ts', import.meta.url), 'utf8').split('\n').map((line) => line.trim()));
     const examplesText = readFileSync(new URL('./examples.test.ts', import.meta.url), 'utf8');
     const missing = blocks

@@ -1,8 +1,13 @@
 /**
- * The client snippets of docs/protocol.md, run as written against a Gregor server (docs.test.ts
- * checks that every line of those snippets appears here).
+ * The snippets of docs/protocol.md (starting a server, pointing clients at it), run as written
+ * (docs.test.ts checks that every line of those snippets appears here).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Broker } from '@gregor/broker';
 import { compress, decompress } from '@gregor/records';
+import { Server } from '@gregor/server';
 import { Admin, Consumer, Producer, ProduceAcks } from '@platformatic/kafka';
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,7 +27,23 @@ async function runDocumentedKcat(line: string, port: number, input?: string) {
   return kcat(args, { input, timeoutMs: 15_000 });
 }
 
-describe('docs/protocol.md client snippets', () => {
+describe('docs/protocol.md snippets', () => {
+  it('starts and stops a server over a broker', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gregor-example-'));
+    try {
+      const broker = await Broker.open({ dir }); // the data directory, created if missing
+      const server = new Server({ broker, config: { maxInFlightRequestsPerConnection: 100 } });
+      const { host, port } = await server.listen({ host: '127.0.0.1', port: 0 }); // port 0 picks a free port
+      // ... clients connect to `${host}:${port}`
+      const listed = await kcat(['-L', '-J', '-b', `${host}:${port}`]);
+      expect(JSON.parse(listed.stdout).brokers).toEqual([{ id: 0, name: `127.0.0.1:${port}` }]);
+      await server.close(); // stop accepting, answer what is in flight, close connections
+      await broker.close(); // then flush the logs
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('kafkajs: registers the codecs, produces zstd and consumes in a group', async () => {
     gregor = await startGregor();
     const port = gregor.port;
