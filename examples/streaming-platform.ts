@@ -24,7 +24,8 @@ import {
   type ExampleOptions,
   ExampleError,
   isRunDirectly,
-  maybeListen,
+  type Clients,
+  exampleClients,
   parseCommandLine,
   prepareDataDir,
   runFromCommandLine,
@@ -266,21 +267,21 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
   // Each group has a single member, so the broker need not wait for more before the first rebalance.
   const gregor = await Gregor.open({ dir, config: { groupInitialRebalanceDelayMs: 0 } });
   try {
-    await createTopics(gregor, log);
-    const address = await maybeListen(gregor, options, TOPICS.events, log);
+    const { clients, address } = await exampleClients(gregor, options, TOPICS.events, log);
+    await createTopics(clients, log);
     const analytics = new Analytics();
     const alerting = new Alerting((service, errors, atMs) => log(`ALERT ${service}: ${errors} errors within ${ALERT_WINDOW_MS} ms (at ${new Date(atMs).toISOString()})`));
     const monitor = new MetricsMonitor();
     const batching = { analytics: emptyStats(), alert: emptyStats(), logger: emptyStats(), replay: emptyStats() };
     const consumers = [
-      await startGroup(gregor, 'analytics-group', TOPICS.events, CHUNK.analytics, batching.analytics, (records: UserEvent[]) => analytics.process(records)),
-      await startGroup(gregor, 'alert-group', TOPICS.logs, CHUNK.alert, batching.alert, (records: LogLine[]) => alerting.process(records)),
-      await startGroup(gregor, 'logger-group', TOPICS.metrics, CHUNK.logger, batching.logger, (records: MetricReading[]) => monitor.process(records)),
+      await startGroup(clients, 'analytics-group', TOPICS.events, CHUNK.analytics, batching.analytics, (records: UserEvent[]) => analytics.process(records)),
+      await startGroup(clients, 'alert-group', TOPICS.logs, CHUNK.alert, batching.alert, (records: LogLine[]) => alerting.process(records)),
+      await startGroup(clients, 'logger-group', TOPICS.metrics, CHUNK.logger, batching.logger, (records: MetricReading[]) => monitor.process(records)),
     ];
     const generator = new PlatformGenerator(seed, Date.now());
     const produced = { events: 0, logs: 0, metrics: 0 };
     const line = () => statusText(generator, produced, analytics.summary, alerting.summary, monitor.summary);
-    await producePlatformData(gregor, generator, produced, durationMs, status, line);
+    await producePlatformData(clients, generator, produced, durationMs, status, line);
     const caughtUp = () => analytics.summary.consumed >= produced.events && alerting.summary.consumed >= produced.logs && monitor.summary.consumed >= produced.metrics;
     await waitFor(caughtUp, 'every group to consume what was produced', DRAIN_TIMEOUT_MS).catch((error: unknown) => {
       if (!(error instanceof ExampleError)) throw error;
@@ -289,7 +290,7 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
     status.update(line());
     status.end();
     await Promise.all(consumers.map((consumer) => consumer.disconnect()));
-    const replay = await replayEvents(gregor, produced.events, batching.replay);
+    const replay = await replayEvents(clients, produced.events, batching.replay);
     const summary: PlatformSummary = { dir, address, seed, startMs: generator.startMs, ticks: generator.ticks, produced, analytics: analytics.summary, alert: alerting.summary, logger: monitor.summary, replay, batching };
     printSummary(summary, log);
     return summary;
@@ -298,16 +299,20 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
   }
 }
 
-async function createTopics(gregor: Gregor, log: (line: string) => void): Promise<void> {
-  const admin = gregor.admin();
+async function createTopics(clients: Clients, log: (line: string) => void): Promise<void> {
+  const admin = clients.admin();
   await admin.connect();
   const configEntries = [
     { name: 'retention.ms', value: String(RETENTION_MS) },
     { name: 'retention.bytes', value: String(RETENTION_BYTES) },
   ];
-  await admin.createTopics({
-    topics: (Object.keys(TOPICS) as (keyof typeof TOPICS)[]).map((name) => ({ topic: TOPICS[name], numPartitions: PARTITIONS[name], configEntries })),
-  });
+  try {
+    await admin.createTopics({
+      topics: (Object.keys(TOPICS) as (keyof typeof TOPICS)[]).map((name) => ({ topic: TOPICS[name], numPartitions: PARTITIONS[name], configEntries })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
   log(`topics: ${TOPICS.events} (${PARTITIONS.events}), ${TOPICS.logs} (${PARTITIONS.logs}), ${TOPICS.metrics} (${PARTITIONS.metrics}); retention 24 h, 1 GB`);
 }
 
@@ -316,8 +321,8 @@ async function createTopics(gregor: Gregor, log: (line: string) => void): Promis
  * chunks of `chunkSize`, resolving each chunk's last offset so the auto-commit (every 5 s) and a
  * rebalance commit exactly what was processed.
  */
-async function startGroup<T>(gregor: Gregor, groupId: string, topic: string, chunkSize: number, stats: BatchStats, process: (records: T[]) => void): Promise<Consumer> {
-  const consumer = gregor.consumer({ groupId, maxWaitTimeInMs: 250 });
+async function startGroup<T>(clients: Clients, groupId: string, topic: string, chunkSize: number, stats: BatchStats, process: (records: T[]) => void): Promise<Consumer> {
+  const consumer = clients.consumer({ groupId, maxWaitTimeInMs: 250 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
@@ -345,9 +350,9 @@ async function startGroup<T>(gregor: Gregor, groupId: string, topic: string, chu
  * user-events from the beginning and compute the same statistics. It starts with the whole topic as
  * backlog, so its batches are large and the 100-record chunking shows.
  */
-async function replayEvents(gregor: Gregor, expected: number, stats: BatchStats): Promise<AnalyticsSummary> {
+async function replayEvents(clients: Clients, expected: number, stats: BatchStats): Promise<AnalyticsSummary> {
   const replay = new Analytics();
-  const consumer = await startGroup(gregor, 'analytics-replay', TOPICS.events, CHUNK.analytics, stats, (records: UserEvent[]) => replay.process(records));
+  const consumer = await startGroup(clients, 'analytics-replay', TOPICS.events, CHUNK.analytics, stats, (records: UserEvent[]) => replay.process(records));
   try {
     await waitFor(() => replay.summary.consumed >= expected, 'the replay of user-events', DRAIN_TIMEOUT_MS);
   } finally {
@@ -357,17 +362,17 @@ async function replayEvents(gregor: Gregor, expected: number, stats: BatchStats)
 }
 
 /** The three producers, configured as the seed's: compression, acks and linger per stream. */
-function createProducers(gregor: Gregor): { events: Producer; logs: Producer; metrics: Producer } {
+function createProducers(clients: Clients): { events: Producer; logs: Producer; metrics: Producer } {
   return {
-    events: gregor.producer({ compression: 'gzip', acks: -1, lingerMs: 10, batchBytes: 16_384, retry: { retries: 3 } }),
-    logs: gregor.producer({ compression: 'gzip', acks: 1, lingerMs: 10 }),
-    metrics: gregor.producer({ compression: 'snappy', acks: 1, lingerMs: 10 }),
+    events: clients.producer({ compression: 'gzip', acks: -1, lingerMs: 10, batchBytes: 16_384, retry: { retries: 3 } }),
+    logs: clients.producer({ compression: 'gzip', acks: 1, lingerMs: 10 }),
+    metrics: clients.producer({ compression: 'snappy', acks: 1, lingerMs: 10 }),
   };
 }
 
 /** Produces one tick every TICK_MS for `durationMs`, counting acknowledged records in `produced`. */
-async function producePlatformData(gregor: Gregor, generator: PlatformGenerator, produced: PlatformSummary['produced'], durationMs: number, status: StatusLine, line: () => string): Promise<void> {
-  const producers = createProducers(gregor);
+async function producePlatformData(clients: Clients, generator: PlatformGenerator, produced: PlatformSummary['produced'], durationMs: number, status: StatusLine, line: () => string): Promise<void> {
+  const producers = createProducers(clients);
   await Promise.all(Object.values(producers).map((producer) => producer.connect()));
   const startMs = Date.now();
   let nextStatusMs = startMs + 1000;

@@ -16,7 +16,8 @@ import {
   type ExampleOptions,
   ExampleError,
   isRunDirectly,
-  maybeListen,
+  type Clients,
+  exampleClients,
   parseCommandLine,
   prepareDataDir,
   runFromCommandLine,
@@ -170,16 +171,16 @@ async function run(options: TradesOptions): Promise<TradesSummary> {
   const encode = valueEncoder(options.format ?? 'msgpack');
   const gregor = await Gregor.open({ dir, config: BROKER_CONFIG });
   try {
-    await createTradesTopic(gregor, log);
-    const address = await maybeListen(gregor, options, TOPIC, log);
+    const { clients, address } = await exampleClients(gregor, options, TOPIC, log);
+    await createTradesTopic(clients, log);
     const checker = new OrderChecker();
-    const group = await startGroup(gregor, checker, encode.decode, durationMs, log);
+    const group = await startGroup(clients, checker, encode.decode, durationMs, log);
     const generator = new TradeGenerator(options.seed ?? 1);
     const describe = (produced: number) => {
       const lag = group.lag();
       return `produced ${produced} consumed ${checker.consumed} | consumer lag ${lag}${lag > LAG_ALERT_RECORDS ? ` ALERT (> ${LAG_ALERT_RECORDS})` : ''} | order violations ${checker.orderViolations}`;
     };
-    const produced = await produceTrades(gregor, generator, encode.encode, durationMs, options.rate ?? RATE_DEFAULT, log, status, describe);
+    const produced = await produceTrades(clients, generator, encode.encode, durationMs, options.rate ?? RATE_DEFAULT, log, status, describe);
     await waitFor(() => checker.consumed >= produced, `the group to consume ${produced} trades`, DRAIN_TIMEOUT_MS).catch((error: unknown) => {
       if (!(error instanceof ExampleError)) throw error;
       log(`! ${error.message}; consumed ${checker.consumed}`);
@@ -216,20 +217,18 @@ function valueEncoder(format: 'msgpack' | 'json'): { encode: (trade: Trade) => B
   return { encode: (trade) => serializer.serialize(trade), decode: (value) => serializer.deserialize(value)! };
 }
 
-async function createTradesTopic(gregor: Gregor, log: (line: string) => void): Promise<void> {
-  const admin = gregor.admin();
+async function createTradesTopic(clients: Clients, log: (line: string) => void): Promise<void> {
+  const admin = clients.admin();
   await admin.connect();
-  await admin.createTopics({
-    topics: [{
-      topic: TOPIC,
-      numPartitions: PARTITIONS,
-      replicationFactor: 1,
-      configEntries: [
-        { name: 'retention.ms', value: String(RETENTION_MS) },
-        { name: 'cleanup.policy', value: 'delete' },
-      ],
-    }],
-  });
+  const configEntries = [
+    { name: 'retention.ms', value: String(RETENTION_MS) },
+    { name: 'cleanup.policy', value: 'delete' },
+  ];
+  try {
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, configEntries }] });
+  } finally {
+    await admin.disconnect();
+  }
   log(`topic ${TOPIC}: ${PARTITIONS} partitions, retention.ms=${RETENTION_MS} (7 days), cleanup.policy=delete`);
 }
 
@@ -242,12 +241,12 @@ interface Group {
 }
 
 /** Starts the three members and waits until they hold disjoint partition sets covering all ten. */
-async function startGroup(gregor: Gregor, checker: OrderChecker, decode: (value: Buffer | null) => Trade, timeoutMs: number, log: (line: string) => void): Promise<Group> {
+async function startGroup(clients: Clients, checker: OrderChecker, decode: (value: Buffer | null) => Trade, timeoutMs: number, log: (line: string) => void): Promise<Group> {
   const consumers: Consumer[] = [];
   const consumedByMember: number[] = [];
   let joins = 0;
   for (let index = 0; index < MEMBERS; index++) {
-    const consumer = gregor.consumer({ groupId: GROUP, maxWaitTimeInMs: 250 });
+    const consumer = clients.consumer({ groupId: GROUP, maxWaitTimeInMs: 250 });
     consumers.push(consumer);
     consumedByMember.push(0);
     consumer.on('group.join', (event: { payload: { memberAssignment: Record<string, number[]>; generationId: number } }) => {
@@ -283,7 +282,7 @@ async function startGroup(gregor: Gregor, checker: OrderChecker, decode: (value:
 
 /** Produces for `durationMs` at `rate` trades per second; returns how many were acknowledged. */
 async function produceTrades(
-  gregor: Gregor,
+  clients: Clients,
   generator: TradeGenerator,
   encode: (trade: Trade) => Buffer,
   durationMs: number,
@@ -292,7 +291,7 @@ async function produceTrades(
   status: StatusLine,
   describe: (produced: number) => string,
 ): Promise<number> {
-  const producer = gregor.producer({
+  const producer = clients.producer({
     idempotent: true,
     acks: -1,
     compression: 'snappy',

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Gregor } from 'gregor';
+import { Gregor } from 'gregor';
 
 type BoundAddress = NonNullable<Gregor['address']>;
 
@@ -26,6 +26,11 @@ export interface ExampleOptions {
   seed?: number;
   /** Also serve Kafka's wire protocol on this port (0: any free port) for kcat or kafkajs to watch. */
   listenPort?: number;
+  /**
+   * How the example's clients reach the broker: 'in-process' (default, direct calls) or 'tcp'
+   * (Kafka's wire protocol over loopback, as a separate application would connect).
+   */
+  transport?: 'in-process' | 'tcp';
 }
 
 /** Typed failure of an example (a wait that ran out, a broken expectation). */
@@ -49,7 +54,7 @@ export function prepareDataDir(name: string, options: ExampleOptions): string {
   return dir;
 }
 
-/** Parses `--dir`, `--duration-ms`, `--keep`, `--seed`, `--json`, `--listen` plus the example's own flags. */
+/** Parses `--dir`, `--duration-ms`, `--keep`, `--seed`, `--json`, `--listen`, `--tcp` plus the example's own flags. */
 export function parseCommandLine(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
   const { values } = parseArgs({
     args: argv,
@@ -60,6 +65,7 @@ export function parseCommandLine(argv: string[], extra: Record<string, { type: '
       seed: { type: 'string' },
       json: { type: 'boolean' },
       listen: { type: 'string' },
+      tcp: { type: 'boolean' },
       ...extra,
     },
     strict: true,
@@ -72,7 +78,7 @@ export function parseCommandLine(argv: string[], extra: Record<string, { type: '
     if (!Number.isFinite(value) || value < 0) throw new ExampleError('BAD_ARGUMENT', `--${name} needs a number >= 0, got ${String(text)}`);
     return value;
   };
-  return { values: named, number, json: values.json === true, common: { dir: values.dir as string | undefined, durationMs: number('duration-ms'), keep: values.keep === true, seed: number('seed'), listenPort: number('listen') } };
+  return { values: named, number, json: values.json === true, common: { dir: values.dir as string | undefined, durationMs: number('duration-ms'), keep: values.keep === true, seed: number('seed'), listenPort: number('listen'), transport: values.tcp === true ? ('tcp' as const) : ('in-process' as const) } };
 }
 
 /** True when `moduleUrl` is the file node was started with (`pnpm example examples/x.ts`). */
@@ -168,16 +174,31 @@ export function createStatusLine(log: ((line: string) => void) | undefined): Sta
   return { update: write, log: write, end() {} };
 }
 
+/** What the examples need of a client: the facade's in-process one or `Gregor.Client` over TCP. */
+export type Clients = Pick<Gregor, 'producer' | 'consumer' | 'admin'>;
+
 /**
- * Serves Kafka's wire protocol beside the in-process clients when `listenPort` is set, and says how
- * to watch `topic` with kcat. Returns the bound address, or null when not listening.
+ * The clients an example uses, and where Kafka's protocol is served (null when it is not). With
+ * `transport: 'tcp'` the broker listens (on `listenPort`, else any free port) and the clients are
+ * `Gregor.Client`s connected to it, exactly as another process's application would be; otherwise
+ * they are the facade's in-process clients, and the broker listens only when `listenPort` is set.
  */
-export async function maybeListen(gregor: Gregor, options: ExampleOptions, topic: string, log: (line: string) => void): Promise<BoundAddress | null> {
-  if (options.listenPort === undefined) return null;
+export async function exampleClients(gregor: Gregor, options: ExampleOptions, topic: string, log: (line: string) => void): Promise<{ clients: Clients; address: BoundAddress | null }> {
+  if (options.transport !== 'tcp') {
+    const address = options.listenPort === undefined ? null : await listen(gregor, options.listenPort, topic, log);
+    return { clients: gregor, address };
+  }
+  const address = await listen(gregor, options.listenPort ?? 0, topic, log);
+  log(`clients connect over TCP to ${address.host}:${address.port}`);
+  return { clients: new Gregor.Client({ brokers: [`${address.host}:${address.port}`], clientId: 'gregor-example' }), address };
+}
+
+/** Serves Kafka's wire protocol beside the in-process clients and says how to watch `topic` with kcat. */
+async function listen(gregor: Gregor, port: number, topic: string, log: (line: string) => void): Promise<BoundAddress> {
   // The server's own lines (connections, errors) go where the example's lines go.
   const serverLine = (level: string) => (message: string, fields?: Record<string, unknown>) => log(`server ${level}: ${message}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}`);
   const logger = { info: serverLine('info'), warn: serverLine('warn'), error: serverLine('error') };
-  const address = await gregor.listen({ host: '127.0.0.1', port: options.listenPort, logger });
+  const address = await gregor.listen({ host: '127.0.0.1', port, logger });
   log(`serving Kafka's protocol on ${address.host}:${address.port}; watch with: kcat -b ${address.host}:${address.port} -C -t ${topic} -o beginning`);
   return address;
 }

@@ -77,11 +77,13 @@ describe('examples/trades-pipeline', () => {
     expect(summary.members.reduce((total, m) => total + m.consumed, 0)).toBe(summary.produced);
   }, EXAMPLE_TEST_TIMEOUT_MS);
 
-  it('reads JSON values as well as msgpack, and serves the wire protocol beside when asked to listen', async () => {
-    const summary = await tradesPipeline({ dir: temporaryDir('trades-json'), durationMs: 500, rate: 1000, format: 'json', listenPort: 0, log: () => {} });
+  it('keeps the same guarantees with JSON values and clients connected over TCP', async () => {
+    const summary = await tradesPipeline({ dir: temporaryDir('trades-tcp'), durationMs: 1000, rate: 2000, format: 'json', transport: 'tcp', log: () => {} });
     expect(summary.address?.port).toBeGreaterThan(0);
+    expect(summary.produced).toBeGreaterThan(0);
     expect(summary.consumed).toBe(summary.produced);
     expect(summary.orderViolations + summary.duplicates + summary.missing).toBe(0);
+    expect(summary.assignmentDisjoint && summary.assignmentCoversAll).toBe(true);
   }, EXAMPLE_TEST_TIMEOUT_MS);
 });
 
