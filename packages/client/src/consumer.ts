@@ -16,7 +16,6 @@ import { isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError } 
 import { GroupMember, REJOIN_ERROR_CODES } from './group-member.js';
 import { commitOffsets, EARLIEST_TIMESTAMP, fetchCommittedOffsets, LATEST_TIMESTAMP, listOffsets } from './offsets.js';
 import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, sleep } from './retry.js';
-import type { Body } from './transport.js';
 import { fromRecordHeaders } from './values.js';
 
 export interface ConsumerOptions {
@@ -717,7 +716,7 @@ export class Consumer extends EventEmitter {
 
   private isPausedByUser(topic: string, partition: number): boolean {
     const p = this.pausedTopics.get(topic);
-    return p === 'all' || (p !== undefined && p.has(partition));
+    return p === 'all' || (p?.has(partition) ?? false);
   }
 
   /** The partitions this member holds now. */

@@ -6,7 +6,7 @@
  * runs one at a time.
  */
 import { Api } from './api.js';
-import { type Assignor, type AssignorMember } from './assignors.js';
+import type { Assignor, AssignorMember } from './assignors.js';
 import type { Cluster } from './cluster.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type TopicPartitions } from './consumer-protocol.js';
 import { KafkaProtocolError } from './errors.js';
