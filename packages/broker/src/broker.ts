@@ -472,6 +472,26 @@ export class Broker {
     this.logs.close();
   }
 
+  /**
+   * Stops this broker as a crash would, for fault tests and simulations: parked requests are
+   * answered (retriable errors or what they have), timers and listeners stop, and nothing is
+   * flushed, snapshotted or marked clean. The logs' own scheduled work stays on the clock until
+   * `@gregor/log` offers a way to abandon a LogManager; a test that kills a broker should not
+   * advance that broker's clock afterwards.
+   */
+  kill(): void {
+    if (this.closed) return;
+    this.closed = true;
+    rollChannel.unsubscribe(this.onLogRoll);
+    if (this.producerExpirationTimer !== null) this.clock.clearTimeout(this.producerExpirationTimer);
+    if (this.offsetsRetentionTimer !== null) this.clock.clearTimeout(this.offsetsRetentionTimer);
+    this.coordinator.close();
+    for (const listener of [...this.closeListeners]) listener();
+    for (const topic of this.topics.values()) {
+      for (const partition of topic.partitions) partition.close();
+    }
+  }
+
   /** Parked requests register here so close() can answer them; returns the unregister function. */
   onClose(listener: () => void): () => void {
     this.closeListeners.add(listener);

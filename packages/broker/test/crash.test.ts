@@ -25,7 +25,7 @@ describe('crash and reopen', () => {
           if (sequence + 1 === flushAfter) first.broker.partition('t', 0)?.log.flush();
         }
         fs.crash({ keepRandomPrefix });
-        first.broker.coordinator.close();
+        first.broker.kill();
         const second = await openTestBroker({}, fs);
         try {
           const partition = second.broker.partition('t', 0);

@@ -52,8 +52,7 @@ describe('idempotent producer', () => {
     for (const data of batches) await produce(test.broker, 't', 0, Buffer.from(data));
     test.broker.partition('t', 0)?.log.flush();
     // No close: no snapshot, no clean-shutdown marker. Drop the old broker's objects and reopen.
-    const crashed = test.broker;
-    crashed.coordinator.close();
+    test.broker.kill();
     test = await openTestBroker({}, fs);
     for (const [sequence, data] of batches.entries()) {
       expect(await produce(test.broker, 't', 0, Buffer.from(data))).toMatchObject({ errorCode: 0, baseOffset: sequence });
@@ -73,7 +72,7 @@ describe('idempotent producer', () => {
     const segments = test.broker.partition('t', 0)?.log.segmentBaseOffsets() ?? [];
     expect(snapshots.map((name) => Number(name.slice(0, 20))).every((offset) => segments.includes(offset))).toBe(true);
     test.broker.partition('t', 0)?.log.flush();
-    test.broker.coordinator.close();
+    test.broker.kill();
     test = await openTestBroker({}, fs);
     // Kafka's snapshot keeps each producer's last batch; the batches after it come back from the
     // replayed tail. So every batch from the one just below the newest snapshot on is remembered.
