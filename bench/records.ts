@@ -18,7 +18,9 @@ import type { Row } from './row.js';
 
 /** Minimum time per measurement; short, because the machine is shared. */
 const MEASURE_MS = 400;
-const WARM_UP_MS = 150;
+const WARM_UP_MS = 300;
+/** Calls made during warm-up at least, so the optimising compiler has seen the work often enough. */
+const WARM_UP_CALLS_MIN = 300;
 const BATCH_BYTES = 16 * 1024;
 const RECORD_VALUE_BYTES = 100;
 
@@ -29,6 +31,7 @@ const RECORD_VALUE_BYTES = 100;
 function measureBoth(unitsPerCall: number, work: () => void): { rate: number; cpuRate: number } {
   // Warm up long enough for the optimising compiler to settle.
   const warmUpEnd = process.hrtime.bigint() + BigInt(WARM_UP_MS) * 1_000_000n;
+  for (let index = 0; index < WARM_UP_CALLS_MIN; index++) work();
   while (process.hrtime.bigint() < warmUpEnd) for (let index = 0; index < 10; index++) work();
   let calls = 0;
   const cpuStart = process.cpuUsage();
