@@ -50,6 +50,12 @@ export interface AppendOptions {
   assignOffsets?: boolean;
   /** Leader mode: stamp this epoch on every batch and record it in the leader-epoch cache. */
   leaderEpoch?: number;
+  /**
+   * Check each batch's CRC before writing (default true, as Kafka's broker does). A corrupt batch
+   * written to the log would make crash recovery cut the log there, so only a caller that has just
+   * encoded or verified the bytes itself should pass false.
+   */
+  verifyCrc?: boolean;
 }
 
 export interface AppendResult {
@@ -249,7 +255,7 @@ export class PartitionLog {
   append(batches: Buffer, options: AppendOptions = {}): AppendResult {
     this.ensureOpen();
     const assignOffsets = options.assignOffsets !== false;
-    const headers = this.validateBatches(batches, assignOffsets);
+    const headers = this.validateBatches(batches, assignOffsets, options.verifyCrc !== false);
     const nowMs = this.clock.now();
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
     if (assignOffsets) this.assignOffsets(batches, headers, options.leaderEpoch, logAppendTime);
@@ -274,7 +280,7 @@ export class PartitionLog {
   }
 
   /** Frames every batch (length inside the buffer, magic 2, size limit, CRC) and returns the headers. */
-  private validateBatches(batches: Buffer, assignOffsets: boolean): BatchHeader[] {
+  private validateBatches(batches: Buffer, assignOffsets: boolean, verifyCrc: boolean): BatchHeader[] {
     if (batches.length === 0) throw new InvalidRecordError('append of an empty record set');
     const headers: BatchHeader[] = [];
     let position = 0;
@@ -288,7 +294,7 @@ export class PartitionLog {
       }
       if (header.sizeBytes > this.config.maxMessageBytes) throw new RecordTooLargeError(header.sizeBytes, this.config.maxMessageBytes);
       if (position + header.sizeBytes > batches.length) throw new InvalidRecordError(`batch at ${position} declares ${header.sizeBytes} bytes, ${batches.length - position} present`);
-      if (!isBatchCrcValid(batches, position)) throw new InvalidRecordError(`batch at ${position} fails its CRC check`);
+      if (verifyCrc && !isBatchCrcValid(batches, position)) throw new InvalidRecordError(`batch at ${position} fails its CRC check`);
       if (header.lastOffsetDelta < 0 || header.recordCount < 0 || (assignOffsets && header.lastOffsetDelta !== header.recordCount - 1)) {
         throw new InvalidRecordError(`batch at ${position} has lastOffsetDelta ${header.lastOffsetDelta} for ${header.recordCount} records`);
       }

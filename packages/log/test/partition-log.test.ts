@@ -145,6 +145,9 @@ describe.each(backends)('PartitionLog on %s', (_name, makeBackend) => {
     const badCrc = Buffer.from(good);
     badCrc[badCrc.length - 1] ^= 1;
     expect(() => log.append(badCrc)).toThrow(InvalidRecordError);
+    // A caller that vouches for its bytes may skip the check (the log then trusts it).
+    expect(() => log.append(Buffer.from(badCrc), { verifyCrc: false })).not.toThrow();
+    log.truncateFullyAndStartAt(0);
     expect(() => log.append(good.subarray(0, 30))).toThrow(InvalidRecordError);
     expect(() => log.append(Buffer.alloc(0))).toThrow(InvalidRecordError);
     expect(() => log.append(simpleBatch(20))).toThrow(RecordTooLargeError);
