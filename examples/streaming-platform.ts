@@ -147,7 +147,7 @@ export class PlatformGenerator {
     const key = `${host}/${metric}`;
     const maximum = METRIC_MAXIMUM[metric];
     const spike = this.random() < 0.03;
-    const previous = this.levels.get(key)!;
+    const previous = this.levels.get(key) ?? maximum / 2;
     const next = spike ? maximum * (0.82 + this.random() * 0.18) : Math.min(maximum, Math.max(0, previous + (this.random() - 0.52) * maximum * 0.08));
     this.levels.set(key, spike ? previous : next);
     return { host, metric, value: Math.round(next * 10) / 10, timestamp };
@@ -206,7 +206,10 @@ class Alerting {
 
   private countError(service: string, timestamp: number): void {
     let window = this.windows.get(service);
-    if (window === undefined) this.windows.set(service, (window = []));
+    if (window === undefined) {
+      window = [];
+      this.windows.set(service, window);
+    }
     window.push(timestamp);
     while (window.length > 0 && window[0] <= timestamp - ALERT_WINDOW_MS) window.shift();
     if (window.length < ALERT_ERRORS_THRESHOLD) return;

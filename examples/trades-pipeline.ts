@@ -114,9 +114,9 @@ export class TradeGenerator {
 
   next(timestamp: number): Trade {
     const symbol = SYMBOLS[Math.floor(this.random() * SYMBOLS.length)];
-    const price = Math.max(1, this.prices.get(symbol)! * (1 + (this.random() - 0.5) * 0.002));
+    const price = Math.max(1, (this.prices.get(symbol) ?? 100) * (1 + (this.random() - 0.5) * 0.002));
     this.prices.set(symbol, price);
-    const sequence = this.producedBySymbol.get(symbol)!;
+    const sequence = this.producedBySymbol.get(symbol) ?? 0;
     this.producedBySymbol.set(symbol, sequence + 1);
     return { symbol, sequence, price: Math.round(price * 100) / 100, volume: 1 + Math.floor(this.random() * 500), timestamp };
   }
@@ -134,7 +134,10 @@ class OrderChecker {
   record(trade: Trade, partition: number): void {
     this.consumed++;
     let counts = this.countsBySymbol.get(trade.symbol);
-    if (counts === undefined) this.countsBySymbol.set(trade.symbol, (counts = []));
+    if (counts === undefined) {
+      counts = [];
+      this.countsBySymbol.set(trade.symbol, counts);
+    }
     counts[trade.sequence] = (counts[trade.sequence] ?? 0) + 1;
     const last = this.lastSequence.get(trade.symbol) ?? -1;
     if (trade.sequence <= last) this.orderViolations++;
@@ -214,7 +217,7 @@ async function run(options: TradesOptions): Promise<TradesSummary> {
 function valueEncoder(format: 'msgpack' | 'json'): { encode: (trade: Trade) => Buffer; decode: (value: Buffer | null) => Trade } {
   if (format === 'json') return { encode: (trade) => Buffer.from(JSON.stringify(trade)), decode: (value) => JSON.parse(String(value)) as Trade };
   const serializer = msgpackSerializer<Trade>();
-  return { encode: (trade) => serializer.serialize(trade), decode: (value) => serializer.deserialize(value)! };
+  return { encode: (trade) => serializer.serialize(trade), decode: (value) => serializer.deserialize(value) as Trade };
 }
 
 async function createTradesTopic(clients: Clients, log: (line: string) => void): Promise<void> {
@@ -332,7 +335,7 @@ function printSummary(summary: TradesSummary, log: (line: string) => void): void
   const symbolsByPartition = Array.from({ length: PARTITIONS }, (_, p) => Object.keys(summary.partitionOfSymbol).filter((symbol) => summary.partitionOfSymbol[symbol] === p).sort());
   log(`symbols by partition: ${symbolsByPartition.map((symbols, p) => `P${p}=${symbols.join(',') || '-'}`).join(' ')}`);
   log(`consumed ${summary.consumed} of ${summary.produced}; duplicates ${summary.duplicates}, missing ${summary.missing}, order violations ${summary.orderViolations}`);
-  summary.members.forEach((member, i) => log(`consumer ${i + 1} holds ${member.partitions.map((p) => `P${p}`).join(',')} and consumed ${member.consumed}`));
+  for (const [i, member] of summary.members.entries()) log(`consumer ${i + 1} holds ${member.partitions.map((p) => `P${p}`).join(',')} and consumed ${member.consumed}`);
   log(`assignment disjoint: ${summary.assignmentDisjoint}, covers P0..P${PARTITIONS - 1}: ${summary.assignmentCoversAll}, rebalances after the first: ${summary.rebalances}`);
 }
 
