@@ -266,7 +266,10 @@ export class Consumer extends EventEmitter {
       } catch (error) {
         if (!this.running) break;
         if (error instanceof KafkaProtocolError && REJOIN_ERROR_CODES.has(error.errorCode)) {
+          // Rejoin at once the first time; back off if the group keeps refusing, so it never spins.
           this.needsJoin = true;
+          if (failures > 0) await sleep(retryDelayMs(Math.min(failures, 5), this.settings.retry));
+          failures++;
           continue;
         }
         if (!isRetriable(error) || failures >= this.settings.retry.retries) {
