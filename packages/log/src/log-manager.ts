@@ -201,6 +201,20 @@ export class LogManager {
     every('compaction', cleanerBackoffMs, () => this.runCompaction());
   }
 
+  /**
+   * Stops as a crash would, for fault tests and simulations: scheduled work is cancelled and file
+   * handles are closed, but nothing is flushed, checkpointed or marked clean, so the next open
+   * recovers from the last recovery-point checkpoint. (With MemoryFileSystem, call `crash()` too
+   * to lose the unsynced writes.)
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
+    this.timers.clear();
+    for (const { log } of this.logs.values()) log.closeWithoutFlush();
+  }
+
   /** Clean close: flush and close every log, write checkpoints, then the clean-shutdown marker. */
   close(): void {
     if (this.closed) return;

@@ -100,4 +100,17 @@ describe.each(backends)('LogManager on %s', (_name, makeBackend) => {
     expect(() => manager.getOrCreate('../x', 0)).toThrow(expect.objectContaining({ code: 'INVALID_TOPIC' }));
     manager.close();
   });
+
+  it('abandon stops scheduled work and leaves no marker, so the next open recovers', () => {
+    const manager = open();
+    manager.getOrCreate('t', 0).append(simpleBatch(2));
+    manager.abandon();
+    expect(clock.pendingTimers).toBe(0);
+    expect(backend.fs.exists(path.join(backend.dir, CLEAN_SHUTDOWN_FILE))).toBe(false);
+    backend.memory?.crash();
+    const reopened = open();
+    expect(reopened.hadCleanShutdown).toBe(false);
+    expect(reopened.get('t', 0)?.logEndOffset).toBe(backend.memory ? 0 : 2);
+    reopened.close();
+  });
 });
