@@ -77,7 +77,7 @@ describe('decoding corrupted batches', () => {
         expectOnlyTypedErrors(mutate(original, mutations));
         expect(largestAllocation).toBeLessThanOrEqual(ALLOCATION_BYTES_MAX);
       }),
-      { numRuns: 1000 },
+      { numRuns: 700 },
     );
   });
 
@@ -91,7 +91,7 @@ describe('decoding corrupted batches', () => {
         expectOnlyTypedErrors(bytes);
         expect(largestAllocation).toBeLessThanOrEqual(ALLOCATION_BYTES_MAX);
       }),
-      { numRuns: 1000 },
+      { numRuns: 700 },
     );
   });
 
