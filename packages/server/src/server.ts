@@ -58,6 +58,11 @@ export class Server {
     return this.bound;
   }
 
+  /** Whether the server accepts connections (after listen(), before close()). */
+  get isListening(): boolean {
+    return this.state === 'listening';
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
