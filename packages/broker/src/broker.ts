@@ -106,6 +106,7 @@ export class Broker {
     fs.mkdir(options.dir);
     const meta = loadOrCreateMetaProperties(fs, options.dir, config.nodeId, random);
     const store = TopicStore.open(fs, options.dir);
+    if (!store.existed) adoptPartitionDirs(fs, options.dir, store, random);
     const logs = LogManager.open({
       fs,
       dir: options.dir,
@@ -116,7 +117,7 @@ export class Broker {
     const broker = new Broker({ dir: options.dir, fs, clock, random, config }, meta, store, logs);
     try {
       for (const record of store.all()) broker.openTopic(record);
-      broker.deleteStrayLogs();
+      if (store.existed) broker.deleteStrayLogs();
       broker.loadOffsets();
     } catch (error) {
       // Nothing was served yet: close the logs (their timers) and report why the open failed.
@@ -500,5 +501,29 @@ export class Broker {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+}
+
+/**
+ * A data dir without a topics file but with partition dirs (written by Kafka, or by Gregor before
+ * the file existed) keeps its data: each `<topic>-<n>` becomes a topic with max(n)+1 partitions,
+ * a new topic id and default configs (`__consumer_offsets` compacted). Runs before the logs open,
+ * so they open with these configs.
+ */
+function adoptPartitionDirs(fs: FileSystem, dir: string, store: TopicStore, random: Random): void {
+  const counts = new Map<string, number>();
+  for (const name of fs.readdir(dir)) {
+    const match = /^(.+)-(\d+)$/.exec(name);
+    if (match === null || !fs.isDirectory(path.join(dir, name)) || topicNameProblem(match[1]) !== null) continue;
+    counts.set(match[1], Math.max(counts.get(match[1]) ?? 0, Number(match[2]) + 1));
+  }
+  for (const [name, count] of counts) {
+    store.put({
+      name,
+      topicId: randomTopicId(random),
+      replicationFactor: 1,
+      configs: name === OFFSETS_TOPIC ? { 'cleanup.policy': 'compact' } : {},
+      partitions: Array.from({ length: count }, () => ({ leaderEpoch: 0 })),
+    });
   }
 }

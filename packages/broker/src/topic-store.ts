@@ -27,12 +27,17 @@ export interface TopicRecord {
 
 export class TopicStore {
   private readonly topics = new Map<string, TopicRecord>();
+  /** False when the data dir had no topics file yet (a new dir, or one another broker wrote). */
+  existed = true;
 
   private constructor(private readonly fs: FileSystem, private readonly filePath: string) {}
 
   static open(fs: FileSystem, dir: string): TopicStore {
     const store = new TopicStore(fs, path.join(dir, TOPICS_FILE));
-    if (!fs.exists(store.filePath)) return store;
+    if (!fs.exists(store.filePath)) {
+      store.existed = false;
+      return store;
+    }
     let parsed: { version?: number; topics?: TopicRecord[] };
     try {
       parsed = JSON.parse(fs.readFile(store.filePath).toString('utf8'));

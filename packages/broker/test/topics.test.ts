@@ -81,6 +81,17 @@ describe('topics', () => {
     expect(test.broker.partition('gone', 0)?.logEndOffset).toBe(0);
   });
 
+  it('adopts partition dirs of a data dir that has no topics file instead of deleting them', async () => {
+    test = await openTestBroker();
+    await createTopic(test.broker, 'kept', 2);
+    await produce(test.broker, 'kept', 1, batch(['data']));
+    await test.broker.close();
+    test.fs.unlink('/data/gregor-topics.json');
+    await test.reopen();
+    expect(test.broker.topics.get('kept')?.partitions.length).toBe(2);
+    expect(test.broker.partition('kept', 1)?.logEndOffset).toBe(1);
+  });
+
   it('deletes topics by name and by id, and adds partitions', async () => {
     test = await openTestBroker();
     const a = await createTopic(test.broker, 'a');
