@@ -415,7 +415,7 @@ export class PartitionLog {
     const base = { logStartOffset: this.startOffset, logEndOffset };
     for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < maxOffset; i++) {
       const result = this.segments[i].read(offset, { maxBytes, maxOffset, minOneBatch: options.minOneBatch !== false, verifyCrc: options.verifyCrc !== false, into: options.into });
-      if (result) return { ...result, ...base };
+      if (result) return result.records.length > 0 ? { ...result, ...base } : { records: result.records, firstOffset: offset, nextOffset: offset, ...base };
     }
     return { records: Buffer.alloc(0), firstOffset: offset, nextOffset: offset, ...base };
   }

@@ -35,6 +35,7 @@ export const NO_TIMESTAMP = -1;
 const SCAN_CHUNK_BYTES = 256 * 1024;
 /** Bytes read at once when looking for the batch that holds an offset, starting at an index entry. */
 const FIND_CHUNK_BYTES = 4096;
+const EMPTY = Buffer.alloc(0);
 
 export function segmentFileName(baseOffset: number, suffix: string): string {
   return `${String(baseOffset).padStart(20, '0')}${suffix}`;
@@ -370,14 +371,15 @@ export class LogSegment {
    * Whole batches starting with the one that holds `offset` (or the first after it), up to
    * `maxBytes` (the first batch even if larger, when `minOneBatch`), stopping before any batch
    * whose last offset is ≥ `maxOffset`. Each returned batch is framed and, with `verifyCrc`,
-   * CRC-checked: a bad one is a LogCorruptionError naming its byte range. Undefined when the
-   * segment holds nothing at or after `offset` below `maxOffset`.
+   * CRC-checked: a bad one is a LogCorruptionError naming its byte range. Undefined only when the
+   * segment holds no batch at or after `offset` (the caller moves on to the next segment).
    */
   read(offset: number, options: SegmentReadOptions): SegmentReadResult | undefined {
     const { maxBytes, maxOffset, minOneBatch, verifyCrc, into } = options;
     const first = this.findBatch(offset);
-    if (!first || first.lastOffset >= maxOffset) return undefined;
-    if (first.sizeBytes > maxBytes && !minOneBatch) return undefined;
+    if (!first) return undefined;
+    // Found, but over the high watermark or too large: an empty answer, never a later batch.
+    if (first.lastOffset >= maxOffset || (first.sizeBytes > maxBytes && !minOneBatch)) return { records: EMPTY, firstOffset: first.baseOffset, nextOffset: first.baseOffset };
     const wanted = Math.max(Math.min(maxBytes, this.sizeBytes - first.position), first.sizeBytes);
     const buffer = into && into.length >= wanted ? into : Buffer.allocUnsafe(wanted);
     const length = this.log.read(buffer, 0, wanted, first.position);
@@ -395,7 +397,6 @@ export class LogSegment {
       nextOffset = lastOffset + 1;
       at += sizeBytes;
     }
-    if (at === 0) return undefined;
     return { records: buffer.subarray(0, at), firstOffset: first.baseOffset, nextOffset };
   }
 

@@ -310,4 +310,17 @@ describe.each(backends)('PartitionLog on %s', (_name, makeBackend) => {
     expect(log.append(simpleBatch(1)).baseOffset).toBe(1);
     log.close();
   });
+
+  it('answers empty, never with a later segment, when the first batch is over maxBytes without minOneBatch', () => {
+    const log = open({ segmentBytes: 200 });
+    log.append(simpleBatch(1));
+    log.append(simpleBatch(8));
+    log.append(simpleBatch(1));
+    expect(log.segmentCount).toBe(3);
+    const read = log.read(1, { maxBytes: 100, minOneBatch: false });
+    expect(read.records.length).toBe(0);
+    expect(read.nextOffset).toBe(1);
+    expect(log.read(1, { maxBytes: 100, maxOffset: 5 }).records.length).toBe(0);
+    log.close();
+  });
 });
