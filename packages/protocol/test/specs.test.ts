@@ -3,7 +3,7 @@ import { ApiKey, allSpecs, hasField, isVersionServed, requestHeaderVersion, resp
 
 // [name, api key, min served, max served, first flexible version (Kafka's flexibleVersions)]
 const expected: Array<[string, number, number, number, number | null]> = [
-  ['Produce', 0, 3, 10, 9],
+  ['Produce', 0, 0, 10, 9],
   ['Fetch', 1, 4, 13, 12],
   ['ListOffsets', 2, 1, 7, 6],
   ['Metadata', 3, 0, 12, 9],

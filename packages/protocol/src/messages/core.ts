@@ -69,7 +69,7 @@ const nodeEndpoint = [
 ] as const;
 
 export const Produce = api('Produce', 0, {
-  versions: '3-10',
+  versions: '0-10',
   flexibleFrom: 9,
   request: [
     f('transactionalId', 'string', '3+', { nullable: '3+', default: null }),
