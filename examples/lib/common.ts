@@ -1,7 +1,8 @@
 /**
- * What every example shares: the command line (`--dir`, `--duration-ms`, `--keep`, `--seed`),
- * preparing the data directory, running `main` only when the file is run directly, a seeded
- * random generator so generated data can be checked, bounded waiting, and a live status line.
+ * What every example shares: the command line (`--dir`, `--duration-ms`, `--keep`, `--seed`,
+ * `--json`, `--listen`, `--tcp`), preparing the data directory, running `main` only when the file
+ * is run directly, the clients (in-process or over TCP), a seeded random generator so generated
+ * data can be checked, bounded waiting, and a live status line.
  * Only the examples import this file; it is not part of the library's API.
  */
 import fs from 'node:fs';
@@ -46,10 +47,19 @@ export class ExampleError extends Error {
 
 export const DURATION_MS_DEFAULT = 10_000;
 
-/** The example's data directory: `./data/examples/<name>` unless given; emptied unless `keep`. */
+/**
+ * The example's data directory: `./data/examples/<name>` unless given; emptied unless `keep`. Only
+ * an empty directory or a broker's data directory (it holds `meta.properties`) is emptied, so a
+ * mistyped `--dir` never deletes anything else.
+ */
 export function prepareDataDir(name: string, options: ExampleOptions): string {
   const dir = path.resolve(options.dir ?? path.join('data', 'examples', name));
-  if (options.keep !== true) fs.rmSync(dir, { recursive: true, force: true });
+  if (options.keep !== true && fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+    if (!fs.existsSync(path.join(dir, 'meta.properties'))) {
+      throw new ExampleError('BAD_ARGUMENT', `${dir} is not empty and is not a data directory (no meta.properties); not deleting it`);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }

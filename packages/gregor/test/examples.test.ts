@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { partitionForKey } from '@gregor/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ExampleError, prepareDataDir } from '../../../examples/lib/common.js';
 import { main as quickstart } from '../../../examples/quickstart.js';
 import {
   ALERT_ERRORS_THRESHOLD,
@@ -38,6 +39,19 @@ const EXAMPLE_TEST_TIMEOUT_MS = 60_000;
 
 afterEach(() => {
   for (const dir of directories.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('examples/lib/common', () => {
+  it('empties a data directory at start but refuses to delete a directory that is not one', () => {
+    const dataDir = temporaryDir('data');
+    fs.writeFileSync(path.join(dataDir, 'meta.properties'), 'version=1\n');
+    expect(prepareDataDir('x', { dir: dataDir })).toBe(dataDir);
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+    const other = temporaryDir('other');
+    fs.writeFileSync(path.join(other, 'precious.txt'), 'keep me');
+    expect(() => prepareDataDir('x', { dir: other })).toThrow(ExampleError);
+    expect(fs.readdirSync(other)).toEqual(['precious.txt']);
+  });
 });
 
 describe('examples/quickstart', () => {
