@@ -476,9 +476,9 @@ export class Broker {
   /**
    * Stops this broker as a crash would, for fault tests and simulations: parked requests are
    * answered (retriable errors or what they have), timers and listeners stop, and nothing is
-   * flushed, snapshotted or marked clean. The logs' own scheduled work stays on the clock until
-   * `@gregor/log` offers a way to abandon a LogManager; a test that kills a broker should not
-   * advance that broker's clock afterwards.
+   * flushed, snapshotted or marked clean (the LogManager is abandoned: its timers stop and its
+   * files close without a flush). With MemoryFileSystem, call `crash()` after this to also lose
+   * the unsynced writes.
    */
   kill(): void {
     if (this.closed) return;
@@ -491,6 +491,7 @@ export class Broker {
     for (const topic of this.topics.values()) {
       for (const partition of topic.partitions) partition.close();
     }
+    this.logs.abandon();
   }
 
   /** Parked requests register here so close() can answer them; returns the unregister function. */

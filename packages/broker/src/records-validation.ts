@@ -8,7 +8,7 @@
  * inner records are trusted once its CRC and header agree.
  */
 import { ErrorCode } from '@gregor/protocol';
-import { batchesIn, isBatchCrcValid, readBatchHeader, type BatchHeader } from '@gregor/records';
+import { batchesIn, isBatchCrcValid, MAGIC_OFFSET, readBatchHeader, type BatchHeader } from '@gregor/records';
 
 export type RecordsCheck =
   | { ok: true; headers: BatchHeader[]; sizeBytes: number }
@@ -22,6 +22,10 @@ export type RecordsCheck =
 export function validateProducedRecords(records: Buffer | null, maxMessageBytes: number, verifyCrc = true): RecordsCheck {
   if (records === null || records.length === 0) return refuse(ErrorCode.CORRUPT_MESSAGE, 'Produce request has no records', -1);
   const headers: BatchHeader[] = [];
+  // Old message sets (magic 0 and 1, Produce v0-2 clients) keep the magic byte at the same place.
+  if (records.length > MAGIC_OFFSET && (records[MAGIC_OFFSET] === 0 || records[MAGIC_OFFSET] === 1)) {
+    return refuse(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `Message format v${records[MAGIC_OFFSET]} is not supported; only RecordBatch v2 (magic 2)`, 0);
+  }
   try {
     for (const { position, sizeBytes } of batchesIn(records)) {
       const batchIndex = headers.length;

@@ -24,8 +24,8 @@ describe('crash and reopen', () => {
           expect(await produce(first.broker, 't', 0, Buffer.from(data))).toMatchObject({ errorCode: 0, baseOffset: sequence });
           if (sequence + 1 === flushAfter) first.broker.partition('t', 0)?.log.flush();
         }
-        fs.crash({ keepRandomPrefix });
         first.broker.kill();
+        fs.crash({ keepRandomPrefix });
         const second = await openTestBroker({}, fs);
         try {
           const partition = second.broker.partition('t', 0);

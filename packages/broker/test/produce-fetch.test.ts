@@ -66,6 +66,9 @@ describe('produce and fetch', () => {
     const small = batch(['y']);
     expect(await produce(test.broker, 't', 0, small.subarray(0, small.length - 3))).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
     expect(await produce(test.broker, 't', 0, null)).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
+    const magicOne = Buffer.from(small);
+    magicOne[16] = 1;
+    expect(await produce(test.broker, 't', 0, magicOne)).toMatchObject({ errorCode: ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT });
     expect(test.broker.partition('t', 0)?.logEndOffset).toBe(0);
   });
 

@@ -1,5 +1,7 @@
 /**
- * Produce (API key 0), versions 3-10.
+ * Produce (API key 0), versions 0-10 (as @gregor/protocol serves them). Record sets must be
+ * RecordBatch v2 (magic 2) in every version: old clients' magic 0/1 message sets are refused with
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT (Kafka would up-convert them).
  * acks 0, 1 and -1 (all); acks=all answers once the high watermark passes the batch's last offset
  * (at once with one replica) and NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
  * Each partition's record set is validated before anything is appended (whole batches, magic 2,
