@@ -82,12 +82,16 @@ describe('kcat (librdkafka 2.0.2) against Gregor', () => {
     await produce(topic, ['seed:seed'], ['-p', '0']);
     const groupArgs = [...(process.env.GREGOR_KCAT_DEBUG ? ['-d', 'cgrp'] : []), '-b', gregor.bootstrap, '-G', 'kcat-group', '-q', '-u', '-f', '%p:%k:%s\\n', '-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=200', ...QUICK, topic];
     const members = [kcatProcess(groupArgs), kcatProcess(groupArgs)];
+    let lastSeen = '';
     try {
       await waitFor(async () => {
         const described = await gregor.broker.handle(15, 0, { groups: ['kcat-group'] }, context);
         const group = (described as { groups: { groupState: string; members: { memberAssignment: Buffer }[] }[] }).groups[0];
+        lastSeen = `${group.groupState} with ${group.members.length} members, assignments ${group.members.map((member) => member.memberAssignment.length)}`;
         return group.groupState === 'Stable' && group.members.length === 2 && group.members.every((member) => member.memberAssignment.length > 0);
-      }, 20_000, 'two stable kcat members');
+      }, 20_000, 'two stable kcat members').catch((error: Error) => {
+        throw new Error(`${error.message}; last seen: ${lastSeen}`);
+      });
       const lines = ['a:0', 'b:1', 'c:2', 'd:3'];
       await produce(topic, lines.slice(0, 2), ['-p', '0']);
       await produce(topic, lines.slice(2), ['-p', '1']);
@@ -99,7 +103,7 @@ describe('kcat (librdkafka 2.0.2) against Gregor', () => {
       expect(new Set(first.map((line) => line[0])).size).toBe(1);
       expect(new Set(second.map((line) => line[0])).size).toBe(1);
     } catch (error) {
-      if (process.env.GREGOR_DEBUG) for (const member of members) console.log(member.stderr().split('\n').filter((l) => /JOIN|SYNC|HEARTBEAT|REBALANCE|rror|LEAVE/.test(l)).join('\n'));
+      if (process.env.GREGOR_DEBUG) for (const member of members) console.log(member.stderr().split('\n').filter((l) => /JOIN|SYNC|HEARTBEAT|REBALANCE|rror|LEAVE|FAIL/.test(l)).join('\n'));
       throw error;
     } finally {
       await Promise.all(members.map((member) => member.stop()));
