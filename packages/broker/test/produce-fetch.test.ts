@@ -217,5 +217,10 @@ describe('list offsets', () => {
     expect(await ask(1500)).toMatchObject({ errorCode: 0, offset: 2, timestamp: 3000 });
     expect(await ask(1000)).toMatchObject({ errorCode: 0, offset: 0, timestamp: 1000 });
     expect(await ask(9999)).toMatchObject({ errorCode: 0, offset: -1, timestamp: -1 });
+    test.broker.partition('t', 0)?.makeLeader(2);
+    await produce(test.broker, 't', 0, batch(['e'], { timestamp: 5000 }));
+    expect(await ask(1000)).toMatchObject({ offset: 0, leaderEpoch: 0 });
+    expect(await ask(5000)).toMatchObject({ offset: 4, leaderEpoch: 2 });
+    expect(await ask(-1)).toMatchObject({ offset: 5, leaderEpoch: 2 });
   });
 });

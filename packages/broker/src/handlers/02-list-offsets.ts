@@ -4,7 +4,8 @@
  * stable offset for read_committed, equal to it without transactions), -3 (max timestamp, v7) the
  * offset of the batch with the largest timestamp, and t >= 0 the first offset whose timestamp is
  * >= t (offset -1 when there is none below the high watermark).
- * Deviations: leaderEpoch in the answer is the partition's current leader epoch; throttleTimeMs 0.
+ * leaderEpoch is the epoch that wrote the answered offset (the current one for latest).
+ * Deviations: throttleTimeMs is 0.
  */
 import { ErrorCode } from '@gregor/protocol';
 import { decodeBatch, forEachBatch, readBatchHeader, TimestampType } from '@gregor/records';
@@ -29,11 +30,22 @@ export function handleListOffsets(broker: Broker, _apiVersion: number, body: Bod
       const epochError = leaderEpochError(partition, request.currentLeaderEpoch ?? -1);
       if (epochError !== ErrorCode.NONE) return fail(epochError);
       const found = offsetFor(partition, request.timestamp);
-      return { partitionIndex: request.partitionIndex, errorCode: ErrorCode.NONE, ...found, leaderEpoch: found.offset >= 0 ? partition.leaderEpoch : -1 };
+      const leaderEpoch = found.offset < 0 ? -1 : request.timestamp === LATEST_TIMESTAMP ? partition.leaderEpoch : epochForOffset(partition, found.offset);
+      return { partitionIndex: request.partitionIndex, errorCode: ErrorCode.NONE, ...found, leaderEpoch };
     });
     return { name: topicRequest.name, partitions };
   });
   return { throttleTimeMs: 0, topics };
+}
+
+/** The leader epoch that wrote `offset`, from the leader-epoch checkpoint (KIP-320 validation). */
+function epochForOffset(partition: Partition, offset: number): number {
+  let epoch = -1;
+  for (const entry of partition.log.leaderEpochs.entries()) {
+    if (entry.startOffset > offset) break;
+    epoch = entry.epoch;
+  }
+  return epoch;
 }
 
 function offsetFor(partition: Partition, timestamp: number): { timestamp: number; offset: number } {
