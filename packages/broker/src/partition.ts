@@ -107,6 +107,10 @@ export class Partition {
   appendRecordsToLeader(records: Buffer | null, settings: AppendSettings): AppendOutcome {
     const check = validateProducedRecords(records, settings.maxMessageBytes, false);
     if (!check.ok) return { errorCode: check.errorCode, message: check.message, batchIndex: check.batchIndex };
+    // Kafka's RecordBatchTooLargeException: one partition's record set must fit in a segment.
+    if (check.sizeBytes > this.log.config.segmentBytes) {
+      return { errorCode: ErrorCode.RECORD_LIST_TOO_LARGE, message: `Record set of ${check.sizeBytes} bytes exceeds segment.bytes ${this.log.config.segmentBytes}`, batchIndex: -1 };
+    }
     const pending = new Map<number, ProducerEntry>();
     const nextOffset = this.logEndOffset;
     let offset = nextOffset;

@@ -72,6 +72,14 @@ describe('produce and fetch', () => {
     expect(test.broker.partition('t', 0)?.logEndOffset).toBe(0);
   });
 
+  it('refuses a record set larger than a segment with RECORD_LIST_TOO_LARGE', async () => {
+    test = await openTestBroker();
+    await createTopic(test.broker, 't', 1, [{ name: 'segment.bytes', value: '300' }]);
+    const set = Buffer.concat([batch(['a'.repeat(100)]), batch(['b'.repeat(100)]), batch(['c'.repeat(100)])]);
+    expect(await produce(test.broker, 't', 0, set)).toMatchObject({ errorCode: ErrorCode.RECORD_LIST_TOO_LARGE });
+    expect(test.broker.partition('t', 0)?.logEndOffset).toBe(0);
+  });
+
   it('answers UNKNOWN_TOPIC_OR_PARTITION for a missing topic and INVALID_REQUIRED_ACKS for acks=2', async () => {
     test = await openTestBroker();
     expect(await produce(test.broker, 'missing', 0, batch(['a']))).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });

@@ -5,7 +5,8 @@
  * acks 0, 1 and -1 (all); acks=all answers once the high watermark passes the batch's last offset
  * (at once with one replica) and NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
  * Each partition's record set is validated before anything is appended (whole batches, magic 2,
- * CRC, record count vs lastOffsetDelta, max.message.bytes); a refused partition appends nothing.
+ * CRC, record count vs lastOffsetDelta, max.message.bytes per batch, and the whole record set
+ * within segment.bytes: RECORD_LIST_TOO_LARGE); a refused partition appends nothing.
  * A retried idempotent batch is answered with its original offsets (NONE, as Kafka does today).
  * Deviations: acks=0 resolves to NO_RESPONSE (null), so the server writes nothing; Produce never
  * auto-creates topics (as Kafka); transactional produce is not supported yet (transactionalId is
