@@ -13,7 +13,7 @@ import { backends, batchOf, readAll, recordsOf } from './helpers.js';
 type Operation =
   | { kind: 'append'; batches: number[] }
   | { kind: 'roll' }
-  | { kind: 'read'; at: number; maxBytes: number }
+  | { kind: 'read'; at: number; maxBytes: number; minOneBatch: boolean; highWatermarkAt: number }
   | { kind: 'truncate'; at: number }
   | { kind: 'deleteBefore'; at: number }
   | { kind: 'flush' }
@@ -24,7 +24,16 @@ const operation = (withCrash: boolean): fc.Arbitrary<Operation> =>
   fc.oneof(
     { weight: 8, arbitrary: fc.record({ kind: fc.constant('append' as const), batches: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }) }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'roll' as const }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('read' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), maxBytes: fc.integer({ min: 1, max: 600 }) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('read' as const),
+        at: fc.double({ min: 0, max: 1, noNaN: true }),
+        maxBytes: fc.integer({ min: 1, max: 250 }),
+        minOneBatch: fc.boolean(),
+        highWatermarkAt: fc.oneof(fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteBefore' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }) },
     { weight: 2, arbitrary: fc.constant({ kind: 'flush' as const }) },
@@ -35,6 +44,8 @@ const operation = (withCrash: boolean): fc.Arbitrary<Operation> =>
 interface ModelRecord {
   offset: number;
   value: string;
+  /** The batch holding the record: its offsets and size in bytes. */
+  batch: { baseOffset: number; lastOffset: number; sizeBytes: number };
 }
 
 describe.each(backends)('PartitionLog against a reference model on %s', (name, makeBackend) => {
@@ -58,7 +69,11 @@ describe.each(backends)('PartitionLog against a reference model on %s', (name, m
                 const result = log.append(Buffer.concat(buffers));
                 expect(result.baseOffset).toBe(leo());
                 let offset = result.baseOffset;
-                for (const buffer of buffers) for (const record of recordsOf(buffer)) model.push({ offset: offset++, value: record.value as string });
+                for (const buffer of buffers) {
+                  const records = recordsOf(buffer);
+                  const batch = { baseOffset: offset, lastOffset: offset + records.length - 1, sizeBytes: buffer.length };
+                  for (const record of records) model.push({ offset: offset++, value: record.value as string, batch });
+                }
                 expect(log.logEndOffset).toBe(leo());
                 break;
               }
@@ -67,12 +82,21 @@ describe.each(backends)('PartitionLog against a reference model on %s', (name, m
                 break;
               case 'read': {
                 const offset = logStart + Math.floor(op.at * (leo() - logStart));
-                const read = log.read(offset, { maxBytes: op.maxBytes });
+                const maxOffset = logStart + Math.floor(op.highWatermarkAt * (leo() - logStart));
+                const read = log.read(offset, { maxBytes: op.maxBytes, minOneBatch: op.minOneBatch, maxOffset });
                 const got = recordsOf(read.records);
-                if (offset < leo()) {
-                  expect(got.length).toBeGreaterThan(0);
-                  expect(got[0].offset).toBeLessThanOrEqual(offset);
-                  expect(got[got.length - 1].offset).toBeGreaterThanOrEqual(offset);
+                // Reference: the batch holding `offset`; empty when it reaches the high watermark or
+                // is over maxBytes without minOneBatch; otherwise whole batches from it, below maxOffset.
+                const holder = model.find((record) => record.offset === offset)?.batch;
+                const expectEmpty = !holder || holder.lastOffset >= maxOffset || (holder.sizeBytes > op.maxBytes && !op.minOneBatch);
+                expect(got.length === 0).toBe(expectEmpty);
+                if (holder && !expectEmpty) {
+                  expect(got[0].offset).toBe(holder.baseOffset);
+                  expect(read.records.length <= op.maxBytes || read.records.length === holder.sizeBytes).toBe(true);
+                  const last = got[got.length - 1].offset;
+                  expect(last).toBeLessThan(maxOffset);
+                  expect(model.find((record) => record.offset === last)?.batch.lastOffset).toBe(last);
+                  expect(read.nextOffset).toBe(last + 1);
                 }
                 for (const record of got) expect(record.value).toBe(model.find((entry) => entry.offset === record.offset)?.value);
                 break;
@@ -127,7 +151,7 @@ describe.each(backends)('PartitionLog against a reference model on %s', (name, m
           backend.cleanup();
         }
       }),
-      { numRuns: name === 'memory' ? 150 : 15 },
+      { numRuns: name === 'memory' ? 250 : 15 },
     );
   });
 });
