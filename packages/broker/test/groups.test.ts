@@ -93,6 +93,25 @@ describe('group coordinator', () => {
     expect(described.members[0].memberAssignment.toString()).toMatch(/^for-/);
   });
 
+  it('completes the join as soon as the last member to arrive is a new one (no wait for the rebalance timeout)', async () => {
+    test = await openTestBroker({ groupInitialRebalanceDelayMs: 0 });
+    const first = await join(test, '', { clientId: 'a' });
+    await sync(test, first.memberId, first.generationId, [{ memberId: first.memberId, assignment: Buffer.from('a') }]);
+    const pending = (await test.broker.handle(ApiKey.JoinGroup, 5, joinBody(''), { clientId: 'c', clientHost: '/127.0.0.1' })) as Body;
+    expect(pending.errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED);
+    const joins = [join(test, '', { clientId: 'b' }), join(test, first.memberId)];
+    await settle();
+    joins.push(join(test, pending.memberId, { clientId: 'c' }));
+    let resolved = false;
+    const all = Promise.all(joins).then((responses) => {
+      resolved = true;
+      return responses;
+    });
+    for (let i = 0; i < 5 && !resolved; i++) await settle();
+    expect(resolved).toBe(true);
+    expect((await all).map((response) => [response.errorCode, response.generationId])).toEqual([[0, 2], [0, 2], [0, 2]]);
+  });
+
   it('a member leaving starts a rebalance and the next generation holds the rest', async () => {
     test = await openTestBroker({ groupInitialRebalanceDelayMs: 3000 });
     const joined = await formGroup(test, 3);

@@ -232,6 +232,9 @@ export class GroupCoordinator {
     // A new member gets a session timer now, so one that never rejoins is eventually removed.
     this.resetSessionTimer(group, member);
     this.maybePrepareRebalance(group);
+    // As Kafka's joinPurgatory.checkAndComplete: this member may be the last one the rebalance
+    // was waiting for (for example the last to rejoin after MEMBER_ID_REQUIRED).
+    this.maybeCompleteJoin(group);
   }
 
   private updateMemberAndRebalance(group: Group, member: Member, request: JoinGroupRequest, respond: (result: JoinResult) => void): void {
