@@ -33,7 +33,8 @@ export interface FileSystem {
   readdir(dirPath: string): string[];
   /** Creates a directory and its parents; existing is fine. */
   mkdir(dirPath: string): void;
-  /** Atomically replaces `to` with `from`; durable once it returns (directory synced). */
+  /** Atomically replaces `to` with `from`; durable once it returns (directory synced). Creating
+   * (`openFile` with `create`), `mkdir` and `unlink` are durable on return as well. */
   rename(from: string, to: string): void;
   unlink(filePath: string): void;
   exists(filePath: string): boolean;
@@ -89,19 +90,33 @@ function syncDirectory(dirPath: string): void {
 export const nodeFileSystem: FileSystem = {
   openFile(filePath, options = {}) {
     let flags = fs.constants.O_RDWR;
-    if (options.create) flags |= fs.constants.O_CREAT;
     if (options.truncate) flags |= fs.constants.O_TRUNC;
+    if (options.create) {
+      // A new file's directory entry is durable only after the directory is synced (fsync(2)).
+      try {
+        const fd = fs.openSync(filePath, flags | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+        syncDirectory(path.dirname(filePath));
+        return new NodeFile(fd);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
     return new NodeFile(fs.openSync(filePath, flags, 0o644));
   },
   readdir: (dirPath) => fs.readdirSync(dirPath),
   mkdir: (dirPath) => {
-    fs.mkdirSync(dirPath, { recursive: true });
+    const created = fs.mkdirSync(dirPath, { recursive: true });
+    if (created !== undefined) syncDirectory(path.dirname(created));
   },
   rename(from, to) {
     fs.renameSync(from, to);
     syncDirectory(path.dirname(to));
   },
-  unlink: (filePath) => fs.unlinkSync(filePath),
+  unlink(filePath) {
+    fs.unlinkSync(filePath);
+    // Deletions must stick too: a truncated-away segment must not come back after a crash.
+    syncDirectory(path.dirname(filePath));
+  },
   exists: (filePath) => fs.existsSync(filePath),
   rmdir: (dirPath) => fs.rmSync(dirPath, { recursive: true, force: true }),
   readFile: (filePath) => fs.readFileSync(filePath),
