@@ -147,8 +147,9 @@ export class Connection {
       return;
     }
     if (!this.codec.isServed(header.apiKey, header.apiVersion)) {
-      if (header.apiKey === API_VERSIONS_KEY) return this.answerNow(header, this.codec.encodeApiVersionsFallback(header.correlationId));
-      return this.refuse(header, `unsupported api ${header.apiKey} version ${header.apiVersion} (client ${header.clientId})`);
+      if (header.apiKey === API_VERSIONS_KEY) this.answerNow(header, this.codec.encodeApiVersionsFallback(header.correlationId));
+      else this.refuse(header, `unsupported api ${header.apiKey} version ${header.apiVersion} (client ${header.clientId})`);
+      return;
     }
     let body: unknown;
     try {
@@ -156,9 +157,13 @@ export class Connection {
     } catch (error) {
       const reason = `malformed request body: ${describe(error)}`;
       const answer = this.errorResponse(header, INVALID_REQUEST);
-      if (answer === null) return this.refuse(header, reason);
+      if (answer === null) {
+        this.refuse(header, reason);
+        return;
+      }
       this.logger.warn(reason, { connectionId: this.id, apiKey: header.apiKey, apiVersion: header.apiVersion });
-      return this.answerNow(header, answer);
+      this.answerNow(header, answer);
+      return;
     }
     this.dispatch(this.enqueue(header), body);
   }
@@ -188,7 +193,7 @@ export class Connection {
     const isWrite = WRITE_APIS.has(apiKey);
     const start = isWrite ? Promise.all([this.lastWrite, ...this.runningReads]) : this.lastWrite;
     const settled = start
-      .then(() => (this.stopped || this.closed ? undefined : this.handler.handle(apiKey, apiVersion, body, context)))
+      .then(() => (this.stopped || this.closed ? undefined : this.handler.handle(apiKey, apiVersion, body as Record<string, unknown>, context)))
       .then(
         (result) => this.onResult(slot, result),
         (error: unknown) => this.onFailure(slot, error),
@@ -205,7 +210,8 @@ export class Connection {
     if (this.stopped || this.closed) return;
     if (isNoResponse(result)) {
       if (slot.header.apiKey !== 0) this.logger.error('broker gave no response to a request that needs one', { apiKey: slot.header.apiKey });
-      return this.finish(slot, null, null);
+      this.finish(slot, null, null);
+      return;
     }
     let response: ResponseBytes;
     try {
@@ -213,7 +219,8 @@ export class Connection {
     } catch (error) {
       this.logger.error('response could not be encoded', { apiKey: slot.header.apiKey, apiVersion: slot.header.apiVersion, error: describe(error) });
       const fallback = this.errorResponse(slot.header, UNKNOWN_SERVER_ERROR);
-      return this.finish(slot, fallback, fallback === null ? 'response could not be encoded' : null, 'encode');
+      this.finish(slot, fallback, fallback === null ? 'response could not be encoded' : null, 'encode');
+      return;
     }
     this.finish(slot, response, null);
   }
@@ -222,7 +229,8 @@ export class Connection {
     if (this.stopped || this.closed) return;
     if ((error as { code?: unknown } | null)?.code === 'UNSUPPORTED_VERSION') {
       // The protocol describes an API the broker does not serve: close, as Kafka does for an unknown API.
-      return this.finish(slot, null, `api ${slot.header.apiKey} is not served by the broker`, 'UNSUPPORTED_VERSION');
+      this.finish(slot, null, `api ${slot.header.apiKey} is not served by the broker`, 'UNSUPPORTED_VERSION');
+      return;
     }
     this.logger.error('request failed in the broker', { connectionId: this.id, apiKey: slot.header.apiKey, apiVersion: slot.header.apiVersion, error: describe(error) });
     const errorCode = errorCodeOf(error);

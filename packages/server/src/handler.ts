@@ -16,7 +16,7 @@ export interface RequestHandler {
    * Answers one decoded request with the response body to encode for the same version. A result
    * of `null` or `undefined` means "send no response" (a Produce with acks=0).
    */
-  handle(apiKey: number, apiVersion: number, body: any, context: RequestContext): Promise<unknown>;
+  handle(apiKey: number, apiVersion: number, body: Record<string, unknown>, context: RequestContext): Promise<unknown>;
   /** Told the address clients should use, once the listener is bound. */
   setAdvertisedListener?(host: string, port: number): void;
 }
