@@ -29,6 +29,8 @@ export interface CompactionStats {
   recordsRemoved: number;
   /** When the oldest kept tombstone passes its horizon (a later pass would drop it), or undefined. */
   nextTombstoneExpiryMs?: number;
+  /** False when `compactionKeysMax` stopped the key map before the last closed segment. */
+  complete?: boolean;
 }
 
 export interface CompactionInput {
@@ -66,17 +68,30 @@ function decodeOrCorrupt(segment: LogSegment, bytes: Buffer, header: BatchHeader
   }
 }
 
-function buildOffsetMap(segments: readonly LogSegment[]): Map<string, number> {
+/**
+ * Key → latest offset over the first segments whose keys fit in `keysMax` (Kafka's dedupe buffer
+ * limit). Returns how many segments the map covers: only those are cleaned this pass, which is
+ * still correct, since every record removed has a newer one for its key inside the covered range.
+ */
+function buildOffsetMap(segments: readonly LogSegment[], keysMax: number): { latest: Map<string, number>; segmentsCovered: number } {
   const latest = new Map<string, number>();
+  let segmentsCovered = 0;
   for (const segment of segments) {
+    const added = new Map<string, number>();
     forEachSegmentBatch(segment, (bytes, header) => {
       if (header.isControl) return;
       decodeOrCorrupt(segment, bytes, header).forEachRecord((record) => {
-        if (record.keyLength >= 0) latest.set(keyOf(record.data.subarray(record.keyStart, record.keyStart + record.keyLength)), record.offset);
+        if (record.keyLength < 0 || latest.size + added.size > keysMax) return;
+        const key = keyOf(record.data.subarray(record.keyStart, record.keyStart + record.keyLength));
+        if (latest.has(key)) latest.set(key, record.offset);
+        else added.set(key, record.offset);
       });
     });
+    if (latest.size + added.size > keysMax) break;
+    for (const [key, offset] of added) latest.set(key, offset);
+    segmentsCovered++;
   }
-  return latest;
+  return { latest, segmentsCovered };
 }
 
 /** The cleaned batches of one segment, or undefined when nothing would change. */
@@ -160,14 +175,15 @@ function swapIn(input: CompactionInput, segment: LogSegment, batches: Buffer[]):
 
 /** Compacts `input.segments`; returns stats and the replaced segments by their index in the input. */
 export function compactSegments(input: CompactionInput): { stats: CompactionStats; replaced: Map<number, LogSegment> } {
+  const { latest, segmentsCovered } = buildOffsetMap(input.segments, input.config.compactionKeysMax);
   const state: CleanState = {
-    latest: buildOffsetMap(input.segments),
+    latest,
     horizonMs: input.nowMs - input.config.deleteRetentionMs,
     oldestKeptTombstoneMs: Number.POSITIVE_INFINITY,
   };
-  const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0 };
+  const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0, complete: segmentsCovered === input.segments.length };
   const replaced = new Map<number, LogSegment>();
-  input.segments.forEach((segment, index) => {
+  input.segments.slice(0, segmentsCovered).forEach((segment, index) => {
     const cleaned = cleanSegment(segment, state);
     if (!cleaned) return;
     replaced.set(index, swapIn(input, segment, cleaned.batches));

@@ -33,6 +33,12 @@ export interface LogConfig {
   messageTimestampType: TimestampType;
   /** `file.delete.delay.ms` has no effect here: segments are unlinked synchronously. Kept for parity. */
   fileDeleteDelayMs: number;
+  /**
+   * Most distinct keys one compaction pass holds in memory (Kafka sizes this as
+   * `log.cleaner.dedupe.buffer.size`, 128 MiB ≈ 5M entries); a pass cleans only the oldest
+   * segments whose keys fit, the next pass continues. Default 5,000,000.
+   */
+  compactionKeysMax: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -51,6 +57,7 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   maxMessageBytes: 1024 * 1024 + 12,
   messageTimestampType: 'CreateTime',
   fileDeleteDelayMs: 60_000,
+  compactionKeysMax: 5_000_000,
 });
 
 export function resolveLogConfig(overrides: Partial<LogConfig> | undefined): LogConfig {

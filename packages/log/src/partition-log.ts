@@ -556,7 +556,8 @@ export class PartitionLog {
       openSegment: (baseOffset) => LogSegment.open(this.segmentOptions(baseOffset), false).segment,
     });
     for (const [index, segment] of replaced) this.segments[index] = segment;
-    this.cleanedUpTo = closedUpTo;
+    // A pass cut short by compactionKeysMax leaves the log dirty: the next pass runs again.
+    this.cleanedUpTo = stats.complete === false ? -1 : closedUpTo;
     this.nextTombstoneExpiryMs = stats.nextTombstoneExpiryMs ?? Number.POSITIVE_INFINITY;
     return stats;
   }

@@ -140,4 +140,18 @@ describe.each(backends)('retention and compaction on %s', (_name, makeBackend) =
     expect(log.compact().segmentsRewritten).toBe(1);
     log.close();
   });
+
+  it('a pass cleans only the oldest segments whose keys fit in compactionKeysMax', () => {
+    const log = open({ cleanupPolicy: 'compact', segmentBytes: 150, compactionKeysMax: 2 });
+    const now = clock.now();
+    log.append(keyed([['a', 'a1'], ['a', 'a2']], now));
+    log.append(keyed([['b', 'b1'], ['b', 'b2']], now));
+    log.append(keyed([['c', 'c1'], ['c', 'c2']], now));
+    log.roll();
+    expect(log.segmentCount).toBe(4);
+    const stats = log.compact();
+    expect(stats.complete).toBe(false);
+    expect(readAll(log, 0).map((record) => record.value)).toEqual(['a2', 'b2', 'c1', 'c2']);
+    log.close();
+  });
 });
