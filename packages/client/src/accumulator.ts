@@ -4,9 +4,12 @@
  * CRC written) when the next record does not fit in `batchBytes`, when it has lingered
  * `lingerMs`, or on flush; sealed batches wait in their partition's ready queue for the sender.
  * Memory for each batch comes from `BufferMemory` before it opens and goes back when the batch
- * completes. Owned by one producer; not shared.
+ * completes. Uncompressed batches are written into the partition's current `BatchRegion` (see
+ * batch-region.ts) so that consecutive batches are one slice; compressed ones use `BatchBuilder`.
+ * Owned by one producer; not shared.
  */
 import { BatchBuilder, type RecordHeader } from '@gregor/records';
+import { type BatchRegion, RegionBatchWriter, type RegionPool } from './batch-region.js';
 import type { BufferMemory } from './buffer-memory.js';
 
 export interface BatchResult {
@@ -16,7 +19,9 @@ export interface BatchResult {
 }
 
 export class PendingBatch {
-  builder: BatchBuilder | null;
+  builder: BatchBuilder | RegionBatchWriter | null;
+  /** The region holding the batch's bytes (uncompressed batches), released when the batch completes. */
+  region: BatchRegion | null = null;
   /** The built batch, once sealed. */
   data: Buffer | null = null;
   recordCount = 0;
@@ -36,7 +41,7 @@ export class PendingBatch {
     readonly mode: number,
     readonly reservedBytes: number,
     readonly baseSequence: number,
-    builder: BatchBuilder,
+    builder: BatchBuilder | RegionBatchWriter,
   ) {
     this.builder = builder;
     this.createdAtMs = Date.now();
@@ -55,6 +60,8 @@ export class PartitionQueue {
   readonly ready: PendingBatch[] = [];
   inFlight = 0;
   nextSequence = 0;
+  /** The region uncompressed batches of this partition are written into, while it has room. */
+  region: BatchRegion | null = null;
   constructor(
     readonly topic: string,
     readonly partition: number,
@@ -83,6 +90,7 @@ export class RecordAccumulator {
   constructor(
     private readonly memory: BufferMemory,
     private readonly options: AccumulatorOptions,
+    private readonly regions: RegionPool,
   ) {}
 
   queue(topic: string, partition: number): PartitionQueue {
@@ -128,18 +136,50 @@ export class RecordAccumulator {
 
   private openBatch(queue: PartitionQueue, mode: number, reservedBytes: number): PendingBatch {
     const idempotent = this.options.idempotent;
-    const builder = new BatchBuilder({
-      compression: mode & 0x07,
-      batchBytesMax: reservedBytes,
-      initialBytes: reservedBytes,
+    const identity = {
       producerId: idempotent ? this.options.producerId() : -1,
       producerEpoch: idempotent ? this.options.producerEpoch() : -1,
       baseSequence: idempotent ? queue.nextSequence : -1,
-    });
-    const batch = new PendingBatch(queue, mode, reservedBytes, idempotent ? queue.nextSequence : -1, builder);
+    };
+    let batch: PendingBatch;
+    if ((mode & 0x07) === 0) {
+      const region = this.regionFor(queue, reservedBytes);
+      batch = new PendingBatch(queue, mode, reservedBytes, identity.baseSequence, new RegionBatchWriter(region, region.used, reservedBytes, identity));
+      batch.region = region;
+      region.refs++;
+    } else {
+      const builder = new BatchBuilder({ compression: mode & 0x07, batchBytesMax: reservedBytes, initialBytes: reservedBytes, ...identity });
+      batch = new PendingBatch(queue, mode, reservedBytes, identity.baseSequence, builder);
+    }
     queue.open = batch;
     this.armLinger();
     return batch;
+  }
+
+  /** The partition's region if `bytes` fit after its sealed batches, else a fresh one from the pool. */
+  private regionFor(queue: PartitionQueue, bytes: number): BatchRegion {
+    const current = queue.region;
+    if (current !== null && current.freeBytes >= bytes) return current;
+    if (current !== null) this.regions.unref(current);
+    return (queue.region = this.regions.acquire(bytes));
+  }
+
+  /**
+   * A batch completed (answered, or failed for good): its region loses a reference, and an idle
+   * partition gives its region up so that quiet partitions hold no memory. `answered` false marks
+   * the region as never reusable: its bytes may still be referenced (acks=0 on a socket).
+   */
+  releaseBatch(batch: PendingBatch, answered: boolean): void {
+    const region = batch.region;
+    if (region === null) return;
+    batch.region = null;
+    if (!answered) region.reusable = false;
+    this.regions.unref(region);
+    const queue = batch.queue;
+    if (queue.region === region && queue.open === null && region.refs === 1) {
+      queue.region = null;
+      this.regions.unref(region);
+    }
   }
 
   /** Builds the open batch of `queue` and moves it to the ready queue. */

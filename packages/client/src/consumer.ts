@@ -16,6 +16,7 @@ import { isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError } 
 import { GroupMember, REJOIN_ERROR_CODES } from './group-member.js';
 import { commitOffsets, EARLIEST_TIMESTAMP, fetchCommittedOffsets, LATEST_TIMESTAMP, listOffsets } from './offsets.js';
 import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, sleep } from './retry.js';
+import { FetchedMessage, type KafkaMessage } from './message.js';
 import { fromRecordHeaders } from './values.js';
 
 export interface ConsumerOptions {
@@ -44,16 +45,7 @@ export interface ConsumerSubscribeTopics {
   fromBeginning?: boolean;
 }
 
-export interface KafkaMessage {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, Buffer | null | (Buffer | null)[]>;
-  /** Offset and timestamp as decimal strings, as kafkajs. */
-  offset: string;
-  timestamp: string;
-  attributes: number;
-  size: number;
-}
+export type { KafkaMessage } from './message.js';
 
 export interface EachMessagePayload {
   topic: string;
@@ -806,8 +798,6 @@ export function* fetchedBatches(
   const pendingAborts = aborted === null ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
   const abortedProducers = new Set<number>();
   let nextPosition = fetchOffset;
-  let lastTimestamp = Number.NaN;
-  let lastTimestampString = '';
   for (const { position, sizeBytes } of batchesIn(records, { allowPartialTail: true })) {
     const batch = decodeBatch(records, position, { decompressedBytesMax });
     const batchEnd = batch.baseOffset + batch.lastOffsetDelta + 1;
@@ -824,23 +814,12 @@ export function* fetchedBatches(
     }
     const list: KafkaMessage[] = [];
     const offsets: number[] = [];
-    // The reused RecordView avoids a second object per record; the message is the only one.
+    // The reused RecordView avoids a second object per record; the message (lazy, see
+    // message.ts) is the only one.
     batch.forEachRecord((record) => {
       if (record.offset < fetchOffset) return;
-      if (record.timestamp !== lastTimestamp) {
-        lastTimestamp = record.timestamp;
-        lastTimestampString = String(lastTimestamp);
-      }
       offsets.push(record.offset);
-      list.push({
-        key: record.key(),
-        value: record.value(),
-        headers: record.headerCount === 0 ? NO_HEADERS : fromRecordHeaders(record.headers()),
-        offset: String(record.offset),
-        timestamp: lastTimestampString,
-        attributes: record.attributes,
-        size: sizeBytes,
-      });
+      list.push(new FetchedMessage(record, record.headerCount === 0 ? NO_HEADERS : fromRecordHeaders(record.headers()), record.attributes, sizeBytes));
     });
     yield { list, offsets, nextPosition };
   }

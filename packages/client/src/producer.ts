@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { Compression } from '@gregor/records';
 import { type BatchResult, type PartitionQueue, type PendingBatch, RecordAccumulator, recordSize } from './accumulator.js';
 import { Api } from './api.js';
+import { isAdjacent, RegionPool } from './batch-region.js';
 import { BufferMemory } from './buffer-memory.js';
 import type { Cluster } from './cluster.js';
 import { isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError, throwIfError } from './errors.js';
@@ -87,6 +88,14 @@ export interface ProducerOptions {
   createPartitioner?: PartitionerFactory;
   /** Randomness for the sticky partitioner, injectable for tests. */
   random?: () => number;
+  /**
+   * Size of the buffers a partition's uncompressed batches are written into back to back, so the
+   * batches of one request need no copy (default min(maxRequestBytes, 16 × batchBytes)). Each
+   * partition with unsent or unanswered batches holds one.
+   */
+  batchRegionBytes?: number;
+  /** Free batch regions kept for reuse (default 8). */
+  batchRegionsFreeMax?: number;
 }
 
 interface SendTracker {
@@ -100,7 +109,7 @@ export const ProducerEvents = { CONNECT: 'producer.connect', DISCONNECT: 'produc
 
 export class Producer extends EventEmitter {
   readonly events = ProducerEvents;
-  private readonly settings: Required<Omit<ProducerOptions, 'createPartitioner' | 'random' | 'retry' | 'compression'>> & { retry: Required<RetryOptions>; compression: number };
+  private readonly settings: Required<Omit<ProducerOptions, 'createPartitioner' | 'random' | 'retry' | 'compression' | 'batchRegionBytes' | 'batchRegionsFreeMax'>> & { retry: Required<RetryOptions>; compression: number };
   private readonly memory: BufferMemory;
   private readonly accumulator: RecordAccumulator;
   private readonly partitioner: Partitioner;
@@ -139,6 +148,8 @@ export class Producer extends EventEmitter {
     }
     this.memory = new BufferMemory(this.settings.bufferMemoryBytes);
     this.partitioner = toPartitioner(options.createPartitioner, options.random);
+    const regionBytes = options.batchRegionBytes ?? Math.min(this.settings.maxRequestBytes, 16 * this.settings.batchBytes);
+    const regions = new RegionPool(Math.max(regionBytes, this.settings.batchBytes), options.batchRegionsFreeMax ?? 8);
     this.accumulator = new RecordAccumulator(this.memory, {
       batchBytes: this.settings.batchBytes,
       lingerMs: this.settings.lingerMs,
@@ -150,7 +161,7 @@ export class Producer extends EventEmitter {
         this.partitioner.onBatchSealed?.(batch.queue.topic, batch.queue.partition);
         this.scheduleDrain();
       },
-    });
+    }, regions);
   }
 
   async connect(): Promise<void> {
@@ -329,6 +340,8 @@ export class Producer extends EventEmitter {
     while (!this.settings.idempotent && queue.ready.length > 0) {
       const next = queue.ready[0];
       if (next.mode >> 4 !== first.mode >> 4 || next.retryAtMs > now || bytes + next.data!.length > this.settings.maxRequestBytes) break;
+      // A region batch not right after the previous one would need a copy: it goes in the next request.
+      if (next.region !== null && !isAdjacent(taken[taken.length - 1].data!, next.data!)) break;
       taken.push(queue.ready.shift()!);
       bytes += next.data!.length;
     }
@@ -354,7 +367,7 @@ export class Producer extends EventEmitter {
       const { topic, partition } = group[0].queue;
       let entry = topicData.get(topic);
       if (entry === undefined) topicData.set(topic, (entry = { name: topic, partitionData: [] }));
-      const records = group.length === 1 ? group[0].data! : Buffer.concat(group.map((b) => b.data!));
+      const records = group.length === 1 ? group[0].data! : contiguousRecords(group);
       entry.partitionData.push({ index: partition, records });
     }
     const body = { transactionalId: null, acks, timeoutMs: this.settings.timeout, topicData: [...topicData.values()] };
@@ -371,7 +384,7 @@ export class Producer extends EventEmitter {
 
   private completeRequest(acks: number, groups: PendingBatch[][], response: { responses: { name: string; partitionResponses: { index: number; errorCode: number; baseOffset: number; logAppendTimeMs: number; logStartOffset: number; errorMessage?: string | null }[] }[] } | null): void {
     if (acks === 0 || response === null) {
-      for (const group of groups) for (const b of group) this.finish(b, { baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+      for (const group of groups) for (const b of group) this.finish(b, { baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }, false);
       return;
     }
     const answers = new Map<string, (typeof response.responses)[number]['partitionResponses'][number]>();
@@ -392,10 +405,11 @@ export class Producer extends EventEmitter {
     }
   }
 
-  private finish(batch: PendingBatch, result: BatchResult): void {
+  private finish(batch: PendingBatch, result: BatchResult, answered = true): void {
     batch.queue.inFlight--;
     this.outstanding.delete(batch);
     this.memory.release(batch.reservedBytes);
+    this.accumulator.releaseBatch(batch, answered);
     batch.resolve(result);
   }
 
@@ -420,6 +434,7 @@ export class Producer extends EventEmitter {
       b.queue.inFlight--;
       this.outstanding.delete(b);
       this.memory.release(b.reservedBytes);
+      this.accumulator.releaseBatch(b, false);
       b.reject(error);
     }
   }
@@ -434,4 +449,16 @@ export class Producer extends EventEmitter {
         this.scheduleDrain();
       });
   }
+}
+
+/** The batches of one group as one record set: a view when they lie back to back, else a copy. */
+function contiguousRecords(group: PendingBatch[]): Buffer {
+  let previous = group[0].data!;
+  for (let i = 1; i < group.length; i++) {
+    const next = group[i].data!;
+    if (!isAdjacent(previous, next)) return Buffer.concat(group.map((b) => b.data!));
+    previous = next;
+  }
+  const first = group[0].data!;
+  return Buffer.from(first.buffer, first.byteOffset, previous.byteOffset + previous.length - first.byteOffset);
 }

@@ -28,13 +28,22 @@ export interface Transport {
   connect(): Promise<void>;
   /** The version the client must use for `apiKey`; throws UnsupportedApiError when there is none. */
   apiVersion(apiKey: number): number;
+  /**
+   * Buffers in `body` (Produce record sets) are lent until the returned promise settles with a
+   * response: the producer then reuses their memory, so a transport or broker that keeps record
+   * bytes longer (a log, a test double) must copy them. Without a response (acks=0, an error) the
+   * producer never reuses them.
+   */
   request(apiKey: number, apiVersion: number, body: Body, options?: RequestOptions): Promise<Body>;
   /** The brokers from the latest Metadata response, so requests can be routed by node id. */
   setBrokers(brokers: readonly BrokerAddress[]): void;
   close(): Promise<void>;
 }
 
-/** What the in-process transport needs of a broker: the one entry point every request goes through. */
+/**
+ * What the in-process transport needs of a broker: the one entry point every request goes through.
+ * As for `Transport.request`, record buffers in a request body are lent only until it answers.
+ */
 export interface RequestHandler {
   handle(apiKey: number, apiVersion: number, body: Body, context: Body): unknown;
 }

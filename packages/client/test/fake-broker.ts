@@ -1,7 +1,10 @@
 /**
  * A minimal stand-in broker for the producer's unit tests: serves ApiVersions, Metadata, Produce
  * (keeps every batch, assigns offsets) and InitProducerId. `holdProduce` parks Produce responses
- * until `releaseProduce()`, so tests can see the producer's buffer fill up.
+ * until `releaseProduce()`, so tests can see the producer's buffer fill up. It also checks the
+ * Transport contract that record buffers are lent until the answer: `lentBytesChanged` counts
+ * record sets whose bytes changed before their answer (or ever, for acks=0), and `reusedMemory`
+ * counts record sets in memory an earlier request already used (the producer's buffer reuse).
  */
 import { Api, CLIENT_MAX_VERSION } from '../src/api.js';
 import type { Body, RequestHandler } from '../src/transport.js';
@@ -13,6 +16,10 @@ export class FakeBroker implements RequestHandler {
   /** Error codes to answer the next Produce requests with, in order, instead of appending. */
   readonly produceErrors: number[] = [];
   private held: (() => void)[] = [];
+  private readonly unanswered: { view: Buffer; copy: Buffer }[] = [];
+  private readonly seenMemory = new Set<ArrayBufferLike>();
+  private changedBeforeAnswer = 0;
+  reusedMemory = 0;
   private readonly nextOffset = new Map<string, number>();
 
   constructor(private readonly topics: Record<string, number>) {}
@@ -52,9 +59,20 @@ export class FakeBroker implements RequestHandler {
     };
   }
 
+  get lentBytesChanged(): number {
+    return this.changedBeforeAnswer + this.unanswered.filter((l) => !l.view.equals(l.copy)).length;
+  }
+
   private async produce(body: Body): Promise<Body> {
     this.produceRequests.push(body);
+    const lent: { view: Buffer; copy: Buffer }[] = body.topicData.flatMap((t: Body) => t.partitionData.map((p: Body) => ({ view: p.records, copy: Buffer.from(p.records) })));
+    for (const { view } of lent) {
+      if (this.seenMemory.has(view.buffer)) this.reusedMemory++;
+      this.seenMemory.add(view.buffer);
+    }
+    if (body.acks === 0) this.unanswered.push(...lent);
     if (this.holdProduce) await new Promise<void>((resolve) => this.held.push(resolve));
+    for (const { view, copy } of lent) if (!view.equals(copy)) this.changedBeforeAnswer++;
     const errorCode = this.produceErrors.shift();
     if (errorCode !== undefined) {
       return {
@@ -69,7 +87,8 @@ export class FakeBroker implements RequestHandler {
           const key = `${t.name}-${p.index}`;
           const list = this.batches.get(key) ?? [];
           this.batches.set(key, list);
-          list.push(p.records);
+          // Record sets are lent until the answer (the producer reuses their memory): keep a copy.
+          list.push(Buffer.from(p.records));
           const baseOffset = this.nextOffset.get(key) ?? 0;
           let count = 0;
           for (let at = 0; at < p.records.length; ) {
@@ -86,5 +105,15 @@ export class FakeBroker implements RequestHandler {
 
   releaseProduce(): void {
     for (const resolve of this.held.splice(0)) resolve();
+  }
+
+  /** Answers one held Produce request, the `index`-th oldest (modulo the number held). */
+  releaseOneProduce(index: number): void {
+    if (this.held.length === 0) return;
+    this.held.splice(index % this.held.length, 1)[0]();
+  }
+
+  get heldProduceCount(): number {
+    return this.held.length;
   }
 }
