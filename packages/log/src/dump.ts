@@ -79,7 +79,7 @@ function* dumpSegment(file: File, baseOffset: number, options: DumpOptions): Ite
 }
 
 function* dumpBatch(bytes: Buffer, position: number, withRecords: boolean): Iterable<string> {
-  let header;
+  let header: ReturnType<typeof readBatchHeader>;
   try {
     header = readBatchHeader(bytes, 0);
   } catch (error) {

@@ -104,7 +104,10 @@ abstract class IndexFile {
     for (let position = 0; position + this.entrySize <= fileSize; ) {
       const length = this.file.read(chunk, 0, Math.min(chunk.length, fileSize - position - ((fileSize - position) % this.entrySize)), position);
       for (let at = 0; at + this.entrySize <= length; at += this.entrySize) {
-        if (isPreallocated && isZero(chunk, at, this.entrySize)) return this.markWritten();
+        if (isPreallocated && isZero(chunk, at, this.entrySize)) {
+          this.markWritten();
+          return;
+        }
         const [key, value] = this.decode(chunk, at);
         if (!this.isValidNext(key, value, limits)) throw new IndexCorruptError(`index ${this.path} entry ${this.count} (${key}, ${value}) is out of order or out of range`);
         if (this.isFull) throw new IndexCorruptError(`index ${this.path} has more than ${this.maxEntries} entries`);

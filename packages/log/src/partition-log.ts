@@ -449,7 +449,7 @@ export class PartitionLog {
     if (offset <= this.startOffset) return this.startOffset;
     this.startOffset = offset;
     this.leaderEpochs.truncateFromStart(offset);
-    this.deleteOldestWhile((segment, next) => next.baseOffset <= this.startOffset);
+    this.deleteOldestWhile((_segment, next) => next.baseOffset <= this.startOffset);
     return this.startOffset;
   }
 
@@ -516,7 +516,7 @@ export class PartitionLog {
    */
   applyRetention(): number {
     this.ensureOpen();
-    let deleted = this.deleteOldestWhile((segment, next) => next.baseOffset <= this.startOffset);
+    let deleted = this.deleteOldestWhile((_segment, next) => next.baseOffset <= this.startOffset);
     if (!this.config.cleanupPolicy.includes('delete')) return deleted;
     const { retentionMs, retentionBytes } = this.config;
     if (retentionMs >= 0) {

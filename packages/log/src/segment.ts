@@ -88,7 +88,6 @@ export class LogSegment {
   firstBatchTimestamp: number | undefined;
   private readonly createdMs: number;
   private bytesSinceLastIndexEntry = 0;
-  private readonly headerBuffer = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
 
   private constructor(
     private readonly options: SegmentOptions,
@@ -174,7 +173,10 @@ export class LogSegment {
   append(buffer: Buffer, headers: readonly BatchHeader[]): void {
     this.log.write(buffer, 0, buffer.length, this.sizeBytes);
     let position = this.sizeBytes;
-    for (const header of headers) this.noteBatch(position, header.sizeBytes, header.lastOffset, header.maxTimestamp), (position += header.sizeBytes);
+    for (const header of headers) {
+      this.noteBatch(position, header.sizeBytes, header.lastOffset, header.maxTimestamp);
+      position += header.sizeBytes;
+    }
     this.sizeBytes = position;
   }
 
@@ -241,7 +243,7 @@ export class LogSegment {
    * Visits batch headers from `position` to the end of the segment (or until `visit` returns
    * false), checking each one's framing. Reads in chunks, not one syscall per batch.
    */
-  scan(position: number, visit: (batch: ScannedBatch) => boolean | void, chunkBytes = SCAN_CHUNK_BYTES): void {
+  scan(position: number, visit: (batch: ScannedBatch) => boolean | undefined, chunkBytes = SCAN_CHUNK_BYTES): void {
     const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(BATCH_HEADER_BYTES, this.sizeBytes - position)));
     let chunkStart = position;
     let chunkLength = 0;

@@ -54,7 +54,7 @@ describe('compaction against a model, with crashes mid-swap', () => {
           if (current.kind === 'append') {
             const records = current.records.map(({ key, tombstone }) => ({ key: `k${key}`, value: tombstone ? null : `v${counter++}`, timestamp: clock.now() }));
             const { baseOffset } = log.append(batchOf(records));
-            records.forEach((record, i) => model.push({ offset: baseOffset + i, ...record }));
+            for (const [i, record] of records.entries()) model.push({ offset: baseOffset + i, ...record });
           } else if (current.kind === 'roll') {
             log.roll();
           } else if (current.kind === 'advance') {
