@@ -405,7 +405,7 @@ export class Broker {
     const partition = topic.partitions[partitionForGroup(groupId, topic.partitions.length)];
     const timestamp = this.clock.now();
     const batch = encodeBatch({ timestamp, records: records.map((record) => ({ ...record, timestamp })) });
-    const outcome = partition.appendRecordsToLeader(batch, { requiredAcks: -1, maxMessageBytes: Number.MAX_SAFE_INTEGER, minInsyncReplicas: 1 });
+    const outcome = partition.appendRecordsToLeader(batch, { requiredAcks: -1, maxMessageBytes: Number.MAX_SAFE_INTEGER, minInsyncReplicas: 1, decompressedBytesMax: this.config.producedBatchDecompressedBytesMax });
     if (outcome.errorCode !== ErrorCode.NONE) throw new BrokerError('OFFSET_COMMIT_FAILED', `__consumer_offsets append failed with ${outcome.errorCode}`, outcome.errorCode);
   }
 

@@ -25,6 +25,12 @@ export interface BrokerConfig {
   offsetMetadataMaxBytes: number;
   /** `replica.lag.time.max.ms`: a follower not caught up for this long leaves the ISR. */
   replicaLagTimeMaxMs: number;
+  /**
+   * Largest decompressed records section of a produced compressed batch. Like Kafka's
+   * LogValidator, the broker decompresses a compressed batch to check its records; a batch that
+   * would inflate past this is refused with CORRUPT_MESSAGE before the output is allocated.
+   */
+  producedBatchDecompressedBytesMax: number;
   /** `offsets.retention.minutes` (in ms): committed offsets of an empty group expire after this. */
   offsetsRetentionMs: number;
   /** `offsets.retention.check.interval.ms`: how often expired offsets are removed. */
@@ -95,6 +101,7 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   offsetsTopicSegmentBytes: 100 * 1024 * 1024,
   offsetMetadataMaxBytes: 4096,
   replicaLagTimeMaxMs: 30_000,
+  producedBatchDecompressedBytesMax: 64 * 1024 * 1024,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   offsetsRetentionCheckIntervalMs: 600_000,
   minInsyncReplicas: 1,

@@ -34,6 +34,8 @@ export interface AppendSettings {
   requiredAcks: number;
   maxMessageBytes: number;
   minInsyncReplicas: number;
+  /** Limit on a compressed batch's records once decompressed for validation. */
+  decompressedBytesMax: number;
 }
 
 export type AppendOutcome =
@@ -105,7 +107,7 @@ export class Partition {
    * min.insync.replicas for acks=all, then appends with offsets assigned by the log.
    */
   appendRecordsToLeader(records: Buffer | null, settings: AppendSettings): AppendOutcome {
-    const check = validateProducedRecords(records, settings.maxMessageBytes, false);
+    const check = validateProducedRecords(records, settings.maxMessageBytes, settings.decompressedBytesMax, false);
     if (!check.ok) return { errorCode: check.errorCode, message: check.message, batchIndex: check.batchIndex };
     // Kafka's RecordBatchTooLargeException: one partition's record set must fit in a segment.
     if (check.sizeBytes > this.log.config.segmentBytes) {
@@ -134,7 +136,7 @@ export class Partition {
     } catch (error) {
       if (error instanceof InvalidRecordError) {
         // The log checked the CRCs (nothing was written); name the batch that failed.
-        const named = validateProducedRecords(records, settings.maxMessageBytes, true);
+        const named = validateProducedRecords(records, settings.maxMessageBytes, settings.decompressedBytesMax, true);
         if (!named.ok) return { errorCode: named.errorCode, message: named.message, batchIndex: named.batchIndex };
       }
       return { errorCode: storageErrorCode(error), message: (error as Error).message, batchIndex: -1 };

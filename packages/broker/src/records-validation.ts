@@ -1,14 +1,16 @@
 /**
  * Checks the record set of one partition of a Produce request before anything is appended (Kafka's
- * LogValidator, the parts that need no decompression): whole batches only, magic 2, a CRC that
- * matches (here, or by the log just before it writes), a record count that agrees with
- * lastOffsetDelta, no control batches from clients, and each batch within `max.message.bytes`.
- * Pure; the Partition calls it on the produce path. Deviation: compressed records are not
- * decompressed here (Kafka's LogValidator decompresses to check them), so a compressed batch's
- * inner records are trusted once its CRC and header agree.
+ * LogValidator): whole batches only, magic 2, a CRC that matches (here, or by the log just before
+ * it writes), a record count that agrees with lastOffsetDelta, no control batches from clients,
+ * and each batch within `max.message.bytes`. A compressed batch is decompressed, within
+ * `decompressedBytesMax`, and its records walked (no per-record allocation), so a batch whose
+ * codec payload is corrupt or inflates past the limit is refused rather than stored. Uncompressed
+ * records are not walked: their CRC and header checks stand for them (the cost per record on the
+ * hot path would be Kafka's, but the consumer's decoder checks them again anyway).
+ * Pure; the Partition calls it on the produce path.
  */
 import { ErrorCode } from '@gregor/protocol';
-import { batchesIn, isBatchCrcValid, MAGIC_OFFSET, readBatchHeader, type BatchHeader } from '@gregor/records';
+import { batchesIn, Compression, decodeBatch, isBatchCrcValid, MAGIC_OFFSET, readBatchHeader, type BatchHeader } from '@gregor/records';
 
 export type RecordsCheck =
   | { ok: true; headers: BatchHeader[]; sizeBytes: number }
@@ -19,7 +21,7 @@ export type RecordsCheck =
  * produce path then computes each CRC once, and calls this again with the check only to name the
  * bad batch when the log refuses the set.
  */
-export function validateProducedRecords(records: Buffer | null, maxMessageBytes: number, verifyCrc = true): RecordsCheck {
+export function validateProducedRecords(records: Buffer | null, maxMessageBytes: number, decompressedBytesMax: number, verifyCrc = true): RecordsCheck {
   if (records === null || records.length === 0) return refuse(ErrorCode.CORRUPT_MESSAGE, 'Produce request has no records', -1);
   const headers: BatchHeader[] = [];
   // Old message sets (magic 0 and 1, Produce v0-2 clients) keep the magic byte at the same place.
@@ -38,11 +40,17 @@ export function validateProducedRecords(records: Buffer | null, maxMessageBytes:
         return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} holds ${header.recordCount} records but lastOffsetDelta ${header.lastOffsetDelta}`, batchIndex);
       }
       if (header.isControl) return refuse(ErrorCode.INVALID_RECORD, 'Clients may not produce control batches', batchIndex);
+      if (header.compression !== Compression.none) {
+        // Throws CorruptRecordError / DecompressedTooLargeError / UnsupportedCompressionError.
+        decodeBatch(records, position, { verifyCrc: false, decompressedBytesMax }).forEachRecord(ignoreRecord);
+      }
       headers.push(header);
     }
   } catch (error) {
-    // batchesIn and readBatchHeader throw CorruptRecordError for bad lengths or magic.
-    return refuse(ErrorCode.CORRUPT_MESSAGE, (error as Error).message, headers.length);
+    // batchesIn and readBatchHeader throw CorruptRecordError for bad lengths or magic; decoding a
+    // compressed batch throws the codec's typed errors (an unknown codec has its own Kafka code).
+    const errorCode = (error as { errorCode?: number }).errorCode === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE ? ErrorCode.UNSUPPORTED_COMPRESSION_TYPE : ErrorCode.CORRUPT_MESSAGE;
+    return refuse(errorCode, (error as Error).message, headers.length);
   }
   return { ok: true, headers, sizeBytes: records.length };
 }
@@ -50,3 +58,5 @@ export function validateProducedRecords(records: Buffer | null, maxMessageBytes:
 function refuse(errorCode: number, message: string, batchIndex: number): RecordsCheck {
   return { ok: false, errorCode, message, batchIndex };
 }
+
+function ignoreRecord(): void {}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode } from '@gregor/protocol';
-import { decodeBatch, forEachBatch } from '@gregor/records';
+import { BATCH_HEADER_BYTES, Compression, decodeBatch, encodeBatch, forEachBatch, writeBatchCrc } from '@gregor/records';
 import type { Body } from '@gregor/broker';
 import { MemoryFileSystem } from '@gregor/log';
 import { batch, createTopic, fetchPartition, fetchRequest, openTestBroker, produce, type TestBroker } from './helpers.js';
@@ -70,6 +70,21 @@ describe('produce and fetch', () => {
     magicOne[16] = 1;
     expect(await produce(test.broker, 't', 0, magicOne)).toMatchObject({ errorCode: ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT });
     expect(test.broker.partition('t', 0)?.logEndOffset).toBe(0);
+  });
+
+  it('decompresses compressed batches to validate them: a bomb or a corrupt payload is refused, a good one stored', async () => {
+    test = await openTestBroker({ producedBatchDecompressedBytesMax: 1024 * 1024 });
+    await createTopic(test.broker, 't');
+    const bomb = encodeBatch({ records: [{ key: null, value: Buffer.alloc(4 * 1024 * 1024) }], compression: Compression.gzip });
+    expect(bomb.length).toBeLessThan(16 * 1024);
+    expect(await produce(test.broker, 't', 0, bomb)).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
+    const corrupt = encodeBatch({ records: [{ key: null, value: Buffer.from('x'.repeat(500)) }], compression: Compression.zstd });
+    corrupt.fill(0x55, BATCH_HEADER_BYTES + 4, corrupt.length - 2);
+    writeBatchCrc(corrupt, 0, corrupt.length);
+    expect(await produce(test.broker, 't', 0, corrupt)).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
+    expect(test.broker.partition('t', 0)?.logEndOffset).toBe(0);
+    const good = encodeBatch({ records: [{ key: null, value: Buffer.alloc(512 * 1024) }], compression: Compression.lz4 });
+    expect(await produce(test.broker, 't', 0, good)).toMatchObject({ errorCode: 0, baseOffset: 0 });
   });
 
   it('refuses a record set larger than a segment with RECORD_LIST_TOO_LARGE', async () => {

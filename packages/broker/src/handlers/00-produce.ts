@@ -64,6 +64,7 @@ function producePartition(broker: Broker, topicName: string, data: Body, acks: n
     requiredAcks: acks,
     maxMessageBytes: Number(broker.topicConfig(topic, 'max.message.bytes')),
     minInsyncReplicas: Number(broker.topicConfig(topic, 'min.insync.replicas')),
+    decompressedBytesMax: broker.config.producedBatchDecompressedBytesMax,
   });
   if (produceChannel.hasSubscribers) {
     produceChannel.publish({ topic: topicName, partition: data.index, errorCode: outcome.errorCode, bytes: data.records?.length ?? 0, ...('baseOffset' in outcome ? { baseOffset: outcome.baseOffset, lastOffset: outcome.lastOffset } : {}) });
