@@ -98,6 +98,20 @@ describe('handlers over the wire codecs, every served version', () => {
     }
   });
 
+  it('answers lookups by id or by empty name in versions whose response names are not nullable', async () => {
+    test = await openTestBroker();
+    const unknownId = '0b6f2d6c-4d3b-4c6a-9a55-2f6b7d1e8c01';
+    for (const version of versionsOf(ApiKey.Metadata).filter((v) => v >= 10)) {
+      const response = await overWire(test, ApiKey.Metadata, version, { topics: [{ name: null, topicId: unknownId }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      expect(response.topics[0].errorCode).toBe(version < 12 ? 42 : 100);
+    }
+    for (const version of versionsOf(ApiKey.DeleteTopics)) {
+      const body = version >= 6 ? { topics: [{ name: null, topicId: unknownId }], timeoutMs: 1000 } : { topicNames: [''], timeoutMs: 1000 };
+      const response = await overWire(test, ApiKey.DeleteTopics, version, body);
+      expect(response.responses[0].errorCode).not.toBe(0);
+    }
+  });
+
   it('the group APIs', async () => {
     test = await openTestBroker();
     await overWire(test, ApiKey.CreateTopics, 5, { topics: [{ name: 't', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 100, validateOnly: false });

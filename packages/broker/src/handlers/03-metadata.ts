@@ -20,7 +20,7 @@ export function handleMetadata(broker: Broker, apiVersion: number, body: Body): 
   const allowAutoCreate = broker.config.autoCreateTopicsEnable && (apiVersion < 4 || body.allowAutoTopicCreation !== false);
   const topics = listAll
     ? [...broker.topics.values()].map((topic) => describeTopic(broker, topic))
-    : requested.map((entry) => lookupTopic(broker, entry, allowAutoCreate));
+    : requested.map((entry) => lookupTopic(broker, apiVersion, entry, allowAutoCreate));
   return {
     throttleTimeMs: 0,
     brokers: [{ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null }],
@@ -31,9 +31,12 @@ export function handleMetadata(broker: Broker, apiVersion: number, body: Body): 
   };
 }
 
-function lookupTopic(broker: Broker, entry: Body, allowAutoCreate: boolean): Body {
+function lookupTopic(broker: Broker, apiVersion: number, entry: Body, allowAutoCreate: boolean): Body {
   const name: string | null = entry.name ?? null;
   const topicId: string = entry.topicId ?? ZERO_UUID;
+  // As Kafka: v10-11 carry topic ids but may not look topics up by them (the response's name is
+  // not nullable before v12).
+  if (name === null && apiVersion < 12) return errorTopic('', topicId, ErrorCode.INVALID_REQUEST);
   if (name === null) {
     const topic = broker.topicsById.get(topicId);
     return topic === undefined ? errorTopic(null, topicId, ErrorCode.UNKNOWN_TOPIC_ID) : describeTopic(broker, topic);

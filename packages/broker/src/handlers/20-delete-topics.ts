@@ -16,12 +16,13 @@ export function handleDeleteTopics(broker: Broker, apiVersion: number, body: Bod
     : (body.topicNames ?? []).map((name: string) => ({ name, topicId: ZERO_UUID }));
   const responses = requests.map((request) => {
     let name = request.name;
-    if (name === null || name === '') {
+    // Only v6+ may name a topic by id; before v6 the response's name is not nullable.
+    if (apiVersion >= 6 && (name === null || name === '')) {
       const topic = broker.topicsById.get(request.topicId);
       if (topic === undefined) return { name: null, topicId: request.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: null };
       name = topic.name;
     }
-    const result = broker.deleteTopic(name);
+    const result = broker.deleteTopic(name ?? '');
     return { name, topicId: result.topic?.topicId ?? request.topicId, errorCode: result.errorCode, errorMessage: result.errorMessage };
   });
   return { throttleTimeMs: 0, responses };
