@@ -31,6 +31,8 @@ export interface CompactionStats {
   nextTombstoneExpiryMs?: number;
   /** False when `compactionKeysMax` stopped the key map before the last closed segment. */
   complete?: boolean;
+  /** How many of the oldest closed segments this pass cleaned. */
+  segmentsCleaned?: number;
 }
 
 export interface CompactionInput {
@@ -40,6 +42,11 @@ export interface CompactionInput {
   nowMs: number;
   /** Closed segments, oldest first. */
   segments: readonly LogSegment[];
+  /**
+   * Base offset of the first segment not cleaned by an earlier pass (Kafka's cleaner checkpoint):
+   * the key map is built from there on; segments before it are cleaned against that map.
+   */
+  firstDirtyOffset: number;
   /** Reopens a segment after its files were swapped. */
   openSegment(baseOffset: number): LogSegment;
 }
@@ -70,8 +77,10 @@ function decodeOrCorrupt(segment: LogSegment, bytes: Buffer, header: BatchHeader
 
 /**
  * Key → latest offset over the first segments whose keys fit in `keysMax` (Kafka's dedupe buffer
- * limit). Returns how many segments the map covers: only those are cleaned this pass, which is
- * still correct, since every record removed has a newer one for its key inside the covered range.
+ * limit; the first segment is always taken whole, so the bound is the larger of the limit and one
+ * segment's keys). Returns how many segments the map covers: only those (and the already clean
+ * ones before them) are cleaned this pass, which is correct since every record removed has a newer
+ * one for its key inside the covered range; the next pass continues from there.
  */
 function buildOffsetMap(segments: readonly LogSegment[], keysMax: number): { latest: Map<string, number>; segmentsCovered: number } {
   const latest = new Map<string, number>();
@@ -81,13 +90,14 @@ function buildOffsetMap(segments: readonly LogSegment[], keysMax: number): { lat
     forEachSegmentBatch(segment, (bytes, header) => {
       if (header.isControl) return;
       decodeOrCorrupt(segment, bytes, header).forEachRecord((record) => {
-        if (record.keyLength < 0 || latest.size + added.size > keysMax) return;
+        if (record.keyLength < 0 || (segmentsCovered > 0 && latest.size + added.size > keysMax)) return;
         const key = keyOf(record.data.subarray(record.keyStart, record.keyStart + record.keyLength));
         if (latest.has(key)) latest.set(key, record.offset);
         else added.set(key, record.offset);
       });
     });
-    if (latest.size + added.size > keysMax) break;
+    // The first dirty segment is always taken whole, so every pass makes progress.
+    if (segmentsCovered > 0 && latest.size + added.size > keysMax) break;
     for (const [key, offset] of added) latest.set(key, offset);
     segmentsCovered++;
   }
@@ -116,7 +126,8 @@ function cleanSegment(segment: LogSegment, state: CleanState): { batches: Buffer
     for (const record of decodeOrCorrupt(segment, bytes, header).records()) {
       total++;
       if (record.key !== null) {
-        if (latest.get(keyOf(record.key)) !== record.offset) continue;
+        const latestOffset = latest.get(keyOf(record.key));
+        if (latestOffset !== undefined && latestOffset > record.offset) continue;
         if (record.value === null && header.maxTimestamp < horizonMs) continue;
         if (record.value === null) state.oldestKeptTombstoneMs = Math.min(state.oldestKeptTombstoneMs, header.maxTimestamp);
       }
@@ -175,15 +186,18 @@ function swapIn(input: CompactionInput, segment: LogSegment, batches: Buffer[]):
 
 /** Compacts `input.segments`; returns stats and the replaced segments by their index in the input. */
 export function compactSegments(input: CompactionInput): { stats: CompactionStats; replaced: Map<number, LogSegment> } {
-  const { latest, segmentsCovered } = buildOffsetMap(input.segments, input.config.compactionKeysMax);
+  const firstDirty = input.segments.findIndex((segment) => segment.baseOffset >= input.firstDirtyOffset);
+  const dirtyStart = firstDirty < 0 ? input.segments.length : firstDirty;
+  const { latest, segmentsCovered } = buildOffsetMap(input.segments.slice(dirtyStart), input.config.compactionKeysMax);
+  const cleanEnd = dirtyStart + segmentsCovered;
   const state: CleanState = {
     latest,
     horizonMs: input.nowMs - input.config.deleteRetentionMs,
     oldestKeptTombstoneMs: Number.POSITIVE_INFINITY,
   };
-  const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0, complete: segmentsCovered === input.segments.length };
+  const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0, complete: cleanEnd === input.segments.length, segmentsCleaned: cleanEnd };
   const replaced = new Map<number, LogSegment>();
-  input.segments.slice(0, segmentsCovered).forEach((segment, index) => {
+  input.segments.slice(0, cleanEnd).forEach((segment, index) => {
     const cleaned = cleanSegment(segment, state);
     if (!cleaned) return;
     replaced.set(index, swapIn(input, segment, cleaned.batches));

@@ -109,8 +109,8 @@ export class PartitionLog {
   private unflushedMessages = 0;
   private lastFlushMs: number;
   private closed = false;
-  /** Active segment's base offset at the last compaction pass (segments below it were cleaned). */
-  private cleanedUpTo = -1;
+  /** Base offset of the first segment no compaction pass has cleaned (Kafka's cleaner checkpoint, in memory). */
+  private firstDirtyOffset = 0;
   private nextTombstoneExpiryMs = Number.POSITIVE_INFINITY;
 
   private constructor(options: PartitionLogOptions) {
@@ -479,6 +479,7 @@ export class PartitionLog {
     }
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
     this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.logEndOffset);
+    this.firstDirtyOffset = 0;
     return true;
   }
 
@@ -492,6 +493,7 @@ export class PartitionLog {
     this.startOffset = offset;
     this.recoveryPointOffset = offset;
     this.unflushedMessages = 0;
+    this.firstDirtyOffset = 0;
     this.leaderEpochs.clear();
   }
 
@@ -545,7 +547,7 @@ export class PartitionLog {
     // Nothing to do unless a segment was closed since the last pass or a kept tombstone has expired
     // (Kafka tracks the same with its cleaner checkpoint and dirty ratio).
     const closedUpTo = this.activeSegment.baseOffset;
-    if (closedUpTo === this.cleanedUpTo && nowMs < this.nextTombstoneExpiryMs) return { segmentsRewritten: 0, recordsRemoved: 0 };
+    if (this.firstDirtyOffset >= closedUpTo && nowMs < this.nextTombstoneExpiryMs) return { segmentsRewritten: 0, recordsRemoved: 0 };
     const closed = this.segments.slice(0, -1);
     const { stats, replaced } = compactSegments({
       fs: this.fs,
@@ -553,11 +555,13 @@ export class PartitionLog {
       config: this.config,
       nowMs,
       segments: closed,
+      firstDirtyOffset: this.firstDirtyOffset,
       openSegment: (baseOffset) => LogSegment.open(this.segmentOptions(baseOffset), false).segment,
     });
     for (const [index, segment] of replaced) this.segments[index] = segment;
-    // A pass cut short by compactionKeysMax leaves the log dirty: the next pass runs again.
-    this.cleanedUpTo = stats.complete === false ? -1 : closedUpTo;
+    // A pass cut short by compactionKeysMax continues from where its key map stopped.
+    const cleaned = stats.segmentsCleaned ?? closed.length;
+    this.firstDirtyOffset = cleaned < closed.length ? closed[cleaned].baseOffset : closedUpTo;
     this.nextTombstoneExpiryMs = stats.nextTombstoneExpiryMs ?? Number.POSITIVE_INFINITY;
     return stats;
   }
