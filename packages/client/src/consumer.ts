@@ -37,6 +37,11 @@ export interface ConsumerOptions {
   retry?: RetryOptions;
   /** Limit on one batch's decompressed records (default 64 MiB). */
   decompressedBytesMax?: number;
+  /**
+   * Check each fetched batch's CRC (Kafka's check.crcs). Default true, except over a transport
+   * whose records never leave the process after the broker checked them (InProcessTransport).
+   */
+  checkCrcs?: boolean;
 }
 
 export interface ConsumerSubscribeTopics {
@@ -89,6 +94,12 @@ export interface ConsumerRunConfig {
   autoCommitIntervalMs?: number;
   autoCommitThreshold?: number;
   eachBatchAutoResolve?: boolean;
+  /**
+   * eachBatch gets a partition's fetched records in batches of about this many messages (whole
+   * RecordBatches, default 2048), not the whole fetch at once: a few MiB of fetched records
+   * decoded together outlive the young generation and make garbage collection the main cost.
+   */
+  eachBatchMessagesMax?: number;
   partitionsConsumedConcurrently?: number;
 }
 
@@ -167,6 +178,7 @@ export class Consumer extends EventEmitter {
     autoCommitIntervalMs: 5000,
     autoCommitThreshold: 0,
     eachBatchAutoResolve: true,
+    eachBatchMessagesMax: 2048,
     partitionsConsumedConcurrently: 1,
   };
 
@@ -188,6 +200,7 @@ export class Consumer extends EventEmitter {
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 5000,
       readUncommitted: options.readUncommitted ?? false,
       decompressedBytesMax: options.decompressedBytesMax ?? 64 * 1024 * 1024,
+      checkCrcs: options.checkCrcs ?? cluster.transport.deliversCheckedRecords !== true,
       retry: { ...RETRY_DEFAULTS, ...options.retry },
     };
     this.assignors = (options.partitionAssigners ?? [rangeAssignor]).map((a) => {
@@ -239,6 +252,7 @@ export class Consumer extends EventEmitter {
       autoCommitIntervalMs: config.autoCommitIntervalMs ?? config.autoCommitInterval ?? 5000,
       autoCommitThreshold: config.autoCommitThreshold ?? 0,
       eachBatchAutoResolve: config.eachBatchAutoResolve ?? true,
+      eachBatchMessagesMax: Math.max(1, config.eachBatchMessagesMax ?? 2048),
       partitionsConsumedConcurrently: Math.max(1, config.partitionsConsumedConcurrently ?? 1),
     };
     this.running = true;
@@ -510,16 +524,43 @@ export class Consumer extends EventEmitter {
     const visibleAborts = this.isolationLevel === 1 ? aborted : null;
     const seeks = state.seeks;
     if (this.runConfig.eachBatch !== undefined) {
-      const messages = decodeFetchedRecords(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax);
-      if (messages.list.length > 0) await this.runEachBatch(state, messages.list);
-      else this.skipTo(state, seeks, messages.nextPosition);
+      await this.processInBatches(state, seeks, fetchedBatches(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax, this.settings.checkCrcs));
       return;
     }
-    for (const part of fetchedBatches(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax)) {
+    for (const part of fetchedBatches(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax, this.settings.checkCrcs)) {
       if (part.list.length > 0) {
         if (!(await this.runEachMessage(state, part.list, part.offsets)) || state.seeks !== seeks) return;
       } else if (!this.skipTo(state, seeks, part.nextPosition)) return;
     }
+  }
+
+  /**
+   * Hands the decoded RecordBatches to eachBatch in groups of at least eachBatchMessagesMax messages
+   * (the last group may be smaller). Stops after a group that was not resolved to its end (the next
+   * fetch starts again at the first unresolved offset, as kafkajs) or when the partition stopped.
+   */
+  private async processInBatches(state: PartitionState, seeks: number, parts: Iterable<DecodedRecords>): Promise<void> {
+    const limit = this.runConfig.eachBatchMessagesMax;
+    let pending: KafkaMessage[] = [];
+    for (const part of parts) {
+      if (part.list.length === 0) {
+        if (pending.length === 0 && !this.skipTo(state, seeks, part.nextPosition)) return;
+        continue;
+      }
+      if (pending.length === 0) pending = part.list;
+      else for (const message of part.list) pending.push(message);
+      if (pending.length < limit) continue;
+      if (!(await this.runEachBatchGroup(state, seeks, pending))) return;
+      pending = [];
+    }
+    if (pending.length > 0) await this.runEachBatchGroup(state, seeks, pending);
+  }
+
+  /** One eachBatch call; true when the next group may follow (resolved to its end, still running). */
+  private async runEachBatchGroup(state: PartitionState, seeks: number, messages: KafkaMessage[]): Promise<boolean> {
+    await this.runEachBatch(state, messages);
+    const last = (messages[messages.length - 1] as FetchedMessage).offsetNumber;
+    return state.seeks === seeks && !this.isStale(state) && !state.paused && state.position > last;
   }
 
   /** Moves past control or skipped records, unless the partition moved (seek) or stopped meanwhile. */
@@ -559,8 +600,8 @@ export class Consumer extends EventEmitter {
 
   private async runEachBatch(state: PartitionState, messages: KafkaMessage[]): Promise<void> {
     const hw = state.highWatermark;
-    const first = Number(messages[0].offset);
-    const last = Number(messages[messages.length - 1].offset);
+    const first = (messages[0] as FetchedMessage).offsetNumber;
+    const last = (messages[messages.length - 1] as FetchedMessage).offsetNumber;
     const batch: Batch = {
       topic: state.topic,
       partition: state.partition,
@@ -794,12 +835,13 @@ export function* fetchedBatches(
   records: Buffer,
   aborted: readonly { producerId: number; firstOffset: number }[] | null,
   decompressedBytesMax: number,
+  verifyCrc = true,
 ): Generator<DecodedRecords> {
   const pendingAborts = aborted === null ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
   const abortedProducers = new Set<number>();
   let nextPosition = fetchOffset;
   for (const { position, sizeBytes } of batchesIn(records, { allowPartialTail: true })) {
-    const batch = decodeBatch(records, position, { decompressedBytesMax });
+    const batch = decodeBatch(records, position, { decompressedBytesMax, verifyCrc });
     const batchEnd = batch.baseOffset + batch.lastOffsetDelta + 1;
     nextPosition = Math.max(nextPosition, batchEnd);
     while (pendingAborts.length > 0 && pendingAborts[0].firstOffset < batchEnd) abortedProducers.add(pendingAborts.shift()!.producerId);

@@ -24,6 +24,11 @@ export interface BrokerAddress {
 export type Body = any;
 
 export interface Transport {
+  /**
+   * True when fetched record sets come straight from a broker that checked every batch's CRC as it
+   * read it, with no network in between (in-process), so the consumer need not check again.
+   */
+  readonly deliversCheckedRecords?: boolean;
   /** Negotiates API versions (ApiVersions). Idempotent. */
   connect(): Promise<void>;
   /** The version the client must use for `apiKey`; throws UnsupportedApiError when there is none. */
