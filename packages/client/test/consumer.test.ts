@@ -91,6 +91,44 @@ describe('consumer', () => {
     expect(seen.sort()).toEqual(['6', '9', '8'].sort());
   });
 
+  async function produceSeparateBatches(topic: string, count: number): Promise<void> {
+    await client.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = client.producer({ lingerMs: 0 });
+    await producer.connect();
+    for (let i = 0; i < count; i++) await producer.send({ topic, messages: [{ value: String(i) }] });
+    await producer.disconnect();
+  }
+
+  it('hands a fetch to eachBatch in groups of eachBatchMessagesMax messages', async () => {
+    await produceSeparateBatches('grouped', 5);
+    const consumer = newConsumer({ groupId: 'grouped' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'grouped', fromBeginning: true });
+    const groups: string[][] = [];
+    await consumer.run({ eachBatchMessagesMax: 2, eachBatch: async ({ batch }) => void groups.push(batch.messages.map((m) => m.value!.toString())) });
+    await waitFor(() => groups.flat().length === 5, 'all records consumed');
+    expect(groups).toEqual([['0', '1'], ['2', '3'], ['4']]);
+  });
+
+  it('stops handing over a fetch after a group that eachBatch did not resolve to its end', async () => {
+    await produceSeparateBatches('unresolved', 4);
+    const consumer = newConsumer({ groupId: 'unresolved' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'unresolved', fromBeginning: true });
+    const groups: string[][] = [];
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatchMessagesMax: 2,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        groups.push(batch.messages.map((m) => m.value!.toString()));
+        const resolveUpTo = groups.length === 1 ? 1 : batch.messages.length;
+        for (const message of batch.messages.slice(0, resolveUpTo)) resolveOffset(message.offset);
+      },
+    });
+    await waitFor(() => groups.flat().includes('3'), 'the last record consumed');
+    expect(groups.slice(0, 3)).toEqual([['0', '1'], ['1', '2'], ['3']]);
+  });
+
   it('hands batches to eachBatch and commits only the offsets resolved when auto-resolve is off', async () => {
     const consumer = newConsumer();
     await consumer.connect();
