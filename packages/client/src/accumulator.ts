@@ -62,6 +62,8 @@ export class PartitionQueue {
   nextSequence = 0;
   /** The region uncompressed batches of this partition are written into, while it has room. */
   region: BatchRegion | null = null;
+  /** Size of the next region: doubles while the partition keeps filling regions (0: the smallest). */
+  regionBytesNext = 0;
   constructor(
     readonly topic: string,
     readonly partition: number,
@@ -82,6 +84,8 @@ export interface AccumulatorOptions {
 /** Bytes a batch holding `recordBytes` of one record needs beyond the header (varint slack). */
 const RECORD_OVERHEAD_BYTES = 64;
 const BATCH_HEADER_BYTES = 61;
+/** A partition's first region holds this many full batches. */
+const REGION_BATCHES_MIN = 4;
 
 export class RecordAccumulator {
   readonly queues = new Map<string, PartitionQueue>();
@@ -156,12 +160,21 @@ export class RecordAccumulator {
     return batch;
   }
 
-  /** The partition's region if `bytes` fit after its sealed batches, else a fresh one from the pool. */
+  /**
+   * The partition's region if `bytes` fit after its sealed batches, else a new one: a partition
+   * that fills regions gets twice the size each time up to the pool's (a request's worth), so a
+   * busy partition sends large contiguous requests while a quiet one holds little memory.
+   */
   private regionFor(queue: PartitionQueue, bytes: number): BatchRegion {
     const current = queue.region;
     if (current !== null && current.freeBytes >= bytes) return current;
-    if (current !== null) this.regions.unref(current);
-    return (queue.region = this.regions.acquire(bytes));
+    const largest = this.regions.regionBytes;
+    if (current !== null) {
+      this.regions.unref(current);
+      queue.regionBytesNext = Math.min(largest, current.buffer.length * 2);
+    }
+    const size = Math.max(bytes, queue.regionBytesNext || Math.min(largest, REGION_BATCHES_MIN * this.options.batchBytes));
+    return (queue.region = this.regions.acquire(size));
   }
 
   /**
@@ -178,6 +191,7 @@ export class RecordAccumulator {
     const queue = batch.queue;
     if (queue.region === region && queue.open === null && region.refs === 1) {
       queue.region = null;
+      queue.regionBytesNext = 0;
       this.regions.unref(region);
     }
   }

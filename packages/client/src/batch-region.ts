@@ -52,12 +52,12 @@ export class BatchRegion {
   }
 }
 
-/** A bounded free list of regions of one size. */
+/** A bounded free list of regions of the largest size (the ones busy partitions use). */
 export class RegionPool {
   private readonly free: Buffer[] = [];
 
   constructor(
-    /** Size of a pooled region; a bigger one is allocated for a record that needs it, never pooled. */
+    /** Size of a pooled region; other sizes are allocated as asked and never pooled. */
     readonly regionBytes: number,
     /** Free regions kept for reuse; more are left to the garbage collector. */
     readonly freeRegionsMax: number,
@@ -69,9 +69,9 @@ export class RegionPool {
     return this.free.length;
   }
 
-  /** A region of `bytes` (at most regionBytes: pooled size, else exactly bytes) with refs = 1. */
+  /** A region of exactly `bytes` (a pooled one when bytes is regionBytes) with refs = 1. */
   acquire(bytes: number): BatchRegion {
-    const buffer = bytes <= this.regionBytes ? (this.free.pop() ?? Buffer.allocUnsafe(this.regionBytes)) : Buffer.allocUnsafe(bytes);
+    const buffer = bytes === this.regionBytes ? (this.free.pop() ?? Buffer.allocUnsafe(bytes)) : Buffer.allocUnsafe(bytes);
     const region = new BatchRegion(buffer);
     region.refs = 1;
     return region;

@@ -89,9 +89,10 @@ export interface ProducerOptions {
   /** Randomness for the sticky partitioner, injectable for tests. */
   random?: () => number;
   /**
-   * Size of the buffers a partition's uncompressed batches are written into back to back, so the
-   * batches of one request need no copy (default min(maxRequestBytes, 16 × batchBytes)). Each
-   * partition with unsent or unanswered batches holds one.
+   * Largest size of the buffers a partition's uncompressed batches are written into back to back,
+   * so the batches of one request need no copy (default maxRequestBytes). A partition starts with
+   * 4 × batchBytes and doubles while it keeps filling them; one with nothing unsent or unanswered
+   * holds none.
    */
   batchRegionBytes?: number;
   /** Free batch regions kept for reuse (default 8). */
@@ -148,7 +149,7 @@ export class Producer extends EventEmitter {
     }
     this.memory = new BufferMemory(this.settings.bufferMemoryBytes);
     this.partitioner = toPartitioner(options.createPartitioner, options.random);
-    const regionBytes = options.batchRegionBytes ?? Math.min(this.settings.maxRequestBytes, 16 * this.settings.batchBytes);
+    const regionBytes = options.batchRegionBytes ?? this.settings.maxRequestBytes;
     const regions = new RegionPool(Math.max(regionBytes, this.settings.batchBytes), options.batchRegionsFreeMax ?? 8);
     this.accumulator = new RecordAccumulator(this.memory, {
       batchBytes: this.settings.batchBytes,

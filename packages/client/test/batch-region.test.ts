@@ -65,21 +65,23 @@ describe('RegionBatchWriter', () => {
 describe('RegionPool', () => {
   it('reuses a region only after its last reference is dropped, and never a non-reusable one', () => {
     const pool = new RegionPool(1024, 1);
-    const a = pool.acquire(100);
+    const a = pool.acquire(1024);
     a.refs++;
     pool.unref(a);
     expect(pool.freeCount).toBe(0);
     pool.unref(a);
     expect(pool.freeCount).toBe(1);
-    expect(pool.acquire(100).buffer).toBe(a.buffer);
-    const b = pool.acquire(100);
+    expect(pool.acquire(1024).buffer).toBe(a.buffer);
+    const b = pool.acquire(1024);
     b.reusable = false;
     pool.unref(b);
     expect(pool.freeCount).toBe(0);
-    const big = pool.acquire(4096);
-    expect(big.buffer.length).toBe(4096);
-    pool.unref(big);
-    expect(pool.freeCount).toBe(0);
+    for (const size of [4096, 100]) {
+      const other = pool.acquire(size);
+      expect(other.buffer.length).toBe(size);
+      pool.unref(other);
+      expect(pool.freeCount).toBe(0);
+    }
   });
 });
 
