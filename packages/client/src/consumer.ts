@@ -529,7 +529,7 @@ export class Consumer extends EventEmitter {
     }
     for (const part of fetchedBatches(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax, this.settings.checkCrcs)) {
       if (part.list.length > 0) {
-        if (!(await this.runEachMessage(state, part.list, part.offsets)) || state.seeks !== seeks) return;
+        if (!(await this.runEachMessage(state, part.list)) || state.seeks !== seeks) return;
       } else if (!this.skipTo(state, seeks, part.nextPosition)) return;
     }
   }
@@ -541,7 +541,7 @@ export class Consumer extends EventEmitter {
    */
   private async processInBatches(state: PartitionState, seeks: number, parts: Iterable<DecodedRecords>): Promise<void> {
     const limit = this.runConfig.eachBatchMessagesMax;
-    let pending: KafkaMessage[] = [];
+    let pending: FetchedMessage[] = [];
     for (const part of parts) {
       if (part.list.length === 0) {
         if (pending.length === 0 && !this.skipTo(state, seeks, part.nextPosition)) return;
@@ -557,9 +557,9 @@ export class Consumer extends EventEmitter {
   }
 
   /** One eachBatch call; true when the next group may follow (resolved to its end, still running). */
-  private async runEachBatchGroup(state: PartitionState, seeks: number, messages: KafkaMessage[]): Promise<boolean> {
+  private async runEachBatchGroup(state: PartitionState, seeks: number, messages: FetchedMessage[]): Promise<boolean> {
     await this.runEachBatch(state, messages);
-    const last = (messages[messages.length - 1] as FetchedMessage).offsetNumber;
+    const last = messages[messages.length - 1].offsetNumber;
     return state.seeks === seeks && !this.isStale(state) && !state.paused && state.position > last;
   }
 
@@ -583,7 +583,7 @@ export class Consumer extends EventEmitter {
   }
 
   /** Hands records to eachMessage one by one; false when the partition stopped (pause, seek, rebalance). */
-  private async runEachMessage(state: PartitionState, messages: KafkaMessage[], offsets: number[]): Promise<boolean> {
+  private async runEachMessage(state: PartitionState, messages: FetchedMessage[]): Promise<boolean> {
     const eachMessage = this.runConfig.eachMessage!;
     const heartbeat = () => this.heartbeatNow();
     const pause = () => this.pauseOne(state);
@@ -592,16 +592,16 @@ export class Consumer extends EventEmitter {
       if (this.isStale(state) || state.paused || state.seeks !== seeks) return false;
       await eachMessage({ topic: state.topic, partition: state.partition, message: messages[i], heartbeat, pause });
       if (state.seeks !== seeks) return false;
-      this.resolve(state, offsets[i]);
+      this.resolve(state, messages[i].offsetNumber);
       if (this.runConfig.autoCommitThreshold > 0 && this.uncommittedCount >= this.runConfig.autoCommitThreshold) await this.maybeAutoCommit();
     }
     return true;
   }
 
-  private async runEachBatch(state: PartitionState, messages: KafkaMessage[]): Promise<void> {
+  private async runEachBatch(state: PartitionState, messages: FetchedMessage[]): Promise<void> {
     const hw = state.highWatermark;
-    const first = (messages[0] as FetchedMessage).offsetNumber;
-    const last = (messages[messages.length - 1] as FetchedMessage).offsetNumber;
+    const first = messages[0].offsetNumber;
+    const last = messages[messages.length - 1].offsetNumber;
     const batch: Batch = {
       topic: state.topic,
       partition: state.partition,
@@ -816,9 +816,8 @@ function eventName(event: string): string {
 }
 
 export interface DecodedRecords {
-  list: KafkaMessage[];
-  /** Numeric offsets beside the messages, so resolving one never parses the string back. */
-  offsets: number[];
+  /** The messages; each carries its numeric offset, so resolving one never parses the string back. */
+  list: FetchedMessage[];
   /** The offset after the last batch seen (control and skipped batches included). */
   nextPosition: number;
 }
@@ -847,38 +846,36 @@ export function* fetchedBatches(
     while (pendingAborts.length > 0 && pendingAborts[0].firstOffset < batchEnd) abortedProducers.add(pendingAborts.shift()!.producerId);
     if (batch.isControl) {
       abortedProducers.delete(batch.producerId);
-      yield { list: [], offsets: [], nextPosition };
+      yield { list: [], nextPosition };
       continue;
     }
     if (batch.isTransactional && abortedProducers.has(batch.producerId)) {
-      yield { list: [], offsets: [], nextPosition };
+      yield { list: [], nextPosition };
       continue;
     }
-    const list: KafkaMessage[] = [];
-    const offsets: number[] = [];
+    const list: FetchedMessage[] = [];
     // The reused RecordView avoids a second object per record; the message (lazy, see
     // message.ts) is the only one.
     batch.forEachRecord((record) => {
       if (record.offset < fetchOffset) return;
-      offsets.push(record.offset);
       list.push(new FetchedMessage(record, record.headerCount === 0 ? NO_HEADERS : fromRecordHeaders(record.headers()), record.attributes, sizeBytes));
     });
-    yield { list, offsets, nextPosition };
+    yield { list, nextPosition };
   }
 }
 
-/** All of `fetchedBatches` at once (eachBatch hands the whole fetch of a partition over). */
+/** All of `fetchedBatches` at once, with the numeric offsets beside the messages. */
 export function decodeFetchedRecords(
   fetchOffset: number,
   records: Buffer,
   aborted: readonly { producerId: number; firstOffset: number }[] | null,
   decompressedBytesMax: number,
-): DecodedRecords {
-  const all: DecodedRecords = { list: [], offsets: [], nextPosition: fetchOffset };
+): DecodedRecords & { offsets: number[] } {
+  const all = { list: [] as FetchedMessage[], offsets: [] as number[], nextPosition: fetchOffset };
   for (const part of fetchedBatches(fetchOffset, records, aborted, decompressedBytesMax)) {
     for (let i = 0; i < part.list.length; i++) {
       all.list.push(part.list[i]);
-      all.offsets.push(part.offsets[i]);
+      all.offsets.push(part.list[i].offsetNumber);
     }
     all.nextPosition = part.nextPosition;
   }
