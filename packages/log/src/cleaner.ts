@@ -16,7 +16,14 @@
  *   are discarded, a leftover `.swap` is renamed over its log and missing indexes are rebuilt, so a
  *   crash at any step leaves either the old or the cleaned segment, never neither (the compaction
  *   property test crashes at each step). Appends go to the active segment, never compacted.
- * Synchronous; called by `PartitionLog.compact()` (LogManager's scheduler).
+ * A pass is a `CompactionPass`: a sequence of bounded steps, each reading (and, when cleaning,
+ * writing) at most about `compactionStepBytesMax` bytes, so its owner can interleave appends and
+ * reads between steps: (1) the key map is built over the dirty segments, batch range by batch
+ * range; (2) each segment to clean is rewritten into its `.cleaned` files range by range; (3) the
+ * swap of one segment (fsync + renames) is one step. Anything that changes the closed segments
+ * between steps must `abort()` the pass first, which deletes the `.cleaned` files of the segment
+ * being rewritten (a swap already done stays done: it was atomic). Driven by `PartitionLog`
+ * (`compactionStep()`, `compact()`), which LogManager's scheduler calls with a yield between steps.
  */
 import { type BatchHeader, decodeBatch, encodeBatch, readBatchHeader, type RecordInput } from '@gregor/records';
 import type { LogConfig } from './config.js';
@@ -49,18 +56,8 @@ export interface CompactionInput {
   firstDirtyOffset: number;
   /** Reopens a segment after its files were swapped. */
   openSegment(baseOffset: number): LogSegment;
-}
-
-/** Calls `visit(bytes, header)` for each batch of a segment (one read per batch). */
-function forEachSegmentBatch(segment: LogSegment, visit: (bytes: Buffer, header: BatchHeader) => void): void {
-  const batches: { position: number; sizeBytes: number }[] = [];
-  segment.scan(0, (batch) => {
-    batches.push({ position: batch.position, sizeBytes: batch.sizeBytes });
-  });
-  for (const { position, sizeBytes } of batches) {
-    const bytes = segment.readBytes(position, sizeBytes);
-    visit(bytes, readBatchHeader(bytes, 0));
-  }
+  /** Called in a swap step: `old` (now closed) was replaced on disk; reads must use `cleaned` from now on. */
+  replaceSegment(old: LogSegment, cleaned: LogSegment): void;
 }
 
 function keyOf(key: Buffer): string {
@@ -73,71 +70,6 @@ function decodeOrCorrupt(segment: LogSegment, bytes: Buffer, header: BatchHeader
   } catch (error) {
     throw new LogCorruptionError(segment.logPath, -1, -1, `batch at offset ${header.baseOffset}: ${(error as Error).message}`);
   }
-}
-
-/**
- * Key → latest offset over the first segments whose keys fit in `keysMax` (Kafka's dedupe buffer
- * limit; the first segment is always taken whole, so the bound is the larger of the limit and one
- * segment's keys). Returns how many segments the map covers: only those (and the already clean
- * ones before them) are cleaned this pass, which is correct since every record removed has a newer
- * one for its key inside the covered range; the next pass continues from there.
- */
-function buildOffsetMap(segments: readonly LogSegment[], keysMax: number): { latest: Map<string, number>; segmentsCovered: number } {
-  const latest = new Map<string, number>();
-  let segmentsCovered = 0;
-  for (const segment of segments) {
-    const added = new Map<string, number>();
-    forEachSegmentBatch(segment, (bytes, header) => {
-      if (header.isControl) return;
-      decodeOrCorrupt(segment, bytes, header).forEachRecord((record) => {
-        if (record.keyLength < 0 || (segmentsCovered > 0 && latest.size + added.size > keysMax)) return;
-        const key = keyOf(record.data.subarray(record.keyStart, record.keyStart + record.keyLength));
-        if (latest.has(key)) latest.set(key, record.offset);
-        else added.set(key, record.offset);
-      });
-    });
-    // The first dirty segment is always taken whole, so every pass makes progress.
-    if (segmentsCovered > 0 && latest.size + added.size > keysMax) break;
-    for (const [key, offset] of added) latest.set(key, offset);
-    segmentsCovered++;
-  }
-  return { latest, segmentsCovered };
-}
-
-/** The cleaned batches of one segment, or undefined when nothing would change. */
-interface CleanState {
-  latest: Map<string, number>;
-  horizonMs: number;
-  /** Smallest batch timestamp among kept tombstones. */
-  oldestKeptTombstoneMs: number;
-}
-
-function cleanSegment(segment: LogSegment, state: CleanState): { batches: Buffer[]; removed: number } | undefined {
-  const { latest, horizonMs } = state;
-  const batches: Buffer[] = [];
-  let removed = 0;
-  forEachSegmentBatch(segment, (bytes, header) => {
-    if (header.isControl) {
-      batches.push(bytes);
-      return;
-    }
-    const kept: RecordInput[] = [];
-    let total = 0;
-    for (const record of decodeOrCorrupt(segment, bytes, header).records()) {
-      total++;
-      if (record.key !== null) {
-        const latestOffset = latest.get(keyOf(record.key));
-        if (latestOffset !== undefined && latestOffset > record.offset) continue;
-        if (record.value === null && header.maxTimestamp < horizonMs) continue;
-        if (record.value === null) state.oldestKeptTombstoneMs = Math.min(state.oldestKeptTombstoneMs, header.maxTimestamp);
-      }
-      kept.push({ key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp, offsetDelta: record.offset - header.baseOffset });
-    }
-    removed += total - kept.length;
-    if (kept.length === total) batches.push(bytes);
-    else if (kept.length > 0) batches.push(reencode(header, kept));
-  });
-  return removed === 0 ? undefined : { batches, removed };
 }
 
 function reencode(header: BatchHeader, records: RecordInput[]): Buffer {
@@ -154,56 +86,233 @@ function reencode(header: BatchHeader, records: RecordInput[]): Buffer {
   });
 }
 
-/** Writes the cleaned files and swaps them in; returns the reopened segment. */
-function swapIn(input: CompactionInput, segment: LogSegment, batches: Buffer[]): LogSegment {
-  const { fs, dir, config, nowMs } = input;
-  const cleaned = LogSegment.create({ fs, dir, baseOffset: segment.baseOffset, config, nowMs }, CLEANED_FILE_SUFFIX);
-  if (batches.length > 0) {
-    const buffer = Buffer.concat(batches);
-    const headers: BatchHeader[] = [];
-    for (let position = 0; position < buffer.length; ) {
-      const header = readBatchHeader(buffer, position);
-      headers.push(header);
-      position += header.sizeBytes;
-    }
-    cleaned.append(buffer, headers);
-  }
-  cleaned.onBecomeInactive();
-  cleaned.flush();
-  cleaned.closeFiles();
-  const cleanedPaths = LogSegment.pathsFor(dir, segment.baseOffset, CLEANED_FILE_SUFFIX);
-  const finalPaths = LogSegment.pathsFor(dir, segment.baseOffset);
-  segment.closeFiles();
-  // From here the swap file is complete: recovery renames it over the log if we stop part-way.
-  fs.rename(cleanedPaths.log, finalPaths.log + SWAP_FILE_SUFFIX);
-  fs.unlink(finalPaths.index);
-  fs.unlink(finalPaths.timeIndex);
-  fs.rename(finalPaths.log + SWAP_FILE_SUFFIX, finalPaths.log);
-  fs.rename(cleanedPaths.index, finalPaths.index);
-  fs.rename(cleanedPaths.timeIndex, finalPaths.timeIndex);
-  return input.openSegment(segment.baseOffset);
-}
+type Phase = 'map' | 'clean' | 'swap' | 'done';
 
-/** Compacts `input.segments`; returns stats and the replaced segments by their index in the input. */
-export function compactSegments(input: CompactionInput): { stats: CompactionStats; replaced: Map<number, LogSegment> } {
-  const firstDirty = input.segments.findIndex((segment) => segment.baseOffset >= input.firstDirtyOffset);
-  const dirtyStart = firstDirty < 0 ? input.segments.length : firstDirty;
-  const { latest, segmentsCovered } = buildOffsetMap(input.segments.slice(dirtyStart), input.config.compactionKeysMax);
-  const cleanEnd = dirtyStart + segmentsCovered;
-  const state: CleanState = {
-    latest,
-    horizonMs: input.nowMs - input.config.deleteRetentionMs,
-    oldestKeptTombstoneMs: Number.POSITIVE_INFINITY,
-  };
-  const stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0, complete: cleanEnd === input.segments.length, segmentsCleaned: cleanEnd };
-  const replaced = new Map<number, LogSegment>();
-  input.segments.slice(0, cleanEnd).forEach((segment, index) => {
-    const cleaned = cleanSegment(segment, state);
+/**
+ * One compaction pass as bounded steps. The key map (key → latest offset) covers the first dirty
+ * segments whose keys fit in `compactionKeysMax` (Kafka's dedupe buffer limit; the first dirty
+ * segment is always taken whole, so every pass makes progress): only those, and the already clean
+ * ones before them, are cleaned, which is correct since every record removed has a newer one for
+ * its key inside the mapped range; the next pass continues from there.
+ */
+export class CompactionPass {
+  readonly stats: CompactionStats = { segmentsRewritten: 0, recordsRemoved: 0 };
+  private phase: Phase = 'map';
+  /** Index (in `input.segments`) of the segment being read, and the byte position reached in it. */
+  private segmentIndex: number;
+  private position = 0;
+  private readonly dirtyStart: number;
+  /** End (exclusive) of the segments this pass cleans; set when the key map is complete. */
+  private cleanEnd = 0;
+  private readonly latest = new Map<string, number>();
+  /** Keys first seen in the segment being mapped: merged only if the whole segment fits. */
+  private readonly added = new Map<string, number>();
+  private readonly horizonMs: number;
+  private oldestKeptTombstoneMs = Number.POSITIVE_INFINITY;
+  private cleaned: LogSegment | undefined;
+  private removedInSegment = 0;
+
+  constructor(private readonly input: CompactionInput) {
+    const firstDirty = input.segments.findIndex((segment) => segment.baseOffset >= input.firstDirtyOffset);
+    this.dirtyStart = firstDirty < 0 ? input.segments.length : firstDirty;
+    this.segmentIndex = this.dirtyStart;
+    this.horizonMs = input.nowMs - input.config.deleteRetentionMs;
+    if (this.dirtyStart === input.segments.length) this.endMap();
+  }
+
+  get done(): boolean {
+    return this.phase === 'done';
+  }
+
+  /** Does one bounded step; returns true once the pass is finished. */
+  step(): boolean {
+    if (this.phase === 'map') this.mapStep();
+    else if (this.phase === 'clean') this.cleanStep();
+    else if (this.phase === 'swap') this.swapStep();
+    return this.done;
+  }
+
+  /** Stops the pass and deletes the `.cleaned` files being written (best effort: open discards them too). */
+  abort(): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    this.stats.complete = false;
+    this.discardCleaned();
+  }
+
+  /** The batches from `position` in the current segment up to the step budget, read with one read. */
+  private nextRange(): { segment: LogSegment; bytes: Buffer; headers: BatchHeader[] } {
+    const segment = this.input.segments[this.segmentIndex];
+    const budget = Math.max(1, this.input.config.compactionStepBytesMax);
+    const start = this.position;
+    let end = start;
+    segment.scan(start, (batch) => {
+      if (end > start && end - start + batch.sizeBytes > budget) return false;
+      end = batch.position + batch.sizeBytes;
+      return end - start < budget;
+    });
+    const bytes = segment.readBytes(start, end - start);
+    if (bytes.length !== end - start) throw new LogCorruptionError(segment.logPath, start, end, 'short read while compacting');
+    const headers: BatchHeader[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const header = readBatchHeader(bytes, at);
+      headers.push(header);
+      at += header.sizeBytes;
+    }
+    this.position = end;
+    return { segment, bytes, headers };
+  }
+
+  private mapStep(): void {
+    const segment = this.input.segments[this.segmentIndex];
+    const keysMax = this.input.config.compactionKeysMax;
+    const mustTakeWhole = this.segmentIndex === this.dirtyStart;
+    if (this.position < segment.sizeBytes) {
+      const { bytes, headers } = this.nextRange();
+      let at = 0;
+      for (const header of headers) {
+        const batch = bytes.subarray(at, at + header.sizeBytes);
+        at += header.sizeBytes;
+        if (header.isControl) continue;
+        decodeOrCorrupt(segment, batch, header).forEachRecord((record) => {
+          if (record.keyLength < 0) return;
+          const key = keyOf(record.data.subarray(record.keyStart, record.keyStart + record.keyLength));
+          if (this.latest.has(key)) this.latest.set(key, record.offset);
+          else this.added.set(key, record.offset);
+        });
+        if (!mustTakeWhole && this.latest.size + this.added.size > keysMax) {
+          // This segment does not fit: the map covers the segments before it.
+          this.added.clear();
+          this.endMap();
+          return;
+        }
+      }
+      if (this.position < segment.sizeBytes) return;
+    }
+    for (const [key, offset] of this.added) this.latest.set(key, offset);
+    this.added.clear();
+    this.segmentIndex++;
+    this.position = 0;
+    if (this.segmentIndex === this.input.segments.length) this.endMap();
+  }
+
+  private endMap(): void {
+    this.cleanEnd = this.segmentIndex;
+    this.stats.complete = this.cleanEnd === this.input.segments.length;
+    this.stats.segmentsCleaned = this.cleanEnd;
+    this.segmentIndex = 0;
+    this.position = 0;
+    this.phase = 'clean';
+    if (this.cleanEnd === 0) this.finish();
+  }
+
+  private cleanStep(): void {
+    const segment = this.input.segments[this.segmentIndex];
+    if (!this.cleaned) {
+      const { fs, dir, config, nowMs } = this.input;
+      this.cleaned = LogSegment.create({ fs, dir, baseOffset: segment.baseOffset, config, nowMs }, CLEANED_FILE_SUFFIX);
+      this.removedInSegment = 0;
+    }
+    if (this.position < segment.sizeBytes) this.cleanRange();
+    if (this.position < segment.sizeBytes) return;
+    if (this.removedInSegment > 0) {
+      this.phase = 'swap';
+      return;
+    }
+    // Nothing to remove: the segment stays as it is.
+    this.discardCleaned();
+    this.nextSegmentToClean();
+  }
+
+  private cleanRange(): void {
+    const { segment, bytes, headers } = this.nextRange();
+    const out: Buffer[] = [];
+    const outHeaders: BatchHeader[] = [];
+    let at = 0;
+    for (const header of headers) {
+      const batch = bytes.subarray(at, at + header.sizeBytes);
+      at += header.sizeBytes;
+      const kept = header.isControl ? batch : this.cleanBatch(segment, batch, header);
+      if (!kept) continue;
+      out.push(kept);
+      outHeaders.push(kept === batch ? header : readBatchHeader(kept, 0));
+    }
+    if (out.length > 0) this.cleaned?.append(Buffer.concat(out), outHeaders);
+  }
+
+  /** The batch with only the records to keep: itself when untouched, re-encoded, or undefined when empty. */
+  private cleanBatch(segment: LogSegment, batch: Buffer, header: BatchHeader): Buffer | undefined {
+    const kept: RecordInput[] = [];
+    let total = 0;
+    for (const record of decodeOrCorrupt(segment, batch, header).records()) {
+      total++;
+      if (record.key !== null) {
+        const latestOffset = this.latest.get(keyOf(record.key));
+        if (latestOffset !== undefined && latestOffset > record.offset) continue;
+        if (record.value === null && header.maxTimestamp < this.horizonMs) continue;
+        if (record.value === null) this.oldestKeptTombstoneMs = Math.min(this.oldestKeptTombstoneMs, header.maxTimestamp);
+      }
+      kept.push({ key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp, offsetDelta: record.offset - header.baseOffset });
+    }
+    this.removedInSegment += total - kept.length;
+    if (kept.length === total) return batch;
+    return kept.length > 0 ? reencode(header, kept) : undefined;
+  }
+
+  /** Makes the cleaned files durable and swaps them in (see the header for the crash-safe order). */
+  private swapStep(): void {
+    const { fs, dir } = this.input;
+    const segment = this.input.segments[this.segmentIndex];
+    const cleaned = this.cleaned as LogSegment;
+    cleaned.onBecomeInactive();
+    cleaned.flush();
+    cleaned.closeFiles();
+    this.cleaned = undefined;
+    const cleanedPaths = LogSegment.pathsFor(dir, segment.baseOffset, CLEANED_FILE_SUFFIX);
+    const finalPaths = LogSegment.pathsFor(dir, segment.baseOffset);
+    segment.closeFiles();
+    // From here the swap file is complete: recovery renames it over the log if we stop part-way.
+    fs.rename(cleanedPaths.log, finalPaths.log + SWAP_FILE_SUFFIX);
+    fs.unlink(finalPaths.index);
+    fs.unlink(finalPaths.timeIndex);
+    fs.rename(finalPaths.log + SWAP_FILE_SUFFIX, finalPaths.log);
+    fs.rename(cleanedPaths.index, finalPaths.index);
+    fs.rename(cleanedPaths.timeIndex, finalPaths.timeIndex);
+    this.input.replaceSegment(segment, this.input.openSegment(segment.baseOffset));
+    this.stats.segmentsRewritten++;
+    this.stats.recordsRemoved += this.removedInSegment;
+    this.phase = 'clean';
+    this.nextSegmentToClean();
+  }
+
+  private nextSegmentToClean(): void {
+    this.segmentIndex++;
+    this.position = 0;
+    if (this.segmentIndex >= this.cleanEnd) this.finish();
+  }
+
+  private finish(): void {
+    this.phase = 'done';
+    if (this.oldestKeptTombstoneMs !== Number.POSITIVE_INFINITY) this.stats.nextTombstoneExpiryMs = this.oldestKeptTombstoneMs + this.input.config.deleteRetentionMs + 1;
+  }
+
+  private discardCleaned(): void {
+    const cleaned = this.cleaned;
     if (!cleaned) return;
-    replaced.set(index, swapIn(input, segment, cleaned.batches));
-    stats.segmentsRewritten++;
-    stats.recordsRemoved += cleaned.removed;
-  });
-  if (state.oldestKeptTombstoneMs !== Number.POSITIVE_INFINITY) stats.nextTombstoneExpiryMs = state.oldestKeptTombstoneMs + input.config.deleteRetentionMs + 1;
-  return { stats, replaced };
+    this.cleaned = undefined;
+    const { fs, dir } = this.input;
+    try {
+      cleaned.closeFiles();
+    } catch {
+      // Already closed by a failed swap step; the files are what matters.
+    }
+    const paths = LogSegment.pathsFor(dir, cleaned.baseOffset, CLEANED_FILE_SUFFIX);
+    for (const file of [paths.log, paths.index, paths.timeIndex]) {
+      try {
+        if (fs.exists(file)) fs.unlink(file);
+      } catch {
+        // Best effort: open discards every `.cleaned` file, so a leftover is harmless.
+      }
+    }
+  }
 }

@@ -39,6 +39,11 @@ export interface LogConfig {
    * segments whose keys fit, the next pass continues. Default 5,000,000.
    */
   compactionKeysMax: number;
+  /**
+   * Bytes of segment one compaction step reads (and rewrites) before the pass yields, so appends
+   * and reads interleave with a pass; a step takes at least one whole batch. Default 1 MiB.
+   */
+  compactionStepBytesMax: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -58,6 +63,7 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   messageTimestampType: 'CreateTime',
   fileDeleteDelayMs: 60_000,
   compactionKeysMax: 5_000_000,
+  compactionStepBytesMax: 1024 * 1024,
 });
 
 export function resolveLogConfig(overrides: Partial<LogConfig> | undefined): LogConfig {
@@ -65,6 +71,7 @@ export function resolveLogConfig(overrides: Partial<LogConfig> | undefined): Log
   if (!(config.segmentBytes >= 14 && config.segmentBytes <= 2 ** 31 - 1)) throw new RangeError('segmentBytes must be in [14, 2^31-1]');
   if (!(config.indexIntervalBytes >= 0)) throw new RangeError('indexIntervalBytes must be >= 0');
   if (!(config.segmentIndexBytes >= 24)) throw new RangeError('segmentIndexBytes must be >= 24');
+  if (!(config.compactionStepBytesMax >= 1)) throw new RangeError('compactionStepBytesMax must be >= 1');
   if (!(config.maxMessageBytes >= 61)) throw new RangeError('maxMessageBytes must be >= 61');
   return config;
 }

@@ -19,7 +19,7 @@ import {
   readBatchHeader,
 } from '@gregor/records';
 import { appendChannel, recoverChannel, rollChannel } from './channels.js';
-import { compactSegments, type CompactionStats } from './cleaner.js';
+import { CompactionPass, type CompactionStats } from './cleaner.js';
 import { type Clock, systemClock } from './clock.js';
 import { type LogConfig, resolveLogConfig } from './config.js';
 import { InvalidRecordError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError, UnexpectedAppendOffsetError } from './errors.js';
@@ -112,6 +112,8 @@ export class PartitionLog {
   /** Base offset of the first segment no compaction pass has cleaned (Kafka's cleaner checkpoint, in memory). */
   private firstDirtyOffset = 0;
   private nextTombstoneExpiryMs = Number.POSITIVE_INFINITY;
+  /** The running compaction pass and the base of the active segment when it started. */
+  private pass: { steps: CompactionPass; closed: LogSegment[]; closedUpTo: number } | undefined;
 
   private constructor(options: PartitionLogOptions) {
     this.fs = options.fs;
@@ -163,6 +165,11 @@ export class PartitionLog {
 
   private segmentOptions(baseOffset: number) {
     return { fs: this.fs, dir: this.dir, baseOffset, config: this.config, nowMs: this.clock.now() };
+  }
+
+  /** Whether `close`, `closeWithoutFlush` or `delete` was called. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   private ensureOpen(): void {
@@ -465,6 +472,7 @@ export class PartitionLog {
       this.truncateFullyAndStartAt(offset);
       return true;
     }
+    this.abortCompaction();
     const wasActive = this.activeSegment;
     while (this.activeSegment.baseOffset >= offset) this.segments.pop()?.delete();
     const active = this.activeSegment;
@@ -486,6 +494,7 @@ export class PartitionLog {
   /** Deletes every segment and starts empty at `offset` (log start = LEO = `offset`). */
   truncateFullyAndStartAt(offset: number): void {
     this.ensureOpen();
+    this.abortCompaction();
     while (this.segments.length > 0) this.segments.pop()?.delete();
     const segment = LogSegment.create(this.segmentOptions(offset));
     segment.onBecomeActive();
@@ -501,6 +510,8 @@ export class PartitionLog {
   private deleteOldestWhile(predicate: (segment: LogSegment, next: LogSegment) => boolean): number {
     let deleted = 0;
     while (this.segments.length > 1 && predicate(this.segments[0], this.segments[1])) {
+      // A pass must not read or swap a segment that is gone.
+      if (deleted === 0) this.abortCompaction();
       this.segments.shift()?.delete();
       deleted++;
     }
@@ -537,19 +548,64 @@ export class PartitionLog {
   }
 
   /**
-   * Compaction (cleanup policy 'compact'): rewrites closed segments keeping the latest record per
-   * key, dropping tombstones older than `deleteRetentionMs`; offsets are preserved. See cleaner.ts.
+   * Compaction (cleanup policy 'compact'): one whole pass now, rewriting closed segments keeping
+   * the latest record per key and dropping tombstones older than `deleteRetentionMs`; offsets are
+   * preserved. Finishes a pass already running (see `compactionStep`). See cleaner.ts.
    */
   compact(): CompactionStats {
+    for (;;) {
+      const stats = this.compactionStep();
+      if (stats) return stats;
+    }
+  }
+
+  /** Whether a compaction pass is running (started by `compactionStep`, not yet finished or aborted). */
+  get compactionInProgress(): boolean {
+    return this.pass !== undefined;
+  }
+
+  /**
+   * One bounded step of compaction (at most about `compactionStepBytesMax` read and rewritten),
+   * starting a pass when none is running. Returns the pass's stats when it has finished (at once
+   * when there is nothing to do), undefined when more steps remain. Appends, reads, rolls and
+   * flushes may run between steps; retention, record deletion, truncation and close abort the pass.
+   */
+  compactionStep(): CompactionStats | undefined {
     this.ensureOpen();
-    const nowMs = this.clock.now();
-    if (!this.config.cleanupPolicy.includes('compact') || this.segments.length < 2) return { segmentsRewritten: 0, recordsRemoved: 0 };
+    if (!this.pass && !this.startCompaction()) return { segmentsRewritten: 0, recordsRemoved: 0 };
+    const pass = this.pass as NonNullable<typeof this.pass>;
+    try {
+      if (!pass.steps.step()) return undefined;
+    } catch (error) {
+      this.abortCompaction();
+      throw error;
+    }
+    this.pass = undefined;
+    const { stats } = pass.steps;
+    // A pass cut short by compactionKeysMax continues from where its key map stopped.
+    const cleaned = stats.segmentsCleaned ?? pass.closed.length;
+    this.firstDirtyOffset = cleaned < pass.closed.length ? pass.closed[cleaned].baseOffset : pass.closedUpTo;
+    this.nextTombstoneExpiryMs = stats.nextTombstoneExpiryMs ?? Number.POSITIVE_INFINITY;
+    return stats;
+  }
+
+  /** Stops a running pass, deleting its unfinished `.cleaned` files; the next pass starts over. */
+  abortCompaction(): void {
+    const pass = this.pass;
+    this.pass = undefined;
+    pass?.steps.abort();
+  }
+
+  /** Starts a pass unless there is nothing to clean. */
+  private startCompaction(): boolean {
+    if (!this.config.cleanupPolicy.includes('compact') || this.segments.length < 2) return false;
     // Nothing to do unless a segment was closed since the last pass or a kept tombstone has expired
     // (Kafka tracks the same with its cleaner checkpoint and dirty ratio).
+    const nowMs = this.clock.now();
     const closedUpTo = this.activeSegment.baseOffset;
-    if (this.firstDirtyOffset >= closedUpTo && nowMs < this.nextTombstoneExpiryMs) return { segmentsRewritten: 0, recordsRemoved: 0 };
+    if (this.firstDirtyOffset >= closedUpTo && nowMs < this.nextTombstoneExpiryMs) return false;
     const closed = this.segments.slice(0, -1);
-    const { stats, replaced } = compactSegments({
+    const steps = new CompactionPass({
       fs: this.fs,
       dir: this.dir,
       config: this.config,
@@ -557,18 +613,18 @@ export class PartitionLog {
       segments: closed,
       firstDirtyOffset: this.firstDirtyOffset,
       openSegment: (baseOffset) => LogSegment.open(this.segmentOptions(baseOffset), false).segment,
+      replaceSegment: (old, cleaned) => {
+        this.segments[this.segments.indexOf(old)] = cleaned;
+      },
     });
-    for (const [index, segment] of replaced) this.segments[index] = segment;
-    // A pass cut short by compactionKeysMax continues from where its key map stopped.
-    const cleaned = stats.segmentsCleaned ?? closed.length;
-    this.firstDirtyOffset = cleaned < closed.length ? closed[cleaned].baseOffset : closedUpTo;
-    this.nextTombstoneExpiryMs = stats.nextTombstoneExpiryMs ?? Number.POSITIVE_INFINITY;
-    return stats;
+    this.pass = { steps, closed, closedUpTo };
+    return true;
   }
 
   /** Flushes and closes every segment (indexes trimmed). The log cannot be used afterwards. */
   close(): void {
     if (this.closed) return;
+    this.abortCompaction();
     this.flush();
     for (const segment of this.segments) segment.close();
     this.closed = true;
@@ -577,6 +633,7 @@ export class PartitionLog {
   /** Closes file handles without flushing (tests of crashes, broker shutdown after a disk error). */
   closeWithoutFlush(): void {
     if (this.closed) return;
+    this.abortCompaction();
     for (const segment of this.segments) segment.closeFiles();
     this.closed = true;
   }
