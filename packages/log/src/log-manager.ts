@@ -4,7 +4,9 @@
  * `log-start-offset-checkpoint` (Kafka's text format: `0`, count, `topic partition offset` lines)
  * record per partition the fsynced prefix and the first readable offset; `.kafka_cleanshutdown`
  * marks a clean close, so the next open skips re-checking batches. Flush by `flushMs`, retention,
- * compaction and checkpoints are scheduled on the injected Clock.
+ * compaction and checkpoints are scheduled on the injected Clock. Scheduled compaction runs each
+ * log's pass step by step (`compactInSteps`), yielding to the event loop between steps so appends
+ * are not held up by a pass; one run (so one pass per log) at a time.
  * Not safe for concurrent use: one owner (the broker).
  */
 import path from 'node:path';
@@ -74,6 +76,9 @@ export class LogManager {
   private readonly logs = new Map<string, TopicPartitionLog>();
   private readonly timers = new Map<string, TimerHandle>();
   private closed = false;
+  /** The running `compactInSteps`, and how to stop it at close. */
+  private compactionRun: Promise<number> | undefined;
+  private stopCompactionRun: (() => void) | undefined;
 
   private constructor(private readonly options: LogManagerOptions) {
     this.fs = options.fs;
@@ -177,11 +182,66 @@ export class LogManager {
     return deleted;
   }
 
-  /** One compaction pass over logs with cleanup policy 'compact'; returns records removed. */
+  /**
+   * One whole compaction pass over logs with cleanup policy 'compact', synchronously (finishing
+   * any pass `compactInSteps` has under way); returns records removed.
+   */
   runCompaction(): number {
     let removed = 0;
     for (const { log } of this.logs.values()) removed += log.compact().recordsRemoved;
     return removed;
+  }
+
+  /**
+   * One compaction pass over every log, one bounded step at a time (`PartitionLog.compactionStep`),
+   * yielding to the event loop between steps (setImmediate on the system clock, a 0 ms timer on an
+   * injected one), so appends and fetches run while a pass is under way. Resolves to records
+   * removed; a call while a run is under way returns that run. Close stops the run (resolving with
+   * what it removed so far); an I/O error rejects it after aborting the pass of that log.
+   */
+  compactInSteps(): Promise<number> {
+    if (this.compactionRun) return this.compactionRun;
+    const run = new Promise<number>((resolve, reject) => {
+      const queue = this.all().map(({ log }) => log);
+      let removed = 0;
+      let cancelYield: (() => void) | undefined;
+      const settle = (error?: unknown) => {
+        cancelYield?.();
+        this.compactionRun = undefined;
+        this.stopCompactionRun = undefined;
+        if (error === undefined) resolve(removed);
+        else reject(error);
+      };
+      const next = () => {
+        cancelYield = undefined;
+        try {
+          while (queue.length > 0 && queue[0].isClosed) queue.shift();
+          if (this.closed || queue.length === 0) return settle();
+          const stats = queue[0].compactionStep();
+          if (stats) {
+            removed += stats.recordsRemoved;
+            queue.shift();
+          }
+          cancelYield = this.yieldThen(next);
+        } catch (error) {
+          settle(error);
+        }
+      };
+      this.stopCompactionRun = () => settle();
+      cancelYield = this.yieldThen(next);
+    });
+    this.compactionRun = run;
+    return run;
+  }
+
+  /** Runs `fn` after pending I/O callbacks; returns a cancel function. */
+  private yieldThen(fn: () => void): () => void {
+    if (this.clock === systemClock) {
+      const immediate = setImmediate(fn);
+      return () => clearImmediate(immediate);
+    }
+    const timer = this.clock.setTimeout(fn, 0);
+    return () => this.clock.clearTimeout(timer);
   }
 
   private startSchedule(): void {
@@ -198,7 +258,19 @@ export class LogManager {
     every('flush', flushCheckIntervalMs, () => this.flushDue());
     every('retention', retentionCheckIntervalMs, () => this.runRetention());
     every('checkpoint', recoveryPointCheckpointIntervalMs, () => this.checkpoint());
-    every('compaction', cleanerBackoffMs, () => this.runCompaction());
+    // Compaction waits `cleanerBackoffMs` after each run ends, however many steps the run took.
+    const compactLater = () => {
+      if (this.closed) return;
+      this.timers.set('compaction', this.clock.setTimeout(() => {
+        if (this.closed) return;
+        this.compactInSteps().then(compactLater, (error: unknown) => {
+          compactLater();
+          // As an error in any scheduled task: surfaced, not swallowed.
+          throw error;
+        });
+      }, cleanerBackoffMs));
+    };
+    compactLater();
   }
 
   /**
@@ -210,6 +282,7 @@ export class LogManager {
   abandon(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopCompactionRun?.();
     for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
     for (const { log } of this.logs.values()) log.closeWithoutFlush();
@@ -219,6 +292,7 @@ export class LogManager {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopCompactionRun?.();
     for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
     for (const { log } of this.logs.values()) log.close();

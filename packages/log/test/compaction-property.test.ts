@@ -1,7 +1,8 @@
 /**
  * Compaction against a model (memory file system): random keyed appends, tombstones, rolls, clock
  * steps and compactions, some interrupted by an I/O error at a random step of the swap followed by
- * a crash. After each step the log must hold only records the model has, at their original
+ * a crash, some driven step by step with appends and rolls between the steps and possibly a crash
+ * between two steps. After each step the log must hold only records the model has, at their original
  * offsets, one record per key below the active segment after a pass, and the latest record of every
  * key (except tombstones past their horizon); the active segment is never touched.
  */
@@ -15,7 +16,16 @@ type Step =
   | { kind: 'roll' }
   | { kind: 'advance'; ms: number }
   | { kind: 'compact' }
-  | { kind: 'compactAndCrash'; operation: FileSystemOperation; afterCalls: number };
+  | { kind: 'compactAndCrash'; operation: FileSystemOperation; afterCalls: number }
+  | { kind: 'stepped'; actions: SteppedAction[]; crash: boolean };
+
+type SteppedAction = { kind: 'step' } | { kind: 'append'; key: number; tombstone: boolean } | { kind: 'roll' };
+
+const steppedAction: fc.Arbitrary<SteppedAction> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant({ kind: 'step' as const }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('append' as const), key: fc.integer({ min: 0, max: 5 }), tombstone: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'roll' as const }) },
+);
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('append' as const), records: fc.array(fc.record({ key: fc.integer({ min: 0, max: 5 }), tombstone: fc.boolean() }), { minLength: 1, maxLength: 4 }) }) },
@@ -30,6 +40,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       afterCalls: fc.integer({ min: 0, max: 4 }),
     }),
   },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('stepped' as const), actions: fc.array(steppedAction, { minLength: 1, maxLength: 20 }), crash: fc.boolean() }) },
 );
 
 interface ModelRecord {
@@ -42,10 +53,10 @@ interface ModelRecord {
 describe('compaction against a model, with crashes mid-swap', () => {
   it('keeps the latest record per key at its offset and never invents or reorders records', () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 8 }), (steps, compactionKeysMax) => {
+      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 300 }), (steps, compactionKeysMax, compactionStepBytesMax) => {
         const fs = new MemoryFileSystem({ seed: 11 });
         const clock = new FakeClock(1_000_000);
-        const config = { cleanupPolicy: 'compact' as const, deleteRetentionMs: 2000, segmentBytes: 400, compactionKeysMax };
+        const config = { cleanupPolicy: 'compact' as const, deleteRetentionMs: 2000, segmentBytes: 400, compactionKeysMax, compactionStepBytesMax };
         const dir = '/data/compacted-0';
         let log = PartitionLog.open({ fs, dir, clock, config });
         const model: ModelRecord[] = [];
@@ -60,12 +71,32 @@ describe('compaction against a model, with crashes mid-swap', () => {
           } else if (current.kind === 'advance') {
             clock.advance(current.ms);
           } else if (current.kind === 'compact') {
+            // A pass left under way by a 'stepped' step finishes first (it covers older segments only).
+            if (log.compactionInProgress) log.compact();
             // Repeated passes finish even when the key map is small; then below the active segment
             // every key appears once.
             for (let pass = 0; pass < 20 && log.compact().complete === false; pass++);
             const activeBase = log.segmentBaseOffsets()[log.segmentCount - 1];
             const closedKeys = readAll(log, 0).filter((record) => record.offset < activeBase).map((record) => record.key);
             expect(new Set(closedKeys).size).toBe(closedKeys.length);
+          } else if (current.kind === 'stepped') {
+            for (const action of current.actions) {
+              if (action.kind === 'step') log.compactionStep();
+              else if (action.kind === 'roll') log.roll();
+              else {
+                const record = { key: `k${action.key}`, value: action.tombstone ? null : `v${counter++}`, timestamp: clock.now() };
+                const { baseOffset } = log.append(batchOf([record]));
+                model.push({ offset: baseOffset, ...record });
+              }
+              checkAgainstModel(log, model, clock.now() - config.deleteRetentionMs);
+            }
+            if (current.crash) {
+              // A crash between two steps: the pass's `.cleaned` files are discarded on open.
+              log.flush();
+              fs.crash({ keepRandomPrefix: true });
+              log = PartitionLog.open({ fs, dir, clock, config });
+              expect(fs.readdir(dir).filter((name) => name.endsWith('.cleaned'))).toEqual([]);
+            }
           } else {
             log.flush();
             fs.failNext(current.operation, undefined, { afterCalls: current.afterCalls });
