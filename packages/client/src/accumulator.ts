@@ -42,9 +42,10 @@ export class PendingBatch {
     readonly reservedBytes: number,
     readonly baseSequence: number,
     builder: BatchBuilder | RegionBatchWriter,
+    createdAtMs: number,
   ) {
     this.builder = builder;
-    this.createdAtMs = Date.now();
+    this.createdAtMs = createdAtMs;
     this.done = new Promise<BatchResult>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -115,7 +116,7 @@ export class RecordAccumulator {
    * when a new batch is needed and `bytesForNewBatch` bytes are not free (the caller reserves
    * them, then calls `appendReserved`).
    */
-  tryAppend(queue: PartitionQueue, mode: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null): PendingBatch | null {
+  tryAppend(queue: PartitionQueue, mode: number, nowMs: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null): PendingBatch | null {
     const open = queue.open;
     if (open !== null) {
       if (open.mode === mode && open.builder!.tryAppend(timestamp, key, value, headers)) {
@@ -126,19 +127,23 @@ export class RecordAccumulator {
     }
     const bytes = this.bytesForNewBatch(recordSize(key, value, headers));
     if (!this.memory.tryReserve(bytes)) return null;
-    return this.appendReserved(queue, mode, bytes, timestamp, key, value, headers);
+    return this.appendReserved(queue, mode, bytes, nowMs, timestamp, key, value, headers);
   }
 
-  /** Opens a new batch with `reservedBytes` already taken from memory and appends the record. */
-  appendReserved(queue: PartitionQueue, mode: number, reservedBytes: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null): PendingBatch {
+  /**
+   * Opens a new batch with `reservedBytes` already taken from memory and appends the record.
+   * `nowMs` is the batch's creation time for linger: the caller reads the clock once per send, so
+   * the batches one send opens linger together and go in one request.
+   */
+  appendReserved(queue: PartitionQueue, mode: number, reservedBytes: number, nowMs: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null): PendingBatch {
     if (queue.open !== null) this.seal(queue);
-    const batch = this.openBatch(queue, mode, reservedBytes);
+    const batch = this.openBatch(queue, mode, reservedBytes, nowMs);
     batch.builder!.tryAppend(timestamp, key, value, headers);
     batch.recordCount++;
     return batch;
   }
 
-  private openBatch(queue: PartitionQueue, mode: number, reservedBytes: number): PendingBatch {
+  private openBatch(queue: PartitionQueue, mode: number, reservedBytes: number, nowMs: number): PendingBatch {
     const idempotent = this.options.idempotent;
     const identity = {
       producerId: idempotent ? this.options.producerId() : -1,
@@ -148,12 +153,12 @@ export class RecordAccumulator {
     let batch: PendingBatch;
     if ((mode & 0x07) === 0) {
       const region = this.regionFor(queue, reservedBytes);
-      batch = new PendingBatch(queue, mode, reservedBytes, identity.baseSequence, new RegionBatchWriter(region, region.used, reservedBytes, identity));
+      batch = new PendingBatch(queue, mode, reservedBytes, identity.baseSequence, new RegionBatchWriter(region, region.used, reservedBytes, identity), nowMs);
       batch.region = region;
       region.refs++;
     } else {
       const builder = new BatchBuilder({ compression: mode & 0x07, batchBytesMax: reservedBytes, initialBytes: reservedBytes, ...identity });
-      batch = new PendingBatch(queue, mode, reservedBytes, identity.baseSequence, builder);
+      batch = new PendingBatch(queue, mode, reservedBytes, identity.baseSequence, builder, nowMs);
     }
     queue.open = batch;
     this.armLinger();

@@ -227,11 +227,11 @@ export class Producer extends EventEmitter {
       }
       const timestamp = message.timestamp === undefined || message.timestamp === null ? now : Number(message.timestamp);
       const queue: PartitionQueue = lastQueue !== null && lastQueue.partition === partition && lastQueue.topic === topic ? lastQueue : this.accumulator.queue(topic, partition);
-      let pending = this.accumulator.tryAppend(queue, mode, timestamp, key, value, headers);
+      let pending = this.accumulator.tryAppend(queue, mode, now, timestamp, key, value, headers);
       if (pending === null) {
         const bytes = this.accumulator.bytesForNewBatch(recordSize(key, value, headers));
         await this.memory.reserve(bytes, this.settings.maxBlockMs);
-        pending = this.accumulator.appendReserved(queue, mode, bytes, timestamp, key, value, headers);
+        pending = this.accumulator.appendReserved(queue, mode, bytes, Date.now(), timestamp, key, value, headers);
       }
       let tracker: SendTracker | undefined = queue === lastQueue ? lastTracker! : trackers.get(queue);
       if (tracker === undefined) {
