@@ -4,8 +4,9 @@
  * `timestamp` become a Buffer view or a decimal string on first read (then cached), because a
  * `subarray` and a number-to-string conversion per record cost more than everything else the
  * consumer does per record, and many handlers never read the key, the offset or the timestamp.
- * The getters live on the prototype: `JSON.stringify` works through `toJSON`, but an object spread
- * (`{ ...message }`) copies only `headers`, `attributes` and `size`. Not shared between consumers.
+ * The getters live on the prototype: `JSON.stringify` and `console.log` show the kafkajs shape
+ * (`toJSON`, `util.inspect.custom`), but an object spread (`{ ...message }`) copies only
+ * `headers`, `attributes` and `size`. Not shared between consumers.
  */
 import type { RecordView } from '@gregor/records';
 
@@ -87,5 +88,10 @@ export class FetchedMessage implements KafkaMessage {
   /** The plain kafkajs shape, for JSON.stringify and logging. */
   toJSON(): KafkaMessage {
     return { key: this.key, value: this.value, headers: this.headers, offset: this.offset, timestamp: this.timestamp, attributes: this.attributes, size: this.size };
+  }
+
+  /** console.log and util.inspect show the kafkajs shape, not the positions inside. */
+  [Symbol.for('nodejs.util.inspect.custom')](): KafkaMessage {
+    return this.toJSON();
   }
 }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Compression, ControlRecordType, encodeBatch, encodeControlRecord } from '@gregor/records';
 import { describe, expect, it } from 'vitest';
 import { decodeFetchedRecords, fetchedBatches } from '../src/consumer.js';
@@ -40,6 +41,7 @@ describe('decodeFetchedRecords', () => {
     expect(first.value).toBe(first.value);
     expect([second.key, second.value, second.offset]).toEqual([null, null, '8']);
     expect(JSON.parse(JSON.stringify(first))).toMatchObject({ key: { type: 'Buffer' }, value: { type: 'Buffer', data: [0x76] }, offset: '7', timestamp: '1000', headers: {} });
+    expect(inspect(first)).toContain("offset: '7'");
     second.value = Buffer.from('changed');
     second.offset = '99';
     expect([second.value.toString(), second.offset]).toEqual(['changed', '99']);
