@@ -614,7 +614,10 @@ export class PartitionLog {
       firstDirtyOffset: this.firstDirtyOffset,
       openSegment: (baseOffset) => LogSegment.open(this.segmentOptions(baseOffset), false).segment,
       replaceSegment: (old, cleaned) => {
-        this.segments[this.segments.indexOf(old)] = cleaned;
+        // Always found: whatever removes a closed segment aborts the pass first.
+        const index = this.segments.indexOf(old);
+        if (index >= 0) this.segments[index] = cleaned;
+        else cleaned.closeFiles();
       },
     });
     this.pass = { steps, closed, closedUpTo };

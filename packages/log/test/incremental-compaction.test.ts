@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock, LogManager, PartitionLog, systemClock } from '../src/index.js';
+import { FakeClock, LogManager, MemoryFileSystem, PartitionLog, systemClock } from '../src/index.js';
 import { type Backend, backends, batchOf, type ReadRecord, readAll } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -241,5 +241,34 @@ describe.each(backends)('incremental compaction on %s', (_name, makeBackend) => 
     expect(readAll(log, 0).map(show)).toEqual(expectedAfterPass(model, cleanedUpTo));
     await Promise.resolve();
     logs.close();
+  });
+});
+
+describe('incremental compaction with an I/O error in a step (memory file system)', () => {
+  it('aborts the pass, deletes its .cleaned files and rethrows; nothing is lost and the next pass completes', () => {
+    const fs = new MemoryFileSystem({ seed: 3 });
+    const clock = new FakeClock(100 * HOUR);
+    const dir = '/data/t-0';
+    const log = PartitionLog.open({ fs, dir, clock, config: { cleanupPolicy: 'compact', segmentBytes: 600, compactionStepBytesMax: 150 } });
+    const model: Appended[] = [];
+    // Every segment keeps its unique keys, so the failing write is the first segment's first one.
+    for (let i = 0; i < 40; i++) {
+      const key = i % 2 === 0 ? `u${i}` : `k${i % 3}`;
+      const { baseOffset } = log.append(batchOf([{ key, value: `v${i}`, timestamp: clock.now() }]));
+      model.push({ offset: baseOffset, key, value: `v${i}` });
+    }
+    log.roll();
+    const cleanedUpTo = log.logEndOffset;
+    for (let i = 0; i < 1000 && !fs.readdir(dir).some((name) => name.endsWith('.log.cleaned')); i++) log.compactionStep();
+    fs.failNext('write');
+    expect(() => {
+      for (let i = 0; i < 1000; i++) log.compactionStep();
+    }).toThrow(expect.objectContaining({ code: 'EIO' }));
+    expect(log.compactionInProgress).toBe(false);
+    expect(fs.readdir(dir).filter((name) => name.endsWith('.cleaned'))).toEqual([]);
+    expect(readAll(log, 0).map(show)).toEqual(model.map(show));
+    expect(log.compact().recordsRemoved).toBeGreaterThan(0);
+    expect(readAll(log, 0).map(show)).toEqual(expectedAfterPass(model, cleanedUpTo));
+    log.close();
   });
 });
