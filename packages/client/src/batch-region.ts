@@ -3,8 +3,8 @@
  * another into a `BatchRegion` (one large Buffer), so the batches of one partition that go in one
  * Produce request are already one contiguous slice (no `Buffer.concat`), and regions are reused
  * from a small `RegionPool` instead of allocating a 16 KiB buffer per batch (the producer's main
- * GC cost). `RegionBatchWriter` encodes a RecordBatch v2 (magic 2, no compression) straight into a
- * region, byte for byte what `BatchBuilder` from @gregor/records writes (a test checks that).
+ * GC cost). `RegionBatchWriter` has @gregor/records' `BatchBuilder` encode each uncompressed batch
+ * straight into a region.
  *
  * Reuse rule: a region goes back to the pool only when every batch in it was answered by the
  * broker (the in-process broker has then written the bytes to its log, and the TCP transport has
@@ -13,29 +13,7 @@
  * reusable; the garbage collector takes it. Owned by one producer; not shared.
  */
 import assert from 'node:assert';
-import {
-  ATTRIBUTES_OFFSET,
-  BASE_SEQUENCE_OFFSET,
-  BASE_TIMESTAMP_OFFSET,
-  BATCH_HEADER_BYTES,
-  BATCH_LENGTH_OFFSET,
-  BATCH_OVERHEAD_BYTES,
-  CURRENT_MAGIC,
-  LAST_OFFSET_DELTA_OFFSET,
-  MAGIC_OFFSET,
-  MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET,
-  PRODUCER_EPOCH_OFFSET,
-  PRODUCER_ID_OFFSET,
-  RECORD_COUNT_OFFSET,
-  type RecordHeader,
-  sizeOfVarint,
-  sizeOfVarlong,
-  writeBatchCrc,
-  writeInt64,
-  writeVarint,
-  writeVarlong,
-} from '@gregor/records';
+import { BATCH_HEADER_BYTES, BatchBuilder, type RecordHeader } from '@gregor/records';
 
 /** One Buffer that a partition's batches are written into back to back. */
 export class BatchRegion {
@@ -97,120 +75,36 @@ export interface RegionBatchIdentity {
 }
 
 /**
- * Encodes one uncompressed batch at `start` of a region, records first, header and CRC on
- * `build()`. Appending stops (false) when a record would take the batch past `batchBytesMax`; the
- * first record always goes in, and the caller made sure the region holds `batchBytesMax` bytes.
+ * Encodes one uncompressed batch at `start` of a region through @gregor/records' BatchBuilder
+ * (`into` the region's buffer). Appending stops (false) when a record would take the batch past
+ * `batchBytesMax`; the first record always goes in, and the caller made sure the region holds
+ * `batchBytesMax` bytes from `start`.
  */
 export class RegionBatchWriter {
-  private position: number;
-  private count = 0;
-  private baseTimestamp = -1;
-  private maxTimestamp = -1;
-  private readonly end: number;
+  private readonly builder: BatchBuilder;
 
   constructor(
     private readonly region: BatchRegion,
-    private readonly start: number,
+    start: number,
     batchBytesMax: number,
-    private readonly identity: RegionBatchIdentity,
+    identity: RegionBatchIdentity,
   ) {
-    this.position = start + BATCH_HEADER_BYTES;
-    this.end = start + batchBytesMax;
-    assert(this.end <= region.buffer.length, 'the region holds the whole batch');
+    assert(start + batchBytesMax <= region.buffer.length, 'the region holds the whole batch');
+    this.builder = new BatchBuilder({ into: { buffer: region.buffer, start }, batchBytesMax, ...identity });
   }
 
   get recordCount(): number {
-    return this.count;
+    return this.builder.recordCount;
   }
 
   tryAppend(timestamp: number, key: Buffer | null, value: Buffer | null, headers?: readonly RecordHeader[] | null): boolean {
-    if (this.count === 0) this.baseTimestamp = timestamp;
-    const timestampDelta = timestamp - this.baseTimestamp;
-    const keyBytes = key === null ? -1 : key.length;
-    const valueBytes = value === null ? -1 : value.length;
-    const headerCount = headers == null ? 0 : headers.length;
-    const bodyBytes =
-      1 +
-      sizeOfVarlong(timestampDelta) +
-      sizeOfVarint(this.count) +
-      sizeOfVarint(keyBytes) +
-      (keyBytes > 0 ? keyBytes : 0) +
-      sizeOfVarint(valueBytes) +
-      (valueBytes > 0 ? valueBytes : 0) +
-      sizeOfVarint(headerCount) +
-      (headerCount === 0 ? 0 : sizeOfHeaders(headers as readonly RecordHeader[]));
-    const recordEnd = this.position + sizeOfVarint(bodyBytes) + bodyBytes;
-    if (recordEnd > this.end) {
-      assert(this.count > 0, 'the first record of a batch always fits its reservation');
-      return false;
-    }
-    const buffer = this.region.buffer;
-    let position = writeVarint(buffer, this.position, bodyBytes);
-    buffer[position++] = 0; // record attributes: unused by Kafka
-    position = writeVarlong(buffer, position, timestampDelta);
-    position = writeVarint(buffer, position, this.count);
-    position = writeVarint(buffer, position, keyBytes);
-    if (keyBytes > 0) {
-      buffer.set(key as Buffer, position);
-      position += keyBytes;
-    }
-    position = writeVarint(buffer, position, valueBytes);
-    if (valueBytes > 0) {
-      buffer.set(value as Buffer, position);
-      position += valueBytes;
-    }
-    position = writeVarint(buffer, position, headerCount);
-    if (headerCount > 0) position = writeHeaders(buffer, position, headers as readonly RecordHeader[]);
-    assert(position === recordEnd, 'record size computed before writing matches the bytes written');
-    this.position = position;
-    if (timestamp > this.maxTimestamp || this.count === 0) this.maxTimestamp = timestamp;
-    this.count++;
-    return true;
+    return this.builder.tryAppend(timestamp, key, value, headers);
   }
 
   /** Writes header and CRC; returns the batch (a view into the region) and marks its bytes used. */
   build(): Buffer {
-    assert(this.count > 0, 'a batch holds at least one record');
-    const buffer = this.region.buffer;
-    const start = this.start;
-    const sizeBytes = this.position - start;
-    writeInt64(buffer, start, 0);
-    buffer.writeInt32BE(sizeBytes - BATCH_OVERHEAD_BYTES, start + BATCH_LENGTH_OFFSET);
-    buffer.writeInt32BE(-1, start + PARTITION_LEADER_EPOCH_OFFSET);
-    buffer[start + MAGIC_OFFSET] = CURRENT_MAGIC;
-    buffer.writeInt16BE(0, start + ATTRIBUTES_OFFSET); // no codec, create time, not transactional
-    buffer.writeInt32BE(this.count - 1, start + LAST_OFFSET_DELTA_OFFSET);
-    writeInt64(buffer, start + BASE_TIMESTAMP_OFFSET, this.baseTimestamp);
-    writeInt64(buffer, start + MAX_TIMESTAMP_OFFSET, this.maxTimestamp);
-    writeInt64(buffer, start + PRODUCER_ID_OFFSET, this.identity.producerId);
-    buffer.writeInt16BE(this.identity.producerEpoch, start + PRODUCER_EPOCH_OFFSET);
-    buffer.writeInt32BE(this.identity.baseSequence, start + BASE_SEQUENCE_OFFSET);
-    buffer.writeInt32BE(this.count, start + RECORD_COUNT_OFFSET);
-    writeBatchCrc(buffer, start, sizeBytes);
-    this.region.used = this.position;
-    return buffer.subarray(start, this.position);
+    const batch = this.builder.build();
+    this.region.used = batch.byteOffset - this.region.buffer.byteOffset + batch.length;
+    return batch;
   }
-}
-
-function sizeOfHeaders(headers: readonly RecordHeader[]): number {
-  let bytes = 0;
-  for (const { key, value } of headers) {
-    const keyBytes = Buffer.byteLength(key, 'utf8');
-    const valueBytes = value === null ? -1 : value.length;
-    bytes += sizeOfVarint(keyBytes) + keyBytes + sizeOfVarint(valueBytes) + (valueBytes > 0 ? valueBytes : 0);
-  }
-  return bytes;
-}
-
-function writeHeaders(buffer: Buffer, position: number, headers: readonly RecordHeader[]): number {
-  for (const { key, value } of headers) {
-    position = writeVarint(buffer, position, Buffer.byteLength(key, 'utf8'));
-    position += buffer.write(key, position, 'utf8');
-    position = writeVarint(buffer, position, value === null ? -1 : value.length);
-    if (value !== null) {
-      buffer.set(value, position);
-      position += value.length;
-    }
-  }
-  return position;
 }

@@ -85,11 +85,22 @@ export interface BatchBuilderOptions {
    * value as its baseTimestamp, and record timestamps are stored relative to it.
    */
   deleteHorizonMs?: number | null;
+  /**
+   * Write the batch into the caller's buffer at `start` instead of a buffer of the builder's own
+   * (uncompressed batches only): the producer lays its batches back to back in one region this
+   * way. The buffer must hold every record appended; it is never grown, and `build()` returns a
+   * view of it.
+   */
+  into?: { buffer: Buffer; start: number };
 }
+
+const NOT_INTO_A_CALLER_BUFFER = Object.freeze({ buffer: Buffer.alloc(0), start: 0 });
 
 export class BatchBuilder {
   private buffer: Buffer;
-  private position = BATCH_HEADER_BYTES;
+  /** Where the batch starts in `buffer` (0 unless writing `into` a caller's buffer). */
+  private readonly start: number;
+  private position: number;
   private count = 0;
   private baseTimestamp = NO_TIMESTAMP;
   private maxTimestamp = NO_TIMESTAMP;
@@ -112,16 +123,26 @@ export class BatchBuilder {
       isTransactional: options.isTransactional ?? false,
       isControl: options.isControl ?? false,
       deleteHorizonMs: options.deleteHorizonMs ?? null,
+      into: options.into ?? NOT_INTO_A_CALLER_BUFFER,
     };
     if (this.options.deleteHorizonMs !== null) this.baseTimestamp = this.options.deleteHorizonMs;
     this.batchBytesMax = this.options.batchBytesMax;
     check((this.options.compression & ~COMPRESSION_MASK) === 0, 'compression is a 3-bit codec id');
-    this.buffer = Buffer.allocUnsafe(Math.max(BATCH_HEADER_BYTES + 64, Math.min(this.options.initialBytes, this.options.batchBytesMax)));
+    if (options.into === undefined) {
+      this.buffer = Buffer.allocUnsafe(Math.max(BATCH_HEADER_BYTES + 64, Math.min(this.options.initialBytes, this.options.batchBytesMax)));
+      this.start = 0;
+    } else {
+      check(this.options.compression === Compression.none, 'only uncompressed batches are written into a caller buffer');
+      check(options.into.start + BATCH_HEADER_BYTES <= options.into.buffer.length, 'the caller buffer holds the batch header');
+      this.buffer = options.into.buffer;
+      this.start = options.into.start;
+    }
+    this.position = this.start + BATCH_HEADER_BYTES;
   }
 
   /** Uncompressed size of the batch so far, header included. */
   get sizeInBytes(): number {
-    return this.position;
+    return this.position - this.start;
   }
 
   get recordCount(): number {
@@ -159,7 +180,7 @@ export class BatchBuilder {
       sizeOfVarint(headerCount) +
       (headerCount === 0 ? 0 : sizeOfHeaders(headers as readonly RecordHeader[]));
     const recordBytes = sizeOfVarint(bodyBytes) + bodyBytes;
-    if (this.count > 0 && this.position + recordBytes > this.batchBytesMax) return false;
+    if (this.count > 0 && this.position - this.start + recordBytes > this.batchBytesMax) return false;
     if (this.position + recordBytes > this.buffer.length) this.grow(this.position + recordBytes);
     const buffer = this.buffer;
     let position = writeVarint(buffer, this.position, bodyBytes);
@@ -193,8 +214,10 @@ export class BatchBuilder {
   build(): Buffer {
     check(!this.isBuilt, 'BatchBuilder.build() was already called');
     this.isBuilt = true;
-    let batch = this.buffer.subarray(0, this.position);
-    if (this.options.compression === Compression.none && this.position * 2 < this.buffer.length) {
+    let batch = this.buffer.subarray(this.start, this.position);
+    if (this.options.into.buffer === this.buffer) {
+      // Written in place in the caller's buffer: the batch is a view of it.
+    } else if (this.options.compression === Compression.none && this.position * 2 < this.buffer.length) {
       // A small batch in a large buffer: return it compactly rather than pin the whole buffer.
       batch = Buffer.from(batch);
     } else if (this.options.compression !== Compression.none) {
@@ -229,6 +252,7 @@ export class BatchBuilder {
   }
 
   private grow(bytesNeeded: number): void {
+    check(this.options.into.buffer !== this.buffer, 'a caller buffer holds every record appended (it is never grown)');
     let capacity = this.buffer.length * 2;
     while (capacity < bytesNeeded) capacity *= 2;
     const grown = Buffer.allocUnsafe(capacity);

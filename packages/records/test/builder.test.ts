@@ -79,3 +79,41 @@ describe('BatchBuilder', () => {
     );
   });
 });
+
+describe('BatchBuilder writing into a caller buffer', () => {
+  it('writes the same bytes as its own buffer would, at the given position, and leaves the rest alone', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ key: fc.option(fc.uint8Array({ maxLength: 20 })), value: fc.option(fc.uint8Array({ maxLength: 200 })), delta: fc.nat(1000) }), { minLength: 1, maxLength: 30 }),
+        fc.nat(500),
+        (records, start) => {
+          const region = Buffer.alloc(start + 16 * 1024, 0xab);
+          const identity = { producerId: 7, producerEpoch: 1, baseSequence: 42 };
+          const own = new BatchBuilder({ batchBytesMax: 8 * 1024, ...identity });
+          const placed = new BatchBuilder({ batchBytesMax: 8 * 1024, ...identity, into: { buffer: region, start } });
+          let timestamp = 1_700_000_000_000;
+          for (const record of records) {
+            timestamp += record.delta;
+            const key = record.key === null ? null : Buffer.from(record.key);
+            const value = record.value === null ? null : Buffer.from(record.value);
+            expect(placed.tryAppend(timestamp, key, value)).toBe(own.tryAppend(timestamp, key, value));
+          }
+          const expected = own.build();
+          const batch = placed.build();
+          expect(batch.buffer).toBe(region.buffer);
+          expect(batch.byteOffset - region.byteOffset).toBe(start);
+          expect(batch.equals(expected)).toBe(true);
+          expect(region.subarray(0, start).every((byte) => byte === 0xab)).toBe(true);
+          expect(region.subarray(start + batch.length).every((byte) => byte === 0xab)).toBe(true);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses a codec, and a record the caller buffer cannot hold, with an assertion', () => {
+    expect(() => new BatchBuilder({ compression: Compression.gzip, into: { buffer: Buffer.alloc(1024), start: 0 } })).toThrow(/uncompressed/);
+    const builder = new BatchBuilder({ into: { buffer: Buffer.alloc(200), start: 0 } });
+    expect(() => builder.tryAppend(0, null, Buffer.alloc(500))).toThrow(/never grown/);
+  });
+});
