@@ -176,8 +176,16 @@ export class Admin {
     await commitOffsets(this.cluster, { groupId, generationId: -1, memberId: '', groupInstanceId: null }, partitions.map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) })));
   }
 
-  /** Resets a group's offsets of `topic` to the earliest or latest offsets. */
-  async resetOffsets({ groupId, topic, earliest = false }: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
+  /**
+   * Resets a group's offsets of `topic` to the earliest or the latest offsets (kafkajs), or, with
+   * `timestamp` (ms), to the first offset at or after that time in each partition (the end of a
+   * partition with nothing that late), as `kafka-consumer-groups --reset-offsets --to-datetime`.
+   */
+  async resetOffsets({ groupId, topic, earliest = false, timestamp }: { groupId: string; topic: string; earliest?: boolean; timestamp?: number }): Promise<void> {
+    if (timestamp !== undefined) {
+      await this.setOffsets({ groupId, topic, partitions: await this.fetchTopicOffsetsByTimestamp(topic, timestamp) });
+      return;
+    }
     const info = await this.cluster.topicInfo(topic);
     const offsets = await listOffsets(this.cluster, info.partitions.map((p) => ({ topic, partition: p.partitionId, timestamp: earliest ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP })));
     await this.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) });

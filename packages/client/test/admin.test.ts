@@ -95,6 +95,10 @@ describe('admin', () => {
     await produce('ts', ['new1'], 5_000);
     expect(await admin.fetchTopicOffsetsByTimestamp('ts', 4_000)).toEqual([{ partition: 0, offset: '2' }]);
     expect(await admin.fetchTopicOffsetsByTimestamp('ts', 9_000)).toEqual([{ partition: 0, offset: '3' }]);
+    await admin.resetOffsets({ groupId: 'tsg', topic: 'ts', timestamp: 4_000 });
+    expect((await admin.fetchOffsets({ groupId: 'tsg', topics: ['ts'] }))[0].partitions[0].offset).toBe('2');
+    await admin.resetOffsets({ groupId: 'tsg', topic: 'ts', timestamp: 0 });
+    expect((await admin.fetchOffsets({ groupId: 'tsg', topics: ['ts'] }))[0].partitions[0].offset).toBe('0');
     expect(await admin.deleteRecords({ topic: 'ts', partitions: [{ partition: 0, offset: 2 }] })).toEqual([{ partition: 0, lowWatermark: '2' }]);
     expect((await admin.fetchTopicOffsets('ts'))[0]).toEqual({ partition: 0, offset: '3', high: '3', low: '2' });
   });

@@ -19,6 +19,11 @@ function gregor(args: string[], input?: string): { status: number | null; stdout
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The LAG column of `groups describe` for topic `orders`. */
+function lagsOf(described: string): number[] {
+  return [...described.matchAll(/^orders\s+\d\s+\d+\s+\d+\s+(\d+)/gm)].map((match) => Number(match[1]));
+}
+
 describe('gregor CLI', () => {
   let dir: string;
   beforeAll(() => {
@@ -53,6 +58,19 @@ describe('gregor CLI', () => {
     expect(dumped.status).toBe(0);
     expect(dumped.stdout).toMatch(/baseOffset: 0 lastOffset: \d+ count: \d+ .*crc: \d+ isvalid: true/);
     expect(dumped.stdout).toMatch(/\| offset: 0 CreateTime: \d+ keySize: 6 .* key: "user-\d"/);
+  });
+
+  it('resets a group to the earliest offsets and to a time, as kafka-consumer-groups --reset-offsets', () => {
+    const earliest = gregor(['groups', 'reset-offsets', 'readers', '--dir', dir, '--topic', 'orders', '--to-earliest']);
+    expect(earliest.status).toBe(0);
+    expect(earliest.stdout).toMatch(/orders\s+\d\s+0\n/);
+    expect(lagsOf(gregor(['groups', 'describe', 'readers', '--dir', dir]).stdout).reduce((sum, lag) => sum + lag, 0)).toBe(3);
+    const future = gregor(['groups', 'reset-offsets', 'readers', '--dir', dir, '--topic', 'orders', '--to-datetime', '2999-01-01T00:00:00Z']);
+    expect(future.status).toBe(0);
+    const lags = lagsOf(gregor(['groups', 'describe', 'readers', '--dir', dir]).stdout);
+    expect(lags.length).toBe(3);
+    expect(lags.every((lag) => lag === 0)).toBe(true);
+    expect(gregor(['groups', 'reset-offsets', 'readers', '--dir', dir, '--topic', 'orders']).status).toBe(2);
   });
 
   it('refuses a data directory held by another process and explains the way around it', () => {
