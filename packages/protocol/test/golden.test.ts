@@ -84,6 +84,7 @@ describe('golden bytes checked by hand against the protocol guide', () => {
   it('int64 fields accept bigint and clamp Long.MAX_VALUE given as a number', () => {
     const frame = encodeResponse(ApiKey.InitProducerId, 0, 1, { producerId: 2n ** 62n as unknown as number });
     expect(frame.readBigInt64BE(14)).toBe(2n ** 62n);
+    // biome-ignore lint/correctness/noPrecisionLoss: the literal is Long.MAX_VALUE as a client would send it; encoding clamps it.
     const max = encodeResponse(ApiKey.InitProducerId, 0, 1, { producerId: 9223372036854775807 });
     expect(max.readBigInt64BE(14)).toBe(2n ** 63n - 1n);
   });

@@ -83,7 +83,10 @@ export function encodeGroupMetadataValue(group: StoredGroup): Buffer {
   const int32 = (value: number): void => { const b = Buffer.alloc(4); b.writeInt32BE(value); parts.push(b); };
   const int64 = (value: number): void => { const b = Buffer.alloc(8); b.writeBigInt64BE(BigInt(value)); parts.push(b); };
   const string = (value: string | null): void => {
-    if (value === null) return int16(-1);
+    if (value === null) {
+      int16(-1);
+      return;
+    }
     const bytes = Buffer.from(value);
     int16(bytes.length);
     parts.push(bytes);

@@ -9,9 +9,10 @@ export class CliError extends Error {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function parseCommand<T extends Options>(argv: string[], options: T, help: string) {
-  let parsed;
+  const parse = () => parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parse();
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n\n${help}`);
   }
