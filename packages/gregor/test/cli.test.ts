@@ -112,8 +112,9 @@ describe('gregor serve', () => {
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve printed no address: ${printed}`)), 30_000);
       server?.stdout?.on('data', () => {
+        // The banner may arrive in several chunks: wait for its last line.
         const match = /serving Kafka's protocol on 127\.0\.0\.1:(\d+)/.exec(printed);
-        if (match) {
+        if (match && printed.includes('Press Ctrl-C to stop.')) {
           clearTimeout(timer);
           resolve(Number(match[1]));
         }
