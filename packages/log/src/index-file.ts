@@ -44,6 +44,19 @@ abstract class IndexFile {
     this.maxEntries = Math.floor(maxIndexBytes / entrySize);
   }
 
+  /** Opens (creating) the file, loads and checks its entries; closes the file if they are bad. */
+  protected static openWith<T extends IndexFile>(fs: FileSystem, path: string, options: IndexOpenOptions, make: (file: File) => T): T {
+    const file = fs.openFile(path, { create: true, truncate: options.truncate });
+    const index = make(file);
+    try {
+      index.load(options.limits);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    return index;
+  }
+
   protected abstract encode(buffer: Buffer, position: number, key: number, value: number): void;
   protected abstract decode(buffer: Buffer, position: number): [key: number, value: number];
   /** Whether `(key, value)` may follow the entry before it (index `count - 1`). */
@@ -199,15 +212,7 @@ export class OffsetIndex extends IndexFile {
   static readonly entrySize = 8;
 
   static open(fs: FileSystem, path: string, options: IndexOpenOptions): OffsetIndex {
-    const file = fs.openFile(path, { create: true, truncate: options.truncate });
-    const index = new OffsetIndex(fs, path, file, options.baseOffset, options.maxIndexBytes, OffsetIndex.entrySize);
-    try {
-      index.load(options.limits);
-    } catch (error) {
-      file.close();
-      throw error;
-    }
-    return index;
+    return IndexFile.openWith(fs, path, options, (file) => new OffsetIndex(fs, path, file, options.baseOffset, options.maxIndexBytes, OffsetIndex.entrySize));
   }
 
   protected encode(buffer: Buffer, position: number, key: number, value: number): void {
@@ -259,15 +264,7 @@ export class TimeIndex extends IndexFile {
   static readonly entrySize = 12;
 
   static open(fs: FileSystem, path: string, options: IndexOpenOptions): TimeIndex {
-    const file = fs.openFile(path, { create: true, truncate: options.truncate });
-    const index = new TimeIndex(fs, path, file, options.baseOffset, options.maxIndexBytes, TimeIndex.entrySize);
-    try {
-      index.load(options.limits);
-    } catch (error) {
-      file.close();
-      throw error;
-    }
-    return index;
+    return IndexFile.openWith(fs, path, options, (file) => new TimeIndex(fs, path, file, options.baseOffset, options.maxIndexBytes, TimeIndex.entrySize));
   }
 
   protected encode(buffer: Buffer, position: number, key: number, value: number): void {
