@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Broker } from '@gregor/broker';
+import { Broker, type BrokerConfig } from '@gregor/broker';
 import { nodeFileSystem, systemClock } from '@gregor/log';
 import { type Logger, type ServerConfig, silentLogger, Server } from '../../src/index.js';
 
@@ -18,9 +18,9 @@ export interface RunningGregor {
   close(): Promise<void>;
 }
 
-export async function startGregor(serverConfig: Partial<ServerConfig> = {}, logger?: Logger): Promise<RunningGregor> {
+export async function startGregor(serverConfig: Partial<ServerConfig> = {}, logger?: Logger, brokerConfig: Partial<BrokerConfig> = {}): Promise<RunningGregor> {
   const dir = await mkdtemp(path.join(tmpdir(), 'gregor-server-'));
-  const broker = await Broker.open({ dir, fs: nodeFileSystem, clock: systemClock, random: Math.random, config: { groupInitialRebalanceDelayMs: 0 } });
+  const broker = await Broker.open({ dir, fs: nodeFileSystem, clock: systemClock, random: Math.random, config: { groupInitialRebalanceDelayMs: 0, ...brokerConfig } });
   const server = new Server({ broker, config: serverConfig, logger: logger ?? (process.env.GREGOR_TEST_LOG ? undefined : silentLogger) });
   const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
   return {
