@@ -1,7 +1,8 @@
 /**
  * Broker settings: Kafka's broker config names camelCased, with Kafka's defaults, and the mapping
  * from a topic's Kafka config names (`retention.ms`, ...) to the log's settings. Pure data and
- * functions; safe to call from anywhere.
+ * functions; safe to call from anywhere. Kafka-named settings (`server.properties`, `--override`)
+ * become a BrokerConfig through `brokerConfigFromProperties` in config-properties.ts.
  */
 import type { LogConfig } from '@gregor/log';
 

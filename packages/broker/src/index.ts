@@ -16,8 +16,13 @@ export {
 } from './group/offsets-schema.js';
 export { handledApiKeys } from './handlers/index.js';
 export { javaStringHashCode, partitionForGroup, randomClusterId, randomTopicId, type Random } from './ids.js';
-export { META_PROPERTIES_FILE, parseProperties, type MetaProperties } from './meta-properties.js';
+export { META_PROPERTIES_FILE, type MetaProperties } from './meta-properties.js';
 export { Partition, type AppendOutcome } from './partition.js';
 export { ProducerStateManager, type ProducerEntry, type BatchMetadata } from './producer-state.js';
 export { TOPICS_FILE } from './topic-store.js';
 export { INTERNAL_TOPICS, OFFSETS_TOPIC, topicNameProblem, type Topic } from './topics.js';
+export { parseProperties } from './properties.js';
+export {
+  brokerConfigFromProperties, BrokerConfigError, brokerSettings, clusterSettings, kafkaBrokerConfigNames, singleNodeProblem,
+  type BrokerConfigFromProperties, type ClusterSettings, type Listener, type QuorumVoter,
+} from './config-properties.js';

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { FileSystem } from '@gregor/log';
 import { BrokerError } from './errors.js';
 import { randomClusterId, type Random } from './ids.js';
+import { parseProperties } from './properties.js';
 
 export const META_PROPERTIES_FILE = 'meta.properties';
 
@@ -18,18 +19,6 @@ export interface MetaProperties {
   version: number;
   nodeId: number;
   clusterId: string;
-}
-
-export function parseProperties(text: string): Map<string, string> {
-  const properties = new Map<string, string>();
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    const separator = line.search(/[=:]/);
-    if (separator < 0) continue;
-    properties.set(line.slice(0, separator).trim(), line.slice(separator + 1).trim());
-  }
-  return properties;
 }
 
 export function formatMetaProperties(meta: MetaProperties): string {
