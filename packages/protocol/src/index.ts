@@ -60,5 +60,6 @@ export {
   requestBodyAs,
 } from './frame.js';
 export { FRAME_BYTES_MAX_DEFAULT, FrameReader, type FrameReaderOptions } from './frame-reader.js';
-export { type Body, type BodyInput, type FieldOptions, type FieldSpec, type FieldType, type MessageSpec, parseVersions } from './spec.js';
+export { type Body, type BodyInput, f, type FieldOptions, type FieldSpec, type FieldType, type MessageSpec, o, parseVersions, s } from './spec.js';
+export { compileStruct, type StructCodec } from './compile.js';
 export type * from './message-types.js';
