@@ -23,6 +23,11 @@ export const ApiKey = Object.freeze({
   DescribeConfigs: 32,
   SaslAuthenticate: 36,
   CreatePartitions: 37,
+  Vote: 52,
+  BeginQuorumEpoch: 53,
+  EndQuorumEpoch: 54,
+  DescribeQuorum: 55,
+  FetchSnapshot: 59,
   DescribeCluster: 60,
 } as const);
 

@@ -19,6 +19,7 @@ import {
   OffsetFetch,
   SyncGroup,
 } from './messages/groups.js';
+import { BeginQuorumEpoch, DescribeQuorum, EndQuorumEpoch, FetchSnapshot, Vote } from './messages/quorum.js';
 import { type Body, type BodyInput, inVersions, type MessageSpec } from './spec.js';
 
 /** Every described API, by key. The broker's ApiVersions answer comes from this. */
@@ -46,11 +47,21 @@ export const apiSpecs = {
   32: DescribeConfigs,
   36: SaslAuthenticate,
   37: CreatePartitions,
+  52: Vote,
+  53: BeginQuorumEpoch,
+  54: EndQuorumEpoch,
+  55: DescribeQuorum,
+  59: FetchSnapshot,
   60: DescribeCluster,
 } as const;
 
-/** Described but not advertised by default: the broker has no SASL yet (DESIGN: "when security comes"). */
-const NOT_ADVERTISED_BY_DEFAULT = new Set([17, 36]);
+/**
+ * Described but not advertised by default: SaslHandshake and SaslAuthenticate (the broker has no
+ * SASL yet, DESIGN: "when security comes"), and the controller quorum's APIs (Vote,
+ * BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum, FetchSnapshot), which Kafka serves on the
+ * controller listener only, never to clients.
+ */
+const NOT_ADVERTISED_BY_DEFAULT = new Set([17, 36, 52, 53, 54, 55, 59]);
 
 export type Specs = typeof apiSpecs;
 export type DescribedApiKey = keyof Specs & number;
@@ -79,7 +90,7 @@ export interface ApiVersionRange {
 
 /**
  * `[{ apiKey, minVersion, maxVersion }]` ascending by key: by default every described API except
- * SaslHandshake/SaslAuthenticate; with `apiKeys`, exactly those of them that are described (a
+ * SASL and the controller quorum's; with `apiKeys`, exactly those of them that are described (a
  * broker passes the keys it has handlers for, so it never advertises an API it cannot answer).
  */
 export function servedApiVersions(apiKeys?: Iterable<number>): ApiVersionRange[] {

@@ -35,6 +35,8 @@ export {
   encodeConsumerProtocolAssignment,
   encodeConsumerProtocolSubscription,
 } from './consumer-protocol.js';
+export { type DataMessageOptions, decodeDataMessage, encodeDataMessage } from './data-message.js';
+export { leaderChangeMessageFields, snapshotFooterRecordFields, snapshotHeaderRecordFields } from './messages/quorum.js';
 export { allErrorInfos, ErrorCode, type ErrorInfo, errorInfo, type KnownErrorName } from './error-codes.js';
 export {
   FrameTooLargeError,

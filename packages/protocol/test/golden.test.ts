@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ApiKey, decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../src/index.js';
+import {
+  ApiKey,
+  decodeDataMessage,
+  decodeRequest,
+  decodeResponse,
+  encodeDataMessage,
+  encodeRequest,
+  encodeResponse,
+  leaderChangeMessageFields,
+  snapshotHeaderRecordFields,
+} from '../src/index.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
@@ -87,5 +97,31 @@ describe('golden bytes checked by hand against the protocol guide', () => {
     // biome-ignore lint/correctness/noPrecisionLoss: the literal is Long.MAX_VALUE as a client would send it; encoding clamps it.
     const max = encodeResponse(ApiKey.InitProducerId, 0, 1, { producerId: 9223372036854775807 });
     expect(max.readBigInt64BE(14)).toBe(2n ** 63n - 1n);
+  });
+
+  it('Vote v2 request (flexible from v0): compact strings and arrays, uuids, the preVote flag last', () => {
+    const partition = { partitionIndex: 0, replicaEpoch: 5, replicaId: 1, lastOffsetEpoch: 4, lastOffset: 10, preVote: true };
+    const frame = encodeRequest(
+      { apiKey: ApiKey.Vote, apiVersion: 2, correlationId: 1, clientId: null },
+      { clusterId: 'c', voterId: 2, topics: [{ topicName: '__cluster_metadata', partitions: [partition] }] },
+    );
+    const zeroUuid = '00'.repeat(16);
+    const topic = `13 ${Buffer.from('__cluster_metadata').toString('hex')}`;
+    const body = `0263 00000002 02 ${topic} 02 00000000 00000005 00000001 ${zeroUuid} ${zeroUuid} 00000004 000000000000000a 01 00 00 00`;
+    expect(frame.subarray(4)).toEqual(hex(`0034 0002 00000001 ffff 00 ${body}`));
+    const decoded = decodeRequest(frame.subarray(4), { strict: true }).body;
+    expect(decoded.topics[0].partitions[0]).toMatchObject(partition);
+    // v1 has no preVote field: the same body without it.
+    const v1 = encodeRequest({ apiKey: ApiKey.Vote, apiVersion: 1, correlationId: 1, clientId: null }, decoded);
+    expect(v1.length).toBe(frame.length - 1);
+  });
+
+  it('LeaderChangeMessage v0 and SnapshotHeaderRecord v0 as KRaft writes them in control records', () => {
+    const value = encodeDataMessage(leaderChangeMessageFields, 0, { version: 0, leaderId: 1, voters: [{ voterId: 1 }, { voterId: 2 }, { voterId: 3 }], grantingVoters: [{ voterId: 1 }] });
+    expect(value).toEqual(hex('0000 00000001 04 00000001 00 00000002 00 00000003 00 02 00000001 00 00'));
+    expect(decodeDataMessage(leaderChangeMessageFields, 0, value, 'LeaderChangeMessage').grantingVoters).toEqual([{ voterId: 1, voterDirectoryId: '00000000-0000-0000-0000-000000000000' }]);
+    const header = encodeDataMessage(snapshotHeaderRecordFields, 0, { version: 0, lastContainedLogTimestamp: 258 });
+    expect(header).toEqual(hex('0000 0000000000000102 00'));
+    expect(() => decodeDataMessage(snapshotHeaderRecordFields, 0, Buffer.concat([header, hex('00')]), 'SnapshotHeaderRecord')).toThrow(/SnapshotHeaderRecord v0: 1 bytes left over/);
   });
 });

@@ -26,6 +26,11 @@ const expected: Array<[string, number, number, number, number | null]> = [
   ['DescribeConfigs', 32, 0, 4, 4],
   ['SaslAuthenticate', 36, 0, 2, 2],
   ['CreatePartitions', 37, 0, 3, 2],
+  ['Vote', 52, 0, 2, 0],
+  ['BeginQuorumEpoch', 53, 0, 1, 1],
+  ['EndQuorumEpoch', 54, 0, 1, 1],
+  ['DescribeQuorum', 55, 0, 2, 0],
+  ['FetchSnapshot', 59, 0, 1, 0],
   ['DescribeCluster', 60, 0, 1, 0],
 ];
 
@@ -55,9 +60,13 @@ describe('message descriptions', () => {
     expect(requestHeaderVersion(ApiKey.DescribeCluster, 0)).toBe(2);
   });
 
-  it('advertise every described API but SASL by default, and only the given keys when asked', () => {
+  it('advertise every described API but SASL and the controller quorum APIs by default, and only the given keys when asked', () => {
     const advertised = servedApiVersions().map((range) => range.apiKey);
     expect(advertised).not.toContain(ApiKey.SaslHandshake);
+    for (const quorumApi of [ApiKey.Vote, ApiKey.BeginQuorumEpoch, ApiKey.EndQuorumEpoch, ApiKey.DescribeQuorum, ApiKey.FetchSnapshot]) {
+      expect(advertised).not.toContain(quorumApi);
+      expect(specFor(quorumApi)).toBeDefined();
+    }
     expect(advertised).toContain(ApiKey.Fetch);
     expect(servedApiVersions([ApiKey.Fetch, ApiKey.SaslHandshake, 999])).toEqual([
       { apiKey: 1, minVersion: 4, maxVersion: 13 },
