@@ -22,7 +22,10 @@ import { handlers } from './handlers/index.js';
 import { partitionForGroup, randomTopicId, type Random } from './ids.js';
 import { loadOrCreateMetaProperties, type MetaProperties } from './meta-properties.js';
 import { Partition } from './partition.js';
+import { BlockProducerIdAllocator, type ProducerIdAllocator, type ProducerIdBlockSource } from './producer-id-allocator.js';
+import { ProducerIdBlockFile } from './producer-id-block-file.js';
 import { TopicStore, type TopicRecord } from './topic-store.js';
+import { warn } from './warnings.js';
 import { INTERNAL_TOPICS, OFFSETS_TOPIC, topicNameProblem, type Topic } from './topics.js';
 
 export interface BrokerOptions {
@@ -32,6 +35,11 @@ export interface BrokerOptions {
   /** Uniform in [0, 1); topic ids, the cluster id and member ids come from it. */
   random?: Random;
   config?: Partial<BrokerConfig>;
+  /**
+   * Where producer id blocks come from (default: `latest-producer-id-block` in the data dir). The
+   * cluster's controller replaces it with AllocateProducerIds.
+   */
+  producerIdBlockSource?: ProducerIdBlockSource;
 }
 
 /** Outcome of a topic change: Kafka's error code and message (NONE and null on success). */
@@ -76,13 +84,14 @@ export class Broker {
   private closed = false;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly closeListeners = new Set<() => void>();
-  private nextProducerId = 0;
+  /** Hands out the producer ids of InitProducerId, in blocks reserved before use. */
+  readonly producerIds: ProducerIdAllocator;
   private producerExpirationTimer: TimerHandle | null = null;
   private offsetsRetentionTimer: TimerHandle | null = null;
   /** `__consumer_offsets` records found unreadable at open (an unknown version, a cut record). */
   skippedOffsetRecords = 0;
 
-  private constructor(options: Required<BrokerOptions> & { config: BrokerConfig }, meta: MetaProperties, store: TopicStore, logs: LogManager) {
+  private constructor(options: Required<Omit<BrokerOptions, 'producerIdBlockSource'>> & { config: BrokerConfig; producerIdBlockSource?: ProducerIdBlockSource }, meta: MetaProperties, store: TopicStore, logs: LogManager) {
     this.config = options.config;
     this.fs = options.fs;
     this.clock = options.clock;
@@ -91,6 +100,13 @@ export class Broker {
     this.meta = meta;
     this.store = store;
     this.logs = logs;
+    this.producerIds = new BlockProducerIdAllocator(options.producerIdBlockSource ?? new ProducerIdBlockFile({
+      fs: this.fs,
+      dir: this.dir,
+      nodeId: this.config.nodeId,
+      highestKnownProducerId: () => this.highestKnownProducerId(),
+      onWarning: warn,
+    }));
     this.coordinator = new GroupCoordinator(this.clock, this.random, this.config, {
       storeOffsets: (groupId, commits) => this.storeOffsets(groupId, commits),
       storeGroup: (groupId, group) => this.storeGroup(groupId, group),
@@ -114,7 +130,7 @@ export class Broker {
       config: logConfigFor({}, config),
       configFor: (topic) => logConfigFor(store.get(topic)?.configs ?? {}, config),
     });
-    const broker = new Broker({ dir: options.dir, fs, clock, random, config }, meta, store, logs);
+    const broker = new Broker({ dir: options.dir, fs, clock, random, config, producerIdBlockSource: options.producerIdBlockSource }, meta, store, logs);
     try {
       for (const record of store.all()) broker.openTopic(record);
       if (store.existed) broker.deleteStrayLogs();
@@ -176,12 +192,13 @@ export class Broker {
     return topicConfigValue(name, topic.configs, this.config);
   }
 
-  allocateProducerId(): number {
-    // Ids are unique per broker lifetime and across restarts: the clock's milliseconds leave room
-    // for a million ids per millisecond below 2^63, and Number keeps them exact up to 2^53.
-    const base = this.clock.now() * 1000;
-    this.nextProducerId = Math.max(this.nextProducerId + 1, base);
-    return this.nextProducerId;
+  /** The highest producer id any partition remembers (-1: none). */
+  private highestKnownProducerId(): number {
+    let highest = -1;
+    for (const topic of this.topics.values()) {
+      for (const partition of topic.partitions) highest = Math.max(highest, partition.producerState.highestProducerId());
+    }
+    return highest;
   }
 
   // ---------------------------------------------------------------- topics
@@ -333,6 +350,8 @@ export class Broker {
       leaderEpoch,
       producerBatchesRetained: this.config.producerBatchesRetained,
       producerSnapshotsRetained: this.config.producerSnapshotsRetained,
+      producerIdExpirationMs: this.config.producerIdExpirationMs,
+      clock: this.clock,
     });
     this.partitionsByDir.set(log.dir, partition);
     return partition;
@@ -352,9 +371,9 @@ export class Broker {
   /** Periodically forgets idle producers (bounded producer state, as Kafka). */
   private scheduleProducerExpiration(): void {
     this.producerExpirationTimer = this.clock.setTimeout(() => {
-      const cutoff = this.clock.now() - this.config.producerIdExpirationMs;
+      const now = this.clock.now();
       for (const topic of this.topics.values()) {
-        for (const partition of topic.partitions) partition.producerState.removeExpired(cutoff);
+        for (const partition of topic.partitions) partition.producerState.removeExpired(now, this.config.producerIdExpirationMs);
       }
       if (!this.closed) this.scheduleProducerExpiration();
     }, this.config.producerIdExpirationCheckIntervalMs);

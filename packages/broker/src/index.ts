@@ -18,8 +18,11 @@ export { handledApiKeys } from './handlers/index.js';
 export { javaStringHashCode, partitionForGroup, randomClusterId, randomTopicId, type Random } from './ids.js';
 export { META_PROPERTIES_FILE, type MetaProperties } from './meta-properties.js';
 export { Partition, type AppendOutcome } from './partition.js';
+export { BlockProducerIdAllocator, PRODUCER_ID_BLOCK_SIZE, type ProducerIdAllocator, type ProducerIdBlock, type ProducerIdBlockSource } from './producer-id-allocator.js';
+export { PRODUCER_ID_BLOCK_FILE, ProducerIdBlockFile, type ProducerIdBlockFileOptions } from './producer-id-block-file.js';
 export { ProducerStateManager, type ProducerEntry, type BatchMetadata } from './producer-state.js';
 export { TOPICS_FILE } from './topic-store.js';
+export { warningChannel } from './warnings.js';
 export { INTERNAL_TOPICS, OFFSETS_TOPIC, topicNameProblem, type Topic } from './topics.js';
 export { parseProperties } from './properties.js';
 export {

@@ -6,11 +6,12 @@
  * names (maybeIncrementHighWatermark, maybeShrinkIsr) so replication can extend it.
  * Single-threaded: the broker's handlers call it from the event loop.
  */
+import assert from 'node:assert';
 import path from 'node:path';
 import { ErrorCode } from '@gregor/protocol';
-import { forEachBatch, readBatchHeader, type BatchHeader } from '@gregor/records';
-import { InvalidRecordError, LogError, type FileSystem, type PartitionLog } from '@gregor/log';
-import { ProducerStateManager, type ProducerEntry } from './producer-state.js';
+import { forEachBatch, readBatchHeader, RECORDS_OFFSET, RecordsError, type BatchHeader } from '@gregor/records';
+import { InvalidRecordError, LogError, type Clock, type FileSystem, type PartitionLog } from '@gregor/log';
+import { ProducerStateManager, type BatchMetadata } from './producer-state.js';
 import { validateProducedRecords } from './records-validation.js';
 
 export const SNAPSHOT_SUFFIX = '.snapshot';
@@ -28,6 +29,10 @@ export interface PartitionOptions {
   leaderEpoch: number;
   producerBatchesRetained: number;
   producerSnapshotsRetained: number;
+  /** `producer.id.expiration.ms`: producers in a snapshot older than this are not loaded. */
+  producerIdExpirationMs: number;
+  /** The broker's clock: when a producer was last seen, for expiration. */
+  clock: Clock;
 }
 
 export interface AppendSettings {
@@ -65,6 +70,8 @@ export class Partition {
   private readonly fs: FileSystem;
   private readonly dir: string;
   private readonly snapshotsRetained: number;
+  private readonly clock: Clock;
+  private readonly producerIdExpirationMs: number;
   private highWatermarkWaiters: HighWatermarkWaiter[] = [];
   /** Each follower's last fetch offset and when it last reached the leader's LEO. */
   private readonly followers = new Map<number, { logEndOffset: number; lastCaughtUpTimeMs: number }>();
@@ -82,6 +89,8 @@ export class Partition {
     this.replicas = [options.nodeId];
     this.isr = [options.nodeId];
     this.snapshotsRetained = options.producerSnapshotsRetained;
+    this.clock = options.clock;
+    this.producerIdExpirationMs = options.producerIdExpirationMs;
     this.producerState = new ProducerStateManager(options.producerBatchesRetained);
     this.loadProducerState();
     this.maybeIncrementHighWatermark();
@@ -113,23 +122,18 @@ export class Partition {
     if (check.sizeBytes > this.log.config.segmentBytes) {
       return { errorCode: ErrorCode.RECORD_LIST_TOO_LARGE, message: `Record set of ${check.sizeBytes} bytes exceeds segment.bytes ${this.log.config.segmentBytes}`, batchIndex: -1 };
     }
-    const pending = new Map<number, ProducerEntry>();
-    const nextOffset = this.logEndOffset;
-    let offset = nextOffset;
-    for (let index = 0; index < check.headers.length; index++) {
-      const header = check.headers[index];
-      const producer = this.producerState.check(header, pending);
-      if (producer.kind === 'error') return { errorCode: producer.errorCode, message: producer.message, batchIndex: index };
-      if (producer.kind === 'duplicate') {
-        const batch = producer.batch;
-        return { errorCode: 0, baseOffset: batch.firstOffset, lastOffset: batch.lastOffset, logAppendTimeMs: -1, duplicate: true };
-      }
-      if (header.producerId >= 0) pending.set(header.producerId, this.producerState.updated(header, offset, pending));
-      offset += header.lastOffsetDelta + 1;
+    // Validation lets a batch with a producer id through only as the whole record set.
+    const producerBatch = check.headers[0].producerId >= 0 ? check.headers[0] : null;
+    assert(producerBatch === null || check.headers.length === 1, 'an idempotent batch is alone in its record set');
+    if (producerBatch !== null) {
+      const verdict = this.producerState.check(producerBatch);
+      if (verdict.kind === 'error') return { errorCode: verdict.errorCode, message: verdict.message, batchIndex: 0 };
+      if (verdict.kind === 'duplicate') return this.answerDuplicate(verdict.batch, records as Buffer);
     }
     if (settings.requiredAcks === -1 && this.isr.length < settings.minInsyncReplicas) {
       return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, message: `ISR ${this.isr.length} below min.insync.replicas ${settings.minInsyncReplicas}`, batchIndex: -1 };
     }
+    const expectedBaseOffset = this.logEndOffset;
     let result: ReturnType<PartitionLog['append']>;
     try {
       result = this.log.append(records as Buffer, { assignOffsets: true, leaderEpoch: this.leaderEpoch });
@@ -141,11 +145,47 @@ export class Partition {
       }
       return { errorCode: storageErrorCode(error), message: (error as Error).message, batchIndex: -1 };
     }
-    // The log assigned offsets from its LEO, which we read above; the producer entries agree.
-    this.producerState.commit(pending);
+    assert.equal(result.baseOffset, expectedBaseOffset, 'the log assigns offsets from its end');
+    if (producerBatch !== null) this.producerState.update(producerBatch, result.baseOffset, this.clock.now());
     this.maybeIncrementHighWatermark();
     for (const listener of this.appendListeners) listener();
     return { errorCode: 0, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTimeMs: result.logAppendTime ?? -1, duplicate: false };
+  }
+
+  /**
+   * A batch with the producer id, epoch and sequence range of a remembered batch is a retry only
+   * if its records are the stored batch's records. The bytes after the batch header are compared,
+   * not the CRC: the header's timestamps may differ in a true retry (kafkajs encodes the batch
+   * again with a new base timestamp, and LogAppendTime topics rewrite the stored header), while
+   * the records section holds every key, value, header and relative offset and timestamp. When
+   * the stored batch cannot be read any more (deleted by retention, compacted) the sequence range
+   * alone decides, as in Kafka.
+   */
+  private answerDuplicate(batch: BatchMetadata, records: Buffer): AppendOutcome {
+    const stored = this.storedRecordsSection(batch);
+    if (stored !== null && !stored.equals(records.subarray(RECORDS_OFFSET))) {
+      return {
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        message: `Sequences ${batch.firstSequence}..${batch.lastSequence} were already used by the batch at offset ${batch.firstOffset}, whose records differ from this batch's: it is not a retry`,
+        batchIndex: 0,
+      };
+    }
+    return { errorCode: 0, baseOffset: batch.firstOffset, lastOffset: batch.lastOffset, logAppendTimeMs: -1, duplicate: true };
+  }
+
+  /** The records section of the stored batch at `batch.firstOffset`, or null when it is not there as remembered. */
+  private storedRecordsSection(batch: BatchMetadata): Buffer | null {
+    if (batch.firstOffset < this.logStartOffset || batch.lastOffset >= this.logEndOffset) return null;
+    try {
+      const { records } = this.log.read(batch.firstOffset, { maxBytes: 1, maxOffset: batch.lastOffset + 1, minOneBatch: true });
+      if (records.length === 0) return null;
+      const header = readBatchHeader(records, 0);
+      if (header.baseOffset !== batch.firstOffset || header.lastOffset !== batch.lastOffset || header.sizeBytes > records.length) return null;
+      return records.subarray(RECORDS_OFFSET, header.sizeBytes);
+    } catch (error) {
+      if (error instanceof LogError || error instanceof RecordsError) return null;
+      throw error;
+    }
   }
 
   /**
@@ -286,7 +326,7 @@ export class Partition {
         continue;
       }
       try {
-        this.producerState.loadSnapshot(this.fs.readFile(filePath), filePath);
+        this.producerState.loadSnapshot(this.fs.readFile(filePath), filePath, this.clock.now(), this.producerIdExpirationMs);
         replayFrom = Math.max(offset, this.logStartOffset);
         break;
       } catch {
@@ -298,6 +338,8 @@ export class Partition {
 
   private replayLog(fromOffset: number, toOffset: number): void {
     let offset = fromOffset;
+    // A replayed producer counts as seen now: the log does not say when its batches arrived.
+    const now = this.clock.now();
     // Each step reads at least one whole batch and moves past it, so the loop ends.
     while (offset < toOffset) {
       const { records } = this.log.read(offset, { maxBytes: REPLAY_READ_BYTES, maxOffset: toOffset, minOneBatch: true });
@@ -305,7 +347,7 @@ export class Partition {
       let next = offset;
       forEachBatch(records, (position) => {
         const header: BatchHeader = readBatchHeader(records, position);
-        if (header.lastOffset >= offset) this.producerState.replay(header, header.baseOffset);
+        if (header.lastOffset >= offset && !header.isControl) this.producerState.update(header, header.baseOffset, now);
         next = Math.max(next, header.lastOffset + 1);
       }, { allowPartialTail: true });
       if (next === offset) break;

@@ -1,15 +1,24 @@
 /**
  * Idempotent producer state of one partition (Kafka's ProducerStateManager): per producer id the
- * current epoch and the last few batches' sequence → offset ranges, so a retried batch is answered
- * with its original offsets instead of being appended twice, and a gap in sequences is refused.
+ * current epoch, when the broker last saw it, and the last few batches' sequence → offset ranges,
+ * so a retried batch is answered with its original offsets instead of being appended twice, and a
+ * gap or a reused sequence is refused.
+ *
+ * A retry is recognised by producer id, epoch, first and last sequence together (the last sequence
+ * is the first plus the record count less one). A batch that starts at a remembered batch's first
+ * sequence but ends elsewhere is not a retry: it is refused with OUT_OF_ORDER_SEQUENCE_NUMBER, as
+ * Kafka refuses any batch that is neither a duplicate nor next in sequence. (The Partition also
+ * compares a duplicate's records with the stored batch; see `Partition.appendRecordsToLeader`.)
  *
  * Snapshot format (`<offset>.snapshot` in the partition dir, Kafka's layout, version 1, big-endian):
  *   Version i16 = 1 | Crc u32 (CRC-32C of everything after this field) | Count i32 | Count entries
  *   of ProducerId i64, ProducerEpoch i16, LastSequence i32, LastOffset i64, OffsetDelta i32,
  *   Timestamp i64, CoordinatorEpoch i32, CurrentTxnFirstOffset i64 (-1: none).
  * As in Kafka, a snapshot keeps only each producer's last batch; the batches after it are rebuilt
- * by replaying the log from the snapshot's offset. Single-threaded; the Partition owns it.
+ * by replaying the log from the snapshot's offset. Timestamp is when this broker last saw the
+ * producer (see `update`). Single-threaded; the Partition owns it.
  */
+import assert from 'node:assert';
 import { ErrorCode } from '@gregor/protocol';
 import { crc32c } from '@gregor/records';
 import { BrokerError } from './errors.js';
@@ -28,7 +37,6 @@ export interface ProducerBatchHeader {
   producerEpoch: number;
   baseSequence: number;
   lastOffsetDelta: number;
-  maxTimestamp: number;
 }
 
 export interface BatchMetadata {
@@ -36,14 +44,15 @@ export interface BatchMetadata {
   lastSequence: number;
   firstOffset: number;
   lastOffset: number;
-  timestamp: number;
 }
 
 export interface ProducerEntry {
   producerId: number;
   producerEpoch: number;
   coordinatorEpoch: number;
-  /** Oldest first, at most `batchesRetained`. */
+  /** When the broker last appended or loaded a batch of this producer (ms); expiration counts from it. */
+  lastTimestamp: number;
+  /** Oldest first, at least one, at most `batchesRetained`. */
   batches: BatchMetadata[];
 }
 
@@ -58,6 +67,11 @@ export function lastSequenceOf(baseSequence: number, lastOffsetDelta: number): n
   return last > INT32_MAX ? last - INT32_MAX - 1 : last;
 }
 
+/** The first sequence of a batch from its last one (Kafka's DefaultRecordBatch.decrementSequence). */
+export function firstSequenceOf(lastSequence: number, lastOffsetDelta: number): number {
+  return lastSequence < lastOffsetDelta ? INT32_MAX - (lastOffsetDelta - lastSequence) + 1 : lastSequence - lastOffsetDelta;
+}
+
 function isInSequence(lastSequence: number, nextSequence: number): boolean {
   return nextSequence === lastSequence + 1 || (nextSequence === 0 && lastSequence === INT32_MAX);
 }
@@ -69,13 +83,12 @@ export class ProducerStateManager {
 
   /**
    * Kafka's checks for a client append of one batch: an older epoch is fenced, a retried batch is a
-   * duplicate, a sequence that does not follow the last one is out of order, and an unknown
-   * producer must start at sequence 0. `pending` holds entries already updated by earlier
-   * batches of the same request.
+   * duplicate, a sequence that does not follow the last one is out of order, a new epoch starts at
+   * sequence 0, and a producer this partition does not know must start at sequence 0.
    */
-  check(header: ProducerBatchHeader, pending?: Map<number, ProducerEntry>): ProducerCheck {
+  check(header: ProducerBatchHeader): ProducerCheck {
     if (header.producerId === NO_PRODUCER_ID) return { kind: 'append' };
-    const entry = pending?.get(header.producerId) ?? this.entries.get(header.producerId);
+    const entry = this.entries.get(header.producerId);
     if (entry === undefined) {
       if (header.baseSequence !== 0) return error(ErrorCode.UNKNOWN_PRODUCER_ID, `Unknown producer ${header.producerId} starting at sequence ${header.baseSequence}`);
       return { kind: 'append' };
@@ -83,59 +96,65 @@ export class ProducerStateManager {
     if (header.producerEpoch < entry.producerEpoch) {
       return error(ErrorCode.INVALID_PRODUCER_EPOCH, `Producer ${header.producerId} epoch ${header.producerEpoch} is older than ${entry.producerEpoch}`);
     }
-    const lastSequence = lastSequenceOf(header.baseSequence, header.lastOffsetDelta);
-    if (header.producerEpoch === entry.producerEpoch) {
-      const duplicate = entry.batches.find((batch) => batch.firstSequence === header.baseSequence && batch.lastSequence === lastSequence);
-      if (duplicate !== undefined) return { kind: 'duplicate', batch: duplicate };
-      const last = entry.batches.at(-1);
-      if (last !== undefined && !isInSequence(last.lastSequence, header.baseSequence)) {
-        return error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `Producer ${header.producerId}: sequence ${header.baseSequence} does not follow ${last.lastSequence}`);
-      }
+    if (header.producerEpoch > entry.producerEpoch) {
+      if (header.baseSequence !== 0) return error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `Producer ${header.producerId}: new epoch ${header.producerEpoch} must start at sequence 0, not ${header.baseSequence}`);
       return { kind: 'append' };
     }
-    if (header.baseSequence !== 0) {
-      return error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `Producer ${header.producerId}: new epoch ${header.producerEpoch} must start at sequence 0`);
+    const lastSequence = lastSequenceOf(header.baseSequence, header.lastOffsetDelta);
+    const sameStart = entry.batches.find((batch) => batch.firstSequence === header.baseSequence);
+    if (sameStart !== undefined) {
+      if (sameStart.lastSequence === lastSequence) return { kind: 'duplicate', batch: sameStart };
+      return error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        `Producer ${header.producerId}: sequences ${header.baseSequence}..${lastSequence} start the batch already stored at offset ${sameStart.firstOffset} with sequences ${sameStart.firstSequence}..${sameStart.lastSequence}; a retry must carry the same records`);
+    }
+    const last = entry.batches[entry.batches.length - 1];
+    if (!isInSequence(last.lastSequence, header.baseSequence)) {
+      return error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `Producer ${header.producerId}: sequence ${header.baseSequence} does not follow ${last.lastSequence}`);
     }
     return { kind: 'append' };
   }
 
-  /** The entry after appending the batch at firstOffset; does not modify this manager. */
-  updated(header: ProducerBatchHeader, firstOffset: number, pending?: Map<number, ProducerEntry>): ProducerEntry {
-    const current = pending?.get(header.producerId) ?? this.entries.get(header.producerId);
-    const sameEpoch = current !== undefined && current.producerEpoch === header.producerEpoch;
-    const batches = sameEpoch ? current.batches.slice() : [];
+  /**
+   * Records a batch appended at `firstOffset` (a client append after `check`, or a batch replayed
+   * from the log at open), seen at `timestampMs`. A new epoch forgets the old epoch's batches.
+   */
+  update(header: ProducerBatchHeader, firstOffset: number, timestampMs: number): void {
+    if (header.producerId === NO_PRODUCER_ID) return;
+    const current = this.entries.get(header.producerId);
+    const batches = current !== undefined && current.producerEpoch === header.producerEpoch ? current.batches : [];
     batches.push({
       firstSequence: header.baseSequence,
       lastSequence: lastSequenceOf(header.baseSequence, header.lastOffsetDelta),
       firstOffset,
       lastOffset: firstOffset + header.lastOffsetDelta,
-      timestamp: header.maxTimestamp,
     });
     while (batches.length > this.batchesRetained) batches.shift();
-    return { producerId: header.producerId, producerEpoch: header.producerEpoch, coordinatorEpoch: current?.coordinatorEpoch ?? -1, batches };
+    this.entries.set(header.producerId, {
+      producerId: header.producerId,
+      producerEpoch: header.producerEpoch,
+      coordinatorEpoch: current?.coordinatorEpoch ?? -1,
+      lastTimestamp: Math.max(timestampMs, current?.lastTimestamp ?? timestampMs),
+      batches,
+    });
   }
 
-  /** Records a batch found in the log (replay at open or an append); no validation. */
-  replay(header: ProducerBatchHeader, firstOffset: number): void {
-    if (header.producerId === NO_PRODUCER_ID) return;
-    this.entries.set(header.producerId, this.updated(header, firstOffset));
-  }
-
-  commit(entries: Map<number, ProducerEntry>): void {
-    for (const [producerId, entry] of entries) this.entries.set(producerId, entry);
-  }
-
-  /** Kafka's removeExpiredProducers: forgets producers whose last batch is older than the cutoff. */
-  removeExpired(cutoffTimestamp: number): number {
+  /** Kafka's removeExpiredProducers: forgets producers not seen for `expirationMs` or more. */
+  removeExpired(nowMs: number, expirationMs: number): number {
     let removed = 0;
     for (const [producerId, entry] of this.entries) {
-      const last = entry.batches.at(-1);
-      if (last === undefined || last.timestamp < cutoffTimestamp) {
+      if (nowMs - entry.lastTimestamp >= expirationMs) {
         this.entries.delete(producerId);
         removed++;
       }
     }
     return removed;
+  }
+
+  /** The highest producer id this partition remembers, or -1. */
+  highestProducerId(): number {
+    let highest = NO_PRODUCER_ID;
+    for (const producerId of this.entries.keys()) highest = Math.max(highest, producerId);
+    return highest;
   }
 
   clear(): void {
@@ -148,52 +167,60 @@ export class ProducerStateManager {
     buffer.writeInt32BE(this.entries.size, 6);
     let position = SNAPSHOT_HEADER_BYTES;
     for (const entry of this.entries.values()) {
-      const last = entry.batches.at(-1);
-      if (last === undefined) continue;
+      const last = entry.batches[entry.batches.length - 1];
+      assert(last !== undefined, 'a producer entry holds at least one batch');
       buffer.writeBigInt64BE(BigInt(entry.producerId), position);
       buffer.writeInt16BE(entry.producerEpoch, position + 8);
       buffer.writeInt32BE(last.lastSequence, position + 10);
       buffer.writeBigInt64BE(BigInt(last.lastOffset), position + 14);
       buffer.writeInt32BE(last.lastOffset - last.firstOffset, position + 22);
-      buffer.writeBigInt64BE(BigInt(last.timestamp), position + 26);
+      buffer.writeBigInt64BE(BigInt(entry.lastTimestamp), position + 26);
       buffer.writeInt32BE(entry.coordinatorEpoch, position + 34);
       buffer.writeBigInt64BE(-1n, position + 38);
       position += SNAPSHOT_ENTRY_BYTES;
     }
-    buffer.writeInt32BE((position - SNAPSHOT_HEADER_BYTES) / SNAPSHOT_ENTRY_BYTES, 6);
-    const snapshot = buffer.subarray(0, position);
-    snapshot.writeUInt32BE(crc32c(snapshot.subarray(6)) >>> 0, 2);
-    return snapshot;
+    buffer.writeUInt32BE(crc32c(buffer.subarray(6)) >>> 0, 2);
+    return buffer;
   }
 
-  /** Replaces the state with a snapshot's; a corrupt snapshot is a typed error. */
-  loadSnapshot(snapshot: Buffer, path: string): void {
+  /**
+   * Replaces the state with a snapshot's; a corrupt snapshot is a typed error. As Kafka's
+   * loadFromSnapshot, producers already expired at `nowMs` are not loaded.
+   */
+  loadSnapshot(snapshot: Buffer, path: string, nowMs: number, expirationMs: number): void {
     const corrupt = (why: string): BrokerError => new BrokerError('CORRUPT_SNAPSHOT', `${path}: ${why}`, ErrorCode.CORRUPT_MESSAGE);
     if (snapshot.length < SNAPSHOT_HEADER_BYTES) throw corrupt('shorter than its header');
     if (snapshot.readInt16BE(0) !== SNAPSHOT_VERSION) throw corrupt(`unknown version ${snapshot.readInt16BE(0)}`);
     if ((crc32c(snapshot.subarray(6)) >>> 0) !== snapshot.readUInt32BE(2)) throw corrupt('CRC mismatch');
     const count = snapshot.readInt32BE(6);
     if (count < 0 || SNAPSHOT_HEADER_BYTES + count * SNAPSHOT_ENTRY_BYTES !== snapshot.length) throw corrupt(`entry count ${count} does not match its length`);
-    this.entries.clear();
+    const loaded: ProducerEntry[] = [];
     for (let position = SNAPSHOT_HEADER_BYTES; position < snapshot.length; position += SNAPSHOT_ENTRY_BYTES) {
-      const producerId = Number(snapshot.readBigInt64BE(position));
-      const lastSequence = snapshot.readInt32BE(position + 10);
-      const lastOffset = Number(snapshot.readBigInt64BE(position + 14));
-      const offsetDelta = snapshot.readInt32BE(position + 22);
-      this.entries.set(producerId, {
-        producerId,
-        producerEpoch: snapshot.readInt16BE(position + 8),
-        coordinatorEpoch: snapshot.readInt32BE(position + 34),
-        batches: [{
-          firstSequence: Math.max(0, lastSequence - offsetDelta),
-          lastSequence,
-          firstOffset: lastOffset - offsetDelta,
-          lastOffset,
-          timestamp: Number(snapshot.readBigInt64BE(position + 26)),
-        }],
-      });
+      const entry = readSnapshotEntry(snapshot, position);
+      if (entry === null) throw corrupt(`entry at byte ${position} is out of range`);
+      loaded.push(entry);
     }
+    this.entries.clear();
+    for (const entry of loaded) if (nowMs - entry.lastTimestamp < expirationMs) this.entries.set(entry.producerId, entry);
   }
+}
+
+/** One snapshot entry, or null when a field is outside what a real entry can hold. */
+function readSnapshotEntry(snapshot: Buffer, position: number): ProducerEntry | null {
+  const producerId = Number(snapshot.readBigInt64BE(position));
+  const producerEpoch = snapshot.readInt16BE(position + 8);
+  const lastSequence = snapshot.readInt32BE(position + 10);
+  const lastOffset = Number(snapshot.readBigInt64BE(position + 14));
+  const offsetDelta = snapshot.readInt32BE(position + 22);
+  const lastTimestamp = Number(snapshot.readBigInt64BE(position + 26));
+  if (!Number.isSafeInteger(producerId) || producerId < 0 || lastSequence < 0 || offsetDelta < 0 || !Number.isSafeInteger(lastOffset) || lastOffset < offsetDelta || !Number.isSafeInteger(lastTimestamp)) return null;
+  return {
+    producerId,
+    producerEpoch,
+    coordinatorEpoch: snapshot.readInt32BE(position + 34),
+    lastTimestamp,
+    batches: [{ firstSequence: firstSequenceOf(lastSequence, offsetDelta), lastSequence, firstOffset: lastOffset - offsetDelta, lastOffset }],
+  };
 }
 
 function error(errorCode: number, message: string): ProducerCheck {

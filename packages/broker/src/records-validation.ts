@@ -2,7 +2,8 @@
  * Checks the record set of one partition of a Produce request before anything is appended (Kafka's
  * LogValidator): whole batches only, magic 2, a CRC that matches (here, or by the log just before
  * it writes), a record count that agrees with lastOffsetDelta, no control batches from clients,
- * and each batch within `max.message.bytes`. A compressed batch is decompressed, within
+ * a sequence number on every batch with a producer id, such a batch alone in its record set, and
+ * each batch within `max.message.bytes`. A compressed batch is decompressed, within
  * `decompressedBytesMax`, and its records walked (no per-record allocation), so a batch whose
  * codec payload is corrupt or inflates past the limit is refused rather than stored. Uncompressed
  * records are not walked: their CRC and header checks stand for them (the cost per record on the
@@ -40,6 +41,13 @@ export function validateProducedRecords(records: Buffer | null, maxMessageBytes:
         return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} holds ${header.recordCount} records but lastOffsetDelta ${header.lastOffsetDelta}`, batchIndex);
       }
       if (header.isControl) return refuse(ErrorCode.INVALID_RECORD, 'Clients may not produce control batches', batchIndex);
+      if (header.producerId >= 0 && header.baseSequence < 0) return refuse(ErrorCode.INVALID_RECORD, `Batch ${batchIndex} has producer id ${header.producerId} but no sequence number`, batchIndex);
+      // Kafka takes exactly one batch per partition from Produce v3 on. Gregor's producer sends
+      // several plain batches at once, so only a batch with a producer id must come alone: its
+      // sequence check and a retry's answer concern that one batch.
+      if (headers.length > 0 && (header.producerId >= 0 || headers[0].producerId >= 0)) {
+        return refuse(ErrorCode.INVALID_RECORD, 'A batch with a producer id must be the only record batch of its partition in a Produce request', batchIndex);
+      }
       if (header.compression !== Compression.none) {
         // Throws CorruptRecordError / DecompressedTooLargeError / UnsupportedCompressionError.
         decodeBatch(records, position, { verifyCrc: false, decompressedBytesMax }).forEachRecord(ignoreRecord);
