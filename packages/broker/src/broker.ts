@@ -110,6 +110,7 @@ export class Broker {
     this.coordinator = new GroupCoordinator(this.clock, this.random, this.config, {
       storeOffsets: (groupId, commits) => this.storeOffsets(groupId, commits),
       storeGroup: (groupId, group) => this.storeGroup(groupId, group),
+      storeTombstones: (groupId, offsets, group) => this.storeTombstones(groupId, offsets, group),
       partitionExists: (topic, partition) => this.partition(topic, partition) !== undefined,
     });
   }
@@ -415,6 +416,12 @@ export class Broker {
 
   private storeGroup(groupId: string, group: StoredGroup | null): void {
     this.appendToOffsetsTopic(groupId, [{ key: encodeGroupMetadataKey(groupId), value: group === null ? null : encodeGroupMetadataValue(group) }]);
+  }
+
+  private storeTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], group: boolean): void {
+    const records: { key: Buffer; value: Buffer | null }[] = offsets.map(({ topic, partition }) => ({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null }));
+    if (group) records.push({ key: encodeGroupMetadataKey(groupId), value: null });
+    if (records.length > 0) this.appendToOffsetsTopic(groupId, records);
   }
 
   /** One batch of records to the group's `__consumer_offsets` partition; throws if refused. */

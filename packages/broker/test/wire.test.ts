@@ -52,8 +52,9 @@ describe('handlers over the wire codecs, every served version', () => {
       expect(partition.records.length).toBeGreaterThan(0);
     }
     for (const version of versionsOf(ApiKey.ListOffsets)) {
-      const listed = await overWire(test, ApiKey.ListOffsets, version, { replicaId: -1, isolationLevel: 0, topics: [{ name: 't0', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });
-      expect(listed.topics[0].partitions[0]).toMatchObject({ errorCode: 0, offset: expectedOffset });
+      const listed = await overWire(test, ApiKey.ListOffsets, version, { replicaId: -1, isolationLevel: 0, topics: [{ name: 't0', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] }] });
+      if (version === 0) expect(listed.topics[0].partitions[0]).toMatchObject({ errorCode: 0, oldStyleOffsets: [expectedOffset] });
+      else expect(listed.topics[0].partitions[0]).toMatchObject({ errorCode: 0, offset: expectedOffset });
     }
     for (const version of versionsOf(ApiKey.Metadata)) {
       const topics = version === 0 ? [{ name: 't0' }] : [{ name: 't0', topicId: '00000000-0000-0000-0000-000000000000' }];
@@ -159,6 +160,14 @@ describe('handlers over the wire codecs, every served version', () => {
     for (const version of versionsOf(ApiKey.ListGroups)) {
       const listed = await overWire(test, ApiKey.ListGroups, version, { statesFilter: [], typesFilter: [] });
       expect(listed.groups.length).toBeGreaterThan(0);
+    }
+    for (const version of versionsOf(ApiKey.OffsetDelete)) {
+      const deleted = await overWire(test, ApiKey.OffsetDelete, version, { groupId: 'g9', topics: [{ name: 't', partitions: [{ partitionIndex: 0 }] }] });
+      expect(deleted).toMatchObject({ errorCode: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 0 }] }] });
+    }
+    for (const version of versionsOf(ApiKey.DeleteGroups)) {
+      const deleted = await overWire(test, ApiKey.DeleteGroups, version, { groupsNames: [`g${version}`] });
+      expect(deleted.results).toEqual([{ groupId: `g${version}`, errorCode: 0 }]);
     }
   });
 });

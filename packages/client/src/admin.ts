@@ -6,7 +6,7 @@
 import { Api } from './api.js';
 import type { Cluster } from './cluster.js';
 import { decodeAssignment, decodeSubscription } from './consumer-protocol.js';
-import { KafkaClientError, KafkaProtocolError, throwIfError } from './errors.js';
+import { DeleteGroupsError, KafkaClientError, KafkaProtocolError, throwIfError } from './errors.js';
 import { commitOffsets, EARLIEST_TIMESTAMP, fetchCommittedOffsets, LATEST_TIMESTAMP, listOffsets } from './offsets.js';
 import type { Body } from './transport.js';
 
@@ -155,6 +155,41 @@ export class Admin {
     return { groups };
   }
 
+  /**
+   * kafkajs's deleteGroups: deletes groups that have no members, with their committed offsets.
+   * Resolves to `[{ groupId, errorCode }]`; when any group fails (NON_EMPTY_GROUP,
+   * GROUP_ID_NOT_FOUND, ...) it throws DeleteGroupsError listing the failures.
+   */
+  async deleteGroups(groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]> {
+    const byCoordinator = new Map<number, string[]>();
+    for (const id of groupIds) {
+      const node = await this.cluster.coordinatorFor(id);
+      byCoordinator.set(node, [...(byCoordinator.get(node) ?? []), id]);
+    }
+    const results: { groupId: string; errorCode: number }[] = [];
+    for (const [nodeId, ids] of byCoordinator) {
+      const response = await this.cluster.request(Api.DeleteGroups, { groupsNames: ids }, { nodeId });
+      for (const r of response.results) results.push({ groupId: r.groupId, errorCode: r.errorCode });
+    }
+    const failed = results.filter((r) => r.errorCode !== 0);
+    if (failed.length > 0) throw new DeleteGroupsError(failed.map((r) => ({ ...r, error: new KafkaProtocolError(r.errorCode, r.groupId) })));
+    return results;
+  }
+
+  /**
+   * Deletes a group's committed offsets of the given partitions (Kafka's Admin
+   * deleteConsumerGroupOffsets, OffsetDelete): refused with GROUP_SUBSCRIBED_TO_TOPIC while a
+   * member consumes the topic, with NON_EMPTY_GROUP for a non-consumer group with members.
+   */
+  async deleteConsumerGroupOffsets({ groupId, topics }: { groupId: string; topics: { topic: string; partitions: number[] }[] }): Promise<void> {
+    const response = await this.cluster.coordinatorRequest(groupId, Api.OffsetDelete, {
+      groupId,
+      topics: topics.map((t) => ({ name: t.topic, partitions: t.partitions.map((partitionIndex) => ({ partitionIndex })) })),
+    });
+    throwIfError(response.errorCode, groupId);
+    for (const t of response.topics) for (const p of t.partitions) throwIfError(p.errorCode, `${groupId} ${t.name}-${p.partitionIndex}`);
+  }
+
   /** Committed offsets of a group per topic, with the high watermark and lag when `resolveOffsets`. */
   async fetchOffsets({ groupId, topics }: { groupId: string; topics?: string[] }) {
     const names = topics ?? [];
@@ -215,7 +250,12 @@ export class Admin {
       .sort((a, b) => a.partition - b.partition);
   }
 
-  /** Deletes records before `offset` per partition (-1: up to the high watermark). */
+  /** kafkajs's deleteTopicRecords: deletes records before each partition's `offset` (-1: up to the high watermark). */
+  async deleteTopicRecords({ topic, partitions }: { topic: string; partitions: { partition: number; offset: string | number }[] }): Promise<void> {
+    await this.deleteRecords({ topic, partitions });
+  }
+
+  /** Deletes records before `offset` per partition (-1: up to the high watermark); resolves to the new low watermarks. */
   async deleteRecords({ topic, partitions }: { topic: string; partitions: { partition: number; offset: string | number }[] }) {
     await this.cluster.topicInfo(topic);
     const byNode = new Map<number, Body[]>();

@@ -29,7 +29,14 @@ export const CLIENT_MAX_VERSION: Readonly<Record<number, number>> = {
   [Api.DeleteRecords]: 2,
   [Api.InitProducerId]: 4,
   [Api.DescribeConfigs]: 4,
+  [Api.AlterConfigs]: 2,
+  [Api.DescribeLogDirs]: 4,
   [Api.CreatePartitions]: 3,
+  [Api.DeleteGroups]: 2,
+  [Api.IncrementalAlterConfigs]: 1,
+  [Api.OffsetDelete]: 0,
+  [Api.DescribeClientQuotas]: 1,
+  [Api.AlterClientQuotas]: 1,
 };
 
 export interface ApiVersionRange {

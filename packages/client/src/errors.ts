@@ -86,6 +86,15 @@ export class MalformedPayloadError extends KafkaClientError {
   }
 }
 
+/** kafkajs's KafkaJSDeleteGroupsError: some groups were not deleted; `groups` holds each failure. */
+export class DeleteGroupsError extends KafkaClientError {
+  readonly groups: { groupId: string; errorCode: number; error: KafkaProtocolError }[];
+  constructor(groups: { groupId: string; errorCode: number; error: KafkaProtocolError }[]) {
+    super('DELETE_GROUPS_FAILED', `Error in DeleteGroups: ${groups.map((group) => `${group.groupId}: ${group.error.code}`).join(', ')}`, { retriable: false });
+    this.groups = groups;
+  }
+}
+
 export function isRetriable(error: unknown): boolean {
   return error instanceof KafkaClientError && error.retriable;
 }

@@ -159,6 +159,11 @@ export class PartitionLog {
     return this.segments.map((segment) => segment.baseOffset);
   }
 
+  /** Each segment's base offset, log file size and largest record timestamp (-1 if none), oldest first. */
+  segmentSummaries(): { baseOffset: number; sizeBytes: number; maxTimestamp: number }[] {
+    return this.segments.map((segment) => ({ baseOffset: segment.baseOffset, sizeBytes: segment.sizeBytes, maxTimestamp: segment.maxTimestamp }));
+  }
+
   private get activeSegment(): LogSegment {
     return this.segments[this.segments.length - 1];
   }

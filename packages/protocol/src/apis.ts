@@ -6,7 +6,9 @@
 import { compileStruct, type StructCodec } from './compile.js';
 import { UnsupportedVersionError } from './errors.js';
 import { CreatePartitions, CreateTopics, DeleteTopics, DescribeCluster, DescribeConfigs, SaslAuthenticate, SaslHandshake } from './messages/admin.js';
+import { AlterClientQuotas, AlterConfigs, DescribeClientQuotas, IncrementalAlterConfigs } from './messages/configs.js';
 import { ApiVersions, DeleteRecords, Fetch, ListOffsets, Metadata, OffsetForLeaderEpoch, Produce } from './messages/core.js';
+import { DeleteGroups, OffsetDelete } from './messages/group-admin.js';
 import {
   DescribeGroups,
   FindCoordinator,
@@ -19,6 +21,7 @@ import {
   OffsetFetch,
   SyncGroup,
 } from './messages/groups.js';
+import { DescribeLogDirs } from './messages/log-dirs.js';
 import { BeginQuorumEpoch, DescribeQuorum, EndQuorumEpoch, FetchSnapshot, Vote } from './messages/quorum.js';
 import { type Body, type BodyInput, inVersions, type MessageSpec } from './spec.js';
 
@@ -45,8 +48,15 @@ export const apiSpecs = {
   22: InitProducerId,
   23: OffsetForLeaderEpoch,
   32: DescribeConfigs,
+  33: AlterConfigs,
+  35: DescribeLogDirs,
   36: SaslAuthenticate,
   37: CreatePartitions,
+  42: DeleteGroups,
+  44: IncrementalAlterConfigs,
+  47: OffsetDelete,
+  48: DescribeClientQuotas,
+  49: AlterClientQuotas,
   52: Vote,
   53: BeginQuorumEpoch,
   54: EndQuorumEpoch,

@@ -36,13 +36,15 @@ const requestArgs: Record<string, object> = {
   initProducerId: { transactionalId: null, transactionTimeout: marker },
   deleteRecords: { topics: [{ topic: tpc, partitions: [{ partition: 3, offset: '7' }] }], timeout: marker },
   saslHandshake: { mechanism: 'PLAIN' },
+  alterConfigs: { resources: [{ type: 2, name: tpc, configEntries: [{ name: 'retention.ms', value: String(marker) }] }], validateOnly: false },
+  deleteGroups: ['g'],
 };
 
 // One response body per API, valid in every version (fields absent in a version are dropped).
 const responseBodies: Record<string, object> = {
   produce: { responses: [{ name: tpc, partitionResponses: [{ index: 3, baseOffset: marker, logStartOffset: 0 }] }] },
   fetch: { responses: [{ topic: tpc, partitions: [{ partitionIndex: 3, highWatermark: marker, lastStableOffset: marker, logStartOffset: 0, abortedTransactions: [], records: Buffer.alloc(0) }] }] },
-  listOffsets: { topics: [{ name: tpc, partitions: [{ partitionIndex: 3, offset: marker, timestamp: -1 }] }] },
+  listOffsets: { topics: [{ name: tpc, partitions: [{ partitionIndex: 3, offset: marker, timestamp: -1, oldStyleOffsets: [marker] }] }] },
   metadata: {
     brokers: [{ nodeId: marker, host: 'h', port: 9092 }],
     clusterId: 'c',
@@ -66,6 +68,8 @@ const responseBodies: Record<string, object> = {
   initProducerId: { producerId: marker, producerEpoch: 0 },
   deleteRecords: { topics: [{ name: tpc, partitions: [{ partitionIndex: 3, lowWatermark: marker }] }] },
   saslHandshake: { mechanisms: [`PLAIN${marker}`] },
+  alterConfigs: { responses: [{ resourceType: 2, resourceName: `r${marker}` }] },
+  deleteGroups: { results: [{ groupId: `g${marker}`, errorCode: 0 }] },
 };
 
 const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as Record<string, number>;
@@ -76,7 +80,7 @@ const keyOf: Record<string, number> = {
   describeGroups: apiKeys.DescribeGroups, listGroups: apiKeys.ListGroups, apiVersions: apiKeys.ApiVersions,
   createTopics: apiKeys.CreateTopics, deleteTopics: apiKeys.DeleteTopics, createPartitions: apiKeys.CreatePartitions,
   describeConfigs: apiKeys.DescribeConfigs, initProducerId: apiKeys.InitProducerId, deleteRecords: apiKeys.DeleteRecords,
-  saslHandshake: apiKeys.SaslHandshake,
+  saslHandshake: apiKeys.SaslHandshake, alterConfigs: apiKeys.AlterConfigs, deleteGroups: apiKeys.DeleteGroups,
 };
 
 type Versions = { versions: string[]; protocol: (input: { version: number }) => (args: object) => { request: object; response: { decode: (b: Buffer) => Promise<any>; parse: (d: any) => Promise<any> } } };

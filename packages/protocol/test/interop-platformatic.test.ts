@@ -93,6 +93,24 @@ const cases: Case[] = [
   ['listGroupsV4', 16, 4, [['Stable']], { statesFilter: ['Stable'] }, { groups: [{ groupId: 'g', protocolType: 'consumer', groupState: 'Stable' }] }, { groups: [{ groupId: 'g', groupState: 'Stable' }] }],
   ['deleteRecordsV2', 21, 2, [[{ name: 't1', partitions: [{ partitionIndex: 0, offset: 5n }] }], 1000], { topics: [{ name: 't1', partitions: [{ partitionIndex: 0, offset: 5 }] }] },
     { topics: [{ name: 't1', partitions: [{ partitionIndex: 0, lowWatermark: 5 }] }] }, { topics: [{ name: 't1', partitions: [{ partitionIndex: 0, lowWatermark: 5 }] }] }],
+  ['alterConfigsV2', 33, 2, [[{ resourceType: 2, resourceName: 't1', configs: [{ name: 'retention.ms', value: '1000' }] }], false], { resources: [{ resourceType: 2, resourceName: 't1', configs: [{ name: 'retention.ms', value: '1000' }] }], validateOnly: false },
+    { responses: [{ errorCode: 0, errorMessage: null, resourceType: 2, resourceName: 't1' }] }, { responses: [{ resourceType: 2, resourceName: 't1' }] }],
+  ['incrementalAlterConfigsV1', 44, 1, [[{ resourceType: 2, resourceName: 't1', configs: [{ name: 'retention.ms', configOperation: 1, value: null }] }], true], { resources: [{ resourceName: 't1', configs: [{ name: 'retention.ms', configOperation: 1, value: null }] }], validateOnly: true },
+    { responses: [{ errorCode: 0, errorMessage: null, resourceType: 2, resourceName: 't1' }] }, { responses: [{ resourceType: 2, resourceName: 't1' }] }],
+  ['deleteGroupsV2', 42, 2, [['g', 'h']], { groupsNames: ['g', 'h'] }, { results: [{ groupId: 'g', errorCode: 0 }, { groupId: 'h', errorCode: 0 }] }, { results: [{ groupId: 'g' }, { groupId: 'h' }] }],
+  ['offsetDeleteV0', 47, 0, ['g', [{ name: 't1', partitions: [{ partitionIndex: 2 }] }]], { groupId: 'g', topics: [{ name: 't1', partitions: [{ partitionIndex: 2 }] }] },
+    { topics: [{ name: 't1', partitions: [{ partitionIndex: 2, errorCode: 0 }] }] }, { topics: [{ name: 't1', partitions: [{ partitionIndex: 2 }] }] }],
+  ...[2, 3, 4].map((v): Case => [
+    `describeLogDirsV${v}`, 35, v, [[{ name: 't1', partitions: [0, 1] }]], { topics: [{ topic: 't1', partitions: [0, 1] }] },
+    { results: [{ logDir: '/d', topics: [{ name: 't1', partitions: [{ partitionIndex: 1, partitionSize: 42, offsetLag: 0, isFutureKey: false }] }], totalBytes: 100, usableBytes: 50 }] },
+    { results: [{ logDir: '/d', topics: [{ name: 't1', partitions: [{ partitionIndex: 1, partitionSize: 42 }] }] }] },
+  ]),
+  ['describeClientQuotasV0', 48, 1, [[{ entityType: 'client-id', matchType: 0, match: 'c' }], true], { components: [{ entityType: 'client-id', matchType: 0, match: 'c' }], strict: true },
+    { entries: [{ entity: [{ entityType: 'client-id', entityName: 'c' }], values: [{ key: 'producer_byte_rate', value: 1024.5 }] }] },
+    { entries: [{ entity: [{ entityType: 'client-id', entityName: 'c' }], values: [{ key: 'producer_byte_rate', value: 1024.5 }] }] }],
+  ['alterClientQuotasV1', 49, 1, [[{ entities: [{ entityType: 'user', entityName: 'u' }], ops: [{ key: 'consumer_byte_rate', value: 2048, remove: false }] }], false],
+    { entries: [{ entity: [{ entityType: 'user', entityName: 'u' }], ops: [{ key: 'consumer_byte_rate', value: 2048, remove: false }] }] },
+    { entries: [{ errorCode: 0, errorMessage: null, entity: [{ entityType: 'user', entityName: 'u' }] }] }, { entries: [{ entity: [{ entityType: 'user', entityName: 'u' }] }] }],
 ];
 
 describe('@platformatic/kafka 1.35.0 speaks our descriptions', () => {

@@ -21,8 +21,12 @@ import { isNoResponse, type RequestContext, type RequestHandler } from './handle
 import type { Logger } from './logger.js';
 import { API_VERSIONS_KEY, type FrameSplitter, type RequestHeader, type ResponseBytes, type WireCodec } from './wire.js';
 
-/** APIs that change broker state: serialized per connection (Produce, OffsetCommit, LeaveGroup, CreateTopics, DeleteTopics, DeleteRecords, InitProducerId, CreatePartitions). */
-const WRITE_APIS: ReadonlySet<number> = new Set([0, 8, 13, 19, 20, 21, 22, 37]);
+/**
+ * APIs that change broker state: serialized per connection (Produce, OffsetCommit, LeaveGroup,
+ * CreateTopics, DeleteTopics, DeleteRecords, InitProducerId, AlterConfigs, CreatePartitions,
+ * DeleteGroups, IncrementalAlterConfigs, OffsetDelete, AlterClientQuotas).
+ */
+const WRITE_APIS: ReadonlySet<number> = new Set([0, 8, 13, 19, 20, 21, 22, 33, 37, 42, 44, 47, 49]);
 const INVALID_REQUEST = 42;
 const UNKNOWN_SERVER_ERROR = -1;
 

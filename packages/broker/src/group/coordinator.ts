@@ -10,6 +10,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { ErrorCode } from '@gregor/protocol';
 import type { Clock, TimerHandle } from '@gregor/log';
 import { uuidToString, randomUuidBytes, type Random } from '../ids.js';
+import { deleteGroupError, deleteOffsetsGroupError, isSubscribedToTopic } from './group-deletion.js';
 import type { StoredGroup } from './offsets-schema.js';
 import {
   EMPTY_BYTES, Group, offsetKey, splitOffsetKey,
@@ -32,6 +33,8 @@ export interface OffsetStore {
   storeOffsets(groupId: string, commits: readonly OffsetCommit[]): void;
   /** Records the group's membership after a rebalance (Kafka's storeGroup); null deletes it. */
   storeGroup(groupId: string, group: StoredGroup | null): void;
+  /** Writes tombstones for the group's offsets of `offsets` (and its GroupMetadata when `group`), or throws. */
+  storeTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], group: boolean): void;
   partitionExists(topic: string, partition: number): boolean;
 }
 
@@ -505,6 +508,9 @@ export class GroupCoordinator {
     group.staticMembers.clear();
     group.leaderId = null;
     if (stored === null) {
+      // A tombstone: the group is gone unless offsets keep it (as Kafka's loading, which
+      // creates an Empty group for offsets without group metadata).
+      if (group.offsets.size === 0) this.groups.delete(groupId);
       group.state = 'Empty';
       group.protocolType = null;
       group.protocolName = null;
@@ -670,6 +676,55 @@ export class GroupCoordinator {
       }
     }
     return removed;
+  }
+
+  // ---------------------------------------------------------------- deletion (admin)
+
+  /**
+   * DeleteGroups for one group: an Empty group's offsets and membership record get tombstones,
+   * then the group is Dead and forgotten. Returns Kafka's error code.
+   */
+  deleteGroup(groupId: string): number {
+    const group = this.groups.get(groupId);
+    const errorCode = deleteGroupError(groupId, group);
+    if (errorCode !== ErrorCode.NONE || group === undefined) return errorCode;
+    try {
+      this.offsetStore.storeTombstones(groupId, [...group.offsets.keys()].map(splitOffsetKey), true);
+    } catch {
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    group.offsets.clear();
+    for (const timer of group.pendingMembers.values()) this.cancel(timer);
+    this.cancel(group.joinTimer);
+    this.transition(group, 'Dead');
+    this.groups.delete(groupId);
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * OffsetDelete: removes the group's committed offsets of topics no member is subscribed to
+   * (GROUP_SUBSCRIBED_TO_TOPIC for the others). Partitions without an offset succeed unchanged.
+   */
+  deleteOffsets(groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[]): { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] } {
+    const group = this.groups.get(groupId);
+    const groupError = deleteOffsetsGroupError(group);
+    if (groupError !== ErrorCode.NONE || group === undefined) return { errorCode: groupError, topics: [] };
+    const removed: { topic: string; partition: number }[] = [];
+    const answer = topics.map(({ name, partitionIndexes }) => {
+      const subscribed = isSubscribedToTopic(group, name);
+      if (!subscribed) for (const partition of partitionIndexes) if (group.offsets.has(offsetKey(name, partition))) removed.push({ topic: name, partition });
+      const errorCode = subscribed ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE;
+      return { name, partitions: partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode })) };
+    });
+    if (removed.length > 0) {
+      try {
+        this.offsetStore.storeTombstones(groupId, removed, false);
+      } catch {
+        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+      }
+    }
+    for (const { topic, partition } of removed) group.offsets.delete(offsetKey(topic, partition));
+    return { errorCode: ErrorCode.NONE, topics: answer };
   }
 
   // ---------------------------------------------------------------- describe and list

@@ -1,5 +1,14 @@
 /**
- * ListOffsets (API key 2), versions 1-7.
+ * ListOffsets (API key 2), versions 0-7.
+ * v0 (Kafka's legacy offsets-before request) answers up to maxNumOffsets offsets, newest first:
+ * the segments' base offsets (the first at the log start offset) and the log end offset, keeping
+ * those whose segment was last written at or before the timestamp (-1: start from the end, -2:
+ * only the log start offset); a consumer (replicaId -1) never sees offsets above the high
+ * watermark, which is answered in their place. Timestamps below -2 are UNSUPPORTED_VERSION.
+ * Deviation: Kafka uses each segment file's modification time; Gregor uses the segment's largest
+ * record timestamp (the same for CreateTime data written in time order), so the answer does not
+ * depend on the file system's clock.
+ * v1+:
  * Timestamp -2 (earliest) answers the log start offset, -1 (latest) the high watermark (the last
  * stable offset for read_committed, equal to it without transactions), -3 (max timestamp, v7) the
  * offset of the batch with the largest timestamp, and t >= 0 the first offset whose timestamp is
@@ -12,6 +21,7 @@ import { decodeBatch, forEachBatch, readBatchHeader, TimestampType } from '@greg
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
 import type { Partition } from '../partition.js';
+import type { ListOffsetsRequest, ListOffsetsResponseInput } from '@gregor/protocol';
 import { leaderEpochError } from './01-fetch.js';
 
 export const EARLIEST_TIMESTAMP = -2;
@@ -20,7 +30,8 @@ export const MAX_TIMESTAMP = -3;
 /** Bytes read per step while scanning batch headers for the max timestamp. */
 const SCAN_READ_BYTES = 1024 * 1024;
 
-export function handleListOffsets(broker: Broker, _apiVersion: number, body: Body): Body {
+export function handleListOffsets(broker: Broker, apiVersion: number, body: Body): Body {
+  if (apiVersion === 0) return listOffsetsV0(broker, body as ListOffsetsRequest);
   const topics = (body.topics ?? []).map((topicRequest: Body) => {
     const topic = broker.topics.get(topicRequest.name);
     const partitions = (topicRequest.partitions ?? []).map((request: Body) => {
@@ -87,4 +98,43 @@ function maxTimestampOffset(partition: Partition): { timestamp: number; offset: 
     offset = next;
   }
   return best;
+}
+
+/** Kafka's legacyFetchOffsetsBefore, for ListOffsets v0. */
+function listOffsetsV0(broker: Broker, request: ListOffsetsRequest): ListOffsetsResponseInput {
+  const topics = request.topics.map((topicRequest) => ({
+    name: topicRequest.name,
+    partitions: topicRequest.partitions.map((partitionRequest) => {
+      const answer = (errorCode: number, oldStyleOffsets: number[] = []) => ({ partitionIndex: partitionRequest.partitionIndex, errorCode, oldStyleOffsets });
+      const partition = broker.partition(topicRequest.name, partitionRequest.partitionIndex);
+      if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      if (partitionRequest.timestamp < EARLIEST_TIMESTAMP) return answer(ErrorCode.UNSUPPORTED_VERSION);
+      const offsets = offsetsBefore(partition, partitionRequest.timestamp, partitionRequest.maxNumOffsets, broker.clock.now());
+      const forConsumer = request.replicaId === -1;
+      return answer(ErrorCode.NONE, forConsumer ? capAtHighWatermark(offsets, partition.highWatermark) : offsets);
+    }),
+  }));
+  return { topics };
+}
+
+function offsetsBefore(partition: Partition, timestamp: number, maxNumOffsets: number, nowMs: number): number[] {
+  const segments = partition.log.segmentSummaries();
+  const candidates = segments.map((segment) => ({ offset: Math.max(segment.baseOffset, partition.logStartOffset), writtenMs: segment.maxTimestamp }));
+  if (segments[segments.length - 1].sizeBytes > 0) candidates.push({ offset: partition.logEndOffset, writtenMs: nowMs });
+  let start: number;
+  if (timestamp === LATEST_TIMESTAMP) start = candidates.length - 1;
+  else if (timestamp === EARLIEST_TIMESTAMP) start = 0;
+  else {
+    start = candidates.length - 1;
+    while (start >= 0 && candidates[start].writtenMs > timestamp) start--;
+  }
+  const offsets: number[] = [];
+  for (let index = start; index >= 0 && offsets.length < maxNumOffsets; index--) offsets.push(candidates[index].offset);
+  return offsets.sort((a, b) => b - a);
+}
+
+/** A consumer must not see offsets above the high watermark: the HW stands in for them. */
+function capAtHighWatermark(offsets: number[], highWatermark: number): number[] {
+  if (!offsets.some((offset) => offset > highWatermark)) return offsets;
+  return [highWatermark, ...offsets.filter((offset) => offset <= highWatermark)];
 }

@@ -21,6 +21,8 @@ import { handleInitProducerId } from './22-init-producer-id.js';
 import { handleOffsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
 import { handleDescribeConfigs } from './32-describe-configs.js';
 import { handleCreatePartitions } from './37-create-partitions.js';
+import { handleDeleteGroups } from './42-delete-groups.js';
+import { handleOffsetDelete } from './47-offset-delete.js';
 import { handleDescribeCluster } from './60-describe-cluster.js';
 import type { Handler } from './types.js';
 
@@ -45,6 +47,8 @@ const table: [number, Handler][] = [
   [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch],
   [ApiKey.DescribeConfigs, handleDescribeConfigs],
   [ApiKey.CreatePartitions, handleCreatePartitions],
+  [ApiKey.DeleteGroups, handleDeleteGroups],
+  [ApiKey.OffsetDelete, handleOffsetDelete],
   [ApiKey.DescribeCluster, handleDescribeCluster],
 ];
 

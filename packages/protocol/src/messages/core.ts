@@ -154,7 +154,7 @@ export const Fetch = api('Fetch', 1, {
 });
 
 export const ListOffsets = api('ListOffsets', 2, {
-  versions: '1-7',
+  versions: '0-7',
   flexibleFrom: 6,
   request: [
     f('replicaId', 'int32', '0+'),
