@@ -9,8 +9,12 @@
 import path from 'node:path';
 import { ErrorCode, isVersionServed } from '@gregor/protocol';
 import { decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
-import { LogManager, nodeFileSystem, rollChannel, systemClock, type Clock, type FileSystem, type TimerHandle } from '@gregor/log';
-import { checkTopicConfig, logConfigFor, resolveBrokerConfig, topicConfigValue, type BrokerConfig } from './config.js';
+import { LogManager, nodeFileSystem, rollChannel, systemClock, type Clock, type FileSystem, type LogConfig, type TimerHandle } from '@gregor/log';
+import { BrokerConfigView } from './broker-config-view.js';
+import { logConfigFor, resolveBrokerConfig, type BrokerConfig } from './config.js';
+import { topicConfigValue } from './config-entries.js';
+import { isProblem, validateBrokerConfigs, validateTopicConfigs } from './config-validation.js';
+import { checkAddedAssignments, checkCreateAssignments } from './replica-assignment.js';
 import type { Body, RequestContext } from './context.js';
 import { BrokerError } from './errors.js';
 import { GroupCoordinator, type OffsetCommit } from './group/coordinator.js';
@@ -24,7 +28,7 @@ import { loadOrCreateMetaProperties, type MetaProperties } from './meta-properti
 import { Partition } from './partition.js';
 import { BlockProducerIdAllocator, type ProducerIdAllocator, type ProducerIdBlockSource } from './producer-id-allocator.js';
 import { ProducerIdBlockFile } from './producer-id-block-file.js';
-import { TopicStore, type TopicRecord } from './topic-store.js';
+import { type ClientQuotaRecord, TopicStore, type TopicRecord } from './topic-store.js';
 import { warn } from './warnings.js';
 import { INTERNAL_TOPICS, OFFSETS_TOPIC, topicNameProblem, type Topic } from './topics.js';
 
@@ -47,6 +51,8 @@ export interface TopicChange {
   errorCode: number;
   errorMessage: string | null;
   topic?: Topic;
+  /** CreateTopics: the topic's shape and its own configs as stored (also for validateOnly). */
+  created?: { numPartitions: number; replicationFactor: number; configs: Record<string, string> };
 }
 
 export interface CreateTopicRequest {
@@ -65,7 +71,10 @@ export interface CreateTopicRequest {
 export const NO_RESPONSE = null;
 
 export class Broker {
+  /** The typed settings; dynamic broker configs (AlterConfigs) update the fields Gregor acts on. */
   readonly config: BrokerConfig;
+  /** Every broker config as a Kafka string with its source (DescribeConfigs, topic defaults). */
+  readonly configView: BrokerConfigView;
   readonly fs: FileSystem;
   readonly clock: Clock;
   readonly random: Random;
@@ -91,8 +100,12 @@ export class Broker {
   /** `__consumer_offsets` records found unreadable at open (an unknown version, a cut record). */
   skippedOffsetRecords = 0;
 
-  private constructor(options: Required<Omit<BrokerOptions, 'producerIdBlockSource'>> & { config: BrokerConfig; producerIdBlockSource?: ProducerIdBlockSource }, meta: MetaProperties, store: TopicStore, logs: LogManager) {
+  private constructor(
+    options: Required<Omit<BrokerOptions, 'producerIdBlockSource'>> & { config: BrokerConfig; producerIdBlockSource?: ProducerIdBlockSource },
+    meta: MetaProperties, store: TopicStore, logs: LogManager, configView: BrokerConfigView,
+  ) {
     this.config = options.config;
+    this.configView = configView;
     this.fs = options.fs;
     this.clock = options.clock;
     this.random = options.random;
@@ -124,14 +137,24 @@ export class Broker {
     const meta = loadOrCreateMetaProperties(fs, options.dir, config.nodeId, random);
     const store = TopicStore.open(fs, options.dir);
     if (!store.existed) adoptPartitionDirs(fs, options.dir, store, random);
+    // The typed settings follow the stored dynamic configs before anything reads them.
+    const configView = new BrokerConfigView(config, Object.freeze({ ...config }));
+    configView.applyDynamic({ perBroker: store.brokerConfigsOf(String(config.nodeId)), clusterDefault: store.brokerConfigsOf('') });
+    const logConfigOf = (configs: Readonly<Record<string, string>>) => logConfigFor((name) => topicConfigValue(name, configs, configView));
     const logs = LogManager.open({
       fs,
       dir: options.dir,
       clock,
-      config: logConfigFor({}, config),
-      configFor: (topic) => logConfigFor(store.get(topic)?.configs ?? {}, config),
+      random,
+      config: logConfigOf({}),
+      configFor: (topic) => logConfigOf(store.get(topic)?.configs ?? {}),
+      managerConfig: {
+        cleanerBackoffMs: config.logCleanerBackoffMs,
+        retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+        recoveryPointCheckpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs,
+      },
     });
-    const broker = new Broker({ dir: options.dir, fs, clock, random, config, producerIdBlockSource: options.producerIdBlockSource }, meta, store, logs);
+    const broker = new Broker({ dir: options.dir, fs, clock, random, config, producerIdBlockSource: options.producerIdBlockSource }, meta, store, logs, configView);
     try {
       for (const record of store.all()) broker.openTopic(record);
       if (store.existed) broker.deleteStrayLogs();
@@ -189,8 +212,9 @@ export class Broker {
     return this.topics.get(topic)?.partitions[partitionIndex];
   }
 
+  /** A topic config's effective value as a Kafka string (the topic's own setting, else its broker default). */
   topicConfig(topic: Topic, name: string): string {
-    return topicConfigValue(name, topic.configs, this.config);
+    return topicConfigValue(name, topic.configs, this.configView);
   }
 
   /** The highest producer id any partition remembers (-1: none). */
@@ -206,49 +230,116 @@ export class Broker {
 
   /** Checks a CreateTopics entry as Kafka does; creates the topic unless validateOnly. */
   createTopic(request: CreateTopicRequest): TopicChange {
-    const problem = this.createTopicProblem(request);
-    if (problem !== null) return problem;
-    const numPartitions = request.numPartitions === -1 ? this.config.numPartitions : request.numPartitions;
-    const replicationFactor = request.replicationFactor === -1 ? this.config.defaultReplicationFactor : request.replicationFactor;
-    const configs: Record<string, string> = {};
-    for (const config of request.configs ?? []) if (config.value !== null) configs[config.name] = config.value;
-    if (request.validateOnly === true) return { errorCode: ErrorCode.NONE, errorMessage: null };
+    const plan = this.planTopic(request);
+    if ('errorCode' in plan) return plan;
+    if (request.validateOnly === true) return { errorCode: ErrorCode.NONE, errorMessage: null, created: plan };
     const record: TopicRecord = {
       name: request.name,
       topicId: randomTopicId(this.random),
-      replicationFactor,
-      configs,
-      partitions: Array.from({ length: numPartitions }, () => ({ leaderEpoch: 0 })),
+      replicationFactor: plan.replicationFactor,
+      configs: plan.configs,
+      partitions: Array.from({ length: plan.numPartitions }, () => ({ leaderEpoch: 0 })),
     };
     this.store.put(record);
     const topic = this.openTopic(record);
     for (const partition of topic.partitions) partition.makeLeader(0);
-    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topic, created: plan };
   }
 
-  private createTopicProblem(request: CreateTopicRequest): TopicChange | null {
+  /** The brokers a replica assignment may name: this one (the cluster work will add the others). */
+  get registeredBrokerIds(): ReadonlySet<number> {
+    return new Set([this.nodeId]);
+  }
+
+  /** Kafka's checks of a CreateTopics entry; returns the topic's shape and normalized configs, or the error. */
+  private planTopic(request: CreateTopicRequest): TopicChange | { numPartitions: number; replicationFactor: number; configs: Record<string, string> } {
     const fail = (errorCode: number, errorMessage: string): TopicChange => ({ errorCode, errorMessage });
     const nameProblem = topicNameProblem(request.name);
     if (nameProblem !== null) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
     if (this.topics.has(request.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${request.name}' already exists.`);
     const collision = this.collidingTopic(request.name);
     if (collision !== undefined) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${request.name}' collides with existing topic: ${collision}`);
+    let numPartitions = request.numPartitions === -1 ? this.config.numPartitions : request.numPartitions;
+    let replicationFactor = request.replicationFactor === -1 ? this.config.defaultReplicationFactor : request.replicationFactor;
     if ((request.assignments?.length ?? 0) > 0) {
-      return fail(ErrorCode.INVALID_REQUEST, 'Manual partition assignments are not supported on a single broker; use numPartitions');
+      const assigned = checkCreateAssignments(request.assignments ?? [], request.numPartitions, request.replicationFactor, this.registeredBrokerIds);
+      if ('errorCode' in assigned) return assigned;
+      ({ numPartitions, replicationFactor } = assigned);
     }
-    const numPartitions = request.numPartitions === -1 ? this.config.numPartitions : request.numPartitions;
     if (!Number.isInteger(numPartitions) || numPartitions < 1 || numPartitions > this.config.topicPartitionsMax) {
       return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${this.config.topicPartitionsMax}, got ${request.numPartitions}.`);
     }
-    const replicationFactor = request.replicationFactor === -1 ? this.config.defaultReplicationFactor : request.replicationFactor;
     if (replicationFactor !== 1) {
       return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${request.replicationFactor} larger than available brokers: 1.`);
     }
-    for (const config of request.configs ?? []) {
-      const problem = checkTopicConfig(config.name, config.value);
-      if (problem !== null) return fail(ErrorCode.INVALID_CONFIG, problem);
-    }
-    return null;
+    const given: Record<string, string> = {};
+    const nulls = (request.configs ?? []).filter((config) => config.value === null).map((config) => config.name);
+    if (nulls.length > 0) return fail(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${nulls.join(',')}`);
+    for (const config of request.configs ?? []) given[config.name] = config.value as string;
+    const checked = validateTopicConfigs(given, this.configView);
+    if (isProblem(checked)) return fail(checked.errorCode, checked.message);
+    return { numPartitions, replicationFactor, configs: checked.configs };
+  }
+
+  /**
+   * Replaces a topic's own configs (AlterConfigs and IncrementalAlterConfigs compute the new set)
+   * after Kafka's checks, stores them and applies them to its open logs.
+   */
+  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): TopicChange {
+    const topic = this.topics.get(name);
+    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${name} does not exist` };
+    const checked = validateTopicConfigs(configs, this.configView);
+    if (isProblem(checked)) return { errorCode: checked.errorCode, errorMessage: checked.message };
+    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+    const record = this.store.get(name);
+    if (record === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
+    this.store.put({ ...record, configs: checked.configs });
+    topic.configs = checked.configs;
+    this.applyLogConfigs(topic);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+  }
+
+  /**
+   * Replaces the dynamic configs of broker resource `resourceName` (this broker's id, or '' for
+   * the cluster-wide defaults) after Kafka's checks; stores them and applies them (the typed
+   * settings and every log's defaults follow).
+   */
+  alterBrokerConfigs(resourceName: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): TopicChange {
+    const checked = validateBrokerConfigs(configs, resourceName !== '');
+    if (isProblem(checked)) return { errorCode: checked.errorCode, errorMessage: checked.message };
+    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
+    this.store.putBrokerConfigs(resourceName, checked.configs);
+    this.applyDynamicBrokerConfigs();
+    for (const topic of this.topics.values()) this.applyLogConfigs(topic);
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  /** The dynamic configs stored for broker resource `resourceName`. */
+  dynamicBrokerConfigs(resourceName: string): Record<string, string> {
+    return this.store.brokerConfigsOf(resourceName);
+  }
+
+  private applyDynamicBrokerConfigs(): void {
+    this.configView.applyDynamic({ perBroker: this.store.brokerConfigsOf(String(this.nodeId)), clusterDefault: this.store.brokerConfigsOf('') });
+  }
+
+  /** Pushes a topic's effective configs to its open logs (retention, compaction, rolling use them from their next run). */
+  private applyLogConfigs(topic: Topic): void {
+    const logConfig = this.logConfigOf(topic.configs);
+    for (const partition of topic.partitions) partition.log.updateConfig(logConfig);
+  }
+
+  private logConfigOf(configs: Readonly<Record<string, string>>): Partial<LogConfig> {
+    return logConfigFor((name) => topicConfigValue(name, configs, this.configView));
+  }
+
+  /** The client quotas (stored and described; not enforced). */
+  get clientQuotas(): ClientQuotaRecord[] {
+    return this.store.clientQuotas();
+  }
+
+  setClientQuotas(quotas: ClientQuotaRecord[]): void {
+    this.store.putClientQuotas(quotas);
   }
 
   /** Kafka refuses names that differ only by '.' versus '_' (they clash in metric names). */
@@ -297,14 +388,18 @@ export class Broker {
     return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
   }
 
-  createPartitions(name: string, count: number, hasAssignments: boolean, validateOnly: boolean): TopicChange {
+  /** CreatePartitions for one topic; `assignments` (one replica list per added partition) or null to let the broker place them. */
+  createPartitions(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): TopicChange {
     const topic = this.topics.get(name);
     if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${name}' does not exist.` };
     const current = topic.partitions.length;
     if (count < current) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic currently has ${current} partitions, which is higher than the requested ${count}.` };
     if (count === current) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic already has ${current} partitions.` };
     if (count > this.config.topicPartitionsMax) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Number of partitions must be at most ${this.config.topicPartitionsMax}.` };
-    if (hasAssignments) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Manual partition assignments are not supported on a single broker' };
+    if (assignments !== null) {
+      const problem = checkAddedAssignments(assignments, count - current, topic.replicationFactor, this.registeredBrokerIds);
+      if (problem !== null) return problem;
+    }
     if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
     const record = this.store.get(name);
     if (record === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
@@ -340,7 +435,7 @@ export class Broker {
   }
 
   private openPartition(topic: string, configs: Record<string, string>, partitionIndex: number, leaderEpoch: number): Partition {
-    const log = this.logs.getOrCreate(topic, partitionIndex, logConfigFor(configs, this.config));
+    const log = this.logs.getOrCreate(topic, partitionIndex, this.logConfigOf(configs));
     const partition = new Partition({
       topic,
       partitionIndex,

@@ -5,7 +5,12 @@
  * `__consumer_offsets`, and one request handler per API key behind `Broker.handle`.
  */
 export { Broker, NO_RESPONSE, type BrokerOptions, type CreateTopicRequest, type TopicChange } from './broker.js';
-export { brokerConfigDefaults, resolveBrokerConfig, topicConfigDefinitions, MESSAGE_MAX_BYTES_DEFAULT, type BrokerConfig } from './config.js';
+export { brokerConfigDefaults, resolveBrokerConfig, logConfigFor, MESSAGE_MAX_BYTES_DEFAULT, type BrokerConfig } from './config.js';
+export { brokerConfigTable, brokerConfigsByName, type BrokerConfigDefinition, type DynamicUpdateMode } from './broker-config-table.js';
+export { topicConfigTable, topicConfigsByName, topicConfigDocumentation, type TopicConfigDefinition, type BrokerSynonym } from './topic-config-table.js';
+export { BrokerConfigView, ConfigSource, type ConfigSetting, type DynamicBrokerConfigs } from './broker-config-view.js';
+export { CONFIG_TYPE_IDS, ConfigValueError, javaDoubleToString, LONG_MAX, normalizeConfigValue, type ConfigType, type ConfigValidator } from './config-types.js';
+export { brokerConfigDocumentation, describeBrokerConfig, describeTopicConfig, topicConfigValue, type ConfigEntry } from './config-entries.js';
 export type { Body, RequestContext } from './context.js';
 export { BrokerError } from './errors.js';
 export { GroupCoordinator, type GroupDescription, type JoinGroupRequest, type SyncGroupRequest, type OffsetStore } from './group/coordinator.js';
@@ -27,5 +32,5 @@ export { INTERNAL_TOPICS, OFFSETS_TOPIC, topicNameProblem, type Topic } from './
 export { parseProperties } from './properties.js';
 export {
   brokerConfigFromProperties, BrokerConfigError, brokerSettings, clusterSettings, kafkaBrokerConfigNames, singleNodeProblem,
-  type BrokerConfigFromProperties, type ClusterSettings, type Listener, type QuorumVoter,
+  type BrokerConfigFromProperties, type BrokerSetting, type ClusterSettings, type Listener, type QuorumVoter,
 } from './config-properties.js';

@@ -13,6 +13,7 @@ import { forEachBatch, readBatchHeader, RECORDS_OFFSET, RecordsError, type Batch
 import { InvalidRecordError, LogError, type Clock, type FileSystem, type PartitionLog } from '@gregor/log';
 import { ProducerStateManager, type BatchMetadata } from './producer-state.js';
 import { validateProducedRecords } from './records-validation.js';
+import { timestampProblem, type TimestampBounds } from './timestamp-validation.js';
 
 export const SNAPSHOT_SUFFIX = '.snapshot';
 /** Bytes read per step when replaying the log tail into producer state at open. */
@@ -41,6 +42,8 @@ export interface AppendSettings {
   minInsyncReplicas: number;
   /** Limit on a compressed batch's records once decompressed for validation. */
   decompressedBytesMax: number;
+  /** CreateTime topics with a finite message.timestamp.before/after.max.ms: the bounds to check records against. */
+  timestampBounds?: TimestampBounds;
 }
 
 export type AppendOutcome =
@@ -118,6 +121,8 @@ export class Partition {
   appendRecordsToLeader(records: Buffer | null, settings: AppendSettings): AppendOutcome {
     const check = validateProducedRecords(records, settings.maxMessageBytes, settings.decompressedBytesMax, false);
     if (!check.ok) return { errorCode: check.errorCode, message: check.message, batchIndex: check.batchIndex };
+    const outOfRange = settings.timestampBounds === undefined ? null : timestampProblem(records as Buffer, settings.timestampBounds, settings.decompressedBytesMax);
+    if (outOfRange !== null) return outOfRange;
     // Kafka's RecordBatchTooLargeException: one partition's record set must fit in a segment.
     if (check.sizeBytes > this.log.config.segmentBytes) {
       return { errorCode: ErrorCode.RECORD_LIST_TOO_LARGE, message: `Record set of ${check.sizeBytes} bytes exceeds segment.bytes ${this.log.config.segmentBytes}`, batchIndex: -1 };

@@ -1,10 +1,12 @@
 /**
- * The broker's topic metadata: names, topic ids, partition counts, replication factors, per-topic
- * configs and each partition's leader epoch. Stored as one JSON file in the data dir
- * (`gregor-topics.json`, `{ "version": 1, "topics": [...] }`), replaced atomically (temp file,
- * fsync, rename) after each change and read at open. Replication will move this to a
- * `__cluster_metadata` log; until then this file is the single source of truth. Only the Broker
- * calls it, from the event loop.
+ * The broker's metadata: topics (names, topic ids, partition counts, replication factors, per-topic
+ * configs and each partition's leader epoch), the dynamic broker configs (KIP-226, by resource
+ * name: this broker's id, or '' for the cluster-wide defaults) and the client quotas (KIP-546).
+ * Stored as one JSON file in the data dir (`gregor-topics.json`, `{ "version": 1, "topics": [...],
+ * "brokerConfigs": {...}, "clientQuotas": [...] }`; the last two are absent in files written
+ * before them), replaced atomically (temp file, fsync, rename) after each change and read at open.
+ * Replication will move this to a `__cluster_metadata` log (Kafka keeps all three there); until
+ * then this file is the single source of truth. Only the Broker calls it, from the event loop.
  */
 import path from 'node:path';
 import type { FileSystem } from '@gregor/log';
@@ -25,8 +27,16 @@ export interface TopicRecord {
   partitions: PartitionRecord[];
 }
 
+/** One client-quota entity (user, client-id and/or ip; a null name is the default entity) and its quotas. */
+export interface ClientQuotaRecord {
+  entity: { entityType: string; entityName: string | null }[];
+  values: Record<string, number>;
+}
+
 export class TopicStore {
   private readonly topics = new Map<string, TopicRecord>();
+  private brokerConfigs: Record<string, Record<string, string>> = {};
+  private quotas: ClientQuotaRecord[] = [];
   /** False when the data dir had no topics file yet (a new dir, or one another broker wrote). */
   existed = true;
 
@@ -38,7 +48,7 @@ export class TopicStore {
       store.existed = false;
       return store;
     }
-    let parsed: { version?: number; topics?: TopicRecord[] };
+    let parsed: { version?: number; topics?: TopicRecord[]; brokerConfigs?: Record<string, Record<string, string>>; clientQuotas?: ClientQuotaRecord[] };
     try {
       parsed = JSON.parse(fs.readFile(store.filePath).toString('utf8'));
     } catch (cause) {
@@ -48,6 +58,8 @@ export class TopicStore {
       throw new BrokerError('CORRUPT_TOPIC_METADATA', `${store.filePath}: unsupported version ${parsed.version}`);
     }
     for (const topic of parsed.topics) store.topics.set(topic.name, topic);
+    store.brokerConfigs = parsed.brokerConfigs ?? {};
+    store.quotas = parsed.clientQuotas ?? [];
     return store;
   }
 
@@ -69,8 +81,28 @@ export class TopicStore {
     this.save();
   }
 
+  /** The dynamic configs of broker resource `resourceName` (a node id, or '' for the cluster defaults). */
+  brokerConfigsOf(resourceName: string): Record<string, string> {
+    return { ...this.brokerConfigs[resourceName] };
+  }
+
+  putBrokerConfigs(resourceName: string, configs: Record<string, string>): void {
+    if (Object.keys(configs).length === 0) delete this.brokerConfigs[resourceName];
+    else this.brokerConfigs[resourceName] = { ...configs };
+    this.save();
+  }
+
+  clientQuotas(): ClientQuotaRecord[] {
+    return this.quotas.map((quota) => ({ entity: quota.entity.map((part) => ({ ...part })), values: { ...quota.values } }));
+  }
+
+  putClientQuotas(quotas: ClientQuotaRecord[]): void {
+    this.quotas = quotas.filter((quota) => Object.keys(quota.values).length > 0);
+    this.save();
+  }
+
   private save(): void {
-    const data = { version: TOPICS_FILE_VERSION, topics: [...this.topics.values()] };
+    const data = { version: TOPICS_FILE_VERSION, topics: [...this.topics.values()], brokerConfigs: this.brokerConfigs, clientQuotas: this.quotas };
     this.fs.writeFileAtomic(this.filePath, Buffer.from(JSON.stringify(data, null, 1)));
   }
 }

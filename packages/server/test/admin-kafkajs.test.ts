@@ -50,4 +50,27 @@ describe('kafkajs 2.2.4 admin against Gregor', () => {
       await admin.disconnect();
     }
   });
+
+  it('creates a topic with any Kafka topic config, alters its configs and describes them with synonyms', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'kjs-configs', numPartitions: 1, configEntries: [{ name: 'message.timestamp.difference.max.ms', value: '60000' }] }] });
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'kjs-configs', configEntries: [{ name: 'retention.ms', value: '3600000' }, { name: 'cleanup.policy', value: 'compact,delete' }] }] });
+      const { resources } = await admin.describeConfigs({ resources: [{ type: 2, name: 'kjs-configs', configNames: ['retention.ms', 'cleanup.policy', 'message.timestamp.difference.max.ms', 'flush.ms'] }], includeSynonyms: true });
+      const entries = resources[0].configEntries;
+      expect(entries.map((entry) => [entry.configName, entry.configValue])).toEqual([
+        ['retention.ms', '3600000'], ['cleanup.policy', 'compact,delete'], ['message.timestamp.difference.max.ms', '9223372036854775807'], ['flush.ms', '9223372036854775807'],
+      ]);
+      expect(entries[0].configSynonyms).toEqual([{ configName: 'retention.ms', configValue: '3600000', configSource: 1 }]);
+      expect(entries[2].isDefault).toBe(true);
+      await expect(admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'kjs-configs', configEntries: [{ name: 'retention.ms', value: 'soon' }] }] })).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+      const broker = await admin.describeConfigs({ resources: [{ type: 4, name: '0', configNames: ['log.flush.interval.messages', 'num.network.threads'] }], includeSynonyms: false });
+      expect(broker.resources[0].configEntries.map((entry) => [entry.configName, entry.configValue, entry.readOnly])).toEqual([
+        ['log.flush.interval.messages', '9223372036854775807', false], ['num.network.threads', '3', false],
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });

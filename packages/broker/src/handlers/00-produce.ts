@@ -6,7 +6,10 @@
  * (at once with one replica) and NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
  * Each partition's record set is validated before anything is appended (whole batches, magic 2,
  * CRC, record count vs lastOffsetDelta, max.message.bytes per batch, and the whole record set
- * within segment.bytes: RECORD_LIST_TOO_LARGE); a refused partition appends nothing.
+ * within segment.bytes: RECORD_LIST_TOO_LARGE); on a CreateTime topic with
+ * message.timestamp.before.max.ms / after.max.ms (or the deprecated difference.max.ms) set, a record
+ * outside those bounds of the broker's clock fails the partition with INVALID_TIMESTAMP (its index
+ * in recordErrors); a refused partition appends nothing.
  * A retried idempotent batch is answered with its original offsets (NONE, as Kafka does today).
  * Deviations: acks=0 resolves to NO_RESPONSE (null), so the server writes nothing; Produce never
  * auto-creates topics (as Kafka); transactional produce is not supported yet (transactionalId is
@@ -17,7 +20,9 @@ import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
 import type { AppendOutcome } from '../partition.js';
-import { INTERNAL_TOPICS } from '../topics.js';
+import { configNumber, LONG_MAX } from '../config-types.js';
+import type { TimestampBounds } from '../timestamp-validation.js';
+import { INTERNAL_TOPICS, type Topic } from '../topics.js';
 
 const produceChannel = diagnosticsChannel.channel('gregor:broker:produce');
 
@@ -62,9 +67,10 @@ function producePartition(broker: Broker, topicName: string, data: Body, acks: n
   if (INTERNAL_TOPICS.has(topicName)) return reply(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);
   const outcome: AppendOutcome = partition.appendRecordsToLeader(data.records ?? null, {
     requiredAcks: acks,
-    maxMessageBytes: Number(broker.topicConfig(topic, 'max.message.bytes')),
-    minInsyncReplicas: Number(broker.topicConfig(topic, 'min.insync.replicas')),
+    maxMessageBytes: configNumber(broker.topicConfig(topic, 'max.message.bytes')),
+    minInsyncReplicas: configNumber(broker.topicConfig(topic, 'min.insync.replicas')),
     decompressedBytesMax: broker.config.producedBatchDecompressedBytesMax,
+    timestampBounds: timestampBounds(broker, topic),
   });
   if (produceChannel.hasSubscribers) {
     produceChannel.publish({ topic: topicName, partition: data.index, errorCode: outcome.errorCode, bytes: data.records?.length ?? 0, ...('baseOffset' in outcome ? { baseOffset: outcome.baseOffset, lastOffset: outcome.lastOffset } : {}) });
@@ -81,6 +87,24 @@ function producePartition(broker: Broker, topicName: string, data: Body, acks: n
     logStartOffset: partition.logStartOffset,
     waitFor: outcome.lastOffset,
   };
+}
+
+/**
+ * Kafka's message.timestamp.before/after.max.ms for a CreateTime topic (each falling back to the
+ * deprecated message.timestamp.difference.max.ms while left at Long.MAX_VALUE); undefined when
+ * nothing is bounded, so records are not walked.
+ */
+function timestampBounds(broker: Broker, topic: Topic): TimestampBounds | undefined {
+  if (broker.topicConfig(topic, 'message.timestamp.type') !== 'CreateTime') return undefined;
+  const difference = broker.topicConfig(topic, 'message.timestamp.difference.max.ms');
+  const bound = (name: string): number => {
+    const value = broker.topicConfig(topic, name);
+    return configNumber(value === LONG_MAX ? difference : value);
+  };
+  const beforeMaxMs = bound('message.timestamp.before.max.ms');
+  const afterMaxMs = bound('message.timestamp.after.max.ms');
+  if (beforeMaxMs === Number.MAX_SAFE_INTEGER && afterMaxMs === Number.MAX_SAFE_INTEGER) return undefined;
+  return { nowMs: broker.clock.now(), beforeMaxMs, afterMaxMs };
 }
 
 /** acks=all: each appended partition waits until its HW passes the last offset, or times out. */

@@ -2,17 +2,21 @@
  * CreateTopics (API key 19), versions 0-7.
  * Validates each topic as Kafka does (INVALID_TOPIC_EXCEPTION for an illegal name,
  * TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR for anything but 1 (or -1,
- * the default), INVALID_CONFIG for an unknown or bad config, INVALID_REQUEST for a name given twice
- * in one request) and creates it unless validateOnly (v1+). v5+ answers with the partition count,
- * replication factor and the topic's configs; v7 with the topic id.
- * Deviations: manual replica assignments are refused with INVALID_REQUEST (one broker: there is
- * nothing to assign); timeoutMs is not needed, creation is synchronous; throttleTimeMs is 0.
+ * the default), INVALID_CONFIG for an unknown topic config, a value Kafka's ConfigDef refuses, a
+ * null value or min.compaction.lag.ms above max.compaction.lag.ms, INVALID_REQUEST for a name
+ * given twice in one request) and creates it unless validateOnly (v1+). Manual assignments are
+ * checked as Kafka's controller does (numPartitions and replicationFactor must be -1; partitions
+ * 0..n-1; each replica list names registered brokers once, all of one length: else
+ * INVALID_REPLICA_ASSIGNMENT); on one broker only this broker's id can be assigned. Configs are
+ * stored as Kafka's strings. v5+ answers with the partition count, replication factor and every
+ * topic config with its source; v7 with the topic id.
+ * Deviations: timeoutMs is not needed, creation is synchronous; throttleTimeMs is 0.
  */
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
+import { describeTopicConfig, topicConfigNames } from '../config-entries.js';
 import type { Body } from '../context.js';
 import { ZERO_UUID } from '../ids.js';
-import { describeTopicConfigs } from './32-describe-configs.js';
 
 export function handleCreateTopics(broker: Broker, _apiVersion: number, body: Body): Body {
   const counts = new Map<string, number>();
@@ -31,10 +35,9 @@ export function handleCreateTopics(broker: Broker, _apiVersion: number, body: Bo
       configs: request.configs ?? [],
       validateOnly: body.validateOnly === true,
     });
-    if (result.errorCode !== ErrorCode.NONE) return fail(result.errorCode, result.errorMessage);
-    const numPartitions = request.numPartitions === -1 ? broker.config.numPartitions : request.numPartitions;
-    const configs: Record<string, string> = {};
-    for (const config of request.configs ?? []) if (config.value !== null) configs[config.name] = config.value;
+    if (result.errorCode !== ErrorCode.NONE || result.created === undefined) return fail(result.errorCode, result.errorMessage);
+    const { numPartitions, replicationFactor, configs } = result.created;
+    const options = { includeSynonyms: false, includeDocumentation: false };
     return {
       name: request.name,
       topicId: result.topic?.topicId ?? ZERO_UUID,
@@ -42,8 +45,8 @@ export function handleCreateTopics(broker: Broker, _apiVersion: number, body: Bo
       errorMessage: null,
       topicConfigErrorCode: ErrorCode.NONE,
       numPartitions,
-      replicationFactor: 1,
-      configs: describeTopicConfigs(broker, configs, null, false).map((config) => ({
+      replicationFactor,
+      configs: topicConfigNames().map((name) => describeTopicConfig(name, configs, broker.configView, options)).map((config) => ({
         name: config.name, value: config.value, readOnly: config.readOnly, configSource: config.configSource, isSensitive: config.isSensitive,
       })),
     };
