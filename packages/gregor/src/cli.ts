@@ -37,6 +37,12 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     process.exitCode = 2;
     return;
   }
+  if ((error as { code?: unknown } | null)?.code === 'DATA_DIR_LOCKED') {
+    // The library's message says who holds the directory; the way around it is the CLI's to say.
+    console.error(`gregor: ${(error as Error).message}; stop it, or connect to it with --bootstrap-server host:port`);
+    process.exitCode = 1;
+    return;
+  }
   console.error(error);
   process.exitCode = 1;
 });

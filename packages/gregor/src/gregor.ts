@@ -4,11 +4,10 @@
  * `listen()` also serves Kafka's wire protocol on a TCP port, so other processes' Kafka clients
  * can connect; `Gregor.Client` is the same client API over TCP, for a broker elsewhere.
  *
- * A data directory belongs to one process at a time: `open` takes `<dir>/.lock` (holding the pid)
- * and refuses a directory whose lock belongs to a live process. Not safe to close concurrently
+ * A data directory belongs to one process at a time: `open` takes `<dir>/.lock` with an OS lock
+ * (`data-dir-lock.ts`) and refuses a directory another open holds. Not safe to close concurrently
  * with itself; producers and consumers may be used concurrently.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Broker, type BrokerConfig } from '@gregor/broker';
 import {
@@ -24,6 +23,7 @@ import {
 } from '@gregor/client';
 import type { Clock, FileSystem } from '@gregor/log';
 import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
+import { lockDataDir } from './data-dir-lock.js';
 
 export interface GregorOptions {
   /** The data directory; created when missing. Default `./data`. */
@@ -43,18 +43,6 @@ export interface GregorListenOptions {
   config?: Partial<ServerConfig>;
   logger?: Logger;
 }
-
-export class DataDirLockedError extends Error {
-  readonly code = 'DATA_DIR_LOCKED';
-  constructor(
-    readonly dir: string,
-    readonly pid: number,
-  ) {
-    super(`the data directory ${dir} is in use by process ${pid}; stop it, or connect to it with --bootstrap-server`);
-  }
-}
-
-const LOCK_FILE = '.lock';
 
 export class Gregor {
   /** Kafka's client over TCP: `new Gregor.Client({ brokers: ['localhost:9092'] })`, as kafkajs's `new Kafka(...)`. */
@@ -134,32 +122,4 @@ export class Gregor {
 function track<T>(set: Set<T>, item: T): T {
   set.add(item);
   return item;
-}
-
-/** Takes `<dir>/.lock` for this process; a lock left by a dead process is taken over. */
-function lockDataDir(dir: string): () => void {
-  fs.mkdirSync(dir, { recursive: true });
-  const lockPath = path.join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' });
-      return () => fs.rmSync(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) throw new DataDirLockedError(dir, pid);
-      if (pid === process.pid) throw new DataDirLockedError(dir, pid);
-      fs.rmSync(lockPath, { force: true });
-    }
-  }
-  throw new DataDirLockedError(dir, -1);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

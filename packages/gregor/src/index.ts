@@ -3,7 +3,8 @@
  * with in-process clients, `gregor.listen({ port })` to serve Kafka's wire protocol, and
  * `new Gregor.Client({ brokers })` for the same client API over TCP.
  */
-export { Gregor, DataDirLockedError, type GregorOptions, type GregorListenOptions } from './gregor.js';
+export { Gregor, type GregorOptions, type GregorListenOptions } from './gregor.js';
+export { DataDirLockedError, DataDirLockUnavailableError } from './data-dir-lock.js';
 export {
   Client,
   CompressionTypes,

@@ -26,6 +26,7 @@ export const ApiKey = Object.freeze({
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  ElectLeaders: 43,
   IncrementalAlterConfigs: 44,
   OffsetDelete: 47,
   DescribeClientQuotas: 48,
@@ -34,8 +35,13 @@ export const ApiKey = Object.freeze({
   BeginQuorumEpoch: 53,
   EndQuorumEpoch: 54,
   DescribeQuorum: 55,
+  AlterPartition: 56,
   FetchSnapshot: 59,
   DescribeCluster: 60,
+  BrokerRegistration: 62,
+  BrokerHeartbeat: 63,
+  UnregisterBroker: 64,
+  AllocateProducerIds: 67,
 } as const);
 
 export type ApiKeyName = keyof typeof ApiKey;

@@ -7,6 +7,7 @@ import { compileStruct, type StructCodec } from './compile.js';
 import { UnsupportedVersionError } from './errors.js';
 import { CreatePartitions, CreateTopics, DeleteTopics, DescribeCluster, DescribeConfigs, SaslAuthenticate, SaslHandshake } from './messages/admin.js';
 import { AlterClientQuotas, AlterConfigs, DescribeClientQuotas, IncrementalAlterConfigs } from './messages/configs.js';
+import { AllocateProducerIds, AlterPartition, BrokerHeartbeat, BrokerRegistration, ElectLeaders, UnregisterBroker } from './messages/controller.js';
 import { ApiVersions, DeleteRecords, Fetch, ListOffsets, Metadata, OffsetForLeaderEpoch, Produce } from './messages/core.js';
 import { DeleteGroups, OffsetDelete } from './messages/group-admin.js';
 import {
@@ -53,6 +54,7 @@ export const apiSpecs = {
   36: SaslAuthenticate,
   37: CreatePartitions,
   42: DeleteGroups,
+  43: ElectLeaders,
   44: IncrementalAlterConfigs,
   47: OffsetDelete,
   48: DescribeClientQuotas,
@@ -61,17 +63,24 @@ export const apiSpecs = {
   53: BeginQuorumEpoch,
   54: EndQuorumEpoch,
   55: DescribeQuorum,
+  56: AlterPartition,
   59: FetchSnapshot,
   60: DescribeCluster,
+  62: BrokerRegistration,
+  63: BrokerHeartbeat,
+  64: UnregisterBroker,
+  67: AllocateProducerIds,
 } as const;
 
 /**
  * Described but not advertised by default: SaslHandshake and SaslAuthenticate (the broker has no
- * SASL yet, DESIGN: "when security comes"), and the controller quorum's APIs (Vote,
+ * SASL yet, DESIGN: "when security comes"), the controller quorum's APIs (Vote,
  * BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum, FetchSnapshot), which Kafka serves on the
- * controller listener only, never to clients.
+ * controller listener only, never to clients, and the APIs brokers send to the active controller
+ * (ElectLeaders, AlterPartition, BrokerRegistration, BrokerHeartbeat, UnregisterBroker,
+ * AllocateProducerIds), which the broker does not answer for clients.
  */
-const NOT_ADVERTISED_BY_DEFAULT = new Set([17, 36, 52, 53, 54, 55, 59]);
+const NOT_ADVERTISED_BY_DEFAULT = new Set([17, 36, 43, 52, 53, 54, 55, 56, 59, 62, 63, 64, 67]);
 
 export type Specs = typeof apiSpecs;
 export type DescribedApiKey = keyof Specs & number;
@@ -100,7 +109,7 @@ export interface ApiVersionRange {
 
 /**
  * `[{ apiKey, minVersion, maxVersion }]` ascending by key: by default every described API except
- * SASL and the controller quorum's; with `apiKeys`, exactly those of them that are described (a
+ * SASL, the quorum's and the controller's; with `apiKeys`, exactly those that are described (a
  * broker passes the keys it has handlers for, so it never advertises an API it cannot answer).
  */
 export function servedApiVersions(apiKeys?: Iterable<number>): ApiVersionRange[] {

@@ -1,14 +1,21 @@
 /**
  * Splits a byte stream (socket chunks) into Kafka frames: int32 size, then that many bytes.
- * Chunks are kept in a list until a frame is complete; a frame inside one chunk is returned as a
- * view of it, and only a frame that spans chunks is copied, once. A declared size that is
+ *
+ * A frame inside one chunk is returned as a view of it (no copy). A frame that spans chunks is
+ * copied into one buffer as its bytes arrive, and that buffer grows with them (doubling, up to the
+ * declared size), so a peer that declares 100 MiB and sends 10 bytes costs 64 KiB, not 100 MiB,
+ * and the socket's chunks are released as soon as they are copied. A declared size that is
  * negative or above `frameBytesMax` throws `FrameTooLargeError` before anything is allocated.
  * One reader per connection; not for concurrent use.
  */
+import assert from 'node:assert';
 import { FrameTooLargeError } from './errors.js';
 
 /** Kafka's `socket.request.max.bytes` default: 100 MiB. */
 export const FRAME_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
+
+/** First allocation for a frame that spans chunks (then it doubles as bytes arrive). */
+const PARTIAL_FRAME_BYTES_INITIAL = 64 * 1024;
 
 export interface FrameReaderOptions {
   /** Largest frame accepted (size prefix excluded); default FRAME_BYTES_MAX_DEFAULT. */
@@ -17,91 +24,103 @@ export interface FrameReaderOptions {
 
 export class FrameReader {
   readonly frameBytesMax: number;
-  private readonly chunks: Buffer[] = [];
-  /** Read position inside chunks[0]. */
-  private head = 0;
-  private buffered = 0;
+  /** Bytes of a size prefix split across chunks. */
+  private readonly prefix = Buffer.alloc(4);
+  private prefixFilled = 0;
+  /** Declared size of the frame being assembled; -1 while its size prefix is incomplete. */
+  private frameSize = -1;
+  /** The frame being assembled, and how many of its bytes have arrived. */
+  private partial: Buffer | null = null;
+  private partialFilled = 0;
 
   constructor(options: FrameReaderOptions = {}) {
     this.frameBytesMax = options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT;
   }
 
-  /** Bytes received but not yet returned as part of a frame. */
+  /** Bytes received but not yet returned as part of a frame (size prefix included). */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.frameSize < 0 ? this.prefixFilled : 4 + this.partialFilled;
+  }
+
+  /** Bytes the frame being assembled still lacks (0 while no size has been read). */
+  get awaitedBytes(): number {
+    return this.frameSize < 0 ? 0 : this.frameSize - this.partialFilled;
+  }
+
+  /** Bytes allocated for the frame being assembled (its buffer grows as bytes arrive). */
+  get allocatedBytes(): number {
+    return this.partial?.length ?? 0;
   }
 
   /** Feeds one chunk; returns every frame completed by it (bytes after the size prefix). */
   push(chunk: Buffer): Buffer[] {
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
     const frames: Buffer[] = [];
-    for (;;) {
-      const frame = this.next();
-      if (frame === null) return frames;
-      frames.push(frame);
-    }
-  }
-
-  private next(): Buffer | null {
-    if (this.buffered < 4) return null;
-    const size = this.peekSize();
-    if (size < 0 || size > this.frameBytesMax) throw new FrameTooLargeError(size, this.frameBytesMax);
-    if (this.buffered < 4 + size) return null;
-    this.advance(4);
-    return this.take(size);
-  }
-
-  private peekSize(): number {
-    const first = this.chunks[0];
-    if (first.length - this.head >= 4) return first.readInt32BE(this.head);
-    const bytes = Buffer.allocUnsafe(4);
-    let filled = 0;
-    let offset = this.head;
-    for (let i = 0; filled < 4; i++) {
-      const chunk = this.chunks[i];
-      const count = Math.min(4 - filled, chunk.length - offset);
-      chunk.copy(bytes, filled, offset, offset + count);
-      filled += count;
-      offset = 0;
-    }
-    return bytes.readInt32BE(0);
-  }
-
-  private advance(bytes: number): void {
-    let left = bytes;
-    while (left > 0) {
-      const available = this.chunks[0].length - this.head;
-      if (available > left) {
-        this.head += left;
-        break;
+    let position = 0;
+    while (position < chunk.length) {
+      if (this.frameSize < 0) {
+        position = this.readPrefix(chunk, position);
+        if (this.frameSize < 0) break;
+        if (this.frameSize === 0) {
+          frames.push(this.complete(Buffer.alloc(0)));
+          continue;
+        }
+        if (chunk.length - position >= this.frameSize) {
+          // The whole frame is in this chunk: a view, no copy.
+          const end = position + this.frameSize;
+          frames.push(this.complete(chunk.subarray(position, end)));
+          position = end;
+          continue;
+        }
       }
-      left -= available;
-      this.chunks.shift();
-      this.head = 0;
+      position = this.copyIntoPartial(chunk, position);
+      if (this.partialFilled === this.frameSize) frames.push(this.complete(this.partial as Buffer));
     }
-    this.buffered -= bytes;
+    return frames;
   }
 
-  private take(size: number): Buffer {
-    const first = this.chunks[0];
-    if (size === 0) return Buffer.alloc(0);
-    if (first.length - this.head >= size) {
-      const frame = first.subarray(this.head, this.head + size);
-      this.advance(size);
-      return frame;
+  /** Reads (the rest of) a size prefix; sets frameSize once all 4 bytes are there. */
+  private readPrefix(chunk: Buffer, position: number): number {
+    let size: number;
+    let next: number;
+    if (this.prefixFilled === 0 && chunk.length - position >= 4) {
+      size = chunk.readInt32BE(position);
+      next = position + 4;
+    } else {
+      const count = Math.min(4 - this.prefixFilled, chunk.length - position);
+      chunk.copy(this.prefix, this.prefixFilled, position, position + count);
+      this.prefixFilled += count;
+      next = position + count;
+      if (this.prefixFilled < 4) return next;
+      size = this.prefix.readInt32BE(0);
     }
-    const frame = Buffer.allocUnsafe(size);
-    let filled = 0;
-    while (filled < size) {
-      const chunk = this.chunks[0];
-      const count = Math.min(size - filled, chunk.length - this.head);
-      chunk.copy(frame, filled, this.head, this.head + count);
-      filled += count;
-      this.advance(count);
+    if (size < 0 || size > this.frameBytesMax) throw new FrameTooLargeError(size, this.frameBytesMax);
+    this.frameSize = size;
+    this.prefixFilled = 4;
+    return next;
+  }
+
+  /** Copies what this chunk holds of the frame being assembled, growing its buffer as needed. */
+  private copyIntoPartial(chunk: Buffer, position: number): number {
+    const count = Math.min(this.frameSize - this.partialFilled, chunk.length - position);
+    const needed = this.partialFilled + count;
+    if (this.partial === null || this.partial.length < needed) {
+      const capacity = Math.min(this.frameSize, Math.max(needed, PARTIAL_FRAME_BYTES_INITIAL, 2 * (this.partial?.length ?? 0)));
+      const grown = Buffer.allocUnsafe(capacity);
+      if (this.partial !== null) this.partial.copy(grown, 0, 0, this.partialFilled);
+      this.partial = grown;
     }
+    chunk.copy(this.partial, this.partialFilled, position, position + count);
+    this.partialFilled = needed;
+    return position + count;
+  }
+
+  private complete(frame: Buffer): Buffer {
+    // The buffer grows to exactly the declared size, so a completed partial frame is the frame.
+    assert.equal(frame.length, this.frameSize, 'a frame is returned with exactly its declared size');
+    this.frameSize = -1;
+    this.prefixFilled = 0;
+    this.partial = null;
+    this.partialFilled = 0;
     return frame;
   }
 }

@@ -86,3 +86,44 @@ describe('FrameReader', () => {
     expect(new FrameReader().push(Buffer.alloc(4)).map((f) => f.length)).toEqual([0]);
   });
 });
+
+describe('FrameReader memory', () => {
+  it('allocates a spanning frame as its bytes arrive, not from the declared size', () => {
+    const reader = new FrameReader();
+    const header = Buffer.alloc(14);
+    header.writeInt32BE(100 * 1024 * 1024);
+    expect(reader.push(header)).toEqual([]);
+    expect(reader.bufferedBytes).toBe(14);
+    expect(reader.awaitedBytes).toBe(100 * 1024 * 1024 - 10);
+    expect(reader.allocatedBytes).toBe(64 * 1024);
+    // A megabyte later the buffer has grown with the bytes (doubling), nowhere near 100 MiB.
+    for (let i = 0; i < 16; i++) reader.push(Buffer.alloc(64 * 1024));
+    expect(reader.allocatedBytes).toBeGreaterThanOrEqual(1024 * 1024 + 10);
+    expect(reader.allocatedBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+  });
+
+  it('holds at most twice the received bytes of a frame, and returns it at exactly its size', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300_000 }), fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 10 }), (size, cuts) => {
+        const payload = Buffer.alloc(size, 7);
+        payload[size - 1] = 9;
+        const stream = frameOf(payload);
+        const reader = new FrameReader();
+        const frames: Buffer[] = [];
+        let position = 0;
+        for (let i = 0; position < stream.length; i++) {
+          const cut = cuts[i % cuts.length];
+          frames.push(...reader.push(stream.subarray(position, position + cut)));
+          position += cut;
+          if (frames.length === 0) expect(reader.allocatedBytes).toBeLessThanOrEqual(Math.max(64 * 1024, 2 * reader.bufferedBytes));
+        }
+        expect(frames.length).toBe(1);
+        expect(frames[0].length).toBe(size);
+        expect(frames[0].equals(payload)).toBe(true);
+        expect(reader.allocatedBytes).toBe(0);
+        expect(reader.awaitedBytes).toBe(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -124,4 +124,28 @@ describe('golden bytes checked by hand against the protocol guide', () => {
     expect(header).toEqual(hex('0000 0000000000000102 00'));
     expect(() => decodeDataMessage(snapshotHeaderRecordFields, 0, Buffer.concat([header, hex('00')]), 'SnapshotHeaderRecord')).toThrow(/SnapshotHeaderRecord v0: 1 bytes left over/);
   });
+
+  it('BrokerHeartbeat v0 request: header v2, int64 epoch and offset, two bools, empty tag sections', () => {
+    const frame = encodeRequest(
+      { apiKey: ApiKey.BrokerHeartbeat, apiVersion: 0, correlationId: 1, clientId: null },
+      { brokerId: 1, brokerEpoch: 5, currentMetadataOffset: 10, wantFence: false, wantShutDown: true },
+    );
+    expect(frame).toEqual(hex('00000022 003f 0000 00000001 ffff 00  00000001 0000000000000005 000000000000000a 00 01 00'));
+  });
+
+  it('AlterPartition v3 request: topic ids and the new ISR with broker epochs, nested compact arrays', () => {
+    const topicId = '00000000-0000-0000-0000-000000000007';
+    const frame = encodeRequest(
+      { apiKey: ApiKey.AlterPartition, apiVersion: 3, correlationId: 1, clientId: null },
+      {
+        brokerId: 1,
+        brokerEpoch: 5,
+        topics: [{ topicId, partitions: [{ partitionIndex: 0, leaderEpoch: 2, newIsrWithEpochs: [{ brokerId: 1, brokerEpoch: 5 }], partitionEpoch: 3 }] }],
+      },
+    );
+    const body = '00000001 0000000000000005 02 00000000000000000000000000000007 02 00000000 00000002 02 00000001 0000000000000005 00 00 00000003 00 00 00';
+    expect(frame.subarray(4)).toEqual(hex(`0038 0003 00000001 ffff 00 ${body}`));
+    const decoded = decodeRequest(frame.subarray(4)).body as { topics: Array<{ partitions: Array<{ newIsr: number[] }> }> };
+    expect(decoded.topics[0].partitions[0].newIsr).toEqual([]);
+  });
 });

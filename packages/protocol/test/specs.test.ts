@@ -29,6 +29,7 @@ const expected: Array<[string, number, number, number, number | null]> = [
   ['SaslAuthenticate', 36, 0, 2, 2],
   ['CreatePartitions', 37, 0, 3, 2],
   ['DeleteGroups', 42, 0, 2, 2],
+  ['ElectLeaders', 43, 0, 2, 2],
   ['IncrementalAlterConfigs', 44, 0, 1, 1],
   ['OffsetDelete', 47, 0, 0, null],
   ['DescribeClientQuotas', 48, 0, 1, 1],
@@ -37,8 +38,13 @@ const expected: Array<[string, number, number, number, number | null]> = [
   ['BeginQuorumEpoch', 53, 0, 1, 1],
   ['EndQuorumEpoch', 54, 0, 1, 1],
   ['DescribeQuorum', 55, 0, 2, 0],
+  ['AlterPartition', 56, 0, 3, 0],
   ['FetchSnapshot', 59, 0, 1, 0],
   ['DescribeCluster', 60, 0, 1, 0],
+  ['BrokerRegistration', 62, 0, 4, 0],
+  ['BrokerHeartbeat', 63, 0, 1, 0],
+  ['UnregisterBroker', 64, 0, 0, 0],
+  ['AllocateProducerIds', 67, 0, 0, 0],
 ];
 
 describe('message descriptions', () => {
@@ -67,12 +73,16 @@ describe('message descriptions', () => {
     expect(requestHeaderVersion(ApiKey.DescribeCluster, 0)).toBe(2);
   });
 
-  it('advertise every described API but SASL and the controller quorum APIs by default, and only the given keys when asked', () => {
+  it('advertise every described API but SASL, the quorum APIs and the controller APIs by default, and only the given keys when asked', () => {
     const advertised = servedApiVersions().map((range) => range.apiKey);
     expect(advertised).not.toContain(ApiKey.SaslHandshake);
     for (const quorumApi of [ApiKey.Vote, ApiKey.BeginQuorumEpoch, ApiKey.EndQuorumEpoch, ApiKey.DescribeQuorum, ApiKey.FetchSnapshot]) {
       expect(advertised).not.toContain(quorumApi);
       expect(specFor(quorumApi)).toBeDefined();
+    }
+    for (const controllerApi of [ApiKey.ElectLeaders, ApiKey.AlterPartition, ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AllocateProducerIds]) {
+      expect(advertised).not.toContain(controllerApi);
+      expect(specFor(controllerApi)).toBeDefined();
     }
     expect(advertised).toContain(ApiKey.Fetch);
     expect(servedApiVersions([ApiKey.Fetch, ApiKey.SaslHandshake, 999])).toEqual([

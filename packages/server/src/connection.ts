@@ -6,9 +6,15 @@
  * strictly in arrival order (a queue of slots keyed by arrival). Requests that change state
  * (`WRITE_APIS`) start only when everything before them on this connection has finished, and later
  * requests wait for them, so a client reads its own writes on one connection as with Kafka (which
- * serves one request per connection at a time). At most `maxInFlightRequestsPerConnection` requests
- * are read but unanswered; beyond that, and while the socket's write buffer is full, the socket is
- * paused so a client cannot make the server buffer without bound.
+ * serves one request per connection at a time). A Fetch, whose answer may be megabytes, starts
+ * only when every earlier request has been answered.
+ *
+ * Memory (see `memory-budget.ts`): the connection stops reading while it has
+ * `maxInFlightRequestsPerConnection` requests unanswered, while it holds `socketRequestMaxBytes`
+ * of requests, while the shared request budget has no room for the frame it is reading, and while
+ * the socket's write buffer is full. It starts no new request while the responses its client has
+ * not taken pass `queuedMaxResponseBytesPerConnection` (or the shared response budget is spent),
+ * so a client that sends without reading costs bounded memory. Closing frees everything at once.
  *
  * Failures of one client (oversize frame, unreadable header, unknown API) close this connection
  * only, with a log line. Used by `Server` only; single-threaded like everything on the event loop.
@@ -19,6 +25,7 @@ import { connectionChannel, requestChannel, type RequestEvent } from './channels
 import type { ServerConfig } from './config.js';
 import { isNoResponse, type RequestContext, type RequestHandler } from './handler.js';
 import type { Logger } from './logger.js';
+import type { MemoryAccount, MemoryBudget } from './memory-budget.js';
 import { API_VERSIONS_KEY, type FrameSplitter, type RequestHeader, type ResponseBytes, type WireCodec } from './wire.js';
 
 /**
@@ -27,17 +34,28 @@ import { API_VERSIONS_KEY, type FrameSplitter, type RequestHeader, type Response
  * DeleteGroups, IncrementalAlterConfigs, OffsetDelete, AlterClientQuotas).
  */
 const WRITE_APIS: ReadonlySet<number> = new Set([0, 8, 13, 19, 20, 21, 22, 33, 37, 42, 44, 47, 49]);
+/** APIs whose answer may be large (Fetch): started only when every earlier request is answered. */
+const LARGE_RESPONSE_APIS: ReadonlySet<number> = new Set([1]);
 const INVALID_REQUEST = 42;
 const UNKNOWN_SERVER_ERROR = -1;
 
 interface Slot {
   header: RequestHeader;
+  /** Bytes of the request frame, held (and counted) until its response is ready. */
+  frameBytes: number;
   arrivedAtMs: number;
   done: boolean;
   /** `null`: nothing to write (acks=0). */
   response: ResponseBytes | null;
   /** Close the connection once everything before this slot is written; why. */
   closeAfter: string | null;
+}
+
+/** A frame read whole, its header decoded, not yet dispatched. */
+interface WaitingFrame {
+  frame: Buffer;
+  header: RequestHeader;
+  bodyOffset: number;
 }
 
 export interface ConnectionOptions {
@@ -47,6 +65,7 @@ export interface ConnectionOptions {
   handler: RequestHandler;
   config: ServerConfig;
   logger: Logger;
+  budget: MemoryBudget;
   onClose: (connection: Connection) => void;
 }
 
@@ -57,14 +76,21 @@ export class Connection {
   private readonly handler: RequestHandler;
   private readonly config: ServerConfig;
   private readonly logger: Logger;
-  private readonly splitter: FrameSplitter;
+  /** Dropped on close, with the partial frame it holds. */
+  private splitter: FrameSplitter | null;
   private readonly queue: Slot[] = [];
-  /** Frames read from the socket but not yet dispatched because the in-flight limit was reached. */
-  private readonly waitingFrames: Buffer[] = [];
+  /** Frames read from the socket but not yet dispatched (in-flight limit, response room, a Fetch's turn). */
+  private readonly waitingFrames: WaitingFrame[] = [];
+  /** Bytes of the waiting frames and of the frames whose requests are being handled. */
+  private requestBytesHeld = 0;
+  /** Bytes of finished responses not yet handed to the socket (they wait for earlier ones). */
+  private responseBytesUnsent = 0;
+  private readonly account: MemoryAccount;
   private lastWrite: Promise<void> = Promise.resolve();
   private readonly runningReads = new Set<Promise<void>>();
   private pausedForInFlight = false;
   private pausedForDrain = false;
+  private pausedForMemory = false;
   private draining = false;
   /** No further frames are dispatched: a request was refused and the connection closes after the earlier answers. */
   private refusing = false;
@@ -82,6 +108,7 @@ export class Connection {
     this.config = options.config;
     this.logger = options.logger;
     this.splitter = this.codec.createFrameSplitter(this.config.socketRequestMaxBytes);
+    this.account = options.budget.open(() => this.onMemoryFreed());
     this.remote = { address: this.socket.remoteAddress, port: this.socket.remotePort };
     this.closedPromise = new Promise((resolve) => this.socket.once('close', () => resolve()));
     this.socket.setNoDelay(true);
@@ -102,7 +129,7 @@ export class Connection {
   /** Stops reading, answers what is in flight, then closes. Resolves when the socket is closed. */
   drainAndClose(): Promise<void> {
     this.draining = true;
-    this.waitingFrames.length = 0;
+    this.dropWaitingFrames();
     this.socket.pause();
     this.maybeEndDrained();
     return this.closedPromise;
@@ -122,7 +149,7 @@ export class Connection {
   private closeReason: string | undefined;
 
   private onData(chunk: Buffer): void {
-    if (this.draining || this.refusing || this.stopped || this.closed) return;
+    if (this.draining || this.refusing || this.stopped || this.closed || this.splitter === null) return;
     let frames: Buffer[];
     try {
       frames = this.splitter.push(chunk);
@@ -130,29 +157,39 @@ export class Connection {
       void this.destroy(`request frame refused: ${describe(error)}`);
       return;
     }
-    for (const frame of frames) this.waitingFrames.push(frame);
+    for (const frame of frames) {
+      let decoded: { header: RequestHeader; bodyOffset: number };
+      try {
+        decoded = this.codec.decodeHeader(frame);
+      } catch (error) {
+        void this.destroy(`unreadable request header: ${describe(error)}`);
+        return;
+      }
+      this.waitingFrames.push({ frame, ...decoded });
+      this.requestBytesHeld += frame.length;
+    }
     this.dispatchWaitingFrames();
   }
 
   private dispatchWaitingFrames(): void {
-    while (this.waitingFrames.length > 0 && this.queue.length < this.config.maxInFlightRequestsPerConnection && !this.refusing && !this.stopped && !this.closed) {
-      this.onFrame(this.waitingFrames.shift() as Buffer);
+    while (this.waitingFrames.length > 0 && this.mayDispatch(this.waitingFrames[0])) {
+      this.onFrame(this.waitingFrames.shift() as WaitingFrame);
     }
     this.updateReading();
   }
 
-  private onFrame(frame: Buffer): void {
-    let header: RequestHeader;
-    let bodyOffset: number;
-    try {
-      ({ header, bodyOffset } = this.codec.decodeHeader(frame));
-    } catch (error) {
-      void this.destroy(`unreadable request header: ${describe(error)}`);
-      return;
-    }
+  private mayDispatch(next: WaitingFrame): boolean {
+    // A socket destroyed by a write error has an empty write buffer but no client: start nothing.
+    if (this.refusing || this.stopped || this.closed || this.socket.destroyed) return false;
+    if (this.queue.length >= this.config.maxInFlightRequestsPerConnection) return false;
+    if (LARGE_RESPONSE_APIS.has(next.header.apiKey) && this.queue.length > 0) return false;
+    return this.account.hasResponseRoom;
+  }
+
+  private onFrame({ frame, header, bodyOffset }: WaitingFrame): void {
     if (!this.codec.isServed(header.apiKey, header.apiVersion)) {
-      if (header.apiKey === API_VERSIONS_KEY) this.answerNow(header, this.codec.encodeApiVersionsFallback(header.correlationId));
-      else this.refuse(header, `unsupported api ${header.apiKey} version ${header.apiVersion} (client ${header.clientId})`);
+      if (header.apiKey === API_VERSIONS_KEY) this.answerNow(header, frame.length, this.codec.encodeApiVersionsFallback(header.correlationId));
+      else this.refuse(header, frame.length, `unsupported api ${header.apiKey} version ${header.apiVersion} (client ${header.clientId})`);
       return;
     }
     let body: unknown;
@@ -162,33 +199,38 @@ export class Connection {
       const reason = `malformed request body: ${describe(error)}`;
       const answer = this.errorResponse(header, INVALID_REQUEST);
       if (answer === null) {
-        this.refuse(header, reason);
+        this.refuse(header, frame.length, reason);
         return;
       }
       this.logger.warn(reason, { connectionId: this.id, apiKey: header.apiKey, apiVersion: header.apiVersion });
-      this.answerNow(header, answer);
+      this.answerNow(header, frame.length, answer);
       return;
     }
-    this.dispatch(this.enqueue(header), body);
+    this.dispatch(this.enqueue(header, frame.length), body);
   }
 
-  private enqueue(header: RequestHeader): Slot {
-    const slot: Slot = { header, arrivedAtMs: performance.now(), done: false, response: null, closeAfter: null };
+  private enqueue(header: RequestHeader, frameBytes: number): Slot {
+    const slot: Slot = { header, frameBytes, arrivedAtMs: performance.now(), done: false, response: null, closeAfter: null };
     this.queue.push(slot);
     return slot;
   }
 
   /** Queues an answer that needs no broker work. */
-  private answerNow(header: RequestHeader, response: ResponseBytes): void {
-    this.finish(this.enqueue(header), response, null);
+  private answerNow(header: RequestHeader, frameBytes: number, response: ResponseBytes): void {
+    this.finish(this.enqueue(header, frameBytes), response, null);
   }
 
   /** A request Kafka would close the connection on: earlier requests are answered, later ones dropped, then the connection closes. */
-  private refuse(header: RequestHeader, reason: string): void {
+  private refuse(header: RequestHeader, frameBytes: number, reason: string): void {
     this.refusing = true;
-    this.waitingFrames.length = 0;
+    this.dropWaitingFrames();
     this.socket.pause();
-    this.finish(this.enqueue(header), null, reason);
+    this.finish(this.enqueue(header, frameBytes), null, reason);
+  }
+
+  private dropWaitingFrames(): void {
+    for (const waiting of this.waitingFrames) this.requestBytesHeld -= waiting.frame.length;
+    this.waitingFrames.length = 0;
   }
 
   private dispatch(slot: Slot, body: unknown): void {
@@ -254,6 +296,10 @@ export class Connection {
     slot.done = true;
     slot.response = response;
     slot.closeAfter = closeAfter;
+    // The request's bytes are no longer needed once its answer exists; the answer's are counted.
+    this.requestBytesHeld -= slot.frameBytes;
+    slot.frameBytes = 0;
+    if (response !== null) this.responseBytesUnsent += responseLength(response);
     if (requestChannel.hasSubscribers) {
       const { apiKey, apiVersion, correlationId, clientId } = slot.header;
       const event: RequestEvent = { connectionId: this.id, apiKey, apiVersion, correlationId, clientId, durationMs: performance.now() - slot.arrivedAtMs };
@@ -269,7 +315,10 @@ export class Connection {
     this.socket.cork();
     while (this.queue.length > 0 && this.queue[0].done) {
       const slot = this.queue.shift() as Slot;
-      if (slot.response !== null) writeResponse(this.socket, slot.response);
+      if (slot.response !== null) {
+        this.responseBytesUnsent -= responseLength(slot.response);
+        writeResponse(this.socket, slot.response, this.onResponseFlushed);
+      }
       if (slot.closeAfter !== null) {
         this.socket.uncork();
         void this.destroy(slot.closeAfter);
@@ -278,20 +327,45 @@ export class Connection {
     }
     this.socket.uncork();
     if (this.socket.writableNeedDrain) this.pausedForDrain = true;
+    this.reportResponseBytes();
     if (this.draining) this.maybeEndDrained();
     else this.dispatchWaitingFrames();
   }
 
+  /** Responses the client has not taken: finished but unsent, and in the socket's write buffer. */
+  private reportResponseBytes(): void {
+    this.account.setResponseBytes(this.closed ? 0 : this.responseBytesUnsent + this.socket.writableLength);
+  }
+
+  /** A response reached the kernel: the socket's buffer shrank, so the account does too. */
+  private readonly onResponseFlushed = (error?: Error | null): void => {
+    if (error) return;
+    this.reportResponseBytes();
+    if (this.account.hasResponseRoom && this.waitingFrames.length > 0 && !this.draining) this.dispatchWaitingFrames();
+  };
+
   private updateReading(): void {
-    if (this.stopped || this.closed || this.draining || this.refusing) return;
+    if (this.stopped || this.closed || this.draining || this.refusing || this.splitter === null) return;
     this.pausedForInFlight = this.waitingFrames.length > 0 || this.queue.length >= this.config.maxInFlightRequestsPerConnection;
-    if (this.pausedForInFlight || this.pausedForDrain) this.socket.pause();
+    const buffered = this.splitter.bufferedBytes;
+    // The whole declared size of the frame being read is claimed, so a frame let in can finish.
+    const granted = this.account.claimRequest(this.requestBytesHeld + buffered + this.splitter.awaitedBytes);
+    this.pausedForMemory = !granted || this.requestBytesHeld + buffered >= this.config.socketRequestMaxBytes;
+    if (this.pausedForInFlight || this.pausedForDrain || this.pausedForMemory) this.socket.pause();
     else this.socket.resume();
   }
 
   private onDrain(): void {
     this.pausedForDrain = false;
-    this.updateReading();
+    this.reportResponseBytes();
+    if (this.draining) return;
+    this.dispatchWaitingFrames();
+  }
+
+  /** The shared budget has room again: dispatch what waited for it, and read if we may. */
+  private onMemoryFreed(): void {
+    if (this.stopped || this.closed || this.draining) return;
+    this.dispatchWaitingFrames();
   }
 
   private onIdle(): void {
@@ -308,8 +382,14 @@ export class Connection {
 
   private onSocketClose(onClose: (connection: Connection) => void): void {
     this.closed = true;
+    // Free everything now, not when the last parked request settles: the queue, the waiting
+    // frames, the half-read frame and this connection's share of the budget.
     this.queue.length = 0;
     this.waitingFrames.length = 0;
+    this.requestBytesHeld = 0;
+    this.responseBytesUnsent = 0;
+    this.splitter = null;
+    this.account.close();
     if (connectionChannel.hasSubscribers) {
       connectionChannel.publish({ event: 'close', connectionId: this.id, remoteAddress: this.remote.address, remotePort: this.remote.port, reason: this.closeReason });
     }
@@ -317,12 +397,21 @@ export class Connection {
   }
 }
 
-function writeResponse(socket: Socket, response: ResponseBytes): void {
+/** Writes a response; `onFlushed` runs once its last byte has left the socket's buffer. */
+function writeResponse(socket: Socket, response: ResponseBytes, onFlushed: () => void): void {
   if (Buffer.isBuffer(response)) {
-    socket.write(response);
+    socket.write(response, onFlushed);
     return;
   }
-  for (const part of response as readonly Buffer[]) if (part.length > 0) socket.write(part);
+  const parts = (response as readonly Buffer[]).filter((part) => part.length > 0);
+  for (let index = 0; index < parts.length; index++) socket.write(parts[index], index === parts.length - 1 ? onFlushed : undefined);
+}
+
+function responseLength(response: ResponseBytes): number {
+  if (Buffer.isBuffer(response)) return response.length;
+  let length = 0;
+  for (const part of response as readonly Buffer[]) length += part.length;
+  return length;
 }
 
 function errorCodeOf(error: unknown): number {

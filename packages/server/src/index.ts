@@ -3,6 +3,7 @@
  */
 export { Server, type ServerOptions, type ListenOptions, type BoundAddress } from './server.js';
 export { type ServerConfig, defaultServerConfig, resolveServerConfig } from './config.js';
+export type { MemoryUsage } from './memory-budget.js';
 export { type Logger, stderrLogger, silentLogger } from './logger.js';
 export { type RequestHandler, type RequestContext, isNoResponse } from './handler.js';
 export { type WireCodec, type FrameSplitter, type RequestHeader, type ResponseBytes, API_VERSIONS_KEY } from './wire.js';

@@ -15,10 +15,7 @@ import type { WireCodec } from './wire.js';
 const INLINE_BYTES_MAX = 4096;
 
 export const protocolCodec: WireCodec = {
-  createFrameSplitter(frameBytesMax) {
-    const reader = new FrameReader({ frameBytesMax });
-    return { push: (chunk) => reader.push(chunk) };
-  },
+  createFrameSplitter: (frameBytesMax) => new FrameReader({ frameBytesMax }),
   decodeHeader: (frame) => decodeRequestHeader(frame),
   isServed: (apiKey, apiVersion) => isVersionServed(apiKey, apiVersion),
   // decodeRequest reads the (small) header again and checks that no bytes are left over.

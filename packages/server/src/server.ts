@@ -11,6 +11,7 @@ import net from 'node:net';
 import { connectionChannel } from './channels.js';
 import { resolveServerConfig, type ServerConfig } from './config.js';
 import { Connection } from './connection.js';
+import { MemoryBudget, type MemoryUsage } from './memory-budget.js';
 import { ServerError, ServerStateError } from './errors.js';
 import type { RequestHandler } from './handler.js';
 import { type Logger, stderrLogger } from './logger.js';
@@ -41,6 +42,7 @@ export class Server {
   private readonly logger: Logger;
   private readonly codec: WireCodec;
   private readonly connections = new Set<Connection>();
+  private readonly budget: MemoryBudget;
   private listener: net.Server | undefined;
   private nextConnectionId = 1;
   private state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
@@ -51,6 +53,12 @@ export class Server {
     this.config = resolveServerConfig(options.config);
     this.logger = options.logger ?? stderrLogger;
     this.codec = options.codec ?? protocolCodec;
+    this.budget = new MemoryBudget(this.config);
+  }
+
+  /** Bytes of requests and responses the connections hold now, against the `queued*` limits. */
+  get memoryUsage(): MemoryUsage {
+    return this.budget.usage;
   }
 
   /** The bound address, once listening. */
@@ -129,6 +137,7 @@ export class Server {
       handler: this.broker,
       config: this.config,
       logger: this.logger,
+      budget: this.budget,
       onClose: (closed) => this.connections.delete(closed),
     });
     this.connections.add(connection);

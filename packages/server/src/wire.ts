@@ -16,6 +16,10 @@ export interface RequestHeader {
 export interface FrameSplitter {
   /** Returns the frames completed by this chunk; throws when a declared size is over the limit or negative. */
   push(chunk: Buffer): Buffer[];
+  /** Bytes received and not yet returned in a frame. */
+  readonly bufferedBytes: number;
+  /** Bytes the frame being read still lacks, by its declared size (0 before a size is read). */
+  readonly awaitedBytes: number;
 }
 
 /** A response ready for the socket: one buffer, or parts written in order without copying (record payloads). */

@@ -294,3 +294,93 @@ describe('Server connection machinery', () => {
     );
   });
 });
+
+/**
+ * A client that starts a frame of `declaredBytes` and sends its body only as fast as the server
+ * takes it, stopping after `sendBytes` or when the server has taken nothing for `stallMs`.
+ */
+async function stallPartway(port: number, declaredBytes: number, sendBytes: number, stallMs = 300): Promise<{ client: TestClient; sent: number }> {
+  const client = await connect(port);
+  const header = Buffer.alloc(12);
+  header.writeInt32BE(declaredBytes, 0);
+  header.writeInt16BE(0, 4);
+  header.writeInt16BE(3, 6);
+  client.send(header);
+  const block = Buffer.alloc(256 * 1024, 0x20);
+  let sent = 0;
+  while (sent < sendBytes && !client.closed) {
+    const size = Math.min(block.length, sendBytes - sent);
+    sent += size;
+    if (client.socket.write(block.subarray(0, size))) continue;
+    const drained = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), stallMs);
+      client.socket.once('drain', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!drained) break;
+  }
+  return { client, sent };
+}
+
+describe('Server memory limits', () => {
+  const MiB = 1024 * 1024;
+
+  it('starts a Fetch only when earlier answers are taken, so a client that never reads holds a bounded queue', async () => {
+    const { broker, port, server } = await start({ queuedMaxResponseBytesPerConnection: 4 * MiB });
+    const client = await connect(port);
+    client.socket.pause();
+    const count = 200;
+    client.send(Buffer.concat(Array.from({ length: count }, (_, i) => requestFrame(1, 4, i, { value: i, bigBytes: MiB }))));
+    await until(() => broker.started.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // What the kernel's socket buffers absorb is started too; the rest waits in the server.
+    expect(broker.started.length).toBeLessThan(40);
+    expect(broker.maxRunning).toBe(1);
+    expect(server.memoryUsage.responseBytes).toBeLessThanOrEqual(4 * MiB + 2 * MiB);
+    client.socket.resume();
+    await client.until(() => client.responses.length === count, 30_000);
+    expect(client.responses.map((response) => response.correlationId)).toEqual(Array.from({ length: count }, (_, i) => i));
+    await until(() => server.memoryUsage.responseBytes === 0);
+  });
+
+  it('holds stalled large frames within queuedMaxRequestBytes, still answers small requests, and frees all on close', async () => {
+    const config = { socketRequestMaxBytes: 8 * MiB, queuedMaxRequestBytes: 16 * MiB, queuedRequestBytesReservedPerConnection: 64 * 1024 };
+    const { broker, port, server } = await start(config);
+    const stalled = [];
+    for (let i = 0; i < 6; i++) stalled.push(await stallPartway(port, 8 * MiB, 7 * MiB));
+    const usage = server.memoryUsage;
+    expect(usage.requestBytesCharged).toBeLessThanOrEqual(16 * MiB);
+    expect(usage.requestBytesClaimed).toBeLessThanOrEqual(16 * MiB + 6 * 64 * 1024);
+    // Two frames fit the budget and were read; the others wait at their reserve.
+    expect(stalled.filter(({ sent }) => sent === 7 * MiB).length).toBeGreaterThanOrEqual(2);
+    expect(usage.waitingConnections).toBeGreaterThanOrEqual(1);
+    const normal = await connect(port);
+    normal.send(requestFrame(3, 1, 77, { value: 'small' }));
+    await normal.until(() => normal.responses.length === 1);
+    expect(normal.responses[0].body).toEqual({ value: 'small', clientId: 'test' });
+    for (const { client } of stalled) client.close();
+    await until(() => server.connectionCount === 1);
+    expect(server.memoryUsage).toEqual({ requestBytesCharged: 0, requestBytesClaimed: 0, responseBytes: 0, waitingConnections: 0 });
+    expect(broker.started.map((entry) => entry.value)).toEqual(['small']);
+  });
+
+  it('lets a waiting frame in when the budget frees, and answers it', async () => {
+    const config = { socketRequestMaxBytes: 2 * MiB, queuedMaxRequestBytes: 2 * MiB, queuedRequestBytesReservedPerConnection: 0 };
+    const { port, server } = await start(config);
+    const holder = await stallPartway(port, 2 * MiB - 8, MiB);
+    const body = JSON.stringify({ value: 'late', pad: 'y'.repeat(MiB) });
+    const waiting = await connect(port);
+    waiting.send(requestFrame(3, 1, 5, body));
+    await until(() => server.memoryUsage.waitingConnections === 1);
+    expect(waiting.responses).toEqual([]);
+    holder.client.close();
+    await waiting.until(() => waiting.responses.length === 1);
+    expect(waiting.responses[0].body).toEqual({ value: 'late', clientId: 'test' });
+  });
+
+  it('refuses queuedMaxRequestBytes below socketRequestMaxBytes', () => {
+    expect(() => new Server({ broker: new FakeBroker(), config: { socketRequestMaxBytes: 10, queuedMaxRequestBytes: 9 }, codec: jsonCodec })).toThrow(/queuedMaxRequestBytes/);
+  });
+});

@@ -4,29 +4,8 @@
  * correlationId i32, JSON. Apis 0-50, versions 0-5 are "served"; apiKey 18 is ApiVersions.
  */
 import net from 'node:net';
-import type { FrameSplitter, RequestHeader, WireCodec } from '../../src/index.js';
-
-export class TestFrameTooLargeError extends Error {
-  readonly code = 'FRAME_TOO_LARGE';
-}
-
-export function splitter(frameBytesMax: number): FrameSplitter {
-  let pending: Buffer = Buffer.alloc(0);
-  return {
-    push(chunk) {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      const frames: Buffer[] = [];
-      while (pending.length >= 4) {
-        const size = pending.readInt32BE(0);
-        if (size < 0 || size > frameBytesMax) throw new TestFrameTooLargeError(`frame of ${size} bytes`);
-        if (pending.length < 4 + size) break;
-        frames.push(pending.subarray(4, 4 + size));
-        pending = pending.subarray(4 + size);
-      }
-      return frames;
-    },
-  };
-}
+import { FrameReader } from '@gregor/protocol';
+import type { RequestHeader, WireCodec } from '../../src/index.js';
 
 function response(correlationId: number, body: unknown): Buffer {
   const json = Buffer.from(JSON.stringify(body));
@@ -37,7 +16,8 @@ function response(correlationId: number, body: unknown): Buffer {
 }
 
 export const jsonCodec: WireCodec = {
-  createFrameSplitter: splitter,
+  // Kafka's framing, so the splitter is the real one (it is what the memory limits measure).
+  createFrameSplitter: (frameBytesMax) => new FrameReader({ frameBytesMax }),
   decodeHeader(frame) {
     if (frame.length < 8) throw new RangeError('short header');
     const header: RequestHeader = { apiKey: frame.readInt16BE(0), apiVersion: frame.readInt16BE(2), correlationId: frame.readInt32BE(4), clientId: 'test' };
