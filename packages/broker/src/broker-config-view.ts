@@ -63,6 +63,12 @@ const primaryNameOfField: ReadonlyMap<keyof BrokerConfig, string> = (() => {
 
 export class BrokerConfigView {
   private dynamic: DynamicBrokerConfigs = { perBroker: {}, clusterDefault: {} };
+  /**
+   * settingsOf and topicDefault answers, by name: they depend only on the static config and the
+   * dynamic configs, so they are kept until applyDynamic (produce reads topic configs per request).
+   */
+  private readonly settingsCache = new Map<string, ConfigSetting[]>();
+  private readonly topicDefaultCache = new Map<string, string>();
 
   /**
    * `config` is the broker's live BrokerConfig (its fields follow the dynamic configs);
@@ -80,6 +86,8 @@ export class BrokerConfigView {
   /** Replaces the dynamic configs and brings the typed fields they set up to date. */
   applyDynamic(dynamic: DynamicBrokerConfigs): void {
     this.dynamic = { perBroker: { ...dynamic.perBroker }, clusterDefault: { ...dynamic.clusterDefault } };
+    this.settingsCache.clear();
+    this.topicDefaultCache.clear();
     const merged: Record<string, string> = { ...this.dynamic.clusterDefault, ...this.dynamic.perBroker };
     const fields = new Map<keyof BrokerConfig, { rank: number; value: unknown }>();
     for (const [name, value] of Object.entries(merged)) {
@@ -122,6 +130,8 @@ export class BrokerConfigView {
    * static, default); empty for a name no definition or setting knows.
    */
   settingsOf(name: string): ConfigSetting[] {
+    const cached = this.settingsCache.get(name);
+    if (cached !== undefined) return cached;
     const settings: ConfigSetting[] = [];
     const perBroker = this.dynamic.perBroker[name];
     if (perBroker !== undefined) settings.push({ name, value: perBroker, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
@@ -134,6 +144,7 @@ export class BrokerConfigView {
       const defaultValue = this.defaultValue(definition);
       if (defaultValue !== null) settings.push({ name, value: defaultValue, source: ConfigSource.DEFAULT_CONFIG });
     }
+    this.settingsCache.set(name, settings);
     return settings;
   }
 
@@ -167,6 +178,15 @@ export class BrokerConfigView {
    * default (Kafka's extractLogConfigMap).
    */
   topicDefault(definition: TopicConfigDefinition): string {
+    let value = this.topicDefaultCache.get(definition.name);
+    if (value === undefined) {
+      value = this.computeTopicDefault(definition);
+      this.topicDefaultCache.set(definition.name, value);
+    }
+    return value;
+  }
+
+  private computeTopicDefault(definition: TopicConfigDefinition): string {
     for (const synonym of definition.brokerSynonyms) {
       const { value } = this.value(synonym.name);
       if (value === null) continue;
