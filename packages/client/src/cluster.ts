@@ -42,8 +42,6 @@ export class Cluster {
   private connecting: Promise<void> | null = null;
   controllerId = -1;
   clusterId: string | null = null;
-  /** The brokers of the last Metadata response. */
-  brokers: { nodeId: number; host: string; port: number }[] = [];
 
   constructor(
     readonly transport: Transport,
@@ -71,8 +69,7 @@ export class Cluster {
       includeClusterAuthorizedOperations: false,
       includeTopicAuthorizedOperations: false,
     });
-    this.brokers = response.brokers.map((b: Body) => ({ nodeId: b.nodeId, host: b.host, port: b.port }));
-    this.transport.setBrokers(this.brokers);
+    this.transport.setBrokers(response.brokers.map((b: Body) => ({ nodeId: b.nodeId, host: b.host, port: b.port })));
     this.controllerId = response.controllerId;
     this.clusterId = response.clusterId;
     const seen: TopicInfo[] = [];

@@ -1,0 +1,106 @@
+/**
+ * The producer-state snapshots of one partition: `<offset>.snapshot` files beside the segments
+ * (Kafka's layout: the 20-digit offset the snapshot was taken at, the ProducerStateManager's
+ * snapshot format inside), and rebuilding the state from the newest snapshot at or below the log
+ * end offset plus the batches after it (Kafka's loadProducerState). Leaders and followers alike
+ * rebuild from their own log, so a follower that becomes leader deduplicates retries the old leader
+ * accepted. Single-threaded; owned by one Partition.
+ */
+import path from 'node:path';
+import { forEachBatch, readBatchHeader, type BatchHeader } from '@gregor/records';
+import type { Clock, FileSystem, PartitionLog } from '@gregor/log';
+import type { ProducerStateManager } from './producer-state.js';
+
+export const SNAPSHOT_SUFFIX = '.snapshot';
+/** Bytes read per step when replaying the log tail into producer state. */
+const REPLAY_READ_BYTES = 1024 * 1024;
+
+export interface ProducerSnapshotsOptions {
+  fs: FileSystem;
+  /** The partition's directory. */
+  dir: string;
+  log: PartitionLog;
+  state: ProducerStateManager;
+  clock: Clock;
+  /** Snapshots kept (Kafka keeps the two latest). */
+  retained: number;
+  /** `producer.id.expiration.ms`: producers in a snapshot older than this are not loaded. */
+  producerIdExpirationMs: number;
+}
+
+export class ProducerSnapshots {
+  constructor(private readonly options: ProducerSnapshotsOptions) {}
+
+  fileName(offset: number): string {
+    return `${String(offset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`;
+  }
+
+  offsets(): number[] {
+    const { fs, dir } = this.options;
+    if (!fs.exists(dir)) return [];
+    return fs.readdir(dir)
+      .filter((name) => name.endsWith(SNAPSHOT_SUFFIX) && /^\d{20}\.snapshot$/.test(name))
+      .map((name) => Number(name.slice(0, 20)))
+      .sort((a, b) => a - b);
+  }
+
+  /** Writes `<LEO>.snapshot` and keeps only the newest `retained` snapshots. */
+  take(): void {
+    const { fs, dir, log, state, retained } = this.options;
+    fs.writeFileAtomic(path.join(dir, this.fileName(log.logEndOffset)), state.encodeSnapshot());
+    const offsets = this.offsets();
+    for (const old of offsets.slice(0, Math.max(0, offsets.length - retained))) fs.unlink(path.join(dir, this.fileName(old)));
+  }
+
+  /** Deletes every snapshot (the log was emptied and restarted elsewhere). */
+  deleteAll(): void {
+    for (const offset of this.offsets()) this.options.fs.unlink(path.join(this.options.dir, this.fileName(offset)));
+  }
+
+  /**
+   * Kafka's loadProducerState: the newest snapshot at or below the LEO (newer ones belong to a
+   * truncated tail and are deleted), then every batch after it replayed from the log. A corrupt
+   * snapshot is skipped for an older one, and with none the whole log is replayed.
+   */
+  load(): void {
+    const { fs, dir, log, state, clock } = this.options;
+    state.clear();
+    const logEndOffset = log.logEndOffset;
+    let replayFrom = log.logStartOffset;
+    for (const offset of this.offsets().reverse()) {
+      const filePath = path.join(dir, this.fileName(offset));
+      if (offset > logEndOffset) {
+        fs.unlink(filePath);
+        continue;
+      }
+      try {
+        state.loadSnapshot(fs.readFile(filePath), filePath, clock.now(), this.options.producerIdExpirationMs);
+        replayFrom = Math.max(offset, log.logStartOffset);
+        break;
+      } catch {
+        state.clear();
+      }
+    }
+    this.replay(replayFrom, logEndOffset);
+  }
+
+  private replay(fromOffset: number, toOffset: number): void {
+    const { log, state, clock } = this.options;
+    let offset = fromOffset;
+    // A replayed producer counts as seen now: the log does not say when its batches arrived.
+    const now = clock.now();
+    // Each step reads at least one whole batch and moves past it, so the loop ends.
+    while (offset < toOffset) {
+      const { records } = log.read(offset, { maxBytes: REPLAY_READ_BYTES, maxOffset: toOffset, minOneBatch: true });
+      if (records.length === 0) break;
+      let next = offset;
+      forEachBatch(records, (position) => {
+        const header: BatchHeader = readBatchHeader(records, position);
+        if (header.lastOffset >= offset && !header.isControl) state.update(header, header.baseOffset, now);
+        next = Math.max(next, header.lastOffset + 1);
+      }, { allowPartialTail: true });
+      if (next === offset) break;
+      offset = next;
+    }
+  }
+}
