@@ -1,33 +1,21 @@
 /**
- * One Kafka broker in a cluster (Kafka's BrokerServer with its ReplicaManager): the data dir
- * (`meta.properties`, one log per hosted partition, `replication-offset-checkpoint`), the
- * metadata image it applies (`applyMetadata`: topics, partitions, leaders, ISR, epochs and topic
- * configs all come from it), the replicas it leads or follows, its life with the controller
- * (registration, heartbeats, fencing, controlled shutdown), the group coordinator with its offsets
- * in `__consumer_offsets`, and `handle()`, the single entry point both the TCP server and the
- * in-process client call with protocol-decoded bodies.
- *
- * Two ways to get one:
- *   - `Broker.create({ dir, controller, network, listeners, ... })` for a node of a cluster: the
- *     node's metadata loader calls `applyMetadata` for every committed batch, then `startup()`
- *     registers and resolves once the controller has unfenced this broker.
- *   - `Broker.open({ dir })`: a standalone broker, a one-broker cluster around itself (its
- *     controller is the SingleNodeController, which keeps the topics in `gregor-topics.json`).
- *
+ * One Kafka broker over `@gregor/log`: the data dir (`meta.properties`, the topic metadata file,
+ * one log per partition), the topics with their ids and configs, the partitions' leader state, the
+ * group coordinator with its offsets in `__consumer_offsets`, and `handle()`, the single entry
+ * point both the TCP server and the in-process client call with protocol-decoded bodies.
  * Single-threaded: everything runs on the event loop; handlers may park (long-poll Fetch,
- * acks=all Produce, JoinGroup, SyncGroup) but never block.
+ * JoinGroup, SyncGroup) but never block.
  */
 import path from 'node:path';
 import { ErrorCode, isVersionServed } from '@gregor/protocol';
 import { decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
-import { LogManager, nodeFileSystem, rollChannel, systemClock, type Clock, type FileSystem, type TimerHandle } from '@gregor/log';
-import { MetadataImage, type MetadataDelta } from '@gregor/metadata';
-import { AlterPartitionManager } from './alter-partition-manager.js';
-import { BrokerLifecycleManager } from './broker-lifecycle-manager.js';
-import { type BrokerNetwork, ClusterChannelError, type ControllerChannel } from './channels.js';
-import { logConfigFor, resolveBrokerConfig, topicConfigValue, type BrokerConfig } from './config.js';
+import { LogManager, nodeFileSystem, rollChannel, systemClock, type Clock, type FileSystem, type LogConfig, type TimerHandle } from '@gregor/log';
+import { BrokerConfigView } from './broker-config-view.js';
+import { logConfigFor, resolveBrokerConfig, type BrokerConfig } from './config.js';
+import { topicConfigValue } from './config-entries.js';
+import { isProblem, validateBrokerConfigs, validateTopicConfigs } from './config-validation.js';
+import { checkAddedAssignments, checkCreateAssignments } from './replica-assignment.js';
 import type { Body, RequestContext } from './context.js';
-import { ControllerProducerIdBlockSource } from './controller-producer-ids.js';
 import { BrokerError } from './errors.js';
 import { GroupCoordinator, type OffsetCommit } from './group/coordinator.js';
 import {
@@ -35,44 +23,45 @@ import {
   encodeOffsetCommitKey, encodeOffsetCommitValue, type StoredGroup,
 } from './group/offsets-schema.js';
 import { handlers } from './handlers/index.js';
-import { partitionForGroup, type Random } from './ids.js';
+import { partitionForGroup, randomTopicId, type Random } from './ids.js';
 import { loadOrCreateMetaProperties, type MetaProperties } from './meta-properties.js';
-import type { Partition } from './partition.js';
+import { Partition } from './partition.js';
 import { BlockProducerIdAllocator, type ProducerIdAllocator, type ProducerIdBlockSource } from './producer-id-allocator.js';
 import { ProducerIdBlockFile } from './producer-id-block-file.js';
-import { ReplicaManager, topicConfigRecord } from './replica-manager.js';
-import { SingleNodeController } from './single-node-controller.js';
-import { METADATA_TOPIC, OFFSETS_TOPIC } from './topics.js';
+import { type ClientQuotaRecord, TopicStore, type TopicRecord } from './topic-store.js';
 import { warn } from './warnings.js';
+import { INTERNAL_TOPICS, OFFSETS_TOPIC, topicNameProblem, type Topic } from './topics.js';
 
 export interface BrokerOptions {
   dir: string;
   fs?: FileSystem;
   clock?: Clock;
-  /** Uniform in [0, 1); topic ids, the cluster id, member ids and the incarnation id come from it. */
+  /** Uniform in [0, 1); topic ids, the cluster id and member ids come from it. */
   random?: Random;
   config?: Partial<BrokerConfig>;
   /**
-   * Where producer id blocks come from. Default: the controller's AllocateProducerIds for a
-   * cluster broker, `latest-producer-id-block` in the data dir for a standalone one.
+   * Where producer id blocks come from (default: `latest-producer-id-block` in the data dir). The
+   * cluster's controller replaces it with AllocateProducerIds.
    */
   producerIdBlockSource?: ProducerIdBlockSource;
 }
 
-export interface ClusterBrokerOptions extends BrokerOptions {
-  /** Requests to the active controller (registration, heartbeats, AlterPartition, forwarded admin requests). */
-  controller: ControllerChannel;
-  /** Requests to other brokers by id (replica fetchers). */
-  network: BrokerNetwork;
-  /**
-   * The client listeners this broker registers with the controller, as clients should reach them
-   * (Kafka's advertised.listeners). Default one `PLAINTEXT` endpoint at localhost:9092.
-   */
-  listeners?: ListenerEndpoint[];
-  /** The cluster id the node agreed on; `meta.properties` is created with it, or must hold it. */
-  clusterId?: string;
-  /** `broker.rack`. */
-  rack?: string | null;
+/** Outcome of a topic change: Kafka's error code and message (NONE and null on success). */
+export interface TopicChange {
+  errorCode: number;
+  errorMessage: string | null;
+  topic?: Topic;
+  /** CreateTopics: the topic's shape and its own configs as stored (also for validateOnly). */
+  created?: { numPartitions: number; replicationFactor: number; configs: Record<string, string> };
+}
+
+export interface CreateTopicRequest {
+  name: string;
+  numPartitions: number;
+  replicationFactor: number;
+  assignments?: readonly { partitionIndex: number; brokerIds: number[] }[];
+  configs?: readonly { name: string; value: string | null }[];
+  validateOnly?: boolean;
 }
 
 /**
@@ -81,145 +70,105 @@ export interface ClusterBrokerOptions extends BrokerOptions {
  */
 export const NO_RESPONSE = null;
 
-const SECURITY_PROTOCOL_PLAINTEXT = 0;
-
-/** One client listener as registered: Kafka's endpoint (name, host, port, security protocol id). */
-export interface ListenerEndpoint {
-  name: string;
-  host: string;
-  port: number;
-  securityProtocol: number;
-}
-
-/** The network of a standalone broker: there is no other broker to talk to. */
-const NO_NETWORK: BrokerNetwork = {
-  send: (brokerId) => Promise.reject(new ClusterChannelError('BROKER_UNREACHABLE', `a standalone broker has no network (broker ${brokerId})`)),
-};
-
 export class Broker {
+  /** The typed settings; dynamic broker configs (AlterConfigs) update the fields Gregor acts on. */
   readonly config: BrokerConfig;
+  /** Every broker config as a Kafka string with its source (DescribeConfigs, topic defaults). */
+  readonly configView: BrokerConfigView;
   readonly fs: FileSystem;
   readonly clock: Clock;
   readonly random: Random;
   readonly dir: string;
   readonly meta: MetaProperties;
   readonly coordinator: GroupCoordinator;
-  readonly controllerChannel: ControllerChannel;
-  readonly network: BrokerNetwork;
-  readonly lifecycle: BrokerLifecycleManager;
-  /** Hands out the producer ids of InitProducerId, in blocks reserved before use. */
-  readonly producerIds: ProducerIdAllocator;
-  /** The controller of a standalone broker (`Broker.open`); null in a cluster. */
-  standaloneController: SingleNodeController | null = null;
-  /** The client listeners this broker registers and names in Metadata answers. */
-  readonly listeners: ListenerEndpoint[];
-  /** The last metadata image applied. */
-  image: MetadataImage = MetadataImage.EMPTY;
-  /**
-   * The active controller's node id as the node knows it (-1: unknown), for Metadata and
-   * DescribeCluster answers; the node sets it when the quorum elects a leader.
-   */
-  activeControllerId = -1;
+  readonly topics = new Map<string, Topic>();
+  readonly topicsById = new Map<string, Topic>();
+  private readonly partitionsByDir = new Map<string, Partition>();
+  advertisedHost = 'localhost';
+  advertisedPort = 9092;
   /** Long-poll fetches parked now (bounded by `fetchWaitersMax`). */
   fetchWaiters = 0;
-  /** `__consumer_offsets` records found unreadable at load (an unknown version, a cut record). */
-  skippedOffsetRecords = 0;
-  private readonly alterPartitions: AlterPartitionManager;
-  private logs: LogManager | null = null;
-  private replicas: ReplicaManager | null = null;
+  private readonly store: TopicStore;
+  private readonly logs: LogManager;
   private closed = false;
-  private strayLogsDeleted = false;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly closeListeners = new Set<() => void>();
-  private readonly metadataListeners = new Set<() => void>();
+  /** Hands out the producer ids of InitProducerId, in blocks reserved before use. */
+  readonly producerIds: ProducerIdAllocator;
   private producerExpirationTimer: TimerHandle | null = null;
   private offsetsRetentionTimer: TimerHandle | null = null;
+  /** `__consumer_offsets` records found unreadable at open (an unknown version, a cut record). */
+  skippedOffsetRecords = 0;
 
-  private constructor(options: ClusterBrokerOptions & { config: BrokerConfig; fs: FileSystem; clock: Clock; random: Random }, meta: MetaProperties, standalone: boolean) {
+  private constructor(
+    options: Required<Omit<BrokerOptions, 'producerIdBlockSource'>> & { config: BrokerConfig; producerIdBlockSource?: ProducerIdBlockSource },
+    meta: MetaProperties, store: TopicStore, logs: LogManager, configView: BrokerConfigView,
+  ) {
     this.config = options.config;
+    this.configView = configView;
     this.fs = options.fs;
     this.clock = options.clock;
     this.random = options.random;
     this.dir = options.dir;
     this.meta = meta;
-    this.controllerChannel = options.controller;
-    this.network = options.network;
-    this.listeners = (options.listeners ?? [{ name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: SECURITY_PROTOCOL_PLAINTEXT }]).map((endpoint) => ({ ...endpoint }));
-    this.lifecycle = new BrokerLifecycleManager({
-      channel: this.controllerChannel,
-      clock: this.clock,
-      random: this.random,
+    this.store = store;
+    this.logs = logs;
+    this.producerIds = new BlockProducerIdAllocator(options.producerIdBlockSource ?? new ProducerIdBlockFile({
+      fs: this.fs,
+      dir: this.dir,
       nodeId: this.config.nodeId,
-      clusterId: meta.clusterId,
-      rack: options.rack ?? null,
-      listeners: () => this.listeners,
-      metadataOffset: () => this.image.offset,
-      heartbeatIntervalMs: this.config.brokerHeartbeatIntervalMs,
-      sessionTimeoutMs: this.config.brokerSessionTimeoutMs,
-    });
-    this.alterPartitions = new AlterPartitionManager({
-      channel: this.controllerChannel,
-      clock: this.clock,
-      brokerId: this.config.nodeId,
-      brokerEpoch: () => this.lifecycle.brokerEpoch,
-      retryBackoffMs: 50,
-    });
-    const defaultBlockSource = standalone
-      ? new ProducerIdBlockFile({ fs: this.fs, dir: this.dir, nodeId: this.config.nodeId, highestKnownProducerId: () => this.highestKnownProducerId(), onWarning: warn })
-      : new ControllerProducerIdBlockSource(this.controllerChannel, this.config.nodeId, () => this.lifecycle.brokerEpoch);
-    this.producerIds = new BlockProducerIdAllocator(options.producerIdBlockSource ?? defaultBlockSource);
+      highestKnownProducerId: () => this.highestKnownProducerId(),
+      onWarning: warn,
+    }));
     this.coordinator = new GroupCoordinator(this.clock, this.random, this.config, {
       storeOffsets: (groupId, commits) => this.storeOffsets(groupId, commits),
       storeGroup: (groupId, group) => this.storeGroup(groupId, group),
       storeTombstones: (groupId, offsets, group) => this.storeTombstones(groupId, offsets, group),
-      partitionExists: (topic, partition) => this.image.partition(topic, partition) !== undefined,
+      partitionExists: (topic, partition) => this.partition(topic, partition) !== undefined,
     });
   }
 
-  /**
-   * A broker of a cluster, not started: the node calls `applyMetadata` as its metadata loader
-   * commits batches (the first call once the loader has caught up with the log, as Kafka's
-   * MetadataLoader publishes), and `startup()` to register. Opens `meta.properties` (refusing
-   * another node id or cluster id); the logs open with the first image.
-   */
-  static create(options: ClusterBrokerOptions): Broker {
-    return Broker.construct(options, false);
-  }
-
-  private static construct(options: ClusterBrokerOptions, standalone: boolean): Broker {
+  static async open(options: BrokerOptions): Promise<Broker> {
     const config = resolveBrokerConfig(options.config);
     const fs = options.fs ?? nodeFileSystem;
     const clock = options.clock ?? systemClock;
     const random = options.random ?? Math.random;
     fs.mkdir(options.dir);
-    const meta = loadOrCreateMetaProperties(fs, options.dir, config.nodeId, random, options.clusterId);
-    return new Broker({ ...options, config, fs, clock, random }, meta, standalone);
-  }
-
-  /**
-   * A standalone broker: a one-broker cluster around itself, with the SingleNodeController as its
-   * controller and the topics of `gregor-topics.json` (or of the data dir's partition dirs) as
-   * its metadata. Resolves once it is registered, unfenced and leads every partition.
-   */
-  static async open(options: BrokerOptions): Promise<Broker> {
-    const config = resolveBrokerConfig(options.config);
-    const fs = options.fs ?? nodeFileSystem;
-    const random = options.random ?? Math.random;
-    let controller: SingleNodeController | null = null;
-    const channel: ControllerChannel = {
-      send: (apiKey, apiVersion, body) => (controller === null ? Promise.reject(new ClusterChannelError('CONTROLLER_UNREACHABLE', 'not attached')) : controller.send(apiKey, apiVersion, body)),
-    };
-    const broker = Broker.construct({ ...options, fs, random, config, controller: channel, network: NO_NETWORK }, true);
+    const meta = loadOrCreateMetaProperties(fs, options.dir, config.nodeId, random);
+    const store = TopicStore.open(fs, options.dir);
+    if (!store.existed) adoptPartitionDirs(fs, options.dir, store, random);
+    // The typed settings follow the stored dynamic configs before anything reads them.
+    const configView = new BrokerConfigView(config, Object.freeze({ ...config }));
+    configView.applyDynamic({ perBroker: store.brokerConfigsOf(String(config.nodeId)), clusterDefault: store.brokerConfigsOf('') });
+    const logConfigOf = (configs: Readonly<Record<string, string>>) => logConfigFor((name) => topicConfigValue(name, configs, configView));
+    const logs = LogManager.open({
+      fs,
+      dir: options.dir,
+      clock,
+      random,
+      config: logConfigOf({}),
+      configFor: (topic) => logConfigOf(store.get(topic)?.configs ?? {}),
+      managerConfig: {
+        cleanerBackoffMs: config.logCleanerBackoffMs,
+        retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+        recoveryPointCheckpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs,
+      },
+    });
+    const broker = new Broker({ dir: options.dir, fs, clock, random, config, producerIdBlockSource: options.producerIdBlockSource }, meta, store, logs, configView);
     try {
-      controller = SingleNodeController.open({ fs, dir: options.dir, nodeId: config.nodeId, random, config });
-      broker.standaloneController = controller;
-      controller.attach((delta, image) => broker.applyMetadata(delta, image), broker.clusterId);
-      await broker.startup();
+      for (const record of store.all()) broker.openTopic(record);
+      if (store.existed) broker.deleteStrayLogs();
+      broker.loadOffsets();
     } catch (error) {
-      // Nothing was served yet: stop the timers and close what was opened, then report why.
-      broker.kill();
+      // Nothing was served yet: close the logs (their timers) and report why the open failed.
+      broker.coordinator.close();
+      logs.close();
       throw error;
     }
+    broker.coordinator.startLoadedGroups();
+    rollChannel.subscribe(broker.onLogRoll);
+    broker.scheduleProducerExpiration();
+    broker.scheduleOffsetsRetention();
     return broker;
   }
 
@@ -231,165 +180,10 @@ export class Broker {
     return this.meta.clusterId;
   }
 
-  /** The first client listener's host and port (what a standalone broker advertises). */
-  get advertisedHost(): string {
-    return this.listeners[0].host;
-  }
-
-  get advertisedPort(): number {
-    return this.listeners[0].port;
-  }
-
-  /**
-   * The server calls this after binding, so Metadata and FindCoordinator name the real address.
-   * In a cluster, call it before `startup()`: the registration carries the listeners.
-   */
-  setAdvertisedListener(host: string, port: number, name = this.listeners[0].name): void {
-    const existing = this.listeners.find((endpoint) => endpoint.name === name);
-    if (existing !== undefined) {
-      existing.host = host;
-      existing.port = port;
-    } else {
-      this.listeners.push({ name, host, port, securityProtocol: SECURITY_PROTOCOL_PLAINTEXT });
-    }
-  }
-
-  /**
-   * Registers with the controller and resolves once it has unfenced this broker (Kafka's
-   * BrokerServer startup: wait for the initial catch-up with the metadata log, then become ready
-   * to be unfenced, then wait for the unfencing). Rejects if the broker is closed meanwhile.
-   */
-  async startup(): Promise<void> {
-    this.lifecycle.start();
-    await this.lifecycle.initialCatchUp.promise;
-    if (!this.strayLogsDeleted && this.replicas !== null) {
-      this.strayLogsDeleted = true;
-      this.replicas.deleteStrayLogs();
-    }
-    this.lifecycle.setReadyToUnfence();
-    await this.lifecycle.initialUnfence.promise;
-  }
-
-  // ---------------------------------------------------------------- metadata
-
-  /**
-   * Applies one committed metadata delta (Kafka's BrokerMetadataPublisher → ReplicaManager.applyDelta).
-   * Called by the metadata loader for every committed batch, in log order, never concurrently.
-   */
-  applyMetadata(delta: MetadataDelta, image: MetadataImage): void {
-    if (this.closed) return;
-    this.image = image;
-    this.ensureReplicaManager().applyDelta(delta, image);
-    for (const topic of delta.removedTopics.values()) this.removeOffsetsOfDeletedTopic(topic.name);
-    for (const listener of [...this.metadataListeners]) listener();
-  }
-
-  private ensureReplicaManager(): ReplicaManager {
-    if (this.replicas !== null) return this.replicas;
-    // The logs open with the first image, so each opens with its topic's configs.
-    this.logs = LogManager.open({
-      fs: this.fs,
-      dir: this.dir,
-      clock: this.clock,
-      config: logConfigFor({}, this.config),
-      configFor: (topic) => logConfigFor(topicConfigRecord(this.image, topic), this.config),
-      foreignTopics: new Set([METADATA_TOPIC]),
-    });
-    this.replicas = new ReplicaManager({
-      fs: this.fs,
-      dir: this.dir,
-      clock: this.clock,
-      nodeId: this.nodeId,
-      config: this.config,
-      logs: this.logs,
-      network: this.network,
-      alterPartitions: this.alterPartitions,
-      onLeadershipChange: (partition, isLeader) => this.onLeadershipChange(partition, isLeader),
-    });
-    rollChannel.subscribe(this.onLogRoll);
-    this.scheduleProducerExpiration();
-    this.scheduleOffsetsRetention();
-    return this.replicas;
-  }
-
-  /**
-   * Resolves true once `condition(image)` holds after an applied image (at once if it holds
-   * now), or false after `timeoutMs` or when the broker closes. Forwarded admin requests wait
-   * here for their results to reach this broker.
-   */
-  waitForMetadata(condition: (image: MetadataImage) => boolean, timeoutMs: number): Promise<boolean> {
-    if (condition(this.image)) return Promise.resolve(true);
-    if (this.closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const finish = (result: boolean): void => {
-        this.metadataListeners.delete(check);
-        unsubscribeClose();
-        this.clock.clearTimeout(timer);
-        resolve(result);
-      };
-      const check = (): void => {
-        if (condition(this.image)) finish(true);
-      };
-      const timer = this.clock.setTimeout(() => finish(false), Math.max(0, timeoutMs));
-      const unsubscribeClose = this.onClose(() => finish(false));
-      this.metadataListeners.add(check);
-    });
-  }
-
-  /** The replica manager (null before the first metadata image). */
-  get replicaManager(): ReplicaManager | null {
-    return this.replicas;
-  }
-
-  /** The partition replica hosted here (leader or follower), if any. */
-  partition(topic: string, partitionIndex: number): Partition | undefined {
-    return this.replicas?.partition(topic, partitionIndex);
-  }
-
-  /**
-   * Kafka's getPartitionOrError: the hosted replica, or NOT_LEADER_OR_FOLLOWER when the partition
-   * exists elsewhere in the cluster, or UNKNOWN_TOPIC_OR_PARTITION.
-   */
-  hostedPartition(topic: string, partitionIndex: number): Partition | number {
-    const partition = this.partition(topic, partitionIndex);
-    if (partition !== undefined) return partition;
-    return this.image.partition(topic, partitionIndex) === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NOT_LEADER_OR_FOLLOWER;
-  }
-
-  /** A topic config's effective value for a hosted partition: its topic's setting, else the broker default. */
-  topicConfig(partition: Partition, name: string): string {
-    return topicConfigValue(name, partition.configs, this.config);
-  }
-
-  /** Endpoints of unfenced brokers on `listenerName`, this broker's own from its live listeners. */
-  liveBrokers(listenerName: string): { nodeId: number; host: string; port: number; rack: string | null }[] {
-    const brokers = [];
-    for (const registration of [...this.image.brokers.values()].sort((a, b) => a.id - b.id)) {
-      if (registration.fenced) continue;
-      const endpoints = registration.id === this.nodeId ? this.listeners : registration.endpoints;
-      const endpoint = endpoints.find((candidate) => candidate.name === listenerName);
-      if (endpoint !== undefined) brokers.push({ nodeId: registration.id, host: endpoint.host, port: endpoint.port, rack: registration.rack });
-    }
-    return brokers;
-  }
-
-  /** The listener a request came in on (the first client listener for in-process calls). */
-  listenerName(context: RequestContext): string {
-    return context.listenerName ?? this.listeners[0].name;
-  }
-
-  /** Kafka's KRaft answer for controllerId: the active controller if it is a live broker, else some live broker. */
-  controllerIdFor(listenerName: string): number {
-    const live = this.liveBrokers(listenerName);
-    if (live.some((broker) => broker.nodeId === this.activeControllerId)) return this.activeControllerId;
-    return live[0]?.nodeId ?? -1;
-  }
-
-  /** The highest producer id any hosted partition remembers (-1: none). */
-  private highestKnownProducerId(): number {
-    let highest = -1;
-    for (const partition of this.replicas?.all() ?? []) highest = Math.max(highest, partition.producerState.highestProducerId());
-    return highest;
+  /** The server calls this after binding, so Metadata and FindCoordinator name the real address. */
+  setAdvertisedListener(host: string, port: number): void {
+    this.advertisedHost = host;
+    this.advertisedPort = port;
   }
 
   /**
@@ -414,7 +208,250 @@ export class Broker {
     }
   }
 
-  // ---------------------------------------------------------------- producer state
+  partition(topic: string, partitionIndex: number): Partition | undefined {
+    return this.topics.get(topic)?.partitions[partitionIndex];
+  }
+
+  /** A topic config's effective value as a Kafka string (the topic's own setting, else its broker default). */
+  topicConfig(topic: Topic, name: string): string {
+    return topicConfigValue(name, topic.configs, this.configView);
+  }
+
+  /** The highest producer id any partition remembers (-1: none). */
+  private highestKnownProducerId(): number {
+    let highest = -1;
+    for (const topic of this.topics.values()) {
+      for (const partition of topic.partitions) highest = Math.max(highest, partition.producerState.highestProducerId());
+    }
+    return highest;
+  }
+
+  // ---------------------------------------------------------------- topics
+
+  /** Checks a CreateTopics entry as Kafka does; creates the topic unless validateOnly. */
+  createTopic(request: CreateTopicRequest): TopicChange {
+    const plan = this.planTopic(request);
+    if ('errorCode' in plan) return plan;
+    if (request.validateOnly === true) return { errorCode: ErrorCode.NONE, errorMessage: null, created: plan };
+    const record: TopicRecord = {
+      name: request.name,
+      topicId: randomTopicId(this.random),
+      replicationFactor: plan.replicationFactor,
+      configs: plan.configs,
+      partitions: Array.from({ length: plan.numPartitions }, () => ({ leaderEpoch: 0 })),
+    };
+    this.store.put(record);
+    const topic = this.openTopic(record);
+    for (const partition of topic.partitions) partition.makeLeader(0);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topic, created: plan };
+  }
+
+  /** The brokers a replica assignment may name: this one (the cluster work will add the others). */
+  get registeredBrokerIds(): ReadonlySet<number> {
+    return new Set([this.nodeId]);
+  }
+
+  /** Kafka's checks of a CreateTopics entry; returns the topic's shape and normalized configs, or the error. */
+  private planTopic(request: CreateTopicRequest): TopicChange | { numPartitions: number; replicationFactor: number; configs: Record<string, string> } {
+    const fail = (errorCode: number, errorMessage: string): TopicChange => ({ errorCode, errorMessage });
+    const nameProblem = topicNameProblem(request.name);
+    if (nameProblem !== null) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+    if (this.topics.has(request.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${request.name}' already exists.`);
+    const collision = this.collidingTopic(request.name);
+    if (collision !== undefined) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${request.name}' collides with existing topic: ${collision}`);
+    let numPartitions = request.numPartitions === -1 ? this.config.numPartitions : request.numPartitions;
+    let replicationFactor = request.replicationFactor === -1 ? this.config.defaultReplicationFactor : request.replicationFactor;
+    if ((request.assignments?.length ?? 0) > 0) {
+      const assigned = checkCreateAssignments(request.assignments ?? [], request.numPartitions, request.replicationFactor, this.registeredBrokerIds);
+      if ('errorCode' in assigned) return assigned;
+      ({ numPartitions, replicationFactor } = assigned);
+    }
+    if (!Number.isInteger(numPartitions) || numPartitions < 1 || numPartitions > this.config.topicPartitionsMax) {
+      return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${this.config.topicPartitionsMax}, got ${request.numPartitions}.`);
+    }
+    if (replicationFactor !== 1) {
+      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${request.replicationFactor} larger than available brokers: 1.`);
+    }
+    const given: Record<string, string> = {};
+    const nulls = (request.configs ?? []).filter((config) => config.value === null).map((config) => config.name);
+    if (nulls.length > 0) return fail(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${nulls.join(',')}`);
+    for (const config of request.configs ?? []) given[config.name] = config.value as string;
+    const checked = validateTopicConfigs(given, this.configView);
+    if (isProblem(checked)) return fail(checked.errorCode, checked.message);
+    return { numPartitions, replicationFactor, configs: checked.configs };
+  }
+
+  /**
+   * Replaces a topic's own configs (AlterConfigs and IncrementalAlterConfigs compute the new set)
+   * after Kafka's checks, stores them and applies them to its open logs.
+   */
+  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): TopicChange {
+    const topic = this.topics.get(name);
+    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${name} does not exist` };
+    const checked = validateTopicConfigs(configs, this.configView);
+    if (isProblem(checked)) return { errorCode: checked.errorCode, errorMessage: checked.message };
+    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+    const record = this.store.get(name);
+    if (record === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
+    this.store.put({ ...record, configs: checked.configs });
+    topic.configs = checked.configs;
+    this.applyLogConfigs(topic);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+  }
+
+  /**
+   * Replaces the dynamic configs of broker resource `resourceName` (this broker's id, or '' for
+   * the cluster-wide defaults) after Kafka's checks; stores them and applies them (the typed
+   * settings and every log's defaults follow).
+   */
+  alterBrokerConfigs(resourceName: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): TopicChange {
+    const checked = validateBrokerConfigs(configs, resourceName !== '');
+    if (isProblem(checked)) return { errorCode: checked.errorCode, errorMessage: checked.message };
+    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
+    this.store.putBrokerConfigs(resourceName, checked.configs);
+    this.applyDynamicBrokerConfigs();
+    for (const topic of this.topics.values()) this.applyLogConfigs(topic);
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  /** The dynamic configs stored for broker resource `resourceName`. */
+  dynamicBrokerConfigs(resourceName: string): Record<string, string> {
+    return this.store.brokerConfigsOf(resourceName);
+  }
+
+  private applyDynamicBrokerConfigs(): void {
+    this.configView.applyDynamic({ perBroker: this.store.brokerConfigsOf(String(this.nodeId)), clusterDefault: this.store.brokerConfigsOf('') });
+  }
+
+  /** Pushes a topic's effective configs to its open logs (retention, compaction, rolling use them from their next run). */
+  private applyLogConfigs(topic: Topic): void {
+    const logConfig = this.logConfigOf(topic.configs);
+    for (const partition of topic.partitions) partition.log.updateConfig(logConfig);
+  }
+
+  private logConfigOf(configs: Readonly<Record<string, string>>): Partial<LogConfig> {
+    return logConfigFor((name) => topicConfigValue(name, configs, this.configView));
+  }
+
+  /** The client quotas (stored and described; not enforced). */
+  get clientQuotas(): ClientQuotaRecord[] {
+    return this.store.clientQuotas();
+  }
+
+  setClientQuotas(quotas: ClientQuotaRecord[]): void {
+    this.store.putClientQuotas(quotas);
+  }
+
+  /** Kafka refuses names that differ only by '.' versus '_' (they clash in metric names). */
+  private collidingTopic(name: string): string | undefined {
+    const normalized = name.replaceAll('.', '_');
+    for (const existing of this.topics.keys()) if (existing.replaceAll('.', '_') === normalized) return existing;
+    return undefined;
+  }
+
+  /** Creates a topic the way auto-creation does (broker defaults; `__consumer_offsets` as itself). */
+  autoCreateTopic(name: string): TopicChange {
+    if (name === OFFSETS_TOPIC) return this.ensureOffsetsTopic();
+    return this.createTopic({ name, numPartitions: this.config.numPartitions, replicationFactor: this.config.defaultReplicationFactor });
+  }
+
+  ensureOffsetsTopic(): TopicChange {
+    const existing = this.topics.get(OFFSETS_TOPIC);
+    if (existing !== undefined) return { errorCode: ErrorCode.NONE, errorMessage: null, topic: existing };
+    return this.createTopic({
+      name: OFFSETS_TOPIC,
+      numPartitions: this.config.offsetsTopicNumPartitions,
+      replicationFactor: 1,
+      configs: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'segment.bytes', value: String(this.config.offsetsTopicSegmentBytes) },
+      ],
+    });
+  }
+
+  deleteTopic(name: string): TopicChange {
+    const topic = this.topics.get(name);
+    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
+    if (!this.config.deleteTopicEnable) return { errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' };
+    if (INTERNAL_TOPICS.has(name)) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Topic ${name} is internal and cannot be deleted` };
+    this.store.delete(name);
+    this.topics.delete(name);
+    this.topicsById.delete(topic.topicId);
+    for (const partition of topic.partitions) {
+      partition.close();
+      this.partitionsByDir.delete(partition.log.dir);
+      this.logs.delete(name, partition.partitionIndex);
+    }
+    for (const [groupId, partitions] of this.coordinator.removeOffsetsOfTopic(name)) {
+      this.appendToOffsetsTopic(groupId, partitions.map((partitionIndex) => ({ key: encodeOffsetCommitKey(groupId, name, partitionIndex), value: null })));
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+  }
+
+  /** CreatePartitions for one topic; `assignments` (one replica list per added partition) or null to let the broker place them. */
+  createPartitions(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): TopicChange {
+    const topic = this.topics.get(name);
+    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${name}' does not exist.` };
+    const current = topic.partitions.length;
+    if (count < current) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic currently has ${current} partitions, which is higher than the requested ${count}.` };
+    if (count === current) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic already has ${current} partitions.` };
+    if (count > this.config.topicPartitionsMax) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Number of partitions must be at most ${this.config.topicPartitionsMax}.` };
+    if (assignments !== null) {
+      const problem = checkAddedAssignments(assignments, count - current, topic.replicationFactor, this.registeredBrokerIds);
+      if (problem !== null) return problem;
+    }
+    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
+    const record = this.store.get(name);
+    if (record === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
+    for (let index = current; index < count; index++) record.partitions.push({ leaderEpoch: 0 });
+    this.store.put(record);
+    for (let index = current; index < count; index++) {
+      const partition = this.openPartition(topic.name, topic.configs, index, 0);
+      partition.makeLeader(0);
+      topic.partitions.push(partition);
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+  }
+
+  /**
+   * Partition dirs no stored topic owns (a crash between deleting a topic's metadata and its
+   * directories) are deleted, so a topic created later under that name starts empty.
+   */
+  private deleteStrayLogs(): void {
+    for (const { topic, partition } of this.logs.all()) {
+      const owner = this.topics.get(topic);
+      if (owner === undefined || partition >= owner.partitions.length) this.logs.delete(topic, partition);
+    }
+  }
+
+  private openTopic(record: TopicRecord): Topic {
+    const topic: Topic = { name: record.name, topicId: record.topicId, replicationFactor: record.replicationFactor, configs: record.configs, partitions: [] };
+    record.partitions.forEach((partitionRecord, index) => {
+      topic.partitions.push(this.openPartition(record.name, record.configs, index, partitionRecord.leaderEpoch));
+    });
+    this.topics.set(topic.name, topic);
+    this.topicsById.set(topic.topicId, topic);
+    return topic;
+  }
+
+  private openPartition(topic: string, configs: Record<string, string>, partitionIndex: number, leaderEpoch: number): Partition {
+    const log = this.logs.getOrCreate(topic, partitionIndex, this.logConfigOf(configs));
+    const partition = new Partition({
+      topic,
+      partitionIndex,
+      log,
+      fs: this.fs,
+      dir: path.join(this.dir, `${topic}-${partitionIndex}`),
+      nodeId: this.nodeId,
+      leaderEpoch,
+      producerBatchesRetained: this.config.producerBatchesRetained,
+      producerSnapshotsRetained: this.config.producerSnapshotsRetained,
+      producerIdExpirationMs: this.config.producerIdExpirationMs,
+      clock: this.clock,
+    });
+    this.partitionsByDir.set(log.dir, partition);
+    return partition;
+  }
 
   /**
    * Kafka takes a producer-state snapshot when a segment rolls. The log publishes the roll inside
@@ -423,7 +460,7 @@ export class Broker {
    */
   private readonly onLogRoll = (message: unknown): void => {
     const { dir, baseOffset } = message as { dir: string; baseOffset: number };
-    const partition = this.replicas?.partitionByDir(dir);
+    const partition = this.partitionsByDir.get(dir);
     if (partition !== undefined && baseOffset === partition.logEndOffset) partition.takeProducerSnapshot();
   };
 
@@ -431,19 +468,14 @@ export class Broker {
   private scheduleProducerExpiration(): void {
     this.producerExpirationTimer = this.clock.setTimeout(() => {
       const now = this.clock.now();
-      for (const partition of this.replicas?.all() ?? []) partition.producerState.removeExpired(now, this.config.producerIdExpirationMs);
+      for (const topic of this.topics.values()) {
+        for (const partition of topic.partitions) partition.producerState.removeExpired(now, this.config.producerIdExpirationMs);
+      }
       if (!this.closed) this.scheduleProducerExpiration();
     }, this.config.producerIdExpirationCheckIntervalMs);
   }
 
   // ---------------------------------------------------------------- __consumer_offsets
-
-  /** A leadership change of a `__consumer_offsets` partition loads (or unloads) its groups. */
-  private onLeadershipChange(partition: Partition, isLeader: boolean): void {
-    if (partition.topic !== OFFSETS_TOPIC || !isLeader) return;
-    this.loadOffsetsPartition(partition);
-    this.coordinator.startLoadedGroups();
-  }
 
   /** Periodically expires the offsets of empty groups (offsets.retention.minutes), with tombstones. */
   private scheduleOffsetsRetention(): void {
@@ -466,23 +498,8 @@ export class Broker {
     }
   }
 
-  /**
-   * Kafka's onPartitionsDeleted: groups forget the committed offsets of a deleted topic, and the
-   * coordinator of each group writes their tombstones so they do not come back at the next load.
-   */
-  private removeOffsetsOfDeletedTopic(topic: string): void {
-    for (const [groupId, partitions] of this.coordinator.removeOffsetsOfTopic(topic)) {
-      try {
-        this.appendToOffsetsTopic(groupId, partitions.map((partitionIndex) => ({ key: encodeOffsetCommitKey(groupId, topic, partitionIndex), value: null })));
-      } catch {
-        // Not this group's coordinator, or the append failed: the offsets reappear at the next
-        // load of the group, for a topic that no longer exists, and expire with the group.
-      }
-    }
-  }
-
   offsetsPartitionFor(groupId: string): number {
-    return partitionForGroup(groupId, this.image.topic(OFFSETS_TOPIC)?.partitions.size ?? this.config.offsetsTopicNumPartitions);
+    return partitionForGroup(groupId, this.topics.get(OFFSETS_TOPIC)?.partitions.length ?? this.config.offsetsTopicNumPartitions);
   }
 
   private storeOffsets(groupId: string, commits: readonly OffsetCommit[]): void {
@@ -503,31 +520,36 @@ export class Broker {
   }
 
   /** One batch of records to the group's `__consumer_offsets` partition; throws if refused. */
-  appendToOffsetsTopic(groupId: string, records: { key: Buffer; value: Buffer | null }[]): void {
-    const partition = this.partition(OFFSETS_TOPIC, this.offsetsPartitionFor(groupId));
-    if (partition === undefined || !partition.isLeader) throw new BrokerError('NOT_COORDINATOR', `This broker does not lead the __consumer_offsets partition of group ${groupId}`, ErrorCode.NOT_COORDINATOR);
+  private appendToOffsetsTopic(groupId: string, records: { key: Buffer; value: Buffer | null }[]): void {
+    const topic = this.ensureOffsetsTopic().topic;
+    if (topic === undefined) throw new BrokerError('OFFSETS_TOPIC_UNAVAILABLE', 'Could not create __consumer_offsets', ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const partition = topic.partitions[partitionForGroup(groupId, topic.partitions.length)];
     const timestamp = this.clock.now();
     const batch = encodeBatch({ timestamp, records: records.map((record) => ({ ...record, timestamp })) });
     const outcome = partition.appendRecordsToLeader(batch, { requiredAcks: -1, maxMessageBytes: Number.MAX_SAFE_INTEGER, minInsyncReplicas: 1, decompressedBytesMax: this.config.producedBatchDecompressedBytesMax });
     if (outcome.errorCode !== ErrorCode.NONE) throw new BrokerError('OFFSET_COMMIT_FAILED', `__consumer_offsets append failed with ${outcome.errorCode}`, outcome.errorCode);
   }
 
-  /** Replays one `__consumer_offsets` partition into the coordinator (Kafka loads on election). */
-  private loadOffsetsPartition(partition: Partition): void {
-    let offset = partition.logStartOffset;
-    // Each step reads at least one whole batch and moves past it, so the loop ends.
-    while (offset < partition.logEndOffset) {
-      const { records } = partition.log.read(offset, { maxBytes: 1024 * 1024, maxOffset: partition.logEndOffset, minOneBatch: true });
-      if (records.length === 0) break;
-      let next = offset;
-      forEachBatch(records, (position) => {
-        const batch = decodeBatch(records, position);
-        next = Math.max(next, batch.lastOffset + 1);
-        if (batch.isControl) return;
-        for (const record of batch.records()) this.loadOffsetRecord(record.key, record.value);
-      }, { allowPartialTail: true });
-      if (next === offset) break;
-      offset = next;
+  /** Replays every `__consumer_offsets` partition into the coordinator (Kafka loads on election). */
+  private loadOffsets(): void {
+    const topic = this.topics.get(OFFSETS_TOPIC);
+    if (topic === undefined) return;
+    for (const partition of topic.partitions) {
+      let offset = partition.logStartOffset;
+      // Each step reads at least one whole batch and moves past it, so the loop ends.
+      while (offset < partition.logEndOffset) {
+        const { records } = partition.log.read(offset, { maxBytes: 1024 * 1024, maxOffset: partition.logEndOffset, minOneBatch: true });
+        if (records.length === 0) break;
+        let next = offset;
+        forEachBatch(records, (position) => {
+          const batch = decodeBatch(records, position);
+          next = Math.max(next, batch.lastOffset + 1);
+          if (batch.isControl) return;
+          for (const record of batch.records()) this.loadOffsetRecord(record.key, record.value);
+        }, { allowPartialTail: true });
+        if (next === offset) break;
+        offset = next;
+      }
     }
   }
 
@@ -535,41 +557,41 @@ export class Broker {
   private loadOffsetRecord(key: Buffer | null, value: Buffer | null): void {
     if (key === null) return;
     try {
-      const decoded = decodeOffsetsTopicKey(key);
-      if (decoded.kind === 'group') this.coordinator.loadGroup(decoded.groupId, value === null ? null : decodeGroupMetadataValue(value));
-      else this.coordinator.loadOffset(decoded.groupId, decoded.topic, decoded.partition, value === null ? null : decodeOffsetCommitValue(value));
+      this.applyOffsetRecord(key, value);
     } catch (error) {
       if (!(error instanceof BrokerError)) throw error;
       this.skippedOffsetRecords += 1;
     }
   }
 
+  private applyOffsetRecord(key: Buffer, value: Buffer | null): void {
+    const decoded = decodeOffsetsTopicKey(key);
+    if (decoded.kind === 'group') {
+      this.coordinator.loadGroup(decoded.groupId, value === null ? null : decodeGroupMetadataValue(value));
+      return;
+    }
+    this.coordinator.loadOffset(decoded.groupId, decoded.topic, decoded.partition, value === null ? null : decodeOffsetCommitValue(value));
+  }
+
   // ---------------------------------------------------------------- shutdown
 
-  /**
-   * Kafka's BrokerServer.shutdown: a controlled shutdown first (the controller moves this
-   * broker's leaderships away while it still serves, bounded by `controlledShutdownTimeoutMs`),
-   * then parked requests are answered, timers stop, producer state is snapshotted, the high
-   * watermarks are checkpointed and the logs close cleanly.
-   */
-  async close(options: { controlledShutdownTimeoutMs?: number } = {}): Promise<void> {
+  /** Answers parked requests, stops timers, snapshots producer state and closes the logs cleanly. */
+  async close(): Promise<void> {
     if (this.closed) return;
-    if (this.config.controlledShutdownEnable && this.lifecycle.state !== 'NOT_RUNNING') {
-      const timeoutMs = options.controlledShutdownTimeoutMs ?? 30_000;
-      let timer: TimerHandle | null = null;
-      await Promise.race([
-        this.lifecycle.beginControlledShutdown(),
-        new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, timeoutMs); }),
-      ]);
-      if (timer !== null) this.clock.clearTimeout(timer);
+    this.closed = true;
+    rollChannel.unsubscribe(this.onLogRoll);
+    if (this.producerExpirationTimer !== null) this.clock.clearTimeout(this.producerExpirationTimer);
+    if (this.offsetsRetentionTimer !== null) this.clock.clearTimeout(this.offsetsRetentionTimer);
+    this.coordinator.close();
+    for (const listener of [...this.closeListeners]) listener();
+    for (const topic of this.topics.values()) {
+      for (const partition of topic.partitions) partition.close();
     }
-    if (this.closed) return;
-    this.stop();
-    // Partitions answer their parked acks=all requests as they close, so pending requests can end.
-    this.replicas?.close(true);
     await Promise.allSettled([...this.pending]);
-    for (const partition of this.replicas?.all() ?? []) partition.takeProducerSnapshot();
-    this.logs?.close();
+    for (const topic of this.topics.values()) {
+      for (const partition of topic.partitions) partition.takeProducerSnapshot();
+    }
+    this.logs.close();
   }
 
   /**
@@ -581,20 +603,16 @@ export class Broker {
    */
   kill(): void {
     if (this.closed) return;
-    this.stop();
-    this.replicas?.close(false);
-    this.logs?.abandon();
-  }
-
-  private stop(): void {
     this.closed = true;
-    this.lifecycle.close();
-    this.alterPartitions.close();
     rollChannel.unsubscribe(this.onLogRoll);
     if (this.producerExpirationTimer !== null) this.clock.clearTimeout(this.producerExpirationTimer);
     if (this.offsetsRetentionTimer !== null) this.clock.clearTimeout(this.offsetsRetentionTimer);
     this.coordinator.close();
     for (const listener of [...this.closeListeners]) listener();
+    for (const topic of this.topics.values()) {
+      for (const partition of topic.partitions) partition.close();
+    }
+    this.logs.abandon();
   }
 
   /** Parked requests register here so close() can answer them; returns the unregister function. */
@@ -605,5 +623,29 @@ export class Broker {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+}
+
+/**
+ * A data dir without a topics file but with partition dirs (written by Kafka, or by Gregor before
+ * the file existed) keeps its data: each `<topic>-<n>` becomes a topic with max(n)+1 partitions,
+ * a new topic id and default configs (`__consumer_offsets` compacted). Runs before the logs open,
+ * so they open with these configs.
+ */
+function adoptPartitionDirs(fs: FileSystem, dir: string, store: TopicStore, random: Random): void {
+  const counts = new Map<string, number>();
+  for (const name of fs.readdir(dir)) {
+    const match = /^(.+)-(\d+)$/.exec(name);
+    if (match === null || !fs.isDirectory(path.join(dir, name)) || topicNameProblem(match[1]) !== null) continue;
+    counts.set(match[1], Math.max(counts.get(match[1]) ?? 0, Number(match[2]) + 1));
+  }
+  for (const [name, count] of counts) {
+    store.put({
+      name,
+      topicId: randomTopicId(random),
+      replicationFactor: 1,
+      configs: name === OFFSETS_TOPIC ? { 'cleanup.policy': 'compact' } : {},
+      partitions: Array.from({ length: count }, () => ({ leaderEpoch: 0 })),
+    });
   }
 }

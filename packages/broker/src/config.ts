@@ -1,10 +1,13 @@
 /**
- * Broker settings: Kafka's broker config names camelCased, with Kafka's defaults, and the mapping
- * from a topic's Kafka config names (`retention.ms`, ...) to the log's settings. Pure data and
- * functions; safe to call from anywhere. Kafka-named settings (`server.properties`, `--override`)
- * become a BrokerConfig through `brokerConfigFromProperties` in config-properties.ts.
+ * The broker's typed settings: Kafka's broker config names camelCased, with Kafka's defaults, plus
+ * Gregor's own limits (no Kafka name). Kafka-named settings (`server.properties`, `--override`)
+ * become a BrokerConfig through `brokerConfigFromProperties` in config-properties.ts, which also
+ * keeps their Kafka strings in `staticBrokerConfigs` for DescribeConfigs. Topic configs and their
+ * broker defaults are resolved as Kafka strings by BrokerConfigView (broker-config-view.ts);
+ * `logConfigFor` turns them into a log's settings. Pure data and functions.
  */
 import type { LogConfig } from '@gregor/log';
+import { configNumber } from './config-types.js';
 
 /** Kafka's `message.max.bytes` default: 1 MiB plus the 12-byte batch log overhead. */
 export const MESSAGE_MAX_BYTES_DEFAULT = 1024 * 1024 + 12;
@@ -16,19 +19,12 @@ export interface BrokerConfig {
   autoCreateTopicsEnable: boolean;
   /** `num.partitions`: partitions of an auto-created topic or a CreateTopics with -1. */
   numPartitions: number;
-  /** `default.replication.factor`: replicas of an auto-created topic or a CreateTopics with -1. */
+  /** `default.replication.factor`: one broker can only hold one replica. */
   defaultReplicationFactor: number;
   /** `offsets.topic.num.partitions`: partitions of `__consumer_offsets`. */
   offsetsTopicNumPartitions: number;
   /** `offsets.topic.segment.bytes`: segment size of `__consumer_offsets` (Kafka: 100 MiB). */
   offsetsTopicSegmentBytes: number;
-  /**
-   * `offsets.topic.replication.factor`: replicas of `__consumer_offsets` when it is created; fewer
-   * when fewer brokers are unfenced then (Kafka refuses to create it instead).
-   */
-  offsetsTopicReplicationFactor: number;
-  /** `offsets.commit.timeout.ms`: an offset commit waits this long for its replication. */
-  offsetsCommitTimeoutMs: number;
   /** `offset.metadata.max.bytes`: longest metadata string of an offset commit. */
   offsetMetadataMaxBytes: number;
   /** `replica.lag.time.max.ms`: a follower not caught up for this long leaves the ISR. */
@@ -57,30 +53,8 @@ export interface BrokerConfig {
   groupMaxSize: number;
   /** `fetch.max.bytes`: upper bound of a Fetch response's record bytes. */
   fetchMaxBytes: number;
-  /** `replica.fetch.wait.max.ms`: a follower's Fetch waits at the leader this long for data. */
+  /** `replica.fetch.wait.max.ms`: longest long-poll a follower fetch may ask for. */
   replicaFetchWaitMaxMs: number;
-  /** `replica.fetch.min.bytes`: a follower's Fetch waits at the leader until this many bytes are there. */
-  replicaFetchMinBytes: number;
-  /** `replica.fetch.max.bytes`: bytes a follower fetches per partition (at least one batch). */
-  replicaFetchMaxBytes: number;
-  /** `replica.fetch.response.max.bytes`: bytes a follower fetches per request (at least one batch). */
-  replicaFetchResponseMaxBytes: number;
-  /** `replica.fetch.backoff.ms`: a follower waits this long after a failed fetch. */
-  replicaFetchBackoffMs: number;
-  /** `replica.high.watermark.checkpoint.interval.ms`: how often `replication-offset-checkpoint` is written. */
-  replicaHighWatermarkCheckpointIntervalMs: number;
-  /** `broker.heartbeat.interval.ms`: how often the broker heartbeats to the controller. */
-  brokerHeartbeatIntervalMs: number;
-  /** `broker.session.timeout.ms`: the controller fences a broker silent this long (the controller's setting). */
-  brokerSessionTimeoutMs: number;
-  /** `controlled.shutdown.enable`: close() first asks the controller to move this broker's leaderships away. */
-  controlledShutdownEnable: boolean;
-  /**
-   * `request.timeout.ms`: how long the broker waits for what it asks the controller on a client's
-   * behalf when the request names no timeout (auto-creation in Metadata, `__consumer_offsets` in
-   * FindCoordinator).
-   */
-  requestTimeoutMs: number;
   /** Longest long-poll any Fetch may ask for (bounds the timers a client can hold). */
   fetchWaitMaxMs: number;
   /** Pending long-poll fetches at once; beyond it a fetch answers immediately. */
@@ -120,6 +94,43 @@ export interface BrokerConfig {
   logFlushIntervalMs: number;
   /** `log.message.timestamp.type`: CreateTime or LogAppendTime. */
   logMessageTimestampType: string;
+  /** `log.roll.jitter.ms` (or `.hours`): broker default of segment.jitter.ms. */
+  logRollJitterMs: number;
+  /** `log.cleaner.min.compaction.lag.ms`: broker default of min.compaction.lag.ms. */
+  logCleanerMinCompactionLagMs: number;
+  /** `log.cleaner.max.compaction.lag.ms`: broker default of max.compaction.lag.ms (Long.MAX_VALUE: none). */
+  logCleanerMaxCompactionLagMs: number;
+  /** `log.cleaner.min.cleanable.ratio`: broker default of min.cleanable.dirty.ratio. */
+  logCleanerMinCleanableRatio: number;
+  /** `log.message.timestamp.difference.max.ms` (deprecated in Kafka 3.6): broker default. */
+  logMessageTimestampDifferenceMaxMs: number;
+  /** `log.message.timestamp.before.max.ms`: broker default of message.timestamp.before.max.ms. */
+  logMessageTimestampBeforeMaxMs: number;
+  /** `log.message.timestamp.after.max.ms`: broker default of message.timestamp.after.max.ms. */
+  logMessageTimestampAfterMaxMs: number;
+  /** `log.cleaner.backoff.ms`: pause between compaction passes. */
+  logCleanerBackoffMs: number;
+  /** `log.retention.check.interval.ms`: how often retention runs. */
+  logRetentionCheckIntervalMs: number;
+  /** `log.flush.offset.checkpoint.interval.ms`: how often recovery points are checkpointed. */
+  logFlushOffsetCheckpointIntervalMs: number;
+  // The cluster settings: parsed and kept for the several-broker work (one broker acts on none of them yet).
+  /** `unclean.leader.election.enable`: may a replica outside the ISR become leader. */
+  uncleanLeaderElectionEnable: boolean;
+  /** `replica.fetch.max.bytes`: bytes a follower asks for per partition. */
+  replicaFetchMaxBytes: number;
+  /** `broker.session.timeout.ms`: a broker silent this long is fenced by the controller. */
+  brokerSessionTimeoutMs: number;
+  /** `broker.heartbeat.interval.ms`: how often a broker heartbeats to the controller. */
+  brokerHeartbeatIntervalMs: number;
+  /** `offsets.topic.replication.factor`: replicas of `__consumer_offsets` (one broker: 1 is used). */
+  offsetsTopicReplicationFactor: number;
+  /**
+   * The Kafka-named settings the broker was started with (`server.properties`, `--override`), as
+   * Kafka strings, including those Gregor does not act on: DescribeConfigs reports them as
+   * STATIC_BROKER_CONFIG. Filled by brokerConfigFromProperties.
+   */
+  staticBrokerConfigs: Readonly<Record<string, string>>;
 }
 
 export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
@@ -129,8 +140,6 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   defaultReplicationFactor: 1,
   offsetsTopicNumPartitions: 50,
   offsetsTopicSegmentBytes: 100 * 1024 * 1024,
-  offsetsTopicReplicationFactor: 3,
-  offsetsCommitTimeoutMs: 5000,
   offsetMetadataMaxBytes: 4096,
   replicaLagTimeMaxMs: 30_000,
   producedBatchDecompressedBytesMax: 64 * 1024 * 1024,
@@ -144,15 +153,6 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   groupMaxSize: 2_147_483_647,
   fetchMaxBytes: 55 * 1024 * 1024,
   replicaFetchWaitMaxMs: 500,
-  replicaFetchMinBytes: 1,
-  replicaFetchMaxBytes: 1024 * 1024,
-  replicaFetchResponseMaxBytes: 10 * 1024 * 1024,
-  replicaFetchBackoffMs: 1000,
-  replicaHighWatermarkCheckpointIntervalMs: 5000,
-  brokerHeartbeatIntervalMs: 2000,
-  brokerSessionTimeoutMs: 9000,
-  controlledShutdownEnable: true,
-  requestTimeoutMs: 30_000,
   fetchWaitMaxMs: 300_000,
   fetchWaitersMax: 10_000,
   deleteTopicEnable: true,
@@ -172,6 +172,22 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   logFlushIntervalMessages: Number.MAX_SAFE_INTEGER,
   logFlushIntervalMs: Number.MAX_SAFE_INTEGER,
   logMessageTimestampType: 'CreateTime',
+  logRollJitterMs: 0,
+  logCleanerMinCompactionLagMs: 0,
+  logCleanerMaxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  logCleanerMinCleanableRatio: 0.5,
+  logMessageTimestampDifferenceMaxMs: Number.MAX_SAFE_INTEGER,
+  logMessageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+  logMessageTimestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
+  logCleanerBackoffMs: 15_000,
+  logRetentionCheckIntervalMs: 300_000,
+  logFlushOffsetCheckpointIntervalMs: 60_000,
+  uncleanLeaderElectionEnable: false,
+  replicaFetchMaxBytes: 1024 * 1024,
+  brokerSessionTimeoutMs: 9000,
+  brokerHeartbeatIntervalMs: 2000,
+  offsetsTopicReplicationFactor: 3,
+  staticBrokerConfigs: Object.freeze({}),
 });
 
 export function resolveBrokerConfig(partial: Partial<BrokerConfig> = {}): BrokerConfig {
@@ -182,82 +198,30 @@ export function resolveBrokerConfig(partial: Partial<BrokerConfig> = {}): Broker
   return config;
 }
 
-/** How a topic config is checked and what its broker-level default is. */
-interface TopicConfigDefinition {
-  type: 'long' | 'int' | 'string' | 'list' | 'boolean';
-  valid?: readonly string[];
-  minimum?: number;
-  brokerDefault: (config: BrokerConfig) => string;
-  /** Kafka's broker synonym, as DescribeConfigs reports it. */
-  synonym?: string;
-}
+/** Reads a topic config's effective value (a Kafka string), as BrokerConfigView.topicConfigValue does. */
+export type TopicConfigLookup = (name: string) => string;
 
-/** The topic configs a topic may set (Kafka's names); anything else is INVALID_CONFIG. */
-export const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = {
-  'cleanup.policy': { type: 'list', valid: ['delete', 'compact'], brokerDefault: (c) => c.logCleanupPolicy, synonym: 'log.cleanup.policy' },
-  'retention.ms': { type: 'long', minimum: -1, brokerDefault: (c) => String(c.logRetentionMs), synonym: 'log.retention.ms' },
-  'retention.bytes': { type: 'long', minimum: -1, brokerDefault: (c) => String(c.logRetentionBytes), synonym: 'log.retention.bytes' },
-  'segment.bytes': { type: 'int', minimum: 14, brokerDefault: (c) => String(c.logSegmentBytes), synonym: 'log.segment.bytes' },
-  'segment.ms': { type: 'long', minimum: 1, brokerDefault: (c) => String(c.logRollMs), synonym: 'log.roll.ms' },
-  'segment.index.bytes': { type: 'int', minimum: 4, brokerDefault: (c) => String(c.logIndexSizeMaxBytes), synonym: 'log.index.size.max.bytes' },
-  'index.interval.bytes': { type: 'int', minimum: 0, brokerDefault: (c) => String(c.logIndexIntervalBytes), synonym: 'log.index.interval.bytes' },
-  'delete.retention.ms': { type: 'long', minimum: 0, brokerDefault: (c) => String(c.logCleanerDeleteRetentionMs), synonym: 'log.cleaner.delete.retention.ms' },
-  'flush.messages': { type: 'long', minimum: 1, brokerDefault: (c) => String(c.logFlushIntervalMessages), synonym: 'log.flush.interval.messages' },
-  'flush.ms': { type: 'long', minimum: 0, brokerDefault: (c) => String(c.logFlushIntervalMs), synonym: 'log.flush.interval.ms' },
-  'min.insync.replicas': { type: 'int', minimum: 1, brokerDefault: (c) => String(c.minInsyncReplicas), synonym: 'min.insync.replicas' },
-  'max.message.bytes': { type: 'int', minimum: 0, brokerDefault: (c) => String(c.messageMaxBytes), synonym: 'message.max.bytes' },
-  'message.timestamp.type': { type: 'string', valid: ['CreateTime', 'LogAppendTime'], brokerDefault: (c) => c.logMessageTimestampType, synonym: 'log.message.timestamp.type' },
-  'compression.type': { type: 'string', valid: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'], brokerDefault: () => 'producer', synonym: 'compression.type' },
-  'unclean.leader.election.enable': { type: 'boolean', brokerDefault: () => 'false', synonym: 'unclean.leader.election.enable' },
-};
-
-/** Returns an error message for a bad topic config, or null when it is acceptable. */
-export function checkTopicConfig(name: string, value: string | null): string | null {
-  const definition = topicConfigDefinitions[name];
-  if (definition === undefined) return `Unknown topic config name: ${name}`;
-  if (value === null) return null;
-  if (definition.type === 'long' || definition.type === 'int') {
-    if (!/^-?\d+$/.test(value.trim())) return `Invalid value ${value} for configuration ${name}: Not a number`;
-    const number = Number(value);
-    if (definition.type === 'int' && (number > 2_147_483_647 || number < -2_147_483_648)) return `Invalid value ${value} for configuration ${name}: Not an int`;
-    if (definition.minimum !== undefined && number < definition.minimum) return `Invalid value ${value} for configuration ${name}: Value must be at least ${definition.minimum}`;
-  }
-  if (definition.type === 'boolean' && value !== 'true' && value !== 'false') return `Invalid value ${value} for configuration ${name}: Expected true or false`;
-  if (definition.valid !== undefined) {
-    const items = definition.type === 'list' ? value.split(',').map((item) => item.trim()) : [value];
-    for (const item of items) if (!definition.valid.includes(item)) return `Invalid value ${value} for configuration ${name}: String must be one of: ${definition.valid.join(', ')}`;
-  }
-  return null;
-}
-
-/** A topic config's effective value: the topic's own setting, else the broker default. */
-export function topicConfigValue(name: string, topicConfigs: Readonly<Record<string, string>>, config: BrokerConfig): string {
-  const own = topicConfigs[name];
-  if (own !== undefined) return own;
-  const definition = topicConfigDefinitions[name];
-  assertDefined(definition, name);
-  return definition.brokerDefault(config);
-}
-
-function assertDefined<T>(value: T | undefined, name: string): asserts value is T {
-  if (value === undefined) throw new TypeError(`unknown topic config ${name}`);
-}
-
-/** The log settings of a topic: its own configs over the broker's `log.*` defaults. */
-export function logConfigFor(topicConfigs: Readonly<Record<string, string>>, config: BrokerConfig): Partial<LogConfig> {
-  const value = (name: string): string => topicConfigValue(name, topicConfigs, config);
+/** The log settings of a topic, from its effective topic configs (own setting, else the broker's default). */
+export function logConfigFor(value: TopicConfigLookup): Partial<LogConfig> {
+  const policies = value('cleanup.policy').split(',');
+  const cleanupPolicy = [policies.includes('compact') ? 'compact' : '', policies.includes('delete') ? 'delete' : ''].filter((item) => item !== '').join(',');
+  const number = (name: string): number => configNumber(value(name));
   return {
-    segmentBytes: Number(value('segment.bytes')),
-    segmentMs: Number(value('segment.ms')),
-    indexIntervalBytes: Number(value('index.interval.bytes')),
-    segmentIndexBytes: Number(value('segment.index.bytes')),
-    retentionMs: Number(value('retention.ms')),
-    retentionBytes: Number(value('retention.bytes')),
-    cleanupPolicy: value('cleanup.policy').split(',').map((item) => item.trim()).sort().join(',') as LogConfig['cleanupPolicy'],
-    deleteRetentionMs: Number(value('delete.retention.ms')),
-    flushMessages: Number(value('flush.messages')),
-    flushMs: Number(value('flush.ms')),
-    maxMessageBytes: Number(value('max.message.bytes')),
+    segmentBytes: number('segment.bytes'),
+    segmentMs: number('segment.ms'),
+    segmentJitterMs: number('segment.jitter.ms'),
+    indexIntervalBytes: number('index.interval.bytes'),
+    segmentIndexBytes: number('segment.index.bytes'),
+    retentionMs: number('retention.ms'),
+    retentionBytes: number('retention.bytes'),
+    cleanupPolicy: cleanupPolicy as LogConfig['cleanupPolicy'],
+    deleteRetentionMs: number('delete.retention.ms'),
+    minCompactionLagMs: number('min.compaction.lag.ms'),
+    maxCompactionLagMs: number('max.compaction.lag.ms'),
+    minCleanableDirtyRatio: number('min.cleanable.dirty.ratio'),
+    flushMessages: number('flush.messages'),
+    flushMs: number('flush.ms'),
+    maxMessageBytes: number('max.message.bytes'),
     messageTimestampType: value('message.timestamp.type') as LogConfig['messageTimestampType'],
   };
 }

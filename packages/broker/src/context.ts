@@ -10,11 +10,6 @@ export interface RequestContext {
   correlationId?: number;
   /** The server's connection number, when the request came over TCP. */
   connectionId?: number;
-  /**
-   * The listener the request came in on (`PLAINTEXT`, ...): Metadata and FindCoordinator answer
-   * with the brokers' endpoints on that listener. Default: the broker's first client listener.
-   */
-  listenerName?: string;
 }
 
 /** A decoded request or response body: Kafka's JSON field names camelCased. */

@@ -62,10 +62,14 @@ describe('parseProperties (Java .properties)', () => {
 describe('brokerConfigFromProperties', () => {
   it("loads Kafka's own KRaft server.properties: acted-on settings applied, the rest reported as ignored, cluster settings kept", () => {
     const { config, ignored, cluster } = brokerConfigFromProperties(parseProperties(KAFKA_KRAFT_SERVER_PROPERTIES));
-    expect(config).toEqual({ nodeId: 1, numPartitions: 1, offsetsTopicReplicationFactor: 1, logRetentionMs: 168 * 3_600_000, logSegmentBytes: 1073741824 });
+    const { staticBrokerConfigs, ...fields } = config;
+    expect(fields).toEqual({ nodeId: 1, numPartitions: 1, logRetentionMs: 168 * 3_600_000, logSegmentBytes: 1073741824, offsetsTopicReplicationFactor: 1, logRetentionCheckIntervalMs: 300_000 });
+    // Every key is kept as its Kafka string, for DescribeConfigs (STATIC_BROKER_CONFIG).
+    expect(staticBrokerConfigs).toMatchObject({ 'num.network.threads': '3', 'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', 'log.retention.hours': '168' });
+    expect(Object.keys(staticBrokerConfigs ?? {})).toHaveLength(20);
     expect(ignored).toEqual([
       'num.network.threads', 'num.io.threads', 'socket.send.buffer.bytes', 'socket.receive.buffer.bytes', 'num.recovery.threads.per.data.dir',
-      'transaction.state.log.replication.factor', 'transaction.state.log.min.isr', 'log.retention.check.interval.ms',
+      'transaction.state.log.replication.factor', 'transaction.state.log.min.isr',
     ]);
     expect(cluster.processRoles).toEqual(['broker', 'controller']);
     expect(cluster.nodeId).toBe(1);
@@ -87,6 +91,7 @@ describe('brokerConfigFromProperties', () => {
       groupInitialRebalanceDelayMs: 0,
       autoCreateTopicsEnable: false,
       logCleanupPolicy: 'compact,delete',
+      staticBrokerConfigs: { 'group.initial.rebalance.delay.ms': '0', 'auto.create.topics.enable': 'false', 'log.cleanup.policy': 'compact,delete' },
     });
   });
 

@@ -40,7 +40,7 @@ describe('handlers over the wire codecs, every served version', () => {
       const produced = await overWire(test, ApiKey.Produce, version, { transactionalId: null, acks: 1, timeoutMs: 100, topicData: [{ name: 't0', partitionData: [{ index: 0, records: batch([`v${version}`]) }] }] });
       expect(produced.responses[0].partitionResponses[0]).toMatchObject({ index: 0, errorCode: 0, baseOffset: expectedOffset++ });
     }
-    const topicId = test.broker.image.topic('t0')?.id;
+    const topicId = test.broker.topics.get('t0')?.topicId;
     for (const version of versionsOf(ApiKey.Fetch)) {
       const fetched = await overWire(test, ApiKey.Fetch, version, {
         replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
@@ -65,7 +65,34 @@ describe('handlers over the wire codecs, every served version', () => {
     }
     for (const version of versionsOf(ApiKey.DescribeConfigs)) {
       const described = await overWire(test, ApiKey.DescribeConfigs, version, { resources: [{ resourceType: 2, resourceName: 't0', configurationKeys: ['retention.ms'] }], includeSynonyms: true, includeDocumentation: false });
-      expect(described.results[0].configs[0]).toMatchObject({ name: 'retention.ms', value: '5000' });
+      expect(described.results[0].configs[0]).toMatchObject({ name: 'retention.ms', value: '5000', configSource: version >= 1 ? 1 : -1 });
+    }
+    for (const version of versionsOf(ApiKey.AlterConfigs)) {
+      const altered = await overWire(test, ApiKey.AlterConfigs, version, { resources: [{ resourceType: 2, resourceName: 't0', configs: [{ name: 'retention.ms', value: String(5000 + version) }] }], validateOnly: false });
+      expect(altered.responses[0]).toMatchObject({ errorCode: 0, resourceType: 2, resourceName: 't0' });
+    }
+    for (const version of versionsOf(ApiKey.IncrementalAlterConfigs)) {
+      const altered = await overWire(test, ApiKey.IncrementalAlterConfigs, version, { resources: [{ resourceType: 4, resourceName: '0', configs: [{ name: 'log.cleaner.backoff.ms', configOperation: 0, value: String(1000 + version) }] }], validateOnly: false });
+      expect(altered.responses[0]).toMatchObject({ errorCode: 0, resourceType: 4, resourceName: '0' });
+    }
+    for (const version of versionsOf(ApiKey.DescribeConfigs)) {
+      const described = await overWire(test, ApiKey.DescribeConfigs, version, { resources: [{ resourceType: 4, resourceName: '0', configurationKeys: ['log.cleaner.backoff.ms'] }], includeSynonyms: true, includeDocumentation: true });
+      expect(described.results[0].configs[0]).toMatchObject({ name: 'log.cleaner.backoff.ms', value: '1001', readOnly: false });
+      if (version === 0) expect(described.results[0].configs[0].isDefault).toBe(false);
+      if (version >= 3) expect(described.results[0].configs[0]).toMatchObject({ configType: 5, documentation: expect.stringContaining('cleaner') });
+    }
+    for (const version of versionsOf(ApiKey.DescribeLogDirs)) {
+      const dirs = await overWire(test, ApiKey.DescribeLogDirs, version, { topics: [{ topic: 't0', partitions: [0] }] });
+      expect(dirs.results[0].topics).toEqual([{ name: 't0', partitions: [expect.objectContaining({ partitionIndex: 0, isFutureKey: false })] }]);
+      expect(dirs.results[0].topics[0].partitions[0].partitionSize).toBeGreaterThan(0);
+    }
+    for (const version of versionsOf(ApiKey.AlterClientQuotas)) {
+      const altered = await overWire(test, ApiKey.AlterClientQuotas, version, { entries: [{ entity: [{ entityType: 'client-id', entityName: `c${version}` }], ops: [{ key: 'producer_byte_rate', value: 1000 + version, remove: false }] }], validateOnly: false });
+      expect(altered.entries[0].errorCode).toBe(0);
+    }
+    for (const version of versionsOf(ApiKey.DescribeClientQuotas)) {
+      const described = await overWire(test, ApiKey.DescribeClientQuotas, version, { components: [{ entityType: 'client-id', matchType: 2, match: null }], strict: false });
+      expect(described.entries.map((entry: Body) => entry.values[0].value).sort()).toEqual([1000, 1001]);
     }
     for (const version of versionsOf(ApiKey.OffsetForLeaderEpoch)) {
       const found = await overWire(test, ApiKey.OffsetForLeaderEpoch, version, { replicaId: -1, topics: [{ topic: 't0', partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }] });

@@ -3,6 +3,7 @@
  * configs, groups (list, describe, offsets with lag, reset/set offsets), offsets by timestamp and
  * deleteRecords. Each method is one or a few requests; errors in a response become typed errors.
  */
+import { alterClientQuotas, alterConfigs, describeClientQuotas, describeConfigs, describeLogDirs, incrementalAlterConfigs } from './admin-configs.js';
 import { Api } from './api.js';
 import type { Cluster } from './cluster.js';
 import { decodeAssignment, decodeSubscription } from './consumer-protocol.js';
@@ -18,8 +19,7 @@ export interface ITopicConfig {
   configEntries?: { name: string; value: string }[];
 }
 
-/** kafkajs's ConfigResourceTypes. */
-export const ConfigResourceTypes = { UNKNOWN: 0, TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+export { AlterConfigOpTypes, ConfigResourceTypes, ConfigSource } from './admin-configs.js';
 
 export class Admin {
   constructor(
@@ -96,23 +96,44 @@ export class Admin {
     };
   }
 
-  async describeConfigs({ resources, includeSynonyms = false }: { resources: { type: number; name: string; configNames?: string[] }[]; includeSynonyms?: boolean }) {
-    const response = await this.cluster.request(Api.DescribeConfigs, {
-      resources: resources.map((r) => ({ resourceType: r.type, resourceName: r.name, configurationKeys: r.configNames ?? null })),
-      includeSynonyms,
-      includeDocumentation: false,
-    });
+  /** kafkajs's describeConfigs; `includeDocumentation` (Kafka's) fills each entry's documentation. */
+  describeConfigs(options: Parameters<typeof describeConfigs>[1]) {
+    return describeConfigs(this.cluster, options);
+  }
+
+  /** kafkajs's alterConfigs: each resource's dynamic configs become exactly the ones given. */
+  alterConfigs(options: Parameters<typeof alterConfigs>[1]) {
+    return alterConfigs(this.cluster, options);
+  }
+
+  /** Kafka's incrementalAlterConfigs: `operation` SET, DELETE, APPEND or SUBTRACT per config. */
+  incrementalAlterConfigs(options: Parameters<typeof incrementalAlterConfigs>[1]) {
+    return incrementalAlterConfigs(this.cluster, options);
+  }
+
+  /** Kafka's describeClientQuotas: the quotas of the entities a filter matches (Gregor stores them; it does not enforce them). */
+  describeClientQuotas(options: Parameters<typeof describeClientQuotas>[1]) {
+    return describeClientQuotas(this.cluster, options);
+  }
+
+  /** Kafka's alterClientQuotas: set or remove quotas of user, client-id and ip entities. */
+  alterClientQuotas(options: Parameters<typeof alterClientQuotas>[1]) {
+    return alterClientQuotas(this.cluster, options);
+  }
+
+  /** Kafka's describeLogDirs: each broker's log directories and the size of each partition in them. */
+  describeLogDirs(options?: Parameters<typeof describeLogDirs>[1]) {
+    return describeLogDirs(this.cluster, options);
+  }
+
+  /** kafkajs's describeCluster: the brokers, the controller id and the cluster id. */
+  async describeCluster(): Promise<{ brokers: { nodeId: number; host: string; port: number }[]; controller: number | null; clusterId: string }> {
+    const response = await this.cluster.request(Api.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+    throwIfError(response.errorCode, response.errorMessage);
     return {
-      resources: response.results.map((r: Body) => {
-        throwIfError(r.errorCode, `${r.resourceName}: ${r.errorMessage ?? ''}`);
-        return {
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          resourceType: r.resourceType,
-          resourceName: r.resourceName,
-          configEntries: r.configs.map((c: Body) => ({ configName: c.name, configValue: c.value, readOnly: c.readOnly, isDefault: c.configSource === 5, configSource: c.configSource, isSensitive: c.isSensitive, configSynonyms: c.synonyms ?? [] })),
-        };
-      }),
+      brokers: response.brokers.map((b: Body) => ({ nodeId: b.brokerId, host: b.host, port: b.port })),
+      controller: response.controllerId < 0 ? null : response.controllerId,
+      clusterId: response.clusterId,
     };
   }
 

@@ -37,6 +37,7 @@ export const CLIENT_MAX_VERSION: Readonly<Record<number, number>> = {
   [Api.OffsetDelete]: 0,
   [Api.DescribeClientQuotas]: 1,
   [Api.AlterClientQuotas]: 1,
+  [Api.DescribeCluster]: 1,
 };
 
 export interface ApiVersionRange {

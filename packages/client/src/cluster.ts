@@ -42,6 +42,8 @@ export class Cluster {
   private connecting: Promise<void> | null = null;
   controllerId = -1;
   clusterId: string | null = null;
+  /** The brokers of the last Metadata response. */
+  brokers: { nodeId: number; host: string; port: number }[] = [];
 
   constructor(
     readonly transport: Transport,
@@ -69,7 +71,8 @@ export class Cluster {
       includeClusterAuthorizedOperations: false,
       includeTopicAuthorizedOperations: false,
     });
-    this.transport.setBrokers(response.brokers.map((b: Body) => ({ nodeId: b.nodeId, host: b.host, port: b.port })));
+    this.brokers = response.brokers.map((b: Body) => ({ nodeId: b.nodeId, host: b.host, port: b.port }));
+    this.transport.setBrokers(this.brokers);
     this.controllerId = response.controllerId;
     this.clusterId = response.clusterId;
     const seen: TopicInfo[] = [];

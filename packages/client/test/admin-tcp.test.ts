@@ -87,3 +87,62 @@ describe('Admin over TCP: groups and offsets', () => {
     ]);
   });
 });
+
+describe('Admin over TCP: configs', () => {
+  it('alterConfigs replaces a topic\'s configs and describeConfigs reports them in the order asked, with synonyms and documentation', async () => {
+    await admin.createTopics({ topics: [{ topic: 'cfg', numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '1000' }] }] });
+    await admin.alterConfigs({ resources: [{ type: 2, name: 'cfg', configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'message.timestamp.difference.max.ms', value: '60000' }] }] });
+    const { resources } = await admin.describeConfigs({ resources: [{ type: 2, name: 'cfg', configNames: ['retention.ms', 'cleanup.policy', 'flush.ms'] }], includeSynonyms: true, includeDocumentation: true });
+    expect(resources[0].configEntries.map((entry) => [entry.configName, entry.configValue, entry.isDefault])).toEqual([
+      ['retention.ms', '604800000', true], ['cleanup.policy', 'compact', false], ['flush.ms', '9223372036854775807', true],
+    ]);
+    expect(resources[0].configEntries[1].configSynonyms).toEqual([
+      { configName: 'cleanup.policy', configValue: 'compact', configSource: 1 }, { configName: 'log.cleanup.policy', configValue: 'delete', configSource: 5 },
+    ]);
+    expect(resources[0].configEntries[0].documentation).toContain('closed segments are deleted');
+    await expect(admin.alterConfigs({ resources: [{ type: 2, name: 'cfg', configEntries: [{ name: 'retention.mss', value: '1' }] }] })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+  });
+
+  it('incrementalAlterConfigs changes single topic and broker configs; describeConfigs of the broker shows the dynamic value', async () => {
+    await admin.createTopics({ topics: [{ topic: 'inc', numPartitions: 1 }] });
+    await admin.incrementalAlterConfigs({
+      resources: [
+        { type: 2, name: 'inc', configEntries: [{ name: 'cleanup.policy', value: 'compact', operation: 'APPEND' }, { name: 'segment.ms', value: '60000', operation: 'SET' }] },
+        { type: 4, name: '0', configEntries: [{ name: 'log.retention.ms', value: '7200000', operation: 'SET' }] },
+      ],
+    });
+    const { resources } = await admin.describeConfigs({ resources: [{ type: 2, name: 'inc', configNames: ['cleanup.policy', 'retention.ms'] }, { type: 4, name: '0', configNames: ['log.retention.ms'] }] });
+    expect(resources[0].configEntries.map((entry) => entry.configValue)).toEqual(['delete,compact', '7200000']);
+    expect(resources[1].configEntries[0]).toMatchObject({ configName: 'log.retention.ms', configValue: '7200000', configSource: 2, readOnly: false });
+    await expect(admin.incrementalAlterConfigs({ resources: [{ type: 4, name: '0', configEntries: [{ name: 'log.dirs', value: '/x', operation: 'SET' }] }] })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+
+  it('describeCluster names this broker as the only broker and the controller', async () => {
+    const cluster = await admin.describeCluster();
+    expect(cluster.brokers).toEqual([expect.objectContaining({ nodeId: 0, host: '127.0.0.1' })]);
+    expect(cluster.controller).toBe(0);
+    expect(cluster.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+});
+
+describe('Admin over TCP: client quotas and log dirs', () => {
+  it('alterClientQuotas stores quotas that describeClientQuotas finds by filter, and removes them', async () => {
+    const entity = [{ entityType: 'client-id', entityName: 'billing' }];
+    await admin.alterClientQuotas({ entries: [{ entity, ops: [{ key: 'producer_byte_rate', value: 1_048_576 }, { key: 'request_percentage', value: 50 }] }] });
+    expect(await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 0, match: 'billing' }] })).toEqual([
+      { entity, values: { producer_byte_rate: 1_048_576, request_percentage: 50 } },
+    ]);
+    await admin.alterClientQuotas({ entries: [{ entity, ops: [{ key: 'request_percentage', remove: true }] }] });
+    expect((await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 2 }] }))[0].values).toEqual({ producer_byte_rate: 1_048_576 });
+    await expect(admin.alterClientQuotas({ entries: [{ entity, ops: [{ key: 'producer_byte_rate', value: 0.5 }] }] })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+
+  it('describeLogDirs gives the size of each partition on the broker', async () => {
+    await admin.createTopics({ topics: [{ topic: 'dirs', numPartitions: 2 }] });
+    await produce('dirs', 3, 1);
+    const [broker] = await admin.describeLogDirs({ topics: [{ topic: 'dirs', partitions: [0, 1] }] });
+    expect(broker.broker).toBe(0);
+    expect(broker.logDirs[0].topics).toEqual([{ topic: 'dirs', partitions: [expect.objectContaining({ partition: 0, size: 0 }), expect.objectContaining({ partition: 1, isFuture: false })] }]);
+    expect(broker.logDirs[0].topics[0].partitions[1].size).toBeGreaterThan(0);
+  });
+});

@@ -3,7 +3,8 @@
  * Kafka's config names in camelCase (`segment.bytes` → `segmentBytes`).
  */
 
-export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+/** '' (Kafka's empty list) keeps every segment: neither retention nor compaction runs. */
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete' | '';
 export type TimestampType = 'CreateTime' | 'LogAppendTime';
 
 export interface LogConfig {
@@ -11,6 +12,11 @@ export interface LogConfig {
   segmentBytes: number;
   /** `segment.ms`: roll the active segment once it is this old (by its first batch's timestamp). Default 7 days. */
   segmentMs: number;
+  /**
+   * `segment.jitter.ms`: each new segment rolls up to this much earlier than segmentMs, by an
+   * amount drawn from the log's `random` when it is created (Kafka's randomSegmentJitter). Default 0.
+   */
+  segmentJitterMs: number;
   /** `index.interval.bytes`: bytes of log between two offset-index entries. Default 4096. */
   indexIntervalBytes: number;
   /** `segment.index.bytes`: preallocated size of each index file; a full index rolls the segment. Default 10 MiB. */
@@ -23,6 +29,19 @@ export interface LogConfig {
   cleanupPolicy: CleanupPolicy;
   /** `delete.retention.ms`: how long compaction keeps a tombstone after its batch's timestamp. Default 1 day. */
   deleteRetentionMs: number;
+  /** `min.compaction.lag.ms`: a closed segment whose newest record is younger than this is not compacted yet. Default 0. */
+  minCompactionLagMs: number;
+  /**
+   * `max.compaction.lag.ms`: once the oldest uncompacted record is this old the log is compacted
+   * whatever its dirty ratio, and a compacted log's active segment rolls at this age. Default never.
+   */
+  maxCompactionLagMs: number;
+  /**
+   * `min.cleanable.dirty.ratio`: the scheduled compaction (LogManager) takes a log only when its
+   * uncompacted bytes exceed this share of its compactable bytes (or max.compaction.lag.ms forces
+   * it). Explicit `compact()` calls do not wait for it. Default 0.5.
+   */
+  minCleanableDirtyRatio: number;
   /** `flush.messages`: fsync after this many appended records; Kafka's default is never (MAX). */
   flushMessages: number;
   /** `flush.ms`: fsync when the oldest unflushed append is this old (checked by LogManager). Default never. */
@@ -51,12 +70,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   segmentBytes: 1024 * 1024 * 1024,
   segmentMs: 7 * DAY_MS,
+  segmentJitterMs: 0,
   indexIntervalBytes: 4096,
   segmentIndexBytes: 10 * 1024 * 1024,
   retentionMs: 7 * DAY_MS,
   retentionBytes: -1,
   cleanupPolicy: 'delete',
   deleteRetentionMs: DAY_MS,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
   flushMessages: Number.MAX_SAFE_INTEGER,
   flushMs: Number.MAX_SAFE_INTEGER,
   maxMessageBytes: 1024 * 1024 + 12,
@@ -73,5 +96,8 @@ export function resolveLogConfig(overrides: Partial<LogConfig> | undefined): Log
   if (!(config.segmentIndexBytes >= 24)) throw new RangeError('segmentIndexBytes must be >= 24');
   if (!(config.compactionStepBytesMax >= 1)) throw new RangeError('compactionStepBytesMax must be >= 1');
   if (!(config.maxMessageBytes >= 61)) throw new RangeError('maxMessageBytes must be >= 61');
+  if (!(config.segmentJitterMs >= 0)) throw new RangeError('segmentJitterMs must be >= 0');
+  if (!(config.minCompactionLagMs >= 0 && config.maxCompactionLagMs >= 1)) throw new RangeError('minCompactionLagMs must be >= 0 and maxCompactionLagMs >= 1');
+  if (!(config.minCleanableDirtyRatio >= 0 && config.minCleanableDirtyRatio <= 1)) throw new RangeError('minCleanableDirtyRatio must be in [0, 1]');
   return config;
 }

@@ -51,11 +51,8 @@ export interface LogManagerOptions {
   managerConfig?: Partial<LogManagerConfig>;
   /** Start the background schedule (default true). */
   schedule?: boolean;
-  /**
-   * Partition directories of these topics are someone else's (the controller quorum's
-   * `__cluster_metadata-0`, which Kafka keeps in the first data dir too): not loaded, never touched.
-   */
-  foreignTopics?: ReadonlySet<string>;
+  /** Uniform in [0, 1): each log's segment roll jitter (segmentJitterMs). Default: no jitter. */
+  random?: () => number;
 }
 
 export interface TopicPartitionLog {
@@ -112,7 +109,6 @@ export class LogManager {
       if (!match || !this.fs.isDirectory(path.join(this.dir, name))) continue;
       const topic = match[1];
       const partition = Number(match[2]);
-      if (this.options.foreignTopics?.has(topic) === true) continue;
       const log = PartitionLog.open({
         fs: this.fs,
         dir: path.join(this.dir, name),
@@ -121,6 +117,7 @@ export class LogManager {
         hadCleanShutdown: this.hadCleanShutdown,
         recoveryPoint: recoveryPoints.get(name)?.offset ?? 0,
         logStartOffset: startOffsets.get(name)?.offset,
+        random: this.options.random,
       });
       this.logs.set(name, { topic, partition, log });
     }
@@ -142,7 +139,7 @@ export class LogManager {
       throw new InvalidPartitionNameError(topic, partition);
     }
     const name = `${topic}-${partition}`;
-    const log = PartitionLog.open({ fs: this.fs, dir: path.join(this.dir, name), clock: this.clock, config: this.configFor(topic, partition, config), hadCleanShutdown: true });
+    const log = PartitionLog.open({ fs: this.fs, dir: path.join(this.dir, name), clock: this.clock, config: this.configFor(topic, partition, config), hadCleanShutdown: true, random: this.options.random });
     this.logs.set(name, { topic, partition, log });
     return log;
   }
@@ -208,7 +205,8 @@ export class LogManager {
   compactInSteps(): Promise<number> {
     if (this.compactionRun) return this.compactionRun;
     const run = new Promise<number>((resolve, reject) => {
-      const queue = this.all().map(({ log }) => log);
+      // Only logs whose dirty ratio or compaction lag call for a pass (Kafka's cleaner choice).
+      const queue = this.all().map(({ log }) => log).filter((log) => log.isCompactionDue());
       let removed = 0;
       let cancelYield: (() => void) | undefined;
       const settle = (error?: unknown) => {

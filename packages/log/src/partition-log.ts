@@ -43,6 +43,8 @@ export interface PartitionLogOptions {
   hadCleanShutdown?: boolean;
   /** Log start offset from the log-start-offset checkpoint; default the first segment's base. */
   logStartOffset?: number;
+  /** Uniform in [0, 1): draws each new segment's roll jitter (segmentJitterMs). Default: no jitter. */
+  random?: () => number;
 }
 
 export interface AppendOptions {
@@ -103,6 +105,7 @@ export class PartitionLog {
   readonly leaderEpochs: LeaderEpochCache;
   private readonly fs: FileSystem;
   private readonly clock: Clock;
+  private readonly random: () => number;
   private segments: LogSegment[] = [];
   private startOffset = 0;
   private recoveryPointOffset = 0;
@@ -120,6 +123,7 @@ export class PartitionLog {
     this.dir = options.dir;
     this.config = resolveLogConfig(options.config);
     this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? (() => 0);
     this.lastFlushMs = this.clock.now();
     this.fs.mkdir(this.dir);
     this.leaderEpochs = LeaderEpochCache.open(this.fs, path.join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE));
@@ -168,17 +172,24 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1];
   }
 
-  /**
-   * Applies changed settings (a topic config change): checked like a new config, then written
-   * into the one config object this log and its segments share, so the next append, roll,
-   * retention or compaction uses them. Existing index files keep their size.
-   */
-  updateConfig(config: Partial<LogConfig>): void {
-    Object.assign(this.config, resolveLogConfig({ ...this.config, ...config }));
+  private segmentOptions(baseOffset: number) {
+    return { fs: this.fs, dir: this.dir, baseOffset, config: this.config, nowMs: this.clock.now(), rollJitterMs: this.rollJitterMs() };
   }
 
-  private segmentOptions(baseOffset: number) {
-    return { fs: this.fs, dir: this.dir, baseOffset, config: this.config, nowMs: this.clock.now() };
+  /** Kafka's randomSegmentJitter: a whole number of ms in [0, min(segmentJitterMs, segmentMs)). */
+  private rollJitterMs(): number {
+    const { segmentJitterMs, segmentMs } = this.config;
+    return segmentJitterMs === 0 ? 0 : Math.floor(this.random() * Math.min(segmentJitterMs, segmentMs));
+  }
+
+  /**
+   * Changes settings of the open log (a topic's configs altered): checked as at open, then applied
+   * in place, so the segments (which share the config object) see them at once. Rolls, retention,
+   * compaction and flushes use the new values from their next run.
+   */
+  updateConfig(changes: Partial<LogConfig>): void {
+    this.ensureOpen();
+    Object.assign(this.config, resolveLogConfig({ ...this.config, ...changes }));
   }
 
   /** Whether `close`, `closeWithoutFlush` or `delete` was called. */
@@ -610,15 +621,57 @@ export class PartitionLog {
     pass?.steps.abort();
   }
 
+  /**
+   * Kafka's firstUncleanableDirtyOffset: compaction stops at the active segment and at the first
+   * dirty segment holding a record younger than min.compaction.lag.ms.
+   */
+  private cleanableEnd(nowMs: number): number {
+    const { minCompactionLagMs } = this.config;
+    if (minCompactionLagMs > 0) {
+      for (const segment of this.segments.slice(0, -1)) {
+        if (segment.baseOffset >= this.firstDirtyOffset && segment.maxTimestamp > nowMs - minCompactionLagMs) return segment.baseOffset;
+      }
+    }
+    return this.activeSegment.baseOffset;
+  }
+
+  /**
+   * Whether the scheduled compaction should take this log now (Kafka's LogCleanerManager choice):
+   * the uncompacted share of the compactable bytes is above min.cleanable.dirty.ratio, or the
+   * oldest uncompacted batch is older than max.compaction.lag.ms, or a kept tombstone has expired.
+   */
+  isCompactionDue(): boolean {
+    if (!this.config.cleanupPolicy.includes('compact') || this.segments.length < 2) return false;
+    const nowMs = this.clock.now();
+    if (nowMs >= this.nextTombstoneExpiryMs) return true;
+    const end = this.cleanableEnd(nowMs);
+    let cleanBytes = 0;
+    let dirtyBytes = 0;
+    let oldestDirtyMs = Number.POSITIVE_INFINITY;
+    for (const segment of this.segments) {
+      if (segment.baseOffset >= end) break;
+      if (segment.baseOffset < this.firstDirtyOffset) {
+        cleanBytes += segment.sizeBytes;
+        continue;
+      }
+      dirtyBytes += segment.sizeBytes;
+      if (segment.firstBatchTimestamp !== undefined && segment.firstBatchTimestamp > 0) oldestDirtyMs = Math.min(oldestDirtyMs, segment.firstBatchTimestamp);
+    }
+    if (dirtyBytes === 0) return false;
+    if (oldestDirtyMs < nowMs - this.config.maxCompactionLagMs) return true;
+    return dirtyBytes / (cleanBytes + dirtyBytes) > this.config.minCleanableDirtyRatio;
+  }
+
   /** Starts a pass unless there is nothing to clean. */
   private startCompaction(): boolean {
     if (!this.config.cleanupPolicy.includes('compact') || this.segments.length < 2) return false;
     // Nothing to do unless a segment was closed since the last pass or a kept tombstone has expired
     // (Kafka tracks the same with its cleaner checkpoint and dirty ratio).
     const nowMs = this.clock.now();
-    const closedUpTo = this.activeSegment.baseOffset;
+    const closedUpTo = this.cleanableEnd(nowMs);
     if (this.firstDirtyOffset >= closedUpTo && nowMs < this.nextTombstoneExpiryMs) return false;
-    const closed = this.segments.slice(0, -1);
+    const closed = this.segments.filter((segment) => segment.baseOffset < closedUpTo);
+    if (closed.length === 0) return false;
     const steps = new CompactionPass({
       fs: this.fs,
       dir: this.dir,

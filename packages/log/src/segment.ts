@@ -37,6 +37,14 @@ const SCAN_CHUNK_BYTES = 256 * 1024;
 const FIND_CHUNK_BYTES = 4096;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Kafka's LogConfig.maxSegmentMs: a compacted log also rolls by max.compaction.lag.ms, so records
+ * do not wait in the active segment (which is never compacted) past that lag.
+ */
+export function maxSegmentMs(config: LogConfig): number {
+  return config.cleanupPolicy.includes('compact') && config.maxCompactionLagMs > 0 ? Math.min(config.maxCompactionLagMs, config.segmentMs) : config.segmentMs;
+}
+
 export function segmentFileName(baseOffset: number, suffix: string): string {
   return `${String(baseOffset).padStart(20, '0')}${suffix}`;
 }
@@ -74,6 +82,8 @@ export interface SegmentOptions {
   config: LogConfig;
   /** When the segment was created (rolling by `segmentMs` when it holds no batch yet). */
   nowMs: number;
+  /** How much earlier than segmentMs this segment rolls (Kafka's rollJitterMs, drawn per segment). Default 0. */
+  rollJitterMs?: number;
 }
 
 export class LogSegment {
@@ -204,11 +214,11 @@ export class LogSegment {
    */
   shouldRoll(bytes: number, lastOffset: number, maxTimestamp: number, nowMs: number): boolean {
     if (this.isEmpty) return false;
-    const { segmentBytes, segmentMs } = this.options.config;
+    const { segmentBytes } = this.options.config;
     const waitedMs = this.firstBatchTimestamp !== undefined && this.firstBatchTimestamp >= 0 ? maxTimestamp - this.firstBatchTimestamp : nowMs - this.createdMs;
     return (
       this.sizeBytes + bytes > segmentBytes ||
-      waitedMs > segmentMs ||
+      waitedMs > maxSegmentMs(this.options.config) - (this.options.rollJitterMs ?? 0) ||
       this.offsetIndex.isFull ||
       this.timeIndex.isFull ||
       lastOffset - this.baseOffset > 0x7fffffff ||

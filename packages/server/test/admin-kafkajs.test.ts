@@ -50,4 +50,60 @@ describe('kafkajs 2.2.4 admin against Gregor', () => {
       await admin.disconnect();
     }
   });
+
+  it('creates a topic with any Kafka topic config, alters its configs and describes them with synonyms', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'kjs-configs', numPartitions: 1, configEntries: [{ name: 'message.timestamp.difference.max.ms', value: '60000' }] }] });
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'kjs-configs', configEntries: [{ name: 'retention.ms', value: '3600000' }, { name: 'cleanup.policy', value: 'compact,delete' }] }] });
+      const { resources } = await admin.describeConfigs({ resources: [{ type: 2, name: 'kjs-configs', configNames: ['retention.ms', 'cleanup.policy', 'message.timestamp.difference.max.ms', 'flush.ms'] }], includeSynonyms: true });
+      const entries = resources[0].configEntries;
+      expect(entries.map((entry) => [entry.configName, entry.configValue])).toEqual([
+        ['retention.ms', '3600000'], ['cleanup.policy', 'compact,delete'], ['message.timestamp.difference.max.ms', '9223372036854775807'], ['flush.ms', '9223372036854775807'],
+      ]);
+      expect(entries[0].configSynonyms).toEqual([{ configName: 'retention.ms', configValue: '3600000', configSource: 1 }]);
+      expect(entries[2].isDefault).toBe(true);
+      await expect(admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'kjs-configs', configEntries: [{ name: 'retention.ms', value: 'soon' }] }] })).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+      const broker = await admin.describeConfigs({ resources: [{ type: 4, name: '0', configNames: ['log.flush.interval.messages', 'num.network.threads'] }], includeSynonyms: false });
+      expect(broker.resources[0].configEntries.map((entry) => [entry.configName, entry.configValue, entry.readOnly])).toEqual([
+        ['log.flush.interval.messages', '9223372036854775807', false], ['num.network.threads', '3', false],
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('creates topics and partitions with manual replica assignments naming this broker, and refuses a broker that does not exist', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await admin.createTopics({ topics: [{ topic: 'kjs-assigned', replicaAssignment: [{ partition: 0, replicas: [0] }, { partition: 1, replicas: [0] }] }] })).toBe(true);
+      const metadata = await admin.fetchTopicMetadata({ topics: ['kjs-assigned'] });
+      expect(metadata.topics[0].partitions.map((partition) => partition.replicas)).toEqual([[0], [0]]);
+      await expect(admin.createTopics({ topics: [{ topic: 'kjs-ghost', replicaAssignment: [{ partition: 0, replicas: [7] }] }] })).rejects.toMatchObject({ errors: [expect.objectContaining({ type: 'INVALID_REPLICA_ASSIGNMENT' })] });
+      await admin.createPartitions({ topicPartitions: [{ topic: 'kjs-assigned', count: 3, assignments: [[0]] }] });
+      await expect(admin.createPartitions({ topicPartitions: [{ topic: 'kjs-assigned', count: 4, assignments: [[7]] }] })).rejects.toMatchObject({ type: 'INVALID_REPLICA_ASSIGNMENT' });
+      expect((await admin.fetchTopicMetadata({ topics: ['kjs-assigned'] })).topics[0].partitions).toHaveLength(3);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('refuses a record older than message.timestamp.difference.max.ms with INVALID_TIMESTAMP', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer({ retry: { retries: 0 } });
+    await producer.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'kjs-timestamps', numPartitions: 1, configEntries: [{ name: 'message.timestamp.difference.max.ms', value: '60000' }] }] });
+      await producer.send({ topic: 'kjs-timestamps', messages: [{ value: 'now' }] });
+      const old = String(Date.now() - 3_600_000);
+      await expect(producer.send({ topic: 'kjs-timestamps', messages: [{ value: 'an hour ago', timestamp: old }] })).rejects.toMatchObject({ type: 'INVALID_TIMESTAMP' });
+      expect(await admin.fetchTopicOffsets('kjs-timestamps')).toEqual([expect.objectContaining({ partition: 0, high: '1' })]);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
 });

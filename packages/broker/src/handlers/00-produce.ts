@@ -2,15 +2,14 @@
  * Produce (API key 0), versions 0-10 (as @gregor/protocol serves them). Record sets must be
  * RecordBatch v2 (magic 2) in every version: old clients' magic 0/1 message sets are refused with
  * UNSUPPORTED_FOR_MESSAGE_FORMAT (Kafka would up-convert them).
- * acks 0, 1 and -1 (all). acks=all: with a committed ISR smaller than min.insync.replicas the
- * partition answers NOT_ENOUGH_REPLICAS and appends nothing; after the append the answer waits
- * until the high watermark passes the batch (every replica of the maximal ISR has it), then is
- * NONE, or NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below min.insync.replicas meanwhile;
- * REQUEST_TIMED_OUT after timeoutMs; NOT_LEADER_OR_FOLLOWER if this broker stops leading. A
- * partition this broker does not lead is NOT_LEADER_OR_FOLLOWER (the client refreshes metadata).
+ * acks 0, 1 and -1 (all); acks=all answers once the high watermark passes the batch's last offset
+ * (at once with one replica) and NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
  * Each partition's record set is validated before anything is appended (whole batches, magic 2,
  * CRC, record count vs lastOffsetDelta, max.message.bytes per batch, and the whole record set
- * within segment.bytes: RECORD_LIST_TOO_LARGE); a refused partition appends nothing.
+ * within segment.bytes: RECORD_LIST_TOO_LARGE); on a CreateTime topic with
+ * message.timestamp.before.max.ms / after.max.ms (or the deprecated difference.max.ms) set, a record
+ * outside those bounds of the broker's clock fails the partition with INVALID_TIMESTAMP (its index
+ * in recordErrors); a refused partition appends nothing.
  * A retried idempotent batch is answered with its original offsets (NONE, as Kafka does today).
  * Deviations: acks=0 resolves to NO_RESPONSE (null), so the server writes nothing; Produce never
  * auto-creates topics (as Kafka); transactional produce is not supported yet (transactionalId is
@@ -21,7 +20,9 @@ import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
 import type { AppendOutcome } from '../partition.js';
-import { INTERNAL_TOPICS } from '../topics.js';
+import { configNumber, LONG_MAX } from '../config-types.js';
+import type { TimestampBounds } from '../timestamp-validation.js';
+import { INTERNAL_TOPICS, type Topic } from '../topics.js';
 
 const produceChannel = diagnosticsChannel.channel('gregor:broker:produce');
 
@@ -33,9 +34,8 @@ interface PartitionReply {
   logStartOffset: number;
   recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
   errorMessage: string | null;
-  /** The offset the high watermark must reach for acks=all (-1: nothing to wait for). */
+  /** The offset the high watermark must pass for acks=all (-1: nothing to wait for). */
   waitFor: number;
-  minInsyncReplicas: number;
 }
 
 export async function handleProduce(broker: Broker, _apiVersion: number, body: Body): Promise<Body | null> {
@@ -51,25 +51,26 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
     throttleTimeMs: 0,
     responses: replies.map((reply) => ({
       name: reply.name,
-      partitionResponses: reply.partitions.map(({ waitFor: _waitFor, minInsyncReplicas: _minInsyncReplicas, ...response }) => response),
+      partitionResponses: reply.partitions.map(({ waitFor: _waitFor, ...response }) => response),
     })),
   };
 }
 
 function producePartition(broker: Broker, topicName: string, data: Body, acks: number): PartitionReply {
   const reply = (errorCode: number, errorMessage: string | null = null): PartitionReply => ({
-    index: data.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, waitFor: -1, minInsyncReplicas: 1,
+    index: data.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, waitFor: -1,
   });
   if (acks !== 0 && acks !== 1 && acks !== -1) return reply(ErrorCode.INVALID_REQUIRED_ACKS);
-  const partition = broker.hostedPartition(topicName, data.index);
-  if (typeof partition === 'number') return reply(partition);
+  const topic = broker.topics.get(topicName);
+  const partition = topic?.partitions[data.index];
+  if (topic === undefined || partition === undefined) return reply(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (INTERNAL_TOPICS.has(topicName)) return reply(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);
-  const minInsyncReplicas = Number(broker.topicConfig(partition, 'min.insync.replicas'));
   const outcome: AppendOutcome = partition.appendRecordsToLeader(data.records ?? null, {
     requiredAcks: acks,
-    maxMessageBytes: Number(broker.topicConfig(partition, 'max.message.bytes')),
-    minInsyncReplicas,
+    maxMessageBytes: configNumber(broker.topicConfig(topic, 'max.message.bytes')),
+    minInsyncReplicas: configNumber(broker.topicConfig(topic, 'min.insync.replicas')),
     decompressedBytesMax: broker.config.producedBatchDecompressedBytesMax,
+    timestampBounds: timestampBounds(broker, topic),
   });
   if (produceChannel.hasSubscribers) {
     produceChannel.publish({ topic: topicName, partition: data.index, errorCode: outcome.errorCode, bytes: data.records?.length ?? 0, ...('baseOffset' in outcome ? { baseOffset: outcome.baseOffset, lastOffset: outcome.lastOffset } : {}) });
@@ -84,24 +85,38 @@ function producePartition(broker: Broker, topicName: string, data: Body, acks: n
     baseOffset: outcome.baseOffset,
     logAppendTimeMs: outcome.logAppendTimeMs,
     logStartOffset: partition.logStartOffset,
-    waitFor: outcome.lastOffset + 1,
-    minInsyncReplicas,
+    waitFor: outcome.lastOffset,
   };
 }
 
-/** acks=all (Kafka's DelayedProduce): each appended partition waits for its HW, or times out. */
+/**
+ * Kafka's message.timestamp.before/after.max.ms for a CreateTime topic (each falling back to the
+ * deprecated message.timestamp.difference.max.ms while left at Long.MAX_VALUE); undefined when
+ * nothing is bounded, so records are not walked.
+ */
+function timestampBounds(broker: Broker, topic: Topic): TimestampBounds | undefined {
+  if (broker.topicConfig(topic, 'message.timestamp.type') !== 'CreateTime') return undefined;
+  const difference = broker.topicConfig(topic, 'message.timestamp.difference.max.ms');
+  const bound = (name: string): number => {
+    const value = broker.topicConfig(topic, name);
+    return configNumber(value === LONG_MAX ? difference : value);
+  };
+  const beforeMaxMs = bound('message.timestamp.before.max.ms');
+  const afterMaxMs = bound('message.timestamp.after.max.ms');
+  if (beforeMaxMs === Number.MAX_SAFE_INTEGER && afterMaxMs === Number.MAX_SAFE_INTEGER) return undefined;
+  return { nowMs: broker.clock.now(), beforeMaxMs, afterMaxMs };
+}
+
+/** acks=all: each appended partition waits until its HW passes the last offset, or times out. */
 async function waitForReplication(broker: Broker, replies: { name: string; partitions: PartitionReply[] }[], timeoutMs: number): Promise<void> {
   const waits: Promise<void>[] = [];
   for (const reply of replies) {
     for (const partitionReply of reply.partitions) {
       if (partitionReply.errorCode !== ErrorCode.NONE || partitionReply.waitFor < 0) continue;
       const partition = broker.partition(reply.name, partitionReply.index);
-      if (partition === undefined) {
-        partitionReply.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-        continue;
-      }
-      waits.push(partition.waitForReplication(partitionReply.waitFor, partitionReply.minInsyncReplicas, Math.max(0, timeoutMs)).then((errorCode) => {
-        partitionReply.errorCode = errorCode;
+      if (partition === undefined) continue;
+      waits.push(partition.waitForHighWatermark(partitionReply.waitFor, Math.max(0, timeoutMs), broker.clock).then((replicated) => {
+        if (!replicated) partitionReply.errorCode = ErrorCode.REQUEST_TIMED_OUT;
       }));
     }
   }

@@ -1,94 +1,63 @@
 /**
  * DescribeConfigs (API key 32), versions 0-4.
- * Topic resources (type 2) list every topic config Kafka defines that we honour, with its source
- * (TOPIC_CONFIG when the topic sets it, else DEFAULT_CONFIG / STATIC_BROKER_CONFIG), and the
- * broker synonym when includeSynonyms (v1+). Broker resources (type 4, name = our node id or empty)
- * list the broker settings under Kafka's dotted names. configurationKeys null means all.
- * Deviations: broker configs are reported as STATIC_BROKER_CONFIG (there are no dynamic
- * configs); documentation (v3+) is null; throttleTimeMs is 0.
+ * Topic resources (type 2): every topic config Kafka defines, with its value (the topic's own
+ * setting, else its broker default, as Kafka's strings), source (TOPIC_CONFIG, else the broker
+ * synonym's: DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG or
+ * DEFAULT_CONFIG) and, when includeSynonyms (v1+), the synonyms Kafka reports: the topic's own
+ * setting, then the broker synonym's settings starting at that synonym (a broker default is only
+ * listed when it exists). Broker resources (type 4): this broker's id describes every broker
+ * config Kafka defines (readOnly unless dynamic, passwords never returned); an empty name describes
+ * the cluster-wide dynamic defaults. configurationKeys null or empty means all (Kafka treats empty
+ * like null); named keys are answered in the order asked, unknown ones left out. configType (v3+)
+ * is Kafka's; documentation (v3+, includeDocumentation) is ours and says whether Gregor acts on the
+ * config. Errors: UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST (another
+ * broker's id, a name that is not an id, an unsupported resource type).
+ * Deviations: BROKER_LOGGER (8) answers no loggers (Gregor has no log4j); GROUP and CLIENT_METRICS
+ * resources are not supported (INVALID_REQUEST); throttleTimeMs is 0.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { ErrorCode, type DescribeConfigsRequest, type DescribeConfigsResponseInput } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import { brokerConfigDefaults, topicConfigDefinitions } from '../config.js';
+import { brokerConfigNames, describeBrokerConfig, describeTopicConfig, namesToDescribe, topicConfigNames, type DescribeOptions } from '../config-entries.js';
 import type { Body } from '../context.js';
-import { topicConfigRecord } from '../replica-manager.js';
+import { topicNameProblem } from '../topics.js';
 
-export const ResourceType = { topic: 2, broker: 4 } as const;
-export const ConfigSource = { topicConfig: 1, staticBrokerConfig: 4, defaultConfig: 5 } as const;
-const ConfigType = { boolean: 1, string: 2, int: 3, long: 5, list: 7 } as const;
+/** Kafka's ConfigResource.Type ids. */
+export const ResourceType = { topic: 2, broker: 4, brokerLogger: 8 } as const;
 
-export interface ConfigEntry {
-  name: string;
-  value: string | null;
-  readOnly: boolean;
-  isDefault: boolean;
-  configSource: number;
-  isSensitive: boolean;
-  synonyms: { name: string; value: string | null; source: number }[];
-  configType: number;
-  documentation: string | null;
+type Resource = DescribeConfigsRequest['resources'][number];
+type Result = NonNullable<DescribeConfigsResponseInput['results']>[number];
+
+export function handleDescribeConfigs(broker: Broker, _apiVersion: number, body: Body): DescribeConfigsResponseInput {
+  const request = body as DescribeConfigsRequest;
+  const options: DescribeOptions = { includeSynonyms: request.includeSynonyms === true, includeDocumentation: request.includeDocumentation === true };
+  return { throttleTimeMs: 0, results: request.resources.map((resource) => describeResource(broker, resource, options)) };
 }
 
-export function handleDescribeConfigs(broker: Broker, _apiVersion: number, body: Body): Body {
-  const includeSynonyms = body.includeSynonyms === true;
-  const results = (body.resources ?? []).map((resource: Body) => {
-    const keys: string[] | null = resource.configurationKeys ?? null;
-    const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
-    if (resource.resourceType === ResourceType.topic) {
-      if (broker.image.topic(resource.resourceName) === undefined) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${resource.resourceName} does not exist`, configs: [] };
-      return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: describeTopicConfigs(broker, topicConfigRecord(broker.image, resource.resourceName), keys, includeSynonyms) };
-    }
-    if (resource.resourceType === ResourceType.broker) {
-      if (resource.resourceName !== '' && resource.resourceName !== String(broker.nodeId)) {
-        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `This is broker ${broker.nodeId}`, configs: [] };
-      }
-      return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: describeBrokerConfigs(broker, keys) };
-    }
-    return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resource.resourceType}`, configs: [] };
+function describeResource(broker: Broker, resource: Resource, options: DescribeOptions): Result {
+  const keys = resource.configurationKeys;
+  const answer = (errorCode: number, errorMessage: string | null, configs: Result['configs'] = []): Result => ({
+    errorCode, errorMessage, resourceType: resource.resourceType, resourceName: resource.resourceName, configs,
   });
-  return { throttleTimeMs: 0, results };
-}
-
-export function describeTopicConfigs(broker: Broker, topicConfigs: Readonly<Record<string, string>>, keys: readonly string[] | null, includeSynonyms: boolean): ConfigEntry[] {
-  const names = Object.keys(topicConfigDefinitions).filter((name) => keys === null || keys.includes(name));
-  return names.map((name) => {
-    const definition = topicConfigDefinitions[name];
-    const own = topicConfigs[name];
-    const brokerValue = definition.brokerDefault(broker.config);
-    const synonyms = [];
-    if (own !== undefined) synonyms.push({ name, value: own, source: ConfigSource.topicConfig });
-    if (definition.synonym !== undefined) synonyms.push({ name: definition.synonym, value: brokerValue, source: ConfigSource.defaultConfig });
-    return {
-      name,
-      value: own ?? brokerValue,
-      readOnly: false,
-      isDefault: own === undefined,
-      configSource: own === undefined ? ConfigSource.defaultConfig : ConfigSource.topicConfig,
-      isSensitive: false,
-      synonyms: includeSynonyms ? synonyms : [],
-      configType: ConfigType[definition.type === 'boolean' ? 'boolean' : definition.type],
-      documentation: null,
-    };
-  });
-}
-
-/** `autoCreateTopicsEnable` → `auto.create.topics.enable`. */
-export function kafkaConfigName(camelCase: string): string {
-  return camelCase.replace(/[A-Z]/g, (letter) => `.${letter.toLowerCase()}`);
-}
-
-function describeBrokerConfigs(broker: Broker, keys: readonly string[] | null): ConfigEntry[] {
-  const entries: ConfigEntry[] = [];
-  for (const [field, value] of Object.entries(broker.config)) {
-    const name = kafkaConfigName(field);
-    if (keys !== null && !keys.includes(name)) continue;
-    const isDefault = value === (brokerConfigDefaults as unknown as Record<string, unknown>)[field];
-    const type = typeof value === 'boolean' ? ConfigType.boolean : typeof value === 'number' ? ConfigType.long : ConfigType.string;
-    entries.push({
-      name, value: String(value), readOnly: true, isDefault,
-      configSource: isDefault ? ConfigSource.defaultConfig : ConfigSource.staticBrokerConfig,
-      isSensitive: false, synonyms: [], configType: type, documentation: null,
-    });
+  if (resource.resourceType === ResourceType.topic) {
+    const nameProblem = topicNameProblem(resource.resourceName);
+    if (nameProblem !== null) return answer(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+    const topic = broker.topics.get(resource.resourceName);
+    if (topic === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resource.resourceName} does not exist`);
+    return answer(ErrorCode.NONE, null, namesToDescribe(keys, topicConfigNames()).map((name) => describeTopicConfig(name, topic.configs, broker.configView, options)));
   }
-  return entries;
+  if (resource.resourceType === ResourceType.broker || resource.resourceType === ResourceType.brokerLogger) {
+    if (resource.resourceName === '') {
+      if (resource.resourceType === ResourceType.brokerLogger) return answer(ErrorCode.INVALID_REQUEST, 'Broker id must not be empty');
+      const names = namesToDescribe(keys, Object.keys(broker.configView.dynamicConfigs.clusterDefault).sort());
+      return answer(ErrorCode.NONE, null, names.map((name) => describeBrokerConfig(name, broker.configView, false, options)));
+    }
+    if (!/^[+-]?\d+$/.test(resource.resourceName)) return answer(ErrorCode.INVALID_REQUEST, `Broker id must be an integer, but it is: ${resource.resourceName}`);
+    if (Number(resource.resourceName) !== broker.nodeId) {
+      return answer(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${resource.resourceName}`);
+    }
+    if (resource.resourceType === ResourceType.brokerLogger) return answer(ErrorCode.NONE, null);
+    const names = namesToDescribe(keys, brokerConfigNames(broker.configView));
+    return answer(ErrorCode.NONE, null, names.map((name) => describeBrokerConfig(name, broker.configView, true, options)));
+  }
+  return answer(ErrorCode.INVALID_REQUEST, `Unsupported resource type: ${resource.resourceType}`);
 }

@@ -21,8 +21,13 @@ import { handleInitProducerId } from './22-init-producer-id.js';
 import { handleOffsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
 import { handleDescribeConfigs } from './32-describe-configs.js';
 import { handleCreatePartitions } from './37-create-partitions.js';
+import { handleAlterConfigs } from './33-alter-configs.js';
+import { handleDescribeLogDirs } from './35-describe-log-dirs.js';
 import { handleDeleteGroups } from './42-delete-groups.js';
+import { handleIncrementalAlterConfigs } from './44-incremental-alter-configs.js';
 import { handleOffsetDelete } from './47-offset-delete.js';
+import { handleDescribeClientQuotas } from './48-describe-client-quotas.js';
+import { handleAlterClientQuotas } from './49-alter-client-quotas.js';
 import { handleDescribeCluster } from './60-describe-cluster.js';
 import type { Handler } from './types.js';
 
@@ -46,9 +51,14 @@ const table: [number, Handler][] = [
   [ApiKey.InitProducerId, handleInitProducerId],
   [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch],
   [ApiKey.DescribeConfigs, handleDescribeConfigs],
+  [ApiKey.AlterConfigs, handleAlterConfigs],
+  [ApiKey.DescribeLogDirs, handleDescribeLogDirs],
   [ApiKey.CreatePartitions, handleCreatePartitions],
   [ApiKey.DeleteGroups, handleDeleteGroups],
+  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
   [ApiKey.OffsetDelete, handleOffsetDelete],
+  [ApiKey.DescribeClientQuotas, handleDescribeClientQuotas],
+  [ApiKey.AlterClientQuotas, handleAlterClientQuotas],
   [ApiKey.DescribeCluster, handleDescribeCluster],
 ];
 

@@ -1,0 +1,22 @@
+/**
+ * AlterConfigs (API key 33), versions 0-2.
+ * Replaces the dynamic configs of each resource with the ones given (configs not named are
+ * removed), as Kafka's legacy AlterConfigs: topics (type 2) after the checks CreateTopics applies
+ * (INVALID_CONFIG for an unknown name, a bad value, min.compaction.lag.ms above
+ * max.compaction.lag.ms; UNKNOWN_TOPIC_OR_PARTITION), brokers (type 4, this broker's id or '' for
+ * the cluster-wide defaults) with Kafka's dynamic-config rules (INVALID_REQUEST for a read-only
+ * config, a per-broker config at cluster level, a bad value). validateOnly checks without
+ * changing anything. Changes are stored in the data dir and take effect at once: topic configs on
+ * the topic's logs, broker configs on the settings Gregor acts on and every topic's defaults.
+ * Deviations: a broker config name Kafka does not define is INVALID_CONFIG (Kafka stores unknown
+ * names); throttleTimeMs is 0.
+ */
+import type { AlterConfigsRequest, AlterConfigsResponseInput } from '@gregor/protocol';
+import type { Broker } from '../broker.js';
+import { alterConfigs } from '../config-changes.js';
+import type { Body } from '../context.js';
+
+export function handleAlterConfigs(broker: Broker, _apiVersion: number, body: Body): AlterConfigsResponseInput {
+  const request = body as AlterConfigsRequest;
+  return { throttleTimeMs: 0, responses: alterConfigs(broker, request.resources, false, request.validateOnly) };
+}

@@ -1,0 +1,25 @@
+/**
+ * DescribeClientQuotas (API key 48), versions 0-1 (KIP-546).
+ * Answers the stored quotas of the entities matching the filter: each component names an entity
+ * type (user, client-id, ip) and matches one name (0), the default entity (1) or any name (2);
+ * strict requires the entity to have exactly those types. INVALID_REQUEST for a malformed filter,
+ * UNSUPPORTED_VERSION for an unknown entity type (as Kafka).
+ * Deviations: quotas are stored and described but not enforced (no request is throttled);
+ * throttleTimeMs is 0.
+ */
+import { ErrorCode, type DescribeClientQuotasRequest, type DescribeClientQuotasResponseInput } from '@gregor/protocol';
+import type { Broker } from '../broker.js';
+import { describeClientQuotas } from '../client-quotas.js';
+import type { Body } from '../context.js';
+
+export function handleDescribeClientQuotas(broker: Broker, _apiVersion: number, body: Body): DescribeClientQuotasResponseInput {
+  const request = body as DescribeClientQuotasRequest;
+  const matched = describeClientQuotas(broker.clientQuotas, request.components, request.strict);
+  if ('errorCode' in matched) return { throttleTimeMs: 0, errorCode: matched.errorCode, errorMessage: matched.errorMessage, entries: null };
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    entries: matched.map((quota) => ({ entity: quota.entity, values: Object.entries(quota.values).map(([key, value]) => ({ key, value })) })),
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * AlterClientQuotas (API key 49), versions 0-1 (KIP-546).
+ * Sets (or with remove, deletes) quotas of user, client-id, user+client-id or ip entities (a null
+ * name is the type's default entity), checked as Kafka's controller checks them (known entity
+ * types and combinations, keys valid for the entity, values above 0 and whole for integral keys:
+ * INVALID_REQUEST otherwise). Each entry succeeds or fails alone; validateOnly changes nothing.
+ * Quotas are stored in the data dir and survive restarts.
+ * Deviations: quotas are not enforced (no request is throttled); an ip entity must be an IP
+ * address (Gregor does not resolve host names); throttleTimeMs is 0.
+ */
+import { ErrorCode, type AlterClientQuotasRequest, type AlterClientQuotasResponseInput } from '@gregor/protocol';
+import type { Broker } from '../broker.js';
+import { alterClientQuota, sameEntity } from '../client-quotas.js';
+import type { Body } from '../context.js';
+
+export function handleAlterClientQuotas(broker: Broker, _apiVersion: number, body: Body): AlterClientQuotasResponseInput {
+  const request = body as AlterClientQuotasRequest;
+  let quotas = broker.clientQuotas;
+  const entries = request.entries.map((entry, index) => {
+    const answer = (errorCode: number, errorMessage: string | null) => ({ errorCode, errorMessage, entity: entry.entity });
+    if (request.entries.some((other, position) => position !== index && sameEntity(other.entity, entry.entity))) {
+      return answer(ErrorCode.INVALID_REQUEST, 'Ignoring duplicate entity');
+    }
+    const next = alterClientQuota(quotas, entry.entity, entry.ops);
+    if ('errorCode' in next) return answer(next.errorCode, next.errorMessage);
+    quotas = next;
+    return answer(ErrorCode.NONE, null);
+  });
+  if (!request.validateOnly) broker.setClientQuotas(quotas);
+  return { throttleTimeMs: 0, entries };
+}
