@@ -25,7 +25,7 @@ import {
 import { handlers } from './handlers/index.js';
 import { partitionForGroup, randomTopicId, type Random } from './ids.js';
 import { loadOrCreateMetaProperties, type MetaProperties } from './meta-properties.js';
-import { Partition } from './partition.js';
+import { Partition, storageErrorCode } from './partition.js';
 import { BlockProducerIdAllocator, type ProducerIdAllocator, type ProducerIdBlockSource } from './producer-id-allocator.js';
 import { ProducerIdBlockFile } from './producer-id-block-file.js';
 import { type ClientQuotaRecord, TopicStore, type TopicRecord } from './topic-store.js';
@@ -240,8 +240,9 @@ export class Broker {
       configs: plan.configs,
       partitions: Array.from({ length: plan.numPartitions }, () => ({ leaderEpoch: 0 })),
     };
-    this.store.put(record);
-    const topic = this.openTopic(record);
+    const partitions = this.openThenStore(record, 0);
+    if (!Array.isArray(partitions)) return partitions;
+    const topic = this.registerTopic(record, partitions);
     for (const partition of topic.partitions) partition.makeLeader(0);
     return { errorCode: ErrorCode.NONE, errorMessage: null, topic, created: plan };
   }
@@ -374,16 +375,23 @@ export class Broker {
     if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
     if (!this.config.deleteTopicEnable) return { errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' };
     if (INTERNAL_TOPICS.has(name)) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Topic ${name} is internal and cannot be deleted` };
-    this.store.delete(name);
+    // The topics file is the commit point: if it cannot be written, the topic stays whole.
+    try {
+      this.store.delete(name);
+    } catch (error) {
+      return storageFailure(error);
+    }
     this.topics.delete(name);
     this.topicsById.delete(topic.topicId);
-    for (const partition of topic.partitions) {
-      partition.close();
-      this.partitionsByDir.delete(partition.log.dir);
-      this.logs.delete(name, partition.partitionIndex);
-    }
+    this.discardPartitions(name, topic.partitions);
     for (const [groupId, partitions] of this.coordinator.removeOffsetsOfTopic(name)) {
-      this.appendToOffsetsTopic(groupId, partitions.map((partitionIndex) => ({ key: encodeOffsetCommitKey(groupId, name, partitionIndex), value: null })));
+      try {
+        this.appendToOffsetsTopic(groupId, partitions.map((partitionIndex) => ({ key: encodeOffsetCommitKey(groupId, name, partitionIndex), value: null })));
+      } catch (error) {
+        // The topic is gone; its offsets are gone from memory. Without the tombstones they come
+        // back after a restart, naming a topic that does not exist, as Kafka's can until expiry.
+        warn(`the committed offsets of deleted topic ${name} for group ${groupId} could not be removed from ${OFFSETS_TOPIC}: ${(error as Error).message}`);
+      }
     }
     return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
   }
@@ -401,12 +409,12 @@ export class Broker {
       if (problem !== null) return problem;
     }
     if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
-    const record = this.store.get(name);
-    if (record === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
-    for (let index = current; index < count; index++) record.partitions.push({ leaderEpoch: 0 });
-    this.store.put(record);
-    for (let index = current; index < count; index++) {
-      const partition = this.openPartition(topic.name, topic.configs, index, 0);
+    const stored = this.store.get(name);
+    if (stored === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
+    const record: TopicRecord = { ...stored, partitions: [...stored.partitions, ...Array.from({ length: count - current }, () => ({ leaderEpoch: 0 }))] };
+    const added = this.openThenStore(record, current);
+    if (!Array.isArray(added)) return added;
+    for (const partition of added) {
       partition.makeLeader(0);
       topic.partitions.push(partition);
     }
@@ -424,14 +432,68 @@ export class Broker {
     }
   }
 
+  /**
+   * Opens the record's partitions from `first` on, then writes the record to the topics file (the
+   * commit point): a crash between the two leaves stray directories that the next open deletes,
+   * and a full disk leaves nothing at all (opened partitions are removed again). Returns the
+   * opened partitions, or the storage failure to answer.
+   */
+  private openThenStore(record: TopicRecord, first: number): Partition[] | TopicChange {
+    let partitions: Partition[];
+    try {
+      partitions = this.openPartitions(record.name, record.configs, first, record.partitions.slice(first).map((entry) => entry.leaderEpoch));
+    } catch (error) {
+      return storageFailure(error);
+    }
+    try {
+      this.store.put(record);
+    } catch (error) {
+      this.discardPartitions(record.name, partitions);
+      return storageFailure(error);
+    }
+    return partitions;
+  }
+
   private openTopic(record: TopicRecord): Topic {
-    const topic: Topic = { name: record.name, topicId: record.topicId, replicationFactor: record.replicationFactor, configs: record.configs, partitions: [] };
-    record.partitions.forEach((partitionRecord, index) => {
-      topic.partitions.push(this.openPartition(record.name, record.configs, index, partitionRecord.leaderEpoch));
-    });
+    return this.registerTopic(record, this.openPartitions(record.name, record.configs, 0, record.partitions.map((entry) => entry.leaderEpoch)));
+  }
+
+  private registerTopic(record: TopicRecord, partitions: Partition[]): Topic {
+    const topic: Topic = { name: record.name, topicId: record.topicId, replicationFactor: record.replicationFactor, configs: record.configs, partitions };
     this.topics.set(topic.name, topic);
     this.topicsById.set(topic.topicId, topic);
     return topic;
+  }
+
+  /**
+   * Opens (creating) partitions `first`, `first + 1`, ... of a topic, one per leader epoch given.
+   * All or none: if one cannot be created (a full disk), those opened are closed and removed again.
+   */
+  private openPartitions(topic: string, configs: Record<string, string>, first: number, leaderEpochs: readonly number[]): Partition[] {
+    const opened: Partition[] = [];
+    let index = first;
+    try {
+      for (const leaderEpoch of leaderEpochs) {
+        opened.push(this.openPartition(topic, configs, index, leaderEpoch));
+        index += 1;
+      }
+    } catch (error) {
+      this.discardPartitions(topic, opened);
+      // The partition that failed may have left a directory behind without a log to close.
+      const failedDir = path.join(this.dir, `${topic}-${index}`);
+      if (!this.logs.delete(topic, index) && this.fs.exists(failedDir)) this.fs.rmdir(failedDir);
+      throw error;
+    }
+    return opened;
+  }
+
+  /** Closes partitions and deletes their logs (a deleted topic, or a creation undone). */
+  private discardPartitions(topic: string, partitions: readonly Partition[]): void {
+    for (const partition of partitions) {
+      partition.close();
+      this.partitionsByDir.delete(partition.log.dir);
+      this.logs.delete(topic, partition.partitionIndex);
+    }
   }
 
   private openPartition(topic: string, configs: Record<string, string>, partitionIndex: number, leaderEpoch: number): Partition {
@@ -588,10 +650,23 @@ export class Broker {
       for (const partition of topic.partitions) partition.close();
     }
     await Promise.allSettled([...this.pending]);
+    // A full disk must not stop the shutdown half way: what cannot be written is warned about,
+    // and the logs are still flushed and closed. Without a clean-shutdown marker the next open
+    // recovers, and producer state is rebuilt from the log, as after a crash.
     for (const topic of this.topics.values()) {
-      for (const partition of topic.partitions) partition.takeProducerSnapshot();
+      for (const partition of topic.partitions) {
+        try {
+          partition.takeProducerSnapshot();
+        } catch (error) {
+          warnStorageFailure(error, `the producer-state snapshot of ${topic.name}-${partition.partitionIndex} could not be written at shutdown`);
+        }
+      }
     }
-    this.logs.close();
+    try {
+      this.logs.close();
+    } catch (error) {
+      warnStorageFailure(error, 'the logs are closed, but the checkpoints and the clean-shutdown marker could not be written (the next start recovers the logs)');
+    }
   }
 
   /**
@@ -624,6 +699,20 @@ export class Broker {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+/** Warns about a write the disk refused; anything that is not a storage failure is a bug and is rethrown. */
+function warnStorageFailure(error: unknown, what: string): void {
+  storageErrorCode(error);
+  warn(`${what}: ${(error as Error).message}`);
+}
+
+/**
+ * A topic change the disk refused (ENOSPC, EIO): KAFKA_STORAGE_ERROR, which clients retry.
+ * Anything that is not a storage failure is a bug and is rethrown (by `storageErrorCode`).
+ */
+function storageFailure(error: unknown): TopicChange {
+  return { errorCode: storageErrorCode(error), errorMessage: `The change could not be written to disk: ${(error as Error).message}` };
 }
 
 /**

@@ -71,14 +71,28 @@ export class TopicStore {
     return this.topics.values();
   }
 
+  /** Stores a topic; if the file cannot be written (a full disk), nothing changes and it throws. */
   put(topic: TopicRecord): void {
+    const previous = this.topics.get(topic.name);
     this.topics.set(topic.name, topic);
-    this.save();
+    this.saveOrRestore(topic.name, previous);
   }
 
+  /** Forgets a topic; if the file cannot be written, nothing changes and it throws. */
   delete(name: string): void {
+    const previous = this.topics.get(name);
     this.topics.delete(name);
-    this.save();
+    this.saveOrRestore(name, previous);
+  }
+
+  private saveOrRestore(name: string, previous: TopicRecord | undefined): void {
+    try {
+      this.save();
+    } catch (error) {
+      if (previous === undefined) this.topics.delete(name);
+      else this.topics.set(name, previous);
+      throw error;
+    }
   }
 
   /** The dynamic configs of broker resource `resourceName` (a node id, or '' for the cluster defaults). */

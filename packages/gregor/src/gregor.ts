@@ -109,13 +109,17 @@ export class Gregor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.server?.close();
-    await Promise.allSettled([...this.consumers].map((consumer) => consumer.disconnect()));
-    await Promise.allSettled([...this.producers].map((producer) => producer.disconnect()));
-    await Promise.allSettled([...this.admins].map((admin) => admin.disconnect()));
-    await this.transport.close();
-    await this.broker.close();
-    this.releaseLock();
+    try {
+      await this.server?.close();
+      await Promise.allSettled([...this.consumers].map((consumer) => consumer.disconnect()));
+      await Promise.allSettled([...this.producers].map((producer) => producer.disconnect()));
+      await Promise.allSettled([...this.admins].map((admin) => admin.disconnect()));
+      await this.transport.close();
+      await this.broker.close();
+    } finally {
+      // Whatever failed, this process is done with the directory.
+      this.releaseLock();
+    }
   }
 }
 

@@ -124,12 +124,24 @@ export const nodeFileSystem: FileSystem = {
     const temporary = `${filePath}.tmp`;
     const fd = fs.openSync(temporary, 'w', 0o644);
     try {
-      fs.writeSync(fd, data, 0, data.length, 0);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      try {
+        let written = 0;
+        while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written, written);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(temporary, filePath);
+    } catch (error) {
+      // A full disk (ENOSPC) or an I/O error: the old file stays, and no `.tmp` is left behind.
+      try {
+        fs.rmSync(temporary, { force: true });
+      } catch {
+        // The write's error is the one to report; a temporary file that cannot be removed is
+        // removed by the next successful write of the same file (or by log recovery).
+      }
+      throw error;
     }
-    fs.renameSync(temporary, filePath);
     syncDirectory(path.dirname(filePath));
   },
   isDirectory: (filePath) => {

@@ -292,14 +292,26 @@ export class LogManager {
     for (const { log } of this.logs.values()) log.closeWithoutFlush();
   }
 
-  /** Clean close: flush and close every log, write checkpoints, then the clean-shutdown marker. */
+  /**
+   * Clean close: flush and close every log, write checkpoints, then the clean-shutdown marker.
+   * Every log is closed even if one fails. If anything fails (a full disk refuses the checkpoints)
+   * the marker is not written, so the next open recovers, and the first error is thrown at the end.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.stopCompactionRun?.();
     for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
-    for (const { log } of this.logs.values()) log.close();
+    let failure: { error: unknown } | undefined;
+    for (const { log } of this.logs.values()) {
+      try {
+        log.close();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
     this.checkpoint();
     this.fs.writeFileAtomic(path.join(this.dir, CLEAN_SHUTDOWN_FILE), Buffer.alloc(0));
   }

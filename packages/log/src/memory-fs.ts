@@ -14,7 +14,10 @@
  * - Faults: `tearNextWrite(keepBytes)` makes the next write store only its first `keepBytes`
  *   bytes while reporting full success (a torn sector write seen after the next crash);
  *   `flipBit` flips one bit of both durable and current content (bit rot); `failNext(operation)`
- *   makes the next call of that operation throw an EIO-like `FileSystemError`.
+ *   makes the next call of that operation throw an EIO-like `FileSystemError`; `setDiskFull(true)`
+ *   makes every write, directory creation and atomic file write throw ENOSPC until it is turned
+ *   off, leaving the content as it was (creating an empty file still works, as on a real disk
+ *   with free inodes).
  */
 import path from 'node:path';
 import { FileSystemError } from './errors.js';
@@ -134,6 +137,7 @@ export class MemoryFileSystem implements FileSystem {
   private handles = new Set<MemoryFile>();
   private failures: { operation: FileSystemOperation; error: Error; skip: number }[] = [];
   private tearKeepBytes: number | undefined;
+  private diskFull = false;
   private random: () => number;
 
   constructor(options: MemoryFileSystemOptions = {}) {
@@ -177,6 +181,11 @@ export class MemoryFileSystem implements FileSystem {
     this.failures.push({ operation, error: error ?? new FileSystemError('EIO', operation, '', `EIO: injected ${operation} failure`), skip: options.afterCalls ?? 0 });
   }
 
+  /** While full, writes, new directories and atomic file writes fail with ENOSPC and change nothing. */
+  setDiskFull(full: boolean): void {
+    this.diskFull = full;
+  }
+
   /** Writes bytes straight into a file's durable and current content (test setup of corrupt files). */
   overwrite(filePath: string, position: number, data: Uint8Array): void {
     const node = this.node(filePath, 'overwrite');
@@ -192,6 +201,9 @@ export class MemoryFileSystem implements FileSystem {
   // --- internal hooks used by MemoryFile ------------------------------------------------------
 
   maybeFail(operation: FileSystemOperation, filePath: string): void {
+    if (this.diskFull && (operation === 'write' || operation === 'writeFileAtomic')) {
+      throw new FileSystemError('ENOSPC', operation, filePath, `ENOSPC: no space left on device, ${operation} '${filePath}'`);
+    }
     const index = this.failures.findIndex((failure) => failure.operation === operation);
     if (index < 0) return;
     if (this.failures[index].skip > 0) {
@@ -265,6 +277,7 @@ export class MemoryFileSystem implements FileSystem {
     const key = this.normalize(dirPath);
     this.maybeFail('mkdir', key);
     let current = key;
+    if (this.diskFull && !this.directories.has(key)) throw new FileSystemError('ENOSPC', 'mkdir', key, `ENOSPC: no space left on device, mkdir '${key}'`);
     while (!this.directories.has(current)) {
       if (this.files.has(current)) throw new FileSystemError('EEXIST', 'mkdir', current);
       this.directories.add(current);

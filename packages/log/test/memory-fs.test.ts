@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock, FileSystemError, MemoryFileSystem } from '../src/index.js';
@@ -37,6 +38,20 @@ describe.each(backends)('FileSystem contract on %s', (_name, makeBackend) => {
     backend.fs.unlink(path.join(backend.dir, 'x'));
     expect(backend.fs.exists(path.join(backend.dir, 'x'))).toBe(false);
     expect(() => backend.fs.openFile(path.join(backend.dir, 'x'))).toThrow();
+  });
+
+  it('keeps the old content and leaves no .tmp when an atomic write meets a full disk', () => {
+    const file = path.join(backend.dir, 'checkpoint');
+    backend.fs.writeFileAtomic(file, Buffer.from('old'));
+    // A real ENOSPC on the real disk: the temporary file is a link to /dev/full, which refuses writes.
+    if (backend.memory === undefined) fs.symlinkSync('/dev/full', `${file}.tmp`);
+    else backend.memory.setDiskFull(true);
+    expect(() => backend.fs.writeFileAtomic(file, Buffer.from('new'))).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    expect(backend.fs.readFile(file).toString()).toBe('old');
+    expect(backend.fs.readdir(backend.dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    backend.memory?.setDiskFull(false);
+    backend.fs.writeFileAtomic(file, Buffer.from('new'));
+    expect(backend.fs.readFile(file).toString()).toBe('new');
   });
 
   it('removes a directory tree', () => {
@@ -96,6 +111,22 @@ describe('MemoryFileSystem faults', () => {
     expect(fs.readFile('/d/f')).toEqual(Buffer.from([0, 8]));
     fs.crash();
     expect(fs.readFile('/d/f')).toEqual(Buffer.from([0, 8]));
+  });
+
+  it('setDiskFull fails writes and new directories with ENOSPC, changing nothing, until turned off', () => {
+    const memory = new MemoryFileSystem();
+    memory.mkdir('/d');
+    const file = memory.openFile('/d/f', { create: true });
+    file.write(Buffer.from('ab'), 0, 2, 0);
+    memory.setDiskFull(true);
+    expect(() => file.write(Buffer.from('cd'), 0, 2, 2)).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    expect(() => memory.mkdir('/d/e')).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    expect(() => memory.mkdir('/d')).not.toThrow();
+    expect(() => memory.openFile('/d/g', { create: true })).not.toThrow();
+    expect(memory.readFile('/d/f').toString()).toBe('ab');
+    memory.setDiskFull(false);
+    file.write(Buffer.from('cd'), 0, 2, 2);
+    expect(memory.readFile('/d/f').toString()).toBe('abcd');
   });
 
   it('failNext makes the next call of that operation throw an EIO error, once', () => {

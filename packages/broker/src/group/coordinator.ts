@@ -368,8 +368,20 @@ export class GroupCoordinator {
   private completeSync(group: Group, assignments: SyncGroupRequest['assignments']): void {
     const byMember = new Map(assignments.map((entry) => [entry.memberId, entry.assignment]));
     for (const member of group.members.values()) member.assignment = byMember.get(member.memberId) ?? EMPTY_BYTES;
+    const stored = this.tryStoreGroup(group);
+    if (stored !== ErrorCode.NONE) {
+      // Kafka's resetAndPropagateAssignmentError: an assignment that is not stored is not handed
+      // out; every waiting member gets the error and the group rebalances.
+      for (const member of group.members.values()) {
+        member.assignment = EMPTY_BYTES;
+        const respond = member.awaitingSync;
+        member.awaitingSync = null;
+        respond?.({ errorCode: stored, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
+      }
+      this.maybePrepareRebalance(group);
+      return;
+    }
     this.transition(group, 'Stable');
-    this.storeGroup(group);
     for (const member of group.members.values()) {
       const respond = member.awaitingSync;
       member.awaitingSync = null;
@@ -471,9 +483,15 @@ export class GroupCoordinator {
 
   /**
    * Writes the group's GroupMetadata record. A failed write leaves the group working in memory
-   * (it only matters for the next restart), as the commit path reports its own failures.
+   * (it only matters for the next restart), as Kafka ignores a failed store of a group that
+   * became empty; SyncGroup, whose assignment must be stored, uses `tryStoreGroup`.
    */
   private storeGroup(group: Group): void {
+    this.tryStoreGroup(group);
+  }
+
+  /** Writes the group's GroupMetadata record; returns NONE or the error to answer. */
+  private tryStoreGroup(group: Group): number {
     try {
       this.offsetStore.storeGroup(group.groupId, {
         protocolType: group.protocolType ?? '',
@@ -492,8 +510,9 @@ export class GroupCoordinator {
           assignment: member.assignment,
         })),
       });
-    } catch {
-      // Kept in memory; the next successful store or commit persists the group again.
+      return ErrorCode.NONE;
+    } catch (error) {
+      return storeErrorCode(error);
     }
   }
 
@@ -572,8 +591,9 @@ export class GroupCoordinator {
     if (accepted.length === 0) return errors;
     try {
       this.offsetStore.storeOffsets(groupId, accepted);
-    } catch {
-      return commits.map((_, index) => (errors[index] === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : errors[index]));
+    } catch (error) {
+      const failed = storeErrorCode(error);
+      return commits.map((_, index) => (errors[index] === ErrorCode.NONE ? failed : errors[index]));
     }
     for (const commit of accepted) this.applyOffset(group, commit.topic, commit.partition, commit);
     return errors;
@@ -690,8 +710,8 @@ export class GroupCoordinator {
     if (errorCode !== ErrorCode.NONE || group === undefined) return errorCode;
     try {
       this.offsetStore.storeTombstones(groupId, [...group.offsets.keys()].map(splitOffsetKey), true);
-    } catch {
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    } catch (error) {
+      return storeErrorCode(error);
     }
     group.offsets.clear();
     for (const timer of group.pendingMembers.values()) this.cancel(timer);
@@ -719,8 +739,8 @@ export class GroupCoordinator {
     if (removed.length > 0) {
       try {
         this.offsetStore.storeTombstones(groupId, removed, false);
-      } catch {
-        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+      } catch (error) {
+        return { errorCode: storeErrorCode(error), topics: [] };
       }
     }
     for (const { topic, partition } of removed) group.offsets.delete(offsetKey(topic, partition));
@@ -771,6 +791,23 @@ export class GroupCoordinator {
       }
     }
   }
+}
+
+/**
+ * What a group request answers when its record could not be appended to `__consumer_offsets`,
+ * as Kafka's GroupCoordinatorService maps append errors: a failing disk (KAFKA_STORAGE_ERROR,
+ * ENOSPC, EIO) is NOT_COORDINATOR, another refused append (no offsets topic) is
+ * COORDINATOR_NOT_AVAILABLE.
+ * Both are retriable: the client looks the coordinator up again and retries.
+ */
+export function storeErrorCode(error: unknown): number {
+  const errorCode = (error as { errorCode?: unknown } | null)?.errorCode;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (errorCode === ErrorCode.KAFKA_STORAGE_ERROR || errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) return ErrorCode.NOT_COORDINATOR;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return ErrorCode.NOT_COORDINATOR;
+  if (typeof errorCode === 'number') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  // Not an operating error of the store: a bug, reported rather than answered.
+  throw error;
 }
 
 function joinError(errorCode: number, memberId: string): JoinResult {

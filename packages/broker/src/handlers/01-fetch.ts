@@ -5,7 +5,8 @@
  * but at least one batch even when it is larger (as Kafka >= 0.10.1). Long poll: with fewer than
  * minBytes available the request parks until an append brings enough or maxWaitMs passes on the
  * broker's clock. OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset]; FENCED_LEADER_EPOCH
- * / UNKNOWN_LEADER_EPOCH for a stale or future currentLeaderEpoch (v9+).
+ * / UNKNOWN_LEADER_EPOCH for a stale or future currentLeaderEpoch (v9+). A failing disk is
+ * KAFKA_STORAGE_ERROR, or NOT_LEADER_OR_FOLLOWER for v4-5 (as Kafka down-converts it).
  * Deviations: fetch sessions (KIP-227, v7+) are not kept: every answer has sessionId 0, so clients
  * stay on full fetches, and a request naming a sessionId gets FETCH_SESSION_ID_NOT_FOUND;
  * isolationLevel is accepted, and read_committed reads up to the high watermark (no transactions
@@ -105,7 +106,10 @@ function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplic
         : partition.read(request.fetchOffset, 0, false, isFollower);
       if (read.errorCode !== ErrorCode.NONE) {
         hasError = true;
-        return errorPartition(request.partition, read.errorCode);
+        // As Kafka: clients of v5 and older may not know KAFKA_STORAGE_ERROR and would give up;
+        // NOT_LEADER_OR_FOLLOWER makes them refresh metadata and retry.
+        const storageError = read.errorCode === ErrorCode.KAFKA_STORAGE_ERROR && apiVersion <= 5;
+        return errorPartition(request.partition, storageError ? ErrorCode.NOT_LEADER_OR_FOLLOWER : read.errorCode);
       }
       bytes += read.records.length;
       remaining = Math.max(0, remaining - read.records.length);

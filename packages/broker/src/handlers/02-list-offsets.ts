@@ -14,13 +14,14 @@
  * offset of the batch with the largest timestamp, and t >= 0 the first offset whose timestamp is
  * >= t (offset -1 when there is none below the high watermark).
  * leaderEpoch is the epoch that wrote the answered offset (the current one for latest).
+ * A failing disk (a read of the log that throws EIO) is KAFKA_STORAGE_ERROR for that partition.
  * Deviations: throttleTimeMs is 0.
  */
 import { ErrorCode } from '@gregor/protocol';
 import { decodeBatch, forEachBatch, readBatchHeader, TimestampType } from '@gregor/records';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
-import type { Partition } from '../partition.js';
+import { type Partition, storageErrorCode } from '../partition.js';
 import type { ListOffsetsRequest, ListOffsetsResponseInput } from '@gregor/protocol';
 import { leaderEpochError } from './01-fetch.js';
 
@@ -40,7 +41,12 @@ export function handleListOffsets(broker: Broker, apiVersion: number, body: Body
       if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       const epochError = leaderEpochError(partition, request.currentLeaderEpoch ?? -1);
       if (epochError !== ErrorCode.NONE) return fail(epochError);
-      const found = offsetFor(partition, request.timestamp);
+      let found: { timestamp: number; offset: number };
+      try {
+        found = offsetFor(partition, request.timestamp);
+      } catch (error) {
+        return fail(storageErrorCode(error));
+      }
       const leaderEpoch = found.offset < 0 ? -1 : request.timestamp === LATEST_TIMESTAMP ? partition.leaderEpoch : epochForOffset(partition, found.offset);
       return { partitionIndex: request.partitionIndex, errorCode: ErrorCode.NONE, ...found, leaderEpoch };
     });

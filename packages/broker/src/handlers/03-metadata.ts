@@ -46,6 +46,8 @@ function lookupTopic(broker: Broker, apiVersion: number, entry: Body, allowAutoC
   if (topicNameProblem(name) !== null) return errorTopic(name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
   if (!allowAutoCreate) return errorTopic(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const created = broker.autoCreateTopic(name);
+  // A topic the disk could not take is answered as Kafka answers one still being created.
+  if (created.errorCode === ErrorCode.KAFKA_STORAGE_ERROR) return errorTopic(name, ZERO_UUID, ErrorCode.LEADER_NOT_AVAILABLE);
   if (created.topic === undefined) return errorTopic(name, ZERO_UUID, created.errorCode);
   return describeTopic(broker, created.topic);
 }

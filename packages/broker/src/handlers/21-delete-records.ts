@@ -7,6 +7,7 @@
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
+import { storageErrorCode } from '../partition.js';
 
 export function handleDeleteRecords(broker: Broker, _apiVersion: number, body: Body): Body {
   const topics = (body.topics ?? []).map((topicRequest: Body) => ({
@@ -17,7 +18,14 @@ export function handleDeleteRecords(broker: Broker, _apiVersion: number, body: B
       if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       const offset = request.offset === -1 ? partition.highWatermark : request.offset;
       if (offset < 0 || offset > partition.highWatermark) return answer(ErrorCode.OFFSET_OUT_OF_RANGE);
-      if (offset > partition.logStartOffset) partition.log.deleteRecordsBefore(offset);
+      if (offset > partition.logStartOffset) {
+        try {
+          partition.log.deleteRecordsBefore(offset);
+        } catch (error) {
+          // A full or failing disk (the leader-epoch checkpoint is rewritten): as Kafka, retriable.
+          return answer(storageErrorCode(error));
+        }
+      }
       return answer(ErrorCode.NONE, partition.logStartOffset);
     }),
   }));
