@@ -294,7 +294,11 @@ export class Broker {
     if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
     const record = this.store.get(name);
     if (record === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
-    this.store.put({ ...record, configs: checked.configs });
+    try {
+      this.store.put({ ...record, configs: checked.configs });
+    } catch (error) {
+      return storageFailure(error);
+    }
     topic.configs = checked.configs;
     this.applyLogConfigs(topic);
     return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
@@ -309,7 +313,11 @@ export class Broker {
     const checked = validateBrokerConfigs(configs, resourceName !== '');
     if (isProblem(checked)) return { errorCode: checked.errorCode, errorMessage: checked.message };
     if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
-    this.store.putBrokerConfigs(resourceName, checked.configs);
+    try {
+      this.store.putBrokerConfigs(resourceName, checked.configs);
+    } catch (error) {
+      return storageFailure(error);
+    }
     this.applyDynamicBrokerConfigs();
     for (const topic of this.topics.values()) this.applyLogConfigs(topic);
     return { errorCode: ErrorCode.NONE, errorMessage: null };
@@ -339,8 +347,14 @@ export class Broker {
     return this.store.clientQuotas();
   }
 
-  setClientQuotas(quotas: ClientQuotaRecord[]): void {
-    this.store.putClientQuotas(quotas);
+  /** Stores the client quotas; NONE, or KAFKA_STORAGE_ERROR (nothing changed) when the disk refuses. */
+  setClientQuotas(quotas: ClientQuotaRecord[]): number {
+    try {
+      this.store.putClientQuotas(quotas);
+    } catch (error) {
+      return storageFailure(error).errorCode;
+    }
+    return ErrorCode.NONE;
   }
 
   /** Kafka refuses names that differ only by '.' versus '_' (they clash in metric names). */

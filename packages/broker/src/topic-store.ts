@@ -5,6 +5,7 @@
  * Stored as one JSON file in the data dir (`gregor-topics.json`, `{ "version": 1, "topics": [...],
  * "brokerConfigs": {...}, "clientQuotas": [...] }`; the last two are absent in files written
  * before them), replaced atomically (temp file, fsync, rename) after each change and read at open.
+ * A change the file cannot take (a full disk) changes nothing in memory either, and throws.
  * Replication will move this to a `__cluster_metadata` log (Kafka keeps all three there); until
  * then this file is the single source of truth. Only the Broker calls it, from the event loop.
  */
@@ -71,28 +72,14 @@ export class TopicStore {
     return this.topics.values();
   }
 
-  /** Stores a topic; if the file cannot be written (a full disk), nothing changes and it throws. */
+  /** Stores a topic (throws, changing nothing, if the file cannot be written). */
   put(topic: TopicRecord): void {
-    const previous = this.topics.get(topic.name);
-    this.topics.set(topic.name, topic);
-    this.saveOrRestore(topic.name, previous);
+    this.change(() => this.topics.set(topic.name, topic));
   }
 
-  /** Forgets a topic; if the file cannot be written, nothing changes and it throws. */
+  /** Forgets a topic (throws, changing nothing, if the file cannot be written). */
   delete(name: string): void {
-    const previous = this.topics.get(name);
-    this.topics.delete(name);
-    this.saveOrRestore(name, previous);
-  }
-
-  private saveOrRestore(name: string, previous: TopicRecord | undefined): void {
-    try {
-      this.save();
-    } catch (error) {
-      if (previous === undefined) this.topics.delete(name);
-      else this.topics.set(name, previous);
-      throw error;
-    }
+    this.change(() => this.topics.delete(name));
   }
 
   /** The dynamic configs of broker resource `resourceName` (a node id, or '' for the cluster defaults). */
@@ -101,9 +88,12 @@ export class TopicStore {
   }
 
   putBrokerConfigs(resourceName: string, configs: Record<string, string>): void {
-    if (Object.keys(configs).length === 0) delete this.brokerConfigs[resourceName];
-    else this.brokerConfigs[resourceName] = { ...configs };
-    this.save();
+    this.change(() => {
+      const next = { ...this.brokerConfigs };
+      if (Object.keys(configs).length === 0) delete next[resourceName];
+      else next[resourceName] = { ...configs };
+      this.brokerConfigs = next;
+    });
   }
 
   clientQuotas(): ClientQuotaRecord[] {
@@ -111,8 +101,25 @@ export class TopicStore {
   }
 
   putClientQuotas(quotas: ClientQuotaRecord[]): void {
-    this.quotas = quotas.filter((quota) => Object.keys(quota.values).length > 0);
-    this.save();
+    this.change(() => {
+      this.quotas = quotas.filter((quota) => Object.keys(quota.values).length > 0);
+    });
+  }
+
+  /** Applies a change and writes the file; if the write fails, the change is undone and it throws. */
+  private change(apply: () => void): void {
+    const topics = new Map(this.topics);
+    const { brokerConfigs, quotas } = this;
+    apply();
+    try {
+      this.save();
+    } catch (error) {
+      this.topics.clear();
+      for (const [name, topic] of topics) this.topics.set(name, topic);
+      this.brokerConfigs = brokerConfigs;
+      this.quotas = quotas;
+      throw error;
+    }
   }
 
   private save(): void {

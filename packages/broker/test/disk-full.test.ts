@@ -322,6 +322,58 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'AlterConfigs keeps the old topic configs and answers KAFKA_STORAGE_ERROR',
+    apiKey: ApiKey.AlterConfigs,
+    setup: withTopicAndOffsets,
+    request: (broker) => broker.handle(ApiKey.AlterConfigs, 2, { resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: '1000' }] }], validateOnly: false }),
+    full: [ErrorCode.KAFKA_STORAGE_ERROR],
+    after: async (broker) => {
+      expect(broker.topics.get('t')?.configs['retention.ms']).toBeUndefined();
+      expect(errorCodes(await broker.handle(ApiKey.AlterConfigs, 2, { resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: '1000' }] }], validateOnly: false }))).toEqual([ErrorCode.NONE]);
+      expect(broker.topics.get('t')?.configs['retention.ms']).toBe('1000');
+    },
+  },
+  {
+    name: 'IncrementalAlterConfigs keeps the old broker configs and answers KAFKA_STORAGE_ERROR',
+    apiKey: ApiKey.IncrementalAlterConfigs,
+    setup: withTopicAndOffsets,
+    request: (broker) => broker.handle(ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.ms', configOperation: 0, value: '1000' }] }], validateOnly: false }),
+    full: [ErrorCode.KAFKA_STORAGE_ERROR],
+    after: async (broker) => {
+      expect(broker.dynamicBrokerConfigs('')).toEqual({});
+      expect(errorCodes(await broker.handle(ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.ms', configOperation: 0, value: '1000' }] }], validateOnly: false }))).toEqual([ErrorCode.NONE]);
+      expect(broker.dynamicBrokerConfigs('')).toEqual({ 'log.retention.ms': '1000' });
+    },
+  },
+  {
+    name: 'DescribeLogDirs answers from memory',
+    apiKey: ApiKey.DescribeLogDirs,
+    setup: withTopicAndOffsets,
+    request: (broker) => broker.handle(ApiKey.DescribeLogDirs, 4, { topics: null }),
+    full: [ErrorCode.NONE],
+    after: none,
+  },
+  {
+    name: 'DescribeClientQuotas answers from memory',
+    apiKey: ApiKey.DescribeClientQuotas,
+    setup: none,
+    request: (broker) => broker.handle(ApiKey.DescribeClientQuotas, 1, { components: [], strict: false }),
+    full: [ErrorCode.NONE],
+    after: none,
+  },
+  {
+    name: 'AlterClientQuotas keeps the old quotas and answers KAFKA_STORAGE_ERROR',
+    apiKey: ApiKey.AlterClientQuotas,
+    setup: none,
+    request: (broker) => broker.handle(ApiKey.AlterClientQuotas, 1, { entries: [{ entity: [{ entityType: 'client-id', entityName: 'c' }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }], validateOnly: false }),
+    full: [ErrorCode.KAFKA_STORAGE_ERROR],
+    after: async (broker) => {
+      expect(broker.clientQuotas).toEqual([]);
+      expect(errorCodes(await broker.handle(ApiKey.AlterClientQuotas, 1, { entries: [{ entity: [{ entityType: 'client-id', entityName: 'c' }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }], validateOnly: false }))).toEqual([ErrorCode.NONE]);
+      expect(broker.clientQuotas.length).toBe(1);
+    },
+  },
+  {
     name: 'DescribeCluster needs no disk',
     apiKey: ApiKey.DescribeCluster,
     setup: none,

@@ -26,6 +26,11 @@ export function handleAlterClientQuotas(broker: Broker, _apiVersion: number, bod
     quotas = next;
     return answer(ErrorCode.NONE, null);
   });
-  if (!request.validateOnly) broker.setClientQuotas(quotas);
+  if (request.validateOnly) return { throttleTimeMs: 0, entries };
+  // One file holds every quota: if the disk refuses it, none of the changes is made.
+  const stored = broker.setClientQuotas(quotas);
+  if (stored !== ErrorCode.NONE) {
+    return { throttleTimeMs: 0, entries: entries.map((entry) => (entry.errorCode === ErrorCode.NONE ? { ...entry, errorCode: stored, errorMessage: 'The quotas could not be written to disk' } : entry)) };
+  }
   return { throttleTimeMs: 0, entries };
 }
