@@ -198,6 +198,15 @@ export function resolveBrokerConfig(partial: Partial<BrokerConfig> = {}): Broker
   return config;
 }
 
+/**
+ * The log's own bound on a batch's size (its `maxMessageBytes`, used when it reads and recovers
+ * batches): as large as a segment may be. Kafka reads any stored batch whatever the topic's
+ * max.message.bytes, which only limits produce (checked by the produce path, records-validation.ts);
+ * bounding the log by the topic config would make batches written under a larger setting
+ * unreadable, and cut at recovery, after max.message.bytes is lowered.
+ */
+export const LOG_BATCH_BYTES_MAX = 0x7fffffff - 12;
+
 /** Reads a topic config's effective value (a Kafka string), as BrokerConfigView.topicConfigValue does. */
 export type TopicConfigLookup = (name: string) => string;
 
@@ -221,7 +230,7 @@ export function logConfigFor(value: TopicConfigLookup): Partial<LogConfig> {
     minCleanableDirtyRatio: number('min.cleanable.dirty.ratio'),
     flushMessages: number('flush.messages'),
     flushMs: number('flush.ms'),
-    maxMessageBytes: number('max.message.bytes'),
+    maxMessageBytes: LOG_BATCH_BYTES_MAX,
     messageTimestampType: value('message.timestamp.type') as LogConfig['messageTimestampType'],
   };
 }

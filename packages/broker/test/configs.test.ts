@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode } from '@gregor/protocol';
-import { type Body, brokerConfigFromProperties, brokerConfigTable, javaDoubleToString, normalizeConfigValue, topicConfigTable } from '@gregor/broker';
-import { batch, createTopic, openTestBroker, produce, type TestBroker } from './helpers.js';
+import { type Body, Broker, brokerConfigFromProperties, brokerConfigTable, javaDoubleToString, normalizeConfigValue, topicConfigTable } from '@gregor/broker';
+import { batch, createTopic, fetchPartition, openTestBroker, produce, type TestBroker } from './helpers.js';
 
 let test: TestBroker;
 afterEach(async () => {
@@ -185,6 +185,19 @@ describe('AlterConfigs and IncrementalAlterConfigs of a topic', () => {
     expect(await alterIncrementally(TOPIC, 't', [['retention.ms', 2, '5']])).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: "Can't APPEND to key retention.ms because its type is not LIST." });
     expect((await alterIncrementally(TOPIC, 't', [['retention.ms', 0, null]])).errorCode).toBe(ErrorCode.INVALID_REQUEST);
     expect((await alterIncrementally(TOPIC, 't', [['retention.ms', 9, '1']])).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+  });
+
+  it('keeps batches written under a larger max.message.bytes readable after it is lowered, across a crash', async () => {
+    test = await openTestBroker();
+    await createTopic(test.broker, 'big', 1, [{ name: 'max.message.bytes', value: '100000' }]);
+    expect((await produce(test.broker, 'big', 0, batch(['x'.repeat(50_000)])))?.errorCode).toBe(ErrorCode.NONE);
+    expect((await alter(TOPIC, 'big', { 'max.message.bytes': '1000' })).errorCode).toBe(ErrorCode.NONE);
+    expect((await produce(test.broker, 'big', 0, batch(['y'.repeat(5000)])))?.errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+    expect((await fetchPartition(test.broker, 'big', 0, 0)).records.length).toBeGreaterThan(50_000);
+    test.broker.kill();
+    test.broker = await Broker.open({ dir: '/data', fs: test.fs, clock: test.clock, config: { groupInitialRebalanceDelayMs: 0, offsetsTopicNumPartitions: 3 } });
+    expect(test.broker.partition('big', 0)?.logEndOffset).toBe(1);
+    expect((await fetchPartition(test.broker, 'big', 0, 0)).records.length).toBeGreaterThan(50_000);
   });
 });
 
