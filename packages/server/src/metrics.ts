@@ -123,9 +123,31 @@ export class HttpEndpoint {
       const body = JSON.stringify({ status: listening ? 'ok' : 'unavailable', kafka: this.server?.address ?? null, connections: this.server?.connectionCount ?? 0 });
       response.writeHead(listening ? 200 : 503, { 'content-type': 'application/json' }).end(body);
     } else if (request.method === 'GET' && path === '/metrics') {
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
+      const memory = this.server === undefined ? '' : renderMemory(this.server);
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.metrics.render() + memory);
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
   }
+}
+
+/**
+ * The server's memory accounts. The request pool has Kafka's names (the JMX exporter's for
+ * kafka.network:type=SocketServer,name=MemoryPoolUsed / MemoryPoolAvailable); the rest are ours.
+ */
+function renderMemory(server: Server): string {
+  const usage = server.memoryUsage;
+  return [
+    '# TYPE kafka_network_socketserver_memorypoolused gauge',
+    `kafka_network_socketserver_memorypoolused ${usage.requestBytesCharged}`,
+    '# TYPE kafka_network_socketserver_memorypoolavailable gauge',
+    `kafka_network_socketserver_memorypoolavailable ${server.config.queuedMaxRequestBytes - usage.requestBytesCharged}`,
+    '# TYPE gregor_server_request_bytes_claimed gauge',
+    `gregor_server_request_bytes_claimed ${usage.requestBytesClaimed}`,
+    '# TYPE gregor_server_response_bytes_queued gauge',
+    `gregor_server_response_bytes_queued ${usage.responseBytes}`,
+    '# TYPE gregor_server_connections_waiting_for_memory gauge',
+    `gregor_server_connections_waiting_for_memory ${usage.waitingConnections}`,
+    '',
+  ].join('\n');
 }

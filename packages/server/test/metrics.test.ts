@@ -29,6 +29,9 @@ describe('HttpEndpoint', () => {
     expect(metrics).toContain('gregor_server_connections_open 1\n');
     expect(metrics).toContain('gregor_server_requests_total{api_key="3",api_version="1"} 2\n');
     expect(metrics).toContain('gregor_server_requests_failed_total{api_key="3",api_version="2"} 1\n');
+    expect(metrics).toContain('kafka_network_socketserver_memorypoolused 0\n');
+    expect(metrics).toContain(`kafka_network_socketserver_memorypoolavailable ${server.config.queuedMaxRequestBytes}\n`);
+    expect(metrics).toContain('gregor_server_response_bytes_queued 0\n');
     expect((await fetch(`${base}/nothing`)).status).toBe(404);
 
     await server.close();
