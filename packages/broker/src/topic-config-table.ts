@@ -1,10 +1,11 @@
 /**
- * Every topic config Kafka defines (its LogConfig, Kafka 3.9: `message.timestamp.difference.max.ms`
- * and `message.format.version` are still accepted there), with Kafka's type, default, validator and
- * broker synonyms (ServerTopicConfigSynonyms: the broker settings that supply the default, in
- * Kafka's order of precedence, with the factor that turns hours or minutes into milliseconds), our
- * own one-line description, and what Gregor does with it. Pure data; `config-entries.ts` resolves
- * effective values and `config-types.ts` parses and validates them.
+ * Every topic config Kafka defines (its LogConfig as of the start of 4.0's development, which
+ * still carries every 3.9 config: `message.timestamp.difference.max.ms`, `message.format.version`),
+ * with Kafka's type, default, validator and broker synonyms (ServerTopicConfigSynonyms: the broker
+ * settings that supply the default, in Kafka's order of precedence, with the factor that turns
+ * hours or minutes into milliseconds), our own one-line description, and what Gregor does with it.
+ * Pure data; `config-entries.ts` resolves effective values and `config-types.ts` parses and
+ * validates them.
  */
 import { type ConfigType, type ConfigValidator, LONG_MAX } from './config-types.js';
 
