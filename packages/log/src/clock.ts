@@ -61,6 +61,17 @@ export class FakeClock implements Clock {
   }
 
   /**
+   * Due time of the earliest timer not yet run, or undefined when none is pending. A simulation
+   * steps the clock timer by timer with it (`advance(nextTimerDueMs - now())`), settling promises
+   * between two due times.
+   */
+  get nextTimerDueMs(): number | undefined {
+    let earliest: number | undefined;
+    for (const timer of this.timers) if (earliest === undefined || timer.dueMs < earliest) earliest = timer.dueMs;
+    return earliest;
+  }
+
+  /**
    * Moves time forward by `ms`, running every timer that falls due in order of due time (then of
    * creation), with `now()` equal to its due time while it runs. Timers set by a running timer run
    * too if they fall due within the window.

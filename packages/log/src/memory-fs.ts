@@ -146,13 +146,22 @@ export class MemoryFileSystem implements FileSystem {
 
   // --- faults -----------------------------------------------------------------------------------
 
-  /** Loses unsynced writes (all, or per file all but a random prefix) and closes every open handle. */
-  crash(options: { keepRandomPrefix?: boolean } = {}): void {
+  /**
+   * Loses unsynced writes (all, or per file all but a random prefix) and closes every open handle.
+   * With `tearWrites` as well, the first unsynced write past the kept prefix of each file is kept
+   * in part (a random number of its first bytes): the write the power cut interrupted.
+   */
+  crash(options: { keepRandomPrefix?: boolean; tearWrites?: boolean } = {}): void {
     for (const handle of this.handles) handle.closed = true;
     this.handles.clear();
     for (const node of this.files.values()) {
       const kept = options.keepRandomPrefix ? Math.floor(this.random() * (node.pending.length + 1)) : 0;
       for (const operation of node.pending.slice(0, kept)) node.apply(operation, node.durable);
+      const interrupted = node.pending[kept];
+      if (options.tearWrites && interrupted?.kind === 'write' && interrupted.data.length > 1) {
+        const keepBytes = Math.floor(this.random() * interrupted.data.length);
+        if (keepBytes > 0) node.apply({ kind: 'write', position: interrupted.position, data: interrupted.data.subarray(0, keepBytes) }, node.durable);
+      }
       node.pending = [];
       node.current = node.durable.clone();
     }
