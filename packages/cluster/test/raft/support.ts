@@ -12,6 +12,9 @@ import {
   RaftClient,
   type RaftBatch,
   type RaftListener,
+  SeededRandom,
+  SimNetwork,
+  SimScheduler,
   type SnapshotReader,
 } from '../../src/index.js';
 import type { LeaderAndEpoch } from '../../src/raft/errors.js';
@@ -186,4 +189,52 @@ export async function elect(raft: RaftClient, clock: FakeClock, network: ManualN
   await settle();
   if (raft.role !== 'leader') throw new Error(`expected a leader, got ${raft.role}`);
   return raft.leaderAndEpoch.epoch;
+}
+
+export interface ClusterNode {
+  id: number;
+  fs: MemoryFileSystem;
+  raft: RaftClient;
+  listener: RecordingListener;
+}
+
+/** Nodes on a SimNetwork (real codecs) with one FakeClock; `start(id)` opens (or reopens) one. */
+export async function simCluster(options: { voters: number[]; observers?: number[]; config?: Partial<QuorumConfig>; seed?: number }) {
+  const clock = new FakeClock(0);
+  const random = new SeededRandom(options.seed ?? 7);
+  const network = new SimNetwork({ clock, random: random.fork() });
+  const scheduler = new SimScheduler(clock);
+  const nodes = new Map<number, ClusterNode>();
+  const start = async (id: number) => {
+    const fs = nodes.get(id)?.fs ?? new MemoryFileSystem();
+    const raft = await RaftClient.open({
+      nodeId: id,
+      voters: options.voters,
+      dir: '/meta',
+      fs,
+      clock,
+      random: random.fork().asFunction,
+      network: network.endpoint(id),
+      clusterId: 'c',
+      config: options.config,
+    });
+    network.attach(id, (apiKey, apiVersion, body) => raft.handle(apiKey as 1, apiVersion, body as never));
+    const listener = new RecordingListener();
+    raft.register(listener);
+    const node = { id, fs, raft, listener };
+    nodes.set(id, node);
+    return node;
+  };
+  for (const id of [...options.voters, ...(options.observers ?? [])]) await start(id);
+  const leader = () => [...nodes.values()].find((node) => !node.raft.isClosed && node.raft.isLeader);
+  const crash = (id: number) => {
+    const node = nodes.get(id) as ClusterNode;
+    node.raft.kill();
+    network.detach(id);
+    node.fs.crash();
+  };
+  const stopAll = () => {
+    for (const node of nodes.values()) node.raft.kill();
+  };
+  return { clock, network, scheduler, nodes, start, leader, crash, stopAll };
 }

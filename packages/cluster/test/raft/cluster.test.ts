@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { simCluster } from './support.js';
+
+describe('a quorum on a simulated network', () => {
+  it('elects one leader among three voters, replicates to them and to an observer, which never counts', async () => {
+    const cluster = await simCluster({ voters: [1, 2, 3], observers: [4] });
+    await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);
+    const leader = cluster.leader();
+    if (!leader) throw new Error('no leader');
+    const offsets: number[] = [];
+    for (const value of ['a', 'b', 'c']) leader.raft.append([Buffer.from(value)]).then((offset) => offsets.push(offset));
+    await cluster.scheduler.runFor(2000);
+    expect(offsets).toHaveLength(3);
+    for (const node of cluster.nodes.values()) {
+      expect(node.listener.values).toEqual(['a', 'b', 'c']);
+      expect(node.raft.highWatermark).toBe(offsets[2] + 1);
+    }
+    // With both other voters down, nothing commits, however many observers fetch.
+    const others = [1, 2, 3].filter((id) => id !== leader.id);
+    for (const id of others) cluster.crash(id);
+    let committed = false;
+    leader.raft.append([Buffer.from('d')]).then(
+      () => (committed = true),
+      () => {},
+    );
+    await cluster.scheduler.runFor(2000);
+    expect(committed).toBe(false);
+    expect(cluster.nodes.get(4)?.raft.logEndOffset).toBe(leader.raft.logEndOffset);
+    cluster.stopAll();
+  });
+
+  it('a voter cut off and rejoining does not depose a healthy leader (pre-vote)', async () => {
+    const cluster = await simCluster({ voters: [1, 2, 3] });
+    await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);
+    const leader = cluster.leader();
+    if (!leader) throw new Error('no leader');
+    const epoch = leader.raft.leaderAndEpoch.epoch;
+    const loner = [1, 2, 3].find((id) => id !== leader.id) as number;
+    cluster.network.isolate(loner, [1, 2, 3]);
+    await cluster.scheduler.runFor(20_000);
+    // Cut off, it kept asking for pre-votes in its old epoch, never bumping it.
+    expect(cluster.nodes.get(loner)?.raft.leaderAndEpoch.epoch).toBe(epoch);
+    cluster.network.heal();
+    await cluster.scheduler.runFor(5000);
+    expect(cluster.leader()?.id).toBe(leader.id);
+    expect(leader.raft.leaderAndEpoch.epoch).toBe(epoch);
+    expect(cluster.nodes.get(loner)?.raft.leaderAndEpoch).toEqual({ leaderId: leader.id, epoch });
+    cluster.stopAll();
+  });
+
+  it('a node behind the leader log start fetches the leader snapshot, then the log after it', async () => {
+    const config = { metadataLogSegmentBytes: 300, metadataMaxRetentionBytes: 0, controllerQuorumAppendLingerMs: 0 };
+    const cluster = await simCluster({ voters: [1], observers: [2], config });
+    cluster.crash(2);
+    const leader = cluster.nodes.get(1);
+    if (!leader) throw new Error('no leader');
+    let last = 0;
+    for (let i = 0; i < 20; i++) last = await leader.raft.append([Buffer.from(`v${i}`)]);
+    const writer = leader.raft.createSnapshot(last, leader.raft.leaderAndEpoch.epoch);
+    writer?.append(leader.listener.values.map((value) => Buffer.from(value)));
+    writer?.freeze();
+    expect(leader.raft.logStartOffset).toBe(last + 1);
+    await leader.raft.append([Buffer.from('after')]);
+    const observer = await cluster.start(2);
+    await cluster.scheduler.runFor(3000);
+    expect(observer.listener.snapshots.map((snapshot) => snapshot.values.length)).toEqual([20]);
+    expect(observer.listener.values).toEqual(['after']);
+    expect(observer.raft.logStartOffset).toBe(last + 1);
+    expect(observer.raft.highWatermark).toBe(leader.raft.highWatermark);
+    cluster.stopAll();
+  });
+
+  it('a leader closing gracefully hands over before an election timeout would have passed', async () => {
+    const cluster = await simCluster({ voters: [1, 2, 3] });
+    await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);
+    const leader = cluster.leader();
+    if (!leader) throw new Error('no leader');
+    await cluster.scheduler.runFor(1000);
+    const closedAt = cluster.clock.now();
+    void leader.raft.close();
+    await cluster.scheduler.runFor(5000, () => cluster.leader() !== undefined && cluster.leader() !== leader);
+    expect(cluster.leader()).not.toBe(leader);
+    expect(cluster.clock.now() - closedAt).toBeLessThan(leader.raft.config.controllerQuorumElectionTimeoutMs);
+    cluster.stopAll();
+  });
+});
