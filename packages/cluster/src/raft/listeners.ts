@@ -11,6 +11,7 @@
  * Callbacks run synchronously inside the client's event handling; a listener may call `append` or
  * `createSnapshot` from them (a delivery they cause runs after the current one, never nested).
  */
+import assert from 'node:assert/strict';
 import type { LeaderAndEpoch } from './errors.js';
 import type { RaftLog } from './raft-log.js';
 import { type RaftBatch, toRaftBatch } from './records.js';
@@ -93,14 +94,19 @@ export class ListenerDelivery {
 
   private deliverTo(context: ListenerContext): void {
     const { log } = this.source;
-    const latest = log.latestSnapshotId;
-    if ((context.nextOffset === undefined || context.nextOffset < log.logStartOffset) && latest) {
-      const reader = log.readSnapshot(latest);
-      this.call(context, 'handleLoadSnapshot', () => context.listener.handleLoadSnapshot(reader));
-      context.nextOffset = latest.endOffset;
-    }
-    context.nextOffset ??= log.logStartOffset;
-    while (context.nextOffset < this.source.highWatermark && this.contexts.includes(context)) {
+    for (;;) {
+      if (!this.contexts.includes(context)) return;
+      // A callback may have moved the log start (a snapshot and retention): check before each read.
+      const latest = log.latestSnapshotId;
+      if ((context.nextOffset === undefined || context.nextOffset < log.logStartOffset) && latest) {
+        assert.ok(latest.endOffset >= log.logStartOffset, 'the log starts at or before the newest snapshot');
+        const reader = log.readSnapshot(latest);
+        context.nextOffset = latest.endOffset;
+        this.call(context, 'handleLoadSnapshot', () => context.listener.handleLoadSnapshot(reader));
+        continue;
+      }
+      context.nextOffset ??= log.logStartOffset;
+      if (context.nextOffset >= this.source.highWatermark) break;
       const highWatermark = this.source.highWatermark;
       const read = log.read(context.nextOffset, highWatermark, this.source.readMaxBytes);
       if (read.records.length === 0) break;

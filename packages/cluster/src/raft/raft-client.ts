@@ -261,9 +261,9 @@ export class RaftClient {
       this.pendingAppendBytes += bytes;
       if (this.pendingAppends.length === 1) this.lingerDeadlineMs = this.clock.now() + this.config.controllerQuorumAppendLingerMs;
       if (this.config.controllerQuorumAppendLingerMs === 0 || this.pendingAppendBytes + BATCH_HEADER_BYTES >= this.config.controllerQuorumBatchMaxBytes) {
-        this.runEvent(() => this.writePendingAppends());
+        this.guard(() => this.runEvent(() => this.writePendingAppends()));
       } else {
-        this.poll();
+        this.guard(() => this.poll());
       }
     });
   }
@@ -328,10 +328,12 @@ export class RaftClient {
     const handler = (this.handlers as unknown as Record<number, (version: number, request: unknown) => ResponseInput<K> | Promise<ResponseInput<K>>>)[apiKey];
     if (!handler) return Promise.reject(new RaftError('UNSUPPORTED_API', `api key ${apiKey} is not a quorum API`, { retriable: false, errorCode: ErrorCode.UNSUPPORTED_VERSION }));
     let result: ResponseInput<K> | Promise<ResponseInput<K>> | undefined;
-    this.runEvent(() => {
-      result = handler(apiVersion, body);
-    });
-    if (this.closed && result === undefined) return Promise.reject(new RaftClosedError());
+    this.guard(() =>
+      this.runEvent(() => {
+        result = handler(apiVersion, body);
+      }),
+    );
+    if (result === undefined) return Promise.reject(new RaftClosedError());
     return Promise.resolve(result as ResponseInput<K>);
   }
 
@@ -364,11 +366,16 @@ export class RaftClient {
     this.poll();
   }
 
-  /** Runs a response's handling; a broken invariant kills the client and goes to `onFatalError`. */
+  /**
+   * Runs one entry point (a timer, a request, a response, an append). A broken invariant (an
+   * AssertionError, or any error escaping the event's own handling) kills the client and goes to
+   * `onFatalError`: fail loudly, never carry on with a state that may be wrong.
+   */
   private guard(run: () => void): void {
     try {
       run();
     } catch (error) {
+      if (error instanceof RaftError && !(error instanceof RaftStorageError)) throw error;
       this.logger.error('invariant violated; the raft client stops', { nodeId: this.nodeId, error: String(error) });
       this.shutdown(true, error as Error);
       this.onFatalError(error as Error);
@@ -440,7 +447,7 @@ export class RaftClient {
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.timerDueMs = Number.POSITIVE_INFINITY;
-      this.poll();
+      this.guard(() => this.poll());
     }, delayMs);
   }
 
