@@ -331,7 +331,7 @@ describe('Server memory limits', () => {
     const { broker, port, server } = await start({ queuedMaxResponseBytesPerConnection: 4 * MiB });
     const client = await connect(port);
     client.socket.pause();
-    const count = 200;
+    const count = 80;
     client.send(Buffer.concat(Array.from({ length: count }, (_, i) => requestFrame(1, 4, i, { value: i, bigBytes: MiB }))));
     await until(() => broker.started.length > 0);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -343,6 +343,23 @@ describe('Server memory limits', () => {
     await client.until(() => client.responses.length === count, 30_000);
     expect(client.responses.map((response) => response.correlationId)).toEqual(Array.from({ length: count }, (_, i) => i));
     await until(() => server.memoryUsage.responseBytes === 0);
+  });
+
+  it('starts nothing more on connections with untaken answers once queuedMaxResponseBytes is passed, and resumes as they drain', async () => {
+    const { broker, port, server } = await start({ queuedMaxResponseBytesPerConnection: 64 * MiB, queuedMaxResponseBytes: 4 * MiB });
+    const readers = [await connect(port), await connect(port)];
+    readers.forEach((client, n) => {
+      client.socket.pause();
+      client.send(Buffer.concat(Array.from({ length: 5 }, (_, i) => requestFrame(1, 4, i, { value: `${n}-${i}`, bigBytes: 8 * MiB }))));
+    });
+    await until(() => broker.started.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Each connection's first answer starts (it had nothing untaken); then the total holds them.
+    expect(broker.started.length).toBeLessThanOrEqual(4);
+    expect(server.memoryUsage.waitingConnections).toBeGreaterThanOrEqual(1);
+    for (const client of readers) client.socket.resume();
+    for (const client of readers) await client.until(() => client.responses.length === 5, 30_000);
+    expect(broker.started.length).toBe(10);
   });
 
   it('holds stalled large frames within queuedMaxRequestBytes, still answers small requests, and frees all on close', async () => {
