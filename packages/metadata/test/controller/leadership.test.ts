@@ -3,10 +3,13 @@
  * commit, speculative records are visible to the next request and dropped on renounce, the
  * committed image follows the log, and a new leader starts broker sessions afresh.
  */
+import { FakeClock } from '@gregor/log';
 import { ErrorCode } from '@gregor/protocol';
 import { describe, expect, it } from 'vitest';
-import { MetadataDelta, decodeMetadataRecord, MetadataImage } from '../../src/index.js';
-import { createTopicsRequest, harness, heartbeat, NODE_ID, registration, settle, startBrokers } from './harness.js';
+import { decodeMetadataRecord, MetadataDelta, MetadataImage, QuorumController } from '../../src/index.js';
+import {
+  CLUSTER_ID, createTopicsRequest, harness, heartbeat, NODE_ID, registration, seededRandom, settle, startBrokers, TestLog, testConfigValidator,
+} from './harness.js';
 
 describe('leadership', () => {
   it('answers NOT_CONTROLLER while another node leads, for every API shape', async () => {
@@ -126,5 +129,27 @@ describe('leadership', () => {
     other.elect();
     const response = await other.call(() => other.controller.createTopics(7, createTopicsRequest([{ name: 's' }])));
     expect(response.topics[0].errorCode).toBe(ErrorCode.TOPIC_ALREADY_EXISTS);
+  });
+
+  it('works with a log that commits inside append, as a quorum of one voter may', async () => {
+    // The commit arrives while the controller is still handling the request that appended: it
+    // must be queued behind it, and the answer still comes after the commit.
+    const log = new TestLog();
+    const append = log.append.bind(log);
+    log.append = (epoch, records) => {
+      const appended = append(epoch, records);
+      log.commitNext();
+      return appended;
+    };
+    const controller = new QuorumController({ config: { nodeId: NODE_ID, clusterId: CLUSTER_ID }, log, clock: new FakeClock(0), random: seededRandom(5), configValidator: testConfigValidator });
+    log.controller = controller;
+    log.startEpoch(1);
+    controller.handleLeaderChange({ leaderId: NODE_ID, epoch: 1 });
+    const { brokerEpoch } = await controller.registerBroker(0, registration(1));
+    expect((await controller.brokerHeartbeat(0, heartbeat(1, brokerEpoch, brokerEpoch))).isFenced).toBe(false);
+    const created = await controller.createTopics(7, createTopicsRequest([{ name: 'one', numPartitions: 2 }]));
+    expect(created.topics[0].errorCode).toBe(0);
+    expect(controller.committedImage.topic('one')?.partitions.size).toBe(2);
+    expect(controller.image.toRecords()).toEqual(controller.committedImage.toRecords());
   });
 });
