@@ -22,7 +22,7 @@ import path from 'node:path';
 export const LOCK_FILE = '.lock';
 
 /** The part of fs-native-extensions we use (the package ships no types). */
-interface OsLock {
+export interface OsLock {
   /** Takes an exclusive lock on the whole file without waiting; false when another holder has it. */
   tryLock(fd: number): boolean;
 }
@@ -66,10 +66,10 @@ function loadOsLock(): OsLock | Error {
 
 /**
  * Takes `<dir>/.lock` for this process (creating the directory), or throws DataDirLockedError.
- * Returns the release function: it closes the descriptor, which drops the lock.
+ * Returns the release function: it closes the descriptor, which drops the lock. `lock` is the OS
+ * lock to use (fs-native-extensions, or why it could not be loaded); tests pass their own.
  */
-export function lockDataDir(dir: string): () => void {
-  const lock = loadOsLock();
+export function lockDataDir(dir: string, lock: OsLock | Error = loadOsLock()): () => void {
   if (lock instanceof Error) throw new DataDirLockUnavailableError(dir, lock);
   fs.mkdirSync(dir, { recursive: true });
   const lockPath = path.join(dir, LOCK_FILE);

@@ -105,6 +105,12 @@ describe('data directory lock', () => {
     lockDataDir(dir)();
   });
 
+  it('refuses with DATA_DIR_LOCK_UNAVAILABLE, touching nothing, where no OS lock can be loaded', () => {
+    const target = path.join(dir, 'unlockable');
+    expect(() => lockDataDir(target, new Error('no prebuild for this platform'))).toThrow(expect.objectContaining({ code: 'DATA_DIR_LOCK_UNAVAILABLE' }));
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
   it('keeps the lock file after a clean close, so a late opener cannot lock an unlinked file', async () => {
     const gregor = await Gregor.open({ dir });
     await gregor.close();
