@@ -599,7 +599,8 @@ export class RaftClient {
     const logEpoch = this.log.lastFetchedEpoch;
     const epoch = stored?.epoch ?? 0;
     if (!stored || logEpoch > epoch) {
-      // A new node, or an election state older than the log (the file was lost): start from the log's epoch.
+      // A new node, or an election state older than the log (the file was lost): start from the
+      // log's epoch, and name the voters in the file from now on.
       return this.persistAndEnter(new UnattachedState(Math.max(epoch, logEpoch), -1, nowMs + this.randomElectionTimeout()), -1);
     }
     if (stored.leaderId === this.nodeId) {
@@ -688,6 +689,13 @@ export class RaftClient {
     assert.ok(this.isVoter, 'only voters run for leader');
     const retries = this.state.role === 'prospective' ? this.state.tally.retries : 0;
     const next = new CandidateState(this.state.epoch + 1, this.nodeId, this.newTally(this.clock.now(), retries));
+    if (this.voters.length === 1) {
+      // A sole voter asks nobody: its candidacy and its leadership are one durable write (the
+      // leader's), one quorum-state fsync less when a single node opens.
+      this.enter(next);
+      this.transitionToLeader(next);
+      return;
+    }
     this.enter(this.persistAndEnter(next, this.nodeId));
     this.maybeBecomeLeader(next);
   }

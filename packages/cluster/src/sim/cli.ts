@@ -1,7 +1,8 @@
 /**
  * `pnpm sim raft --seed N` replays one seed and prints its trace summary; `pnpm sim raft --seeds N
  * [--start S]` runs seeds S..S+N-1 and prints each failing seed with the command that replays it.
- * Options: --voters V, --observers O, --chaos-ms M, --no-encode, --trace (print every event).
+ * Options: --voters V, --observers O, --chaos-ms M, --no-encode, --trace (print every event),
+ * --wipe-disk-on-crash (a fault Raft cannot survive: shows the checker catching it).
  * Exit status 1 when any seed fails.
  */
 import { type RaftSimOptions, replayCommand, runRaftSimulation } from './raft-sim.js';
@@ -22,7 +23,7 @@ function numberOption(args: string[], name: string): number | undefined {
 export async function runSimCli(args: string[], out: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
   const [target, ...rest] = args;
   if (target !== 'raft') {
-    out('usage: pnpm sim raft (--seed N | --seeds N [--start S]) [--voters V] [--observers O] [--chaos-ms M] [--no-encode] [--trace]');
+    out('usage: pnpm sim raft (--seed N | --seeds N [--start S]) [--voters V] [--observers O] [--chaos-ms M] [--no-encode] [--trace] [--wipe-disk-on-crash]');
     return 2;
   }
   const base: Omit<RaftSimOptions, 'seed'> = {
@@ -30,6 +31,7 @@ export async function runSimCli(args: string[], out: (line: string) => void = (l
     observers: numberOption(rest, '--observers'),
     chaosMs: numberOption(rest, '--chaos-ms'),
     encode: rest.includes('--no-encode') ? false : undefined,
+    wipeDiskOnCrash: rest.includes('--wipe-disk-on-crash') ? true : undefined,
   };
   const single = numberOption(rest, '--seed');
   if (single !== undefined) {

@@ -41,6 +41,12 @@ export interface RaftSimOptions {
   encode?: boolean;
   /** Keep the trace lines (for debugging a seed). Default false. */
   keepTrace?: boolean;
+  /**
+   * A fault no consensus protocol survives, to show that the checker catches what it must: a
+   * crashed node comes back with an empty disk (its votes and acknowledged records forgotten).
+   * Default false.
+   */
+  wipeDiskOnCrash?: boolean;
 }
 
 export interface RaftSimResult {
@@ -178,7 +184,10 @@ export async function runRaftSimulation(options: RaftSimOptions): Promise<RaftSi
   const scheduler = new SimScheduler(clock);
   const hash = createHash('sha256');
   const traceLines: string[] | undefined = options.keepTrace ? [] : undefined;
+  let finished = false;
   const trace = (line: string) => {
+    // Promises of the killed nodes may still settle after the run: they are not part of it.
+    if (finished) return;
     const stamped = `${clock.now() - startMs} ${line}`;
     hash.update(stamped);
     hash.update('\n');
@@ -241,6 +250,7 @@ export async function runRaftSimulation(options: RaftSimOptions): Promise<RaftSi
     const keepRandomPrefix = faults.chance(0.7);
     const tearWrites = keepRandomPrefix && faults.chance(0.5);
     node.fs.crash({ keepRandomPrefix, tearWrites });
+    if (options.wipeDiskOnCrash) node.fs.rmdir('/metadata');
     stats.crashes++;
     if (node.machine) stats.snapshotsLoaded += node.machine.snapshotsLoaded;
     trace(`node ${node.id} crashed (keep prefix ${keepRandomPrefix}, torn ${tearWrites})`);
@@ -406,6 +416,7 @@ export async function runRaftSimulation(options: RaftSimOptions): Promise<RaftSi
     node.client?.kill();
   }
   void failure;
+  finished = true;
   const violations = [...checker.violations];
   return {
     seed,
@@ -436,5 +447,6 @@ export function replayCommand(seed: number, options: Omit<RaftSimOptions, 'seed'
   if (options.observers !== undefined) extra.push(`--observers ${options.observers}`);
   if (options.chaosMs !== undefined) extra.push(`--chaos-ms ${options.chaosMs}`);
   if (options.encode === false) extra.push('--no-encode');
+  if (options.wipeDiskOnCrash) extra.push('--wipe-disk-on-crash');
   return ['pnpm sim raft --seed', String(seed), ...extra].join(' ');
 }

@@ -111,6 +111,18 @@ describe('elections', () => {
     successor.raft.kill();
   });
 
+  it('a leader refuses pre-votes and votes in its epoch, and steps down for a candidate of a newer one', async () => {
+    const { raft, clock, network } = await openNode({ nodeId: 1, voters });
+    const epoch = await elect(raft, clock, network);
+    const ask = async (fields: Parameters<typeof voteBody>[0]) => partitionOf(wireResponse(52, 2, await raft.handle(52, 2, voteBody(fields))));
+    expect(await ask({ epoch, candidateId: 2, lastEpoch: epoch, lastOffset: 9, preVote: true })).toMatchObject({ voteGranted: false, leaderId: 1, leaderEpoch: epoch });
+    expect(await ask({ epoch, candidateId: 2, lastEpoch: epoch - 1, lastOffset: 9 })).toMatchObject({ voteGranted: false, leaderId: 1 });
+    expect(raft.role).toBe('leader');
+    expect(await ask({ epoch: epoch + 1, candidateId: 2, lastEpoch: epoch, lastOffset: 9 })).toMatchObject({ voteGranted: true, leaderEpoch: epoch + 1 });
+    expect(raft.role).toBe('unattached');
+    raft.kill();
+  });
+
   it('a leader that hears from no majority within 1.5 fetch timeouts resigns and refuses appends (check quorum)', async () => {
     const { raft, clock, network } = await openNode({ nodeId: 1, voters });
     const epoch = await elect(raft, clock, network);

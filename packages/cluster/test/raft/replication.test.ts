@@ -3,7 +3,7 @@ import { readBatchHeader } from '@gregor/records';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../src/index.js';
 import { dataBatch, leaderChangeBatch } from '../../src/raft/records.js';
-import { beginEpochBody, elect, fetchBody, openNode, partitionOf, RecordingListener, settle, wireResponse } from './support.js';
+import { beginEpochBody, elect, fetchBody, openNode, partitionOf, RecordingListener, settle, wireRequest, wireResponse } from './support.js';
 
 const voters = [1, 2, 3];
 const SEGMENT = '/meta/__cluster_metadata-0/00000000000000000000.log';
@@ -76,6 +76,23 @@ describe('the leader: commit rule', () => {
     // Stale and future epochs.
     expect((await fetchFrom(raft, { replicaId: 2, epoch: epoch - 1, fetchOffset: 0, lastFetchedEpoch: 0 })).errorCode).toBe(ErrorCode.FENCED_LEADER_EPOCH);
     expect((await fetchFrom(raft, { replicaId: 2, epoch: epoch + 1, fetchOffset: 0, lastFetchedEpoch: 0 })).errorCode).toBe(ErrorCode.UNKNOWN_LEADER_EPOCH);
+    raft.kill();
+  });
+
+  it('answers Fetch v12, which names the topic instead of its id, and refuses versions without divergingEpoch', async () => {
+    const { raft, clock, network } = await openNode({ nodeId: 1, voters });
+    const epoch = await elect(raft, clock, network);
+    const v12 = wireRequest(1, 12, {
+      clusterId: 'c',
+      replicaId: 2,
+      maxBytes: 1 << 20,
+      topics: [{ topic: '__cluster_metadata', partitions: [{ partition: 0, currentLeaderEpoch: epoch, fetchOffset: 0, lastFetchedEpoch: 0, partitionMaxBytes: 1 << 20 }] }],
+    });
+    const answer = wireResponse(1, 12, await raft.handle(1, 12, v12));
+    expect(answer.responses[0].topic).toBe('__cluster_metadata');
+    expect(readBatchHeader(answer.responses[0].partitions[0].records, 0).isControl).toBe(true);
+    const v11 = wireRequest(1, 11, { replicaId: 2, topics: [{ topic: '__cluster_metadata', partitions: [{ partition: 0, fetchOffset: 0 }] }] });
+    expect((await raft.handle(1, 11, v11)).errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
     raft.kill();
   });
 
