@@ -21,6 +21,7 @@ import {
   type Producer,
   type ProducerOptions,
 } from '@gregor/client';
+import { type ConsoleConfig, ConsoleServer, type LocalBroker, type LocalPartitionStats } from '@gregor/console';
 import type { Clock, FileSystem } from '@gregor/log';
 import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
 import { lockDataDir } from './data-dir-lock.js';
@@ -42,6 +43,18 @@ export interface GregorListenOptions {
   port?: number;
   config?: Partial<ServerConfig>;
   logger?: Logger;
+  /**
+   * Also serve the web console, the REST API, /metrics and /health on this HTTP port (0: any free
+   * port); omitted: no HTTP listener. The CLI's `--http-port` (default 8080, 0 = off) sets it.
+   */
+  http?: GregorConsoleOptions;
+}
+
+export interface GregorConsoleOptions {
+  host?: string;
+  port?: number;
+  /** The console's bounds and alert thresholds (`@gregor/console`'s ConsoleConfig). */
+  config?: Partial<ConsoleConfig>;
 }
 
 export class Gregor {
@@ -54,6 +67,7 @@ export class Gregor {
   private readonly consumers = new Set<Consumer>();
   private readonly admins = new Set<Admin>();
   private server: Server | undefined;
+  private console: ConsoleServer | undefined;
   private closed = false;
 
   private constructor(
@@ -94,7 +108,37 @@ export class Gregor {
   async listen(options: GregorListenOptions = {}): Promise<BoundAddress> {
     if (this.server !== undefined) throw new Error('this Gregor is already listening');
     this.server = new Server({ broker: this.broker, config: options.config, logger: options.logger });
-    return this.server.listen({ host: options.host, port: options.port });
+    const address = await this.server.listen({ host: options.host, port: options.port });
+    if (options.http !== undefined) await this.serveConsole(options.http);
+    return address;
+  }
+
+  /**
+   * Serves the web console, the REST API, /metrics and /health over HTTP (one listener per
+   * process); resolves to its address. The console reads the broker through its request handlers
+   * (an in-process client), so it works with or without `listen()`.
+   */
+  async serveConsole(options: GregorConsoleOptions = {}): Promise<BoundAddress> {
+    if (this.console !== undefined) throw new Error('this Gregor already serves its console');
+    const console = new ConsoleServer({
+      transport: new InProcessTransport(this.broker, { clientId: 'gregor-console' }),
+      local: localBroker(this.broker),
+      server: this.server,
+      config: options.config,
+    });
+    this.console = console;
+    try {
+      return await console.listen({ host: options.host, port: options.port });
+    } catch (error) {
+      this.console = undefined;
+      await console.close();
+      throw error;
+    }
+  }
+
+  /** The console's HTTP address, if it is served. */
+  get httpAddress(): BoundAddress | undefined {
+    return this.console?.address;
   }
 
   /** The listening address, if `listen` was called. */
@@ -110,6 +154,7 @@ export class Gregor {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.console?.close();
       await this.server?.close();
       await Promise.allSettled([...this.consumers].map((consumer) => consumer.disconnect()));
       await Promise.allSettled([...this.producers].map((producer) => producer.disconnect()));
@@ -121,6 +166,22 @@ export class Gregor {
       this.releaseLock();
     }
   }
+}
+
+/** The broker's local replicas as the console's per-broker log metrics read them. */
+function localBroker(broker: Broker): LocalBroker {
+  return {
+    nodeId: broker.nodeId,
+    *partitions(): Iterable<LocalPartitionStats> {
+      for (const topic of broker.topics.values()) {
+        for (const partition of topic.partitions) {
+          const log = partition.log;
+          if (log.isClosed) continue;
+          yield { topic: topic.name, partition: partition.partitionIndex, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, sizeBytes: log.sizeBytes, segmentCount: log.segmentCount };
+        }
+      }
+    },
+  };
 }
 
 function track<T>(set: Set<T>, item: T): T {

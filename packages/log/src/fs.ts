@@ -44,6 +44,12 @@ export interface FileSystem {
   /** Writes a temporary file, syncs it, renames it over `filePath` and syncs the directory. */
   writeFileAtomic(filePath: string, data: Uint8Array): void;
   isDirectory(filePath: string): boolean;
+  /**
+   * Size of the file system holding `dirPath` and the bytes an unprivileged writer may still use
+   * (statfs: blocks and available blocks times the block size). Optional: a file system that
+   * cannot tell leaves it out, and DescribeLogDirs then reports -1 (Kafka's "unknown").
+   */
+  diskSpace?(dirPath: string): { totalBytes: number; usableBytes: number };
 }
 
 class NodeFile implements File {
@@ -150,5 +156,9 @@ export const nodeFileSystem: FileSystem = {
     } catch {
       return false;
     }
+  },
+  diskSpace: (dirPath) => {
+    const stats = fs.statfsSync(dirPath);
+    return { totalBytes: stats.blocks * stats.bsize, usableBytes: stats.bavail * stats.bsize };
   },
 };

@@ -10,4 +10,3 @@ export { type WireCodec, type FrameSplitter, type RequestHeader, type ResponseBy
 export { protocolCodec } from './protocol-codec.js';
 export { connectionChannel, requestChannel, type ConnectionEvent, type RequestEvent } from './channels.js';
 export { ServerError, ServerStateError } from './errors.js';
-export { HttpEndpoint, ServerMetrics } from './metrics.js';

@@ -3,8 +3,10 @@
  * Answers the broker's one log directory (the data dir, as an absolute path) with the size on disk
  * of each partition asked for (topics null: every partition), offsetLag 0 (the leader's own
  * replica) and isFutureKey false; partitions not hosted are left out, as Kafka.
- * Deviations: totalBytes and usableBytes (v4) are -1, Kafka's "unknown" (the file system
- * interface does not report free space); throttleTimeMs is 0.
+ * totalBytes and usableBytes (v4, KIP-827) are the file system's size and the bytes still usable
+ * on it, from the injected FileSystem's `diskSpace` (statfs on disk); -1, Kafka's "unknown", when
+ * the file system cannot tell or the call fails.
+ * Deviations: throttleTimeMs is 0.
  */
 import path from 'node:path';
 import { ErrorCode, type DescribeLogDirsRequest, type DescribeLogDirsResponseInput } from '@gregor/protocol';
@@ -21,9 +23,18 @@ export function handleDescribeLogDirs(broker: Broker, _apiVersion: number, body:
       .map((partition) => ({ partitionIndex: partition.partitionIndex, partitionSize: partition.log.sizeBytes, offsetLag: Math.max(partition.highWatermark - partition.logEndOffset, 0), isFutureKey: false }));
     if (partitions.length > 0) topics.push({ name: topic.name, partitions });
   }
+  const space = diskSpace(broker);
   return {
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
-    results: [{ errorCode: ErrorCode.NONE, logDir: path.resolve(broker.dir), topics, totalBytes: -1, usableBytes: -1 }],
+    results: [{ errorCode: ErrorCode.NONE, logDir: path.resolve(broker.dir), topics, ...space }],
   };
+}
+
+function diskSpace(broker: Broker): { totalBytes: number; usableBytes: number } {
+  try {
+    return broker.fs.diskSpace?.(broker.dir) ?? { totalBytes: -1, usableBytes: -1 };
+  } catch {
+    return { totalBytes: -1, usableBytes: -1 };
+  }
 }

@@ -3,10 +3,13 @@ import { Gregor } from '../../gregor.js';
 import { integerOption, parseCommand } from '../args.js';
 
 const help = `usage: gregor serve [--dir ./data] [--port 9092] [--host 127.0.0.1] [--advertised-host H]
-                    [--no-auto-create-topics] [--num-partitions N]
+                    [--no-auto-create-topics] [--num-partitions N] [--http-port 8080]
 
 Runs a broker on the data directory and serves Kafka's wire protocol. Stop with Ctrl-C: in-flight
-requests are answered, the logs flushed, and a clean-shutdown marker written.`;
+requests are answered, the logs flushed, and a clean-shutdown marker written.
+
+--http-port N serves the web console, the REST API (/api/...), /metrics (Prometheus) and /health
+on http://<host>:N (default 8080; 0 turns it off; a port in use is reported and skipped).`;
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseCommand(
@@ -18,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
       'advertised-host': { type: 'string' },
       'no-auto-create-topics': { type: 'boolean' },
       'num-partitions': { type: 'string' },
+      'http-port': { type: 'string' },
     },
     help,
   );
@@ -40,6 +44,7 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`  kcat -C -b ${target} -t greetings -o beginning -e        # consume`);
   console.log(`  new Kafka({ brokers: ['${target}'] })                     // kafkajs`);
   console.log(`  pnpm gregor topics list --bootstrap-server ${target}`);
+  console.log(await serveConsole(gregor, host, integerOption(values['http-port'], 'http-port', 8080)));
   console.log('');
   console.log('Press Ctrl-C to stop.');
 
@@ -61,4 +66,17 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** Starts the console on `port` (0: off); the banner line saying where it is, or why it is not. */
+async function serveConsole(gregor: Gregor, host: string, port: number): Promise<string> {
+  if (port === 0) return 'Web console, REST API and /metrics: off (--http-port 0)';
+  try {
+    const address = await gregor.serveConsole({ host, port });
+    const shown = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
+    return `Web console: http://${shown}:${address.port}/  (REST API under /api/, Prometheus /metrics, /health)`;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    return `Web console: not started, port ${port} is in use (choose one with --http-port N, or 0 to turn it off)`;
+  }
 }
