@@ -18,7 +18,7 @@ import { type RaftBatch, toRaftBatch } from './records.js';
 import type { SnapshotReader } from './snapshots.js';
 
 export interface RaftListener {
-  /** Committed batches in offset order (control batches included, with `control` set and no values). */
+  /** Committed batches in offset order (control batches included, with `control` set and no records). */
   handleCommit(batches: RaftBatch[]): void;
   /** Replace the state with this snapshot's; the batches that follow continue after `snapshotId.endOffset`. */
   handleLoadSnapshot(reader: SnapshotReader): void;

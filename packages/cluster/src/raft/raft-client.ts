@@ -87,8 +87,19 @@ const ELECTION_BACKOFF_BASE_MS = 100;
 interface PendingAppend {
   values: Buffer[];
   bytes: number;
+  /** Offset given to the first value when the append was scheduled. */
+  baseOffset: number;
   resolve: (offset: number) => void;
   reject: (error: Error) => void;
+}
+
+/** What `scheduleAtomicAppend` hands back at once. */
+export interface ScheduledAppend {
+  /** Offset of the first value: known before the batch is written (only the leader appends). */
+  baseOffset: number;
+  lastOffset: number;
+  /** Resolves once the batch is committed; rejects (NotLeaderError, ...) if it cannot be. */
+  committed: Promise<void>;
 }
 
 interface UncommittedAppend {
@@ -125,6 +136,7 @@ export class RaftClient {
   private highWatermarkOffset: number;
   private pendingAppends: PendingAppend[] = [];
   private pendingAppendBytes = 0;
+  private pendingAppendValues = 0;
   private lingerDeadlineMs = Number.POSITIVE_INFINITY;
   private uncommitted: UncommittedAppend[] = [];
   private parkedFetches: ParkedFetch[] = [];
@@ -251,21 +263,55 @@ export class RaftClient {
   append(values: readonly Buffer[]): Promise<number> {
     if (this.closed) return Promise.reject(new RaftClosedError());
     if (this.state.role !== 'leader') return Promise.reject(new NotLeaderError(this.leaderAndEpoch));
-    if (values.length === 0) return Promise.reject(new InvalidAppendError('an append needs at least one value'));
+    try {
+      const scheduled = this.scheduleAtomicAppend(this.state.epoch, values);
+      return scheduled.committed.then(() => scheduled.lastOffset);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Kafka's `scheduleAtomicAppend`: on the leader of `epoch`, gives `values` their offsets at once
+   * (the next offsets of the log, counting the appends still lingering) and writes them as one
+   * batch within `controller.quorum.append.linger.ms`. Throws NotLeaderError when this node is not
+   * the leader of `epoch`, InvalidAppendError for an empty or oversized append, RaftClosedError.
+   * `committed` rejects with NotLeaderError when leadership ends first (it may still be committed
+   * by the next leader: `handleCommit` tells).
+   */
+  scheduleAtomicAppend(epoch: number, values: readonly Buffer[]): ScheduledAppend {
+    this.ensureOpen();
+    const state = this.state;
+    if (state.role !== 'leader' || state.epoch !== epoch) throw new NotLeaderError(this.leaderAndEpoch, `not the leader of epoch ${epoch} (leader ${this.leaderAndEpoch.leaderId}, epoch ${state.epoch})`);
+    if (values.length === 0) throw new InvalidAppendError('an append needs at least one value');
     const bytes = values.reduce((sum, value) => sum + value.length + RECORD_OVERHEAD_BYTES, 0);
     if (bytes + BATCH_HEADER_BYTES > this.config.controllerQuorumBatchMaxBytes) {
-      return Promise.reject(new InvalidAppendError(`an append of about ${bytes} bytes exceeds the batch limit ${this.config.controllerQuorumBatchMaxBytes}`, ErrorCode.MESSAGE_TOO_LARGE));
+      throw new InvalidAppendError(`an append of about ${bytes} bytes exceeds the batch limit ${this.config.controllerQuorumBatchMaxBytes}`, ErrorCode.MESSAGE_TOO_LARGE);
     }
-    return new Promise<number>((resolve, reject) => {
-      this.pendingAppends.push({ values: [...values], bytes, resolve, reject });
-      this.pendingAppendBytes += bytes;
-      if (this.pendingAppends.length === 1) this.lingerDeadlineMs = this.clock.now() + this.config.controllerQuorumAppendLingerMs;
-      if (this.config.controllerQuorumAppendLingerMs === 0 || this.pendingAppendBytes + BATCH_HEADER_BYTES >= this.config.controllerQuorumBatchMaxBytes) {
-        this.guard(() => this.runEvent(() => this.writePendingAppends()));
-      } else {
-        this.guard(() => this.poll());
-      }
+    const baseOffset = this.nextAppendOffset;
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const committed = new Promise<void>((resolveCommitted, rejectCommitted) => {
+      resolve = resolveCommitted;
+      reject = rejectCommitted;
     });
+    // The commit is also announced by handleCommit: a caller may ignore this promise.
+    committed.catch(() => {});
+    this.pendingAppends.push({ values: [...values], bytes, baseOffset, resolve: () => resolve(), reject });
+    this.pendingAppendBytes += bytes;
+    this.pendingAppendValues += values.length;
+    if (this.pendingAppends.length === 1) this.lingerDeadlineMs = this.clock.now() + this.config.controllerQuorumAppendLingerMs;
+    if (this.config.controllerQuorumAppendLingerMs === 0 || this.pendingAppendBytes + BATCH_HEADER_BYTES >= this.config.controllerQuorumBatchMaxBytes) {
+      this.guard(() => this.runEvent(() => this.writePendingAppends()));
+    } else {
+      this.guard(() => this.poll());
+    }
+    return { baseOffset, lastOffset: baseOffset + values.length - 1, committed };
+  }
+
+  /** The offset the next scheduled append gets on the leader: the log end offset plus the values still lingering. */
+  get nextAppendOffset(): number {
+    return this.log.logEndOffset + this.pendingAppendValues;
   }
 
   /**
@@ -748,6 +794,7 @@ export class RaftClient {
     const uncommitted = this.uncommitted;
     this.pendingAppends = [];
     this.pendingAppendBytes = 0;
+    this.pendingAppendValues = 0;
     this.uncommitted = [];
     for (const append of pending) append.reject(error);
     for (const append of uncommitted) append.reject(error);
@@ -804,6 +851,7 @@ export class RaftClient {
     const appends = this.pendingAppends;
     this.pendingAppends = [];
     this.pendingAppendBytes = 0;
+    this.pendingAppendValues = 0;
     this.lingerDeadlineMs = Number.POSITIVE_INFINITY;
     let index = 0;
     while (index < appends.length) {
@@ -815,6 +863,7 @@ export class RaftClient {
       }
       const values = group.flatMap((append) => append.values);
       const baseOffset = this.log.logEndOffset;
+      assert.equal(baseOffset, group[0].baseOffset, 'a scheduled append is written at the offset it was given');
       this.log.appendAsLeader(dataBatch(values, { baseOffset, epoch: state.epoch, timestampMs: this.clock.now() }), state.epoch);
       let lastOffset = baseOffset - 1;
       for (const append of group) {

@@ -120,10 +120,10 @@ export interface RaftBatch {
   appendTimestamp: number;
   /** Bytes of the batch on disk. */
   sizeInBytes: number;
-  /** A control batch (LeaderChange, snapshot framing): `values` is empty, `controlRecords` says what it held. */
+  /** A control batch (LeaderChange, snapshot framing): `records` is empty, `controlRecords` says what it held. */
   control: boolean;
-  /** The values of a data batch; `values[i]` is the record at offset `baseOffset + i`. */
-  values: Buffer[];
+  /** The record values of a data batch; `records[i]` is the record at offset `baseOffset + i`. */
+  records: Buffer[];
   controlRecords: ControlRecord[];
 }
 
@@ -143,7 +143,7 @@ export function toRaftBatch(buffer: Buffer, position: number): RaftBatch {
     appendTimestamp: batch.maxTimestamp,
     sizeInBytes: batch.sizeBytes,
     control: batch.isControl,
-    values,
+    records: values,
     controlRecords,
   };
 }

@@ -120,7 +120,7 @@ export class SnapshotReader {
 
   /** Every value of the snapshot, in order. */
   *values(): Generator<Buffer> {
-    for (const batch of this.batches()) yield* batch.values;
+    for (const batch of this.batches()) yield* batch.records;
   }
 }
 

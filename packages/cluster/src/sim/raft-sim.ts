@@ -122,7 +122,7 @@ class SimStateMachine implements RaftListener {
           if (record.type === 'LeaderChange') this.checker.observeLeader(batch.epoch, record.leaderId, `LeaderChange record at ${batch.baseOffset}`);
         }
       }
-      batch.values.forEach((value, index) => {
+      batch.records.forEach((value, index) => {
         const offset = batch.baseOffset + index;
         this.checker.observeCommit(this.nodeId, offset, { value: value.toString(), epoch: batch.epoch });
         this.entries.push(`${offset}:${batch.epoch}:${value.toString()}`);

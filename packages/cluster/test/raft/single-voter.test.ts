@@ -54,6 +54,24 @@ describe('a quorum of one voter', () => {
     await raft.close();
   });
 
+  it('schedules appends with their offsets known at once, lingering ones counted (scheduleAtomicAppend)', async () => {
+    const fs = new MemoryFileSystem();
+    const clock = new FakeClock(0);
+    const raft = await openSole(fs, clock, { controllerQuorumAppendLingerMs: 25 });
+    const { epoch } = raft.leaderAndEpoch;
+    expect(raft.nextAppendOffset).toBe(1);
+    const first = raft.scheduleAtomicAppend(epoch, [Buffer.from('a'), Buffer.from('b')]);
+    const second = raft.scheduleAtomicAppend(epoch, [Buffer.from('c')]);
+    expect([first.baseOffset, first.lastOffset, second.baseOffset, raft.nextAppendOffset]).toEqual([1, 2, 3, 4]);
+    expect(() => raft.scheduleAtomicAppend(epoch + 1, [Buffer.from('x')])).toThrow(NotLeaderError);
+    clock.advance(25);
+    await Promise.all([first.committed, second.committed]);
+    const listener = new RecordingListener();
+    raft.register(listener);
+    expect(listener.batches.filter((batch) => !batch.control).map((batch) => [batch.baseOffset, batch.records.map(String)])).toEqual([[1, ['a', 'b', 'c']]]);
+    await raft.close();
+  });
+
   it('replays its log to a listener after a restart, and leads a new epoch', async () => {
     const fs = new MemoryFileSystem();
     const clock = new FakeClock(0);

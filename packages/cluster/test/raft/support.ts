@@ -73,7 +73,7 @@ export class RecordingListener implements RaftListener {
 
   /** Data values committed, in order (control batches left out). */
   get values(): string[] {
-    return this.batches.flatMap((batch) => batch.values.map((value) => value.toString()));
+    return this.batches.flatMap((batch) => batch.records.map((value) => value.toString()));
   }
 }
 
