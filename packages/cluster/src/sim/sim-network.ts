@@ -104,11 +104,11 @@ export class SimNetwork {
     return this.handlers.has(nodeId);
   }
 
-  /** What node `nodeId` sends through. */
+  /** What node `nodeId`'s quorum sends through. */
   endpoint(nodeId: number): QuorumNetwork {
     return {
       send: <K extends QuorumApiKey>(destinationId: number, apiKey: K, apiVersion: number, body: RequestInput<K>) =>
-        this.send(nodeId, destinationId, apiKey, apiVersion, body as AnyBody) as Promise<ResponseBody<K>>,
+        this.request(nodeId, destinationId, apiKey, apiVersion, body as AnyBody) as Promise<ResponseBody<K>>,
     };
   }
 
@@ -175,7 +175,13 @@ export class SimNetwork {
     return this.cuts.has(`${from}>${to}`) || !this.handlers.has(to) || (this.dropProbability > 0 && this.random.chance(this.dropProbability));
   }
 
-  private send(from: number, to: number, apiKey: number, apiVersion: number, body: AnyBody): Promise<AnyBody> {
+  /**
+   * Any request of any API from node (or client) `from` to node `to`: what brokers, clients and
+   * the quorum all travel on. Resolves with the decoded response; rejects with
+   * PeerUnreachableError when it is lost. An encoding error (a body the version cannot carry) is
+   * thrown at once, as a client's encoder would.
+   */
+  request(from: number, to: number, apiKey: number, apiVersion: number, body: AnyBody): Promise<AnyBody> {
     const correlationId = ++this.correlationId;
     const senderIncarnation = this.incarnations.get(from) ?? 0;
     this.stats.sent++;
