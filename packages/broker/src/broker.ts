@@ -8,8 +8,11 @@
  */
 import path from 'node:path';
 import { ErrorCode, isVersionServed } from '@gregor/protocol';
-import { decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
-import { LogManager, nodeFileSystem, rollChannel, systemClock, type Clock, type FileSystem, type LogConfig, type TimerHandle } from '@gregor/log';
+import { CorruptRecordError, decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
+import {
+  LogManager, nodeFileSystem, reportDamage, rollChannel, stderrWarningSink, systemClock,
+  type Clock, type FileSystem, type LogConfig, type TimerHandle, type WarningSink,
+} from '@gregor/log';
 import { BrokerConfigView } from './broker-config-view.js';
 import { logConfigFor, resolveBrokerConfig, type BrokerConfig } from './config.js';
 import { topicConfigValue } from './config-entries.js';
@@ -44,6 +47,11 @@ export interface BrokerOptions {
    * cluster's controller replaces it with AllocateProducerIds.
    */
   producerIdBlockSource?: ProducerIdBlockSource;
+  /**
+   * Where damage found in the data directory is reported: what recovery moved aside, corrupt
+   * batches met by reads, checkpoints and snapshots that could not be read (default: stderr).
+   */
+  logger?: WarningSink;
 }
 
 /** Outcome of a topic change: Kafka's error code and message (NONE and null on success). */
@@ -79,6 +87,7 @@ export class Broker {
   readonly clock: Clock;
   readonly random: Random;
   readonly dir: string;
+  readonly logger: WarningSink;
   readonly meta: MetaProperties;
   readonly coordinator: GroupCoordinator;
   readonly topics = new Map<string, Topic>();
@@ -106,6 +115,7 @@ export class Broker {
   ) {
     this.config = options.config;
     this.configView = configView;
+    this.logger = options.logger;
     this.fs = options.fs;
     this.clock = options.clock;
     this.random = options.random;
@@ -133,6 +143,7 @@ export class Broker {
     const fs = options.fs ?? nodeFileSystem;
     const clock = options.clock ?? systemClock;
     const random = options.random ?? Math.random;
+    const logger = options.logger ?? stderrWarningSink;
     fs.mkdir(options.dir);
     const meta = loadOrCreateMetaProperties(fs, options.dir, config.nodeId, random);
     const store = TopicStore.open(fs, options.dir);
@@ -153,8 +164,9 @@ export class Broker {
         retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
         recoveryPointCheckpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs,
       },
+      logger,
     });
-    const broker = new Broker({ dir: options.dir, fs, clock, random, config, producerIdBlockSource: options.producerIdBlockSource }, meta, store, logs, configView);
+    const broker = new Broker({ dir: options.dir, fs, clock, random, config, producerIdBlockSource: options.producerIdBlockSource, logger }, meta, store, logs, configView);
     try {
       for (const record of store.all()) broker.openTopic(record);
       if (store.existed) broker.deleteStrayLogs();
@@ -524,6 +536,7 @@ export class Broker {
       producerSnapshotsRetained: this.config.producerSnapshotsRetained,
       producerIdExpirationMs: this.config.producerIdExpirationMs,
       clock: this.clock,
+      logger: this.logger,
     });
     this.partitionsByDir.set(log.dir, partition);
     return partition;
@@ -606,26 +619,36 @@ export class Broker {
     if (outcome.errorCode !== ErrorCode.NONE) throw new BrokerError('OFFSET_COMMIT_FAILED', `__consumer_offsets append failed with ${outcome.errorCode}`, outcome.errorCode);
   }
 
-  /** Replays every `__consumer_offsets` partition into the coordinator (Kafka loads on election). */
+  /**
+   * Replays every `__consumer_offsets` partition into the coordinator (Kafka loads on election).
+   * Damage does not stop the broker: damaged batches are passed over (the log moves or reports
+   * them) and what they held is reported lost; every commit outside them is loaded.
+   */
   private loadOffsets(): void {
     const topic = this.topics.get(OFFSETS_TOPIC);
     if (topic === undefined) return;
     for (const partition of topic.partitions) {
-      let offset = partition.logStartOffset;
-      // Each step reads at least one whole batch and moves past it, so the loop ends.
-      while (offset < partition.logEndOffset) {
-        const { records } = partition.log.read(offset, { maxBytes: 1024 * 1024, maxOffset: partition.logEndOffset, minOneBatch: true });
-        if (records.length === 0) break;
-        let next = offset;
-        forEachBatch(records, (position) => {
-          const batch = decodeBatch(records, position);
-          next = Math.max(next, batch.lastOffset + 1);
-          if (batch.isControl) return;
-          for (const record of batch.records()) this.loadOffsetRecord(record.key, record.value);
-        }, { allowPartialTail: true });
-        if (next === offset) break;
-        offset = next;
-      }
+      const name = `${OFFSETS_TOPIC}-${partition.partitionIndex}`;
+      partition.log.replayBatches(partition.logStartOffset, partition.logEndOffset, (records) => {
+        forEachBatch(records, (position) => this.loadOffsetsBatch(name, records, position), { allowPartialTail: true });
+      }, (error) => {
+        reportDamage(this.logger, 'OFFSETS_DAMAGE_SKIPPED', `group metadata and committed offsets stored in ${name} before offset ${error.resumeOffset} in the damaged bytes were not loaded: ${error.message}`, {
+          path: error.path, startPosition: error.startPosition, endPosition: error.endPosition, resumeOffset: error.resumeOffset,
+        });
+      });
+    }
+  }
+
+  private loadOffsetsBatch(name: string, records: Buffer, position: number): void {
+    let batch: ReturnType<typeof decodeBatch>;
+    try {
+      batch = decodeBatch(records, position);
+      if (batch.isControl) return;
+      for (const record of batch.records()) this.loadOffsetRecord(record.key, record.value);
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error;
+      this.skippedOffsetRecords += 1;
+      reportDamage(this.logger, 'OFFSETS_DAMAGE_SKIPPED', `skipped an unreadable batch of ${name}: ${error.message}`, { partition: name });
     }
   }
 

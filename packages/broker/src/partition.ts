@@ -10,14 +10,12 @@ import assert from 'node:assert';
 import path from 'node:path';
 import { ErrorCode } from '@gregor/protocol';
 import { forEachBatch, readBatchHeader, RECORDS_OFFSET, RecordsError, type BatchHeader } from '@gregor/records';
-import { InvalidRecordError, LogError, type Clock, type FileSystem, type PartitionLog } from '@gregor/log';
+import { InvalidRecordError, LogError, reportDamage, stderrWarningSink, type Clock, type FileSystem, type PartitionLog, type WarningSink } from '@gregor/log';
 import { ProducerStateManager, type BatchMetadata } from './producer-state.js';
 import { validateProducedRecords } from './records-validation.js';
 import { timestampProblem, type TimestampBounds } from './timestamp-validation.js';
 
 export const SNAPSHOT_SUFFIX = '.snapshot';
-/** Bytes read per step when replaying the log tail into producer state at open. */
-const REPLAY_READ_BYTES = 1024 * 1024;
 
 export interface PartitionOptions {
   topic: string;
@@ -34,6 +32,8 @@ export interface PartitionOptions {
   producerIdExpirationMs: number;
   /** The broker's clock: when a producer was last seen, for expiration. */
   clock: Clock;
+  /** Where damaged producer-state snapshots and log damage met while replaying are reported (default: stderr). */
+  logger?: WarningSink;
 }
 
 export interface AppendSettings {
@@ -80,6 +80,7 @@ export class Partition {
   private readonly followers = new Map<number, { logEndOffset: number; lastCaughtUpTimeMs: number }>();
   private readonly nodeId: number;
   private readonly appendListeners = new Set<() => void>();
+  private readonly logger: WarningSink;
 
   constructor(options: PartitionOptions) {
     this.topic = options.topic;
@@ -94,6 +95,7 @@ export class Partition {
     this.snapshotsRetained = options.producerSnapshotsRetained;
     this.clock = options.clock;
     this.producerIdExpirationMs = options.producerIdExpirationMs;
+    this.logger = options.logger ?? stderrWarningSink;
     this.producerState = new ProducerStateManager(options.producerBatchesRetained);
     this.loadProducerState();
     this.maybeIncrementHighWatermark();
@@ -334,30 +336,30 @@ export class Partition {
         this.producerState.loadSnapshot(this.fs.readFile(filePath), filePath, this.clock.now(), this.producerIdExpirationMs);
         replayFrom = Math.max(offset, this.logStartOffset);
         break;
-      } catch {
+      } catch (error) {
         this.producerState.clear();
+        reportDamage(this.logger, 'PRODUCER_SNAPSHOT_UNREADABLE', `skipped the producer-state snapshot ${filePath}: ${(error as Error).message}; replaying the log from an older one`, { path: filePath });
       }
     }
     this.replayLog(replayFrom, logEndOffset);
   }
 
+  /**
+   * Rebuilds producer state from the batch headers in [fromOffset, toOffset). Damaged batches are
+   * passed over (the log reports them): their producers' sequence state may be missing, so a
+   * retry of exactly those batches could be appended again.
+   */
   private replayLog(fromOffset: number, toOffset: number): void {
-    let offset = fromOffset;
     // A replayed producer counts as seen now: the log does not say when its batches arrived.
     const now = this.clock.now();
-    // Each step reads at least one whole batch and moves past it, so the loop ends.
-    while (offset < toOffset) {
-      const { records } = this.log.read(offset, { maxBytes: REPLAY_READ_BYTES, maxOffset: toOffset, minOneBatch: true });
-      if (records.length === 0) break;
-      let next = offset;
+    this.log.replayBatches(fromOffset, toOffset, (records) => {
       forEachBatch(records, (position) => {
         const header: BatchHeader = readBatchHeader(records, position);
-        if (header.lastOffset >= offset && !header.isControl) this.producerState.update(header, header.baseOffset, now);
-        next = Math.max(next, header.lastOffset + 1);
+        if (header.lastOffset >= fromOffset && !header.isControl) this.producerState.update(header, header.baseOffset, now);
       }, { allowPartialTail: true });
-      if (next === offset) break;
-      offset = next;
-    }
+    }, (error) => {
+      reportDamage(this.logger, 'PRODUCER_STATE_INCOMPLETE', `producer state of ${this.topic}-${this.partitionIndex} skips the damaged batches before offset ${error.resumeOffset}: ${error.message}`, { path: error.path, resumeOffset: error.resumeOffset });
+    });
   }
 
   close(): void {

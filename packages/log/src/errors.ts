@@ -24,11 +24,17 @@ export class LogCorruptionError extends LogError {
   readonly path: string;
   readonly startPosition: number;
   readonly endPosition: number;
-  constructor(path: string, startPosition: number, endPosition: number, reason: string) {
+  /**
+   * For a read: the first offset after the damage at which reading can resume (the next valid
+   * batch's base offset, or the next segment's base, or the log end offset); undefined when unknown.
+   */
+  resumeOffset: number | undefined;
+  constructor(path: string, startPosition: number, endPosition: number, reason: string, options: { resumeOffset?: number } = {}) {
     super('LOG_CORRUPTION', `corrupt log ${path} at bytes [${startPosition}, ${endPosition}): ${reason}`, 2);
     this.path = path;
     this.startPosition = startPosition;
     this.endPosition = endPosition;
+    this.resumeOffset = options.resumeOffset;
   }
 }
 

@@ -241,6 +241,12 @@ export class OffsetIndex extends IndexFile {
     return found < 0 ? 0 : this.values[found];
   }
 
+  /** The last entry whose offset is ≤ `offset` (absolute offset and position), or undefined. */
+  floorEntry(offset: number): { offset: number; position: number } | undefined {
+    const found = this.floor(offset - this.baseOffset, false);
+    return found < 0 ? undefined : { offset: this.baseOffset + this.keys[found], position: this.values[found] };
+  }
+
   /** Position of the last entry, or 0. */
   get lastPosition(): number {
     return this.count === 0 ? 0 : this.values[this.count - 1];
@@ -299,6 +305,12 @@ export class TimeIndex extends IndexFile {
   lookupBelow(timestamp: number): number | undefined {
     const found = this.floor(timestamp, true);
     return found < 0 ? undefined : this.baseOffset + this.values[found];
+  }
+
+  /** The last entry whose timestamp is strictly below `timestamp` (absolute offset), or undefined. */
+  entryBelow(timestamp: number): { timestamp: number; offset: number } | undefined {
+    const found = this.floor(timestamp, true);
+    return found < 0 ? undefined : { timestamp: this.keys[found], offset: this.baseOffset + this.values[found] };
   }
 
   get lastEntry(): { timestamp: number; offset: number } | undefined {

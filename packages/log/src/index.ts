@@ -11,7 +11,8 @@ export { MemoryFileSystem, type MemoryFileSystemOptions, type FileSystemOperatio
 export { OffsetIndex, TimeIndex, IndexCorruptError } from './index-file.js';
 export * from './checkpoint.js';
 export * from './leader-epoch.js';
-export { LogSegment, segmentFileName, LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, type ScannedBatch } from './segment.js';
+export { LogSegment, segmentFileName, LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, type ScannedBatch, type DroppedRange } from './segment.js';
+export { CORRUPT_FILE_SUFFIX, corruptCopyPath, damageChannel, type DamagedRange, reportDamage, stderrWarningSink, type WarningSink } from './damage.js';
 export * from './partition-log.js';
 export type { CompactionStats } from './cleaner.js';
 export * from './log-manager.js';

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { readOffsetCheckpoint, type TopicPartitionOffset, writeOffsetCheckpoint } from './checkpoint.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import type { LogConfig } from './config.js';
-import { LogError } from './errors.js';
+import { moveCheckpointAside, reportDamage, stderrWarningSink, type WarningSink } from './damage.js';
+import { CheckpointFormatError, LogError } from './errors.js';
 import type { FileSystem } from './fs.js';
 import { PartitionLog } from './partition-log.js';
 
@@ -53,6 +54,8 @@ export interface LogManagerOptions {
   schedule?: boolean;
   /** Uniform in [0, 1): each log's segment roll jitter (segmentJitterMs). Default: no jitter. */
   random?: () => number;
+  /** Where damage found on disk is reported (default: stderr); also published on `gregor:log:damage`. */
+  logger?: WarningSink;
 }
 
 export interface TopicPartitionLog {
@@ -74,6 +77,7 @@ export class LogManager {
   readonly hadCleanShutdown: boolean;
   private readonly fs: FileSystem;
   private readonly clock: Clock;
+  private readonly logger: WarningSink;
   private readonly managerConfig: LogManagerConfig;
   private readonly logs = new Map<string, TopicPartitionLog>();
   private readonly timers = new Map<string, TimerHandle>();
@@ -86,6 +90,7 @@ export class LogManager {
     this.fs = options.fs;
     this.dir = options.dir;
     this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? stderrWarningSink;
     this.managerConfig = { ...defaultLogManagerConfig, ...options.managerConfig };
     this.fs.mkdir(this.dir);
     this.hadCleanShutdown = this.fs.exists(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
@@ -102,8 +107,8 @@ export class LogManager {
   }
 
   private loadLogs(): void {
-    const recoveryPoints = readOffsetCheckpoint(this.fs, path.join(this.dir, RECOVERY_POINT_CHECKPOINT_FILE));
-    const startOffsets = readOffsetCheckpoint(this.fs, path.join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    const recoveryPoints = this.readCheckpoint(RECOVERY_POINT_CHECKPOINT_FILE, 'recovering every partition from offset 0 if the shutdown was not clean');
+    const startOffsets = this.readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE, "each partition starts at its first segment's base offset");
     for (const name of this.fs.readdir(this.dir)) {
       const match = /^(.+)-(\d+)$/.exec(name);
       if (!match || !this.fs.isDirectory(path.join(this.dir, name))) continue;
@@ -118,10 +123,43 @@ export class LogManager {
         recoveryPoint: recoveryPoints.get(name)?.offset ?? 0,
         logStartOffset: startOffsets.get(name)?.offset,
         random: this.options.random,
+        logger: this.logger,
+        onRecoveryPointMoved: this.checkpointSoon,
       });
       this.logs.set(name, { topic, partition, log });
     }
   }
+
+  /**
+   * A checkpoint of the data dir; one that does not parse (garbage, empty, wrong count) is moved
+   * aside with a warning and read as empty, as Kafka does ("resetting the recovery checkpoint to 0").
+   */
+  private readCheckpoint(name: string, consequence: string): Map<string, TopicPartitionOffset> {
+    const file = path.join(this.dir, name);
+    try {
+      return readOffsetCheckpoint(this.fs, file);
+    } catch (error) {
+      if (!(error instanceof CheckpointFormatError)) throw error;
+      const movedTo = moveCheckpointAside(this.fs, file);
+      reportDamage(this.logger, 'CHECKPOINT_UNREADABLE', `${error.message}; moved it to ${movedTo}, ${consequence}`, { path: file, movedTo });
+      return new Map();
+    }
+  }
+
+  /**
+   * A roll fsyncs the closed segment and advances the log's recovery point; checkpointing it now
+   * (not only every `recoveryPointCheckpointIntervalMs`) keeps what a crash makes us re-read to the
+   * active segments, however fast the logs grow. A truncation moves it back, and the checkpoint
+   * must not claim offsets that are gone. A failure is reported; the next checkpoint retries.
+   */
+  private readonly checkpointSoon = (): void => {
+    if (this.closed) return;
+    try {
+      this.checkpoint();
+    } catch (error) {
+      reportDamage(this.logger, 'CHECKPOINT_FAILED', `could not checkpoint the recovery points: ${(error as Error).message}`, { dir: this.dir });
+    }
+  };
 
   private configFor(topic: string, partition: number, overrides?: Partial<LogConfig>): Partial<LogConfig> {
     return { ...this.options.config, ...this.options.configFor?.(topic, partition), ...overrides };
@@ -139,7 +177,16 @@ export class LogManager {
       throw new InvalidPartitionNameError(topic, partition);
     }
     const name = `${topic}-${partition}`;
-    const log = PartitionLog.open({ fs: this.fs, dir: path.join(this.dir, name), clock: this.clock, config: this.configFor(topic, partition, config), hadCleanShutdown: true, random: this.options.random });
+    const log = PartitionLog.open({
+      fs: this.fs,
+      dir: path.join(this.dir, name),
+      clock: this.clock,
+      config: this.configFor(topic, partition, config),
+      hadCleanShutdown: true,
+      random: this.options.random,
+      logger: this.logger,
+      onRecoveryPointMoved: this.checkpointSoon,
+    });
     this.logs.set(name, { topic, partition, log });
     return log;
   }

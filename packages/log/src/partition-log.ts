@@ -18,14 +18,33 @@ import {
   patchPartitionLeaderEpoch,
   readBatchHeader,
 } from '@gregor/records';
+import assert from 'node:assert';
 import { appendChannel, recoverChannel, rollChannel } from './channels.js';
 import { CompactionPass, type CompactionStats } from './cleaner.js';
 import { type Clock, systemClock } from './clock.js';
 import { type LogConfig, resolveLogConfig } from './config.js';
-import { InvalidRecordError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError, UnexpectedAppendOffsetError } from './errors.js';
+import { moveCheckpointAside, reportDamage, stderrWarningSink, type WarningSink } from './damage.js';
+import {
+  CheckpointFormatError,
+  InvalidRecordError,
+  LogClosedError,
+  LogCorruptionError,
+  OffsetOutOfRangeError,
+  RecordTooLargeError,
+  UnexpectedAppendOffsetError,
+} from './errors.js';
 import type { FileSystem } from './fs.js';
 import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache } from './leader-epoch.js';
-import { CLEANED_FILE_SUFFIX, INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, SWAP_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX } from './segment.js';
+import {
+  CLEANED_FILE_SUFFIX,
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  LogSegment,
+  type SegmentOpenResult,
+  type SegmentOptions,
+  SWAP_FILE_SUFFIX,
+  TIME_INDEX_FILE_SUFFIX,
+} from './segment.js';
 
 /** ListOffsets' special timestamps, accepted by `offsetForTimestamp`. */
 export const LATEST_TIMESTAMP = -1;
@@ -45,6 +64,13 @@ export interface PartitionLogOptions {
   logStartOffset?: number;
   /** Uniform in [0, 1): draws each new segment's roll jitter (segmentJitterMs). Default: no jitter. */
   random?: () => number;
+  /** Where damage found on disk is reported (default: stderr); also published on `gregor:log:damage`. */
+  logger?: WarningSink;
+  /**
+   * Called when the recovery point moved in a way a crash must not undo or overlook: after a roll
+   * advanced it, after a truncation moved it back. The LogManager checkpoints it then.
+   */
+  onRecoveryPointMoved?: () => void;
 }
 
 export interface AppendOptions {
@@ -98,6 +124,10 @@ export interface ReadResult {
 }
 
 const READ_MAX_BYTES_DEFAULT = 1024 * 1024;
+/** Bytes read per step by `replayBatches`. */
+const REPLAY_READ_BYTES = 1024 * 1024;
+/** Damaged ranges a log remembers having reported from reads (so each is logged once), beyond which it starts over. */
+const REPORTED_DAMAGE_MAX = 1024;
 
 export class PartitionLog {
   readonly dir: string;
@@ -117,6 +147,14 @@ export class PartitionLog {
   private nextTombstoneExpiryMs = Number.POSITIVE_INFINITY;
   /** The running compaction pass and the base of the active segment when it started. */
   private pass: { steps: CompactionPass; closed: LogSegment[]; closedUpTo: number } | undefined;
+  /** Compaction found damage: no more passes until the log is reopened (Kafka marks the partition uncleanable). */
+  private uncleanable = false;
+  private readonly logger: WarningSink;
+  private readonly onRecoveryPointMoved: (() => void) | undefined;
+  /** The leader-epoch checkpoint was unreadable: recovery rebuilds it from every batch. */
+  private leaderEpochsLost = false;
+  /** Damaged ranges already reported by a read, as `path:startPosition`. */
+  private readonly reportedDamage = new Set<string>();
 
   private constructor(options: PartitionLogOptions) {
     this.fs = options.fs;
@@ -124,9 +162,30 @@ export class PartitionLog {
     this.config = resolveLogConfig(options.config);
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? (() => 0);
+    this.logger = options.logger ?? stderrWarningSink;
+    this.onRecoveryPointMoved = options.onRecoveryPointMoved;
     this.lastFlushMs = this.clock.now();
     this.fs.mkdir(this.dir);
-    this.leaderEpochs = LeaderEpochCache.open(this.fs, path.join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE));
+    this.leaderEpochs = this.openLeaderEpochs();
+  }
+
+  /** Reports damage (or what was done about it) with this log's directory. */
+  private warn(code: string, message: string, fields: Record<string, unknown> = {}): void {
+    reportDamage(this.logger, code, message, { dir: this.dir, ...fields });
+  }
+
+  /** The leader-epoch cache; an unreadable checkpoint is moved aside and rebuilt by a full recovery, as Kafka. */
+  private openLeaderEpochs(): LeaderEpochCache {
+    const file = path.join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
+    try {
+      return LeaderEpochCache.open(this.fs, file);
+    } catch (error) {
+      if (!(error instanceof CheckpointFormatError)) throw error;
+      const movedTo = moveCheckpointAside(this.fs, file);
+      this.warn('CHECKPOINT_UNREADABLE', `${error.message}; moved it to ${movedTo}, re-reading every segment to rebuild the leader epochs`, { path: file, movedTo });
+      this.leaderEpochsLost = true;
+      return LeaderEpochCache.open(this.fs, file);
+    }
   }
 
   static open(options: PartitionLogOptions): PartitionLog {
@@ -172,8 +231,11 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1];
   }
 
-  private segmentOptions(baseOffset: number) {
-    return { fs: this.fs, dir: this.dir, baseOffset, config: this.config, nowMs: this.clock.now(), rollJitterMs: this.rollJitterMs() };
+  private segmentOptions(baseOffset: number, upperBoundOffset?: number): SegmentOptions {
+    return {
+      fs: this.fs, dir: this.dir, baseOffset, config: this.config, nowMs: this.clock.now(), rollJitterMs: this.rollJitterMs(),
+      upperBoundOffset, warn: (code, message, fields) => this.warn(code, message, fields),
+    };
   }
 
   /** Kafka's randomSegmentJitter: a whole number of ms in [0, min(segmentJitterMs, segmentMs)). */
@@ -203,33 +265,34 @@ export class PartitionLog {
 
   // --- open and recovery -------------------------------------------------------------------------
 
+  /**
+   * Opens the segments. After a clean shutdown nothing is re-read but each segment's index tail;
+   * after a crash, the segments past the recovery point are re-checked batch by batch. Damage is
+   * cut from the segment it is in (copied aside first, and reported): it never costs the segments
+   * after it, and every valid batch stays at its offset.
+   */
   private load(options: PartitionLogOptions): void {
     const baseOffsets = this.cleanUpDirectory();
-    const recoveryPoint = options.recoveryPoint ?? 0;
+    const recoveryPoint = Math.max(0, options.recoveryPoint ?? 0);
+    const recoverAll = this.leaderEpochsLost;
+    const onBatch = recoverAll ? (header: BatchHeader) => this.leaderEpochs.assign(header.partitionLeaderEpoch, header.baseOffset) : undefined;
     let segmentsRecovered = 0;
     let truncatedBytes = 0;
     for (let i = 0; i < baseOffsets.length; i++) {
       const nextBase = baseOffsets[i + 1] ?? Number.MAX_SAFE_INTEGER;
-      const recover = options.hadCleanShutdown !== true && nextBase > recoveryPoint;
-      const opened = LogSegment.open(this.segmentOptions(baseOffsets[i]), recover);
-      if (recover) segmentsRecovered++;
-      if (i > 0 && opened.segment.baseOffset < this.segments[i - 1].nextOffset) {
-        // A segment overlapping its predecessor cannot be trusted, nor anything after it.
-        opened.segment.delete();
-        this.deleteSegmentsAfter(i, baseOffsets);
-        break;
-      }
+      const recover = recoverAll || (options.hadCleanShutdown !== true && nextBase > recoveryPoint);
+      const opened = LogSegment.open(this.segmentOptions(baseOffsets[i], baseOffsets[i + 1]), recover, onBatch);
+      if (recover || opened.recheckReason !== undefined) segmentsRecovered++;
+      this.reportOpened(opened);
+      // Each segment's offsets stay below the next one's base (its bound), so segments never overlap.
+      assert(i === 0 || opened.segment.baseOffset >= this.segments[i - 1].nextOffset, `segment ${opened.segment.logPath} overlaps its predecessor`);
       this.segments.push(opened.segment);
       truncatedBytes += opened.truncatedBytes;
-      // A torn or corrupt batch ends the log: later segments cannot follow it (Kafka's recovery).
-      if (opened.truncatedBytes > 0) {
-        this.deleteSegmentsAfter(i, baseOffsets);
-        break;
-      }
     }
     if (this.segments.length === 0) this.segments.push(LogSegment.create(this.segmentOptions(options.logStartOffset ?? 0)));
     this.activeSegment.onBecomeActive();
-    this.startOffset = Math.min(Math.max(options.logStartOffset ?? 0, this.segments[0].baseOffset), this.logEndOffset);
+    this.startOffset = this.initialLogStartOffset(options.logStartOffset);
+    this.reportMissingOffsets(recoveryPoint);
     if (segmentsRecovered > 0) {
       // Recovered bytes came from the page cache or disk; sync them so the recovery point is true.
       for (const segment of this.segments) if (segment.nextOffset > recoveryPoint) segment.flush();
@@ -242,12 +305,52 @@ export class PartitionLog {
     }
   }
 
-  private deleteSegmentsAfter(index: number, baseOffsets: number[]): void {
-    // Newest first, so a crash part-way still leaves a prefix of the log.
-    for (let j = baseOffsets.length - 1; j > index; j--) {
-      const paths = LogSegment.pathsFor(this.dir, baseOffsets[j]);
-      for (const file of [paths.log, paths.index, paths.timeIndex]) if (this.fs.exists(file)) this.fs.unlink(file);
+  private reportOpened(opened: SegmentOpenResult): void {
+    const file = opened.segment.logPath;
+    if (opened.recheckReason !== undefined) {
+      this.warn('SEGMENT_RECHECKED', `re-checked ${file} batch by batch and rebuilt its indexes: ${opened.recheckReason}`, { path: file });
     }
+    for (const range of opened.dropped) {
+      const offsets = range.lastOffset >= range.firstOffset ? `offsets ${range.firstOffset}..${range.lastOffset}` : `offsets from ${range.firstOffset}`;
+      this.warn(
+        'DAMAGE_MOVED_ASIDE',
+        `moved bytes [${range.startPosition}, ${range.endPosition}) of ${file} aside to ${range.movedTo} (${offsets}, ${range.recordCount} records by their headers): ${range.reason}`,
+        { path: file, startPosition: range.startPosition, endPosition: range.endPosition, firstOffset: range.firstOffset, lastOffset: range.lastOffset, recordCount: range.recordCount, movedTo: range.movedTo, reason: range.reason },
+      );
+    }
+  }
+
+  /**
+   * Offsets that should be on disk but are not, found from what is known without reading: a
+   * closed segment of a non-compacted log ending before the next one starts (only compaction and
+   * damage leave gaps), and a log ending below its checkpointed recovery point (fsynced data gone).
+   */
+  private reportMissingOffsets(recoveryPoint: number): void {
+    if (!this.config.cleanupPolicy.includes('compact')) {
+      for (let i = 0; i + 1 < this.segments.length; i++) {
+        const { nextOffset, logPath } = this.segments[i];
+        const nextBase = this.segments[i + 1].baseOffset;
+        if (nextOffset < nextBase) this.warn('OFFSETS_MISSING', `${logPath} ends at offset ${nextOffset} but the next segment starts at ${nextBase}: offsets ${nextOffset}..${nextBase - 1} are not on disk`, { path: logPath, firstOffset: nextOffset, lastOffset: nextBase - 1 });
+      }
+    }
+    if (this.logEndOffset < recoveryPoint) {
+      this.warn('OFFSETS_MISSING', `the log ends at offset ${this.logEndOffset} but offsets up to ${recoveryPoint - 1} were flushed (recovery-point checkpoint): offsets ${this.logEndOffset}..${recoveryPoint - 1} are not on disk`, { firstOffset: this.logEndOffset, lastOffset: recoveryPoint - 1 });
+    }
+  }
+
+  /**
+   * The log start offset: the checkpointed one, at least the first segment's base. One beyond the
+   * log end offset (a lost tail, or a damaged checkpoint) would hide every record: Kafka then
+   * deletes the whole log; we keep the data readable from the first segment and say so.
+   */
+  private initialLogStartOffset(checkpointed: number | undefined): number {
+    const first = this.segments[0].baseOffset;
+    if (checkpointed === undefined || checkpointed <= first) return first;
+    if (checkpointed > this.logEndOffset) {
+      this.warn('LOG_START_BEYOND_END', `the checkpointed log start offset ${checkpointed} is beyond the log end offset ${this.logEndOffset}; keeping the data from offset ${first}`, { logStartOffset: checkpointed, logEndOffset: this.logEndOffset });
+      return first;
+    }
+    return checkpointed;
   }
 
   /**
@@ -390,6 +493,7 @@ export class PartitionLog {
     segment.onBecomeActive();
     this.segments.push(segment);
     if (rollChannel.hasSubscribers) rollChannel.publish({ dir: this.dir, baseOffset: newBase });
+    this.onRecoveryPointMoved?.();
   }
 
   /** fsyncs every segment holding offsets at or above the recovery point; the recovery point becomes the LEO. */
@@ -446,10 +550,57 @@ export class PartitionLog {
     const maxBytes = options.maxBytes ?? READ_MAX_BYTES_DEFAULT;
     const base = { logStartOffset: this.startOffset, logEndOffset };
     for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < maxOffset; i++) {
-      const result = this.segments[i].read(offset, { maxBytes, maxOffset, minOneBatch: options.minOneBatch !== false, verifyCrc: options.verifyCrc !== false, into: options.into });
+      const result = this.reportingDamage(i, () => this.segments[i].read(offset, { maxBytes, maxOffset, minOneBatch: options.minOneBatch !== false, verifyCrc: options.verifyCrc !== false, into: options.into }));
       if (result) return result.records.length > 0 ? { ...result, ...base } : { records: result.records, firstOffset: offset, nextOffset: offset, ...base };
     }
     return { records: Buffer.alloc(0), firstOffset: offset, nextOffset: offset, ...base };
+  }
+
+  /**
+   * Runs a read of segment `index`; a LogCorruptionError it throws gets its resume offset (the
+   * next segment's base or the LEO when the segment has nothing valid after the damage) and is
+   * logged the first time its range is seen, then rethrown.
+   */
+  private reportingDamage<T>(index: number, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof LogCorruptionError)) throw error;
+      error.resumeOffset ??= this.segments[index + 1]?.baseOffset ?? this.logEndOffset;
+      const key = `${error.path}:${error.startPosition}`;
+      if (!this.reportedDamage.has(key)) {
+        if (this.reportedDamage.size >= REPORTED_DAMAGE_MAX) this.reportedDamage.clear();
+        this.reportedDamage.add(key);
+        this.warn('CORRUPT_BATCH_READ', `${error.message}; reads stop before it, and resume at offset ${error.resumeOffset}`, {
+          path: error.path, startPosition: error.startPosition, endPosition: error.endPosition, resumeOffset: error.resumeOffset,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Reads every batch from `fromOffset` (at least the log start) up to `toOffset` (exclusive) in
+   * order, for replays at open (group offsets, producer state): `visit` gets whole batches, a
+   * view valid during the call. Damage is passed over: `onDamage` gets each LogCorruptionError
+   * (already logged by the log) before the replay resumes after it.
+   */
+  replayBatches(fromOffset: number, toOffset: number, visit: (records: Buffer) => void, onDamage: (error: LogCorruptionError) => void = () => {}): void {
+    let offset = Math.max(fromOffset, this.startOffset);
+    while (offset < toOffset) {
+      let read: ReadResult;
+      try {
+        read = this.read(offset, { maxBytes: REPLAY_READ_BYTES, maxOffset: toOffset, minOneBatch: true });
+      } catch (error) {
+        if (!(error instanceof LogCorruptionError) || error.resumeOffset === undefined || error.resumeOffset <= offset) throw error;
+        onDamage(error);
+        offset = error.resumeOffset;
+        continue;
+      }
+      if (read.records.length === 0) break;
+      visit(read.records);
+      offset = read.nextOffset;
+    }
   }
 
   /**
@@ -461,9 +612,10 @@ export class PartitionLog {
     this.ensureOpen();
     if (timestamp === EARLIEST_TIMESTAMP) return this.startOffset;
     if (timestamp === LATEST_TIMESTAMP) return this.logEndOffset;
-    for (const segment of this.segments) {
+    for (let i = 0; i < this.segments.length; i++) {
+      const segment = this.segments[i];
       if (segment.maxTimestamp < timestamp || segment.nextOffset <= this.startOffset) continue;
-      const found = segment.findOffsetByTimestamp(timestamp, this.startOffset);
+      const found = this.reportingDamage(i, () => segment.findOffsetByTimestamp(timestamp, this.startOffset));
       if (found !== undefined) return Math.max(found, this.startOffset);
     }
     return undefined;
@@ -513,6 +665,7 @@ export class PartitionLog {
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
     this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.logEndOffset);
     this.firstDirtyOffset = 0;
+    this.onRecoveryPointMoved?.();
     return true;
   }
 
@@ -529,6 +682,7 @@ export class PartitionLog {
     this.unflushedMessages = 0;
     this.firstDirtyOffset = 0;
     this.leaderEpochs.clear();
+    this.onRecoveryPointMoved?.();
   }
 
   /** Deletes closed segments from the oldest while `predicate(segment, nextSegment)` holds. */
@@ -603,7 +757,12 @@ export class PartitionLog {
       if (!pass.steps.step()) return undefined;
     } catch (error) {
       this.abortCompaction();
-      throw error;
+      if (!(error instanceof LogCorruptionError)) throw error;
+      // Damage is not copied into a cleaned segment, nor retried every backoff: the log stays as it
+      // is, readable around the damage, until it is reopened (Kafka's uncleanable partitions).
+      this.uncleanable = true;
+      this.warn('COMPACTION_STOPPED', `compaction of ${this.dir} stopped until the log is reopened: ${error.message}`, { path: error.path });
+      return { segmentsRewritten: 0, recordsRemoved: 0 };
     }
     this.pass = undefined;
     const { stats } = pass.steps;
@@ -664,7 +823,7 @@ export class PartitionLog {
 
   /** Starts a pass unless there is nothing to clean. */
   private startCompaction(): boolean {
-    if (!this.config.cleanupPolicy.includes('compact') || this.segments.length < 2) return false;
+    if (!this.config.cleanupPolicy.includes('compact') || this.segments.length < 2 || this.uncleanable) return false;
     // Nothing to do unless a segment was closed since the last pass or a kept tombstone has expired
     // (Kafka tracks the same with its cleaner checkpoint and dirty ratio).
     const nowMs = this.clock.now();

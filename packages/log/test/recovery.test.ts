@@ -4,6 +4,7 @@ import { FakeClock, LogCorruptionError, OffsetIndex, PartitionLog, recoverChanne
 import { type Backend, backends, fileSize, overwriteFile, readAll, simpleBatch, truncateFile } from './helpers.js';
 
 const SEGMENT_0 = '00000000000000000000';
+const silent = { warn: () => {} };
 
 describe.each(backends)('crash recovery on %s', (_name, makeBackend) => {
   let backend: Backend;
@@ -79,15 +80,19 @@ describe.each(backends)('crash recovery on %s', (_name, makeBackend) => {
     reopened.close();
   });
 
-  it('a corrupt batch in the middle of a segment is a typed error on read naming its bytes, and recovery truncates there', () => {
-    const ranges = writeBatches(6);
+  it('a corrupt batch in the middle of a segment is a typed error on read naming its bytes, and recovery cuts out only that batch', () => {
+    // Index entries at every batch, so a clean open reads only the last batch (the tail past the last entry).
+    const config = { indexIntervalBytes: 1 };
+    const ranges = writeBatches(6, config);
     const [position, size] = ranges[3];
     // Flip one byte inside the records of the 4th batch (after the header).
     const flipped = Buffer.from(backend.fs.readFile(logFile()).subarray(position + 70, position + 71));
     flipped[0] ^= 0x10;
     overwriteFile(backend.fs, logFile(), position + 70, flipped);
-    const clean = open({}, { hadCleanShutdown: true });
-    expect(clean.read(0, { maxBytes: position }).records.length).toBe(position);
+    const original = backend.fs.readFile(logFile());
+    const clean = open(config, { hadCleanShutdown: true, logger: silent });
+    // A read from before the damage serves the batches that precede it.
+    expect(clean.read(0).records.length).toBe(position);
     let error: unknown;
     try {
       clean.read(10);
@@ -99,32 +104,41 @@ describe.each(backends)('crash recovery on %s', (_name, makeBackend) => {
     expect(corruption.code).toBe('LOG_CORRUPTION');
     expect(corruption.path).toBe(logFile());
     expect([corruption.startPosition, corruption.endPosition]).toEqual([position, position + size]);
+    expect(corruption.resumeOffset).toBe(12);
+    expect(readAll(clean, 12).map((record) => record.offset)).toEqual([12, 13, 14, 15, 16, 17]);
     clean.closeWithoutFlush();
     const events: unknown[] = [];
     const listener = (message: unknown) => events.push(message);
     recoverChannel.subscribe(listener);
-    const recovered = open({}, { hadCleanShutdown: false });
+    const warnings: string[] = [];
+    const recovered = open(config, { hadCleanShutdown: false, logger: { warn: (message: string) => warnings.push(message) } });
     recoverChannel.unsubscribe(listener);
-    expect(recovered.logEndOffset).toBe(9);
-    expect(fileSize(backend.fs, logFile())).toBe(position);
+    expect(recovered.logEndOffset).toBe(18);
+    expect(readAll(recovered, 0).map((record) => record.offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15, 16, 17]);
+    expect(fileSize(backend.fs, logFile())).toBe(original.length - size);
+    expect(backend.fs.readFile(`${logFile()}.${position}.corrupt`).equals(original.subarray(position, position + size))).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`moved bytes [${position}, ${position + size}) of ${logFile()}`);
+    expect(warnings[0]).toContain('offsets 9..11, 3 records');
     expect(events).toHaveLength(1);
     recovered.close();
   });
 
-  it('recovery after a bad batch deletes the later segments', () => {
+  it('recovery after a bad batch in a closed segment keeps the later segments', () => {
     const config = { segmentBytes: 400 };
     const log = open(config);
     for (let i = 0; i < 12; i++) log.append(simpleBatch(3));
     const bases = log.segmentBaseOffsets();
+    const before = readAll(log, 0).map((record) => record.offset);
     log.close();
     expect(bases.length).toBeGreaterThan(2);
     // Corrupt the first batch of the second segment.
     const second = String(bases[1]).padStart(20, '0');
     overwriteFile(backend.fs, logFile(second), 30, Buffer.from([0xff, 0xff]));
-    const recovered = open(config, { hadCleanShutdown: false });
-    expect(recovered.logEndOffset).toBe(bases[1]);
-    expect(recovered.segmentBaseOffsets()).toEqual([0, bases[1]]);
-    expect(backend.fs.readdir(dir).filter((name) => name.endsWith('.log'))).toHaveLength(2);
+    const recovered = open(config, { hadCleanShutdown: false, logger: silent });
+    expect(recovered.logEndOffset).toBe(36);
+    expect(recovered.segmentBaseOffsets()).toEqual(bases);
+    expect(readAll(recovered, 0).map((record) => record.offset)).toEqual(before.filter((offset) => offset < bases[1] || offset >= bases[1] + 3));
     recovered.close();
   });
 
@@ -155,12 +169,15 @@ describe.each(backends)('crash recovery on %s', (_name, makeBackend) => {
       return alloc(size, fill);
     }) as typeof Buffer.alloc);
     try {
-      const log = open(config, { hadCleanShutdown: true });
+      const log = open(config, { hadCleanShutdown: true, logger: silent });
       expect(() => log.read(6)).toThrow(LogCorruptionError);
-      expect(() => readAll(log, 0)).toThrow(LogCorruptionError);
+      // Reads before the damage are served, and reads after it resume at the next valid batch.
+      expect(log.read(0).records.length).toBe(position);
+      expect(readAll(log, 9).map((record) => record.offset)[0]).toBe(9);
       log.closeWithoutFlush();
-      const recovered = open(config, { hadCleanShutdown: false });
-      expect(recovered.logEndOffset).toBe(6);
+      const recovered = open(config, { hadCleanShutdown: false, logger: silent });
+      expect(recovered.logEndOffset).toBe(15);
+      expect(readAll(recovered, 0).map((record) => record.offset)).toEqual([0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14]);
       recovered.close();
     } finally {
       spyUnsafe.mockRestore();
