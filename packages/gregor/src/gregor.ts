@@ -22,7 +22,7 @@ import {
   type ProducerOptions,
 } from '@gregor/client';
 import { type ConsoleConfig, ConsoleServer, type LocalBroker, type LocalPartitionStats } from '@gregor/console';
-import type { Clock, FileSystem } from '@gregor/log';
+import type { Clock, FileSystem, WarningSink } from '@gregor/log';
 import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
 import { lockDataDir } from './data-dir-lock.js';
 
@@ -36,6 +36,12 @@ export interface GregorOptions {
   clock?: Clock;
   /** The client id the in-process clients present to the broker. */
   clientId?: string;
+  /**
+   * Where damage found in the data directory is reported, one line each: bytes recovery moved
+   * aside to `.corrupt` files, corrupt batches met by reads, unreadable checkpoints (default:
+   * stderr). The server's `Logger` fits.
+   */
+  logger?: WarningSink;
 }
 
 export interface GregorListenOptions {
@@ -84,7 +90,7 @@ export class Gregor {
     const dir = path.resolve(options.dir ?? './data');
     const releaseLock = options.fs === undefined ? lockDataDir(dir) : () => {};
     try {
-      const broker = await Broker.open({ dir, fs: options.fs, clock: options.clock, config: options.config });
+      const broker = await Broker.open({ dir, fs: options.fs, clock: options.clock, config: options.config, logger: options.logger });
       return new Gregor(broker, dir, releaseLock, options.clientId ?? 'gregor');
     } catch (error) {
       releaseLock();

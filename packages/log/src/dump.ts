@@ -2,8 +2,10 @@
  * `gregor dump-log`: prints a segment file the way Kafka's DumpLogSegments does. For `.log`, one
  * line per batch (offsets, count, codec, timestamps, producer fields, flags, position, size, CRC
  * and whether it is valid) and, with `records`, one line per record. For `.index` / `.timeindex`,
- * their entries with absolute offsets. Corrupt bytes end the dump with a line saying where; an
- * absurd length is never allocated. Callers: the CLI and tests; reads through `FileSystem`.
+ * their entries with absolute offsets. A `<base>.log.<position>.corrupt` file (bytes recovery moved
+ * aside) is dumped like a segment, with the positions it had in its segment. Corrupt bytes get a
+ * line saying where, and the dump goes on at the next valid batch; an absurd length is never
+ * allocated. Callers: the CLI and tests; reads through `FileSystem`.
  */
 import path from 'node:path';
 import {
@@ -15,6 +17,7 @@ import {
   type KafkaRecord,
   readBatchHeader,
 } from '@gregor/records';
+import { findNextValidBatch } from './damage.js';
 import type { File, FileSystem } from './fs.js';
 
 export interface DumpOptions {
@@ -32,11 +35,15 @@ export function* dumpLogFile(fs: FileSystem, filePath: string, options: DumpOpti
   const baseOffset = Number(name.slice(0, 20));
   yield `Dumping ${filePath}`;
   const file = fs.openFile(filePath);
+  const movedAside = /^\d{20}\.log\.(\d+)\.corrupt$/.exec(name);
   try {
-    if (name.endsWith('.log')) yield* dumpSegment(file, baseOffset, options);
+    if (movedAside) {
+      yield `Bytes moved aside from ${name.slice(0, 24)} at position ${movedAside[1]} (positions below are the segment's)`;
+      yield* dumpSegment(file, baseOffset, options, Number(movedAside[1]));
+    } else if (name.endsWith('.log')) yield* dumpSegment(file, baseOffset, options);
     else if (name.endsWith('.timeindex')) yield* dumpIndex(file, 12, (b, at) => `timestamp: ${b.readBigInt64BE(at)} offset: ${baseOffset + b.readInt32BE(at + 8)}`);
     else if (name.endsWith('.index')) yield* dumpIndex(file, 8, (b, at) => `offset: ${baseOffset + b.readInt32BE(at)} position: ${b.readInt32BE(at + 4)}`);
-    else yield `unknown file type: ${name} (expected .log, .index or .timeindex)`;
+    else yield `unknown file type: ${name} (expected .log, .index, .timeindex or .log.<position>.corrupt)`;
   } finally {
     file.close();
   }
@@ -53,28 +60,40 @@ function* dumpIndex(file: File, entrySize: number, format: (buffer: Buffer, at: 
   }
 }
 
-function* dumpSegment(file: File, baseOffset: number, options: DumpOptions): Iterable<string> {
+function* dumpSegment(file: File, baseOffset: number, options: DumpOptions, positionInSegment = 0): Iterable<string> {
   const size = file.size();
   const limit = options.batchBytesMax ?? DUMP_BATCH_BYTES_MAX_DEFAULT;
+  const bounds = { segmentBaseOffset: baseOffset, upperBoundOffset: Number.MAX_SAFE_INTEGER, batchBytesMax: limit };
   yield `Log starting offset: ${baseOffset}`;
   const head = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
   let position = 0;
+  let previousLastOffset = baseOffset - 1;
   while (position < size) {
-    if (size - position < BATCH_HEADER_BYTES) {
-      yield `Found ${size - position} trailing bytes at position ${position}, less than a batch header`;
+    let problem: string | undefined;
+    if (size - position < BATCH_HEADER_BYTES) problem = `Found ${size - position} trailing bytes at position ${positionInSegment + position}, less than a batch header`;
+    else {
+      file.read(head, 0, BATCH_HEADER_BYTES, position);
+      const batchLength = head.readInt32BE(8);
+      const sizeBytes = batchLength + BATCH_OVERHEAD_BYTES;
+      if (batchLength < BATCH_LENGTH_MIN || sizeBytes > limit || position + sizeBytes > size) {
+        problem = `Corrupt batch at position ${positionInSegment + position}: batchLength ${batchLength} with ${size - position} bytes left`;
+      } else {
+        const bytes = Buffer.allocUnsafe(sizeBytes);
+        file.read(bytes, 0, sizeBytes, position);
+        yield* dumpBatch(bytes, positionInSegment + position, options.records === true);
+        previousLastOffset = Math.max(previousLastOffset, Number(bytes.readBigInt64BE(0)) + bytes.readInt32BE(23));
+        position += sizeBytes;
+        continue;
+      }
+    }
+    yield problem;
+    const next = findNextValidBatch(file, position + 1, size, previousLastOffset, bounds);
+    if (next === undefined) {
+      if (size - position >= BATCH_HEADER_BYTES) yield `No valid batch in the ${size - position} bytes after it`;
       return;
     }
-    file.read(head, 0, BATCH_HEADER_BYTES, position);
-    const batchLength = head.readInt32BE(8);
-    const sizeBytes = batchLength + BATCH_OVERHEAD_BYTES;
-    if (batchLength < BATCH_LENGTH_MIN || sizeBytes > limit || position + sizeBytes > size) {
-      yield `Corrupt batch at position ${position}: batchLength ${batchLength} with ${size - position} bytes left`;
-      return;
-    }
-    const bytes = Buffer.allocUnsafe(sizeBytes);
-    file.read(bytes, 0, sizeBytes, position);
-    yield* dumpBatch(bytes, position, options.records === true);
-    position += sizeBytes;
+    yield `Skipped ${next.position - position} bytes; the next valid batch starts at position ${positionInSegment + next.position}`;
+    position = next.position;
   }
 }
 

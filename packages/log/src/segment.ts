@@ -12,7 +12,6 @@ import assert from 'node:assert';
 import path from 'node:path';
 import {
   BATCH_HEADER_BYTES,
-  BATCH_LENGTH_MIN,
   BATCH_OVERHEAD_BYTES,
   type BatchHeader,
   decodeBatch,

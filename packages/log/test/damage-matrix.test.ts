@@ -158,11 +158,26 @@ function indexCases(): [string, Damage][] {
   const cases: [string, Damage][] = [];
   for (const which of ['closed', 'active'] as const) {
     cases.push(
-      [`bit flip in an offset of the ${which} segment's .index`, (fs, _dir, written) => (flipBit(fs, indexOf(written, which, '.index'), 3, 0), [])],
-      [`bit flip in a position of the ${which} segment's .index`, (fs, _dir, written) => (flipBit(fs, indexOf(written, which, '.index'), 8 + 7, 2), [])],
-      [`cut in the middle of an entry of the ${which} segment's .index`, (fs, _dir, written) => (truncateFile(fs, indexOf(written, which, '.index'), 12), [])],
-      [`bit flip in a timestamp of the ${which} segment's .timeindex`, (fs, _dir, written) => (flipBit(fs, indexOf(written, which, '.timeindex'), 7, 5), [])],
-      [`bit flip in an offset of the ${which} segment's .timeindex`, (fs, _dir, written) => (flipBit(fs, indexOf(written, which, '.timeindex'), 11, 1), [])],
+      [`bit flip in an offset of the ${which} segment's .index`, (fs, _dir, written) => {
+        flipBit(fs, indexOf(written, which, '.index'), 3, 0);
+        return [];
+      }],
+      [`bit flip in a position of the ${which} segment's .index`, (fs, _dir, written) => {
+        flipBit(fs, indexOf(written, which, '.index'), 8 + 7, 2);
+        return [];
+      }],
+      [`cut in the middle of an entry of the ${which} segment's .index`, (fs, _dir, written) => {
+        truncateFile(fs, indexOf(written, which, '.index'), 12);
+        return [];
+      }],
+      [`bit flip in a timestamp of the ${which} segment's .timeindex`, (fs, _dir, written) => {
+        flipBit(fs, indexOf(written, which, '.timeindex'), 7, 5);
+        return [];
+      }],
+      [`bit flip in an offset of the ${which} segment's .timeindex`, (fs, _dir, written) => {
+        flipBit(fs, indexOf(written, which, '.timeindex'), 11, 1);
+        return [];
+      }],
     );
   }
   for (let seed = 1; seed <= EXTRA_SEEDS; seed++) {
@@ -181,8 +196,14 @@ function checkpointCases(): [string, Damage][] {
   for (const name of files) {
     const at = (dir: string) => path.join(dir, name);
     cases.push(
-      [`garbage in ${name}`, (fs, dir) => (fs.writeFileAtomic(at(dir), Buffer.from('\u0000\u00ffnot a checkpoint\n')), [])],
-      [`an empty ${name}`, (fs, dir) => (fs.writeFileAtomic(at(dir), Buffer.alloc(0)), [])],
+      [`garbage in ${name}`, (fs, dir) => {
+        fs.writeFileAtomic(at(dir), Buffer.from('\u0000\u00ffnot a checkpoint\n'));
+        return [];
+      }],
+      [`an empty ${name}`, (fs, dir) => {
+        fs.writeFileAtomic(at(dir), Buffer.alloc(0));
+        return [];
+      }],
       [`a wrong entry count in ${name}`, (fs, dir) => {
         const lines = fs.readFile(at(dir)).toString('utf8').split('\n');
         lines[1] = String(Number(lines[1]) + 1);

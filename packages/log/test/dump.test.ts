@@ -37,13 +37,27 @@ describe.each(backends)('dumpLogFile on %s', (_name, makeBackend) => {
     expect(lines).toContain('| offset: 2 CreateTime: 1005 keySize: 3 valueSize: 2 headers: [] key: "bin" payload: 0x0102');
   });
 
-  it('marks a batch with a bad CRC invalid and stops at an absurd length', () => {
+  it('marks a batch with a bad CRC invalid, and goes on after an absurd length at the next valid batch', () => {
     overwriteFile(backend.fs, path.join(dir, '00000000000000000000.log'), 70, Buffer.from([0xee]));
     expect(dump('00000000000000000000.log')[2]).toContain('isvalid: false');
     overwriteFile(backend.fs, path.join(dir, '00000000000000000000.log'), 8, Buffer.from([0x7f, 0xff, 0xff, 0xff]));
     const lines = dump('00000000000000000000.log');
     expect(lines[2]).toMatch(/^Corrupt batch at position 0: batchLength 2147483647/);
-    expect(lines).toHaveLength(3);
+    expect(lines[3]).toMatch(/^Skipped \d+ bytes; the next valid batch starts at position \d+$/);
+    expect(lines[4]).toContain('baseOffset: 2 lastOffset: 2 count: 1');
+    expect(lines).toHaveLength(6);
+  });
+
+  it('dumps bytes moved aside by recovery with the positions they had in their segment', () => {
+    const segment = path.join(dir, '00000000000000000000.log');
+    const bytes = backend.fs.readFile(segment);
+    const second = bytes.readInt32BE(8) + 12;
+    const moved = `${segment}.${second}.corrupt`;
+    backend.fs.writeFileAtomic(moved, bytes.subarray(second));
+    const lines = [...dumpLogFile(backend.fs, moved, {})];
+    expect(lines[1]).toBe(`Bytes moved aside from 00000000000000000000.log at position ${second} (positions below are the segment's)`);
+    expect(lines[3]).toContain(`baseOffset: 2 lastOffset: 2 count: 1`);
+    expect(lines[3]).toContain(`position: ${second} `);
   });
 
   it('prints index and time index entries with absolute offsets', () => {
