@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: runs every benchmark module and prints one table, each figure beside the baseline
- * measured in the same run. `pnpm bench records log` runs only those modules.
+ * measured in the same run. `pnpm bench records log` runs only those modules. Modules that write
+ * gigabytes (`restart`) run only when named.
  * The machine is shared and noisy: read the ratios, not the absolute numbers.
  */
 import os from 'node:os';
@@ -12,7 +13,10 @@ const modules: Record<string, () => Promise<{ run: () => Promise<Row[]> }>> = {
   protocol: () => import('./protocol.js'),
   client: () => import('./client.js'),
   server: () => import('./server.js'),
+  restart: () => import('./restart.js'),
 };
+/** Run only when named: they take minutes and write gigabytes. */
+const notByDefault = new Set(['restart']);
 
 function format(value: number): string {
   if (value >= 100) return Math.round(value).toLocaleString('en-US');
@@ -21,7 +25,7 @@ function format(value: number): string {
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const names = wanted.length > 0 ? wanted : Object.keys(modules);
+  const names = wanted.length > 0 ? wanted : Object.keys(modules).filter((name) => !notByDefault.has(name));
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   console.log(`# Gregor benchmarks — ${new Date().toISOString()}`);
   console.log(`# ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
