@@ -50,7 +50,10 @@ function serve(dir: string): Promise<Served> {
       child.kill('SIGKILL');
       reject(new Error(`gregor serve printed no banner in 10 minutes: ${printed}`));
     }, 600_000);
-    child.stderr?.on('data', (chunk) => process.stderr.write(chunk));
+    // Warnings and errors only (damage would show here); the listener's INFO line is noise.
+    child.stderr?.on('data', (chunk) => {
+      for (const line of String(chunk).split('\n')) if (/\b(WARN|ERROR)\b/.test(line)) process.stderr.write(`${line}\n`);
+    });
     child.stdout?.on('data', (chunk) => {
       printed += String(chunk);
       const match = /serving Kafka's protocol on 127\.0\.0\.1:(\d+)/.exec(printed);
