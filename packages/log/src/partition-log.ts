@@ -5,7 +5,8 @@
  * recovery keep the directory a valid Kafka partition at every step.
  *
  * Offsets: the log start offset (first readable offset), the log end offset (LEO, next offset to
- * assign) and the recovery point (every offset below it is fsynced). Not safe for concurrent use:
+ * assign) and the recovery point (every offset below it is fsynced). Damage found on disk never
+ * spreads past the damaged bytes and is reported to the injected `WarningSink` (see damage.ts). Not safe for concurrent use:
  * one owner (the broker's partition, or a test) calls it; all I/O is synchronous.
  */
 import path from 'node:path';

@@ -6,7 +6,12 @@
  *
  * Every batch read from the file is framed before it is trusted: its length must be at least a
  * bare header, at most `maxMessageBytes`, and inside the segment, so an absurd length never causes
- * an allocation. Not safe for concurrent use; owned by one `PartitionLog`.
+ * an allocation; its offsets must follow the batch before and stay below the next segment's base.
+ * Damage (see damage.ts) costs only the damaged bytes: reads return what precedes it and resume at
+ * the next valid batch; `recover()` copies it to `<base>.log.<position>.corrupt` and cuts it out
+ * (truncating a damaged tail, rewriting the file through `<base>.log.cleaned` otherwise); index
+ * entries that name no batch make the segment rebuild its indexes from the log.
+ * Not safe for concurrent use; owned by one `PartitionLog`.
  */
 import assert from 'node:assert';
 import path from 'node:path';
