@@ -36,18 +36,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const address = await gregor.listen({ host, port, config: values['advertised-host'] ? { advertisedHost: values['advertised-host'] } : {} });
   const target = `${values['advertised-host'] ?? (address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host)}:${address.port}`;
-  console.log(`Gregor is serving Kafka's protocol on ${target} (node ${gregor.broker.nodeId}, cluster ${gregor.broker.clusterId}, data in ${gregor.dir})`);
-  console.log('');
-  console.log('Connect any Kafka client to it, for example:');
-  console.log(`  kcat -L -b ${target}                                     # metadata`);
-  console.log(`  echo 'hello' | kcat -P -b ${target} -t greetings         # produce (topics are auto-created)`);
-  console.log(`  kcat -C -b ${target} -t greetings -o beginning -e        # consume`);
-  console.log(`  new Kafka({ brokers: ['${target}'] })                     // kafkajs`);
-  console.log(`  pnpm gregor topics list --bootstrap-server ${target}`);
-  console.log(await serveConsole(gregor, host, integerOption(values['http-port'], 'http-port', 8080)));
-  console.log('');
-  console.log('Press Ctrl-C to stop.');
-
+  // Before the banner: whoever reads "Press Ctrl-C to stop" may signal at once.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -66,6 +55,17 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  console.log(`Gregor is serving Kafka's protocol on ${target} (node ${gregor.broker.nodeId}, cluster ${gregor.broker.clusterId}, data in ${gregor.dir})`);
+  console.log('');
+  console.log('Connect any Kafka client to it, for example:');
+  console.log(`  kcat -L -b ${target}                                     # metadata`);
+  console.log(`  echo 'hello' | kcat -P -b ${target} -t greetings         # produce (topics are auto-created)`);
+  console.log(`  kcat -C -b ${target} -t greetings -o beginning -e        # consume`);
+  console.log(`  new Kafka({ brokers: ['${target}'] })                     // kafkajs`);
+  console.log(`  pnpm gregor topics list --bootstrap-server ${target}`);
+  console.log(await serveConsole(gregor, host, integerOption(values['http-port'], 'http-port', 8080)));
+  console.log('');
+  console.log('Press Ctrl-C to stop.');
 }
 
 /** Starts the console on `port` (0: off); the banner line saying where it is, or why it is not. */
