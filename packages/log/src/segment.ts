@@ -150,6 +150,8 @@ export class LogSegment {
   private readonly createdMs: number;
   private bytesSinceLastIndexEntry = 0;
   private readonly readDamage = new Map<number, ReadDamage>();
+  /** Exclusive bound on this segment's offsets: the next segment's base while there is one. */
+  private upperBoundOffset: number;
 
   private constructor(
     private readonly options: SegmentOptions,
@@ -161,13 +163,14 @@ export class LogSegment {
     this.logPath = path.join(options.dir, segmentFileName(options.baseOffset, LOG_FILE_SUFFIX));
     this.nextOffset = options.baseOffset;
     this.createdMs = options.nowMs;
+    this.upperBoundOffset = options.upperBoundOffset ?? Number.MAX_SAFE_INTEGER;
   }
 
   /** What every batch on disk must satisfy besides its own framing; follows config changes (maxMessageBytes). */
   private get bounds(): BatchBounds {
     return {
       segmentBaseOffset: this.baseOffset,
-      upperBoundOffset: this.options.upperBoundOffset ?? Number.MAX_SAFE_INTEGER,
+      upperBoundOffset: this.upperBoundOffset,
       batchBytesMax: this.options.config.maxMessageBytes + BATCH_OVERHEAD_BYTES,
     };
   }
@@ -474,7 +477,7 @@ export class LogSegment {
     let timeEntrySeen = lastTime === undefined;
     // The last segment's tail sets the log end offset, where appends continue: its CRCs are checked
     // too (a few KiB), so a damaged header cannot move the log end.
-    const checkCrc = this.options.upperBoundOffset === undefined;
+    const checkCrc = this.upperBoundOffset === Number.MAX_SAFE_INTEGER;
     this.scan(start, (batch) => {
       if (checkCrc && !this.isCrcValid(batch)) throw this.corrupt(batch.position, batch.position + batch.sizeBytes, 'CRC-32C mismatch');
       if (lastIndexed !== undefined && batch.position === lastIndexed.position) indexEntrySeen = batch.lastOffset === lastIndexed.offset;
@@ -720,8 +723,12 @@ export class LogSegment {
     this.timeIndex.trim();
   }
 
-  /** The segment becomes active: preallocate its indexes, as Kafka does. */
+  /**
+   * The segment becomes active: preallocate its indexes, as Kafka does. It has no successor now
+   * (a truncation may have removed the one it was opened with), so its offsets are unbounded.
+   */
   onBecomeActive(): void {
+    this.upperBoundOffset = Number.MAX_SAFE_INTEGER;
     this.offsetIndex.preallocate();
     this.timeIndex.preallocate();
   }

@@ -186,6 +186,24 @@ describe.each(backends)('crash recovery on %s', (_name, makeBackend) => {
     expect(largest.bytes).toBeLessThan(4 * 1024 * 1024);
   });
 
+  it('a segment opened below a later one reads its own appends past that one\'s base once a truncation makes it active again', () => {
+    const config = { segmentBytes: 400 };
+    const log = open(config);
+    for (let i = 0; i < 6; i++) log.append(simpleBatch(3));
+    const bases = log.segmentBaseOffsets();
+    expect(bases.length).toBeGreaterThan(1);
+    log.close();
+    // Opened with a successor: the first segment's offsets are bounded by the second's base. Larger
+    // segments now, so the appends below stay in the first segment.
+    const reopened = open({ segmentBytes: 4000 }, { hadCleanShutdown: true, logger: silent });
+    reopened.truncateTo(bases[1] - 3);
+    expect(reopened.segmentBaseOffsets()).toEqual([0]);
+    for (let i = 0; i < 3; i++) reopened.append(simpleBatch(3));
+    expect(reopened.logEndOffset).toBe(bases[1] + 6);
+    expect(readAll(reopened, 0).map((record) => record.offset)).toEqual(Array.from({ length: bases[1] + 6 }, (_, offset) => offset));
+    reopened.close();
+  });
+
   it('rebuilds a deleted .index and gives the same lookups', () => {
     const config = { indexIntervalBytes: 100 };
     writeBatches(30, config);
