@@ -42,7 +42,7 @@ interface Served {
 /** Starts `gregor serve` on `dir`; resolves once it prints its banner. */
 function serve(dir: string): Promise<Served> {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'serve', '--dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--dir', dir, '--port', '0', '--http-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let printed = '';
   return new Promise((resolve, reject) => {

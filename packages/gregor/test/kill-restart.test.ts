@@ -30,7 +30,7 @@ interface Served {
 const children: ChildProcess[] = [];
 
 function serve(dir: string): Promise<Served> {
-  const child = spawn(process.execPath, [cli, 'serve', '--dir', dir, '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--dir', dir, '--port', '0', '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let printed = '';
