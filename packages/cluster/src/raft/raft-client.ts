@@ -505,7 +505,7 @@ export class RaftClient {
       return Number.POSITIVE_INFINITY;
     }
     this.requests.expire(nowMs, this.config.controllerQuorumRetryBackoffMs);
-    let deadline = this.requests.nextDeadline(nowMs);
+    let deadline = Number.POSITIVE_INFINITY;
     switch (this.state.role) {
       case 'leader':
         deadline = Math.min(deadline, this.pollLeader(this.state, nowMs));
@@ -524,7 +524,8 @@ export class RaftClient {
         deadline = Math.min(deadline, this.pollResigned(this.state, nowMs));
         break;
     }
-    return deadline;
+    // After the role's work: the requests it just sent time out too.
+    return Math.min(deadline, this.requests.nextDeadline(nowMs));
   }
 
   private pollLeader(state: LeaderRoleState, nowMs: number): number {

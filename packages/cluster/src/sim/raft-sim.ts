@@ -344,7 +344,13 @@ export async function runRaftSimulation(options: RaftSimOptions): Promise<RaftSi
       if (to === undefined) return;
       network.cut(from, to);
       clock.setTimeout(() => network.heal(), faults.int(300, 5000));
-    } else if (roll < 0.8) {
+    } else if (roll < 0.75) {
+      // A long pause (GC, SIGSTOP): late, not lost; often the leader.
+      const paused = faults.chance(0.5) ? (leaderNode() ?? node) : node;
+      if (!paused.isUp || network.isPaused(paused.id)) return;
+      network.pause(paused.id);
+      clock.setTimeout(() => network.resume(paused.id), faults.int(500, 8000));
+    } else if (roll < 0.82) {
       network.setDropProbability(faults.pick([0, 0, 0.02, 0.1, 0.3]));
     } else if (roll < 0.9) {
       network.setDelay(1, faults.pick([5, 20, 100]), faults.pick([0, 0.01, 0.05]));
@@ -362,6 +368,7 @@ export async function runRaftSimulation(options: RaftSimOptions): Promise<RaftSi
     chaos = false;
     trace('heal');
     network.heal();
+    for (const node of nodes) network.resume(node.id);
     network.setDropProbability(0);
     network.setDelay(1, 8, 0);
     await scheduler.runFor(3000, sample);

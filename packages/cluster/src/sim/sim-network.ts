@@ -66,6 +66,8 @@ export class SimNetwork {
   private readonly links = new Map<string, Link>();
   /** Directed pairs `from>to` whose messages are lost. */
   private readonly cuts = new Set<string>();
+  /** Paused nodes, with what waits for them to resume, in order. */
+  private readonly held = new Map<number, Array<() => void>>();
   private correlationId = 0;
   readonly stats: SimNetworkStats = { sent: 0, delivered: 0, dropped: 0, bytes: 0 };
 
@@ -96,6 +98,7 @@ export class SimNetwork {
   /** Node `nodeId` is down (a new incarnation begins): everything in flight to or from it is lost. */
   detach(nodeId: number): void {
     this.handlers.delete(nodeId);
+    this.held.delete(nodeId);
     this.incarnations.set(nodeId, (this.incarnations.get(nodeId) ?? 0) + 1);
     this.trace(`net detach ${nodeId}`);
   }
@@ -113,6 +116,28 @@ export class SimNetwork {
   }
 
   // --- faults ------------------------------------------------------------------------------------
+
+  /**
+   * Node `nodeId` stops as a process does on SIGSTOP or a long GC pause: nothing it sends leaves
+   * and nothing reaches it until `resume`, when what was held goes on in order (late, not lost).
+   * Its own timers still run meanwhile (a simplification: it may act on them before resuming).
+   */
+  pause(nodeId: number): void {
+    if (!this.held.has(nodeId)) this.held.set(nodeId, []);
+    this.trace(`net pause ${nodeId}`);
+  }
+
+  resume(nodeId: number): void {
+    const held = this.held.get(nodeId);
+    if (!held) return;
+    this.held.delete(nodeId);
+    this.trace(`net resume ${nodeId} (${held.length} held)`);
+    for (const deliver of held) deliver();
+  }
+
+  isPaused(nodeId: number): boolean {
+    return this.held.has(nodeId);
+  }
 
   /** Messages from `from` to `to` are lost (one way). */
   cut(from: number, to: number): void {
@@ -197,27 +222,41 @@ export class SimNetwork {
         this.trace(`net lost #${correlationId} ${from}>${to} ${why}`);
         this.clock.setTimeout(() => reject(new PeerUnreachableError(to, why)), this.unreachableAfterMs);
       };
-      if (this.lost(from, to)) return lose('request');
-      const arrival = this.arrivalTime(`${from}>${to}`);
-      this.trace(`net send #${correlationId} ${from}>${to} key ${apiKey} at ${arrival}`);
-      this.clock.setTimeout(() => {
-        const target = this.handlers.get(to);
-        if (!target || this.cuts.has(`${from}>${to}`)) return lose('request in flight');
-        const incarnation = target.incarnation;
-        const request = this.encode ? decodeRequest((payload as Buffer).subarray(4), { strict: true }).body : (payload as AnyBody);
-        this.stats.delivered++;
-        let answered: Promise<AnyBody>;
-        try {
-          answered = target.handler(apiKey, apiVersion, request);
-        } catch (error) {
-          answered = Promise.reject(error);
-        }
-        answered.then(
-          (response) => this.respond({ from, to, apiKey, apiVersion, correlationId, senderIncarnation, incarnation, response, resolve, lose }),
-          () => lose('no answer'),
+      // A paused process sends nothing until it resumes.
+      this.whenRunning(from, () => {
+        if (this.lost(from, to)) return lose('request');
+        const arrival = this.arrivalTime(`${from}>${to}`);
+        this.trace(`net send #${correlationId} ${from}>${to} key ${apiKey} at ${arrival}`);
+        this.clock.setTimeout(
+          () =>
+            this.whenRunning(to, () => {
+              const target = this.handlers.get(to);
+              if (!target || this.cuts.has(`${from}>${to}`)) return lose('request in flight');
+              const incarnation = target.incarnation;
+              const request = this.encode ? decodeRequest((payload as Buffer).subarray(4), { strict: true }).body : (payload as AnyBody);
+              this.stats.delivered++;
+              let answered: Promise<AnyBody>;
+              try {
+                answered = target.handler(apiKey, apiVersion, request);
+              } catch (error) {
+                answered = Promise.reject(error);
+              }
+              answered.then(
+                (response) => this.whenRunning(to, () => this.respond({ from, to, apiKey, apiVersion, correlationId, senderIncarnation, incarnation, response, resolve, lose })),
+                () => lose('no answer'),
+              );
+            }),
+          arrival - this.clock.now(),
         );
-      }, arrival - this.clock.now());
+      });
     });
+  }
+
+  /** Runs `deliver` now, or when `nodeId` resumes if it is paused (its kernel holds the bytes meanwhile). */
+  private whenRunning(nodeId: number, deliver: () => void): void {
+    const held = this.held.get(nodeId);
+    if (held) held.push(deliver);
+    else deliver();
   }
 
   private respond(message: {
@@ -248,8 +287,10 @@ export class SimNetwork {
       }
       if (this.cuts.has(`${to}>${from}`)) return message.lose('response in flight');
       const body = this.encode ? decodeResponse(apiKey, apiVersion, (payload as Buffer).subarray(4), { strict: true }).body : (payload as AnyBody);
-      this.trace(`net answer #${correlationId} ${to}>${from}`);
-      message.resolve(body);
+      this.whenRunning(from, () => {
+        this.trace(`net answer #${correlationId} ${to}>${from}`);
+        message.resolve(body);
+      });
     }, arrival - this.clock.now());
   }
 }

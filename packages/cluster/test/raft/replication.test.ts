@@ -194,3 +194,26 @@ describe('a follower', () => {
     raft.kill();
   });
 });
+
+describe('an observer', () => {
+  it('finds the leader through any voter, and asks again when a request is never answered', async () => {
+    const { raft, clock, network } = await openNode({ nodeId: 4, voters });
+    const [first] = network.take(1);
+    expect(voters).toContain(first.destinationId);
+    expect(first.body.replicaId).toBe(4);
+    clock.advance(raft.config.controllerQuorumRequestTimeoutMs + raft.config.controllerQuorumRetryBackoffMs);
+    await settle();
+    const [second] = network.take(1);
+    expect(second).toBeDefined();
+    // A voter that knows the leader says so (NOT_LEADER_OR_FOLLOWER with the current leader): the observer follows it.
+    second.respond(
+      wireResponse(1, 13, {
+        responses: [{ topicId: '00000000-0000-0000-0000-000000000001', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: 3, leaderEpoch: 5 } }] }],
+      }),
+    );
+    await settle();
+    expect(raft.leaderAndEpoch).toEqual({ leaderId: 3, epoch: 5 });
+    expect(network.take(1, 3)).toHaveLength(1);
+    raft.kill();
+  });
+});

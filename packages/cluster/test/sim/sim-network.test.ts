@@ -77,4 +77,17 @@ describe('SimNetwork', () => {
     expect(arrivals).toEqual([]);
     expect(failure).toBeInstanceOf(PeerUnreachableError);
   });
+
+  it('holds what a paused node sends and receives, and delivers it late, in order, when it resumes', async () => {
+    const { net, arrivals, scheduler } = network();
+    net.pause(2);
+    const answers: number[] = [];
+    for (let index = 0; index < 5; index++) ask(net, 1, 2, index).then((body) => answers.push(body.topics[0].partitions[0].partitionIndex));
+    await scheduler.runFor(5000);
+    expect(arrivals).toEqual([]);
+    net.resume(2);
+    await scheduler.runFor(200);
+    expect(arrivals.map(([, index]) => index)).toEqual([0, 1, 2, 3, 4]);
+    expect(answers).toEqual([0, 1, 2, 3, 4]);
+  });
 });
