@@ -12,7 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ main: (a
   consume: { summary: 'consume --topic T [--group G] [--from-beginning]', load: () => import('./cli/commands/consume.js') },
   groups: { summary: 'groups list|describe G|reset-offsets G: consumer groups, their lag, resets', load: () => import('./cli/commands/groups.js') },
   'dump-log': { summary: 'dump-log <file> [--records]: batches of a .log, entries of an index', load: () => import('./cli/commands/dump-log.js') },
-  perf: { summary: 'perf produce|consume: throughput beside the raw disk', load: () => import('./cli/commands/perf.js') },
+  perf: { summary: 'perf produce|consume|matrix: throughput beside the raw disk', load: () => import('./cli/commands/perf.js') },
 };
 
 function usage(): string {
