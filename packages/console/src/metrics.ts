@@ -59,6 +59,8 @@ interface ProduceEvent {
 }
 interface FetchEvent {
   bytes: number;
+  /** A follower's fetch: replication, not bytes out (as Kafka counts them). */
+  replica?: boolean;
   /** Per topic, when the broker reports it. */
   topics?: { topic: string; bytes: number; records?: number }[];
 }
@@ -104,8 +106,9 @@ export class ConsoleMetrics {
 
     const bytesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesin_total', help: 'Bytes produced to this broker, per topic (kafka.server BrokerTopicMetrics BytesInPerSec).', labelNames: ['topic'], registers });
     const messagesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesin_total', help: 'Records appended by Produce on this broker, per topic (BrokerTopicMetrics MessagesInPerSec).', labelNames: ['topic'], registers });
-    const bytesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesout_total', help: 'Bytes of records answered to Fetch by this broker, all topics and per topic where known (BrokerTopicMetrics BytesOutPerSec).', labelNames: ['topic'], registers });
-    const messagesOut = new Counter({ name: 'gregor_server_brokertopicmetrics_messagesout_total', help: 'Records answered to Fetch by this broker, per topic (Kafka has no MBean for it).', labelNames: ['topic'], registers });
+    const bytesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesout_total', help: 'Bytes of records answered to consumers\' Fetch by this broker, all topics (no label) and per topic (BrokerTopicMetrics BytesOutPerSec).', labelNames: ['topic'], registers });
+    const replicationBytesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_replicationbytesout_total', help: 'Bytes of records answered to followers\' Fetch by this broker (BrokerTopicMetrics ReplicationBytesOutPerSec).', registers });
+    const messagesOut = new Counter({ name: 'gregor_server_brokertopicmetrics_messagesout_total', help: 'Records answered to consumers\' Fetch by this broker, per topic (Kafka has no MBean for it).', labelNames: ['topic'], registers });
     const failedProduce = new Counter({ name: 'kafka_server_brokertopicmetrics_failedproducerequests_total', help: 'Produce partitions answered with an error (BrokerTopicMetrics FailedProduceRequestsPerSec).', labelNames: ['topic'], registers });
     const isrShrinks = new Counter({ name: 'kafka_server_replicamanager_isrshrinks_total', help: 'ISR shrinks of partitions this broker leads (ReplicaManager IsrShrinksPerSec).', registers });
     const isrExpands = new Counter({ name: 'kafka_server_replicamanager_isrexpands_total', help: 'ISR expansions of partitions this broker leads (ReplicaManager IsrExpandsPerSec).', registers });
@@ -142,6 +145,10 @@ export class ConsoleMetrics {
     });
     this.subscribe('gregor:broker:fetch', (message) => {
       const event = message as FetchEvent;
+      if (event.replica === true) {
+        replicationBytesOut.inc(event.bytes);
+        return;
+      }
       // Kafka's BrokerTopicMetrics has an all-topics series (no topic label) beside the per-topic ones.
       bytesOut.inc(event.bytes);
       for (const t of event.topics ?? []) {

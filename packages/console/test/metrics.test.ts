@@ -38,6 +38,9 @@ beforeAll(async () => {
   await producer.connect();
   await producer.send({ topic: 'metered', messages: Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, value: 'v'.repeat(10) })) });
   await admin.setOffsets({ groupId: 'metered-readers', topic: 'metered', partitions: [{ partition: 0, offset: 0 }, { partition: 1, offset: 0 }] });
+  // One read of everything, through the console's own reader (a Fetch per partition leader).
+  const read = (await (await fetch(`${fixture.base}/api/messages/metered?offset=0&limit=100`)).json()) as { records: unknown[] };
+  expect(read.records).toHaveLength(12);
   // Requests over the Kafka listener, so the network metrics have something to count.
   const { Client } = await import('@gregor/client');
   const remote = new Client({ brokers: [`127.0.0.1:${fixture.gregor.address!.port}`] }).admin();
@@ -55,6 +58,9 @@ describe('/metrics', () => {
     const { families } = await scrape();
     expect(value(families, 'kafka_server_brokertopicmetrics_messagesin_total', { topic: 'metered' })).toBe(12);
     expect(value(families, 'kafka_server_brokertopicmetrics_bytesin_total', { topic: 'metered' })).toBeGreaterThan(120);
+    // The consumer read all 12 records once: records and bytes out per topic.
+    expect(value(families, 'gregor_server_brokertopicmetrics_messagesout_total', { topic: 'metered' })).toBe(12);
+    expect(value(families, 'kafka_server_brokertopicmetrics_bytesout_total', { topic: 'metered' })).toBe(value(families, 'kafka_server_brokertopicmetrics_bytesin_total', { topic: 'metered' }));
     const endOffsets = families.get('kafka_log_log_logendoffset')!.metrics.filter((m) => m.labels?.topic === 'metered');
     expect(endOffsets.reduce((sum, m) => sum + Number(m.value), 0)).toBe(12);
     expect(value(families, 'kafka_log_log_numlogsegments', { topic: 'metered', partition: '0' })).toBe(1);

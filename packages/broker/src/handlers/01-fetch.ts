@@ -14,6 +14,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ErrorCode } from '@gregor/protocol';
+import { batchesIn } from '@gregor/records';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
 import type { Partition } from '../partition.js';
@@ -27,6 +28,8 @@ interface FetchRead {
   bytes: number;
   hasError: boolean;
   partitions: Partition[];
+  /** A follower's fetch (replicaId >= 0): Kafka counts its bytes as replication, not as bytes out. */
+  replica: boolean;
 }
 
 export function handleFetch(broker: Broker, apiVersion: number, body: Body): Body | Promise<Body> {
@@ -73,8 +76,28 @@ export function handleFetch(broker: Broker, apiVersion: number, body: Body): Bod
 }
 
 function finish(read: FetchRead, startMs: number, broker: Broker): Body {
-  if (fetchChannel.hasSubscribers) fetchChannel.publish({ bytes: read.bytes, partitions: read.partitions.length, waitedMs: broker.clock.now() - startMs });
+  if (fetchChannel.hasSubscribers) {
+    fetchChannel.publish({ bytes: read.bytes, partitions: read.partitions.length, waitedMs: broker.clock.now() - startMs, replica: read.replica, topics: topicsOut(read.response) });
+  }
   return read.response;
+}
+
+/** Bytes and records answered per topic (whole batches, as sent), for the channel's subscribers. */
+function topicsOut(response: Body): { topic: string; bytes: number; records: number }[] {
+  const out: { topic: string; bytes: number; records: number }[] = [];
+  for (const topic of response.responses) {
+    let bytes = 0;
+    let records = 0;
+    for (const partition of topic.partitions) {
+      const set: Buffer | null = partition.records ?? null;
+      if (set === null || set.length === 0) continue;
+      bytes += set.length;
+      // recordCount is the int32 at offset 57 of a RecordBatch v2 header.
+      for (const { position } of batchesIn(set, { allowPartialTail: true })) records += set.readInt32BE(position + 57);
+    }
+    if (bytes > 0) out.push({ topic: topic.topic, bytes, records });
+  }
+  return out;
 }
 
 function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplica: boolean): FetchRead {
@@ -126,7 +149,7 @@ function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplic
     });
     return { topic: topic?.name ?? topicRequest.topic ?? '', topicId: topic?.topicId ?? topicRequest.topicId ?? ZERO_UUID, partitions: partitionResponses };
   });
-  return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes, hasError, partitions };
+  return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes, hasError, partitions, replica: isReplica };
 }
 
 /** Kafka's checks of the client's view of the leader epoch (KIP-320); -1 skips them. */
