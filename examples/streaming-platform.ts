@@ -15,7 +15,10 @@
  * beginning and must compute the same statistics as the live one: the log is the source of truth.
  *
  *   pnpm example examples/streaming-platform.ts [--duration-ms 10000] [--dir ./data/examples/streaming-platform] [--keep] [--seed 1]
- *                                              [--listen 9092]
+ *                                              [--listen 9092] [--http-port 8080]
+ *
+ * While it runs, the web console is on http://127.0.0.1:8080/ (`--http-port N` to move it, 0 to
+ * turn it off): the three topics filling, a live tail of each, the three groups and their lag.
  */
 import { type Consumer, Gregor, type Producer } from 'gregor';
 import {
@@ -28,6 +31,7 @@ import {
   exampleClients,
   parseCommandLine,
   prepareDataDir,
+  startConsole,
   runFromCommandLine,
   seededRandom,
   sleep,
@@ -240,6 +244,8 @@ export interface PlatformSummary {
   dir: string;
   /** Where Kafka's protocol was served (`listenPort`), else null. */
   address: { host: string; port: number } | null;
+  /** Where the web console was served (`httpPort`), else null. */
+  console: { host: string; port: number } | null;
   seed: number;
   /** The generator's start time: with `seed` and `ticks`, it regenerates exactly the data produced. */
   startMs: number;
@@ -271,6 +277,7 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
   const gregor = await Gregor.open({ dir, config: { groupInitialRebalanceDelayMs: 0 } });
   try {
     const { clients, address } = await exampleClients(gregor, options, TOPICS.events, log);
+    const web = await startConsole(gregor, options, log);
     await createTopics(clients, log);
     const analytics = new Analytics();
     const alerting = new Alerting((service, errors, atMs) => log(`ALERT ${service}: ${errors} errors within ${ALERT_WINDOW_MS} ms (at ${new Date(atMs).toISOString()})`));
@@ -294,7 +301,7 @@ async function run(options: ExampleOptions): Promise<PlatformSummary> {
     status.end();
     await Promise.all(consumers.map((consumer) => consumer.disconnect()));
     const replay = await replayEvents(clients, produced.events, batching.replay);
-    const summary: PlatformSummary = { dir, address, seed, startMs: generator.startMs, ticks: generator.ticks, produced, analytics: analytics.summary, alert: alerting.summary, logger: monitor.summary, replay, batching };
+    const summary: PlatformSummary = { dir, address, console: web, seed, startMs: generator.startMs, ticks: generator.ticks, produced, analytics: analytics.summary, alert: alerting.summary, logger: monitor.summary, replay, batching };
     printSummary(summary, log);
     return summary;
   } finally {

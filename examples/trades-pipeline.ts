@@ -7,7 +7,11 @@
  * The seed's replication factor 2 needs a second broker; an embedded Gregor is one broker, so 1.
  *
  *   pnpm example examples/trades-pipeline.ts [--duration-ms 10000] [--rate 5000] [--format msgpack|json]
- *                                           [--dir ./data/examples/trades-pipeline] [--keep] [--seed 1] [--listen 9092]
+ *                                           [--dir ./data/examples/trades-pipeline] [--keep] [--seed 1] [--listen 9092] [--http-port 8080]
+ *
+ * While it runs, the web console is on http://127.0.0.1:8080/ (`--http-port N` to move it, 0 to
+ * turn it off): trades_raw's ten partitions, the group's lag rising and falling, and the seed's
+ * alerts (lag > 1000, under-replicated partitions, request p99, disk) on the overview.
  */
 import { type Consumer, Gregor, msgpackSerializer } from 'gregor';
 import {
@@ -20,6 +24,7 @@ import {
   exampleClients,
   parseCommandLine,
   prepareDataDir,
+  startConsole,
   runFromCommandLine,
   seededRandom,
   type StatusLine,
@@ -80,6 +85,8 @@ export interface TradesSummary {
   dir: string;
   /** Where Kafka's protocol was served (`listenPort`), else null. */
   address: { host: string; port: number } | null;
+  /** Where the web console was served (`httpPort`), else null. */
+  console: { host: string; port: number } | null;
   produced: number;
   consumed: number;
   /** Trades consumed more than once (must be 0: idempotent producer, committed offsets). */
@@ -175,6 +182,7 @@ async function run(options: TradesOptions): Promise<TradesSummary> {
   const gregor = await Gregor.open({ dir, config: BROKER_CONFIG });
   try {
     const { clients, address } = await exampleClients(gregor, options, TOPIC, log);
+    const web = await startConsole(gregor, options, log);
     await createTradesTopic(clients, log);
     const checker = new OrderChecker();
     const group = await startGroup(clients, checker, encode.decode, durationMs, log);
@@ -195,6 +203,7 @@ async function run(options: TradesOptions): Promise<TradesSummary> {
     const summary: TradesSummary = {
       dir,
       address,
+      console: web,
       produced,
       consumed: checker.consumed,
       duplicates,

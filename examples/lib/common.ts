@@ -28,6 +28,12 @@ export interface ExampleOptions {
   /** Also serve Kafka's wire protocol on this port (0: any free port) for kcat or kafkajs to watch. */
   listenPort?: number;
   /**
+   * Serve the web console, the REST API and /metrics on this HTTP port while the example runs
+   * (0: any free port); omitted: no console. The command line's `--http-port` defaults to 8080
+   * (0 turns it off), so `pnpm example` runs with the console on.
+   */
+  httpPort?: number;
+  /**
    * How the example's clients reach the broker: 'in-process' (default, direct calls) or 'tcp'
    * (Kafka's wire protocol over loopback, as a separate application would connect).
    */
@@ -64,7 +70,7 @@ export function prepareDataDir(name: string, options: ExampleOptions): string {
   return dir;
 }
 
-/** Parses `--dir`, `--duration-ms`, `--keep`, `--seed`, `--json`, `--listen`, `--tcp` plus the example's own flags. */
+/** Parses `--dir`, `--duration-ms`, `--keep`, `--seed`, `--json`, `--listen`, `--tcp`, `--http-port` plus the example's own flags. */
 export function parseCommandLine(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
   const { values } = parseArgs({
     args: argv,
@@ -76,6 +82,7 @@ export function parseCommandLine(argv: string[], extra: Record<string, { type: '
       json: { type: 'boolean' },
       listen: { type: 'string' },
       tcp: { type: 'boolean' },
+      'http-port': { type: 'string' },
       ...extra,
     },
     strict: true,
@@ -88,7 +95,31 @@ export function parseCommandLine(argv: string[], extra: Record<string, { type: '
     if (!Number.isFinite(value) || value < 0) throw new ExampleError('BAD_ARGUMENT', `--${name} needs a number >= 0, got ${String(text)}`);
     return value;
   };
-  return { values: named, number, json: values.json === true, common: { dir: values.dir as string | undefined, durationMs: number('duration-ms'), keep: values.keep === true, seed: number('seed'), listenPort: number('listen'), transport: values.tcp === true ? ('tcp' as const) : ('in-process' as const) } };
+  return { values: named, number, json: values.json === true, common: { dir: values.dir as string | undefined, durationMs: number('duration-ms'), keep: values.keep === true, seed: number('seed'), listenPort: number('listen'), httpPort: httpPortOption(number('http-port')), transport: values.tcp === true ? ('tcp' as const) : ('in-process' as const) } };
+}
+
+/** `--http-port`: 8080 unless given, 0 turns the console off. */
+export const HTTP_PORT_DEFAULT = 8080;
+function httpPortOption(value: number | undefined): number | undefined {
+  if (value === undefined) return HTTP_PORT_DEFAULT;
+  return value === 0 ? undefined : value;
+}
+
+/**
+ * Starts the web console when `options.httpPort` is set and says where it is; a port in use is
+ * reported and skipped (the example runs on without it). Resolves to the address, or null.
+ */
+export async function startConsole(gregor: Gregor, options: ExampleOptions, log: (line: string) => void): Promise<BoundAddress | null> {
+  if (options.httpPort === undefined) return null;
+  try {
+    const address = await gregor.serveConsole({ host: '127.0.0.1', port: options.httpPort, config: { sampleIntervalMs: 1000 } });
+    log(`web console: http://${address.host}:${address.port}/ (topics, live tail, groups and their lag; REST API under /api/, Prometheus /metrics)`);
+    return address;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    log(`web console: not started, port ${options.httpPort} is in use (choose one with --http-port N, 0 turns it off)`);
+    return null;
+  }
 }
 
 /** True when `moduleUrl` is the file node was started with (`pnpm example examples/x.ts`). */

@@ -126,11 +126,13 @@ function Overview() {
   const stats = usePoll('/api/stats');
   const brokers = usePoll('/api/brokers');
   const alerts = usePoll('/api/alerts');
+  const topics = usePoll('/api/topics');
+  const groups = usePoll('/api/groups');
   const s = stats.data;
   const history = s?.throughput.history ?? [];
   return html`<section>
     <h1>Cluster</h1>
-    <${ErrorBanner} error=${stats.error ?? brokers.error ?? alerts.error} />
+    <${ErrorBanner} error=${stats.error ?? brokers.error ?? alerts.error ?? topics.error ?? groups.error} />
     ${s === null ? html`<${Loading} />` : html`<div class="cards">
       <${Card} label="Brokers" value=${s.brokers} testid="stat-brokers" />
       <${Card} label="Controller" value=${s.controllerId < 0 ? 'none' : `broker ${s.controllerId}`} bad=${s.controllerId < 0} />
@@ -144,6 +146,27 @@ function Overview() {
       <${Card} label="Throughput now" value=${fmtRate(s.throughput.recordsPerSecond, 'rec')} testid="stat-throughput" />
       <${Card} label="Bytes in now" value=${fmtRate(s.throughput.bytesPerSecond === null ? null : s.throughput.bytesPerSecond / 1024, 'KiB')} />
     </div>`}
+    <div class="split">
+      <div>
+        <h2>Topics</h2>
+        ${topics.data === null ? html`<${Loading} />` : html`<${Table} testid="overview-topics" rows=${topics.data.topics.filter((t) => !t.internal)} rowKey=${(t) => t.name} empty="No topics yet." columns=${[
+          { label: 'Topic', render: (t) => html`<a href=${`#/topics/${enc(t.name)}`}>${t.name}</a>` },
+          { label: 'Partitions', num: true, render: (t) => t.partitions },
+          { label: 'Records', num: true, render: (t) => fmtNum(t.messages) },
+          { label: 'Records/s', num: true, render: (t) => fmtNum(t.recordsPerSecond) },
+          { label: '', render: (t) => html`<a href=${`#/tail/${enc(t.name)}`}>tail</a>` },
+        ]} />`}
+      </div>
+      <div>
+        <h2>Consumer groups</h2>
+        ${groups.data === null ? html`<${Loading} />` : html`<${Table} testid="overview-groups" rows=${groups.data.groups} rowKey=${(g) => g.groupId} empty="No consumer groups yet." columns=${[
+          { label: 'Group', render: (g) => html`<a href=${`#/groups/${enc(g.groupId)}`}>${g.groupId}</a>` },
+          { label: 'State', render: (g) => g.state },
+          { label: 'Members', num: true, render: (g) => fmtNum(g.members) },
+          { label: 'Lag', num: true, render: (g) => fmtNum(g.lag) },
+        ]} />`}
+      </div>
+    </div>
     <h2>Alerts (seed 000's rules)</h2>
     ${alerts.data === null ? html`<${Loading} />` : html`<${Table} testid="alerts" rows=${alerts.data.alerts} empty="No checks." columns=${[
       { label: 'State', render: (a) => html`<span class=${`badge ${a.firing ? 'bad' : 'ok'}`}>${a.firing ? 'firing' : 'ok'}</span>` },
