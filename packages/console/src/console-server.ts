@@ -31,8 +31,11 @@ export interface ConsoleServerOptions {
   transport: Transport;
   /** The broker in this process, for its own metrics (log gauges, what it leads). */
   local?: LocalBroker;
-  /** The Kafka listener in this process, for connection and memory metrics and `/health`. */
-  server?: NetworkServer;
+  /**
+   * The Kafka listener in this process, for connection and memory metrics and `/health`; a
+   * function is asked on each use (undefined: no listener now).
+   */
+  server?: NetworkServer | (() => NetworkServer | undefined);
   config?: Partial<ConsoleConfig>;
   /** Where the front end's files are (default: the package's `static/`). */
   staticDir?: string;
@@ -51,7 +54,7 @@ export class ConsoleServer implements ConsoleContext {
   readonly sampler: Sampler;
   readonly metrics: ConsoleMetrics;
   readonly local: LocalBroker | undefined;
-  private readonly networkServer: NetworkServer | undefined;
+  private readonly networkServer: () => NetworkServer | undefined;
   private readonly snapshots: SnapshotCache;
   private readonly tails: TailStreams;
   private readonly produceForm: ProduceForm;
@@ -63,7 +66,8 @@ export class ConsoleServer implements ConsoleContext {
     this.config = resolveConsoleConfig(options.config);
     this.reader = new ClusterReader(options.transport);
     this.local = options.local;
-    this.networkServer = options.server;
+    const server = options.server;
+    this.networkServer = typeof server === 'function' ? server : () => server;
     this.staticDir = options.staticDir ?? STATIC_DIR;
     const take = () => takeSnapshot(this.reader, this.config, Date.now);
     this.snapshots = new SnapshotCache(take, Date.now);
@@ -72,7 +76,7 @@ export class ConsoleServer implements ConsoleContext {
       this.snapshots.offer(snapshot);
       return snapshot;
     });
-    this.metrics = new ConsoleMetrics({ snapshot: () => this.snapshot(SCRAPE_MAX_AGE_MS), local: options.local, server: options.server });
+    this.metrics = new ConsoleMetrics({ snapshot: () => this.snapshot(SCRAPE_MAX_AGE_MS), local: options.local, server: options.server === undefined ? undefined : this.networkServer });
     this.tails = new TailStreams(this.reader, this.config);
     this.produceForm = new ProduceForm(options.transport);
     const json = (answer: (match: RegExpExecArray, url: URL) => Promise<unknown>): Handler => async (match, url, _request, response) => sendJson(response, 200, await answer(match, url));
@@ -153,7 +157,9 @@ export class ConsoleServer implements ConsoleContext {
   }
 
   private async health(response: http.ServerResponse): Promise<void> {
-    const listening = this.networkServer === undefined || this.networkServer.isListening;
+    const server = this.networkServer();
+    // Without a Kafka listener (an embedded broker) only the broker's answers count.
+    const listening = server === undefined || server.isListening;
     let brokerAnswers = true;
     try {
       await this.snapshot(SCRAPE_MAX_AGE_MS);
@@ -163,8 +169,8 @@ export class ConsoleServer implements ConsoleContext {
     const ok = listening && brokerAnswers;
     sendJson(response, ok ? 200 : 503, {
       status: ok ? 'ok' : 'unavailable',
-      kafka: this.networkServer?.address ?? null,
-      connections: this.networkServer?.connectionCount ?? 0,
+      kafka: server?.address ?? null,
+      connections: server?.connectionCount ?? 0,
       brokerAnswers,
     });
   }

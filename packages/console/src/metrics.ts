@@ -91,7 +91,8 @@ const LISTENER = { listener: 'PLAINTEXT', networkprocessor: '0' };
 export interface ConsoleMetricsOptions {
   snapshot: () => Promise<ClusterSnapshot>;
   local?: LocalBroker;
-  server?: NetworkServer;
+  /** Asked at each scrape: the Kafka listener, or undefined while there is none. */
+  server?: () => NetworkServer | undefined;
 }
 
 export class ConsoleMetrics {
@@ -213,26 +214,28 @@ export class ConsoleMetrics {
     this.subscriptions.push([name, handler]);
   }
 
-  private registerServerGauges(server: NetworkServer): void {
+  private registerServerGauges(serverNow: () => NetworkServer | undefined): void {
     const registers = [this.registry];
-    const gauge = (name: string, help: string, read: () => number, labels?: Record<string, string>) =>
+    const gauge = (name: string, help: string, read: (server: NetworkServer) => number, labels: Record<string, string> = {}) =>
       new Gauge({
         name,
         help,
-        labelNames: labels === undefined ? [] : Object.keys(labels),
+        labelNames: Object.keys(labels),
         registers,
         collect() {
-          if (labels === undefined) this.set(read());
-          else this.set(labels, read());
+          this.reset();
+          const server = serverNow();
+          // No listener (yet): no sample.
+          if (server !== undefined) this.set(labels, read(server));
         },
       });
-    gauge('kafka_server_socket_server_metrics_connection_count', 'Open client connections (socket-server-metrics connection-count).', () => server.connectionCount, LISTENER);
-    // h-memory's accounts of the server's memory (docs/decisions.md, "The server's memory").
-    gauge('kafka_network_socketserver_memorypoolused', 'Request bytes charged to queued.max.request.bytes (SocketServer MemoryPoolUsed).', () => server.memoryUsage.requestBytesCharged);
-    gauge('kafka_network_socketserver_memorypoolavailable', 'Room left in queued.max.request.bytes (SocketServer MemoryPoolAvailable).', () => server.config.queuedMaxRequestBytes - server.memoryUsage.requestBytesCharged);
-    gauge('gregor_server_request_bytes_claimed', 'Request bytes held or claimed by all connections, reserves included.', () => server.memoryUsage.requestBytesClaimed);
-    gauge('gregor_server_response_bytes_queued', 'Answer bytes produced and not yet taken by the clients.', () => server.memoryUsage.responseBytes);
-    gauge('gregor_server_connections_waiting_for_memory', 'Connections waiting for room in the shared budgets.', () => server.memoryUsage.waitingConnections);
+    gauge('kafka_server_socket_server_metrics_connection_count', 'Open client connections (socket-server-metrics connection-count).', (server) => server.connectionCount, LISTENER);
+    // The server's memory accounts (docs/decisions.md, "The server's memory").
+    gauge('kafka_network_socketserver_memorypoolused', 'Request bytes charged to queued.max.request.bytes (SocketServer MemoryPoolUsed).', (server) => server.memoryUsage.requestBytesCharged);
+    gauge('kafka_network_socketserver_memorypoolavailable', 'Room left in queued.max.request.bytes (SocketServer MemoryPoolAvailable).', (server) => server.config.queuedMaxRequestBytes - server.memoryUsage.requestBytesCharged);
+    gauge('gregor_server_request_bytes_claimed', 'Request bytes held or claimed by all connections, reserves included.', (server) => server.memoryUsage.requestBytesClaimed);
+    gauge('gregor_server_response_bytes_queued', 'Answer bytes produced and not yet taken by the clients.', (server) => server.memoryUsage.responseBytes);
+    gauge('gregor_server_connections_waiting_for_memory', 'Connections waiting for room in the shared budgets.', (server) => server.memoryUsage.waitingConnections);
   }
 
   private registerLocalGauges(local: LocalBroker): void {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '@gregor/server';
 import { type ConsoleFixture, startConsole } from './support.js';
 
 let fixture: ConsoleFixture;
@@ -120,5 +121,22 @@ describe('/metrics', () => {
     const findings = `${result.stdout}${result.stderr}`;
     expect(findings).not.toMatch(/error|pars/i);
     for (const line of findings.split('\n').filter((l) => l.trim() !== '')) expect(line).toMatch(/^\S+ (non-histogram and non-summary metrics should not have "_(count|sum)" suffix|non-counter metrics should not have "_total" suffix)$/);
+  });
+
+  it('a console started before the Kafka listener is healthy, and reports the listener once it is up', async () => {
+    const embedded = await startConsole({}, { kafkaListener: false });
+    try {
+      const health = await fetch(`${embedded.base}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', kafka: null });
+      const before = await (await fetch(`${embedded.base}/metrics`)).text();
+      expect(before).not.toMatch(/^kafka_server_socket_server_metrics_connection_count\{/m);
+      const { port } = await embedded.gregor.listen({ port: 0, logger: silentLogger });
+      const after = await (await fetch(`${embedded.base}/metrics`)).text();
+      expect(after).toMatch(/^kafka_server_socket_server_metrics_connection_count\{listener="PLAINTEXT",networkprocessor="0"\} 0$/m);
+      expect(((await (await fetch(`${embedded.base}/health`)).json()) as { kafka: { port: number } }).kafka.port).toBe(port);
+    } finally {
+      await embedded.close();
+    }
   });
 });

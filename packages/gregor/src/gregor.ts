@@ -129,7 +129,8 @@ export class Gregor {
     const console = new ConsoleServer({
       transport: new InProcessTransport(this.broker, { clientId: 'gregor-console' }),
       local: localBroker(this.broker),
-      server: this.server,
+      // Looked up on each use, so a console started before listen() still finds the listener.
+      server: () => this.server,
       config: options.config,
     });
     this.console = console;
