@@ -942,7 +942,10 @@ export class RaftClient {
   }
 
   private onVoteResponse(voterId: number, asked: ProspectiveState | CandidateState, response: ResponseBody<52>): void {
-    if (response.errorCode !== ErrorCode.NONE) return this.onTopLevelError(voterId, response.errorCode);
+    if (response.errorCode !== ErrorCode.NONE) {
+      this.onTopLevelError(voterId, response.errorCode);
+      return;
+    }
     const partition = singlePartition(response.topics);
     if (!partition) return;
     if (this.handleCommonResponse(voterId, partition.errorCode, partition.leaderId, partition.leaderEpoch)) return;
@@ -972,7 +975,10 @@ export class RaftClient {
   }
 
   private onBeginQuorumEpochResponse(voterId: number, response: ResponseBody<53>): void {
-    if (response.errorCode !== ErrorCode.NONE) return this.onTopLevelError(voterId, response.errorCode);
+    if (response.errorCode !== ErrorCode.NONE) {
+      this.onTopLevelError(voterId, response.errorCode);
+      return;
+    }
     const partition = singlePartition(response.topics);
     if (!partition) return;
     if (this.handleCommonResponse(voterId, partition.errorCode, partition.leaderId, partition.leaderEpoch)) return;
@@ -1008,7 +1014,10 @@ export class RaftClient {
   }
 
   private onEndQuorumEpochResponse(voterId: number, asked: ResignedState, response: ResponseBody<54>): void {
-    if (response.errorCode !== ErrorCode.NONE) return this.onTopLevelError(voterId, response.errorCode);
+    if (response.errorCode !== ErrorCode.NONE) {
+      this.onTopLevelError(voterId, response.errorCode);
+      return;
+    }
     const partition = singlePartition(response.topics);
     if (!partition) return;
     if (this.handleCommonResponse(voterId, partition.errorCode, partition.leaderId, partition.leaderEpoch)) return;
@@ -1093,7 +1102,10 @@ export class RaftClient {
 
   private onFetchResponse(asked: FollowerState | UnattachedState | ProspectiveState, peerId: number, fetchOffset: number, response: ResponseBody<1>): void {
     const partition = singlePartition(response.responses);
-    if (response.errorCode !== ErrorCode.NONE || !partition) return this.onTopLevelError(peerId, response.errorCode);
+    if (response.errorCode !== ErrorCode.NONE || !partition) {
+      this.onTopLevelError(peerId, response.errorCode);
+      return;
+    }
     const { leaderId, leaderEpoch } = partition.currentLeader;
     if (this.handleCommonResponse(peerId, partition.errorCode, leaderId, leaderEpoch)) return;
     if (asked.role === 'prospective' && this.state === asked && leaderId === asked.leaderId && leaderEpoch === asked.epoch) {
@@ -1135,7 +1147,10 @@ export class RaftClient {
 
   private onFetchSnapshotResponse(asked: FollowerState, peerId: number, response: ResponseBody<59>): void {
     const partition = response.errorCode === ErrorCode.NONE ? singlePartition(response.topics) : undefined;
-    if (!partition) return this.onTopLevelError(peerId, response.errorCode);
+    if (!partition) {
+      this.onTopLevelError(peerId, response.errorCode);
+      return;
+    }
     const { leaderId, leaderEpoch } = partition.currentLeader;
     const fetch = asked.snapshotFetch;
     if (partition.errorCode === ErrorCode.SNAPSHOT_NOT_FOUND || partition.errorCode === ErrorCode.POSITION_OUT_OF_RANGE) {

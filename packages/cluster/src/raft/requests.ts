@@ -30,7 +30,7 @@ const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 export function singlePartition<P extends { partitionIndex?: number; partition?: number; index?: number }>(
   topics: ReadonlyArray<{ topicName?: string; topic?: string; name?: string; topicId?: string; partitions: readonly P[] }> | undefined,
 ): P | undefined {
-  if (!topics || topics.length !== 1) return undefined;
+  if (topics?.length !== 1) return undefined;
   const topic = topics[0];
   const name = topic.topicName ?? topic.topic ?? topic.name;
   const named = name === METADATA_TOPIC || (topic.topicId === METADATA_TOPIC_ID && (name === undefined || name === '' || name === METADATA_TOPIC));

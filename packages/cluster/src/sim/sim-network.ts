@@ -272,20 +272,29 @@ export class SimNetwork {
     lose: (why: string) => void;
   }): void {
     const { from, to, apiKey, apiVersion, correlationId } = message;
-    if ((this.incarnations.get(to) ?? 0) !== message.incarnation) return message.lose('responder crashed');
+    if ((this.incarnations.get(to) ?? 0) !== message.incarnation) {
+      message.lose('responder crashed');
+      return;
+    }
     let payload: AnyBody | Buffer = message.response;
     if (this.encode) {
       payload = encodeResponse(apiKey, apiVersion, correlationId, message.response);
       this.stats.bytes += payload.length;
     }
-    if (this.cuts.has(`${to}>${from}`) || (this.dropProbability > 0 && this.random.chance(this.dropProbability))) return message.lose('response');
+    if (this.cuts.has(`${to}>${from}`) || (this.dropProbability > 0 && this.random.chance(this.dropProbability))) {
+      message.lose('response');
+      return;
+    }
     const arrival = this.arrivalTime(`${to}<${from}`);
     this.clock.setTimeout(() => {
       if ((this.incarnations.get(from) ?? 0) !== message.senderIncarnation) {
         this.trace(`net answer #${correlationId} ${to}>${from} to a crashed sender`);
         return;
       }
-      if (this.cuts.has(`${to}>${from}`)) return message.lose('response in flight');
+      if (this.cuts.has(`${to}>${from}`)) {
+        message.lose('response in flight');
+        return;
+      }
       const body = this.encode ? decodeResponse(apiKey, apiVersion, (payload as Buffer).subarray(4), { strict: true }).body : (payload as AnyBody);
       this.whenRunning(from, () => {
         this.trace(`net answer #${correlationId} ${to}>${from}`);

@@ -129,6 +129,26 @@ describe('the leader: commit rule', () => {
     raft.kill();
   });
 
+  it('describes the quorum (DescribeQuorum): voters and observers with their end offsets; others answer NOT_LEADER_OR_FOLLOWER', async () => {
+    const { raft, clock, network } = await openNode({ nodeId: 1, voters });
+    const epoch = await elect(raft, clock, network);
+    await fetchFrom(raft, { replicaId: 2, epoch, fetchOffset: 1, lastFetchedEpoch: epoch });
+    await fetchFrom(raft, { replicaId: 9, epoch, fetchOffset: 0, lastFetchedEpoch: 0 });
+    const body = wireRequest(55, 2, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
+    const described = partitionOf(wireResponse(55, 2, await raft.handle(55, 2, body)));
+    expect(described).toMatchObject({ errorCode: 0, leaderId: 1, leaderEpoch: epoch, highWatermark: 1 });
+    expect(described.currentVoters.map((voter: any) => [voter.replicaId, voter.logEndOffset])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, -1],
+    ]);
+    expect(described.observers.map((observer: any) => [observer.replicaId, observer.logEndOffset])).toEqual([[9, 0]]);
+    const follower = await openNode({ nodeId: 2, voters });
+    expect(partitionOf(wireResponse(55, 2, await follower.raft.handle(55, 2, body))).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    follower.raft.kill();
+    raft.kill();
+  });
+
   it('flushes before it counts its own log end offset: a failed fsync stops it with nothing committed', async () => {
     const { raft, fs } = await openNode({ nodeId: 1, voters: [1] });
     await raft.append([Buffer.from('durable')]);

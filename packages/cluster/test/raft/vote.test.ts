@@ -1,6 +1,6 @@
 import { ErrorCode } from '@gregor/protocol';
 import { describe, expect, it } from 'vitest';
-import { RaftClient } from '../../src/index.js';
+import type { RaftClient } from '../../src/index.js';
 import { dataBatch, leaderChangeBatch } from '../../src/raft/records.js';
 import { beginEpochBody, type ManualNetwork, openNode, partitionOf, readQuorumState, settle, voteBody, wireResponse } from './support.js';
 
