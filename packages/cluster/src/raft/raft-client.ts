@@ -333,6 +333,17 @@ export class RaftClient {
   }
 
   /**
+   * Gives up the leadership of `epoch` (Kafka's `RaftClient.resign`, for a controller that must
+   * stop leading): EndQuorumEpoch asks the voters to elect another at once; appends not yet
+   * committed are rejected with NotLeaderError. Nothing happens when this node does not lead `epoch`.
+   */
+  resign(epoch: number): void {
+    this.ensureOpen();
+    if (this.state.role !== 'leader' || this.state.epoch !== epoch) return;
+    this.guard(() => this.runEvent(() => this.transitionToResigned()));
+  }
+
+  /**
    * Leaves the quorum gracefully: a leader resigns first and tells the other voters with
    * EndQuorumEpoch (so they elect a successor at once, not after a timeout), waiting at most an
    * election timeout for their answers; then the log is flushed and closed. Pending appends are

@@ -123,6 +123,20 @@ describe('elections', () => {
     raft.kill();
   });
 
+  it('a leader asked to resign its epoch sends EndQuorumEpoch and rejects what it had not committed', async () => {
+    const { raft, clock, network } = await openNode({ nodeId: 1, voters, config: { controllerQuorumAppendLingerMs: 10 } });
+    const epoch = await elect(raft, clock, network);
+    const pending = raft.append([Buffer.from('never')]);
+    raft.resign(epoch - 1);
+    expect(raft.role).toBe('leader');
+    raft.resign(epoch);
+    expect(raft.role).toBe('resigned');
+    await expect(pending).rejects.toBeInstanceOf(NotLeaderError);
+    await settle();
+    expect(network.take(54).map((request) => request.destinationId).sort()).toEqual([2, 3]);
+    raft.kill();
+  });
+
   it('a leader that hears from no majority within 1.5 fetch timeouts resigns and refuses appends (check quorum)', async () => {
     const { raft, clock, network } = await openNode({ nodeId: 1, voters });
     const epoch = await elect(raft, clock, network);
