@@ -1,17 +1,25 @@
 /**
  * Checks the record set of one partition of a Produce request before anything is appended (Kafka's
  * LogValidator): whole batches only, magic 2, a CRC that matches (here, or by the log just before
- * it writes), a record count that agrees with lastOffsetDelta, no control batches from clients,
- * a sequence number on every batch with a producer id, such a batch alone in its record set, and
- * each batch within `max.message.bytes`. A compressed batch is decompressed, within
- * `decompressedBytesMax`, and its records walked (no per-record allocation), so a batch whose
- * codec payload is corrupt or inflates past the limit is refused rather than stored. Uncompressed
- * records are not walked: their CRC and header checks stand for them (the cost per record on the
- * hot path would be Kafka's, but the consumer's decoder checks them again anyway).
- * Pure; the Partition calls it on the produce path.
+ * it writes), each batch within `max.message.bytes`, no control batches from clients, a sequence
+ * number on every batch with a producer id and such a batch alone in its record set, and then
+ * every record of every batch, compressed or not: a compressed batch is decompressed within
+ * `decompressedBytesMax`, and the records are walked without a per-record allocation
+ * (`checkRecords`: record lengths, varint bounds, key, value and header lengths, header counts,
+ * exactly `recordCount` records and nothing after them, offset deltas 0, 1, 2, ... up to
+ * lastOffsetDelta, timestamps in range).
+ *
+ * Error codes follow Kafka's: bytes that are not a batch (bad length, magic or CRC) and a codec
+ * payload that cannot be decompressed (or inflates past the limit) are CORRUPT_MESSAGE, which
+ * clients retry, as a batch damaged on the way may arrive whole next time; a well-formed batch
+ * whose records break a rule is INVALID_RECORD (Kafka's InvalidRecordException), which they do
+ * not. A batch that fails a record rule is first checked against its CRC, so damage in transit is
+ * still CORRUPT_MESSAGE. Pure; the Partition calls it on the produce path.
  */
 import { ErrorCode } from '@gregor/protocol';
-import { batchesIn, Compression, decodeBatch, isBatchCrcValid, MAGIC_OFFSET, readBatchHeader, type BatchHeader } from '@gregor/records';
+import {
+  batchesIn, checkRecords, Compression, decodeBatch, isBatchCrcValid, MAGIC_OFFSET, readBatchHeader, RecordsError, type BatchHeader, type DecodedBatch,
+} from '@gregor/records';
 
 export type RecordsCheck =
   | { ok: true; headers: BatchHeader[]; sizeBytes: number }
@@ -29,42 +37,72 @@ export function validateProducedRecords(records: Buffer | null, maxMessageBytes:
   if (records.length > MAGIC_OFFSET && (records[MAGIC_OFFSET] === 0 || records[MAGIC_OFFSET] === 1)) {
     return refuse(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `Message format v${records[MAGIC_OFFSET]} is not supported; only RecordBatch v2 (magic 2)`, 0);
   }
+  const limits = { maxMessageBytes, decompressedBytesMax, verifyCrc };
   try {
     for (const { position, sizeBytes } of batchesIn(records)) {
-      const batchIndex = headers.length;
-      if (sizeBytes > maxMessageBytes) {
-        return refuse(ErrorCode.MESSAGE_TOO_LARGE, `Batch of ${sizeBytes} bytes exceeds max.message.bytes ${maxMessageBytes}`, batchIndex);
-      }
-      if (verifyCrc && !isBatchCrcValid(records, position)) return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} fails its CRC check`, batchIndex);
-      const header = readBatchHeader(records, position);
-      if (header.recordCount <= 0 || header.lastOffsetDelta !== header.recordCount - 1) {
-        return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} holds ${header.recordCount} records but lastOffsetDelta ${header.lastOffsetDelta}`, batchIndex);
-      }
-      if (header.isControl) return refuse(ErrorCode.INVALID_RECORD, 'Clients may not produce control batches', batchIndex);
-      if (header.producerId >= 0 && header.baseSequence < 0) return refuse(ErrorCode.INVALID_RECORD, `Batch ${batchIndex} has producer id ${header.producerId} but no sequence number`, batchIndex);
-      // Kafka takes exactly one batch per partition from Produce v3 on. Gregor's producer sends
-      // several plain batches at once, so only a batch with a producer id must come alone: its
-      // sequence check and a retry's answer concern that one batch.
-      if (headers.length > 0 && (header.producerId >= 0 || headers[0].producerId >= 0)) {
-        return refuse(ErrorCode.INVALID_RECORD, 'A batch with a producer id must be the only record batch of its partition in a Produce request', batchIndex);
-      }
-      if (header.compression !== Compression.none) {
-        // Throws CorruptRecordError / DecompressedTooLargeError / UnsupportedCompressionError.
-        decodeBatch(records, position, { verifyCrc: false, decompressedBytesMax }).forEachRecord(ignoreRecord);
-      }
-      headers.push(header);
+      const refused = checkBatch(records, position, sizeBytes, headers.length, headers, limits);
+      if (refused !== null) return refused;
     }
   } catch (error) {
-    // batchesIn and readBatchHeader throw CorruptRecordError for bad lengths or magic; decoding a
-    // compressed batch throws the codec's typed errors (an unknown codec has its own Kafka code).
-    const errorCode = (error as { errorCode?: number }).errorCode === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE ? ErrorCode.UNSUPPORTED_COMPRESSION_TYPE : ErrorCode.CORRUPT_MESSAGE;
-    return refuse(errorCode, (error as Error).message, headers.length);
+    // batchesIn throws CorruptRecordError for a length that does not fit or a cut batch.
+    if (!(error instanceof RecordsError)) throw error;
+    return refuse(ErrorCode.CORRUPT_MESSAGE, error.message, headers.length);
   }
   return { ok: true, headers, sizeBytes: records.length };
+}
+
+interface Limits {
+  maxMessageBytes: number;
+  decompressedBytesMax: number;
+  verifyCrc: boolean;
+}
+
+/** Checks one batch and pushes its header onto `headers`; the refusal, or null when it passes. */
+function checkBatch(records: Buffer, position: number, sizeBytes: number, batchIndex: number, headers: BatchHeader[], limits: Limits): RecordsCheck | null {
+  if (sizeBytes > limits.maxMessageBytes) {
+    return refuse(ErrorCode.MESSAGE_TOO_LARGE, `Batch of ${sizeBytes} bytes exceeds max.message.bytes ${limits.maxMessageBytes}`, batchIndex);
+  }
+  const crcProblem = (): RecordsCheck | null => (isBatchCrcValid(records, position) ? null : refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex} fails its CRC check`, batchIndex));
+  if (limits.verifyCrc) {
+    const refused = crcProblem();
+    if (refused !== null) return refused;
+  }
+  let header: BatchHeader;
+  try {
+    header = readBatchHeader(records, position);
+  } catch (error) {
+    return refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex}: ${(error as Error).message}`, batchIndex);
+  }
+  const invalid = (message: string): RecordsCheck => crcProblem() ?? refuse(ErrorCode.INVALID_RECORD, `Batch ${batchIndex}: ${message}`, batchIndex);
+  if (header.isControl) return invalid('clients may not produce control batches');
+  if (header.producerId >= 0 && header.baseSequence < 0) return invalid(`producer id ${header.producerId} but no sequence number`);
+  // Kafka takes exactly one batch per partition from Produce v3 on. Gregor's producer sends
+  // several plain batches at once, so only a batch with a producer id must come alone: its
+  // sequence check and a retry's answer concern that one batch.
+  if (batchIndex > 0 && (header.producerId >= 0 || headers[0].producerId >= 0)) {
+    return invalid('a batch with a producer id must be the only record batch of its partition in a Produce request');
+  }
+  let decoded: DecodedBatch;
+  try {
+    decoded = decodeBatch(records, position, { verifyCrc: false, decompressedBytesMax: limits.decompressedBytesMax });
+  } catch (error) {
+    // An unknown codec keeps its own Kafka code; a payload that cannot be decompressed, or that
+    // inflates past the limit, is corrupt.
+    if (!(error instanceof RecordsError)) throw error;
+    if (error.errorCode === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) return refuse(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, error.message, batchIndex);
+    if (header.compression === Compression.none) return invalid(error.message);
+    return crcProblem() ?? refuse(ErrorCode.CORRUPT_MESSAGE, `Batch ${batchIndex}: ${error.message}`, batchIndex);
+  }
+  try {
+    checkRecords(decoded);
+  } catch (error) {
+    if (!(error instanceof RecordsError)) throw error;
+    return invalid(error.message);
+  }
+  headers.push(header);
+  return null;
 }
 
 function refuse(errorCode: number, message: string, batchIndex: number): RecordsCheck {
   return { ok: false, errorCode, message, batchIndex };
 }
-
-function ignoreRecord(): void {}

@@ -4,15 +4,20 @@
  * leader with long polls, decodes batches with @gregor/records (decompression bounded), hands
  * records to `eachMessage` or `eachBatch`, and commits resolved offsets to the coordinator. A
  * heartbeat timer runs beside the loop and asks for a rejoin when the group rebalances. With a
- * cooperative assignor only revoked partitions stop (KIP-429). One consumer per caller.
+ * cooperative assignor only revoked partitions stop (KIP-429). A batch that fails its checks
+ * (CORRUPT_MESSAGE from the broker, or bytes that do not decode) stops the loop with a
+ * CorruptMessageError naming topic, partition and offset: the consumer commits what it processed,
+ * leaves the group and emits `crash`, so a `seek` past the damage and another `run` go on. Every
+ * path of the loop that does not wait for the broker sleeps before it turns again, so the loop
+ * never holds the event loop (timers and signals keep running). One consumer per caller.
  */
 import { EventEmitter } from 'node:events';
-import { batchesIn, decodeBatch } from '@gregor/records';
+import { batchesIn, decodeBatch, RecordsError } from '@gregor/records';
 import { Api } from './api.js';
 import { assignorsByName, type Assignor, rangeAssignor } from './assignors.js';
 import type { Cluster } from './cluster.js';
 import type { TopicPartitions } from './consumer-protocol.js';
-import { isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError } from './errors.js';
+import { CorruptMessageError, isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError } from './errors.js';
 import { GroupMember, REJOIN_ERROR_CODES } from './group-member.js';
 import { commitOffsets, EARLIEST_TIMESTAMP, fetchCommittedOffsets, LATEST_TIMESTAMP, listOffsets } from './offsets.js';
 import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, sleep } from './retry.js';
@@ -153,6 +158,34 @@ interface FetchedPartition {
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** Kafka's CORRUPT_MESSAGE, answered for a partition whose batch at the fetch offset is damaged. */
+const CORRUPT_MESSAGE = 2;
+
+/**
+ * The parts of a fetched record set up to the first batch that does not decode: iteration ends
+ * there, quietly, and `damage` holds why, so the caller hands out what came before and then
+ * reports the damage at its position.
+ */
+class CheckedParts implements Iterable<DecodedRecords> {
+  damage: RecordsError | null = null;
+  constructor(private readonly parts: Iterator<DecodedRecords>) {}
+
+  *[Symbol.iterator](): Iterator<DecodedRecords> {
+    for (;;) {
+      let step: IteratorResult<DecodedRecords>;
+      try {
+        step = this.parts.next();
+      } catch (error) {
+        if (!(error instanceof RecordsError)) throw error;
+        this.damage = error;
+        return;
+      }
+      if (step.done === true) return;
+      yield step.value;
+    }
+  }
+}
+
 /** Shared by every message without headers (most), so none allocates an empty object. */
 const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
 
@@ -279,15 +312,28 @@ export class Consumer extends EventEmitter {
           continue;
         }
         if (!isRetriable(error) || failures >= this.settings.retry.retries) {
-          this.emitEvent(ConsumerEvents.CRASH, { error, groupId: this.settings.groupId, restart: false });
           this.running = false;
           this.stopHeartbeat();
+          await this.leaveAfterCrash();
+          this.emitEvent(ConsumerEvents.CRASH, { error, groupId: this.settings.groupId, restart: false });
           break;
         }
         this.needsJoin = this.needsJoin || (error instanceof KafkaProtocolError && (error.errorCode === 16 || error.errorCode === 15));
         await sleep(retryDelayMs(failures++, this.settings.retry));
       }
     }
+  }
+
+  /**
+   * After a crash, as kafkajs: commit what was processed and leave the group, so a later `run`
+   * joins again and starts from the committed offsets, or from a `seek` made in between.
+   */
+  private async leaveAfterCrash(): Promise<void> {
+    if (this.runConfig.autoCommit) await this.commitResolved([...this.assigned.values()]).catch(() => {});
+    if (this.settings.groupInstanceId === null) await this.member.leave().catch(() => {});
+    for (const state of this.assigned.values()) state.revoked = true;
+    this.assigned.clear();
+    this.needsJoin = true;
   }
 
   /** Subscribed topic names, resolving RegExps against the cluster's topics. */
@@ -445,11 +491,16 @@ export class Consumer extends EventEmitter {
       byNode.set(leader, [...(byNode.get(leader) ?? []), s]);
     }
     const fetched = await Promise.all([...byNode].map(([nodeId, list]) => this.fetchFromNode(nodeId, list)));
-    const work = fetched.flat();
+    const work = fetched.flatMap((result) => result.data);
     await this.processConcurrently(work);
+    // Data of the healthy partitions is handed out first; then the damage stops the consumer.
+    const corrupt = fetched.flatMap((result) => result.corrupt);
+    if (corrupt.length > 0 && this.running) throw corrupt[0];
+    // Partitions that only answered retriable errors are fetched again after a pause, not at once.
+    if (work.length === 0 && fetched.some((result) => result.retriableErrors > 0)) await sleep(retryDelayMs(0, this.settings.retry));
   }
 
-  private async fetchFromNode(nodeId: number, states: PartitionState[]): Promise<FetchedPartition[]> {
+  private async fetchFromNode(nodeId: number, states: PartitionState[]): Promise<{ data: FetchedPartition[]; corrupt: CorruptMessageError[]; retriableErrors: number }> {
     const byTopic = new Map<string, PartitionState[]>();
     for (const s of states) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
     const requested = new Map(states.map((s) => [keyOf(s.topic, s.partition), s.position]));
@@ -475,6 +526,8 @@ export class Consumer extends EventEmitter {
     );
     if (response.errorCode) throw new KafkaProtocolError(response.errorCode, 'Fetch');
     const out: FetchedPartition[] = [];
+    const corrupt: CorruptMessageError[] = [];
+    let retriableErrors = 0;
     for (const topicResponse of response.responses) {
       const topic: string | undefined = topicResponse.topic || this.cluster.topicNameById(topicResponse.topicId);
       if (topic === undefined) continue;
@@ -484,8 +537,13 @@ export class Consumer extends EventEmitter {
         const fetchOffset = requested.get(key);
         // Drop data for partitions revoked or moved (seek) while the fetch was in flight.
         if (state === undefined || fetchOffset === undefined || state.position !== fetchOffset) continue;
+        if (p.errorCode === CORRUPT_MESSAGE) {
+          corrupt.push(new CorruptMessageError(topic, p.partitionIndex, String(fetchOffset), 'the broker answered CORRUPT_MESSAGE'));
+          continue;
+        }
         if (p.errorCode !== 0) {
           await this.handlePartitionError(state, p.errorCode);
+          retriableErrors++;
           continue;
         }
         state.highWatermark = p.highWatermark;
@@ -493,7 +551,7 @@ export class Consumer extends EventEmitter {
       }
     }
     this.emitEvent(ConsumerEvents.FETCH, { numberOfBatches: out.length, duration: 0, nodeId });
-    return out;
+    return { data: out, corrupt, retriableErrors };
   }
 
   private async handlePartitionError(state: PartitionState, errorCode: number): Promise<void> {
@@ -519,41 +577,53 @@ export class Consumer extends EventEmitter {
     await Promise.all(Array.from({ length: Math.min(limit, work.length) }, worker));
   }
 
-  /** Decodes the fetched record set of one partition and hands it to the user's handler. */
+  /**
+   * Decodes the fetched record set of one partition and hands it to the user's handler. The
+   * records before a batch that does not decode are handed out first; then the damage is thrown
+   * as a CorruptMessageError at the partition's position, unless the handler moved or stopped it.
+   */
   private async processPartition({ state, fetchOffset, records, aborted }: FetchedPartition): Promise<void> {
     const visibleAborts = this.isolationLevel === 1 ? aborted : null;
     const seeks = state.seeks;
+    const parts = new CheckedParts(fetchedBatches(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax, this.settings.checkCrcs));
     if (this.runConfig.eachBatch !== undefined) {
-      await this.processInBatches(state, seeks, fetchedBatches(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax, this.settings.checkCrcs));
-      return;
-    }
-    for (const part of fetchedBatches(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax, this.settings.checkCrcs)) {
+      if (!(await this.processInBatches(state, seeks, parts))) return;
+    } else if (!(await this.processEachMessage(state, seeks, parts))) return;
+    if (parts.damage !== null) throw new CorruptMessageError(state.topic, state.partition, String(state.position), parts.damage.message, parts.damage);
+  }
+
+  /** Hands the messages to eachMessage; false when the partition stopped (pause, seek, rebalance). */
+  private async processEachMessage(state: PartitionState, seeks: number, parts: Iterable<DecodedRecords>): Promise<boolean> {
+    for (const part of parts) {
       if (part.list.length > 0) {
-        if (!(await this.runEachMessage(state, part.list)) || state.seeks !== seeks) return;
-      } else if (!this.skipTo(state, seeks, part.nextPosition)) return;
+        if (!(await this.runEachMessage(state, part.list)) || state.seeks !== seeks) return false;
+      } else if (!this.skipTo(state, seeks, part.nextPosition)) return false;
     }
+    return true;
   }
 
   /**
    * Hands the decoded RecordBatches to eachBatch in groups of at least eachBatchMessagesMax messages
    * (the last group may be smaller). Stops after a group that was not resolved to its end (the next
-   * fetch starts again at the first unresolved offset, as kafkajs) or when the partition stopped.
+   * fetch starts again at the first unresolved offset, as kafkajs) or when the partition stopped;
+   * false then.
    */
-  private async processInBatches(state: PartitionState, seeks: number, parts: Iterable<DecodedRecords>): Promise<void> {
+  private async processInBatches(state: PartitionState, seeks: number, parts: Iterable<DecodedRecords>): Promise<boolean> {
     const limit = this.runConfig.eachBatchMessagesMax;
     let pending: FetchedMessage[] = [];
     for (const part of parts) {
       if (part.list.length === 0) {
-        if (pending.length === 0 && !this.skipTo(state, seeks, part.nextPosition)) return;
+        if (pending.length === 0 && !this.skipTo(state, seeks, part.nextPosition)) return false;
         continue;
       }
       if (pending.length === 0) pending = part.list;
       else for (const message of part.list) pending.push(message);
       if (pending.length < limit) continue;
-      if (!(await this.runEachBatchGroup(state, seeks, pending))) return;
+      if (!(await this.runEachBatchGroup(state, seeks, pending))) return false;
       pending = [];
     }
-    if (pending.length > 0) await this.runEachBatchGroup(state, seeks, pending);
+    if (pending.length > 0) return this.runEachBatchGroup(state, seeks, pending);
+    return true;
   }
 
   /** One eachBatch call; true when the next group may follow (resolved to its end, still running). */

@@ -32,6 +32,27 @@ export class KafkaProtocolError extends KafkaClientError {
   }
 }
 
+/**
+ * A partition holds a record batch that fails its checks at `offset` (Kafka's CORRUPT_MESSAGE):
+ * the broker answered CORRUPT_MESSAGE for the fetch there, or the fetched bytes did not decode.
+ * The consumer stops (a `crash` event) rather than skip data silently; `seek` past the damage and
+ * `run` again to go on, as Kafka's consumer asks.
+ */
+export class CorruptMessageError extends KafkaClientError {
+  /** Kafka's CORRUPT_MESSAGE. */
+  readonly errorCode = 2;
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    /** The first offset that could not be read, a decimal string as every client offset. */
+    readonly offset: string,
+    detail: string,
+    cause?: unknown,
+  ) {
+    super('CORRUPT_MESSAGE', `Corrupt record batch in ${topic}-${partition} at offset ${offset} (${detail}); seek past it to continue`, { retriable: false, cause });
+  }
+}
+
 /** The connection to a broker failed or closed with requests in flight; retriable. */
 export class KafkaConnectionError extends KafkaClientError {
   constructor(message: string, cause?: unknown) {

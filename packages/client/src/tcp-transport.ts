@@ -8,7 +8,7 @@
  * consumer or admin; every method may be called concurrently.
  */
 import net from 'node:net';
-import { decodeResponse, encodeRequestParts, FRAME_BYTES_MAX_DEFAULT, FrameReader } from '@gregor/protocol';
+import { decodeResponse, encodeRequestParts, FRAME_BYTES_MAX_DEFAULT, FrameReader, peekCorrelationId } from '@gregor/protocol';
 import { Api, negotiateVersions } from './api.js';
 import { KafkaConnectionError, KafkaClientError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
 import { RETRY_DEFAULTS, retryDelayMs } from './retry.js';
@@ -104,14 +104,21 @@ class Connection {
         this.fail(socket, new KafkaConnectionError(`bad frame from ${this.host}:${this.port}: ${(error as Error).message}`, error));
         return;
       }
-      for (const frame of frames) this.onFrame(frame);
+      for (const frame of frames) this.onFrame(socket, frame);
     });
     socket.on('error', (error) => this.fail(socket, new KafkaConnectionError(`connection to ${this.host}:${this.port} failed: ${error.message}`, error)));
     socket.on('close', () => this.fail(socket, new KafkaConnectionError(`connection to ${this.host}:${this.port} closed`)));
   }
 
-  private onFrame(frame: Buffer): void {
-    const correlationId = frame.readInt32BE(0);
+  private onFrame(socket: net.Socket, frame: Buffer): void {
+    let correlationId: number;
+    try {
+      correlationId = peekCorrelationId(frame);
+    } catch (error) {
+      // A frame too short for a correlation id: nothing on this connection can be trusted.
+      this.fail(socket, new KafkaConnectionError(`bad frame from ${this.host}:${this.port}: ${(error as Error).message}`, error));
+      return;
+    }
     const pending = this.pending.get(correlationId);
     if (pending === undefined) return; // timed out already
     this.settle(correlationId, pending);

@@ -11,4 +11,5 @@ export * from './codecs.js';
 export { lz4DecompressedBound, LZ4_SCRATCH_BYTES_MAX } from './lz4.js';
 export * from './builder.js';
 export * from './decode.js';
+export { checkRecords } from './validate.js';
 export * from './control.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batchesIn, Compression, decodeBatch, encodeBatch, isBatchCrcValid, readBatchHeader, RecordsError, writeBatchCrc } from '@gregor/records';
+import { mutate, mutation } from './mutations.js';
 
 const DECOMPRESSED_BYTES_MAX = 256 * 1024;
 /** No single JavaScript allocation while decoding may exceed this (the limit plus one zstd step). */
@@ -15,27 +16,6 @@ const record = fc.record({
 const batch = fc
   .record({ compression: fc.constantFrom(...Object.values(Compression)), records: fc.array(record, { minLength: 1, maxLength: 12 }) })
   .map((input) => encodeBatch(input));
-
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-);
-type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
-
-function mutate(input: Buffer, mutations: Mutation[]): Buffer {
-  let output = Buffer.from(input);
-  for (const change of mutations) {
-    if (output.length === 0) break;
-    const at = change.at % output.length;
-    if (change.kind === 'flip') output[at] ^= 1 << change.bit;
-    else if (change.kind === 'set') output[at] = change.byte;
-    else if (change.kind === 'truncate') output = output.subarray(0, at);
-    else output = Buffer.concat([output.subarray(0, at), Buffer.from(change.bytes), output.subarray(at)]);
-  }
-  return output;
-}
 
 /** Decodes and reads everything; returns normally or throws. */
 function readEverything(bytes: Buffer): void {

@@ -5,11 +5,12 @@
  * acks 0, 1 and -1 (all); acks=all answers once the high watermark passes the batch's last offset
  * (at once with one replica) and NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
  * Each partition's record set is validated before anything is appended (whole batches, magic 2,
- * CRC, record count vs lastOffsetDelta, max.message.bytes per batch, and the whole record set
- * within segment.bytes: RECORD_LIST_TOO_LARGE); on a CreateTime topic with
- * message.timestamp.before.max.ms / after.max.ms (or the deprecated difference.max.ms) set, a record
- * outside those bounds of the broker's clock fails the partition with INVALID_TIMESTAMP (its index
- * in recordErrors); a refused partition appends nothing.
+ * CRC, max.message.bytes per batch, every record of every batch as Kafka's LogValidator, see
+ * records-validation.ts, and the whole record set within segment.bytes: RECORD_LIST_TOO_LARGE);
+ * malformed records are INVALID_RECORD, damaged bytes CORRUPT_MESSAGE, as in Kafka. On a
+ * CreateTime topic with message.timestamp.before.max.ms / after.max.ms (or the deprecated
+ * difference.max.ms) set, a record outside those bounds of the broker's clock fails the partition
+ * with INVALID_TIMESTAMP (its index in recordErrors); a refused partition appends nothing.
  * A retried idempotent batch is answered with its original offsets (NONE, as Kafka does today).
  * Deviations: acks=0 resolves to NO_RESPONSE (null), so the server writes nothing; Produce never
  * auto-creates topics (as Kafka); transactional produce is not supported yet (transactionalId is

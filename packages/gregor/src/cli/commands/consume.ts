@@ -35,8 +35,14 @@ export async function main(argv: string[]): Promise<void> {
   let received = 0;
   let idleTimer: NodeJS.Timeout | undefined;
   let finish!: () => void;
+  let crashed: Error | null = null;
   const done = new Promise<void>((resolve) => {
     finish = resolve;
+  });
+  // A consumer that stops on its own (a damaged batch, an error it cannot retry) ends the command.
+  consumer.on('consumer.crash', (event: { payload: { error: Error } }) => {
+    crashed = event.payload.error;
+    finish();
   });
   const armIdleTimer = () => {
     if (timeoutMs < 0) return;
@@ -67,4 +73,8 @@ export async function main(argv: string[]): Promise<void> {
     await connection.close();
   }
   console.error(`Processed a total of ${received} messages`);
+  if (crashed !== null) {
+    console.error(`gregor: ${(crashed as Error).message}`);
+    process.exitCode = 1;
+  }
 }
