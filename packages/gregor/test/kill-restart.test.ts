@@ -1,7 +1,8 @@
 /**
  * `gregor serve` as a real process under load: paused (SIGSTOP, SIGCONT) and then killed with
  * SIGKILL while sends are in flight, then started again on the same directory. Every acknowledged
- * record must be in the log, at contiguous offsets, and the restart must find nothing damaged.
+ * record must be in the log, at contiguous offsets; the only damage the restart may find is a batch
+ * the kill cut short while writing it, which was never acknowledged.
  * The server runs from the built CLI (`packages/gregor/bin/gregor.js`, which `pnpm test` builds
  * first) under `node` itself, so the pid killed is the broker's. Every process is ended by its pid.
  */
@@ -59,7 +60,7 @@ describe('gregor serve under load', () => {
     dir = undefined;
   });
 
-  it('keeps every acknowledged record through a pause and a kill -9 with sends in flight, and restarts finding nothing damaged', async () => {
+  it('keeps every acknowledged record through a pause and a kill -9 with sends in flight, and restarts finding at most an unacknowledged torn tail', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gregor-kill-'));
     const first = await serve(dir);
     const transport = new TcpTransport({ brokers: [`127.0.0.1:${first.port}`] });
@@ -105,7 +106,11 @@ describe('gregor serve under load', () => {
     const second = await serve(dir);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    expect(second.stderr()).not.toMatch(/\bWARN\b/);
+    // A write the kill interrupted leaves a torn batch at the end: moved aside, and past every acknowledged offset.
+    for (const line of second.stderr().split('\n').filter((text) => /\bWARN\b/.test(text))) {
+      expect(line).toContain('"code":"DAMAGE_MOVED_ASIDE"');
+      expect(Number(/"firstOffset":(\d+)/.exec(line)?.[1])).toBeGreaterThan(lastAckedOffset);
+    }
 
     const warnings: string[] = [];
     const logs = LogManager.open({ fs: nodeFileSystem, dir, schedule: false, logger: { warn: (message) => warnings.push(message) } });

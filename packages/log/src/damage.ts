@@ -173,7 +173,8 @@ export function claimedContents(file: File, range: { startPosition: number; endP
   let recordCount = 0;
   const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
   while (position + BATCH_HEADER_BYTES <= range.endPosition && file.read(header, 0, BATCH_HEADER_BYTES, position) === BATCH_HEADER_BYTES) {
-    if (headerProblem(header, 0, position, range.endPosition, lastOffset, { ...bounds, upperBoundOffset: Number.MAX_SAFE_INTEGER }) !== undefined) break;
+    // A batch cut short (a torn write) still has a readable header: it is counted, and ends the walk.
+    if (headerProblem(header, 0, position, Number.MAX_SAFE_INTEGER, lastOffset, { ...bounds, upperBoundOffset: Number.MAX_SAFE_INTEGER }) !== undefined) break;
     lastOffset = Number(header.readBigInt64BE(0)) + header.readInt32BE(23);
     recordCount += Math.max(0, header.readInt32BE(57));
     position += header.readInt32BE(8) + BATCH_OVERHEAD_BYTES;
