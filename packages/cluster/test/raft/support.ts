@@ -2,7 +2,7 @@
  * Test helpers: a network whose requests the test answers by hand (`ManualNetwork`), a listener
  * that records what it is given, and a seeded random source.
  */
-import { FakeClock, MemoryFileSystem } from '@gregor/log';
+import { FakeClock, type FileSystem, MemoryFileSystem } from '@gregor/log';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type RequestInput, type ResponseBody } from '@gregor/protocol';
 import {
   PeerUnreachableError,
@@ -137,10 +137,12 @@ export function partitionOf(response: any): any {
   return (response.topics ?? response.responses)[0].partitions[0];
 }
 
-export interface NodeOptions {
+export interface NodeOptions<F extends FileSystem = MemoryFileSystem> {
   nodeId: number;
   voters: number[];
-  fs?: MemoryFileSystem;
+  fs?: F;
+  /** The metadata log directory; default '/meta' (on the memory file system). */
+  dir?: string;
   clock?: FakeClock;
   network?: ManualNetwork;
   config?: Partial<QuorumConfig>;
@@ -148,14 +150,14 @@ export interface NodeOptions {
 }
 
 /** Opens a RaftClient on a memory file system and a manual network. */
-export async function openNode(options: NodeOptions) {
-  const fs = options.fs ?? new MemoryFileSystem();
+export async function openNode<F extends FileSystem = MemoryFileSystem>(options: NodeOptions<F>) {
+  const fs = options.fs ?? (new MemoryFileSystem() as unknown as F);
   const clock = options.clock ?? new FakeClock(0);
   const network = options.network ?? new ManualNetwork();
   const raft = await RaftClient.open({
     nodeId: options.nodeId,
     voters: options.voters,
-    dir: '/meta',
+    dir: options.dir ?? '/meta',
     fs,
     clock,
     random: seededRandom(options.seed ?? options.nodeId),
