@@ -1,9 +1,13 @@
 /**
  * The broker's typed errors. Operating errors a request can cause are answered with Kafka's error
  * codes inside the response; BrokerError is for what the broker itself throws (bad data dir,
- * corrupt state files, calls after close), with a stable string `code` and Kafka's `errorCode`.
+ * corrupt state files, calls after close), with a stable string `code`, Kafka's `errorCode` and
+ * whether retrying may succeed (`retriable`, from Kafka's error table).
  */
+import { errorInfo } from '@gregor/protocol';
+
 export class BrokerError extends Error {
+  readonly retriable: boolean;
   constructor(
     readonly code: string,
     message: string,
@@ -12,5 +16,6 @@ export class BrokerError extends Error {
   ) {
     super(message);
     this.name = 'BrokerError';
+    this.retriable = errorCode >= 0 && errorInfo(errorCode).retriable;
   }
 }

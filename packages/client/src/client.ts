@@ -36,18 +36,21 @@ export class Client {
     return { cluster: new Cluster(transport, { ...pickClusterOptions(this.clusterOptions), ...overrides }), owned };
   }
 
+  /** `allowAutoTopicCreation` defaults to true, as kafkajs: sending to a missing topic creates it (when the broker allows). */
   producer(options: ProducerOptions & { allowAutoTopicCreation?: boolean } = {}): Producer {
-    const { cluster, owned } = this.cluster(options.allowAutoTopicCreation === undefined ? {} : { allowAutoTopicCreation: options.allowAutoTopicCreation });
+    const { cluster, owned } = this.cluster({ allowAutoTopicCreation: options.allowAutoTopicCreation ?? this.clusterOptions.allowAutoTopicCreation ?? true });
     return new Producer(cluster, options, owned);
   }
 
+  /** `groupId` is required; `allowAutoTopicCreation` defaults to true, as kafkajs. */
   consumer(options: ConsumerOptions & { allowAutoTopicCreation?: boolean }): Consumer {
-    const { cluster, owned } = this.cluster(options.allowAutoTopicCreation === undefined ? {} : { allowAutoTopicCreation: options.allowAutoTopicCreation });
+    const { cluster, owned } = this.cluster({ allowAutoTopicCreation: options?.allowAutoTopicCreation ?? this.clusterOptions.allowAutoTopicCreation ?? true });
     return new Consumer(cluster, options, owned);
   }
 
+  /** The admin never creates topics by looking at them (kafkajs's admin sends allowAutoTopicCreation false). */
   admin(): Admin {
-    const { cluster, owned } = this.cluster();
+    const { cluster, owned } = this.cluster({ allowAutoTopicCreation: false });
     return new Admin(cluster, owned);
   }
 }

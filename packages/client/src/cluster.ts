@@ -27,8 +27,14 @@ export interface TopicInfo {
 
 export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
+/** Kafka's consumer addresses the group coordinator as node Integer.MAX_VALUE - id (its own connection). */
+export const COORDINATOR_NODE_ID_BASE = 2_147_483_647;
+
 export interface ClusterOptions {
-  /** Let Metadata create unknown topics (when the broker allows it). Default false, as kafkajs. */
+  /**
+   * Let Metadata create unknown topics (when the broker allows it). `Client` passes true for producers
+   * and consumers and false for the admin, as kafkajs; a Cluster made directly defaults to false.
+   */
   allowAutoTopicCreation?: boolean;
   /** How long cached metadata is trusted before a refresh (default 300000 ms, Kafka's metadata.max.age.ms). */
   metadataMaxAgeMs?: number;
@@ -39,7 +45,6 @@ export class Cluster {
   private readonly topicNamesById = new Map<string, string>();
   private readonly coordinators = new Map<string, number>();
   private readonly refreshedAtMs = new Map<string, number>();
-  private connecting: Promise<void> | null = null;
   controllerId = -1;
   clusterId: string | null = null;
   /** The brokers of the last Metadata response. */
@@ -50,12 +55,9 @@ export class Cluster {
     private readonly options: ClusterOptions = {},
   ) {}
 
+  /** Connects the transport (idempotent there); asked every time, so a closed transport is noticed. */
   connect(): Promise<void> {
-    this.connecting ??= this.transport.connect().catch((error) => {
-      this.connecting = null;
-      throw error;
-    });
-    return this.connecting;
+    return this.transport.connect();
   }
 
   async request(apiKey: number, body: Body, options?: RequestOptions): Promise<Body> {
@@ -119,7 +121,13 @@ export class Cluster {
     return info.leader;
   }
 
-  /** The coordinator of `groupId` (keyType 0), cached until `forgetCoordinator`. */
+  /**
+   * The node id to send `groupId`'s coordinator requests to (keyType 0), cached until
+   * `forgetCoordinator`. As Kafka's consumer does, the coordinator gets a node id of its own
+   * (COORDINATOR_NODE_ID_BASE - its id) with the same address, so group requests travel on their
+   * own connection and never wait behind a long-poll Fetch to the same broker (a broker answers a
+   * connection's requests in order, so a LeaveGroup would wait out the Fetch).
+   */
   async coordinatorFor(groupId: string): Promise<number> {
     const cached = this.coordinators.get(groupId);
     if (cached !== undefined) return cached;
@@ -128,11 +136,11 @@ export class Cluster {
     if (Array.isArray(response.coordinators) && response.coordinators.length > 0) {
       const coordinator = response.coordinators[0];
       throwIfError(coordinator.errorCode, coordinator.errorMessage);
-      nodeId = coordinator.nodeId;
+      nodeId = COORDINATOR_NODE_ID_BASE - coordinator.nodeId;
       this.transport.setBrokers([{ nodeId, host: coordinator.host, port: coordinator.port }]);
     } else {
       throwIfError(response.errorCode, response.errorMessage);
-      nodeId = response.nodeId;
+      nodeId = COORDINATOR_NODE_ID_BASE - response.nodeId;
       this.transport.setBrokers([{ nodeId, host: response.host, port: response.port }]);
     }
     this.coordinators.set(groupId, nodeId);

@@ -203,6 +203,8 @@ export class Consumer extends EventEmitter {
   private running = false;
   private connected = false;
   private loop: Promise<void> | null = null;
+  /** Aborted by stop(): a long-poll Fetch in flight is abandoned, so stopping takes no maxWaitTimeInMs. */
+  private fetchAbort = new AbortController();
   private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   private lastCommitMs = Date.now();
   private uncommittedCount = 0;
@@ -221,6 +223,8 @@ export class Consumer extends EventEmitter {
     private readonly ownsCluster = false,
   ) {
     super();
+    // kafkajs refuses this too: without a group there is nowhere to commit and no one to join.
+    if (typeof options?.groupId !== 'string' || options.groupId === '') throw new KafkaClientError('INVALID_CONFIG', 'a consumer needs a groupId (a non-empty string): consumer({ groupId: "my-group" })');
     this.settings = {
       groupId: options.groupId,
       groupInstanceId: options.groupInstanceId ?? null,
@@ -289,6 +293,7 @@ export class Consumer extends EventEmitter {
       partitionsConsumedConcurrently: Math.max(1, config.partitionsConsumedConcurrently ?? 1),
     };
     this.running = true;
+    this.fetchAbort = new AbortController();
     this.loop = this.runLoop();
   }
 
@@ -522,7 +527,7 @@ export class Consumer extends EventEmitter {
         forgottenTopicsData: [],
         rackId: '',
       },
-      { nodeId },
+      { nodeId, signal: this.fetchAbort.signal },
     );
     if (response.errorCode) throw new KafkaProtocolError(response.errorCode, 'Fetch');
     const out: FetchedPartition[] = [];
@@ -850,6 +855,7 @@ export class Consumer extends EventEmitter {
   /** Stops the loop after the message in hand and commits what was processed. */
   async stop(): Promise<void> {
     this.running = false;
+    this.fetchAbort.abort();
     this.stopHeartbeat();
     await this.loop?.catch(() => {});
     this.loop = null;

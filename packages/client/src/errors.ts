@@ -67,6 +67,39 @@ export class RequestTimeoutError extends KafkaClientError {
 }
 
 /** The producer's buffer (`bufferMemoryBytes`) stayed full for `maxBlockMs`, or blocking is off. */
+/** The caller stopped waiting for the answer (RequestOptions.signal); the broker may still act on the request. */
+export class RequestAbortedError extends KafkaClientError {
+  constructor(message: string) {
+    super('REQUEST_ABORTED', message, { retriable: false });
+  }
+}
+
+/** Rejects with RequestAbortedError when `signal` aborts before `promise` settles; a later outcome of `promise` is dropped. */
+export function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(new RequestAbortedError(`${what} abandoned`));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      reject(new RequestAbortedError(`${what} abandoned`));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 export class BufferFullError extends KafkaClientError {
   constructor(message: string) {
     super('BUFFER_FULL', message, { retriable: false });

@@ -5,7 +5,7 @@
  * same request handlers with the same versions.
  */
 import { Api, negotiateVersions } from './api.js';
-import { UnsupportedApiError } from './errors.js';
+import { abandonOnAbort, KafkaClientError, UnsupportedApiError } from './errors.js';
 import type { Body, BrokerAddress, RequestHandler, RequestOptions, Transport } from './transport.js';
 
 export interface InProcessTransportOptions {
@@ -30,6 +30,7 @@ export class InProcessTransport implements Transport {
   }
 
   connect(): Promise<void> {
+    if (this.closed) return Promise.reject(closedError());
     this.connecting ??= (async () => {
       const response = await this.broker.handle(Api.ApiVersions, 3, { clientSoftwareName: 'gregor', clientSoftwareVersion: '0.1.0' }, this.context);
       this.versions = negotiateVersions((response as Body).apiKeys);
@@ -44,9 +45,12 @@ export class InProcessTransport implements Transport {
   }
 
   async request(apiKey: number, apiVersion: number, body: Body, options: RequestOptions = {}): Promise<Body> {
+    if (this.closed) throw closedError();
     this.holdProcess();
     try {
-      const response = await this.broker.handle(apiKey, apiVersion, body, this.context);
+      // Awaiting the broker's promise through abandonOnAbort lets a stopping consumer leave a
+      // parked Fetch at once; the broker completes it later (its timer, or close) and the answer is dropped.
+      const response = await abandonOnAbort(Promise.resolve(this.broker.handle(apiKey, apiVersion, body, this.context)), options.signal, `API ${apiKey} request`);
       return options.expectResponse === false ? null : response;
     } finally {
       this.releaseProcess();
@@ -73,5 +77,14 @@ export class InProcessTransport implements Transport {
     // One broker in the process: every node id routes to it.
   }
 
-  async close(): Promise<void> {}
+  private closed = false;
+
+  /** Called by the broker's owner when it closes the broker: every later call fails with BROKER_CLOSED. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function closedError(): KafkaClientError {
+  return new KafkaClientError('BROKER_CLOSED', 'the broker this client talks to in-process is closed; open the data directory again (Gregor.open)');
 }

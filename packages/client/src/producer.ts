@@ -22,10 +22,14 @@ import { type Headers, toBuffer, toRecordHeaders, type Value } from './values.js
 export const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 } as const;
 export type CompressionInput = number | 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
+/** The codec id of a compression name or id; anything else (`'brotli'`, 7) is refused, never sent uncompressed. */
 export function toCodec(compression: CompressionInput | undefined): number {
   if (compression === undefined) return Compression.none;
-  if (typeof compression === 'number') return compression;
-  return Compression[compression];
+  const codec = typeof compression === 'number' ? compression : Object.hasOwn(Compression, compression) ? Compression[compression] : undefined;
+  if (codec === undefined || !Number.isInteger(codec) || codec < 0 || codec > Compression.zstd) {
+    throw new KafkaClientError('INVALID_CONFIG', `unknown compression ${JSON.stringify(compression)}: choose none, gzip, snappy, lz4 or zstd`);
+  }
+  return codec;
 }
 
 export interface Message {

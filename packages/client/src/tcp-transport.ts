@@ -10,7 +10,7 @@
 import net from 'node:net';
 import { decodeResponse, encodeRequestParts, FRAME_BYTES_MAX_DEFAULT, FrameReader, peekCorrelationId } from '@gregor/protocol';
 import { Api, negotiateVersions } from './api.js';
-import { KafkaConnectionError, KafkaClientError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
+import { abandonOnAbort, KafkaConnectionError, KafkaClientError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
 import { RETRY_DEFAULTS, retryDelayMs } from './retry.js';
 import type { Body, BrokerAddress, RequestOptions, Transport } from './transport.js';
 
@@ -198,11 +198,17 @@ export class TcpTransport implements Transport {
     };
   }
 
-  private connectionTo(address: string): Connection {
-    let connection = this.connections.get(address);
+  /**
+   * One connection per node id, and one for the bootstrap address (as Kafka's NetworkClient): two
+   * node ids with one address (a broker, and the same broker as group coordinator) get separate
+   * connections, so group requests never queue behind a parked Fetch.
+   */
+  private connectionTo(address: string, nodeId?: number): Connection {
+    const key = nodeId === undefined ? `bootstrap ${address}` : `node ${nodeId} ${address}`;
+    let connection = this.connections.get(key);
     if (connection === undefined) {
       const { host, port } = parseAddress(address);
-      this.connections.set(address, (connection = new Connection(host, port, this.options)));
+      this.connections.set(key, (connection = new Connection(host, port, this.options)));
     }
     return connection;
   }
@@ -245,7 +251,8 @@ export class TcpTransport implements Transport {
     if (this.closed) throw new KafkaClientError('TRANSPORT_CLOSED', 'the transport is closed');
     await this.connect();
     const address = options.nodeId === undefined ? this.bootstrapAddress! : (this.addresses.get(options.nodeId) ?? this.bootstrapAddress!);
-    return this.connectionTo(address).request(apiKey, apiVersion, body, options.expectResponse !== false);
+    const nodeId = options.nodeId !== undefined && this.addresses.has(options.nodeId) ? options.nodeId : undefined;
+    return abandonOnAbort(this.connectionTo(address, nodeId).request(apiKey, apiVersion, body, options.expectResponse !== false), options.signal, `API ${apiKey} request to ${address}`);
   }
 
   setBrokers(brokers: readonly BrokerAddress[]): void {

@@ -11,6 +11,12 @@ export interface RequestOptions {
   nodeId?: number;
   /** False for acks=0 Produce: Kafka's broker sends no response, so none is awaited. */
   expectResponse?: boolean;
+  /**
+   * Stops waiting: when it aborts, the request rejects at once with a RequestAbortedError and a
+   * later answer is dropped. For requests whose answer may be lost without harm (a long-poll Fetch
+   * when the consumer stops), since the broker may still carry the request out.
+   */
+  signal?: AbortSignal;
 }
 
 export interface BrokerAddress {

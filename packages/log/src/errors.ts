@@ -6,6 +6,8 @@
 /** Base class of every operating error thrown by the log. */
 export class LogError extends Error {
   readonly code: string;
+  /** No log error goes away by retrying the same call. */
+  readonly retriable = false;
   readonly errorCode: number | undefined;
   constructor(code: string, message: string, errorCode?: number, options?: { cause?: unknown }) {
     super(message, options);

@@ -24,6 +24,7 @@ const pendingEntriesMax = 256;
 /** Thrown by `open` when an index file fails its sanity check; the segment rebuilds the index. */
 export class IndexCorruptError extends Error {
   readonly code = 'INDEX_CORRUPT';
+  readonly retriable = false;
 }
 
 abstract class IndexFile {

@@ -9,11 +9,14 @@ import { ErrorCode, errorInfo } from './error-codes.js';
 export class ProtocolError extends Error {
   readonly code: string;
   readonly errorCode: number;
+  /** Whether Kafka's error table calls `errorCode` retriable. */
+  readonly retriable: boolean;
   constructor(code: string, errorCode: number, message: string) {
     super(message);
     this.name = new.target.name;
     this.code = code;
     this.errorCode = errorCode;
+    this.retriable = errorInfo(errorCode).retriable;
   }
 }
 

@@ -7,6 +7,8 @@
 export class RecordsError extends Error {
   readonly code: string;
   readonly errorCode: number;
+  /** Bad bytes stay bad: never retriable. */
+  readonly retriable = false;
 
   constructor(code: string, errorCode: number, message: string) {
     super(message);

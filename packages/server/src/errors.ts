@@ -1,6 +1,7 @@
 /** Typed errors of the TCP server, each with a stable `code`. */
 export class ServerError extends Error {
   readonly code: string;
+  readonly retriable = false;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ServerError';
