@@ -9,7 +9,8 @@
  * with itself; producers and consumers may be used concurrently.
  */
 import path from 'node:path';
-import { Broker, type BrokerConfig } from '@gregor/broker';
+import { Broker, type BrokerConfig, BrokerError } from '@gregor/broker';
+import { ErrorCode } from '@gregor/protocol';
 import {
   type Admin,
   Client,
@@ -74,7 +75,7 @@ export class Gregor {
   private readonly admins = new Set<Admin>();
   private server: Server | undefined;
   private console: ConsoleServer | undefined;
-  private closed = false;
+  private closing = false;
 
   private constructor(
     readonly broker: Broker,
@@ -98,21 +99,27 @@ export class Gregor {
     }
   }
 
+  /** A producer (kafkajs's options); sending to a missing topic creates it when the broker allows. */
   producer(options: ProducerOptions & ClusterOptions = {}): Producer {
+    this.assertOpen('producer()');
     return track(this.producers, this.client.producer(options));
   }
 
+  /** A consumer of the group `groupId` (required). */
   consumer(options: ConsumerOptions & ClusterOptions): Consumer {
+    this.assertOpen('consumer()');
     return track(this.consumers, this.client.consumer(options));
   }
 
   admin(): Admin {
+    this.assertOpen('admin()');
     return track(this.admins, this.client.admin());
   }
 
   /** Serves Kafka's wire protocol; resolves to the bound address (port 0 picks a free port). */
   async listen(options: GregorListenOptions = {}): Promise<BoundAddress> {
-    if (this.server !== undefined) throw new Error('this Gregor is already listening');
+    this.assertOpen('listen()');
+    if (this.server !== undefined) throw new BrokerError('ALREADY_LISTENING', `this Gregor is already listening on ${this.server.address?.host}:${this.server.address?.port}`);
     this.server = new Server({ broker: this.broker, config: options.config, logger: options.logger });
     const address = await this.server.listen({ host: options.host, port: options.port });
     if (options.http !== undefined) await this.serveConsole(options.http);
@@ -125,7 +132,8 @@ export class Gregor {
    * (an in-process client), so it works with or without `listen()`.
    */
   async serveConsole(options: GregorConsoleOptions = {}): Promise<BoundAddress> {
-    if (this.console !== undefined) throw new Error('this Gregor already serves its console');
+    this.assertOpen('serveConsole()');
+    if (this.console !== undefined) throw new BrokerError('ALREADY_LISTENING', 'this Gregor already serves its console');
     const console = new ConsoleServer({
       transport: new InProcessTransport(this.broker, { clientId: 'gregor-console' }),
       local: localBroker(this.broker),
@@ -148,6 +156,15 @@ export class Gregor {
     return this.console?.address;
   }
 
+  /** True once `close()` was called: the broker and its clients are (being) closed. */
+  get closed(): boolean {
+    return this.closing;
+  }
+
+  private assertOpen(call: string): void {
+    if (this.closing) throw new BrokerError('BROKER_CLOSED', `${call} after close(): this Gregor is closed; open the data directory again with Gregor.open()`, ErrorCode.BROKER_NOT_AVAILABLE);
+  }
+
   /** The listening address, if `listen` was called. */
   get address(): BoundAddress | undefined {
     return this.server?.address;
@@ -158,8 +175,8 @@ export class Gregor {
    * (producers flush), then closes the broker, which flushes the logs and marks a clean shutdown.
    */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closing) return;
+    this.closing = true;
     try {
       await this.console?.close();
       await this.server?.close();

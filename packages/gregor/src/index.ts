@@ -2,6 +2,10 @@
  * `gregor`: Kafka's core as a TypeScript library. `Gregor.open({ dir })` for an embedded broker
  * with in-process clients, `gregor.listen({ port })` to serve Kafka's wire protocol, and
  * `new Gregor.Client({ brokers })` for the same client API over TCP.
+ *
+ * Every error Gregor throws is one of the classes exported here: each has a stable string `code`
+ * (Kafka's error name where Kafka has one: `UNKNOWN_TOPIC_OR_PARTITION`, `NOT_COORDINATOR`...)
+ * and `retriable` (whether trying again may succeed).
  */
 export { Gregor, type GregorOptions, type GregorListenOptions } from './gregor.js';
 export { DataDirLockedError, DataDirLockUnavailableError } from './data-dir-lock.js';
@@ -16,5 +20,26 @@ export {
   type Message,
   type RecordMetadata,
   msgpackSerializer,
+  // The client's errors (kafkajs's names where kafkajs has one: KafkaJSError is KafkaClientError).
+  KafkaClientError,
+  KafkaJSError,
+  KafkaProtocolError,
+  KafkaConnectionError,
+  RequestTimeoutError,
+  RequestAbortedError,
+  BufferFullError,
+  RecordTooLargeError,
+  NotConnectedError,
+  RetriesExhaustedError,
+  UnsupportedApiError,
+  MalformedPayloadError,
+  isRetriable,
 } from '@gregor/client';
+export { BrokerError, BrokerConfigError } from '@gregor/broker';
+export { ServerError, ServerStateError } from '@gregor/server';
+export {
+  LogError, LogCorruptionError, OffsetOutOfRangeError, InvalidRecordError, LogClosedError, CheckpointFormatError, FileSystemError,
+} from '@gregor/log';
+export { RecordsError, CorruptRecordError, DecompressedTooLargeError, UnsupportedCompressionError } from '@gregor/records';
+export { ProtocolError, ProtocolDecodeError, FrameTooLargeError, UnsupportedVersionError } from '@gregor/protocol';
 export { MemoryFileSystem, FakeClock, nodeFileSystem, systemClock } from '@gregor/log';
