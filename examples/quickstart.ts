@@ -7,7 +7,7 @@
  *   pnpm example examples/quickstart.ts [--dir ./data/examples/quickstart] [--duration-ms 10000] [--keep]
  */
 import { type Consumer, Gregor } from 'gregor';
-import { DURATION_MS_DEFAULT, type ExampleOptions, isRunDirectly, logger, parseCommandLine, prepareDataDir, runFromCommandLine, waitFor, withKeepAlive } from './lib/common.js';
+import { DURATION_MS_DEFAULT, type ExampleOptions, isRunDirectly, logger, prepareDataDir, runFromCommandLine, waitFor, withKeepAlive } from './lib/common.js';
 
 const TOPIC = 'greetings';
 const GROUP = 'quickstart-group';
@@ -129,6 +129,8 @@ function formatOffsets(offsets: Record<number, number>): string {
 }
 
 if (isRunDirectly(import.meta.url)) {
-  const { common, json } = parseCommandLine(process.argv.slice(2));
-  runFromCommandLine(() => main(common), json);
+  runFromCommandLine(import.meta.url, {
+    description: 'The embedded log in five steps: create a topic, produce, consume in a group and commit, reopen the directory, resume at the committed offsets.',
+    run: ({ common }) => main(common),
+  });
 }

@@ -29,7 +29,6 @@ import {
   isRunDirectly,
   type Clients,
   exampleClients,
-  parseCommandLine,
   prepareDataDir,
   startConsole,
   runFromCommandLine,
@@ -443,6 +442,8 @@ function formatCounts(counts: Record<string, number>): string {
 }
 
 if (isRunDirectly(import.meta.url)) {
-  const { common, json } = parseCommandLine(process.argv.slice(2));
-  runFromCommandLine(() => main(common), json);
+  runFromCommandLine(import.meta.url, {
+    description: 'Three topics, three producers, and analytics, alert and logger consumer groups on one broker, with a live summary.',
+    run: ({ common }) => main(common),
+  });
 }

@@ -22,7 +22,6 @@ import {
   isRunDirectly,
   type Clients,
   exampleClients,
-  parseCommandLine,
   prepareDataDir,
   startConsole,
   runFromCommandLine,
@@ -349,8 +348,14 @@ function printSummary(summary: TradesSummary, log: (line: string) => void): void
 }
 
 if (isRunDirectly(import.meta.url)) {
-  const { common, number, values, json } = parseCommandLine(process.argv.slice(2), { rate: { type: 'string' }, format: { type: 'string' } });
-  const format = values.format as string | undefined;
-  if (format !== undefined && format !== 'json' && format !== 'msgpack') throw new ExampleError('BAD_ARGUMENT', '--format is msgpack or json');
-  runFromCommandLine(() => main({ ...common, rate: number('rate'), format }), json);
+  runFromCommandLine(import.meta.url, {
+    description: 'Market data keyed by symbol into 10 partitions, an idempotent snappy producer with acks=all, a group of three checking order per symbol.',
+    extra: { rate: { type: 'string' }, format: { type: 'string' } },
+    extraHelp: '  --rate N          trades a second (0: as fast as it goes); default 5000\n  --format F        msgpack (default) or json values',
+    run: async ({ common, number, values }) => {
+      const format = values.format as string | undefined;
+      if (format !== undefined && format !== 'json' && format !== 'msgpack') throw new ExampleError('BAD_ARGUMENT', `--format is msgpack or json, got '${format}'`);
+      return main({ ...common, rate: number('rate'), format });
+    },
+  });
 }

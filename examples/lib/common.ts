@@ -70,23 +70,41 @@ export function prepareDataDir(name: string, options: ExampleOptions): string {
   return dir;
 }
 
+const COMMON_OPTIONS = {
+  dir: { type: 'string' },
+  'duration-ms': { type: 'string' },
+  keep: { type: 'boolean' },
+  seed: { type: 'string' },
+  json: { type: 'boolean' },
+  listen: { type: 'string' },
+  tcp: { type: 'boolean' },
+  'http-port': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  verbose: { type: 'boolean' },
+} as const;
+
+const COMMON_HELP = `options:
+  --duration-ms N   how long the producers run (the quickstart: the longest any step may wait); default 10000
+  --dir PATH        data directory, emptied at start; default ./data/examples/<name>
+  --keep            keep what the directory holds instead of emptying it
+  --seed N          seed of the generated data (same seed, same data); default 1
+  --json            print the summary object at the end as JSON
+  --listen PORT     also serve Kafka's wire protocol on 127.0.0.1:PORT (not the quickstart)
+  --tcp             the example's own clients connect over loopback TCP instead of in-process (not the quickstart)
+  --http-port N     serve the web console on 127.0.0.1:N while it runs (not the quickstart); default 8080, 0 off
+  --verbose         print the stack trace of a failure
+  --help            this text`;
+
 /** Parses `--dir`, `--duration-ms`, `--keep`, `--seed`, `--json`, `--listen`, `--tcp`, `--http-port` plus the example's own flags. */
 export function parseCommandLine(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      dir: { type: 'string' },
-      'duration-ms': { type: 'string' },
-      keep: { type: 'boolean' },
-      seed: { type: 'string' },
-      json: { type: 'boolean' },
-      listen: { type: 'string' },
-      tcp: { type: 'boolean' },
-      'http-port': { type: 'string' },
-      ...extra,
-    },
-    strict: true,
-  });
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...extra }, strict: true });
+  } catch (error) {
+    // Node's parser says more than the option ("To specify a positional argument..."): the first sentence is enough.
+    throw new ExampleError('BAD_ARGUMENT', ((error as Error).message.split(/\.\s/)[0] ?? '').replace(/\.$/, ''));
+  }
+  const values = parsed.values;
   const named = values as Record<string, string | boolean | undefined>;
   const number = (name: string): number | undefined => {
     const text = named[name];
@@ -128,20 +146,45 @@ export function isRunDirectly(moduleUrl: string): boolean {
   return started !== undefined && path.resolve(started) === fileURLToPath(moduleUrl);
 }
 
+export interface ExampleCommand {
+  /** What the example does, for --help. */
+  description: string;
+  /** The example's own options beyond the common ones, and their help lines. */
+  extra?: Record<string, { type: 'string' | 'boolean' }>;
+  extraHelp?: string;
+  /** Runs the example with the parsed command line. */
+  run: (parsed: ReturnType<typeof parseCommandLine>) => Promise<unknown>;
+}
+
 /**
- * Runs an example's main from the command line; with `--json` prints the summary it returned as
- * JSON (the lines it printed say the same for people). Exit code 1 on failure.
+ * Runs an example from the command line: `--help` prints its options and an example; a bad option
+ * or a failure prints one line (the stack too with --verbose) and exits 1; with `--json` the
+ * summary it returned is printed as JSON.
  */
-export function runFromCommandLine(run: () => Promise<unknown>, json: boolean): void {
-  run().then(
-    (summary) => {
-      if (json) console.log(JSON.stringify(summary, null, 2));
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+export function runFromCommandLine(moduleUrl: string, command: ExampleCommand): void {
+  const argv = process.argv.slice(2);
+  const file = path.relative(process.cwd(), fileURLToPath(moduleUrl));
+  const verbose = argv.includes('--verbose');
+  const fail = (error: unknown) => {
+    const code = (error as { code?: unknown }).code;
+    console.error(`${file}: ${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`);
+    if (verbose && error instanceof Error) console.error(error.stack);
+    process.exit(1);
+  };
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(`usage: pnpm example ${file} [options]\n\n${command.description}\n\n${COMMON_HELP}${command.extraHelp === undefined ? '' : `\n${command.extraHelp}`}\n\nExample:\n  pnpm example ${file} --duration-ms 5000`);
+    return;
+  }
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv, command.extra);
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  command.run(parsed).then((summary) => {
+    if (parsed.json) console.log(JSON.stringify(summary, null, 2));
+  }, fail);
 }
 
 /** Waits until `condition` holds, polling every `pollMs`; throws TIMED_OUT after `timeoutMs`. */

@@ -25,6 +25,10 @@ export interface DumpOptions {
   records?: boolean;
   /** Largest batch the dump will read; longer length fields are reported as corrupt. Default 64 MiB. */
   batchBytesMax?: number;
+  /** Called for each problem the dump finds (corrupt or trailing bytes, a bad CRC, unreadable records), besides printing it. */
+  onProblem?: (problem: string) => void;
+  /** Replaces the key and payload text of a record (the CLI decodes `__consumer_offsets` records with it). */
+  describeRecord?: (record: KafkaRecord) => { key: string; payload: string } | null;
 }
 
 const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -43,7 +47,7 @@ export function* dumpLogFile(fs: FileSystem, filePath: string, options: DumpOpti
     } else if (name.endsWith('.log')) yield* dumpSegment(file, baseOffset, options);
     else if (name.endsWith('.timeindex')) yield* dumpIndex(file, 12, (b, at) => `timestamp: ${b.readBigInt64BE(at)} offset: ${baseOffset + b.readInt32BE(at + 8)}`);
     else if (name.endsWith('.index')) yield* dumpIndex(file, 8, (b, at) => `offset: ${baseOffset + b.readInt32BE(at)} position: ${b.readInt32BE(at + 4)}`);
-    else yield `unknown file type: ${name} (expected .log, .index, .timeindex or .log.<position>.corrupt)`;
+    else yield reported(options, `unknown file type: ${name} (expected .log, .index, .timeindex or .log.<position>.corrupt)`);
   } finally {
     file.close();
   }
@@ -80,13 +84,13 @@ function* dumpSegment(file: File, baseOffset: number, options: DumpOptions, posi
       } else {
         const bytes = Buffer.allocUnsafe(sizeBytes);
         file.read(bytes, 0, sizeBytes, position);
-        yield* dumpBatch(bytes, positionInSegment + position, options.records === true);
+        yield* dumpBatch(bytes, positionInSegment + position, options);
         previousLastOffset = Math.max(previousLastOffset, Number(bytes.readBigInt64BE(0)) + bytes.readInt32BE(23));
         position += sizeBytes;
         continue;
       }
     }
-    yield problem;
+    yield reported(options, problem);
     const next = findNextValidBatch(file, position + 1, size, previousLastOffset, bounds);
     if (next === undefined) {
       if (size - position >= BATCH_HEADER_BYTES) yield `No valid batch in the ${size - position} bytes after it`;
@@ -97,15 +101,16 @@ function* dumpSegment(file: File, baseOffset: number, options: DumpOptions, posi
   }
 }
 
-function* dumpBatch(bytes: Buffer, position: number, withRecords: boolean): Iterable<string> {
+function* dumpBatch(bytes: Buffer, position: number, options: DumpOptions): Iterable<string> {
   let header: ReturnType<typeof readBatchHeader>;
   try {
     header = readBatchHeader(bytes, 0);
   } catch (error) {
-    yield `Corrupt batch at position ${position}: ${(error as Error).message}`;
+    yield reported(options, `Corrupt batch at position ${position}: ${(error as Error).message}`);
     return;
   }
   const valid = isBatchCrcValid(bytes, 0);
+  if (!valid) options.onProblem?.(`batch at position ${position} (offsets ${header.baseOffset}-${header.lastOffset}) fails its CRC check`);
   const timestampName = header.timestampType === 1 ? 'LogAppendTime' : 'CreateTime';
   const lastSequence = header.baseSequence < 0 ? -1 : header.baseSequence + header.lastOffsetDelta;
   yield [
@@ -115,19 +120,26 @@ function* dumpBatch(bytes: Buffer, position: number, withRecords: boolean): Iter
     `position: ${position} baseTimestamp: ${header.baseTimestamp} ${timestampName}: ${header.maxTimestamp} size: ${header.sizeBytes}`,
     `magic: ${header.magic} compresscodec: ${CODEC_NAMES[header.compression] ?? `unknown(${header.compression})`} crc: ${header.crc} isvalid: ${valid}`,
   ].join(' ');
-  if (!withRecords) return;
+  if (options.records !== true) return;
   try {
-    for (const record of decodeBatch(bytes, 0, { verifyCrc: false }).records()) yield formatRecord(record, timestampName);
+    for (const record of decodeBatch(bytes, 0, { verifyCrc: false }).records()) yield formatRecord(record, timestampName, header.isControl ? undefined : options.describeRecord);
   } catch (error) {
-    yield `| records unreadable: ${(error as Error).message}`;
+    yield reported(options, `| records unreadable: ${(error as Error).message}`);
   }
 }
 
-function formatRecord(record: KafkaRecord, timestampName: string): string {
+/** Passes a problem line to `onProblem` too (without the record-line prefix) and returns it. */
+function reported(options: DumpOptions, line: string): string {
+  options.onProblem?.(line.replace(/^\| /, ''));
+  return line;
+}
+
+function formatRecord(record: KafkaRecord, timestampName: string, describeRecord: DumpOptions['describeRecord']): string {
   const headers = record.headers.map((header) => `${header.key}=${text(header.value)}`).join(', ');
+  const described = describeRecord?.(record) ?? { key: text(record.key), payload: text(record.value) };
   return (
     `| offset: ${record.offset} ${timestampName}: ${record.timestamp} keySize: ${record.key?.length ?? -1} valueSize: ${record.value?.length ?? -1}` +
-    ` headers: [${headers}] key: ${text(record.key)} payload: ${text(record.value)}`
+    ` headers: [${headers}] key: ${described.key} payload: ${described.payload}`
   );
 }
 

@@ -8,21 +8,31 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CompressionInput } from '@gregor/client';
-import { CliError, integerOption, parseCommand, requiredOption } from '../args.js';
+import { acksOption, choiceOption, CliError, CommandFailedError, integerOption, parseCommand, requiredOption } from '../args.js';
 import { connect, connectionHelp, connectionOptions } from '../connect.js';
 import { createProgress } from '../progress.js';
+import { missingTopic } from './topics.js';
 
 const help = `usage: gregor perf produce --topic T [--partitions 1] [--records 1000000] [--record-size 100]
-                           [--compression none|gzip|snappy|lz4|zstd] [--batch-bytes 16384]
-                           [--linger-ms 5] [--acks -1|0|1] [--fsync]
+                           [--throughput -1] [--compression none|gzip|snappy|lz4|zstd] [--batch-bytes 16384]
+                           [--linger-ms 5] [--acks all|1|0] [--fsync]
        gregor perf consume --topic T [--records N] [--group G] [--max-bytes 52428800]
 
-produce writes N records of B bytes through the producer (null keys: the sticky partitioner);
---fsync makes the topic fsync after every appended batch (flush.messages=1).
+produce writes N records of B bytes through the producer (null keys: the sticky partitioner),
+at most --throughput records a second (-1: as fast as it goes), as kafka-producer-perf-test does,
+and reports the rate and the latency from send to acknowledgement (average, maximum, 50th, 95th,
+99th and 99.9th percentiles). --fsync makes the topic fsync after every appended batch
+(flush.messages=1).
 consume reads the topic from the beginning in a fresh consumer group until N records arrived
-(default: every record the topic holds).
+(default: every record the topic holds); its clock starts at the first batch, after the group
+join, in the progress figures and the summary alike.
 
-${connectionHelp}`;
+${connectionHelp}
+
+Examples:
+  gregor perf produce --topic perf --records 2000000 --record-size 100 --dir /tmp/perf
+  gregor perf produce --topic perf --records 100000 --throughput 20000 --acks all --bootstrap-server 127.0.0.1:9092
+  gregor perf consume --topic perf --dir /tmp/perf`;
 
 const SEND_CHUNK_RECORDS = 1000;
 const SENDS_IN_FLIGHT_MAX = 64;
@@ -34,6 +44,7 @@ const perfOptions = {
   partitions: { type: 'string' },
   records: { type: 'string' },
   'record-size': { type: 'string' },
+  throughput: { type: 'string' },
   compression: { type: 'string' },
   'batch-bytes': { type: 'string' },
   'linger-ms': { type: 'string' },
@@ -51,20 +62,23 @@ export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, perfOptions, help);
   if (positionals[0] === 'produce') return produce(values);
   if (positionals[0] === 'consume') return consume(values);
-  throw new CliError(`choose produce or consume\n\n${help}`);
+  throw new CliError(positionals[0] === undefined ? 'choose produce or consume' : `unknown action '${positionals[0]}'; choose produce or consume`);
 }
 
 async function produce(values: Values): Promise<void> {
   const topic = requiredOption(values.topic, 'topic');
-  const records = integerOption(values.records, 'records', 1_000_000);
-  const recordBytes = integerOption(values['record-size'], 'record-size', 100);
-  const batchBytes = integerOption(values['batch-bytes'], 'batch-bytes', 16384);
-  const partitions = integerOption(values.partitions, 'partitions', 1);
-  const acks = integerOption(values.acks, 'acks', -1);
+  const records = integerOption(values.records, 'records', 1_000_000, { min: 1 });
+  const recordBytes = integerOption(values['record-size'], 'record-size', 100, { min: 0 });
+  const batchBytes = integerOption(values['batch-bytes'], 'batch-bytes', 16384, { min: 1 });
+  const partitions = integerOption(values.partitions, 'partitions', 1, { min: 1 });
+  const acks = acksOption(values.acks);
+  const throughput = integerOption(values.throughput, 'throughput', -1);
+  if (throughput === 0 || throughput < -1) throw new CliError(`--throughput must be a positive rate in records a second, or -1 for no limit, got ${throughput}`);
+  const lingerMs = integerOption(values['linger-ms'], 'linger-ms', 5, { min: 0 });
   const fsync = values.fsync === true;
-  const compression = ((values.compression) ?? 'none') as CompressionInput;
+  const compression = choiceOption(values.compression, 'compression', ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const, 'none');
   const connection = await connect(values, 'gregor-perf-producer');
-  const local = values['bootstrap-server'] === undefined ? connection.describe : undefined;
+  const local = connection.dir;
   const admin = connection.admin();
   await admin.connect();
   const existing = await admin.listTopics();
@@ -75,16 +89,26 @@ async function produce(values: Values): Promise<void> {
   }
   const bytesBefore = local ? logBytes(local, topic) : 0;
   const value = makeValue(recordBytes);
-  const messages = Array.from({ length: SEND_CHUNK_RECORDS }, () => ({ value }));
-  const producer = connection.producer({ acks, batchBytes, lingerMs: integerOption(values['linger-ms'], 'linger-ms', 5), compression });
+  // At a limited rate, sends are small so that pacing is smooth (about 100 sends a second).
+  const chunkRecords = throughput > 0 ? Math.max(1, Math.min(SEND_CHUNK_RECORDS, Math.floor(throughput / 100))) : SEND_CHUNK_RECORDS;
+  const messages = Array.from({ length: chunkRecords }, () => ({ value }));
+  const producer = connection.producer({ acks, batchBytes, lingerMs, compression: compression as CompressionInput });
   await producer.connect();
   const progress = createProgress({ label: 'produced', total: records, unit: 'records' });
+  const latencies = new LatencyRecorder();
   const started = performance.now();
   let acknowledged = 0;
   const inFlight = new Set<Promise<void>>();
-  for (let sent = 0; sent < records; sent += SEND_CHUNK_RECORDS) {
-    const count = Math.min(SEND_CHUNK_RECORDS, records - sent);
-    const send: Promise<void> = producer.send({ topic, acks, messages: count === SEND_CHUNK_RECORDS ? messages : messages.slice(0, count) }).then(() => {
+  for (let sent = 0; sent < records; sent += chunkRecords) {
+    if (throughput > 0) {
+      const dueMs = started + (sent / throughput) * 1000;
+      const aheadMs = dueMs - performance.now();
+      if (aheadMs > 1) await new Promise((resolve) => setTimeout(resolve, aheadMs));
+    }
+    const count = Math.min(chunkRecords, records - sent);
+    const sentAt = performance.now();
+    const send: Promise<void> = producer.send({ topic, acks, messages: count === chunkRecords ? messages : messages.slice(0, count) }).then(() => {
+      latencies.record(performance.now() - sentAt, count);
       acknowledged += count;
       progress.update(acknowledged);
       inFlight.delete(send);
@@ -97,7 +121,7 @@ async function produce(values: Values): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   await connection.close();
   const megabytes = (records * recordBytes) / 1e6;
-  const ours = `${records} records in ${seconds.toFixed(2)} s: ${rate(records / seconds)} records/s, ${(megabytes / seconds).toFixed(1)} MB/s`;
+  const ours = `${records} records sent, ${rate(records / seconds)} records/sec (${(megabytes / seconds).toFixed(2)} MB/sec) in ${seconds.toFixed(2)} s, ${latencies.summary()}`;
   if (local === undefined) {
     progress.finish(ours);
     return;
@@ -106,25 +130,65 @@ async function produce(values: Values): Promise<void> {
   const baseline = rawWriteBaseline(local, topic, written, batchBytes, fsync);
   const oursDiskMBps = written / 1e6 / seconds;
   progress.finish(
-    `${ours} (${(oursDiskMBps).toFixed(1)} MB/s of log); raw fs.writeSync${fsync ? '+fdatasync' : ''} of the same ${(written / 1e6).toFixed(1)} MB in ${batchBytes}-byte chunks: ${baseline.toFixed(1)} MB/s; ratio ${(oursDiskMBps / baseline).toFixed(2)}`,
+    `${ours}\n${(oursDiskMBps).toFixed(1)} MB/s of log; raw fs.writeSync${fsync ? '+fdatasync' : ''} of the same ${(written / 1e6).toFixed(1)} MB in ${batchBytes}-byte chunks: ${baseline.toFixed(1)} MB/s; ratio ${(oursDiskMBps / baseline).toFixed(2)}`,
   );
+}
+
+/**
+ * Latency from send() to acknowledgement, per record: every record of a send shares that send's
+ * latency (they travel together). Percentiles as kafka-producer-perf-test reports them.
+ */
+export class LatencyRecorder {
+  private readonly samples: { ms: number; count: number }[] = [];
+  private total = 0;
+  private sumMs = 0;
+
+  record(ms: number, count: number): void {
+    this.samples.push({ ms, count });
+    this.total += count;
+    this.sumMs += ms * count;
+  }
+
+  /** The latency at or below which `fraction` of the records were acknowledged. */
+  percentile(fraction: number): number {
+    if (this.total === 0) return 0;
+    const sorted = [...this.samples].sort((a, b) => a.ms - b.ms);
+    const rank = Math.ceil(fraction * this.total);
+    let seen = 0;
+    for (const sample of sorted) {
+      seen += sample.count;
+      if (seen >= rank) return sample.ms;
+    }
+    return (sorted[sorted.length - 1] as { ms: number }).ms;
+  }
+
+  summary(): string {
+    const average = this.total === 0 ? 0 : this.sumMs / this.total;
+    const max = this.samples.reduce((m, s) => Math.max(m, s.ms), 0);
+    const ms = (value: number) => value.toFixed(1);
+    return `${ms(average)} ms avg latency, ${ms(max)} ms max latency, ${ms(this.percentile(0.5))} ms 50th, ${ms(this.percentile(0.95))} ms 95th, ${ms(this.percentile(0.99))} ms 99th, ${ms(this.percentile(0.999))} ms 99.9th.`;
+  }
 }
 
 async function consume(values: Values): Promise<void> {
   const topic = requiredOption(values.topic, 'topic');
   const connection = await connect(values, 'gregor-perf-consumer');
-  const local = values['bootstrap-server'] === undefined ? connection.describe : undefined;
+  const local = connection.dir;
   const admin = connection.admin();
   await admin.connect();
+  if (!(await admin.listTopics()).includes(topic)) throw missingTopic(topic);
   const offsets = await admin.fetchTopicOffsets(topic);
   const available = offsets.reduce((sum, o) => sum + (Number(o.high) - Number(o.low)), 0);
-  const records = integerOption(values.records, 'records', available);
+  const records = integerOption(values.records, 'records', available, { min: 1 });
+  if (available === 0) throw new CommandFailedError('EMPTY_TOPIC', `topic '${topic}' holds no records to consume (gregor perf produce --topic ${topic} writes some)`);
   if (records > available) throw new CliError(`--records ${records} but ${topic} holds ${available}`);
   const consumer = connection.consumer({
     groupId: (values.group) ?? `perf-consumer-${process.pid}-${Date.now()}`,
     maxBytes: integerOption(values['max-bytes'], 'max-bytes', 52_428_800),
   });
-  const progress = createProgress({ label: 'consumed', total: records, unit: 'records' });
+  // Progress starts with the first batch, as the summary's clock does: joining the group (and the
+  // broker's initial rebalance delay, 3 s by default) is not reading.
+  let progress: ReturnType<typeof createProgress> | undefined;
   let received = 0;
   let payloadBytes = 0;
   let finish!: () => void;
@@ -133,22 +197,22 @@ async function consume(values: Values): Promise<void> {
   });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  // The clock starts at the first batch: joining the group (and the broker's initial rebalance
-  // delay, 3 s by default) is not reading.
   let started = 0;
   await consumer.run({
     autoCommit: false,
     eachBatch: async ({ batch }) => {
       if (started === 0) started = performance.now();
+      progress ??= createProgress({ label: 'consumed', total: records, unit: 'records' });
       for (const message of batch.messages) payloadBytes += (message.value?.length ?? 0) + (message.key?.length ?? 0);
       received += batch.messages.length;
       progress.update(Math.min(received, records));
       if (received >= records) finish();
     },
   });
-  if (records > 0) await done;
+  await done;
   const seconds = (performance.now() - started) / 1000;
   await connection.close();
+  progress ??= createProgress({ label: 'consumed', total: records, unit: 'records' });
   const ours = `${received} records in ${seconds.toFixed(2)} s: ${rate(received / seconds)} records/s, ${(payloadBytes / 1e6 / seconds).toFixed(1)} MB/s of payload`;
   if (local === undefined) {
     progress.finish(ours);

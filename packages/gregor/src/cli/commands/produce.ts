@@ -1,47 +1,72 @@
-/** `gregor produce --topic T`: Kafka's kafka-console-producer, one record per line of stdin. */
+/**
+ * `gregor produce --topic T`: Kafka's kafka-console-producer. One record per line of stdin (or
+ * --file), parsed as Kafka's LineMessageReader does (`--property parse.key=true ...`) or as JSON
+ * lines (`--json`). A missing topic is created when the broker allows it, as kcat and kafkajs do.
+ */
+import fs from 'node:fs';
 import readline from 'node:readline';
-import type { CompressionInput } from '@gregor/client';
-import { integerOption, parseCommand, requiredOption } from '../args.js';
+import type { CompressionInput, Message } from '@gregor/client';
+import { acksOption, choiceOption, CliError, integerOption, keyValueOption, parseCommand, requiredOption } from '../args.js';
 import { connect, connectionHelp, connectionOptions } from '../connect.js';
+import { jsonLineParser, kafkaLineParser, type LineParser } from '../record-parse.js';
 
-const help = `usage: gregor produce --topic T [--key-separator SEP] [--acks -1|0|1] [--compression none|gzip|snappy|lz4|zstd]
-                      [--linger-ms 5] [--batch-bytes 16384]
+const help = `usage: gregor produce --topic T [--property parse.key=true] [--property key.separator=:]... [--key-separator SEP]
+                      [--header k=v]... [--partition P] [--json] [--file PATH] [--acks all|1|0]
+                      [--compression none|gzip|snappy|lz4|zstd] [--linger-ms 5] [--batch-bytes 16384]
 
-Reads stdin and sends one record per line. With --key-separator, the text before the first
-separator is the key and the rest the value.
+Reads stdin (or --file) and sends one record per line. The line format is Kafka's console
+producer's, set with --property: parse.key=true splits the key off at key.separator (a tab by
+default), parse.headers=true reads headers first (h1:v1,h2:v2 then headers.delimiter, a tab),
+null.marker=X sends X as a null key or value, ignore.error=true accepts lines without a
+separator. --key-separator SEP is short for parse.key=true and key.separator=SEP.
+With --json, each line is an object: {"key":"k","value":"v","headers":{"h":"1"},"partition":0}
+(what gregor consume --json prints). --header adds a header to every record; --partition sends
+every record to one partition (otherwise keyed records go where Kafka's partitioner puts them).
+--acks all (or -1) waits for every in-sync replica, 1 for the leader, 0 for nothing.
 
-${connectionHelp}`;
+${connectionHelp}
+
+Examples:
+  printf 'user-1:hello\\nuser-2:hi\\n' | gregor produce --topic orders --key-separator : --bootstrap-server 127.0.0.1:9092
+  gregor produce --topic orders --json --file orders.jsonl --acks all --dir ./data`;
 
 const SEND_CHUNK_RECORDS = 1000;
+const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+
+const options = {
+  ...connectionOptions,
+  topic: { type: 'string' },
+  property: { type: 'string', multiple: true },
+  'key-separator': { type: 'string' },
+  header: { type: 'string', multiple: true },
+  partition: { type: 'string' },
+  json: { type: 'boolean' },
+  file: { type: 'string' },
+  acks: { type: 'string' },
+  compression: { type: 'string' },
+  'linger-ms': { type: 'string' },
+  'batch-bytes': { type: 'string' },
+} as const;
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseCommand(
-    argv,
-    {
-      ...connectionOptions,
-      topic: { type: 'string' },
-      'key-separator': { type: 'string' },
-      acks: { type: 'string' },
-      compression: { type: 'string' },
-      'linger-ms': { type: 'string' },
-      'batch-bytes': { type: 'string' },
-    },
-    help,
-  );
+  const { values, positionals } = parseCommand(argv, options, help);
+  if (positionals.length > 0) throw new CliError(`unexpected argument '${positionals[0]}'`);
   const topic = requiredOption(values.topic, 'topic');
-  const separator = values['key-separator'];
-  const acks = integerOption(values.acks, 'acks', -1);
+  const acks = acksOption(values.acks);
+  const compression = choiceOption(values.compression, 'compression', COMPRESSIONS, 'none');
+  const partition = values.partition === undefined ? undefined : integerOption(values.partition, 'partition', 0, { min: 0 });
+  const lingerMs = integerOption(values['linger-ms'], 'linger-ms', 5, { min: 0 });
+  const batchBytes = integerOption(values['batch-bytes'], 'batch-bytes', 16384, { min: 1 });
+  const parse = lineParser(values);
+  const extraHeaders = Object.fromEntries(keyValueOption(values.header, 'header').map(({ name, value }) => [name, value]));
+  const input = values.file === undefined ? process.stdin : openInput(values.file);
+
   const connection = await connect(values, 'gregor-console-producer');
-  const producer = connection.producer({
-    acks,
-    lingerMs: integerOption(values['linger-ms'], 'linger-ms', 5),
-    batchBytes: integerOption(values['batch-bytes'], 'batch-bytes', 16384),
-    compression: (values.compression ?? 'none') as CompressionInput,
-  });
+  const producer = connection.producer({ acks, lingerMs, batchBytes, compression: compression as CompressionInput });
   let sent = 0;
   try {
     await producer.connect();
-    let pending: { key: string | null; value: string }[] = [];
+    let pending: Message[] = [];
     const flush = async () => {
       if (pending.length === 0) return;
       const messages = pending;
@@ -49,13 +74,13 @@ export async function main(argv: string[]): Promise<void> {
       await producer.send({ topic, messages, acks });
       sent += messages.length;
     };
-    for await (const line of readline.createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY })) {
-      if (separator !== undefined && line.includes(separator)) {
-        const at = line.indexOf(separator);
-        pending.push({ key: line.slice(0, at), value: line.slice(at + separator.length) });
-      } else {
-        pending.push({ key: null, value: line });
-      }
+    let lineNumber = 0;
+    for await (const line of readline.createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+      lineNumber++;
+      if (values.json && line.trim() === '') continue;
+      const record = parse(line, lineNumber);
+      const headers = values.header === undefined ? record.headers : { ...record.headers, ...extraHeaders };
+      pending.push({ key: record.key, value: record.value, headers, partition: partition ?? record.partition, timestamp: record.timestamp });
       if (pending.length >= SEND_CHUNK_RECORDS) await flush();
     }
     await flush();
@@ -63,4 +88,23 @@ export async function main(argv: string[]): Promise<void> {
     await connection.close();
   }
   console.error(`${sent} records sent to ${topic}`);
+}
+
+function lineParser(values: { property?: string[]; 'key-separator'?: string; json?: boolean }): LineParser {
+  const properties = new Map(keyValueOption(values.property, 'property').map(({ name, value }) => [name, value]));
+  if (values.json) {
+    if (properties.size > 0 || values['key-separator'] !== undefined) throw new CliError('--json reads whole records; it takes no --property or --key-separator');
+    return jsonLineParser();
+  }
+  if (values['key-separator'] !== undefined) {
+    properties.set('parse.key', 'true');
+    properties.set('key.separator', values['key-separator']);
+  }
+  return kafkaLineParser(properties);
+}
+
+function openInput(file: string): NodeJS.ReadableStream {
+  // Opened synchronously so a missing file is reported before connecting.
+  const fd = fs.openSync(file, 'r');
+  return fs.createReadStream('', { fd });
 }

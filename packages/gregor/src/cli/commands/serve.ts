@@ -1,60 +1,89 @@
-/** `gregor serve`: Kafka's kafka-server-start. Runs until SIGINT or SIGTERM, then closes cleanly. */
+/**
+ * `gregor serve`: Kafka's kafka-server-start. Settings come from --config (a server.properties in
+ * Kafka's format and names), --override key=value, and the flags below, each layer over the one
+ * before (see serve-settings.ts). Runs until SIGINT or SIGTERM, then closes cleanly; `main`
+ * resolves once the broker has closed.
+ */
+import fs from 'node:fs';
+import { parseProperties } from '@gregor/broker';
 import { Gregor } from '../../gregor.js';
-import { integerOption, parseCommand } from '../args.js';
+import { CliError, CommandFailedError, integerOption, keyValueOption, parseCommand } from '../args.js';
+import { serveSettings } from '../serve-settings.js';
 
-const help = `usage: gregor serve [--dir ./data] [--port 9092] [--host 127.0.0.1] [--advertised-host H]
+const help = `usage: gregor serve [--config server.properties] [--override key=value]...
+                    [--dir ./data] [--port 9092] [--host 127.0.0.1] [--advertised-host H]
                     [--no-auto-create-topics] [--num-partitions N] [--http-port 8080]
 
 Runs a broker on the data directory and serves Kafka's wire protocol. Stop with Ctrl-C: in-flight
 requests are answered, the logs flushed, and a clean-shutdown marker written.
 
 --http-port N serves the web console, the REST API (/api/...), /metrics (Prometheus) and /health
-on http://<host>:N (default 8080; 0 turns it off; a port in use is reported and skipped).`;
+on http://<host>:N (default 8080; 0 turns it off; a port in use is reported and skipped).
+
+--config reads Kafka's server.properties (Kafka's setting names: log.dirs, listeners,
+num.partitions, log.retention.hours, group.initial.rebalance.delay.ms, ...); --override sets one
+setting, as kafka-server-start.sh --override does; the flags override both. Kafka settings that do
+not apply to Gregor (thread counts, socket buffers, ...) are accepted and listed once as ignored;
+a name Kafka does not know is an error. One node only for now: process.roles=broker,controller
+(or unset), at most one voter in controller.quorum.voters.
+
+Examples:
+  gregor serve --dir ./data --port 9092
+  gregor serve --config config/kraft/server.properties --override group.initial.rebalance.delay.ms=0
+  gregor serve --dir /tmp/gregor --port 0 --override log.retention.hours=1 --override num.partitions=3`;
+
+const options = {
+  config: { type: 'string' },
+  override: { type: 'string', multiple: true },
+  dir: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'advertised-host': { type: 'string' },
+  'no-auto-create-topics': { type: 'boolean' },
+  'num-partitions': { type: 'string' },
+  'http-port': { type: 'string' },
+} as const;
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseCommand(
-    argv,
-    {
-      dir: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'advertised-host': { type: 'string' },
-      'no-auto-create-topics': { type: 'boolean' },
-      'num-partitions': { type: 'string' },
-      'http-port': { type: 'string' },
-    },
-    help,
-  );
-  const port = integerOption(values.port, 'port', 9092);
-  const host = values.host ?? '127.0.0.1';
-  const gregor = await Gregor.open({
-    dir: values.dir ?? './data',
-    config: {
-      autoCreateTopicsEnable: !values['no-auto-create-topics'],
-      numPartitions: integerOption(values['num-partitions'], 'num-partitions', 1),
-    },
+  const { values, positionals } = parseCommand(argv, options, help);
+  if (positionals.length > 0) throw new CliError(`unexpected argument '${positionals[0]}' (a properties file goes in --config)`);
+  const settings = serveSettings(readConfigFile(values.config), keyValueOption(values.override, 'override'), {
+    dir: values.dir,
+    host: values.host,
+    port: values.port === undefined ? undefined : integerOption(values.port, 'port', 9092, { min: 0, max: 65535 }),
+    advertisedHost: values['advertised-host'],
+    autoCreateTopics: values['no-auto-create-topics'] ? false : undefined,
+    numPartitions: values['num-partitions'] === undefined ? undefined : integerOption(values['num-partitions'], 'num-partitions', 1, { min: 1 }),
   });
-  const address = await gregor.listen({ host, port, config: values['advertised-host'] ? { advertisedHost: values['advertised-host'] } : {} });
-  const target = `${values['advertised-host'] ?? (address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host)}:${address.port}`;
+  const httpPort = integerOption(values['http-port'], 'http-port', 8080, { min: 0, max: 65535 });
+  if (settings.ignored.length > 0) console.error(`gregor: ignoring settings that have no effect in Gregor: ${settings.ignored.join(', ')}`);
+  const gregor = await Gregor.open({ dir: settings.dir, config: settings.broker });
+  let address: { host: string; port: number };
+  try {
+    address = await gregor.listen({ host: settings.host, port: settings.port, config: settings.server });
+  } catch (error) {
+    await gregor.close();
+    throw error;
+  }
+  const consoleLine = await serveConsole(gregor, settings.host, httpPort);
   // Before the banner: whoever reads "Press Ctrl-C to stop" may signal at once.
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: closing (answering in-flight requests, flushing the logs)`);
-    gregor.close().then(
-      () => {
-        console.log('closed cleanly');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error('close failed:', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  const closed = closedBySignal(gregor);
+  printBanner(gregor, address, settings.server.advertisedHost, consoleLine);
+  await closed;
+}
+
+function readConfigFile(file: string | undefined): Map<string, string> {
+  if (file === undefined) return new Map();
+  try {
+    return parseProperties(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') throw new CommandFailedError('CONFIG_NOT_FOUND', `--config ${file}: no such file`, { cause: error });
+    throw error;
+  }
+}
+
+function printBanner(gregor: Gregor, address: { host: string; port: number }, advertisedHost: string | undefined, consoleLine: string): void {
+  const target = `${advertisedHost ?? (address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host)}:${address.port}`;
   console.log(`Gregor is serving Kafka's protocol on ${target} (node ${gregor.broker.nodeId}, cluster ${gregor.broker.clusterId}, data in ${gregor.dir})`);
   console.log('');
   console.log('Connect any Kafka client to it, for example:');
@@ -63,9 +92,27 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`  kcat -C -b ${target} -t greetings -o beginning -e        # consume`);
   console.log(`  new Kafka({ brokers: ['${target}'] })                     // kafkajs`);
   console.log(`  pnpm gregor topics list --bootstrap-server ${target}`);
-  console.log(await serveConsole(gregor, host, integerOption(values['http-port'], 'http-port', 8080)));
+  console.log(consoleLine);
   console.log('');
   console.log('Press Ctrl-C to stop.');
+}
+
+/** Resolves when SIGINT or SIGTERM has closed the broker (in-flight requests answered, logs flushed). */
+function closedBySignal(gregor: Gregor): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: closing (answering in-flight requests, flushing the logs)`);
+      gregor.close().then(() => {
+        console.log('closed cleanly');
+        resolve();
+      }, reject);
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
 }
 
 /** Starts the console on `port` (0: off); the banner line saying where it is, or why it is not. */
