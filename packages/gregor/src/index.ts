@@ -33,6 +33,7 @@ export {
   RetriesExhaustedError,
   UnsupportedApiError,
   MalformedPayloadError,
+  DeleteGroupsError,
   isRetriable,
 } from '@gregor/client';
 export { BrokerError, BrokerConfigError } from '@gregor/broker';

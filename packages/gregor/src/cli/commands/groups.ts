@@ -4,7 +4,7 @@
  * the new offsets unless `--execute`, as Kafka's tool does, and refuses a group with active
  * members.
  */
-import type { Admin } from '@gregor/client';
+import { type Admin, DeleteGroupsError } from '@gregor/client';
 import { CliError, CommandFailedError, integerOption, parseCommand } from '../args.js';
 import { connect, connectionHelp, connectionOptions, printTable, withAdmin } from '../connect.js';
 import { parseIsoDuration } from '../duration.js';
@@ -159,9 +159,14 @@ async function describe(admin: Admin, groupIds: string[], values: Values): Promi
 
 async function remove(admin: Admin, groupIds: string[]): Promise<void> {
   for (const groupId of groupIds) await describedGroup(admin, groupId);
-  const deleteGroups = (admin as Admin & { deleteGroups?: (ids: string[]) => Promise<unknown> }).deleteGroups;
-  if (typeof deleteGroups !== 'function') throw new CommandFailedError('UNSUPPORTED', 'deleting groups needs DeleteGroups, which this build of Gregor does not have yet');
-  await deleteGroups.call(admin, groupIds);
+  try {
+    await admin.deleteGroups(groupIds);
+  } catch (error) {
+    if (!(error instanceof DeleteGroupsError)) throw error;
+    const [first] = error.groups;
+    const why = first?.error.code === 'NON_EMPTY_GROUP' ? 'it has active members; stop its consumers first' : first?.error.message;
+    throw new CommandFailedError(first?.error.code ?? error.code, `cannot delete consumer group '${first?.groupId}': ${why}`, { cause: error });
+  }
   for (const groupId of groupIds) console.log(`Deleted consumer group '${groupId}'.`);
 }
 
