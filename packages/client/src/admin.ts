@@ -137,16 +137,6 @@ export class Admin {
     };
   }
 
-  /** kafkajs's describeCluster: the brokers, the controller's node id and the cluster id (from Metadata). */
-  async describeCluster(): Promise<{ brokers: { nodeId: number; host: string; port: number; rack: string | null }[]; controller: number; clusterId: string | null }> {
-    const response = await this.cluster.request(Api.Metadata, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-    return {
-      brokers: response.brokers.map((b: Body) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })).sort((a: { nodeId: number }, b: { nodeId: number }) => a.nodeId - b.nodeId),
-      controller: response.controllerId ?? -1,
-      clusterId: response.clusterId ?? null,
-    };
-  }
-
   async listGroups(): Promise<{ groups: { groupId: string; protocolType: string; groupState?: string }[] }> {
     const response = await this.cluster.request(Api.ListGroups, { statesFilter: [] });
     throwIfError(response.errorCode);

@@ -77,7 +77,9 @@ export async function connect(values: { 'bootstrap-server'?: string; dir?: strin
 
 async function openDataDir(dir: string, clientId: string): Promise<Gregor> {
   try {
-    return await Gregor.open({ dir, clientId });
+    // This command is the directory's only user, so no other member can join its groups: waiting
+    // group.initial.rebalance.delay.ms for them would only delay the console consumer.
+    return await Gregor.open({ dir, clientId, config: { groupInitialRebalanceDelayMs: 0 } });
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'DATA_DIR_LOCKED') throw error;
     const pid = (error as { pid?: unknown }).pid;

@@ -31,6 +31,8 @@ const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const INDEX_ENTRY_BYTES = 8;
 /** Longest key or value shown in hex before it is cut. */
 const SHOWN_BYTES_MAX = 16;
+/** Records shown in full: the first few (and the one asked for); the others have the same layout. */
+const RECORDS_SHOWN = 3;
 /** Explaining is for learning: a batch larger than this is refused rather than read whole. */
 const EXPLAINED_BATCH_BYTES_MAX = 64 * 1024 * 1024;
 
@@ -87,13 +89,13 @@ export function* explainBatch(logPath: string, offset: number | undefined): Gene
     }
     const bytes = Buffer.alloc(found.sizeBytes);
     fs.readSync(fd, bytes, 0, found.sizeBytes, found.position);
-    yield* explainBatchBytes(bytes, found.position, path.basename(logPath));
+    yield* explainBatchBytes(bytes, found.position, path.basename(logPath), offset);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function* explainBatchBytes(bytes: Buffer, filePosition: number, fileName: string): Generator<string> {
+function* explainBatchBytes(bytes: Buffer, filePosition: number, fileName: string, offset: number | undefined): Generator<string> {
   const header = readBatchHeader(bytes, 0);
   yield `RecordBatch at byte ${filePosition} of ${fileName}: ${bytes.length} bytes, offsets ${header.baseOffset} to ${header.lastOffset}.`;
   yield 'Positions below count from the start of the batch. The header is 61 bytes, big-endian:';
@@ -134,10 +136,10 @@ function* explainBatchBytes(bytes: Buffer, filePosition: number, fileName: strin
   } else {
     yield 'Then the records, uncompressed. Lengths and deltas are zigzag varints (small numbers take one byte):';
   }
-  yield* explainRecords(records, base, header.baseOffset, header.baseTimestamp, header.recordCount);
+  yield* explainRecords(records, base, header.baseOffset, header.baseTimestamp, header.recordCount, offset);
 }
 
-function* explainRecords(records: Buffer, base: number, baseOffset: number, baseTimestamp: number, count: number): Generator<string> {
+function* explainRecords(records: Buffer, base: number, baseOffset: number, baseTimestamp: number, count: number, wanted: number | undefined): Generator<string> {
   const cursor = { position: 0 };
   const end = records.length;
   const field = (name: string, read: () => number, note?: (value: number) => string): { row: Row; value: number } => {
@@ -176,9 +178,14 @@ function* explainRecords(records: Buffer, base: number, baseOffset: number, base
       const headerValueLength = field(`header[${h}].valueLength`, varint);
       rows.push(headerValueLength.row, bytesField(`header[${h}].value`, headerValueLength.value));
     }
-    yield `Record ${index} (offset ${baseOffset + offsetDelta.value}):`;
-    for (const row of rows) yield formatRow(row, '    ');
-    if (cursor.position !== recordEnd) yield `    the length said the record ends at byte ${base + recordEnd}, but its fields end at ${base + cursor.position}`;
+    const recordOffset = baseOffset + offsetDelta.value;
+    if (index < RECORDS_SHOWN || recordOffset === wanted) {
+      yield `Record ${index} (offset ${recordOffset}):`;
+      for (const row of rows) yield formatRow(row, '    ');
+      if (cursor.position !== recordEnd) yield `    the length said the record ends at byte ${base + recordEnd}, but its fields end at ${base + cursor.position}`;
+    } else if (index === RECORDS_SHOWN) {
+      yield `Records ${RECORDS_SHOWN} to ${count - 1} follow with the same layout${wanted !== undefined && wanted > recordOffset ? ` (offset ${wanted} is shown)` : ''}.`;
+    }
     cursor.position = recordEnd;
   }
 }

@@ -1,11 +1,13 @@
 /**
  * What `gregor serve` runs with, from three layers in order of precedence: its own flags (--dir,
  * --port, ...), then `--override key=value` (as kafka-server-start.sh --override), then the
- * `--config` properties file (Kafka's server.properties, Kafka's names). The broker settings go
- * through `brokerConfigFromProperties`; the server's own (`log.dirs`, `listeners`,
- * `advertised.listeners`, `socket.request.max.bytes`, `max.connections`,
- * `connections.max.idle.ms`) are taken here. Pure function; throws CliError for a setting that
- * is wrong or describes more than one node.
+ * `--config` properties file (Kafka's server.properties, Kafka's names). Every setting goes
+ * through `brokerConfigFromProperties` (which checks it against Kafka's definitions and keeps it
+ * for DescribeConfigs); the ones the TCP server and this command act on (`log.dirs`, `listeners`,
+ * `advertised.listeners`, `socket.request.max.bytes`, `queued.max.request.bytes`,
+ * `max.connections`, `connections.max.idle.ms`) are taken here too, and are not reported as
+ * ignored. Pure function; throws CliError for a setting that is wrong or describes more than one
+ * node.
  */
 import { type BrokerConfig, BrokerConfigError, brokerConfigFromProperties, type Listener, singleNodeProblem } from '@gregor/broker';
 import type { ServerConfig } from '@gregor/server';
@@ -37,6 +39,7 @@ const DEFAULT_HOST = '127.0.0.1';
 /** Server settings under Kafka's names: each parsed as a positive integer. */
 const SERVER_SETTINGS: Record<string, keyof ServerConfig> = {
   'socket.request.max.bytes': 'socketRequestMaxBytes',
+  'queued.max.request.bytes': 'queuedMaxRequestBytes',
   'max.connections': 'maxConnections',
   'connections.max.idle.ms': 'connectionsMaxIdleMs',
 };
@@ -47,21 +50,6 @@ export function serveSettings(fileProperties: ReadonlyMap<string, string>, overr
   if (flags.autoCreateTopics !== undefined) properties.set('auto.create.topics.enable', String(flags.autoCreateTopics));
   if (flags.numPartitions !== undefined) properties.set('num.partitions', String(flags.numPartitions));
 
-  const server: Partial<ServerConfig> = {};
-  for (const [key, field] of Object.entries(SERVER_SETTINGS)) {
-    const value = properties.get(key);
-    if (value === undefined) continue;
-    properties.delete(key);
-    const number = Number(value.trim());
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number <= 0) throw new CliError(`invalid value '${value}' for ${key}: must be a positive integer`);
-    (server as Record<string, number>)[field] = number;
-  }
-  const logDirs = properties.get('log.dirs') ?? properties.get('log.dir');
-  properties.delete('log.dirs');
-  properties.delete('log.dir');
-  const dirs = (logDirs ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
-  if (dirs.length > 1) throw new CliError(`log.dirs lists ${dirs.length} directories; Gregor keeps one data directory for now`);
-
   let parsed: ReturnType<typeof brokerConfigFromProperties>;
   try {
     parsed = brokerConfigFromProperties(properties);
@@ -69,7 +57,23 @@ export function serveSettings(fileProperties: ReadonlyMap<string, string>, overr
     if (error instanceof BrokerConfigError) throw new CliError(error.message);
     throw error;
   }
-  const { config: broker, ignored, cluster } = parsed;
+  const { config: broker, cluster } = parsed;
+  const server: Partial<ServerConfig> = {};
+  for (const [key, field] of Object.entries(SERVER_SETTINGS)) {
+    const value = properties.get(key);
+    if (value === undefined) continue;
+    const number = Number(value.trim());
+    // Kafka accepts -1 ("unbounded") for queued.max.request.bytes: the server's default bound stays.
+    if (key === 'queued.max.request.bytes' && number < 0) continue;
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number <= 0) throw new CliError(`invalid value '${value}' for ${key}: must be a positive integer`);
+    (server as Record<string, number>)[field] = number;
+  }
+  const served = new Set([...Object.keys(SERVER_SETTINGS), 'log.dirs', 'log.dir']);
+  const ignored = parsed.ignored.filter((key) => !served.has(key));
+  const logDirs = properties.get('log.dirs') ?? properties.get('log.dir');
+  const dirs = (logDirs ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
+  if (dirs.length > 1) throw new CliError(`log.dirs lists ${dirs.length} directories; Gregor keeps one data directory for now`);
+
   const problem = singleNodeProblem(cluster);
   if (problem !== null) throw new CliError(problem);
 

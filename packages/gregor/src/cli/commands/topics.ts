@@ -171,14 +171,10 @@ async function alter(admin: Admin, values: Values): Promise<void> {
   }
 }
 
-/** Sets and deletes topic configs with IncrementalAlterConfigs (each config independently, as Kafka's kafka-configs --alter). */
+/** Sets and deletes topic configs with IncrementalAlterConfigs (each config on its own, as kafka-configs --alter). */
 async function alterTopicConfigs(admin: Admin, topic: string, set: { name: string; value: string }[], removed: string[]): Promise<void> {
-  const incremental = (admin as Admin & { incrementalAlterConfigs?: unknown }).incrementalAlterConfigs;
-  if (typeof incremental !== 'function') {
-    throw new CommandFailedError('UNSUPPORTED', 'changing topic configs needs IncrementalAlterConfigs, which this build of Gregor does not have yet');
-  }
-  await incremental.call(admin, {
-    resources: [{ type: 2, name: topic, configEntries: [...set.map((c) => ({ name: c.name, value: c.value, operation: 0 })), ...removed.map((name) => ({ name, value: null, operation: 1 }))] }],
+  await admin.incrementalAlterConfigs({
+    resources: [{ type: 2, name: topic, configEntries: [...set.map((c) => ({ name: c.name, value: c.value, operation: 'SET' as const })), ...removed.map((name) => ({ name, value: null, operation: 'DELETE' as const }))] }],
   });
 }
 

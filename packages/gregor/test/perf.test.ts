@@ -1,0 +1,54 @@
+/**
+ * `gregor perf produce --throughput N`: the rate stays at or below the target, and the latency
+ * percentiles are those of the records (every record of a send shares its latency).
+ */
+import fs from 'node:fs';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { LatencyRecorder, main as perf } from '../src/cli/commands/perf.js';
+import { temporaryDir } from './support/cli.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('LatencyRecorder', () => {
+  it('weights each latency by its records, as percentiles over records', () => {
+    const recorder = new LatencyRecorder();
+    recorder.record(1, 90);
+    recorder.record(10, 9);
+    recorder.record(100, 1);
+    expect(recorder.percentile(0.5)).toBe(1);
+    expect(recorder.percentile(0.9)).toBe(1);
+    expect(recorder.percentile(0.95)).toBe(10);
+    expect(recorder.percentile(0.99)).toBe(10);
+    expect(recorder.percentile(0.999)).toBe(100);
+    expect(recorder.summary()).toBe('2.8 ms avg latency, 100.0 ms max latency, 1.0 ms 50th, 10.0 ms 95th, 10.0 ms 99th, 100.0 ms 99.9th.');
+  });
+});
+
+describe('gregor perf produce --throughput', () => {
+  it('keeps to the target rate and reports latency percentiles in order', async () => {
+    const dir = temporaryDir('perf');
+    dirs.push(dir);
+    let output = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      output += String(chunk);
+      return true;
+    });
+    try {
+      await perf(['produce', '--dir', dir, '--topic', 'paced', '--records', '1500', '--record-size', '50', '--throughput', '3000']);
+    } finally {
+      spy.mockRestore();
+    }
+    const summary = /1500 records sent, ([\d,]+) records\/sec .* ([\d.]+) ms avg latency, ([\d.]+) ms max latency, ([\d.]+) ms 50th, ([\d.]+) ms 95th, ([\d.]+) ms 99th, ([\d.]+) ms 99\.9th\./.exec(output);
+    expect(summary, output).not.toBeNull();
+    const [rate, , max, p50, p95, p99, p999] = (summary as RegExpExecArray).slice(1).map((n) => Number(n.replace(/,/g, '')));
+    // Pacing only ever waits, so the rate can fall short of the target on a busy machine but never pass it by more than a send's worth.
+    expect(rate).toBeLessThanOrEqual(3000 * 1.05);
+    expect(p50).toBeLessThanOrEqual(p95 as number);
+    expect(p95).toBeLessThanOrEqual(p99 as number);
+    expect(p99).toBeLessThanOrEqual(p999 as number);
+    expect(p999).toBeLessThanOrEqual(max as number);
+  });
+});
