@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gregor } from '../src/index.js';
-import { ensureBuilt, expectOneLineFailure, gregor, type ServeProcess, startServe, temporaryDir } from './support/cli.js';
+import { ensureBuilt, expectOneLineFailure, gregor, root, type ServeProcess, startServe, temporaryDir } from './support/cli.js';
 
 /** The LAG column of `groups describe` for topic `orders`. */
 function lagsOf(described: string): number[] {
@@ -106,5 +106,44 @@ describe('gregor serve', () => {
     expect(await server.stop()).toBe(0);
     expect(server.printed()).toContain('closed cleanly');
     expect(fs.existsSync(path.join(dir, '.kafka_cleanshutdown'))).toBe(true);
+  });
+});
+
+describe('the pnpm scripts', () => {
+  let dir: string;
+  beforeAll(() => {
+    ensureBuilt();
+    dir = temporaryDir('scripts');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('pnpm gregor prints only what the command prints, so its output can be piped', () => {
+    const result = spawnSync('pnpm', ['gregor', 'topics', 'list', '--dir', dir], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('');
+  });
+
+  it('pnpm start ends on Ctrl-C with exit code 0 and no ELIFECYCLE', async () => {
+    // A terminal's Ctrl-C signals the whole process group: pnpm and the server alike.
+    const child = spawn('pnpm', ['start', '--dir', dir, '--port', '0'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let printed = '';
+    child.stdout.on('data', (chunk) => {
+      printed += String(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+      printed += String(chunk);
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      for (let waited = 0; !printed.includes('Press Ctrl-C to stop.') && waited < 30_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(printed).toContain('Press Ctrl-C to stop.');
+      process.kill(-(child.pid as number), 'SIGINT');
+      expect(await exited).toBe(0);
+      expect(printed).toContain('closed cleanly');
+      expect(printed).not.toContain('ELIFECYCLE');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+    }
   });
 });
