@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeFailure } from '../src/cli/failure.js';
 import { ensureBuilt, type ServeProcess, startServe, temporaryDir } from './support/cli.js';
 
+// Each test runs whole processes (a CLI command, a server); on a loaded machine they take long.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
+
 const commands = {
   topics: () => import('../src/cli/commands/topics.js'),
   produce: () => import('../src/cli/commands/produce.js'),

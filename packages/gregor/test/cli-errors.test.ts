@@ -7,8 +7,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureBuilt, expectOneLineFailure, gregor, type ServeProcess, startServe, temporaryDir } from './support/cli.js';
+
+// Each test runs whole processes (a CLI command, a server); on a loaded machine they take long.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 let dir: string;
 let server: ServeProcess;
@@ -57,7 +60,7 @@ describe('gregor failures: one line, exit 1, no stack trace', () => {
     const member = spawn(process.execPath, [bin, 'consume', '--topic', 'orders', '--group', 'busy', ...bootstrap], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let state = '';
-      for (let attempt = 0; attempt < 100 && !state.includes('Stable'); attempt++) {
+      for (let attempt = 0; attempt < 300 && !state.includes('Stable'); attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         state = gregor(['groups', 'describe', 'busy', '--state', ...bootstrap]).stdout;
       }

@@ -6,9 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Gregor } from '../src/index.js';
 import { ensureBuilt, expectOneLineFailure, gregor, root, type ServeProcess, startServe, temporaryDir } from './support/cli.js';
+
+// Each test runs whole processes (a CLI command, a server); on a loaded machine they take long.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 /** The LAG column of `groups describe` for topic `orders`. */
 function lagsOf(described: string): number[] {
@@ -136,7 +139,7 @@ describe('the pnpm scripts', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      for (let waited = 0; !printed.includes('Press Ctrl-C to stop.') && waited < 30_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let waited = 0; !printed.includes('Press Ctrl-C to stop.') && waited < 90_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(printed).toContain('Press Ctrl-C to stop.');
       process.kill(-(child.pid as number), 'SIGINT');
       expect(await exited).toBe(0);

@@ -15,8 +15,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureBuilt, root, type ServeProcess, startServe } from './support/cli.js';
+
+// Each test runs whole processes (a CLI command, a server); on a loaded machine they take long.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 interface Block {
   file: string;
@@ -134,10 +137,10 @@ describe('the documentation', () => {
               const cwd = fs.mkdtempSync(path.join(work, 'program-'));
               const file = path.join(cwd, `${path.basename(block.file, '.md')}-${block.line}.ts`);
               fs.writeFileSync(file, code);
-              return run(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), file], cwd, 60_000);
+              return run(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), file], cwd, 240_000);
             })()
-          : await run('bash', ['-e', '-o', 'pipefail', '-c', code], work, 90_000);
+          : await run('bash', ['-e', '-o', 'pipefail', '-c', code], work, 240_000);
       expect(result.status, `${block.file}:${block.line}\n${code}\n--- output ---\n${result.output}`).toBe(0);
-    }, 120_000);
+    }, 300_000);
   }
 });

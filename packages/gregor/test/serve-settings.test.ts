@@ -5,10 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../src/cli/args.js';
 import { serveSettings } from '../src/cli/serve-settings.js';
 import { ensureBuilt, expectOneLineFailure, gregor, type ServeProcess, startServe, temporaryDir } from './support/cli.js';
+
+// Each test runs whole processes (a CLI command, a server); on a loaded machine they take long.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 /** config/kraft/server.properties as Kafka ships it (comments dropped). */
 const KAFKA_SERVER_PROPERTIES = `process.roles=broker,controller

@@ -23,7 +23,7 @@ export function gregor(args: string[], options: { input?: string; env?: NodeJS.P
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
     input: options.input ?? '',
-    timeout: options.timeoutMs ?? 60_000,
+    timeout: options.timeoutMs ?? 120_000,
     cwd: root,
     env: { ...process.env, GREGOR_VERBOSE: '', ...options.env },
     uid: options.uid,
@@ -99,7 +99,7 @@ export async function startServe(args: string[]): Promise<ServeProcess> {
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no address: ${printed}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`serve printed no address: ${printed}`)), 90_000);
     const check = () => {
       // The banner may arrive in several chunks: wait for its last line.
       const match = /serving Kafka's protocol on [^:\s]+:(\d+)/.exec(printed);
