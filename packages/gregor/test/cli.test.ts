@@ -129,7 +129,7 @@ describe('the pnpm scripts', () => {
 
   it('pnpm start ends on Ctrl-C with exit code 0 and no ELIFECYCLE', async () => {
     // A terminal's Ctrl-C signals the whole process group: pnpm and the server alike.
-    const child = spawn('pnpm', ['start', '--dir', dir, '--port', '0'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('pnpm', ['start', '--dir', dir, '--port', '0', '--http-port', '0'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let printed = '';
     child.stdout.on('data', (chunk) => {
       printed += String(chunk);

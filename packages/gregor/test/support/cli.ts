@@ -89,7 +89,8 @@ export interface ServeProcess {
 
 /** Starts `gregor serve` with `args` and resolves once its banner is complete. */
 export async function startServe(args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [bin, 'serve', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
+  // The web console stays off: its default port is fixed, and tests take ports from the OS.
+  const child = spawn(process.execPath, [bin, 'serve', '--http-port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
   let printed = '';
   child.stdout?.on('data', (chunk) => {
     printed += String(chunk);
