@@ -5,8 +5,9 @@
  * ```sh block runs in bash, each command in turn, and must exit 0. Blocks in other languages (yaml,
  * json) are samples; ts and sh blocks that are not programs, and blocks without a language, say
  * what they are in their info string: ```text (output, a layout), ```ts signatures (an API listing),
- * ```sh setup (installing, starting the server) and ```ts long-running or ```sh long-running
- * (runs until stopped, or for minutes).
+ * ```sh setup (installing, starting the server), ```ts long-running or ```sh long-running (runs
+ * until stopped, or for minutes) and ```sh example (a command for a situation the test cannot make,
+ * such as a damaged segment, shown with its output).
  *
  * What the test adapts, and only that: the blocks run in a scratch directory inside the repository
  * beside a `gregor serve` started for them, so `127.0.0.1:9092` becomes that server's address,
@@ -47,6 +48,7 @@ const NOT_RUN: Record<string, string> = {
   'sh setup': 'installs or starts the server',
   'ts long-running': 'runs until stopped',
   'sh long-running': 'runs for minutes (a simulation of many seeds)',
+  'sh example': 'a command for a situation the reader may be in (a damaged segment), shown with its output',
 };
 
 function blocksOf(file: string): Block[] {
