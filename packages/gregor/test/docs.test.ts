@@ -11,8 +11,8 @@
  *
  * What the test adapts, and only that: the blocks run in a scratch directory inside the repository
  * beside a `gregor serve` started for them, so `127.0.0.1:9092` becomes that server's address,
- * `data/` its data directory (the one `pnpm start` serves), `/tmp/` a scratch directory, and an
- * example's `--duration-ms` is cut to one second.
+ * `data/` its data directory (the one `pnpm start` serves), `/tmp/` a scratch directory, an
+ * example's `--duration-ms` is cut to one second and its web console kept off.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -79,7 +79,9 @@ function adapt(code: string): string {
     .replaceAll('127.0.0.1:9092', server.address)
     .replaceAll('localhost:9092', server.address)
     .replaceAll('/tmp/', `${path.join(work, 'tmp')}/`)
-    .replace(/(pnpm example \S+.*?)--duration-ms \d+/g, '$1--duration-ms 1000');
+    .replace(/(pnpm example \S+.*?)--duration-ms \d+/g, '$1--duration-ms 1000')
+    // An example's web console would take its fixed default port; tests take ports from the OS.
+    .replace(/pnpm example (examples\/\S+\.ts)/g, 'pnpm example $1 --http-port 0');
 }
 
 function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<{ status: number | null; output: string }> {
