@@ -35,8 +35,8 @@ describe('gregor perf matrix', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gregor-perf-matrix-test-'));
     try {
       const out = path.join(dir, 'result');
-      const result = spawnSync(tsx, [...cliArgs, 'perf', 'matrix', '--records', '300', '--record-size', '64', '--full', '--acks', 'all,1', '--compression', 'none,zstd', '--out', out], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-      expect(result.stderr).toMatch(/^100% perf matrix 1200\/1200 records/m);
+      const result = spawnSync(tsx, [...cliArgs, 'perf', 'matrix', '--records', '300', '--record-size', '64', '--full', '--acks', 'all,1', '--compression', 'none,zstd', '--warmup-records', '200', '--out', out], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      expect(result.stderr).toMatch(/^100% perf matrix 1400\/1400 records/m);
       expect(result.status).toBe(0);
       const report = JSON.parse(fs.readFileSync(`${out}.json`, 'utf8'));
       expect(report.rows).toHaveLength(4);

@@ -35,6 +35,8 @@ export interface MatrixReport {
   records: number;
   recordBytes: number;
   partitions: number;
+  /** Records sent first with the base settings and not reported (JIT warm-up). */
+  warmupRecords: number;
   rows: MatrixRow[];
 }
 

@@ -5,7 +5,8 @@
  * zstd; `--full` runs every combination instead. Each configuration writes `--records` records of
  * `--record-size` bytes (JSON-like text, so compression has something to do) to a fresh topic, with
  * up to 64 sends of 100 records in flight, and records each send's latency (from `send()` to its
- * acknowledgement, linger included). After each configuration the same number of bytes is written
+ * acknowledgement, linger included). A warm-up with the base settings runs first, unreported, so
+ * the first row does not pay for the JIT compiler. After each configuration the same number of bytes is written
  * with raw `fs.writeSync` in batch-sized writes, in the same run, as the disk's ceiling.
  *
  * Targets: an in-process broker on a fresh directory (default; `--dir` to choose one), or a
@@ -19,14 +20,14 @@ import path from 'node:path';
 import { Client, type CompressionInput } from '@gregor/client';
 import { Gregor } from '../../gregor.js';
 import { CliError, integerOption, parseCommand } from '../args.js';
-import { configurationLabel, markdownTable, type MatrixReport, type MatrixRow, percentile, svgChart } from '../perf-matrix-report.js';
+import { configurationLabel, markdownTable, type MatrixReport, percentile, svgChart } from '../perf-matrix-report.js';
 import { createProgress } from '../progress.js';
 
 const help = `usage: gregor perf matrix [--records 100000] [--record-size 512] [--partitions 1]
                           [--acks all,1,0] [--compression none,gzip,snappy,lz4,zstd]
                           [--batch-bytes 16384,65536] [--linger-ms 0,5,20] [--full]
                           [--dir path | --bootstrap-server host:port[,host:port...] [--replication-factor 1]]
-                          [--out ./perf-matrix]
+                          [--warmup-records 20000] [--out ./perf-matrix]
 
 Runs seed 004's comparison of producer settings: from acks=all, 16 KiB batches, linger 5 ms and no
 compression it varies acks, batching and compression one at a time (--full: every combination of
@@ -36,6 +37,8 @@ raw fs.writeSync of the same bytes measured in the same run. Writes <out>.json a
   --dir path                 an in-process broker on this directory (default: a fresh temporary one, removed after)
   --bootstrap-server list    a running gregor serve, a cluster, or Apache Kafka
   --replication-factor N     replicas of each topic created (a cluster: 3 makes acks=all wait for followers)
+  --warmup-records N         records sent with the base settings first and not reported, so the first
+                             row is not the one that pays for the JIT compiler (default 20000; 0: none)
 
 Examples:
   gregor perf matrix --records 200000
@@ -59,6 +62,7 @@ const options = {
   'bootstrap-server': { type: 'string' },
   'replication-factor': { type: 'string' },
   out: { type: 'string' },
+  'warmup-records': { type: 'string' },
 } as const;
 
 interface Configuration {
@@ -200,6 +204,8 @@ export async function main(argv: string[]): Promise<void> {
   const replicationFactor = integerOption(values['replication-factor'], 'replication-factor', 1);
   if (records < SEND_RECORDS || recordBytes < 1 || partitions < 1 || replicationFactor < 1) throw new CliError(`--records must be at least ${SEND_RECORDS}; --record-size, --partitions and --replication-factor at least 1`);
   const rows = configurations(values);
+  const warmupRecords = integerOption(values['warmup-records'], 'warmup-records', 20_000);
+  if (warmupRecords < 0) throw new CliError('--warmup-records must be 0 or more');
   const out = path.resolve(values.out ?? 'perf-matrix');
   const target = await openTarget(values);
   const report: MatrixReport = {
@@ -209,18 +215,18 @@ export async function main(argv: string[]): Promise<void> {
     records,
     recordBytes,
     partitions,
+    warmupRecords,
     rows: [],
   };
   const values100 = makeValues(SEND_RECORDS, recordBytes);
   const messages = values100.map((value) => ({ value }));
-  const progress = createProgress({ label: 'perf matrix', total: rows.length * records, unit: 'records' });
+  const progress = createProgress({ label: 'perf matrix', total: warmupRecords + rows.length * records, unit: 'records' });
   const scratchDir = target.dir ?? os.tmpdir();
   const runId = Date.now().toString(36);
   try {
     const admin = target.admin();
     await admin.connect();
-    for (const [index, configuration] of rows.entries()) {
-      const topic = `perf-matrix-${runId}-${index}`;
+    const runOne = async (topic: string, configuration: Configuration, count: number, done: number) => {
       await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor }] });
       const producer = target.producer({ acks: configuration.acks, batchBytes: configuration.batchBytes, lingerMs: configuration.lingerMs, compression: configuration.compression });
       await producer.connect();
@@ -228,14 +234,14 @@ export async function main(argv: string[]): Promise<void> {
       let acknowledged = 0;
       const inFlight = new Set<Promise<void>>();
       const started = performance.now();
-      for (let sent = 0; sent < records; sent += SEND_RECORDS) {
-        const count = Math.min(SEND_RECORDS, records - sent);
+      for (let sent = 0; sent < count; sent += SEND_RECORDS) {
+        const size = Math.min(SEND_RECORDS, count - sent);
         const sendStarted = performance.now();
-        const send: Promise<void> = producer.send({ topic, acks: configuration.acks, messages: count === SEND_RECORDS ? messages : messages.slice(0, count) }).then(() => {
+        const send: Promise<void> = producer.send({ topic, acks: configuration.acks, messages: size === SEND_RECORDS ? messages : messages.slice(0, size) }).then(() => {
           latencies.push(performance.now() - sendStarted);
           inFlight.delete(send);
-          acknowledged += count;
-          progress.update(index * records + acknowledged);
+          acknowledged += size;
+          progress.update(done + acknowledged);
         });
         inFlight.add(send);
         if (inFlight.size >= SENDS_IN_FLIGHT_MAX) await Promise.race(inFlight);
@@ -244,10 +250,20 @@ export async function main(argv: string[]): Promise<void> {
       const seconds = (performance.now() - started) / 1000;
       await producer.disconnect();
       latencies.sort((a, b) => a - b);
+      return { seconds, latencies };
+    };
+    if (warmupRecords > 0) {
+      const topic = `perf-matrix-${runId}-warmup`;
+      await runOne(topic, { group: 'warmup', acks: -1, batchBytes: 16384, lingerMs: 5, compression: 'none' }, warmupRecords, 0);
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    }
+    for (const [index, configuration] of rows.entries()) {
+      const topic = `perf-matrix-${runId}-${index}`;
+      const { seconds, latencies } = await runOne(topic, configuration, records, warmupRecords + index * records);
       const payload = records * recordBytes;
       const log = target.dir === null ? null : logBytes(target.dir, topic);
       const raw = rawWriteMegabytesPerSecond(scratchDir, log ?? payload, configuration.batchBytes, values100[0]);
-      const row: MatrixRow = {
+      report.rows.push({
         group: configuration.group,
         label: configurationLabel(configuration),
         acks: configuration.acks,
@@ -264,8 +280,7 @@ export async function main(argv: string[]): Promise<void> {
         latencyMsP50: percentile(latencies, 50),
         latencyMsP99: percentile(latencies, 99),
         rawDiskMegabytesPerSecond: raw,
-      };
-      report.rows.push(row);
+      });
       await admin.deleteTopics({ topics: [topic] }).catch(() => {});
     }
   } finally {
