@@ -27,10 +27,27 @@ import type { Clock, FileSystem, WarningSink } from '@gregor/log';
 import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
 import { lockDataDir } from './data-dir-lock.js';
 
+/**
+ * Where an embedded broker departs from Kafka's defaults, as testcontainers' Kafka container does
+ * for a one-broker cluster used by one application: a new group's first member is not kept
+ * waiting for others (Kafka waits 3 s for more members to join an empty group), and
+ * `__consumer_offsets` has one partition on one replica (Kafka: 50 partitions, 3 replicas, sized
+ * for a cluster's many groups; one node opens 50 partition logs for nothing). `options.config`
+ * overrides each. docs/decisions.md explains the choice.
+ */
+export const EMBEDDED_BROKER_DEFAULTS: Readonly<Partial<BrokerConfig>> = Object.freeze({
+  groupInitialRebalanceDelayMs: 0,
+  offsetsTopicNumPartitions: 1,
+  offsetsTopicReplicationFactor: 1,
+});
+
 export interface GregorOptions {
   /** The data directory; created when missing. Default `./data`. */
   dir?: string;
-  /** Broker settings (Kafka's names, camelCased): `autoCreateTopicsEnable`, `numPartitions`, ... */
+  /**
+   * Broker settings (Kafka's names, camelCased): `autoCreateTopicsEnable`, `numPartitions`, ...
+   * Kafka's defaults, except EMBEDDED_BROKER_DEFAULTS.
+   */
   config?: Partial<BrokerConfig>;
   /** File system and clock, for tests (the in-memory file system, a fake clock). */
   fs?: FileSystem;
@@ -91,7 +108,8 @@ export class Gregor {
     const dir = path.resolve(options.dir ?? './data');
     const releaseLock = options.fs === undefined ? lockDataDir(dir) : () => {};
     try {
-      const broker = await Broker.open({ dir, fs: options.fs, clock: options.clock, config: options.config, logger: options.logger });
+      const config = { ...EMBEDDED_BROKER_DEFAULTS, ...definedSettings(options.config) };
+      const broker = await Broker.open({ dir, fs: options.fs, clock: options.clock, config, logger: options.logger });
       return new Gregor(broker, dir, releaseLock, options.clientId ?? 'gregor');
     } catch (error) {
       releaseLock();
@@ -206,6 +224,11 @@ function localBroker(broker: Broker): LocalBroker {
       }
     },
   };
+}
+
+/** The settings given a value: `{ groupInitialRebalanceDelayMs: undefined }` keeps our default. */
+function definedSettings(config: Partial<BrokerConfig> | undefined): Partial<BrokerConfig> {
+  return Object.fromEntries(Object.entries(config ?? {}).filter(([, value]) => value !== undefined));
 }
 
 function track<T>(set: Set<T>, item: T): T {

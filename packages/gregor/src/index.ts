@@ -7,7 +7,7 @@
  * (Kafka's error name where Kafka has one: `UNKNOWN_TOPIC_OR_PARTITION`, `NOT_COORDINATOR`...)
  * and `retriable` (whether trying again may succeed).
  */
-export { Gregor, type GregorOptions, type GregorListenOptions } from './gregor.js';
+export { EMBEDDED_BROKER_DEFAULTS, Gregor, type GregorOptions, type GregorListenOptions } from './gregor.js';
 export { DataDirLockedError, DataDirLockUnavailableError } from './data-dir-lock.js';
 export {
   Client,
