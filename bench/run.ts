@@ -12,6 +12,7 @@ const modules: Record<string, () => Promise<{ run: () => Promise<Row[]> }>> = {
   log: () => import('./log.js'),
   protocol: () => import('./protocol.js'),
   client: () => import('./client.js'),
+  keyed: () => import('./keyed.js'),
   server: () => import('./server.js'),
   restart: () => import('./restart.js'),
 };
