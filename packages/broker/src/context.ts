@@ -10,6 +10,13 @@ export interface RequestContext {
   correlationId?: number;
   /** The server's connection number, when the request came over TCP. */
   connectionId?: number;
+  /**
+   * Set by the in-process transport for a Produce from Gregor's own producer in this process: its
+   * record sets were encoded and checksummed by @gregor/records' BatchBuilder just before and never
+   * left memory, so produce takes their CRCs as checked instead of computing them again (as the
+   * in-process consumer takes the broker's reads as checked). Never set for a request from a socket.
+   */
+  recordsBuiltByProducer?: boolean;
 }
 
 /** A decoded request or response body: Kafka's JSON field names camelCased. */

@@ -44,6 +44,8 @@ export interface AppendSettings {
   decompressedBytesMax: number;
   /** CreateTime topics with a finite message.timestamp.before/after.max.ms: the bounds to check records against. */
   timestampBounds?: TimestampBounds;
+  /** The records' CRCs were computed in this process just before (RequestContext.recordsBuiltByProducer): not checked again. */
+  crcsChecked?: boolean;
 }
 
 export type AppendOutcome =
@@ -143,7 +145,7 @@ export class Partition {
     const expectedBaseOffset = this.logEndOffset;
     let result: ReturnType<PartitionLog['append']>;
     try {
-      result = this.log.append(records as Buffer, { assignOffsets: true, leaderEpoch: this.leaderEpoch });
+      result = this.log.append(records as Buffer, { assignOffsets: true, leaderEpoch: this.leaderEpoch, verifyCrc: settings.crcsChecked !== true });
     } catch (error) {
       if (error instanceof InvalidRecordError) {
         // The log checked the CRCs (nothing was written); name the batch that failed.

@@ -2,7 +2,9 @@
  * A Transport that calls a broker's `handle(apiKey, apiVersion, body, context)` in the same
  * process: no encoding, no sockets. It asks the broker's ApiVersions handler which versions it
  * serves and uses the highest one the client also knows, so the in-process and TCP paths run the
- * same request handlers with the same versions.
+ * same request handlers with the same versions. A Produce from Gregor's Producer carries
+ * `recordsBuiltByProducer` in its context, so the broker does not recompute the CRCs the producer
+ * has just computed over the same memory.
  */
 import { Api, negotiateVersions } from './api.js';
 import { abandonOnAbort, KafkaClientError, UnsupportedApiError } from './errors.js';
@@ -21,12 +23,15 @@ export class InProcessTransport implements Transport {
   private versions: Map<number, number> | null = null;
   private connecting: Promise<void> | null = null;
   private readonly context: Record<string, unknown>;
+  /** The context of a Produce whose record sets the Producer just built (RequestOptions.recordsBuiltByProducer). */
+  private readonly producerContext: Record<string, unknown>;
 
   constructor(
     private readonly broker: RequestHandler,
     options: InProcessTransportOptions = {},
   ) {
     this.context = { clientId: options.clientId ?? 'gregor', clientHost: 'in-process', correlationId: 0, ...options.context };
+    this.producerContext = { ...this.context, recordsBuiltByProducer: true };
   }
 
   connect(): Promise<void> {
@@ -50,7 +55,8 @@ export class InProcessTransport implements Transport {
     try {
       // Awaiting the broker's promise through abandonOnAbort lets a stopping consumer leave a
       // parked Fetch at once; the broker completes it later (its timer, or close) and the answer is dropped.
-      const response = await abandonOnAbort(Promise.resolve(this.broker.handle(apiKey, apiVersion, body, this.context)), options.signal, `API ${apiKey} request`);
+      const context = options.recordsBuiltByProducer === true ? this.producerContext : this.context;
+      const response = await abandonOnAbort(Promise.resolve(this.broker.handle(apiKey, apiVersion, body, context)), options.signal, `API ${apiKey} request`);
       return options.expectResponse === false ? null : response;
     } finally {
       this.releaseProcess();

@@ -9,6 +9,7 @@
  * `headers`, `attributes` and `size`. Not shared between consumers.
  */
 import type { RecordView } from '@gregor/records';
+import { bufferView } from './buffer-view.js';
 
 export interface KafkaMessage {
   key: Buffer | null;
@@ -52,7 +53,7 @@ export class FetchedMessage implements KafkaMessage {
   }
 
   get key(): Buffer | null {
-    if (this.keyView === undefined) this.keyView = this.keyLength < 0 ? null : this.data.subarray(this.keyStart, this.keyStart + this.keyLength);
+    if (this.keyView === undefined) this.keyView = this.keyLength < 0 ? null : bufferView(this.data, this.keyStart, this.keyLength);
     return this.keyView;
   }
 
@@ -61,7 +62,7 @@ export class FetchedMessage implements KafkaMessage {
   }
 
   get value(): Buffer | null {
-    if (this.valueView === undefined) this.valueView = this.valueLength < 0 ? null : this.data.subarray(this.valueStart, this.valueStart + this.valueLength);
+    if (this.valueView === undefined) this.valueView = this.valueLength < 0 ? null : bufferView(this.data, this.valueStart, this.valueLength);
     return this.valueView;
   }
 

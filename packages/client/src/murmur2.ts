@@ -36,7 +36,11 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
-/** Kafka's `Utils.toPositive(murmur2(key)) % partitions`: the partition of a keyed record. */
+/**
+ * Kafka's `Utils.toPositive(murmur2(key)) % partitions`: the partition of a keyed record. With one
+ * partition that is 0 whatever the hash, so the key is not hashed at all.
+ */
 export function partitionForKey(key: Uint8Array, partitionCount: number): number {
+  if (partitionCount === 1) return 0;
   return (murmur2(key) & 0x7fffffff) % partitionCount;
 }

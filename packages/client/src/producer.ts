@@ -377,7 +377,7 @@ export class Producer extends EventEmitter {
     }
     const body = { transactionalId: null, acks, timeoutMs: this.settings.timeout, topicData: [...topicData.values()] };
     try {
-      const response = await this.cluster.request(Api.Produce, body, { nodeId, expectResponse: acks !== 0 });
+      const response = await this.cluster.request(Api.Produce, body, { nodeId, expectResponse: acks !== 0, recordsBuiltByProducer: true });
       this.completeRequest(acks, groups, response);
     } catch (error) {
       for (const group of groups) this.failGroup(group, error as Error);

@@ -17,6 +17,12 @@ export interface RequestOptions {
    * when the consumer stops), since the broker may still carry the request out.
    */
   signal?: AbortSignal;
+  /**
+   * The Produce record sets in `body` were encoded and checksummed by this process's Producer just
+   * before and are unchanged: a broker in the same process may take their CRCs as checked (the
+   * in-process transport tells it so). Transports that send bytes over a network ignore it.
+   */
+  recordsBuiltByProducer?: boolean;
 }
 
 export interface BrokerAddress {

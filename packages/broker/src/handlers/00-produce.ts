@@ -15,11 +15,13 @@
  * Deviations: acks=0 resolves to NO_RESPONSE (null), so the server writes nothing; Produce never
  * auto-creates topics (as Kafka); transactional produce is not supported yet (transactionalId is
  * ignored, batches are appended as non-transactional data would be); throttleTimeMs is always 0.
+ * A Produce from Gregor's producer in the same process (RequestContext.recordsBuiltByProducer)
+ * skips the CRC check: BatchBuilder computed those CRCs just before, in the same memory.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import type { AppendOutcome } from '../partition.js';
 import { configNumber, LONG_MAX } from '../config-types.js';
 import type { TimestampBounds } from '../timestamp-validation.js';
@@ -39,11 +41,12 @@ interface PartitionReply {
   waitFor: number;
 }
 
-export async function handleProduce(broker: Broker, _apiVersion: number, body: Body): Promise<Body | null> {
+export async function handleProduce(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body | null> {
   const acks: number = body.acks;
+  const crcsChecked = context.recordsBuiltByProducer === true;
   const replies: { name: string; partitions: PartitionReply[] }[] = [];
   for (const topicData of body.topicData ?? []) {
-    const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks));
+    const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks, crcsChecked));
     replies.push({ name: topicData.name, partitions });
   }
   if (acks === 0) return null;
@@ -57,7 +60,7 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
   };
 }
 
-function producePartition(broker: Broker, topicName: string, data: Body, acks: number): PartitionReply {
+function producePartition(broker: Broker, topicName: string, data: Body, acks: number, crcsChecked: boolean): PartitionReply {
   const reply = (errorCode: number, errorMessage: string | null = null): PartitionReply => ({
     index: data.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, waitFor: -1,
   });
@@ -72,6 +75,7 @@ function producePartition(broker: Broker, topicName: string, data: Body, acks: n
     minInsyncReplicas: configNumber(broker.topicConfig(topic, 'min.insync.replicas')),
     decompressedBytesMax: broker.config.producedBatchDecompressedBytesMax,
     timestampBounds: timestampBounds(broker, topic),
+    crcsChecked,
   });
   if (produceChannel.hasSubscribers) {
     produceChannel.publish({ topic: topicName, partition: data.index, errorCode: outcome.errorCode, bytes: data.records?.length ?? 0, ...('baseOffset' in outcome ? { baseOffset: outcome.baseOffset, lastOffset: outcome.lastOffset } : {}) });

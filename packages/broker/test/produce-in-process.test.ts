@@ -1,0 +1,31 @@
+/**
+ * A Produce from Gregor's producer in the same process (RequestContext.recordsBuiltByProducer)
+ * is appended without the broker computing its CRCs again; any other Produce has them checked.
+ * The batch below has a broken CRC, so only the skipped check lets it through.
+ */
+import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { batch, createTopic, openTestBroker, type TestBroker } from './helpers.js';
+
+function produceBody(records: Buffer) {
+  return { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records }] }] };
+}
+
+describe('produce from the in-process producer', () => {
+  let test: TestBroker;
+  afterEach(async () => {
+    await test.broker.close();
+  });
+
+  it('takes the CRCs of records the producer built as checked, and checks every other request', async () => {
+    test = await openTestBroker();
+    await createTopic(test.broker, 't');
+    const records = batch(['a', 'b']);
+    records[records.length - 1] ^= 0xff; // the CRC no longer matches
+    const checked = await test.broker.handle(ApiKey.Produce, 9, produceBody(records), { clientHost: '/127.0.0.1' });
+    expect(checked.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
+    const trusted = await test.broker.handle(ApiKey.Produce, 9, produceBody(records), { clientHost: 'in-process', recordsBuiltByProducer: true });
+    expect(trusted.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
+    expect(test.broker.partition('t', 0)?.logEndOffset).toBe(2);
+  });
+});
