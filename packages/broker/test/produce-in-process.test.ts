@@ -23,9 +23,9 @@ describe('produce from the in-process producer', () => {
     const records = batch(['a', 'b']);
     records[records.length - 1] ^= 0xff; // the CRC no longer matches
     const checked = await test.broker.handle(ApiKey.Produce, 9, produceBody(records), { clientHost: '/127.0.0.1' });
-    expect(checked.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
+    expect(checked?.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
     const trusted = await test.broker.handle(ApiKey.Produce, 9, produceBody(records), { clientHost: 'in-process', recordsBuiltByProducer: true });
-    expect(trusted.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
+    expect(trusted?.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
     expect(test.broker.partition('t', 0)?.logEndOffset).toBe(2);
   });
 });
