@@ -21,7 +21,7 @@ describe('produce from the in-process producer', () => {
     test = await openTestBroker();
     await createTopic(test.broker, 't');
     const records = batch(['a', 'b']);
-    records[records.length - 1] ^= 0xff; // the CRC no longer matches
+    records[17] ^= 0xff; // the CRC field (bytes 17-20 of the batch) no longer matches
     const checked = await test.broker.handle(ApiKey.Produce, 9, produceBody(records), { clientHost: '/127.0.0.1' });
     expect(checked?.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.CORRUPT_MESSAGE });
     const trusted = await test.broker.handle(ApiKey.Produce, 9, produceBody(records), { clientHost: 'in-process', recordsBuiltByProducer: true });

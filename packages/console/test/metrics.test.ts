@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@gregor/server';
-import { type ConsoleFixture, startConsole } from './support.js';
+import { type ConsoleFixture, eventually, startConsole } from './support.js';
 
 let fixture: ConsoleFixture;
 
@@ -56,7 +56,9 @@ afterAll(async () => {
 
 describe('/metrics', () => {
   it('parses as Prometheus text and names series as the JMX exporter and kafka-exporter do', async () => {
-    const { families } = await scrape();
+    // Offsets come from a snapshot up to a second old (shared by pages and scrapes): wait for one taken after the produce.
+    const hwSum = (f: Map<string, Family>) => (f.get('kafka_topic_partition_current_offset')?.metrics ?? []).filter((m) => m.labels?.topic === 'metered').reduce((sum, m) => sum + Number(m.value), 0);
+    const { families } = await eventually(scrape, ({ families: f }) => hwSum(f) === 12);
     expect(value(families, 'kafka_server_brokertopicmetrics_messagesin_total', { topic: 'metered' })).toBe(12);
     expect(value(families, 'kafka_server_brokertopicmetrics_bytesin_total', { topic: 'metered' })).toBeGreaterThan(120);
     // The consumer read all 12 records once: records and bytes out per topic.

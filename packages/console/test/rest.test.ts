@@ -21,6 +21,8 @@ beforeAll(async () => {
   await producer.send({ topic: 'orders', messages: [{ key: 'binary', value: Buffer.from([0xff, 0x00, 0xfe]), partition: 0, timestamp: T0 + 60_000 }] });
   // A group with committed offsets and no members: its lag is the high watermark minus 0.
   await admin.setOffsets({ groupId: 'lagging', topic: 'orders', partitions: [0, 1, 2].map((partition) => ({ partition, offset: 0 })) });
+  // Pages read offsets from a snapshot up to a second old: wait for one taken after the produce.
+  await eventually(() => getJson(base, '/api/topics'), ({ body }) => body.topics?.find((t: { name: string }) => t.name === 'orders')?.messages === 31);
 });
 
 afterAll(async () => {

@@ -68,14 +68,14 @@ describe('gregor consume', () => {
     fs.writeFileSync(segment, bytes);
     const { code, stdout, stderr } = await consume([]).exited;
     expect(code).toBe(1);
-    expect(stderr).toContain('gregor: Corrupt record batch in orders-0 at offset 3 ');
-    expect(stdout.trim().split('\n')).toEqual(['0:0\trecord-0', '0:1\trecord-1', '0:2\trecord-2']);
+    expect(stderr).toMatch(/^gregor: (CORRUPT_MESSAGE: )?Corrupt record batch in orders-0 at offset 3 /m);
+    expect(stdout.trim().split('\n')).toEqual(['Partition:0\tOffset:0\trecord-0', 'Partition:0\tOffset:1\trecord-1', 'Partition:0\tOffset:2\trecord-2']);
   });
 
   it('stops cleanly on SIGINT when it has no timeout', async () => {
     const run = consume([]);
     const deadline = Date.now() + 60_000;
-    while (!run.output().includes(`0:${RECORDS - 1}\t`) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!run.output().includes(`Offset:${RECORDS - 1}\t`) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     process.kill(child!.pid as number, 'SIGINT');
     const { code, stderr } = await run.exited;
     expect(code).toBe(0);

@@ -51,7 +51,8 @@ async function run(args: string[]): Promise<{ stdout: string; failure?: string }
 
 describe('gregor dump-log', () => {
   it('decodes __consumer_offsets records with --offsets-decoder', async () => {
-    const partition = `__consumer_offsets-${partitionForGroup('readers', 50)}`;
+    const offsetsPartitions = fs.readdirSync(dir).filter((name) => name.startsWith('__consumer_offsets-')).length;
+    const partition = `__consumer_offsets-${partitionForGroup('readers', offsetsPartitions)}`;
     const { stdout, failure } = await run([segment(partition), '--offsets-decoder']);
     expect(failure).toBeUndefined();
     const line = stdout.split('\n').find((l) => l.includes('"group":"readers"'));
