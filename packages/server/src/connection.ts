@@ -63,6 +63,8 @@ export interface ConnectionOptions {
   socket: Socket;
   codec: WireCodec;
   handler: RequestHandler;
+  /** The listener the connection came in on, passed in every request's context. */
+  listenerName: string;
   config: ServerConfig;
   logger: Logger;
   budget: MemoryBudget;
@@ -74,6 +76,7 @@ export class Connection {
   private readonly socket: Socket;
   private readonly codec: WireCodec;
   private readonly handler: RequestHandler;
+  private readonly listenerName: string;
   private readonly config: ServerConfig;
   private readonly logger: Logger;
   /** Dropped on close, with the partial frame it holds. */
@@ -105,6 +108,7 @@ export class Connection {
     this.socket = options.socket;
     this.codec = options.codec;
     this.handler = options.handler;
+    this.listenerName = options.listenerName;
     this.config = options.config;
     this.logger = options.logger;
     this.splitter = this.codec.createFrameSplitter(this.config.socketRequestMaxBytes);
@@ -235,7 +239,7 @@ export class Connection {
 
   private dispatch(slot: Slot, body: unknown): void {
     const { apiKey, apiVersion, correlationId, clientId } = slot.header;
-    const context: RequestContext = { connectionId: this.id, clientId, clientHost: `/${this.remote.address ?? ''}`, correlationId };
+    const context: RequestContext = { connectionId: this.id, clientId, clientHost: `/${this.remote.address ?? ''}`, correlationId, listenerName: this.listenerName };
     const isWrite = WRITE_APIS.has(apiKey);
     const start = isWrite ? Promise.all([this.lastWrite, ...this.runningReads]) : this.lastWrite;
     const settled = start

@@ -9,6 +9,8 @@ export interface RequestContext {
   clientId: string | null;
   clientHost: string;
   correlationId: number;
+  /** The name of the listener the request came in on (`PLAINTEXT`, `CONTROLLER`, ...). */
+  listenerName: string;
 }
 
 export interface RequestHandler {
@@ -17,8 +19,8 @@ export interface RequestHandler {
    * of `null` or `undefined` means "send no response" (a Produce with acks=0).
    */
   handle(apiKey: number, apiVersion: number, body: Record<string, unknown>, context: RequestContext): Promise<unknown>;
-  /** Told the address clients should use, once the listener is bound. */
-  setAdvertisedListener?(host: string, port: number): void;
+  /** Told the address clients should use, once a listener it answers for is bound. */
+  setAdvertisedListener?(host: string, port: number, listenerName: string): void;
 }
 
 /** Whether a handler result means that no response goes on the wire. */

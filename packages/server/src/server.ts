@@ -1,11 +1,20 @@
 /**
- * The TCP listener that makes a Broker speak Kafka's wire protocol to real clients (kafkajs,
- * librdkafka/kcat, @platformatic/kafka). It owns sockets only: every request goes to
- * `broker.handle`, so the broker's semantics are the same in process and over TCP.
+ * The TCP listeners that make a Broker speak Kafka's wire protocol to real clients (kafkajs,
+ * librdkafka/kcat, @platformatic/kafka). It owns sockets only: every request goes to its
+ * listener's handler (`broker.handle` by default), so the broker's semantics are the same in
+ * process and over TCP.
  *
- * Lifecycle: `listen()` once, `close()` once. `close()` stops accepting, lets each connection answer
- * what it has in flight (bounded by `closeGraceMs`), then closes the sockets. It does not close the
- * broker: its owner does, after the server, and the broker's close flushes the logs.
+ * Listeners: as Kafka's `listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093`, one
+ * server may listen on several named addresses, each with its own handler (a node's controller
+ * listener answers the quorum's and the controller's APIs, its client listener the broker's). Each
+ * request's context names the listener it came in on. The connection limit and the memory budget
+ * are the server's, shared by every listener, as Kafka's `max.connections` and
+ * `queued.max.request.bytes` are the broker's.
+ *
+ * Lifecycle: `listen()` once per listener name, `close()` once. `close()` stops accepting on every
+ * listener, lets each connection answer what it has in flight (bounded by `closeGraceMs`), then
+ * closes the sockets. It does not close the broker: its owner does, after the server, and the
+ * broker's close flushes the logs.
  */
 import net from 'node:net';
 import { connectionChannel } from './channels.js';
@@ -29,6 +38,26 @@ export interface ServerOptions {
 export interface ListenOptions {
   host?: string;
   port?: number;
+  /**
+   * The listener's name, as in Kafka's `listeners=NAME://host:port`; every request's context
+   * carries it (`listenerName`). Default `PLAINTEXT`.
+   */
+  name?: string;
+  /** Who answers this listener's requests. Default the server's `broker`. */
+  handler?: RequestHandler;
+  /** Host and port clients are told for this listener; default `config.advertisedHost` / `advertisedPort`, else the bound ones. */
+  advertisedHost?: string;
+  advertisedPort?: number;
+}
+
+/** The listener name a `listen()` without one gets, Kafka's default security protocol name. */
+export const DEFAULT_LISTENER_NAME = 'PLAINTEXT';
+
+interface BoundListener {
+  readonly name: string;
+  readonly handler: RequestHandler;
+  readonly socket: net.Server;
+  readonly address: BoundAddress;
 }
 
 export interface BoundAddress {
@@ -43,10 +72,11 @@ export class Server {
   private readonly codec: WireCodec;
   private readonly connections = new Set<Connection>();
   private readonly budget: MemoryBudget;
-  private listener: net.Server | undefined;
+  private readonly listeners = new Map<string, BoundListener>();
+  /** Names being bound now, so a concurrent `listen()` of the same name is refused. */
+  private readonly binding = new Set<string>();
   private nextConnectionId = 1;
   private state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
-  private bound: BoundAddress | undefined;
 
   constructor(options: ServerOptions) {
     this.broker = options.broker;
@@ -61,9 +91,19 @@ export class Server {
     return this.budget.usage;
   }
 
-  /** The bound address, once listening. */
+  /** The bound address of the first listener, once listening. */
   get address(): BoundAddress | undefined {
-    return this.bound;
+    return this.listeners.values().next().value?.address;
+  }
+
+  /** The bound address of the listener named `name`, once it listens. */
+  listenerAddress(name: string): BoundAddress | undefined {
+    return this.listeners.get(name)?.address;
+  }
+
+  /** The names of the listeners bound, in the order they were bound. */
+  get listenerNames(): string[] {
+    return [...this.listeners.keys()];
   }
 
   /** Whether the server accepts connections (after listen(), before close()). */
@@ -75,41 +115,55 @@ export class Server {
     return this.connections.size;
   }
 
-  /** Binds (port 0 picks a free port) and tells the broker the advertised address. */
+  /**
+   * Binds one listener (port 0 picks a free port) and tells its handler the advertised address.
+   * May be called once per listener name; the first failure to bind leaves the other listeners
+   * as they were.
+   */
   async listen(options: ListenOptions = {}): Promise<BoundAddress> {
-    if (this.state !== 'new') throw new ServerStateError(`listen() on a server that is ${this.state}`);
-    this.state = 'listening';
-    const listener = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
-    this.listener = listener;
+    const name = options.name ?? DEFAULT_LISTENER_NAME;
+    if (this.hasStopped()) throw new ServerStateError(`listen() on a server that is ${this.state}`);
+    if (this.listeners.has(name) || this.binding.has(name)) throw new ServerStateError(`listen() twice for listener ${name}`);
+    const handler = options.handler ?? this.broker;
+    const socket = net.createServer({ noDelay: true }, (connection) => this.onConnection(connection, name, handler));
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 9092;
+    this.binding.add(name);
     try {
       await new Promise<void>((resolve, reject) => {
-        listener.once('error', reject);
-        listener.listen({ host, port }, () => {
-          listener.off('error', reject);
+        socket.once('error', reject);
+        socket.listen({ host, port }, () => {
+          socket.off('error', reject);
           resolve();
         });
       });
     } catch (error) {
-      this.state = 'closed';
+      if (this.listeners.size === 0 && this.state === 'new') this.state = 'closed';
       throw new ServerError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      this.binding.delete(name);
     }
-    listener.on('error', (error) => this.logger.error('listener error', { error: error.message }));
-    const address = listener.address() as net.AddressInfo;
-    this.bound = { host: address.address, port: address.port };
-    const advertisedHost = this.config.advertisedHost ?? (isWildcard(address.address) ? '127.0.0.1' : address.address);
-    this.broker.setAdvertisedListener?.(advertisedHost, this.config.advertisedPort ?? address.port);
-    this.logger.info('listening', { host: this.bound.host, port: this.bound.port, advertisedHost });
-    return this.bound;
+    if (this.hasStopped()) {
+      // close() ran while binding: this listener never serves.
+      socket.close();
+      throw new ServerStateError(`the server closed while listener ${name} was binding`);
+    }
+    this.state = 'listening';
+    socket.on('error', (error) => this.logger.error('listener error', { listener: name, error: error.message }));
+    const address = socket.address() as net.AddressInfo;
+    const bound = { host: address.address, port: address.port };
+    this.listeners.set(name, { name, handler, socket, address: bound });
+    const advertisedHost = options.advertisedHost ?? this.config.advertisedHost ?? (isWildcard(address.address) ? '127.0.0.1' : address.address);
+    handler.setAdvertisedListener?.(advertisedHost, options.advertisedPort ?? this.config.advertisedPort ?? address.port, name);
+    this.logger.info('listening', { listener: name, host: bound.host, port: bound.port, advertisedHost });
+    return bound;
   }
 
   /** Stops accepting, answers in-flight requests, closes every connection. */
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'closing';
-    const listener = this.listener;
-    const listenerClosed = listener === undefined ? Promise.resolve() : new Promise<void>((resolve) => listener.close(() => resolve()));
+    const listenersClosed = Promise.all([...this.listeners.values()].map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve()))));
     const drained = Promise.all([...this.connections].map((connection) => connection.drainAndClose()));
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'timeout'>((resolve) => {
@@ -118,14 +172,19 @@ export class Server {
     const outcome = await Promise.race([drained, graceOver]);
     clearTimeout(timer);
     if (outcome === 'timeout') await Promise.all([...this.connections].map((connection) => connection.destroy('server closing')));
-    await listenerClosed;
+    await listenersClosed;
     this.state = 'closed';
   }
 
-  private onConnection(socket: net.Socket): void {
+  /** Whether close() has begun (a method, so the compiler does not narrow the state across an await). */
+  private hasStopped(): boolean {
+    return this.state === 'closing' || this.state === 'closed';
+  }
+
+  private onConnection(socket: net.Socket, listenerName: string, handler: RequestHandler): void {
     if (this.state !== 'listening' || this.connections.size >= this.config.maxConnections) {
       const reason = this.state !== 'listening' ? 'server closing' : `maxConnections (${this.config.maxConnections}) reached`;
-      this.logger.warn(`refusing connection: ${reason}`, { remote: socket.remoteAddress });
+      this.logger.warn(`refusing connection: ${reason}`, { listener: listenerName, remote: socket.remoteAddress });
       if (connectionChannel.hasSubscribers) connectionChannel.publish({ event: 'refused', connectionId: 0, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason });
       socket.destroy();
       return;
@@ -134,7 +193,8 @@ export class Server {
       id: this.nextConnectionId++,
       socket,
       codec: this.codec,
-      handler: this.broker,
+      handler,
+      listenerName,
       config: this.config,
       logger: this.logger,
       budget: this.budget,

@@ -10,10 +10,12 @@ class FakeBroker implements RequestHandler {
   readonly gates = new Map<string, () => void>();
   running = 0;
   maxRunning = 0;
-  advertised: [string, number] | undefined;
+  advertised: [string, number, string] | undefined;
+  readonly listenerNames: string[] = [];
 
   async handle(apiKey: number, _apiVersion: number, body: any, context: RequestContext): Promise<unknown> {
     this.started.push({ apiKey, value: body.value });
+    this.listenerNames.push(context.listenerName);
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
     try {
@@ -34,8 +36,8 @@ class FakeBroker implements RequestHandler {
     resolve();
   }
 
-  setAdvertisedListener(host: string, port: number): void {
-    this.advertised = [host, port];
+  setAdvertisedListener(host: string, port: number, listenerName: string): void {
+    this.advertised = [host, port, listenerName];
   }
 }
 
@@ -71,7 +73,33 @@ describe('Server connection machinery', () => {
     const { broker, port, server } = await start();
     expect(port).toBeGreaterThan(0);
     expect(server.address).toEqual({ host: '127.0.0.1', port });
-    expect(broker.advertised).toEqual(['127.0.0.1', port]);
+    expect(broker.advertised).toEqual(['127.0.0.1', port, 'PLAINTEXT']);
+  });
+
+  it('serves several named listeners, each with its own handler, and names the listener in every request context', async () => {
+    const { broker, port, server } = await start();
+    const controller = new FakeBroker();
+    const controllerAddress = await server.listen({ name: 'CONTROLLER', host: '127.0.0.1', port: 0, handler: controller, advertisedHost: 'controller.local' });
+    expect(controllerAddress.port).not.toBe(port);
+    expect(server.listenerNames).toEqual(['PLAINTEXT', 'CONTROLLER']);
+    expect(server.listenerAddress('CONTROLLER')).toEqual(controllerAddress);
+    expect(server.address).toEqual({ host: '127.0.0.1', port });
+    expect(controller.advertised).toEqual(['controller.local', controllerAddress.port, 'CONTROLLER']);
+    expect(broker.advertised).toEqual(['127.0.0.1', port, 'PLAINTEXT']);
+    const client = await connect(port);
+    const controllerClient = await connect(controllerAddress.port);
+    client.send(requestFrame(3, 1, 1, { value: 'to-broker' }));
+    controllerClient.send(requestFrame(3, 1, 1, { value: 'to-controller' }));
+    await client.until(() => client.responses.length === 1);
+    await controllerClient.until(() => controllerClient.responses.length === 1);
+    expect(broker.started.map((entry) => entry.value)).toEqual(['to-broker']);
+    expect(broker.listenerNames).toEqual(['PLAINTEXT']);
+    expect(controller.started.map((entry) => entry.value)).toEqual(['to-controller']);
+    expect(controller.listenerNames).toEqual(['CONTROLLER']);
+    await expect(server.listen({ name: 'CONTROLLER', port: 0 })).rejects.toMatchObject({ code: 'SERVER_STATE' });
+    await server.close();
+    await expect(TestClient.connect(controllerAddress.port)).rejects.toThrow();
+    await expect(TestClient.connect(port)).rejects.toThrow();
   });
 
   it('fails listen() with LISTEN_FAILED when the port is taken, and refuses a second listen()', async () => {
