@@ -83,6 +83,13 @@ export interface QuorumControllerOptions {
   clock: ControllerClock;
   random: Random;
   configValidator: ConfigValidator;
+  /**
+   * Records a new cluster starts with, after its metadata.version (Kafka's BootstrapMetadata
+   * records): written by the first controller ever active, in the same batch as the
+   * metadata.version record, and never again (a cluster whose log has a metadata.version is not
+   * new). A node adopting a data dir from before the metadata log passes its topics here.
+   */
+  bootstrapRecords?: readonly MetadataRecordInput[];
 }
 
 /** A generated result plus what to do once its batch is appended (session bookkeeping). */
@@ -116,6 +123,7 @@ export class QuorumController {
   private readonly clock: ControllerClock;
   private readonly random: Random;
   private readonly validator: ConfigValidator;
+  private readonly bootstrapRecords: readonly MetadataRecordInput[];
   private committed: MetadataImage = MetadataImage.EMPTY;
   private active: ActiveState | null = null;
   private leader: LeaderAndEpoch = { leaderId: -1, epoch: -1 };
@@ -128,6 +136,7 @@ export class QuorumController {
     this.clock = options.clock;
     this.random = options.random;
     this.validator = options.configValidator;
+    this.bootstrapRecords = [...(options.bootstrapRecords ?? [])];
   }
 
   /** True while this node is the active controller. */
@@ -440,7 +449,7 @@ export class QuorumController {
     this.active = state;
     if (!this.committed.features.has(METADATA_VERSION_FEATURE)) {
       // A new cluster: the first active controller writes the bootstrap records (KRaft's BootstrapMetadata).
-      this.write(state, [{ type: 'FeatureLevel', name: METADATA_VERSION_FEATURE, featureLevel: METADATA_VERSION_LEVEL }]);
+      this.write(state, [{ type: 'FeatureLevel', name: METADATA_VERSION_FEATURE, featureLevel: METADATA_VERSION_LEVEL }, ...this.bootstrapRecords]);
     }
     if (this.active !== state) return;
     if (this.config.autoLeaderRebalanceEnable) this.schedulePeriodic(state, 'balance', this.config.leaderImbalanceCheckIntervalSeconds * 1000, balancePartitionLeaders);

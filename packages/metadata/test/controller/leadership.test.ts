@@ -153,3 +153,45 @@ describe('leadership', () => {
     expect(controller.image.toRecords()).toEqual(controller.committedImage.toRecords());
   });
 });
+
+describe('bootstrap records', () => {
+  const topicId = 'a2f1bd2e-6c47-4d7e-9f3a-5b4e0c1d2e3f';
+  const bootstrapRecords = [
+    { type: 'Topic' as const, name: 'adopted', topicId },
+    { type: 'Partition' as const, partitionId: 0, topicId, replicas: [1], isr: [1], removingReplicas: [], addingReplicas: [], leader: 1, leaderEpoch: 4, partitionEpoch: 0 },
+  ];
+
+  function controllerWith(log: TestLog): QuorumController {
+    const controller = new QuorumController({
+      config: { nodeId: NODE_ID, clusterId: CLUSTER_ID }, log, clock: new FakeClock(0), random: seededRandom(3), configValidator: testConfigValidator, bootstrapRecords,
+    });
+    log.controller = controller;
+    return controller;
+  }
+
+  it('writes them after metadata.version in the first active controller\'s first batch', () => {
+    const log = new TestLog();
+    const controller = controllerWith(log);
+    log.startEpoch(1);
+    controller.handleLeaderChange({ leaderId: NODE_ID, epoch: 1 });
+    expect(log.pending).toHaveLength(1);
+    expect(log.pending[0].records.map((value) => decodeMetadataRecord(value).type)).toEqual(['FeatureLevel', 'Topic', 'Partition']);
+    log.commitAll();
+    expect(controller.committedImage.partition('adopted', 0)).toMatchObject({ leader: 1, leaderEpoch: 4, isr: [1] });
+  });
+
+  it('never writes them into a log that already has a metadata.version', () => {
+    const log = new TestLog();
+    const first = controllerWith(log);
+    log.startEpoch(1);
+    first.handleLeaderChange({ leaderId: NODE_ID, epoch: 1 });
+    log.commitAll();
+    // A restart: a new controller replays the committed log, then leads a new epoch.
+    const restarted = controllerWith(log);
+    for (const batch of log.committed) restarted.handleCommit(batch);
+    log.startEpoch(2);
+    restarted.handleLeaderChange({ leaderId: NODE_ID, epoch: 2 });
+    expect(log.pending).toHaveLength(0);
+    expect(restarted.committedImage.topic('adopted')?.partitions.size).toBe(1);
+  });
+});
