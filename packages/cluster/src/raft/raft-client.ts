@@ -783,10 +783,13 @@ export class RaftClient {
       nowMs,
       fetchTimeoutMs: this.config.controllerQuorumFetchTimeoutMs,
     });
-    this.enter(this.persistAndEnter(new LeaderRoleState(candidate.epoch, leader), this.nodeId));
-    this.logger.info('became leader', { nodeId: this.nodeId, epoch: candidate.epoch, epochStartOffset });
+    const next = this.persistAndEnter(new LeaderRoleState(candidate.epoch, leader), this.nodeId);
+    // The LeaderChange record goes in before the listeners hear of the leadership (entering the
+    // state tells them), so what a listener appends from handleLeaderChange follows it.
     const batch = leaderChangeBatch(this.nodeId, this.voters, leader.grantingVoters, { baseOffset: epochStartOffset, epoch: candidate.epoch, timestampMs: nowMs });
     this.log.appendAsLeader(batch, candidate.epoch);
+    this.enter(next);
+    this.logger.info('became leader', { nodeId: this.nodeId, epoch: candidate.epoch, epochStartOffset });
     this.flushLeaderLog(leader);
   }
 

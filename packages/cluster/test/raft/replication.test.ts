@@ -44,6 +44,27 @@ describe('the leader: commit rule', () => {
     raft.kill();
   });
 
+  it('lets a listener that appends as it learns of its leadership write after the epoch\'s LeaderChange record', async () => {
+    const { raft, clock, network } = await openNode({ nodeId: 1, voters });
+    // Registered before the election and caught up with the (empty) log, the listener hears of the
+    // leadership while the election completes, and appends at once, as an active controller does.
+    const appended: Promise<number>[] = [];
+    const listener = new RecordingListener();
+    const handleLeaderChange = listener.handleLeaderChange.bind(listener);
+    listener.handleLeaderChange = (leader) => {
+      handleLeaderChange(leader);
+      if (leader.leaderId === 1) appended.push(raft.append([Buffer.from('bootstrap')]));
+    };
+    raft.register(listener);
+    const epoch = await elect(raft, clock, network);
+    expect(appended).toHaveLength(1);
+    expect(raft.logEndOffset).toBe(2);
+    expect(await fetchFrom(raft, { replicaId: 2, epoch, fetchOffset: 0, lastFetchedEpoch: 0 })).toMatchObject({ errorCode: 0 });
+    expect(await fetchFrom(raft, { replicaId: 2, epoch, fetchOffset: 2, lastFetchedEpoch: epoch })).toMatchObject({ errorCode: 0, highWatermark: 2 });
+    expect(await appended[0]).toBe(1);
+    expect(listener.batches.map((batch) => [batch.baseOffset, batch.control])).toEqual([[0, true], [1, false]]);
+  });
+
   it('never commits an earlier epoch record by counting: it must first commit a record of its own epoch', async () => {
     const first = await openNode({ nodeId: 1, voters });
     const epoch1 = await elect(first.raft, first.clock, first.network);
