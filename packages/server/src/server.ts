@@ -159,15 +159,18 @@ export class Server {
     return bound;
   }
 
-  /** Stops accepting, answers in-flight requests, closes every connection. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting, answers in-flight requests (for at most `graceMs`, default `closeGraceMs`;
+   * 0 drops them at once, as a crash would), closes every connection.
+   */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'closing';
     const listenersClosed = Promise.all([...this.listeners.values()].map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve()))));
     const drained = Promise.all([...this.connections].map((connection) => connection.drainAndClose()));
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.config.closeGraceMs);
+      timer = setTimeout(() => resolve('timeout'), options.graceMs ?? this.config.closeGraceMs);
     });
     const outcome = await Promise.race([drained, graceOver]);
     clearTimeout(timer);

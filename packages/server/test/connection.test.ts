@@ -110,6 +110,17 @@ describe('Server connection machinery', () => {
     await expect(server.listen({ port: 0 })).rejects.toMatchObject({ code: 'SERVER_STATE' });
   });
 
+  it('close({ graceMs: 0 }) drops requests in flight at once, as a crash would', async () => {
+    // The configured grace is far longer than the test may run: only graceMs 0 lets close() finish.
+    const { broker, port, server } = await start({ closeGraceMs: 600_000 });
+    const client = await connect(port);
+    client.send(requestFrame(3, 1, 1, { value: 'stuck', gate: 'never' }));
+    await until(() => broker.started.length === 1);
+    await server.close({ graceMs: 0 });
+    await client.until(() => client.closed);
+    expect(client.responses).toEqual([]);
+  });
+
   it('answers pipelined requests in arrival order when later ones finish first', async () => {
     const { broker, port } = await start();
     const client = await connect(port);

@@ -1,15 +1,20 @@
 /**
- * How a node reaches the other nodes (Kafka's NetworkClient between nodes, for this node's raft
- * client, its broker-to-controller channel and its replica fetchers). Two kinds of destination:
- *   - a voter's controller listener (`controller.quorum.voters`): the quorum's Vote,
- *     BeginQuorumEpoch, EndQuorumEpoch, Fetch and FetchSnapshot of `__cluster_metadata`, and the
- *     controller APIs the broker sends to the active controller;
- *   - a broker's inter-broker listener (its endpoint in the metadata image): Fetch and
- *     OffsetForLeaderEpoch of the replica fetchers.
+ * How a node reaches the other nodes (Kafka's NetworkClients between nodes). Three channels, each
+ * with its own connection to each peer, as Kafka keeps the raft client's, the broker-to-controller
+ * channel's and the replica fetchers' network clients apart:
+ *   - `quorum`: the raft client's Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch and FetchSnapshot
+ *     of `__cluster_metadata`, to a voter's controller listener (`controller.quorum.voters`);
+ *   - `controller`: the broker's requests to the active controller (registration, heartbeats,
+ *     AlterPartition, forwarded admin requests), to the same listener;
+ *   - `broker`: the replica fetchers' Fetch and OffsetForLeaderEpoch, to a broker's inter-broker
+ *     listener (its endpoint in the metadata image).
+ * Separate connections matter: a server answers a connection's requests in order and starts a
+ * Fetch only once the earlier answers are out, so a heartbeat the controller answers only after a
+ * commit must never sit in front of the raft Fetch that makes the commit.
  *
  * `PeerTransport` is the one method that moves a request: over TCP (`TcpPeerTransport`, one
- * `@gregor/client` TcpTransport per destination, so one destination's requests keep their order
- * on one connection), or over the simulation's SimNetwork (`SimPeerTransport`). A request to this
+ * `@gregor/client` TcpTransport per channel and destination, so one destination's requests keep
+ * their order), or over the simulation's SimNetwork (`SimPeerTransport`). A request to this
  * node itself never touches a socket: `NodeNetwork` hands it to the node's own listener handler
  * in process, through the protocol's codecs both ways, so the handler sees exactly what a peer's
  * request would carry (every field present, nothing shared with the caller).
@@ -22,8 +27,15 @@ import { type Body, TcpTransport } from '@gregor/client';
 import type { SimNetwork } from '@gregor/cluster';
 import { NodeNetworkError } from './errors.js';
 
-/** The two listeners a node talks to on its peers. */
-export type PeerListener = 'controller' | 'broker';
+/** The node's channels to its peers (the first two reach a voter's controller listener, the third a broker's). */
+export type PeerChannel = 'quorum' | 'controller' | 'broker';
+
+/** The listeners of this node that answer its own requests to itself. */
+export type LocalListener = 'controller' | 'broker';
+
+function listenerOf(channel: PeerChannel): LocalListener {
+  return channel === 'broker' ? 'broker' : 'controller';
+}
 
 export interface PeerAddress {
   host: string;
@@ -37,7 +49,7 @@ export interface ListenerHandler {
 
 /** Moves one request to a peer and brings back its response body. Rejects when the peer cannot be reached or does not answer in time. */
 export interface PeerTransport {
-  send(listener: PeerListener, destinationId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body>;
+  send(channel: PeerChannel, destinationId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body>;
   close(): Promise<void>;
 }
 
@@ -56,24 +68,24 @@ export interface TcpPeerTransportOptions {
   reconnectBackoffMaxMs: number;
 }
 
-/** Requests to peers over TCP, with Kafka's protocol, one connection per (listener, peer). */
+/** Requests to peers over TCP, with Kafka's protocol, one connection per (channel, peer). */
 export class TcpPeerTransport implements PeerTransport {
   private readonly transports = new Map<string, { address: string; transport: TcpTransport }>();
   private closed = false;
 
   constructor(private readonly options: TcpPeerTransportOptions) {}
 
-  async send(listener: PeerListener, destinationId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
+  async send(channel: PeerChannel, destinationId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
     if (this.closed) throw new NodeNetworkError('NETWORK_CLOSED', 'the node network is closed');
-    const address = listener === 'controller' ? this.options.voterAddress(destinationId) : this.options.brokerAddress(destinationId);
-    if (address === undefined) throw new NodeNetworkError('PEER_ADDRESS_UNKNOWN', `no ${listener} address is known for node ${destinationId}`);
-    const transport = this.transportTo(listener, destinationId, `${address.host}:${address.port}`);
+    const address = channel === 'broker' ? this.options.brokerAddress(destinationId) : this.options.voterAddress(destinationId);
+    if (address === undefined) throw new NodeNetworkError('PEER_ADDRESS_UNKNOWN', `no ${listenerOf(channel)} listener address is known for node ${destinationId}`);
+    const transport = this.transportTo(channel, destinationId, `${address.host}:${address.port}`);
     return transport.request(apiKey, apiVersion, body);
   }
 
-  /** The transport of (listener, peer); a peer that moved to another address gets a new one. */
-  private transportTo(listener: PeerListener, destinationId: number, address: string): TcpTransport {
-    const key = `${listener}:${destinationId}`;
+  /** The transport of (channel, peer); a peer that moved to another address gets a new one. */
+  private transportTo(channel: PeerChannel, destinationId: number, address: string): TcpTransport {
+    const key = `${channel}:${destinationId}`;
     const existing = this.transports.get(key);
     if (existing !== undefined && existing.address === address) return existing.transport;
     if (existing !== undefined) void existing.transport.close();
@@ -107,7 +119,7 @@ export class SimPeerTransport implements PeerTransport {
     private readonly nodeId: number,
   ) {}
 
-  send(_listener: PeerListener, destinationId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
+  send(_channel: PeerChannel, destinationId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
     // The endpoint is typed for the quorum's API keys; the simulated network carries any API.
     const endpoint = this.network.endpoint(this.nodeId) as unknown as { send(destinationId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body> };
     return endpoint.send(destinationId, apiKey, apiVersion, body);
@@ -121,7 +133,7 @@ export class SimPeerTransport implements PeerTransport {
  * own listener handlers (set once they exist), through the codecs.
  */
 export class NodeNetwork {
-  private readonly localHandlers = new Map<PeerListener, { handler: ListenerHandler; listenerName: string }>();
+  private readonly localHandlers = new Map<LocalListener, { handler: ListenerHandler; listenerName: string }>();
   private correlationId = 0;
 
   constructor(
@@ -130,16 +142,16 @@ export class NodeNetwork {
   ) {}
 
   /** This node's own handler of `listener` (named `listenerName`), for requests it addresses to itself. */
-  setLocalHandler(listener: PeerListener, handler: ListenerHandler, listenerName: string): void {
+  setLocalHandler(listener: LocalListener, handler: ListenerHandler, listenerName: string): void {
     this.localHandlers.set(listener, { handler, listenerName });
   }
 
-  send(listener: PeerListener, destinationId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
-    if (destinationId === this.nodeId) return this.sendToSelf(listener, apiKey, apiVersion, body);
-    return this.transport.send(listener, destinationId, apiKey, apiVersion, body);
+  send(channel: PeerChannel, destinationId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
+    if (destinationId === this.nodeId) return this.sendToSelf(listenerOf(channel), apiKey, apiVersion, body);
+    return this.transport.send(channel, destinationId, apiKey, apiVersion, body);
   }
 
-  private async sendToSelf(listener: PeerListener, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
+  private async sendToSelf(listener: LocalListener, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
     const local = this.localHandlers.get(listener);
     if (local === undefined) throw new NodeNetworkError('PEER_ADDRESS_UNKNOWN', `node ${this.nodeId} has no ${listener} listener`);
     const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);

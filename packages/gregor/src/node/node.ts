@@ -349,7 +349,7 @@ export class GregorNode {
     this.broker?.kill();
     this.channel.close();
     this.controllerApis.detach(new NodeNetworkError('NETWORK_CLOSED', `node ${this.nodeId} was killed`));
-    await this.server?.close();
+    await this.server?.close({ graceMs: 0 });
     await this.network.close();
   }
 }
@@ -468,7 +468,7 @@ function brokerEndpoint(broker: NodeBroker | null, brokerId: number, listenerNam
 function quorumNetwork(network: NodeNetwork): QuorumNetwork {
   return {
     send: (destinationId, apiKey, apiVersion, body) =>
-      network.send('controller', destinationId, apiKey, apiVersion, body).catch((error: unknown) => {
+      network.send('quorum', destinationId, apiKey, apiVersion, body).catch((error: unknown) => {
         throw new PeerUnreachableError(destinationId, (error as Error).message);
       }),
   };

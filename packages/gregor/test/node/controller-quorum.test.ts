@@ -6,7 +6,7 @@
 import { nodeFileSystem, systemClock } from '@gregor/log';
 import { METADATA_VERSION_FEATURE, METADATA_VERSION_LEVEL } from '@gregor/metadata';
 import { ApiKey, ErrorCode } from '@gregor/protocol';
-import { silentLogger } from '@gregor/server';
+import { silentLogger, stderrLogger } from '@gregor/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeControllerChannel } from '../../src/node/controller-channel.js';
 import { GregorNode } from '../../src/node/node.js';
@@ -20,7 +20,8 @@ afterEach(async () => {
   await dirs.removeAll();
 });
 
-const fastQuorum = { controllerQuorumElectionTimeoutMs: 300, controllerQuorumFetchTimeoutMs: 600, controllerQuorumAppendLingerMs: 0 };
+// Shorter than Kafka's (1000, 2000, 500) so an election takes a second, with the fetch wait well inside the fetch timeout.
+const fastQuorum = { controllerQuorumElectionTimeoutMs: 300, controllerQuorumFetchTimeoutMs: 1000, controllerQuorumFetchMaxWaitMs: 100, controllerQuorumAppendLingerMs: 0 };
 
 async function openControllers(count: number): Promise<{ nodes: GregorNode[]; voters: { nodeId: number; host: string; port: number }[] }> {
   const ports = await freePorts(count);
@@ -37,7 +38,7 @@ async function openControllers(count: number): Promise<{ nodes: GregorNode[]; vo
         clock: systemClock,
         random: Math.random,
         quorum: fastQuorum,
-        logger: silentLogger,
+        logger: process.env.GREGOR_TEST_LOG ? stderrLogger : silentLogger,
       }),
     ),
   );
