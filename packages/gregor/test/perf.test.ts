@@ -52,3 +52,45 @@ describe('gregor perf produce --throughput', () => {
     expect(p999).toBeLessThanOrEqual(max as number);
   });
 });
+
+/** Runs `gregor perf ...` in this process and returns what it wrote to stderr (progress and summary). */
+async function perfOutput(args: string[]): Promise<string> {
+  let output = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    output += String(chunk);
+    return true;
+  });
+  try {
+    await perf(args);
+  } finally {
+    spy.mockRestore();
+  }
+  return output;
+}
+
+describe('gregor perf with keyed records (issue 9)', () => {
+  it('sends --key-size keys, reads them back with eachMessage and eachBatch, and prints the bare-framing ratios', async () => {
+    const dir = temporaryDir('perf-keyed');
+    dirs.push(dir);
+    const produced = await perfOutput(['produce', '--dir', dir, '--topic', 'keyed', '--records', '2500', '--record-size', '90', '--key-size', '10']);
+    expect(produced).toMatch(/2500 records sent, [\d,]+ records\/sec \(/);
+    expect(produced).toMatch(/bare Kafka v2 framing of the same messages, fs\.writeSync per 1000: [\d,]+ records\/s; ratio \d+\.\d\d/);
+    // Every record carries its 10-byte key and 90-byte value: 2,500 × 100 bytes of payload.
+    for (const each of ['message', 'batch']) {
+      const consumed = await perfOutput(['consume', '--dir', dir, '--topic', 'keyed', '--each', each]);
+      const summary = /2500 records in [\d.]+ s: [\d,]+ records\/s, [\d.]+ MB\/s of payload \(([\d.]+) MB of keys and values, (\w+)\)/.exec(consumed);
+      expect(summary, consumed).not.toBeNull();
+      const [, megabytes, handler] = summary as RegExpExecArray;
+      expect(handler).toBe(each === 'message' ? 'eachMessage' : 'eachBatch');
+      expect(megabytes).toBe('0.250');
+      expect(consumed).toMatch(/bare read \+ decode of the same segments \(every batch's CRC, every record's key and value\): [\d,]+ records\/s; ratio \d+\.\d\d/);
+    }
+  });
+
+  it('refuses an --each that is neither batch nor message', async () => {
+    const dir = temporaryDir('perf-keyed-each');
+    dirs.push(dir);
+    await perfOutput(['produce', '--dir', dir, '--topic', 't', '--records', '10']);
+    await expect(perfOutput(['consume', '--dir', dir, '--topic', 't', '--each', 'record'])).rejects.toThrow(/each/);
+  });
+});

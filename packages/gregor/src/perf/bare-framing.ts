@@ -120,6 +120,8 @@ export function writeBareBatches(file: string, chunks: readonly (readonly BareRe
 
 export interface BareReadResult {
   records: number;
+  /** Batches with a codec: not decoded (their records are not counted); the bare path has none. */
+  compressedBatches: number;
   /** Sum of every key's and value's length: proof that each record was reached. */
   payloadBytes: number;
   seconds: number;
@@ -135,6 +137,7 @@ export function readBareBatches(file: string, chunkBytes = 4 * 1024 * 1024): Bar
   const fd = fs.openSync(file, 'r');
   try {
     let records = 0;
+    let compressedBatches = 0;
     let payloadBytes = 0;
     let filePosition = 0;
     const cursor = { position: 0 };
@@ -147,6 +150,11 @@ export function readBareBatches(file: string, chunkBytes = 4 * 1024 * 1024): Bar
         const end = position + 12 + buffer.readInt32BE(position + 8);
         if (end > read) break;
         if (crc32c(buffer.subarray(position + CRC_START, end)) !== buffer.readUInt32BE(position + 17)) throw new Error(`bare batch at ${filePosition + position} fails its CRC`);
+        if ((buffer[position + 22] & 0x07) !== 0) {
+          compressedBatches++;
+          position = end;
+          continue;
+        }
         const count = buffer.readInt32BE(position + 57);
         cursor.position = position + HEADER_BYTES;
         for (let i = 0; i < count; i++) {
@@ -167,7 +175,7 @@ export function readBareBatches(file: string, chunkBytes = 4 * 1024 * 1024): Bar
       if (position === 0) throw new Error(`a batch at ${filePosition} is larger than the ${chunkBytes}-byte read`);
       filePosition += position;
     }
-    return { records, payloadBytes, seconds: (performance.now() - started) / 1000 };
+    return { records, compressedBatches, payloadBytes, seconds: (performance.now() - started) / 1000 };
   } finally {
     fs.closeSync(fd);
   }

@@ -91,6 +91,8 @@ export interface ConsumeResult {
   payloadBytes: number;
   /** From the end of the group join (the first fetch's start) to the `records`-th record. */
   seconds: number;
+  /** From the first record handed out to the `records`-th. */
+  fromFirstRecordSeconds: number;
   /** From `run()` to the first record: joining the group, finding the offsets, the first fetch. */
   firstRecordMs: number;
 }
@@ -141,5 +143,5 @@ export async function consumeKeyed(consumer: Consumer, records: number, handler:
   if (records > 0) await done;
   await consumer.stop();
   consumer.off('consumer.group_join', onJoin);
-  return { records: received, payloadBytes, seconds: (last - (joinedAt || runAt)) / 1000, firstRecordMs: first - runAt };
+  return { records: received, payloadBytes, seconds: (last - (joinedAt || runAt)) / 1000, fromFirstRecordSeconds: (last - first) / 1000, firstRecordMs: first - runAt };
 }

@@ -1,9 +1,13 @@
 /**
  * `gregor perf produce|consume`: Kafka's kafka-producer-perf-test and kafka-consumer-perf-test.
- * Each run ends with one line giving our rate beside a baseline measured in the same run on the
- * same machine: for produce, a raw `fs.writeSync` (plus `fdatasync` with --fsync) of the same bytes
- * in the same chunks; for consume, a raw `fs.readSync` of the same segment files. Only in-process
- * runs (--dir) have a disk baseline; over --bootstrap-server the broker's disk is not ours.
+ * Records are sent as `producer.send` of arrays of up to 1,000 messages, 64 sends in flight, with
+ * a key of --key-size bytes (`k000000000`...; none by default) and a JSON-like value (the keyed
+ * workload of issue 9, perf/keyed-workload.ts). Each run ends with our rate beside baselines
+ * measured in the same run on the same machine: for produce, a raw `fs.writeSync` (plus `fdatasync`
+ * with --fsync) of the same log bytes in the same chunks, and the bare Kafka v2 framing of the same
+ * messages written per send (perf/bare-framing.ts: the format with nothing of Gregor's); for
+ * consume, a raw `fs.readSync` of the same segment files and the bare read + decode of them. Only
+ * in-process runs (--dir) have these baselines; over --bootstrap-server the broker's disk is not ours.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,21 +15,31 @@ import type { CompressionInput } from '@gregor/client';
 import { acksOption, choiceOption, CliError, CommandFailedError, integerOption, parseCommand, requiredOption } from '../args.js';
 import { connect, connectionHelp, connectionOptions } from '../connect.js';
 import { createProgress } from '../progress.js';
+import { readBareBatches, writeBareBatches } from '../../perf/bare-framing.js';
+import { type ConsumeHandler, consumeKeyed, keyedRecords } from '../../perf/keyed-workload.js';
 import { missingTopic } from './topics.js';
 
 const help = `usage: gregor perf produce --topic T [--partitions 1] [--records 1000000] [--record-size 100]
-                           [--throughput -1] [--compression none|gzip|snappy|lz4|zstd] [--batch-bytes 16384]
-                           [--linger-ms 5] [--acks all|1|0] [--fsync]
+                           [--key-size 0] [--throughput -1] [--compression none|gzip|snappy|lz4|zstd]
+                           [--batch-bytes 16384] [--linger-ms 5] [--acks all|1|0] [--fsync]
        gregor perf consume --topic T [--records N] [--group G] [--max-bytes 52428800]
+                           [--each batch|message]
 
-produce writes N records of B bytes through the producer (null keys: the sticky partitioner),
-at most --throughput records a second (-1: as fast as it goes), as kafka-producer-perf-test does,
-and reports the rate and the latency from send to acknowledgement (average, maximum, 50th, 95th,
-99th and 99.9th percentiles). --fsync makes the topic fsync after every appended batch
-(flush.messages=1).
+produce writes N records of B bytes of value through the producer, as producer.send() of arrays
+of 1,000 messages with up to 64 sends in flight, at most --throughput records a second (-1: as
+fast as it goes), as kafka-producer-perf-test does, and reports the rate and the latency from send
+to acknowledgement (average, maximum, 50th, 95th, 99th and 99.9th percentiles). --key-size K gives
+every record a distinct K-byte key (k000000000...), which the default partitioner hashes when the
+topic has several partitions; 0 (the default) sends null keys (the sticky partitioner). --fsync
+makes the topic fsync after every appended batch (flush.messages=1).
 consume reads the topic from the beginning in a fresh consumer group until N records arrived
-(default: every record the topic holds); its clock starts at the first batch, after the group
-join, in the progress figures and the summary alike.
+(default: every record the topic holds), reading every key and value in eachBatch (the default)
+or eachMessage (--each message); its clock starts at the first batch, after the group join, in
+the progress figures and the summary alike.
+In-process (--dir), produce also frames the same messages as bare Kafka v2 batches (one per
+send, no library) and writes them with fs.writeSync (+ fdatasync with --fsync), and consume reads
+the topic's segments back and decodes every record the same bare way: the ratio to these is what
+Gregor costs on top of the format.
 
 ${connectionHelp}
 
@@ -44,6 +58,8 @@ const perfOptions = {
   partitions: { type: 'string' },
   records: { type: 'string' },
   'record-size': { type: 'string' },
+  'key-size': { type: 'string' },
+  each: { type: 'string' },
   throughput: { type: 'string' },
   compression: { type: 'string' },
   'batch-bytes': { type: 'string' },
@@ -69,6 +85,7 @@ async function produce(values: Values): Promise<void> {
   const topic = requiredOption(values.topic, 'topic');
   const records = integerOption(values.records, 'records', 1_000_000, { min: 1 });
   const recordBytes = integerOption(values['record-size'], 'record-size', 100, { min: 0 });
+  const keyBytes = integerOption(values['key-size'], 'key-size', 0, { min: 0 });
   const batchBytes = integerOption(values['batch-bytes'], 'batch-bytes', 16384, { min: 1 });
   const partitions = integerOption(values.partitions, 'partitions', 1, { min: 1 });
   const acks = acksOption(values.acks);
@@ -88,10 +105,10 @@ async function produce(values: Values): Promise<void> {
     console.error(`note: ${topic} exists; --fsync applies only to a topic this command creates`);
   }
   const bytesBefore = local ? logBytes(local, topic) : 0;
-  const value = makeValue(recordBytes);
   // At a limited rate, sends are small so that pacing is smooth (about 100 sends a second).
   const chunkRecords = throughput > 0 ? Math.max(1, Math.min(SEND_CHUNK_RECORDS, Math.floor(throughput / 100))) : SEND_CHUNK_RECORDS;
-  const messages = Array.from({ length: chunkRecords }, () => ({ value }));
+  // Made before the clock starts and reused round-robin: building messages is the application's cost.
+  const chunks = keyedRecords({ keyBytes, valueBytes: recordBytes, messagesPerSend: chunkRecords });
   const producer = connection.producer({ acks, batchBytes, lingerMs, compression: compression as CompressionInput });
   await producer.connect();
   const progress = createProgress({ label: 'produced', total: records, unit: 'records' });
@@ -106,6 +123,7 @@ async function produce(values: Values): Promise<void> {
       if (aheadMs > 1) await new Promise((resolve) => setTimeout(resolve, aheadMs));
     }
     const count = Math.min(chunkRecords, records - sent);
+    const messages = chunks[(sent / chunkRecords) % chunks.length];
     const sentAt = performance.now();
     const send: Promise<void> = producer.send({ topic, acks, messages: count === chunkRecords ? messages : messages.slice(0, count) }).then(() => {
       latencies.record(performance.now() - sentAt, count);
@@ -120,7 +138,7 @@ async function produce(values: Values): Promise<void> {
   await producer.disconnect();
   const seconds = (performance.now() - started) / 1000;
   await connection.close();
-  const megabytes = (records * recordBytes) / 1e6;
+  const megabytes = (records * (recordBytes + keyBytes)) / 1e6;
   const ours = `${records} records sent, ${rate(records / seconds)} records/sec (${(megabytes / seconds).toFixed(2)} MB/sec) in ${seconds.toFixed(2)} s, ${latencies.summary()}`;
   if (local === undefined) {
     progress.finish(ours);
@@ -129,9 +147,22 @@ async function produce(values: Values): Promise<void> {
   const written = logBytes(local, topic) - bytesBefore;
   const baseline = rawWriteBaseline(local, topic, written, batchBytes, fsync);
   const oursDiskMBps = written / 1e6 / seconds;
+  const bare = bareWriteBaseline(local, chunks, records, chunkRecords, fsync);
   progress.finish(
-    `${ours}\n${(oursDiskMBps).toFixed(1)} MB/s of log; raw fs.writeSync${fsync ? '+fdatasync' : ''} of the same ${(written / 1e6).toFixed(1)} MB in ${batchBytes}-byte chunks: ${baseline.toFixed(1)} MB/s; ratio ${(oursDiskMBps / baseline).toFixed(2)}`,
+    `${ours}\n${(oursDiskMBps).toFixed(1)} MB/s of log; raw fs.writeSync${fsync ? '+fdatasync' : ''} of the same ${(written / 1e6).toFixed(1)} MB in ${batchBytes}-byte chunks: ${baseline.toFixed(1)} MB/s; ratio ${(oursDiskMBps / baseline).toFixed(2)}` +
+      `\nbare Kafka v2 framing of the same messages, fs.writeSync${fsync ? '+fdatasync' : ''} per ${chunkRecords}: ${rate(bare)} records/s; ratio ${(records / seconds / bare).toFixed(2)}`,
   );
+}
+
+/** Records a second of the bare framing (perf/bare-framing.ts) of `records` of the same messages, one batch per send. */
+function bareWriteBaseline(dir: string, chunks: readonly (readonly { key: Buffer | null; value: Buffer }[])[], records: number, perSend: number, fsync: boolean): number {
+  const scratch = path.join(dir, `.perf-bare-${process.pid}`);
+  try {
+    const result = writeBareBatches(scratch, chunks, records, perSend, fsync);
+    return result.records / result.seconds;
+  } finally {
+    fs.rmSync(scratch, { force: true });
+  }
 }
 
 /**
@@ -180,6 +211,7 @@ async function consume(values: Values): Promise<void> {
   const offsets = await admin.fetchTopicOffsets(topic);
   const available = offsets.reduce((sum, o) => sum + (Number(o.high) - Number(o.low)), 0);
   const records = integerOption(values.records, 'records', available, { min: 1 });
+  const handler: ConsumeHandler = choiceOption(values.each, 'each', ['batch', 'message'] as const, 'batch') === 'batch' ? 'eachBatch' : 'eachMessage';
   if (available === 0) throw new CommandFailedError('EMPTY_TOPIC', `topic '${topic}' holds no records to consume (gregor perf produce --topic ${topic} writes some)`);
   if (records > available) throw new CliError(`--records ${records} but ${topic} holds ${available}`);
   const consumer = connection.consumer({
@@ -189,44 +221,41 @@ async function consume(values: Values): Promise<void> {
   // Progress starts with the first batch, as the summary's clock does: joining the group (and the
   // broker's initial rebalance delay, 3 s by default) is not reading.
   let progress: ReturnType<typeof createProgress> | undefined;
-  let received = 0;
-  let payloadBytes = 0;
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let started = 0;
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      if (started === 0) started = performance.now();
-      progress ??= createProgress({ label: 'consumed', total: records, unit: 'records' });
-      for (const message of batch.messages) payloadBytes += (message.value?.length ?? 0) + (message.key?.length ?? 0);
-      received += batch.messages.length;
-      progress.update(Math.min(received, records));
-      if (received >= records) finish();
-    },
+  const result = await consumeKeyed(consumer, records, handler, (received) => {
+    progress ??= createProgress({ label: 'consumed', total: records, unit: 'records' });
+    progress.update(Math.min(received, records));
   });
-  await done;
-  const seconds = (performance.now() - started) / 1000;
+  const { records: received, payloadBytes } = result;
+  const seconds = result.fromFirstRecordSeconds;
   await connection.close();
   progress ??= createProgress({ label: 'consumed', total: records, unit: 'records' });
-  const ours = `${received} records in ${seconds.toFixed(2)} s: ${rate(received / seconds)} records/s, ${(payloadBytes / 1e6 / seconds).toFixed(1)} MB/s of payload`;
+  const ours = `${received} records in ${seconds.toFixed(2)} s: ${rate(received / seconds)} records/s, ${(payloadBytes / 1e6 / seconds).toFixed(1)} MB/s of payload (${(payloadBytes / 1e6).toFixed(3)} MB of keys and values, ${handler})`;
   if (local === undefined) {
     progress.finish(ours);
     return;
   }
   const { megabytesPerSecond, bytes } = rawReadBaseline(local, topic);
   const oursDiskMBps = bytes / 1e6 / seconds;
-  progress.finish(`${ours} (${oursDiskMBps.toFixed(1)} MB/s of log); raw fs.readSync of the same ${(bytes / 1e6).toFixed(1)} MB: ${megabytesPerSecond.toFixed(1)} MB/s; ratio ${(oursDiskMBps / megabytesPerSecond).toFixed(2)}`);
+  const bare = bareReadBaseline(local, topic);
+  progress.finish(
+    `${ours} (${oursDiskMBps.toFixed(1)} MB/s of log); raw fs.readSync of the same ${(bytes / 1e6).toFixed(1)} MB: ${megabytesPerSecond.toFixed(1)} MB/s; ratio ${(oursDiskMBps / megabytesPerSecond).toFixed(2)}` +
+      (bare === null ? '' : `\nbare read + decode of the same segments (every batch's CRC, every record's key and value): ${rate(bare)} records/s; ratio ${(received / seconds / bare).toFixed(2)}`),
+  );
 }
 
-function makeValue(bytes: number): Buffer {
-  const value = Buffer.alloc(bytes);
-  for (let i = 0; i < bytes; i++) value[i] = 97 + ((i * 7) % 26);
-  return value;
+/** Records a second of the bare read + decode (perf/bare-framing.ts) of the topic's segments; null when a batch is compressed. */
+function bareReadBaseline(dir: string, topic: string): number | null {
+  let records = 0;
+  let seconds = 0;
+  for (const file of segmentFiles(dir, topic)) {
+    const result = readBareBatches(file);
+    if (result.compressedBatches > 0) return null;
+    records += result.records;
+    seconds += result.seconds;
+  }
+  return records / seconds;
 }
 
 function rate(perSecond: number): string {
