@@ -1,10 +1,21 @@
 /**
- * One Kafka broker over `@gregor/log`: the data dir (`meta.properties`, the topic metadata file,
- * one log per partition), the topics with their ids and configs, the partitions' leader state, the
- * group coordinator with its offsets in `__consumer_offsets`, and `handle()`, the single entry
- * point both the TCP server and the in-process client call with protocol-decoded bodies.
+ * One Kafka broker in a cluster (Kafka's BrokerServer with its ReplicaManager): the data dir
+ * (`meta.properties`, one log per hosted partition, `replication-offset-checkpoint`), the
+ * metadata image it applies (`applyMetadata`: topics, partitions, leaders, ISR, epochs and topic
+ * configs all come from it), the replicas it leads or follows, its life with the controller
+ * (registration, heartbeats, fencing, controlled shutdown), the group coordinator with its offsets
+ * in `__consumer_offsets`, and `handle()`, the single entry point both the TCP server and the
+ * in-process client call with protocol-decoded bodies.
+ *
+ * Two ways to get one:
+ *   - `Broker.create({ dir, controller, network, listeners, ... })` for a node of a cluster: the
+ *     node's metadata loader calls `applyMetadata` for every committed batch, then `startup()`
+ *     registers and resolves once the controller has unfenced this broker.
+ *   - `Broker.open({ dir })`: a standalone broker, a one-broker cluster around itself (its
+ *     controller is the SingleNodeController, which keeps the topics in `gregor-topics.json`).
+ *
  * Single-threaded: everything runs on the event loop; handlers may park (long-poll Fetch,
- * JoinGroup, SyncGroup) but never block.
+ * acks=all Produce, JoinGroup, SyncGroup) but never block.
  */
 import path from 'node:path';
 import { ErrorCode, isVersionServed } from '@gregor/protocol';
@@ -13,12 +24,15 @@ import {
   LogManager, nodeFileSystem, reportDamage, rollChannel, stderrWarningSink, systemClock,
   type Clock, type FileSystem, type LogConfig, type TimerHandle, type WarningSink,
 } from '@gregor/log';
+import { MetadataImage, type MetadataDelta } from '@gregor/metadata';
+import { AlterPartitionManager } from './alter-partition-manager.js';
+import { BrokerLifecycleManager } from './broker-lifecycle-manager.js';
+import { type BrokerNetwork, ClusterChannelError, type ControllerChannel } from './channels.js';
 import { BrokerConfigView } from './broker-config-view.js';
 import { logConfigFor, resolveBrokerConfig, type BrokerConfig } from './config.js';
 import { topicConfigValue } from './config-entries.js';
-import { isProblem, validateBrokerConfigs, validateTopicConfigs } from './config-validation.js';
-import { checkAddedAssignments, checkCreateAssignments } from './replica-assignment.js';
 import type { Body, RequestContext } from './context.js';
+import { ControllerProducerIdBlockSource } from './controller-producer-ids.js';
 import { BrokerError } from './errors.js';
 import { GroupCoordinator, type OffsetCommit } from './group/coordinator.js';
 import {
@@ -26,25 +40,27 @@ import {
   encodeOffsetCommitKey, encodeOffsetCommitValue, type StoredGroup,
 } from './group/offsets-schema.js';
 import { handlers } from './handlers/index.js';
-import { partitionForGroup, randomTopicId, type Random } from './ids.js';
+import { partitionForGroup, type Random } from './ids.js';
 import { loadOrCreateMetaProperties, type MetaProperties } from './meta-properties.js';
-import { Partition, storageErrorCode } from './partition.js';
+import { type Partition, storageErrorCode } from './partition.js';
 import { BlockProducerIdAllocator, type ProducerIdAllocator, type ProducerIdBlockSource } from './producer-id-allocator.js';
 import { ProducerIdBlockFile } from './producer-id-block-file.js';
-import { type ClientQuotaRecord, TopicStore, type TopicRecord } from './topic-store.js';
+import type { ClientQuotaRecord } from './topic-store.js';
+import { ReplicaManager, topicConfigRecord } from './replica-manager.js';
+import { SingleNodeController } from './single-node-controller.js';
+import { METADATA_TOPIC, OFFSETS_TOPIC } from './topics.js';
 import { warn } from './warnings.js';
-import { INTERNAL_TOPICS, OFFSETS_TOPIC, topicNameProblem, type Topic } from './topics.js';
 
 export interface BrokerOptions {
   dir: string;
   fs?: FileSystem;
   clock?: Clock;
-  /** Uniform in [0, 1); topic ids, the cluster id and member ids come from it. */
+  /** Uniform in [0, 1); topic ids, the cluster id, member ids and the incarnation id come from it. */
   random?: Random;
   config?: Partial<BrokerConfig>;
   /**
-   * Where producer id blocks come from (default: `latest-producer-id-block` in the data dir). The
-   * cluster's controller replaces it with AllocateProducerIds.
+   * Where producer id blocks come from. Default: the controller's AllocateProducerIds for a
+   * cluster broker, `latest-producer-id-block` in the data dir for a standalone one.
    */
   producerIdBlockSource?: ProducerIdBlockSource;
   /**
@@ -54,22 +70,20 @@ export interface BrokerOptions {
   logger?: WarningSink;
 }
 
-/** Outcome of a topic change: Kafka's error code and message (NONE and null on success). */
-export interface TopicChange {
-  errorCode: number;
-  errorMessage: string | null;
-  topic?: Topic;
-  /** CreateTopics: the topic's shape and its own configs as stored (also for validateOnly). */
-  created?: { numPartitions: number; replicationFactor: number; configs: Record<string, string> };
-}
-
-export interface CreateTopicRequest {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments?: readonly { partitionIndex: number; brokerIds: number[] }[];
-  configs?: readonly { name: string; value: string | null }[];
-  validateOnly?: boolean;
+export interface ClusterBrokerOptions extends BrokerOptions {
+  /** Requests to the active controller (registration, heartbeats, AlterPartition, forwarded admin requests). */
+  controller: ControllerChannel;
+  /** Requests to other brokers by id (replica fetchers). */
+  network: BrokerNetwork;
+  /**
+   * The client listeners this broker registers with the controller, as clients should reach them
+   * (Kafka's advertised.listeners). Default one `PLAINTEXT` endpoint at localhost:9092.
+   */
+  listeners?: ListenerEndpoint[];
+  /** The cluster id the node agreed on; `meta.properties` is created with it, or must hold it. */
+  clusterId?: string;
+  /** `broker.rack`. */
+  rack?: string | null;
 }
 
 /**
@@ -77,6 +91,21 @@ export interface CreateTopicRequest {
  * server sends nothing back and the in-process client resolves its call without a body.
  */
 export const NO_RESPONSE = null;
+
+const SECURITY_PROTOCOL_PLAINTEXT = 0;
+
+/** One client listener as registered: Kafka's endpoint (name, host, port, security protocol id). */
+export interface ListenerEndpoint {
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: number;
+}
+
+/** The network of a standalone broker: there is no other broker to talk to. */
+const NO_NETWORK: BrokerNetwork = {
+  send: (brokerId) => Promise.reject(new ClusterChannelError('BROKER_UNREACHABLE', `a standalone broker has no network (broker ${brokerId})`)),
+};
 
 export class Broker {
   /** The typed settings; dynamic broker configs (AlterConfigs) update the fields Gregor acts on. */
@@ -90,97 +119,130 @@ export class Broker {
   readonly logger: WarningSink;
   readonly meta: MetaProperties;
   readonly coordinator: GroupCoordinator;
-  readonly topics = new Map<string, Topic>();
-  readonly topicsById = new Map<string, Topic>();
-  private readonly partitionsByDir = new Map<string, Partition>();
-  advertisedHost = 'localhost';
-  advertisedPort = 9092;
-  /** Long-poll fetches parked now (bounded by `fetchWaitersMax`). */
-  fetchWaiters = 0;
-  private readonly store: TopicStore;
-  private readonly logs: LogManager;
-  private closed = false;
-  private readonly pending = new Set<Promise<unknown>>();
-  private readonly closeListeners = new Set<() => void>();
+  readonly controllerChannel: ControllerChannel;
+  readonly network: BrokerNetwork;
+  readonly lifecycle: BrokerLifecycleManager;
   /** Hands out the producer ids of InitProducerId, in blocks reserved before use. */
   readonly producerIds: ProducerIdAllocator;
+  /** The controller of a standalone broker (`Broker.open`); null in a cluster. */
+  standaloneController: SingleNodeController | null = null;
+  /** The client listeners this broker registers and names in Metadata answers. */
+  readonly listeners: ListenerEndpoint[];
+  /** The last metadata image applied. */
+  image: MetadataImage = MetadataImage.EMPTY;
+  /**
+   * The active controller's node id as the node knows it (-1: unknown), for Metadata and
+   * DescribeCluster answers; the node sets it when the quorum elects a leader.
+   */
+  activeControllerId = -1;
+  /** Long-poll fetches parked now (bounded by `fetchWaitersMax`). */
+  fetchWaiters = 0;
+  /** `__consumer_offsets` records found unreadable at load (an unknown version, a cut record). */
+  skippedOffsetRecords = 0;
+  private readonly alterPartitions: AlterPartitionManager;
+  private clientQuotaList: ClientQuotaRecord[] = [];
+  private logs: LogManager | null = null;
+  private replicas: ReplicaManager | null = null;
+  private closed = false;
+  private strayLogsDeleted = false;
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly closeListeners = new Set<() => void>();
+  private readonly metadataListeners = new Set<() => void>();
   private producerExpirationTimer: TimerHandle | null = null;
   private offsetsRetentionTimer: TimerHandle | null = null;
-  /** `__consumer_offsets` records found unreadable at open (an unknown version, a cut record). */
-  skippedOffsetRecords = 0;
 
-  private constructor(
-    options: Required<Omit<BrokerOptions, 'producerIdBlockSource'>> & { config: BrokerConfig; producerIdBlockSource?: ProducerIdBlockSource },
-    meta: MetaProperties, store: TopicStore, logs: LogManager, configView: BrokerConfigView,
-  ) {
+  private constructor(options: ClusterBrokerOptions & { config: BrokerConfig; fs: FileSystem; clock: Clock; random: Random }, meta: MetaProperties, standalone: boolean) {
     this.config = options.config;
-    this.configView = configView;
-    this.logger = options.logger;
+    // Dynamic broker configs come with the metadata image (applyMetadata) and update both.
+    this.configView = new BrokerConfigView(this.config, Object.freeze({ ...this.config }));
     this.fs = options.fs;
     this.clock = options.clock;
     this.random = options.random;
     this.dir = options.dir;
+    this.logger = options.logger ?? stderrWarningSink;
     this.meta = meta;
-    this.store = store;
-    this.logs = logs;
-    this.producerIds = new BlockProducerIdAllocator(options.producerIdBlockSource ?? new ProducerIdBlockFile({
-      fs: this.fs,
-      dir: this.dir,
+    this.controllerChannel = options.controller;
+    this.network = options.network;
+    this.listeners = (options.listeners ?? [{ name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: SECURITY_PROTOCOL_PLAINTEXT }]).map((endpoint) => ({ ...endpoint }));
+    this.lifecycle = new BrokerLifecycleManager({
+      channel: this.controllerChannel,
+      clock: this.clock,
+      random: this.random,
       nodeId: this.config.nodeId,
-      highestKnownProducerId: () => this.highestKnownProducerId(),
-      onWarning: warn,
-    }));
+      clusterId: meta.clusterId,
+      rack: options.rack ?? null,
+      listeners: () => this.listeners,
+      metadataOffset: () => this.image.offset,
+      heartbeatIntervalMs: this.config.brokerHeartbeatIntervalMs,
+      sessionTimeoutMs: this.config.brokerSessionTimeoutMs,
+    });
+    this.alterPartitions = new AlterPartitionManager({
+      channel: this.controllerChannel,
+      clock: this.clock,
+      brokerId: this.config.nodeId,
+      brokerEpoch: () => this.lifecycle.brokerEpoch,
+      retryBackoffMs: 50,
+    });
+    const defaultBlockSource = standalone
+      ? new ProducerIdBlockFile({ fs: this.fs, dir: this.dir, nodeId: this.config.nodeId, highestKnownProducerId: () => this.highestKnownProducerId(), onWarning: warn })
+      : new ControllerProducerIdBlockSource(this.controllerChannel, this.config.nodeId, () => this.lifecycle.brokerEpoch);
+    this.producerIds = new BlockProducerIdAllocator(options.producerIdBlockSource ?? defaultBlockSource);
     this.coordinator = new GroupCoordinator(this.clock, this.random, this.config, {
       storeOffsets: (groupId, commits) => this.storeOffsets(groupId, commits),
       storeGroup: (groupId, group) => this.storeGroup(groupId, group),
       storeTombstones: (groupId, offsets, group) => this.storeTombstones(groupId, offsets, group),
-      partitionExists: (topic, partition) => this.partition(topic, partition) !== undefined,
+      partitionExists: (topic, partition) => this.image.partition(topic, partition) !== undefined,
     });
   }
 
-  static async open(options: BrokerOptions): Promise<Broker> {
+  /**
+   * A broker of a cluster, not started: the node calls `applyMetadata` as its metadata loader
+   * commits batches (the first call once the loader has caught up with the log, as Kafka's
+   * MetadataLoader publishes), and `startup()` to register. Opens `meta.properties` (refusing
+   * another node id or cluster id); the logs open with the first image.
+   */
+  static create(options: ClusterBrokerOptions): Broker {
+    return Broker.construct(options, false);
+  }
+
+  private static construct(options: ClusterBrokerOptions, standalone: boolean): Broker {
     const config = resolveBrokerConfig(options.config);
     const fs = options.fs ?? nodeFileSystem;
     const clock = options.clock ?? systemClock;
     const random = options.random ?? Math.random;
     const logger = options.logger ?? stderrWarningSink;
     fs.mkdir(options.dir);
-    const meta = loadOrCreateMetaProperties(fs, options.dir, config.nodeId, random);
-    const store = TopicStore.open(fs, options.dir);
-    if (!store.existed) adoptPartitionDirs(fs, options.dir, store, random);
-    // The typed settings follow the stored dynamic configs before anything reads them.
-    const configView = new BrokerConfigView(config, Object.freeze({ ...config }));
-    configView.applyDynamic({ perBroker: store.brokerConfigsOf(String(config.nodeId)), clusterDefault: store.brokerConfigsOf('') });
-    const logConfigOf = (configs: Readonly<Record<string, string>>) => logConfigFor((name) => topicConfigValue(name, configs, configView));
-    const logs = LogManager.open({
-      fs,
-      dir: options.dir,
-      clock,
-      random,
-      config: logConfigOf({}),
-      configFor: (topic) => logConfigOf(store.get(topic)?.configs ?? {}),
-      managerConfig: {
-        cleanerBackoffMs: config.logCleanerBackoffMs,
-        retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
-        recoveryPointCheckpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs,
-      },
-      logger,
-    });
-    const broker = new Broker({ dir: options.dir, fs, clock, random, config, producerIdBlockSource: options.producerIdBlockSource, logger }, meta, store, logs, configView);
+    const meta = loadOrCreateMetaProperties(fs, options.dir, config.nodeId, random, options.clusterId);
+    return new Broker({ ...options, config, fs, clock, random }, meta, standalone);
+  }
+
+  /**
+   * A standalone broker: a one-broker cluster around itself, with the SingleNodeController as its
+   * controller and the topics of `gregor-topics.json` (or of the data dir's partition dirs) as
+   * its metadata. Resolves once it is registered, unfenced and leads every partition.
+   */
+  static async open(options: BrokerOptions): Promise<Broker> {
+    const config = resolveBrokerConfig(options.config);
+    const fs = options.fs ?? nodeFileSystem;
+    const random = options.random ?? Math.random;
+    let controller: SingleNodeController | null = null;
+    const channel: ControllerChannel = {
+      send: (apiKey, apiVersion, body) => (controller === null ? Promise.reject(new ClusterChannelError('CONTROLLER_UNREACHABLE', 'not attached')) : controller.send(apiKey, apiVersion, body)),
+    };
+    const clock = options.clock ?? systemClock;
+    const broker = Broker.construct({ ...options, fs, clock, random, config, controller: channel, network: NO_NETWORK }, true);
     try {
-      for (const record of store.all()) broker.openTopic(record);
-      if (store.existed) broker.deleteStrayLogs();
-      broker.loadOffsets();
+      controller = SingleNodeController.open({
+        fs, dir: options.dir, nodeId: config.nodeId, clusterId: broker.clusterId, random, clock, config: broker.config, configView: broker.configView,
+      });
+      broker.standaloneController = controller;
+      controller.attach((delta, image) => broker.applyMetadata(delta, image));
+      await broker.startup();
     } catch (error) {
-      // Nothing was served yet: close the logs (their timers) and report why the open failed.
-      broker.coordinator.close();
-      logs.close();
+      // Nothing was served yet: stop the timers and close what was opened, then report why.
+      broker.kill();
       throw error;
     }
-    broker.coordinator.startLoadedGroups();
-    rollChannel.subscribe(broker.onLogRoll);
-    broker.scheduleProducerExpiration();
-    broker.scheduleOffsetsRetention();
     return broker;
   }
 
@@ -192,10 +254,216 @@ export class Broker {
     return this.meta.clusterId;
   }
 
-  /** The server calls this after binding, so Metadata and FindCoordinator name the real address. */
-  setAdvertisedListener(host: string, port: number): void {
-    this.advertisedHost = host;
-    this.advertisedPort = port;
+  /** The first client listener's host and port (what a standalone broker advertises). */
+  get advertisedHost(): string {
+    return this.listeners[0].host;
+  }
+
+  get advertisedPort(): number {
+    return this.listeners[0].port;
+  }
+
+  /**
+   * The server calls this after binding, so Metadata and FindCoordinator name the real address.
+   * In a cluster, call it before `startup()`: the registration carries the listeners.
+   */
+  setAdvertisedListener(host: string, port: number, name = this.listeners[0].name): void {
+    const existing = this.listeners.find((endpoint) => endpoint.name === name);
+    if (existing !== undefined) {
+      existing.host = host;
+      existing.port = port;
+    } else {
+      this.listeners.push({ name, host, port, securityProtocol: SECURITY_PROTOCOL_PLAINTEXT });
+    }
+  }
+
+  /**
+   * Registers with the controller and resolves once it has unfenced this broker (Kafka's
+   * BrokerServer startup: wait for the initial catch-up with the metadata log, then become ready
+   * to be unfenced, then wait for the unfencing). Rejects if the broker is closed meanwhile.
+   */
+  async startup(): Promise<void> {
+    this.lifecycle.start();
+    await this.lifecycle.initialCatchUp.promise;
+    if (!this.strayLogsDeleted && this.replicas !== null) {
+      this.strayLogsDeleted = true;
+      this.replicas.deleteStrayLogs();
+    }
+    this.lifecycle.setReadyToUnfence();
+    await this.lifecycle.initialUnfence.promise;
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  /**
+   * Applies one committed metadata delta (Kafka's BrokerMetadataPublisher → ReplicaManager.applyDelta).
+   * Called by the metadata loader for every committed batch, in log order, never concurrently.
+   */
+  applyMetadata(delta: MetadataDelta, image: MetadataImage): void {
+    if (this.closed) return;
+    this.image = image;
+    const brokerConfigsChanged = delta.changedConfigKeys.has(`4:${this.nodeId}`) || delta.changedConfigKeys.has('4:');
+    if (brokerConfigsChanged) {
+      this.configView.applyDynamic({ perBroker: Object.fromEntries(image.brokerConfigs(this.nodeId)), clusterDefault: Object.fromEntries(image.brokerConfigs('')) });
+    }
+    const replicas = this.ensureReplicaManager();
+    replicas.applyDelta(delta, image);
+    // Topic defaults come from broker configs: every log follows a change of them.
+    if (brokerConfigsChanged) for (const partition of replicas.all()) partition.log.updateConfig(this.logConfigOf(partition.configs));
+    for (const topic of delta.removedTopics.values()) this.removeOffsetsOfDeletedTopic(topic.name);
+    for (const listener of [...this.metadataListeners]) listener();
+  }
+
+  private ensureReplicaManager(): ReplicaManager {
+    if (this.replicas !== null) return this.replicas;
+    // The logs open with the first image, so each opens with its topic's configs.
+    this.logs = LogManager.open({
+      fs: this.fs,
+      dir: this.dir,
+      clock: this.clock,
+      random: this.random,
+      config: this.logConfigOf({}),
+      configFor: (topic) => this.logConfigOf(topicConfigRecord(this.image, topic)),
+      foreignTopics: new Set([METADATA_TOPIC]),
+      managerConfig: {
+        cleanerBackoffMs: this.config.logCleanerBackoffMs,
+        retentionCheckIntervalMs: this.config.logRetentionCheckIntervalMs,
+        recoveryPointCheckpointIntervalMs: this.config.logFlushOffsetCheckpointIntervalMs,
+      },
+      logger: this.logger,
+    });
+    this.replicas = new ReplicaManager({
+      fs: this.fs,
+      dir: this.dir,
+      clock: this.clock,
+      nodeId: this.nodeId,
+      config: this.config,
+      logs: this.logs,
+      logConfigOf: (configs) => this.logConfigOf(configs),
+      logger: this.logger,
+      network: this.network,
+      alterPartitions: this.alterPartitions,
+      onLeadershipChange: (partition, isLeader) => this.onLeadershipChange(partition, isLeader),
+    });
+    rollChannel.subscribe(this.onLogRoll);
+    this.scheduleProducerExpiration();
+    this.scheduleOffsetsRetention();
+    return this.replicas;
+  }
+
+  /**
+   * Resolves true once `condition(image)` holds after an applied image (at once if it holds
+   * now), or false after `timeoutMs` or when the broker closes. Forwarded admin requests wait
+   * here for their results to reach this broker.
+   */
+  waitForMetadata(condition: (image: MetadataImage) => boolean, timeoutMs: number): Promise<boolean> {
+    if (condition(this.image)) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const finish = (result: boolean): void => {
+        this.metadataListeners.delete(check);
+        unsubscribeClose();
+        this.clock.clearTimeout(timer);
+        resolve(result);
+      };
+      const check = (): void => {
+        if (condition(this.image)) finish(true);
+      };
+      const timer = this.clock.setTimeout(() => finish(false), Math.max(0, timeoutMs));
+      const unsubscribeClose = this.onClose(() => finish(false));
+      this.metadataListeners.add(check);
+    });
+  }
+
+  /** The replica manager (null before the first metadata image). */
+  get replicaManager(): ReplicaManager | null {
+    return this.replicas;
+  }
+
+  /** The partition replica hosted here (leader or follower), if any. */
+  partition(topic: string, partitionIndex: number): Partition | undefined {
+    return this.replicas?.partition(topic, partitionIndex);
+  }
+
+  /**
+   * Kafka's getPartitionOrError: the hosted replica, or KAFKA_STORAGE_ERROR when its log is offline
+   * here, or NOT_LEADER_OR_FOLLOWER when the partition exists elsewhere in the cluster, or
+   * UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  hostedPartition(topic: string, partitionIndex: number): Partition | number {
+    const partition = this.partition(topic, partitionIndex);
+    if (partition !== undefined) return partition;
+    if (this.replicas?.isOffline(topic, partitionIndex) === true) return ErrorCode.KAFKA_STORAGE_ERROR;
+    return this.image.partition(topic, partitionIndex) === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  }
+
+  /** A topic config's effective value (a Kafka string) for a hosted partition: its topic's setting, else its broker default. */
+  topicConfig(partition: Partition, name: string): string {
+    return topicConfigValue(name, partition.configs, this.configView);
+  }
+
+  /** The log settings of a topic with these own configs, over the broker's (dynamic) defaults. */
+  logConfigOf(configs: Readonly<Record<string, string>>): Partial<LogConfig> {
+    return logConfigFor((name) => topicConfigValue(name, configs, this.configView));
+  }
+
+  /** The client quotas (stored and described; not enforced). */
+  get clientQuotas(): ClientQuotaRecord[] {
+    return this.standaloneController?.clientQuotas() ?? this.clientQuotaList.map((quota) => ({ entity: quota.entity.map((part) => ({ ...part })), values: { ...quota.values } }));
+  }
+
+  /**
+   * Replaces the client quotas: NONE, or KAFKA_STORAGE_ERROR (nothing changed) when the disk
+   * refuses. A standalone broker keeps them in its data dir; a broker of a cluster keeps them in
+   * memory only (the controller has no AlterClientQuotas yet).
+   */
+  setClientQuotas(quotas: ClientQuotaRecord[]): number {
+    if (this.standaloneController === null) {
+      this.clientQuotaList = quotas.filter((quota) => Object.keys(quota.values).length > 0);
+      return ErrorCode.NONE;
+    }
+    try {
+      this.standaloneController.putClientQuotas(quotas);
+    } catch (error) {
+      return storageErrorCode(error);
+    }
+    return ErrorCode.NONE;
+  }
+
+  /** The dynamic configs of broker resource `resourceName` (a node id, or '' for the cluster defaults), from the image. */
+  dynamicBrokerConfigs(resourceName: string): Record<string, string> {
+    return Object.fromEntries(this.image.brokerConfigs(resourceName === '' ? '' : Number(resourceName)));
+  }
+
+  /** Endpoints of unfenced brokers on `listenerName`, this broker's own from its live listeners. */
+  liveBrokers(listenerName: string): { nodeId: number; host: string; port: number; rack: string | null }[] {
+    const brokers = [];
+    for (const registration of [...this.image.brokers.values()].sort((a, b) => a.id - b.id)) {
+      if (registration.fenced) continue;
+      const endpoints = registration.id === this.nodeId ? this.listeners : registration.endpoints;
+      const endpoint = endpoints.find((candidate) => candidate.name === listenerName);
+      if (endpoint !== undefined) brokers.push({ nodeId: registration.id, host: endpoint.host, port: endpoint.port, rack: registration.rack });
+    }
+    return brokers;
+  }
+
+  /** The listener a request came in on (the first client listener for in-process calls). */
+  listenerName(context: RequestContext): string {
+    return context.listenerName ?? this.listeners[0].name;
+  }
+
+  /** Kafka's KRaft answer for controllerId: the active controller if it is a live broker, else some live broker. */
+  controllerIdFor(listenerName: string): number {
+    const live = this.liveBrokers(listenerName);
+    if (live.some((broker) => broker.nodeId === this.activeControllerId)) return this.activeControllerId;
+    return live[0]?.nodeId ?? -1;
+  }
+
+  /** The highest producer id any hosted partition remembers (-1: none). */
+  private highestKnownProducerId(): number {
+    let highest = -1;
+    for (const partition of this.replicas?.all() ?? []) highest = Math.max(highest, partition.producerState.highestProducerId());
+    return highest;
   }
 
   /**
@@ -220,327 +488,7 @@ export class Broker {
     }
   }
 
-  partition(topic: string, partitionIndex: number): Partition | undefined {
-    return this.topics.get(topic)?.partitions[partitionIndex];
-  }
-
-  /** A topic config's effective value as a Kafka string (the topic's own setting, else its broker default). */
-  topicConfig(topic: Topic, name: string): string {
-    return topicConfigValue(name, topic.configs, this.configView);
-  }
-
-  /** The highest producer id any partition remembers (-1: none). */
-  private highestKnownProducerId(): number {
-    let highest = -1;
-    for (const topic of this.topics.values()) {
-      for (const partition of topic.partitions) highest = Math.max(highest, partition.producerState.highestProducerId());
-    }
-    return highest;
-  }
-
-  // ---------------------------------------------------------------- topics
-
-  /** Checks a CreateTopics entry as Kafka does; creates the topic unless validateOnly. */
-  createTopic(request: CreateTopicRequest): TopicChange {
-    const plan = this.planTopic(request);
-    if ('errorCode' in plan) return plan;
-    if (request.validateOnly === true) return { errorCode: ErrorCode.NONE, errorMessage: null, created: plan };
-    const record: TopicRecord = {
-      name: request.name,
-      topicId: randomTopicId(this.random),
-      replicationFactor: plan.replicationFactor,
-      configs: plan.configs,
-      partitions: Array.from({ length: plan.numPartitions }, () => ({ leaderEpoch: 0 })),
-    };
-    const partitions = this.openThenStore(record, 0);
-    if (!Array.isArray(partitions)) return partitions;
-    const topic = this.registerTopic(record, partitions);
-    for (const partition of topic.partitions) partition.makeLeader(0);
-    return { errorCode: ErrorCode.NONE, errorMessage: null, topic, created: plan };
-  }
-
-  /** The brokers a replica assignment may name: this one (the cluster work will add the others). */
-  get registeredBrokerIds(): ReadonlySet<number> {
-    return new Set([this.nodeId]);
-  }
-
-  /** Kafka's checks of a CreateTopics entry; returns the topic's shape and normalized configs, or the error. */
-  private planTopic(request: CreateTopicRequest): TopicChange | { numPartitions: number; replicationFactor: number; configs: Record<string, string> } {
-    const fail = (errorCode: number, errorMessage: string): TopicChange => ({ errorCode, errorMessage });
-    const nameProblem = topicNameProblem(request.name);
-    if (nameProblem !== null) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
-    if (this.topics.has(request.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${request.name}' already exists.`);
-    const collision = this.collidingTopic(request.name);
-    if (collision !== undefined) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${request.name}' collides with existing topic: ${collision}`);
-    let numPartitions = request.numPartitions === -1 ? this.config.numPartitions : request.numPartitions;
-    let replicationFactor = request.replicationFactor === -1 ? this.config.defaultReplicationFactor : request.replicationFactor;
-    if ((request.assignments?.length ?? 0) > 0) {
-      const assigned = checkCreateAssignments(request.assignments ?? [], request.numPartitions, request.replicationFactor, this.registeredBrokerIds);
-      if ('errorCode' in assigned) return assigned;
-      ({ numPartitions, replicationFactor } = assigned);
-    }
-    if (!Number.isInteger(numPartitions) || numPartitions < 1 || numPartitions > this.config.topicPartitionsMax) {
-      return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${this.config.topicPartitionsMax}, got ${request.numPartitions}.`);
-    }
-    if (replicationFactor !== 1) {
-      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${request.replicationFactor} larger than available brokers: 1.`);
-    }
-    const given: Record<string, string> = {};
-    const nulls = (request.configs ?? []).filter((config) => config.value === null).map((config) => config.name);
-    if (nulls.length > 0) return fail(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${nulls.join(',')}`);
-    for (const config of request.configs ?? []) given[config.name] = config.value as string;
-    const checked = validateTopicConfigs(given, this.configView);
-    if (isProblem(checked)) return fail(checked.errorCode, checked.message);
-    return { numPartitions, replicationFactor, configs: checked.configs };
-  }
-
-  /**
-   * Replaces a topic's own configs (AlterConfigs and IncrementalAlterConfigs compute the new set)
-   * after Kafka's checks, stores them and applies them to its open logs.
-   */
-  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): TopicChange {
-    const topic = this.topics.get(name);
-    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${name} does not exist` };
-    const checked = validateTopicConfigs(configs, this.configView);
-    if (isProblem(checked)) return { errorCode: checked.errorCode, errorMessage: checked.message };
-    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
-    const record = this.store.get(name);
-    if (record === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
-    try {
-      this.store.put({ ...record, configs: checked.configs });
-    } catch (error) {
-      return storageFailure(error);
-    }
-    topic.configs = checked.configs;
-    this.applyLogConfigs(topic);
-    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
-  }
-
-  /**
-   * Replaces the dynamic configs of broker resource `resourceName` (this broker's id, or '' for
-   * the cluster-wide defaults) after Kafka's checks; stores them and applies them (the typed
-   * settings and every log's defaults follow).
-   */
-  alterBrokerConfigs(resourceName: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): TopicChange {
-    const checked = validateBrokerConfigs(configs, resourceName !== '');
-    if (isProblem(checked)) return { errorCode: checked.errorCode, errorMessage: checked.message };
-    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
-    try {
-      this.store.putBrokerConfigs(resourceName, checked.configs);
-    } catch (error) {
-      return storageFailure(error);
-    }
-    this.applyDynamicBrokerConfigs();
-    for (const topic of this.topics.values()) this.applyLogConfigs(topic);
-    return { errorCode: ErrorCode.NONE, errorMessage: null };
-  }
-
-  /** The dynamic configs stored for broker resource `resourceName`. */
-  dynamicBrokerConfigs(resourceName: string): Record<string, string> {
-    return this.store.brokerConfigsOf(resourceName);
-  }
-
-  private applyDynamicBrokerConfigs(): void {
-    this.configView.applyDynamic({ perBroker: this.store.brokerConfigsOf(String(this.nodeId)), clusterDefault: this.store.brokerConfigsOf('') });
-  }
-
-  /** Pushes a topic's effective configs to its open logs (retention, compaction, rolling use them from their next run). */
-  private applyLogConfigs(topic: Topic): void {
-    const logConfig = this.logConfigOf(topic.configs);
-    for (const partition of topic.partitions) partition.log.updateConfig(logConfig);
-  }
-
-  private logConfigOf(configs: Readonly<Record<string, string>>): Partial<LogConfig> {
-    return logConfigFor((name) => topicConfigValue(name, configs, this.configView));
-  }
-
-  /** The client quotas (stored and described; not enforced). */
-  get clientQuotas(): ClientQuotaRecord[] {
-    return this.store.clientQuotas();
-  }
-
-  /** Stores the client quotas; NONE, or KAFKA_STORAGE_ERROR (nothing changed) when the disk refuses. */
-  setClientQuotas(quotas: ClientQuotaRecord[]): number {
-    try {
-      this.store.putClientQuotas(quotas);
-    } catch (error) {
-      return storageFailure(error).errorCode;
-    }
-    return ErrorCode.NONE;
-  }
-
-  /** Kafka refuses names that differ only by '.' versus '_' (they clash in metric names). */
-  private collidingTopic(name: string): string | undefined {
-    const normalized = name.replaceAll('.', '_');
-    for (const existing of this.topics.keys()) if (existing.replaceAll('.', '_') === normalized) return existing;
-    return undefined;
-  }
-
-  /** Creates a topic the way auto-creation does (broker defaults; `__consumer_offsets` as itself). */
-  autoCreateTopic(name: string): TopicChange {
-    if (name === OFFSETS_TOPIC) return this.ensureOffsetsTopic();
-    return this.createTopic({ name, numPartitions: this.config.numPartitions, replicationFactor: this.config.defaultReplicationFactor });
-  }
-
-  ensureOffsetsTopic(): TopicChange {
-    const existing = this.topics.get(OFFSETS_TOPIC);
-    if (existing !== undefined) return { errorCode: ErrorCode.NONE, errorMessage: null, topic: existing };
-    return this.createTopic({
-      name: OFFSETS_TOPIC,
-      numPartitions: this.config.offsetsTopicNumPartitions,
-      replicationFactor: 1,
-      configs: [
-        { name: 'cleanup.policy', value: 'compact' },
-        { name: 'segment.bytes', value: String(this.config.offsetsTopicSegmentBytes) },
-      ],
-    });
-  }
-
-  deleteTopic(name: string): TopicChange {
-    const topic = this.topics.get(name);
-    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
-    if (!this.config.deleteTopicEnable) return { errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' };
-    if (INTERNAL_TOPICS.has(name)) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Topic ${name} is internal and cannot be deleted` };
-    // The topics file is the commit point: if it cannot be written, the topic stays whole.
-    try {
-      this.store.delete(name);
-    } catch (error) {
-      return storageFailure(error);
-    }
-    this.topics.delete(name);
-    this.topicsById.delete(topic.topicId);
-    this.discardPartitions(name, topic.partitions);
-    for (const [groupId, partitions] of this.coordinator.removeOffsetsOfTopic(name)) {
-      try {
-        this.appendToOffsetsTopic(groupId, partitions.map((partitionIndex) => ({ key: encodeOffsetCommitKey(groupId, name, partitionIndex), value: null })));
-      } catch (error) {
-        // The topic is gone; its offsets are gone from memory. Without the tombstones they come
-        // back after a restart, naming a topic that does not exist, as Kafka's can until expiry.
-        warn(`the committed offsets of deleted topic ${name} for group ${groupId} could not be removed from ${OFFSETS_TOPIC}: ${(error as Error).message}`);
-      }
-    }
-    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
-  }
-
-  /** CreatePartitions for one topic; `assignments` (one replica list per added partition) or null to let the broker place them. */
-  createPartitions(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): TopicChange {
-    const topic = this.topics.get(name);
-    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${name}' does not exist.` };
-    const current = topic.partitions.length;
-    if (count < current) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic currently has ${current} partitions, which is higher than the requested ${count}.` };
-    if (count === current) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic already has ${current} partitions.` };
-    if (count > this.config.topicPartitionsMax) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Number of partitions must be at most ${this.config.topicPartitionsMax}.` };
-    if (assignments !== null) {
-      const problem = checkAddedAssignments(assignments, count - current, topic.replicationFactor, this.registeredBrokerIds);
-      if (problem !== null) return problem;
-    }
-    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
-    const stored = this.store.get(name);
-    if (stored === undefined) throw new BrokerError('TOPIC_STORE_MISMATCH', `topic ${name} is open but not stored`);
-    const record: TopicRecord = { ...stored, partitions: [...stored.partitions, ...Array.from({ length: count - current }, () => ({ leaderEpoch: 0 }))] };
-    const added = this.openThenStore(record, current);
-    if (!Array.isArray(added)) return added;
-    for (const partition of added) {
-      partition.makeLeader(0);
-      topic.partitions.push(partition);
-    }
-    return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
-  }
-
-  /**
-   * Partition dirs no stored topic owns (a crash between deleting a topic's metadata and its
-   * directories) are deleted, so a topic created later under that name starts empty.
-   */
-  private deleteStrayLogs(): void {
-    for (const { topic, partition } of this.logs.all()) {
-      const owner = this.topics.get(topic);
-      if (owner === undefined || partition >= owner.partitions.length) this.logs.delete(topic, partition);
-    }
-  }
-
-  /**
-   * Opens the record's partitions from `first` on, then writes the record to the topics file (the
-   * commit point): a crash between the two leaves stray directories that the next open deletes,
-   * and a full disk leaves nothing at all (opened partitions are removed again). Returns the
-   * opened partitions, or the storage failure to answer.
-   */
-  private openThenStore(record: TopicRecord, first: number): Partition[] | TopicChange {
-    let partitions: Partition[];
-    try {
-      partitions = this.openPartitions(record.name, record.configs, first, record.partitions.slice(first).map((entry) => entry.leaderEpoch));
-    } catch (error) {
-      return storageFailure(error);
-    }
-    try {
-      this.store.put(record);
-    } catch (error) {
-      this.discardPartitions(record.name, partitions);
-      return storageFailure(error);
-    }
-    return partitions;
-  }
-
-  private openTopic(record: TopicRecord): Topic {
-    return this.registerTopic(record, this.openPartitions(record.name, record.configs, 0, record.partitions.map((entry) => entry.leaderEpoch)));
-  }
-
-  private registerTopic(record: TopicRecord, partitions: Partition[]): Topic {
-    const topic: Topic = { name: record.name, topicId: record.topicId, replicationFactor: record.replicationFactor, configs: record.configs, partitions };
-    this.topics.set(topic.name, topic);
-    this.topicsById.set(topic.topicId, topic);
-    return topic;
-  }
-
-  /**
-   * Opens (creating) partitions `first`, `first + 1`, ... of a topic, one per leader epoch given.
-   * All or none: if one cannot be created (a full disk), those opened are closed and removed again.
-   */
-  private openPartitions(topic: string, configs: Record<string, string>, first: number, leaderEpochs: readonly number[]): Partition[] {
-    const opened: Partition[] = [];
-    let index = first;
-    try {
-      for (const leaderEpoch of leaderEpochs) {
-        opened.push(this.openPartition(topic, configs, index, leaderEpoch));
-        index += 1;
-      }
-    } catch (error) {
-      this.discardPartitions(topic, opened);
-      // The partition that failed may have left a directory behind without a log to close.
-      const failedDir = path.join(this.dir, `${topic}-${index}`);
-      if (!this.logs.delete(topic, index) && this.fs.exists(failedDir)) this.fs.rmdir(failedDir);
-      throw error;
-    }
-    return opened;
-  }
-
-  /** Closes partitions and deletes their logs (a deleted topic, or a creation undone). */
-  private discardPartitions(topic: string, partitions: readonly Partition[]): void {
-    for (const partition of partitions) {
-      partition.close();
-      this.partitionsByDir.delete(partition.log.dir);
-      this.logs.delete(topic, partition.partitionIndex);
-    }
-  }
-
-  private openPartition(topic: string, configs: Record<string, string>, partitionIndex: number, leaderEpoch: number): Partition {
-    const log = this.logs.getOrCreate(topic, partitionIndex, this.logConfigOf(configs));
-    const partition = new Partition({
-      topic,
-      partitionIndex,
-      log,
-      fs: this.fs,
-      dir: path.join(this.dir, `${topic}-${partitionIndex}`),
-      nodeId: this.nodeId,
-      leaderEpoch,
-      producerBatchesRetained: this.config.producerBatchesRetained,
-      producerSnapshotsRetained: this.config.producerSnapshotsRetained,
-      producerIdExpirationMs: this.config.producerIdExpirationMs,
-      clock: this.clock,
-      logger: this.logger,
-    });
-    this.partitionsByDir.set(log.dir, partition);
-    return partition;
-  }
+  // ---------------------------------------------------------------- producer state
 
   /**
    * Kafka takes a producer-state snapshot when a segment rolls. The log publishes the roll inside
@@ -549,7 +497,7 @@ export class Broker {
    */
   private readonly onLogRoll = (message: unknown): void => {
     const { dir, baseOffset } = message as { dir: string; baseOffset: number };
-    const partition = this.partitionsByDir.get(dir);
+    const partition = this.replicas?.partitionByDir(dir);
     if (partition !== undefined && baseOffset === partition.logEndOffset) partition.takeProducerSnapshot();
   };
 
@@ -557,14 +505,19 @@ export class Broker {
   private scheduleProducerExpiration(): void {
     this.producerExpirationTimer = this.clock.setTimeout(() => {
       const now = this.clock.now();
-      for (const topic of this.topics.values()) {
-        for (const partition of topic.partitions) partition.producerState.removeExpired(now, this.config.producerIdExpirationMs);
-      }
+      for (const partition of this.replicas?.all() ?? []) partition.producerState.removeExpired(now, this.config.producerIdExpirationMs);
       if (!this.closed) this.scheduleProducerExpiration();
     }, this.config.producerIdExpirationCheckIntervalMs);
   }
 
   // ---------------------------------------------------------------- __consumer_offsets
+
+  /** A leadership change of a `__consumer_offsets` partition loads (or unloads) its groups. */
+  private onLeadershipChange(partition: Partition, isLeader: boolean): void {
+    if (partition.topic !== OFFSETS_TOPIC || !isLeader) return;
+    this.loadOffsetsPartition(partition);
+    this.coordinator.startLoadedGroups();
+  }
 
   /** Periodically expires the offsets of empty groups (offsets.retention.minutes), with tombstones. */
   private scheduleOffsetsRetention(): void {
@@ -587,8 +540,23 @@ export class Broker {
     }
   }
 
+  /**
+   * Kafka's onPartitionsDeleted: groups forget the committed offsets of a deleted topic, and the
+   * coordinator of each group writes their tombstones so they do not come back at the next load.
+   */
+  private removeOffsetsOfDeletedTopic(topic: string): void {
+    for (const [groupId, partitions] of this.coordinator.removeOffsetsOfTopic(topic)) {
+      try {
+        this.appendToOffsetsTopic(groupId, partitions.map((partitionIndex) => ({ key: encodeOffsetCommitKey(groupId, topic, partitionIndex), value: null })));
+      } catch {
+        // Not this group's coordinator, or the append failed: the offsets reappear at the next
+        // load of the group, for a topic that no longer exists, and expire with the group.
+      }
+    }
+  }
+
   offsetsPartitionFor(groupId: string): number {
-    return partitionForGroup(groupId, this.topics.get(OFFSETS_TOPIC)?.partitions.length ?? this.config.offsetsTopicNumPartitions);
+    return partitionForGroup(groupId, this.image.topic(OFFSETS_TOPIC)?.partitions.size ?? this.config.offsetsTopicNumPartitions);
   }
 
   private storeOffsets(groupId: string, commits: readonly OffsetCommit[]): void {
@@ -609,10 +577,9 @@ export class Broker {
   }
 
   /** One batch of records to the group's `__consumer_offsets` partition; throws if refused. */
-  private appendToOffsetsTopic(groupId: string, records: { key: Buffer; value: Buffer | null }[]): void {
-    const topic = this.ensureOffsetsTopic().topic;
-    if (topic === undefined) throw new BrokerError('OFFSETS_TOPIC_UNAVAILABLE', 'Could not create __consumer_offsets', ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    const partition = topic.partitions[partitionForGroup(groupId, topic.partitions.length)];
+  appendToOffsetsTopic(groupId: string, records: { key: Buffer; value: Buffer | null }[]): void {
+    const partition = this.partition(OFFSETS_TOPIC, this.offsetsPartitionFor(groupId));
+    if (partition === undefined || !partition.isLeader) throw new BrokerError('NOT_COORDINATOR', `This broker does not lead the __consumer_offsets partition of group ${groupId}`, ErrorCode.NOT_COORDINATOR);
     const timestamp = this.clock.now();
     const batch = encodeBatch({ timestamp, records: records.map((record) => ({ ...record, timestamp })) });
     const outcome = partition.appendRecordsToLeader(batch, { requiredAcks: -1, maxMessageBytes: Number.MAX_SAFE_INTEGER, minInsyncReplicas: 1, decompressedBytesMax: this.config.producedBatchDecompressedBytesMax });
@@ -620,23 +587,19 @@ export class Broker {
   }
 
   /**
-   * Replays every `__consumer_offsets` partition into the coordinator (Kafka loads on election).
+   * Replays one `__consumer_offsets` partition into the coordinator (Kafka loads on election).
    * Damage does not stop the broker: damaged batches are passed over (the log moves or reports
    * them) and what they held is reported lost; every commit outside them is loaded.
    */
-  private loadOffsets(): void {
-    const topic = this.topics.get(OFFSETS_TOPIC);
-    if (topic === undefined) return;
-    for (const partition of topic.partitions) {
-      const name = `${OFFSETS_TOPIC}-${partition.partitionIndex}`;
-      partition.log.replayBatches(partition.logStartOffset, partition.logEndOffset, (records) => {
-        forEachBatch(records, (position) => this.loadOffsetsBatch(name, records, position), { allowPartialTail: true });
-      }, (error) => {
-        reportDamage(this.logger, 'OFFSETS_DAMAGE_SKIPPED', `group metadata and committed offsets stored in ${name} before offset ${error.resumeOffset} in the damaged bytes were not loaded: ${error.message}`, {
-          path: error.path, startPosition: error.startPosition, endPosition: error.endPosition, resumeOffset: error.resumeOffset,
-        });
+  private loadOffsetsPartition(partition: Partition): void {
+    const name = `${OFFSETS_TOPIC}-${partition.partitionIndex}`;
+    partition.log.replayBatches(partition.logStartOffset, partition.logEndOffset, (records) => {
+      forEachBatch(records, (position) => this.loadOffsetsBatch(name, records, position), { allowPartialTail: true });
+    }, (error) => {
+      reportDamage(this.logger, 'OFFSETS_DAMAGE_SKIPPED', `group metadata and committed offsets stored in ${name} before offset ${error.resumeOffset} in the damaged bytes were not loaded: ${error.message}`, {
+        path: error.path, startPosition: error.startPosition, endPosition: error.endPosition, resumeOffset: error.resumeOffset,
       });
-    }
+    });
   }
 
   private loadOffsetsBatch(name: string, records: Buffer, position: number): void {
@@ -656,51 +619,53 @@ export class Broker {
   private loadOffsetRecord(key: Buffer | null, value: Buffer | null): void {
     if (key === null) return;
     try {
-      this.applyOffsetRecord(key, value);
+      const decoded = decodeOffsetsTopicKey(key);
+      if (decoded.kind === 'group') this.coordinator.loadGroup(decoded.groupId, value === null ? null : decodeGroupMetadataValue(value));
+      else this.coordinator.loadOffset(decoded.groupId, decoded.topic, decoded.partition, value === null ? null : decodeOffsetCommitValue(value));
     } catch (error) {
       if (!(error instanceof BrokerError)) throw error;
       this.skippedOffsetRecords += 1;
     }
   }
 
-  private applyOffsetRecord(key: Buffer, value: Buffer | null): void {
-    const decoded = decodeOffsetsTopicKey(key);
-    if (decoded.kind === 'group') {
-      this.coordinator.loadGroup(decoded.groupId, value === null ? null : decodeGroupMetadataValue(value));
-      return;
-    }
-    this.coordinator.loadOffset(decoded.groupId, decoded.topic, decoded.partition, value === null ? null : decodeOffsetCommitValue(value));
-  }
-
   // ---------------------------------------------------------------- shutdown
 
-  /** Answers parked requests, stops timers, snapshots producer state and closes the logs cleanly. */
-  async close(): Promise<void> {
+  /**
+   * Kafka's BrokerServer.shutdown: a controlled shutdown first (the controller moves this
+   * broker's leaderships away while it still serves, bounded by `controlledShutdownTimeoutMs`;
+   * not for a standalone broker, which has nowhere to move them),
+   * then parked requests are answered, timers stop, producer state is snapshotted, the high
+   * watermarks are checkpointed and the logs close cleanly.
+   */
+  async close(options: { controlledShutdownTimeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    rollChannel.unsubscribe(this.onLogRoll);
-    if (this.producerExpirationTimer !== null) this.clock.clearTimeout(this.producerExpirationTimer);
-    if (this.offsetsRetentionTimer !== null) this.clock.clearTimeout(this.offsetsRetentionTimer);
-    this.coordinator.close();
-    for (const listener of [...this.closeListeners]) listener();
-    for (const topic of this.topics.values()) {
-      for (const partition of topic.partitions) partition.close();
+    // A standalone broker has no other broker to move its leaderships to: it just stops.
+    if (this.config.controlledShutdownEnable && this.standaloneController === null && this.lifecycle.state !== 'NOT_RUNNING') {
+      const timeoutMs = options.controlledShutdownTimeoutMs ?? 30_000;
+      let timer: TimerHandle | null = null;
+      await Promise.race([
+        this.lifecycle.beginControlledShutdown(),
+        new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, timeoutMs); }),
+      ]);
+      if (timer !== null) this.clock.clearTimeout(timer);
     }
+    if (this.closed) return;
+    this.stop();
+    // Partitions answer their parked acks=all requests as they close, so pending requests can end.
+    this.replicas?.close(true);
     await Promise.allSettled([...this.pending]);
     // A full disk must not stop the shutdown half way: what cannot be written is warned about,
     // and the logs are still flushed and closed. Without a clean-shutdown marker the next open
     // recovers, and producer state is rebuilt from the log, as after a crash.
-    for (const topic of this.topics.values()) {
-      for (const partition of topic.partitions) {
-        try {
-          partition.takeProducerSnapshot();
-        } catch (error) {
-          warnStorageFailure(error, `the producer-state snapshot of ${topic.name}-${partition.partitionIndex} could not be written at shutdown`);
-        }
+    for (const partition of this.replicas?.all() ?? []) {
+      try {
+        partition.takeProducerSnapshot();
+      } catch (error) {
+        warnStorageFailure(error, `the producer-state snapshot of ${partition.topic}-${partition.partitionIndex} could not be written at shutdown`);
       }
     }
     try {
-      this.logs.close();
+      this.logs?.close();
     } catch (error) {
       warnStorageFailure(error, 'the logs are closed, but the checkpoints and the clean-shutdown marker could not be written (the next start recovers the logs)');
     }
@@ -715,16 +680,20 @@ export class Broker {
    */
   kill(): void {
     if (this.closed) return;
+    this.stop();
+    this.replicas?.close(false);
+    this.logs?.abandon();
+  }
+
+  private stop(): void {
     this.closed = true;
+    this.lifecycle.close();
+    this.alterPartitions.close();
     rollChannel.unsubscribe(this.onLogRoll);
     if (this.producerExpirationTimer !== null) this.clock.clearTimeout(this.producerExpirationTimer);
     if (this.offsetsRetentionTimer !== null) this.clock.clearTimeout(this.offsetsRetentionTimer);
     this.coordinator.close();
     for (const listener of [...this.closeListeners]) listener();
-    for (const topic of this.topics.values()) {
-      for (const partition of topic.partitions) partition.close();
-    }
-    this.logs.abandon();
   }
 
   /** Parked requests register here so close() can answer them; returns the unregister function. */
@@ -742,36 +711,4 @@ export class Broker {
 function warnStorageFailure(error: unknown, what: string): void {
   storageErrorCode(error);
   warn(`${what}: ${(error as Error).message}`);
-}
-
-/**
- * A topic change the disk refused (ENOSPC, EIO): KAFKA_STORAGE_ERROR, which clients retry.
- * Anything that is not a storage failure is a bug and is rethrown (by `storageErrorCode`).
- */
-function storageFailure(error: unknown): TopicChange {
-  return { errorCode: storageErrorCode(error), errorMessage: `The change could not be written to disk: ${(error as Error).message}` };
-}
-
-/**
- * A data dir without a topics file but with partition dirs (written by Kafka, or by Gregor before
- * the file existed) keeps its data: each `<topic>-<n>` becomes a topic with max(n)+1 partitions,
- * a new topic id and default configs (`__consumer_offsets` compacted). Runs before the logs open,
- * so they open with these configs.
- */
-function adoptPartitionDirs(fs: FileSystem, dir: string, store: TopicStore, random: Random): void {
-  const counts = new Map<string, number>();
-  for (const name of fs.readdir(dir)) {
-    const match = /^(.+)-(\d+)$/.exec(name);
-    if (match === null || !fs.isDirectory(path.join(dir, name)) || topicNameProblem(match[1]) !== null) continue;
-    counts.set(match[1], Math.max(counts.get(match[1]) ?? 0, Number(match[2]) + 1));
-  }
-  for (const [name, count] of counts) {
-    store.put({
-      name,
-      topicId: randomTopicId(random),
-      replicationFactor: 1,
-      configs: name === OFFSETS_TOPIC ? { 'cleanup.policy': 'compact' } : {},
-      partitions: Array.from({ length: count }, () => ({ leaderEpoch: 0 })),
-    });
-  }
 }

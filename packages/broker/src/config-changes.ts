@@ -1,18 +1,20 @@
 /**
- * How AlterConfigs (replace a resource's dynamic configs) and IncrementalAlterConfigs (KIP-339:
- * SET, DELETE, APPEND, SUBTRACT per config) change a topic or a broker resource, as Kafka's
- * ConfigAdminManager (request checks) and ConfigurationControlManager (the new set of configs)
- * do: a resource named twice in one request fails both times, a config named twice fails the
- * resource, null values are refused except for DELETE, APPEND and SUBTRACT apply to list configs
- * only (starting from the config's default when it is not set), a broker resource must name this
- * broker or be '' (the cluster-wide defaults). The new set is then checked and applied by the
- * Broker (alterTopicConfigs, alterBrokerConfigs). Errors are Kafka's codes and messages.
+ * AlterConfigs (replace a resource's dynamic configs) and IncrementalAlterConfigs (KIP-339: SET,
+ * DELETE, APPEND, SUBTRACT per config) as a broker handles them (Kafka's ConfigAdminManager
+ * preprocessing): the request-level checks are the broker's — a resource named twice in one request
+ * fails both times, a config named twice fails the resource, null values are refused except for
+ * DELETE, an unknown operation is refused, a default topic resource or an illegal topic name is
+ * refused, a broker resource must name this broker or be '' (the cluster-wide defaults), broker
+ * loggers do not exist — and the rest is forwarded to the controller in the client's version. The
+ * controller computes the new set, checks it against the config tables (the same rules, through
+ * `controllerConfigValidator`) and commits it; the broker applies it when its metadata image
+ * brings it (topic configs on the topic's logs, broker configs on the settings Gregor acts on and
+ * every topic's defaults). Errors are Kafka's codes and messages.
  * Single-threaded: handlers call it from the event loop.
  */
 import { ErrorCode } from '@gregor/protocol';
-import { brokerConfigsByName } from './broker-config-table.js';
 import type { Broker } from './broker.js';
-import { topicConfigsByName } from './topic-config-table.js';
+import { forwardToController } from './controller-forwarding.js';
 import { topicNameProblem } from './topics.js';
 
 /** Kafka's AlterConfigOp.OpType ids. */
@@ -36,107 +38,68 @@ const BROKER = 4;
 const BROKER_LOGGER = 8;
 
 /**
- * Applies each resource's change. `incremental` selects IncrementalAlterConfigs' semantics
- * (otherwise the given configs replace the resource's own configs, as legacy AlterConfigs).
+ * Answers each resource: the broker's own refusals at once, the others with the controller's
+ * answer for them (REQUEST_TIMED_OUT when it gives none). `apiKey` and `apiVersion` are the
+ * client's (AlterConfigs or IncrementalAlterConfigs), forwarded as they came.
  */
-export function alterConfigs(broker: Broker, resources: readonly ResourceChange[], incremental: boolean, validateOnly: boolean): ResourceOutcome[] {
+export async function alterConfigs(
+  broker: Broker, apiKey: number, apiVersion: number, resources: readonly ResourceChange[], incremental: boolean, validateOnly: boolean,
+): Promise<ResourceOutcome[]> {
   const seen = new Map<string, number>();
   for (const resource of resources) {
     const key = `${resource.resourceType}\u0000${resource.resourceName}`;
     seen.set(key, (seen.get(key) ?? 0) + 1);
   }
-  return resources.map((resource) => {
-    const outcome = (errorCode: number, errorMessage: string | null): ResourceOutcome => ({ errorCode, errorMessage, resourceType: resource.resourceType, resourceName: resource.resourceName });
-    if ((seen.get(`${resource.resourceType}\u0000${resource.resourceName}`) ?? 0) > 1) return outcome(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
-    const problem = requestProblem(resource, incremental);
-    if (problem !== null) return outcome(ErrorCode.INVALID_REQUEST, problem);
-    const result = alterResource(broker, resource, incremental, validateOnly);
-    return outcome(result.errorCode, result.errorMessage);
-  });
+  const outcomes = new Map<ResourceChange, ResourceOutcome>();
+  const outcome = (resource: ResourceChange, errorCode: number, errorMessage: string | null): ResourceOutcome => ({ errorCode, errorMessage, resourceType: resource.resourceType, resourceName: resource.resourceName });
+  for (const resource of resources) {
+    if ((seen.get(`${resource.resourceType}\u0000${resource.resourceName}`) ?? 0) > 1) {
+      outcomes.set(resource, outcome(resource, ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.'));
+      continue;
+    }
+    const problem = requestProblem(resource, incremental) ?? resourceProblem(broker, resource, incremental);
+    if (problem !== null) outcomes.set(resource, outcome(resource, problem.errorCode, problem.errorMessage));
+  }
+  const forwarded = resources.filter((resource) => !outcomes.has(resource));
+  if (forwarded.length > 0) {
+    const response = await forwardToController(broker, apiKey, apiVersion, { resources: forwarded, validateOnly });
+    const answers: ResourceOutcome[] = response?.responses ?? [];
+    for (const resource of forwarded) {
+      const answer = answers.find((entry) => entry.resourceType === resource.resourceType && entry.resourceName === resource.resourceName);
+      outcomes.set(resource, answer === undefined
+        ? outcome(resource, ErrorCode.REQUEST_TIMED_OUT, 'The controller did not answer')
+        : outcome(resource, answer.errorCode, answer.errorMessage ?? null));
+    }
+  }
+  return resources.map((resource) => outcomes.get(resource) as ResourceOutcome);
 }
 
-function requestProblem(resource: ResourceChange, incremental: boolean): string | null {
+function requestProblem(resource: ResourceChange, incremental: boolean): { errorCode: number; errorMessage: string } | null {
+  const invalid = (errorMessage: string) => ({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage });
   const names = resource.configs.map((config) => config.name);
-  if (new Set(names).size !== names.length) return 'Error due to duplicate config keys';
+  if (new Set(names).size !== names.length) return invalid('Error due to duplicate config keys');
   const nulls = resource.configs.filter((config) => config.value === null && !(incremental && config.configOperation === ConfigOperation.DELETE)).map((config) => config.name);
-  if (nulls.length > 0) return `Null value not supported for : ${nulls.join(', ')}`;
+  if (nulls.length > 0) return invalid(`Null value not supported for : ${nulls.join(', ')}`);
   const unknownOperation = resource.configs.find((config) => incremental && !Object.values(ConfigOperation).includes(config.configOperation as 0));
-  if (unknownOperation !== undefined) return `Unknown operations type ${unknownOperation.configOperation}`;
+  if (unknownOperation !== undefined) return invalid(`Unknown operations type ${unknownOperation.configOperation}`);
   return null;
 }
 
-function alterResource(broker: Broker, resource: ResourceChange, incremental: boolean, validateOnly: boolean): { errorCode: number; errorMessage: string | null } {
+function resourceProblem(broker: Broker, resource: ResourceChange, incremental: boolean): { errorCode: number; errorMessage: string } | null {
   if (resource.resourceType === TOPIC) {
     if (resource.resourceName === '') return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Default topic resources are not allowed.' };
     const nameProblem = topicNameProblem(resource.resourceName);
     if (nameProblem !== null) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: nameProblem };
-    const topic = broker.topics.get(resource.resourceName);
-    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${resource.resourceName} does not exist` };
-    const next = newConfigs(topic.configs, resource, incremental, (name) => topicListDefault(name));
-    if (typeof next === 'string') return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: next };
-    return broker.alterTopicConfigs(resource.resourceName, next, validateOnly);
+    return null;
   }
   if (resource.resourceType === BROKER) {
-    if (resource.resourceName !== '') {
-      if (!/^[+-]?\d+$/.test(resource.resourceName)) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Node id must be an integer, but it is: ${resource.resourceName}` };
-      if (Number(resource.resourceName) !== broker.nodeId) {
-        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${broker.nodeId}, but received ${resource.resourceName}` };
-      }
+    if (resource.resourceName === '') return null;
+    if (!/^[+-]?\d+$/.test(resource.resourceName)) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Node id must be an integer, but it is: ${resource.resourceName}` };
+    if (Number(resource.resourceName) !== broker.nodeId) {
+      return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${broker.nodeId}, but received ${resource.resourceName}` };
     }
-    const storedName = resource.resourceName === '' ? '' : String(broker.nodeId);
-    const next = newConfigs(broker.dynamicBrokerConfigs(storedName), resource, incremental, (name) => brokerListDefault(name));
-    if (typeof next === 'string') return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: next };
-    return broker.alterBrokerConfigs(storedName, next, validateOnly);
+    return null;
   }
-  if (resource.resourceType === BROKER_LOGGER && incremental) {
-    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Gregor has no log4j loggers to change' };
-  }
+  if (resource.resourceType === BROKER_LOGGER && incremental) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Gregor has no log4j loggers to change' };
   return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown resource type ${resource.resourceType}` };
-}
-
-/**
- * The resource's configs after the change, or an INVALID_CONFIG message. `listDefault` gives a
- * list config's default (undefined: the config is not a list), which APPEND and SUBTRACT start
- * from when the config is not set.
- */
-function newConfigs(
-  current: Readonly<Record<string, string>>, resource: ResourceChange, incremental: boolean, listDefault: (name: string) => string | undefined,
-): Record<string, string> | string {
-  if (!incremental) {
-    const replaced: Record<string, string> = {};
-    for (const config of resource.configs) replaced[config.name] = config.value as string;
-    return replaced;
-  }
-  const next: Record<string, string> = { ...current };
-  for (const config of resource.configs) {
-    const { name, value } = config;
-    switch (config.configOperation) {
-      case ConfigOperation.SET:
-        next[name] = value as string;
-        break;
-      case ConfigOperation.DELETE:
-        delete next[name];
-        break;
-      default: {
-        const operation = config.configOperation === ConfigOperation.APPEND ? 'APPEND' : 'SUBTRACT';
-        const base = next[name] ?? listDefault(name);
-        if (listDefault(name) === undefined) return `Can't ${operation} to key ${name} because its type is not LIST.`;
-        const items = (base ?? '').split(',').filter((item) => item !== '');
-        const given = (value as string).split(',');
-        const result = operation === 'APPEND' ? [...items, ...given.filter((item) => !items.includes(item))] : items.filter((item) => !given.includes(item));
-        next[name] = result.join(',');
-      }
-    }
-  }
-  return next;
-}
-
-function topicListDefault(name: string): string | undefined {
-  const definition = topicConfigsByName.get(name);
-  return definition?.type === 'list' ? definition.default : undefined;
-}
-
-function brokerListDefault(name: string): string | undefined {
-  const definition = brokerConfigsByName.get(name);
-  return definition?.type === 'list' ? (definition.default ?? '') : undefined;
 }

@@ -115,11 +115,10 @@ function definitionOf(name: string): BrokerConfigDefinition | undefined {
   return brokerConfigsByName.get(name) ?? brokerConfigsByName.get(/^listener\.name\.[^.]+\.(.+)$/.exec(name)?.[1] ?? '');
 }
 
-/** The settings BrokerConfig carries for the cluster work: parsed and kept, not acted on by one broker. */
+/** The settings the node (not the broker) acts on: parsed and kept, for the node's wiring. */
 const CLUSTER_WORK_SETTINGS: ReadonlySet<string> = new Set([
   'process.roles', 'controller.quorum.voters', 'controller.quorum.bootstrap.servers', 'listeners', 'advertised.listeners',
-  'controller.listener.names', 'inter.broker.listener.name', 'listener.security.protocol.map', 'unclean.leader.election.enable',
-  'replica.fetch.max.bytes', 'broker.session.timeout.ms', 'broker.heartbeat.interval.ms', 'offsets.topic.replication.factor',
+  'controller.listener.names', 'inter.broker.listener.name', 'listener.security.protocol.map',
 ]);
 
 /** Our description of a broker config and whether Gregor acts on it. */

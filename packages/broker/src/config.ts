@@ -19,12 +19,19 @@ export interface BrokerConfig {
   autoCreateTopicsEnable: boolean;
   /** `num.partitions`: partitions of an auto-created topic or a CreateTopics with -1. */
   numPartitions: number;
-  /** `default.replication.factor`: one broker can only hold one replica. */
+  /** `default.replication.factor`: replicas of an auto-created topic or a CreateTopics with -1. */
   defaultReplicationFactor: number;
   /** `offsets.topic.num.partitions`: partitions of `__consumer_offsets`. */
   offsetsTopicNumPartitions: number;
   /** `offsets.topic.segment.bytes`: segment size of `__consumer_offsets` (Kafka: 100 MiB). */
   offsetsTopicSegmentBytes: number;
+  /**
+   * `offsets.topic.replication.factor`: replicas of `__consumer_offsets` when it is created; fewer
+   * when fewer brokers are unfenced then (Kafka refuses to create it instead).
+   */
+  offsetsTopicReplicationFactor: number;
+  /** `offsets.commit.timeout.ms`: an offset commit waits this long for its replication. */
+  offsetsCommitTimeoutMs: number;
   /** `offset.metadata.max.bytes`: longest metadata string of an offset commit. */
   offsetMetadataMaxBytes: number;
   /** `replica.lag.time.max.ms`: a follower not caught up for this long leaves the ISR. */
@@ -53,8 +60,30 @@ export interface BrokerConfig {
   groupMaxSize: number;
   /** `fetch.max.bytes`: upper bound of a Fetch response's record bytes. */
   fetchMaxBytes: number;
-  /** `replica.fetch.wait.max.ms`: longest long-poll a follower fetch may ask for. */
+  /** `replica.fetch.wait.max.ms`: a follower's Fetch waits at the leader this long for data. */
   replicaFetchWaitMaxMs: number;
+  /** `replica.fetch.min.bytes`: a follower's Fetch waits at the leader until this many bytes are there. */
+  replicaFetchMinBytes: number;
+  /** `replica.fetch.max.bytes`: bytes a follower fetches per partition (at least one batch). */
+  replicaFetchMaxBytes: number;
+  /** `replica.fetch.response.max.bytes`: bytes a follower fetches per request (at least one batch). */
+  replicaFetchResponseMaxBytes: number;
+  /** `replica.fetch.backoff.ms`: a follower waits this long after a failed fetch. */
+  replicaFetchBackoffMs: number;
+  /** `replica.high.watermark.checkpoint.interval.ms`: how often `replication-offset-checkpoint` is written. */
+  replicaHighWatermarkCheckpointIntervalMs: number;
+  /** `broker.heartbeat.interval.ms`: how often the broker heartbeats to the controller. */
+  brokerHeartbeatIntervalMs: number;
+  /** `broker.session.timeout.ms`: the controller fences a broker silent this long (the controller's setting). */
+  brokerSessionTimeoutMs: number;
+  /** `controlled.shutdown.enable`: close() first asks the controller to move this broker's leaderships away. */
+  controlledShutdownEnable: boolean;
+  /**
+   * `request.timeout.ms`: how long the broker waits for what it asks the controller on a client's
+   * behalf when the request names no timeout (auto-creation in Metadata, `__consumer_offsets` in
+   * FindCoordinator).
+   */
+  requestTimeoutMs: number;
   /** Longest long-poll any Fetch may ask for (bounds the timers a client can hold). */
   fetchWaitMaxMs: number;
   /** Pending long-poll fetches at once; beyond it a fetch answers immediately. */
@@ -114,17 +143,8 @@ export interface BrokerConfig {
   logRetentionCheckIntervalMs: number;
   /** `log.flush.offset.checkpoint.interval.ms`: how often recovery points are checkpointed. */
   logFlushOffsetCheckpointIntervalMs: number;
-  // The cluster settings: parsed and kept for the several-broker work (one broker acts on none of them yet).
-  /** `unclean.leader.election.enable`: may a replica outside the ISR become leader. */
+  /** `unclean.leader.election.enable`: may a replica outside the ISR become leader (the controller's setting). */
   uncleanLeaderElectionEnable: boolean;
-  /** `replica.fetch.max.bytes`: bytes a follower asks for per partition. */
-  replicaFetchMaxBytes: number;
-  /** `broker.session.timeout.ms`: a broker silent this long is fenced by the controller. */
-  brokerSessionTimeoutMs: number;
-  /** `broker.heartbeat.interval.ms`: how often a broker heartbeats to the controller. */
-  brokerHeartbeatIntervalMs: number;
-  /** `offsets.topic.replication.factor`: replicas of `__consumer_offsets` (one broker: 1 is used). */
-  offsetsTopicReplicationFactor: number;
   /**
    * The Kafka-named settings the broker was started with (`server.properties`, `--override`), as
    * Kafka strings, including those Gregor does not act on: DescribeConfigs reports them as
@@ -140,6 +160,8 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   defaultReplicationFactor: 1,
   offsetsTopicNumPartitions: 50,
   offsetsTopicSegmentBytes: 100 * 1024 * 1024,
+  offsetsTopicReplicationFactor: 3,
+  offsetsCommitTimeoutMs: 5000,
   offsetMetadataMaxBytes: 4096,
   replicaLagTimeMaxMs: 30_000,
   producedBatchDecompressedBytesMax: 64 * 1024 * 1024,
@@ -153,6 +175,15 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   groupMaxSize: 2_147_483_647,
   fetchMaxBytes: 55 * 1024 * 1024,
   replicaFetchWaitMaxMs: 500,
+  replicaFetchMinBytes: 1,
+  replicaFetchMaxBytes: 1024 * 1024,
+  replicaFetchResponseMaxBytes: 10 * 1024 * 1024,
+  replicaFetchBackoffMs: 1000,
+  replicaHighWatermarkCheckpointIntervalMs: 5000,
+  brokerHeartbeatIntervalMs: 2000,
+  brokerSessionTimeoutMs: 9000,
+  controlledShutdownEnable: true,
+  requestTimeoutMs: 30_000,
   fetchWaitMaxMs: 300_000,
   fetchWaitersMax: 10_000,
   deleteTopicEnable: true,
@@ -183,10 +214,6 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   logRetentionCheckIntervalMs: 300_000,
   logFlushOffsetCheckpointIntervalMs: 60_000,
   uncleanLeaderElectionEnable: false,
-  replicaFetchMaxBytes: 1024 * 1024,
-  brokerSessionTimeoutMs: 9000,
-  brokerHeartbeatIntervalMs: 2000,
-  offsetsTopicReplicationFactor: 3,
   staticBrokerConfigs: Object.freeze({}),
 });
 

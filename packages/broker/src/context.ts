@@ -17,6 +17,11 @@ export interface RequestContext {
    * in-process consumer takes the broker's reads as checked). Never set for a request from a socket.
    */
   recordsBuiltByProducer?: boolean;
+  /**
+   * The listener the request came in on (`PLAINTEXT`, ...): Metadata and FindCoordinator answer
+   * with the brokers' endpoints on that listener. Default: the broker's first client listener.
+   */
+  listenerName?: string;
 }
 
 /** A decoded request or response body: Kafka's JSON field names camelCased. */

@@ -52,3 +52,15 @@ export function partitionForGroup(groupId: string, partitions: number): number {
   const hash = javaStringHashCode(groupId);
   return (hash === -2_147_483_648 ? 0 : Math.abs(hash)) % partitions;
 }
+
+/** Kafka's Uuid.toString: the 16 bytes in base64url without padding (22 characters). */
+export function uuidToBase64(uuid: string): string {
+  return Buffer.from(uuid.replaceAll('-', ''), 'hex').toString('base64url');
+}
+
+/** The 8-4-4-4-12 form of a Kafka base64url uuid, or null when `text` is not one. */
+export function uuidFromBase64(text: string): string | null {
+  if (!/^[A-Za-z0-9_-]{22}$/.test(text)) return null;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.length === 16 ? uuidToString(bytes) : null;
+}

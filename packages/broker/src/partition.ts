@@ -1,39 +1,62 @@
 /**
- * One partition as its leader sees it (Kafka's Partition): the log, the log start offset, log end
- * offset (LEO) and high watermark (HW), the leader epoch, the replicas and the in-sync replicas
- * (ISR), and the idempotent producer state with its `<offset>.snapshot` files. With one broker the
- * ISR is this broker alone, so the HW follows the LEO at once; the state machine keeps Kafka's
- * names (maybeIncrementHighWatermark, maybeShrinkIsr) so replication can extend it.
- * Single-threaded: the broker's handlers call it from the event loop.
+ * One partition replica on this broker (Kafka's Partition): its log, log start offset, log end
+ * offset (LEO) and high watermark (HW), whether this broker leads it or follows, and the
+ * idempotent producer state rebuilt from the log.
+ *
+ * As leader (makeLeader, from a metadata image) it keeps each follower's fetch state (Replica),
+ * the committed ISR from the image and at most one ISR change in flight to the controller
+ * (AlterPartition): an expansion counts toward the HW at once (the "maximal ISR", KIP-497: waiting
+ * for one more replica is always safe), a shrink only once the controller has committed it. The
+ * HW is the smallest LEO over the maximal ISR (and over a caught-up replica about to join), and
+ * it never moves back. acks=all producers wait for it.
+ *
+ * As follower (makeFollower) it is written only by its replica fetcher: batches appended with the
+ * leader's offsets and epochs, the HW learned from the leader (min(leader HW, own LEO)), and
+ * truncation of a divergent tail. Requests that need the leader (produce, consumer fetch, list
+ * offsets) get NOT_LEADER_OR_FOLLOWER; parked ones are answered so when leadership moves.
+ *
+ * Single-threaded: handlers, the fetcher and the ReplicaManager call it from the event loop.
  */
 import assert from 'node:assert';
-import path from 'node:path';
 import { ErrorCode } from '@gregor/protocol';
-import { forEachBatch, readBatchHeader, RECORDS_OFFSET, RecordsError, type BatchHeader } from '@gregor/records';
-import { InvalidRecordError, LogError, reportDamage, stderrWarningSink, type Clock, type FileSystem, type PartitionLog, type WarningSink } from '@gregor/log';
+import { batchesIn, readBatchHeader, RECORDS_OFFSET, RecordsError } from '@gregor/records';
+import { InvalidRecordError, LogError, UnexpectedAppendOffsetError, type Clock, type FileSystem, type PartitionLog, type TimerHandle, type WarningSink } from '@gregor/log';
+import type { PartitionRegistration } from '@gregor/metadata';
+import type { IsrChange, IsrChangeOutcome } from './alter-partition-manager.js';
+import { ProducerSnapshots } from './producer-snapshots.js';
 import { ProducerStateManager, type BatchMetadata } from './producer-state.js';
 import { validateProducedRecords } from './records-validation.js';
 import { timestampProblem, type TimestampBounds } from './timestamp-validation.js';
+import { Replica } from './replica.js';
 
-export const SNAPSHOT_SUFFIX = '.snapshot';
+export { SNAPSHOT_SUFFIX } from './producer-snapshots.js';
+
+export const NO_LEADER = -1;
 
 export interface PartitionOptions {
   topic: string;
+  topicId: string;
   partitionIndex: number;
   log: PartitionLog;
   fs: FileSystem;
   /** The partition's directory, where the producer-state snapshots live beside the segments. */
   dir: string;
   nodeId: number;
-  leaderEpoch: number;
+  clock: Clock;
   producerBatchesRetained: number;
   producerSnapshotsRetained: number;
   /** `producer.id.expiration.ms`: producers in a snapshot older than this are not loaded. */
   producerIdExpirationMs: number;
-  /** The broker's clock: when a producer was last seen, for expiration. */
-  clock: Clock;
   /** Where damaged producer-state snapshots and log damage met while replaying are reported (default: stderr). */
   logger?: WarningSink;
+  /** `replica.lag.time.max.ms`. */
+  replicaLagTimeMaxMs: number;
+  /** The HW from `replication-offset-checkpoint` (clamped to the log); default the log start. */
+  highWatermark?: number;
+  /** Sends an ISR change to the controller (the AlterPartitionManager). */
+  alterPartition: (change: IsrChange) => Promise<IsrChangeOutcome>;
+  /** KRaft's isReplicaIsrEligible: the broker is registered, unfenced and not shutting down. */
+  isReplicaIsrEligible: (brokerId: number) => boolean;
 }
 
 export interface AppendSettings {
@@ -57,50 +80,74 @@ export interface ReadResult {
   records: Buffer;
   highWatermark: number;
   logStartOffset: number;
+  /** The LEO when the read began (what a follower fetch is measured against). */
+  logEndOffset: number;
 }
 
-type HighWatermarkWaiter = { offset: number; resolve: () => void };
+/** An ISR change sent to the controller and not answered yet (Kafka's PendingPartitionChange). */
+type PendingIsrChange =
+  | { kind: 'expand'; replicaId: number; isr: readonly number[] }
+  | { kind: 'shrink'; removed: readonly number[]; isr: readonly number[] };
+
+interface ReplicationWaiter {
+  requiredOffset: number;
+  minInsyncReplicas: number;
+  resolve: (errorCode: number) => void;
+}
 
 export class Partition {
   readonly topic: string;
+  readonly topicId: string;
   readonly partitionIndex: number;
   readonly log: PartitionLog;
   readonly producerState: ProducerStateManager;
-  leaderEpoch: number;
-  /** Replica ids (this broker only, until replication). */
-  replicas: number[];
-  /** In-sync replica ids. */
-  isr: number[];
-  highWatermark = 0;
-  private readonly fs: FileSystem;
-  private readonly dir: string;
-  private readonly snapshotsRetained: number;
-  private readonly clock: Clock;
-  private readonly producerIdExpirationMs: number;
-  private highWatermarkWaiters: HighWatermarkWaiter[] = [];
-  /** Each follower's last fetch offset and when it last reached the leader's LEO. */
-  private readonly followers = new Map<number, { logEndOffset: number; lastCaughtUpTimeMs: number }>();
+  readonly snapshots: ProducerSnapshots;
+  /** The topic's own configs (not broker defaults), kept current by the ReplicaManager. */
+  configs: Record<string, string> = {};
+  /** The leader's broker id, or NO_LEADER. */
+  leaderId = NO_LEADER;
+  leaderEpoch = -1;
+  partitionEpoch = -1;
+  replicas: readonly number[] = [];
+  /** The ISR the controller committed (kept by the leader only, as Kafka). */
+  isr: readonly number[] = [];
+  highWatermark: number;
+  /** Where this broker's current leader epoch starts in its log (leader only). */
+  leaderEpochStartOffset: number | null = null;
+  private pendingIsr: PendingIsrChange | null = null;
+  private readonly remoteReplicas = new Map<number, Replica>();
+  private replicationWaiters: ReplicationWaiter[] = [];
+  private readonly changeListeners = new Set<() => void>();
   private readonly nodeId: number;
-  private readonly appendListeners = new Set<() => void>();
-  private readonly logger: WarningSink;
+  private readonly clock: Clock;
+  private readonly replicaLagTimeMaxMs: number;
+  private readonly alterPartition: PartitionOptions['alterPartition'];
+  private readonly isReplicaIsrEligible: PartitionOptions['isReplicaIsrEligible'];
 
   constructor(options: PartitionOptions) {
     this.topic = options.topic;
+    this.topicId = options.topicId;
     this.partitionIndex = options.partitionIndex;
     this.log = options.log;
-    this.fs = options.fs;
-    this.dir = options.dir;
-    this.leaderEpoch = options.leaderEpoch;
     this.nodeId = options.nodeId;
-    this.replicas = [options.nodeId];
-    this.isr = [options.nodeId];
-    this.snapshotsRetained = options.producerSnapshotsRetained;
     this.clock = options.clock;
-    this.producerIdExpirationMs = options.producerIdExpirationMs;
-    this.logger = options.logger ?? stderrWarningSink;
+    this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs;
+    this.alterPartition = options.alterPartition;
+    this.isReplicaIsrEligible = options.isReplicaIsrEligible;
     this.producerState = new ProducerStateManager(options.producerBatchesRetained);
-    this.loadProducerState();
-    this.maybeIncrementHighWatermark();
+    this.snapshots = new ProducerSnapshots({
+      fs: options.fs,
+      dir: options.dir,
+      log: options.log,
+      state: this.producerState,
+      clock: options.clock,
+      retained: options.producerSnapshotsRetained,
+      producerIdExpirationMs: options.producerIdExpirationMs,
+      logger: options.logger,
+      name: `${options.topic}-${options.partitionIndex}`,
+    });
+    this.snapshots.load();
+    this.highWatermark = Math.min(Math.max(options.highWatermark ?? 0, this.logStartOffset), this.logEndOffset);
   }
 
   get logStartOffset(): number {
@@ -111,18 +158,117 @@ export class Partition {
     return this.log.logEndOffset;
   }
 
-  /** Makes this broker the leader at `leaderEpoch`, recording where the epoch starts in the log. */
-  makeLeader(leaderEpoch: number): void {
-    this.leaderEpoch = leaderEpoch;
-    this.log.leaderEpochs.assign(leaderEpoch, this.logEndOffset);
+  get isLeader(): boolean {
+    return this.leaderId === this.nodeId;
+  }
+
+  /** The newest leader epoch in this log (-1: none). */
+  get latestEpoch(): number {
+    return this.log.leaderEpochs.latestEpoch;
   }
 
   /**
+   * The ISR that acks=all and the HW count on: the committed ISR plus a replica whose addition is
+   * in flight (KIP-497). A removal in flight still counts until the controller commits it.
+   */
+  get maximalIsr(): readonly number[] {
+    const pending = this.pendingIsr;
+    return pending?.kind === 'expand' ? pending.isr : this.isr;
+  }
+
+  get hasPendingIsrChange(): boolean {
+    return this.pendingIsr !== null;
+  }
+
+  /** Replicas the leader currently counts as out of sync (for describing under-replication). */
+  isUnderReplicated(): boolean {
+    return this.isLeader && this.isr.length < this.replicas.length;
+  }
+
+  // ---------------------------------------------------------------- leadership (from metadata images)
+
+  /**
+   * Kafka's makeLeader. A registration older than the partition epoch we know is ignored (an
+   * AlterPartition answer may have told us a newer one first). A new leader epoch is recorded in
+   * the leader-epoch cache at the current LEO, so a follower that asks where an older epoch ends
+   * is told where ours begins, and every follower's state restarts: those in the ISR get the full
+   * lag time from now. Returns true when this broker was not the leader before.
+   */
+  makeLeader(registration: PartitionRegistration): boolean {
+    if (registration.partitionEpoch < this.partitionEpoch) return false;
+    const nowMs = this.clock.now();
+    const isNewLeader = !this.isLeader;
+    const isNewLeaderEpoch = registration.leaderEpoch > this.leaderEpoch;
+    this.updateAssignmentAndIsr(registration.replicas, true, registration.isr);
+    if (isNewLeaderEpoch) {
+      const startOffset = this.logEndOffset;
+      // A log that never held a record has nothing a follower could diverge from: its first append
+      // records the epoch (the log does so for every append), which spares a checkpoint write per
+      // partition at every start.
+      if (startOffset > 0) this.log.leaderEpochs.assign(registration.leaderEpoch, startOffset);
+      for (const replica of this.remoteReplicas.values()) replica.reset(nowMs, startOffset, isNewLeader, registration.isr.includes(replica.brokerId));
+      this.leaderEpoch = registration.leaderEpoch;
+      this.leaderEpochStartOffset = startOffset;
+    }
+    this.partitionEpoch = registration.partitionEpoch;
+    this.leaderId = this.nodeId;
+    this.maybeIncrementHighWatermark(nowMs);
+    this.notifyChange();
+    return isNewLeader;
+  }
+
+  /**
+   * Kafka's makeFollower (also for a partition with no leader at all). Requests parked on this
+   * partition as leader are answered NOT_LEADER_OR_FOLLOWER. Returns true when the leader epoch
+   * changed: the replica fetcher must then start over (truncation first).
+   */
+  makeFollower(registration: PartitionRegistration): boolean {
+    if (registration.partitionEpoch < this.partitionEpoch) return false;
+    const isNewLeaderEpoch = registration.leaderEpoch > this.leaderEpoch;
+    this.leaderId = registration.leader;
+    this.leaderEpoch = registration.leaderEpoch;
+    this.leaderEpochStartOffset = null;
+    this.partitionEpoch = registration.partitionEpoch;
+    this.updateAssignmentAndIsr(registration.replicas, false, []);
+    this.failReplicationWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    this.notifyChange();
+    return isNewLeaderEpoch;
+  }
+
+  private updateAssignmentAndIsr(replicas: readonly number[], isLeader: boolean, isr: readonly number[]): void {
+    if (isLeader) {
+      for (const id of replicas) if (id !== this.nodeId && !this.remoteReplicas.has(id)) this.remoteReplicas.set(id, new Replica(id));
+      for (const id of [...this.remoteReplicas.keys()]) if (!replicas.includes(id)) this.remoteReplicas.delete(id);
+    } else {
+      this.remoteReplicas.clear();
+    }
+    this.replicas = [...replicas];
+    this.isr = [...isr];
+    this.pendingIsr = null;
+  }
+
+  /**
+   * Kafka's checks of a request's view of the leader (KIP-320), epoch first: an older
+   * currentLeaderEpoch is FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH (-1 skips them);
+   * then, when the request needs the leader, NOT_LEADER_OR_FOLLOWER.
+   */
+  leaderError(currentLeaderEpoch: number, requireLeader = true): number {
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch < this.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch > this.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+    if (requireLeader && !this.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    return ErrorCode.NONE;
+  }
+
+  // ---------------------------------------------------------------- appends
+
+  /**
    * Kafka's appendRecordsToLeader: validates the batches, checks idempotent producer state (a
-   * retried batch gets its original offsets, nothing appended), checks the ISR against
-   * min.insync.replicas for acks=all, then appends with offsets assigned by the log.
+   * retried batch gets its original offsets, nothing appended), refuses acks=all while the
+   * committed ISR is below min.insync.replicas (NOT_ENOUGH_REPLICAS, nothing appended), then
+   * appends with offsets and this leader epoch stamped by the log.
    */
   appendRecordsToLeader(records: Buffer | null, settings: AppendSettings): AppendOutcome {
+    if (!this.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: `Broker ${this.nodeId} is not the leader of ${this.topic}-${this.partitionIndex}`, batchIndex: -1 };
     const check = validateProducedRecords(records, settings.maxMessageBytes, settings.decompressedBytesMax, false);
     if (!check.ok) return { errorCode: check.errorCode, message: check.message, batchIndex: check.batchIndex };
     const outOfRange = settings.timestampBounds === undefined ? null : timestampProblem(records as Buffer, settings.timestampBounds, settings.decompressedBytesMax);
@@ -140,7 +286,7 @@ export class Partition {
       if (verdict.kind === 'duplicate') return this.answerDuplicate(verdict.batch, records as Buffer);
     }
     if (settings.requiredAcks === -1 && this.isr.length < settings.minInsyncReplicas) {
-      return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, message: `ISR ${this.isr.length} below min.insync.replicas ${settings.minInsyncReplicas}`, batchIndex: -1 };
+      return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, message: `The ISR ${this.isr.join(',')} of ${this.topic}-${this.partitionIndex} is smaller than min.insync.replicas ${settings.minInsyncReplicas}`, batchIndex: -1 };
     }
     const expectedBaseOffset = this.logEndOffset;
     let result: ReturnType<PartitionLog['append']>;
@@ -157,7 +303,7 @@ export class Partition {
     assert.equal(result.baseOffset, expectedBaseOffset, 'the log assigns offsets from its end');
     if (producerBatch !== null) this.producerState.update(producerBatch, result.baseOffset, this.clock.now());
     this.maybeIncrementHighWatermark();
-    for (const listener of this.appendListeners) listener();
+    this.notifyChange();
     return { errorCode: 0, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTimeMs: result.logAppendTime ?? -1, duplicate: false };
   }
 
@@ -198,89 +344,287 @@ export class Partition {
   }
 
   /**
-   * Kafka's maybeIncrementLeaderHW: the HW is the smallest log end offset among the ISR (this
-   * broker's own LEO for itself, each follower's last fetch offset for the others). With the ISR =
-   * {this broker} every appended offset is at once replicated to the whole ISR.
+   * Kafka's appendRecordsToFollowerOrFutureReplica: the leader's batches as they are (its offsets
+   * and leader epochs; the log checks each CRC, since the bytes crossed the network), then the
+   * producer state of each batch, so this replica deduplicates retries if it becomes leader. A
+   * trailing partial batch (a fetch cut by its byte limit) is left for the next fetch. Throws the
+   * log's errors (InvalidRecordError for a bad CRC, I/O errors).
    */
-  maybeIncrementHighWatermark(): boolean {
-    let newHighWatermark = this.logEndOffset;
-    for (const replicaId of this.isr) {
-      if (replicaId === this.nodeId) continue;
-      newHighWatermark = Math.min(newHighWatermark, this.followers.get(replicaId)?.logEndOffset ?? 0);
+  appendRecordsAsFollower(records: Buffer): void {
+    assert(!this.isLeader, 'only a follower appends the leader\'s batches');
+    let wholeBytes = 0;
+    for (const { position, sizeBytes } of batchesIn(records, { allowPartialTail: true })) wholeBytes = position + sizeBytes;
+    if (wholeBytes === 0) return;
+    const batches = wholeBytes === records.length ? records : records.subarray(0, wholeBytes);
+    try {
+      this.log.append(batches, { assignOffsets: false });
+    } catch (error) {
+      if (!(error instanceof UnexpectedAppendOffsetError) || this.logEndOffset !== this.logStartOffset) throw error;
+      // Kafka's special case: the leader's log start (after DeleteRecords) fell inside the first
+      // batch we fetched, so our empty log must start at that batch's base offset instead.
+      this.truncateFullyAndStartAt(readBatchHeader(batches, 0).baseOffset);
+      this.log.append(batches, { assignOffsets: false });
     }
-    if (newHighWatermark <= this.highWatermark) return false;
-    this.highWatermark = newHighWatermark;
-    const waiting = this.highWatermarkWaiters;
-    this.highWatermarkWaiters = [];
-    for (const waiter of waiting) {
-      if (waiter.offset < this.highWatermark) waiter.resolve();
-      else this.highWatermarkWaiters.push(waiter);
+    const now = this.clock.now();
+    for (const { position } of batchesIn(batches)) {
+      const header = readBatchHeader(batches, position);
+      if (!header.isControl) this.producerState.update(header, header.baseOffset, now);
     }
+    this.notifyChange();
+  }
+
+  /** A follower learns the HW from its leader: min(leader HW, own LEO), never moving back. */
+  updateFollowerHighWatermark(leaderHighWatermark: number): void {
+    this.advanceHighWatermark(Math.min(leaderHighWatermark, this.logEndOffset));
+  }
+
+  /** A follower's log start follows the leader's (DeleteRecords, retention), up to its own HW. */
+  maybeIncrementLogStartOffset(leaderLogStartOffset: number): void {
+    const offset = Math.min(leaderLogStartOffset, this.highWatermark);
+    if (offset > this.logStartOffset) this.log.deleteRecordsBefore(offset);
+  }
+
+  /**
+   * Removes everything from `offset` on (a divergent tail found by leader epochs) and rebuilds
+   * the producer state for the shorter log. Committed data is never below the cut after a clean
+   * election, so the HW only drops when an unclean election made the new leader shorter.
+   */
+  truncateTo(offset: number): void {
+    if (offset >= this.logEndOffset) return;
+    this.log.truncateTo(offset);
+    this.highWatermark = Math.min(this.highWatermark, this.logEndOffset);
+    this.snapshots.load();
+    this.notifyChange();
+  }
+
+  /** Empties the log and restarts it at `offset` (the leader's log start is past our LEO). */
+  truncateFullyAndStartAt(offset: number): void {
+    this.log.truncateFullyAndStartAt(offset);
+    this.highWatermark = offset;
+    this.snapshots.deleteAll();
+    this.producerState.clear();
+    this.notifyChange();
+  }
+
+  /**
+   * The largest epoch at or below `epoch` in this log and where it ends (the start of the next
+   * epoch, or the LEO), or null when this log has no such epoch.
+   */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | null {
+    const found = this.log.leaderEpochs.endOffsetFor(epoch, this.logEndOffset);
+    return found.endOffset < 0 ? null : found;
+  }
+
+  // ---------------------------------------------------------------- the leader's view of followers
+
+  /**
+   * Kafka's updateFollowerFetchState: a Fetch from follower `replicaId` at `fetchOffset` says it
+   * holds everything below it. It may join the ISR (maybeExpandIsr) and move the HW. Returns
+   * false for a replica id that is not an assigned follower of this leader.
+   */
+  updateFollowerFetchState(replicaId: number, fetchOffset: number, followerLogStartOffset: number, leaderEndOffset: number): boolean {
+    const replica = this.remoteReplicas.get(replicaId);
+    if (!this.isLeader || replica === undefined) return false;
+    const nowMs = this.clock.now();
+    const previousEndOffset = replica.logEndOffset;
+    replica.updateFetchState(fetchOffset, followerLogStartOffset, nowMs, leaderEndOffset);
+    this.maybeExpandIsr(replica);
+    if (previousEndOffset !== replica.logEndOffset) this.maybeIncrementHighWatermark(nowMs);
+    return true;
+  }
+
+  /** The leader's record of a follower, for tests and describing (undefined for non-followers). */
+  followerState(replicaId: number): Readonly<Replica> | undefined {
+    return this.remoteReplicas.get(replicaId);
+  }
+
+  /**
+   * Kafka's maybeIncrementLeaderHW: the smallest LEO among the maximal ISR, and among replicas
+   * that are caught up and eligible but not in it yet (so a follower about to rejoin is not left
+   * behind by a HW that runs ahead of it). Never moves back.
+   */
+  maybeIncrementHighWatermark(nowMs = this.clock.now()): boolean {
+    if (!this.isLeader) return false;
+    const leaderEndOffset = this.logEndOffset;
+    const maximalIsr = this.maximalIsr;
+    let newHighWatermark = leaderEndOffset;
+    for (const replica of this.remoteReplicas.values()) {
+      if (replica.logEndOffset >= newHighWatermark) continue;
+      const holdsBack = maximalIsr.includes(replica.brokerId)
+        || (replica.isCaughtUp(leaderEndOffset, nowMs, this.replicaLagTimeMaxMs) && this.isReplicaIsrEligible(replica.brokerId));
+      if (holdsBack) newHighWatermark = replica.logEndOffset;
+    }
+    return this.advanceHighWatermark(newHighWatermark);
+  }
+
+  private advanceHighWatermark(offset: number): boolean {
+    if (offset <= this.highWatermark) return false;
+    assert(offset <= this.logEndOffset, `the high watermark ${offset} cannot pass the log end offset ${this.logEndOffset}`);
+    this.highWatermark = offset;
+    this.completeReplicationWaiters();
+    this.notifyChange();
     return true;
   }
 
   /**
-   * Kafka's updateFollowerFetchState: a follower fetching at `fetchOffset` holds everything below
-   * it. It is caught up while it has reached the leader's LEO; a follower outside the ISR that
-   * reaches the HW rejoins it (maybeExpandIsr). Only ids in `replicas` are followers (the
-   * controller assigns them); returns true when the HW moved.
+   * Kafka's maybeExpandIsr: a follower outside the ISR that has reached the HW, and at least the
+   * start of this leader's epoch (so it holds everything this leader may have committed), is
+   * proposed to the controller. Nothing else changes before the controller answers.
    */
-  updateFollowerFetchState(replicaId: number, fetchOffset: number, nowMs: number): boolean {
-    // Only assigned replicas count; a fetch naming any other replica id changes nothing.
-    if (replicaId === this.nodeId || !this.replicas.includes(replicaId)) return false;
-    const state = this.followers.get(replicaId) ?? { logEndOffset: 0, lastCaughtUpTimeMs: nowMs };
-    state.logEndOffset = fetchOffset;
-    if (fetchOffset >= this.logEndOffset) state.lastCaughtUpTimeMs = nowMs;
-    this.followers.set(replicaId, state);
-    if (!this.isr.includes(replicaId) && fetchOffset >= this.highWatermark) this.isr = [...this.isr, replicaId];
-    return this.maybeIncrementHighWatermark();
+  private maybeExpandIsr(replica: Replica): void {
+    if (this.pendingIsr !== null || this.isr.includes(replica.brokerId) || !this.isReplicaIsrEligible(replica.brokerId)) return;
+    const start = this.leaderEpochStartOffset;
+    if (replica.logEndOffset < this.highWatermark || start === null || replica.logEndOffset < start) return;
+    const isr = this.replicas.filter((id) => this.isr.includes(id) || id === replica.brokerId);
+    this.submitIsrChange({ kind: 'expand', replicaId: replica.brokerId, isr });
   }
 
   /**
-   * Kafka's maybeShrinkIsr: followers that have not caught up to the leader's LEO within
-   * `replicaLagTimeMaxMs` leave the ISR (and the HW may then advance). Returns the removed ids.
+   * Kafka's maybeShrinkIsr, run every `replica.lag.time.max.ms / 2`: ISR followers that have not
+   * caught up within `replica.lag.time.max.ms` are proposed for removal. They keep counting for the
+   * HW until the controller commits the smaller ISR.
    */
-  maybeShrinkIsr(nowMs: number, replicaLagTimeMaxMs: number): number[] {
-    const removed = this.isr.filter((replicaId) => {
-      if (replicaId === this.nodeId) return false;
-      const state = this.followers.get(replicaId);
-      return state === undefined || nowMs - state.lastCaughtUpTimeMs > replicaLagTimeMaxMs;
+  maybeShrinkIsr(): number[] {
+    if (!this.isLeader || this.pendingIsr !== null) return [];
+    const nowMs = this.clock.now();
+    const leaderEndOffset = this.logEndOffset;
+    const removed = this.isr.filter((id) => {
+      if (id === this.nodeId) return false;
+      const replica = this.remoteReplicas.get(id);
+      return replica === undefined || !replica.isCaughtUp(leaderEndOffset, nowMs, this.replicaLagTimeMaxMs);
     });
     if (removed.length === 0) return removed;
-    this.isr = this.isr.filter((replicaId) => !removed.includes(replicaId));
-    this.maybeIncrementHighWatermark();
+    this.submitIsrChange({ kind: 'shrink', removed, isr: this.isr.filter((id) => !removed.includes(id)) });
     return removed;
   }
 
-  /** Resolves when the HW passes `offset` (acks=all), or false after `timeoutMs`. */
-  waitForHighWatermark(offset: number, timeoutMs: number, clock: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: never): void }): Promise<boolean> {
-    if (offset < this.highWatermark) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = clock.setTimeout(() => {
-        this.highWatermarkWaiters = this.highWatermarkWaiters.filter((waiter) => waiter !== entry);
-        resolve(false);
-      }, timeoutMs);
-      const entry: HighWatermarkWaiter = { offset, resolve: () => { clock.clearTimeout(timer as never); resolve(true); } };
-      this.highWatermarkWaiters.push(entry);
+  private submitIsrChange(change: PendingIsrChange): void {
+    this.pendingIsr = change;
+    const sent = { leaderEpoch: this.leaderEpoch, partitionEpoch: this.partitionEpoch };
+    this.alterPartition({
+      topicName: this.topic,
+      topicId: this.topicId,
+      partitionIndex: this.partitionIndex,
+      leaderEpoch: sent.leaderEpoch,
+      partitionEpoch: sent.partitionEpoch,
+      newIsr: change.isr,
+    }).then((outcome) => {
+      // A new image (election, another ISR change) replaced the pending change: the answer is stale.
+      if (this.pendingIsr !== change) return;
+      if (outcome.errorCode === ErrorCode.NONE && 'isr' in outcome) this.onIsrChangeCommitted(outcome);
+      else if (this.shouldRetryIsrChange(outcome.errorCode)) this.submitIsrChange(change);
     });
   }
 
-  onAppend(listener: () => void): () => void {
-    this.appendListeners.add(listener);
-    return () => this.appendListeners.delete(listener);
-  }
-
-  /** True when `replicaId` is an assigned follower of this partition (it may read up to the LEO). */
-  isFollower(replicaId: number): boolean {
-    return replicaId >= 0 && replicaId !== this.nodeId && this.replicas.includes(replicaId);
+  /** Kafka's handleAlterPartitionUpdate: the controller committed the change. */
+  private onIsrChangeCommitted(outcome: { leaderEpoch: number; isr: number[]; partitionEpoch: number }): void {
+    // An answer for an older leader epoch, or older than what the image told us, changes nothing;
+    // the pending change stays until the next image settles the partition.
+    if (outcome.leaderEpoch !== this.leaderEpoch || outcome.partitionEpoch < this.partitionEpoch) return;
+    this.isr = [...outcome.isr];
+    this.partitionEpoch = outcome.partitionEpoch;
+    this.pendingIsr = null;
+    this.maybeIncrementHighWatermark();
+    this.completeReplicationWaiters();
   }
 
   /**
-   * Reads whole batches from `fetchOffset` up to the HW (consumers) or the LEO (replicas), at most
-   * `maxBytes` unless `minOneBatch` lets a larger first batch through.
+   * Kafka's handleAlterPartitionError: INELIGIBLE_REPLICA and OPERATION_NOT_ATTEMPTED mean the
+   * controller applied nothing and our epochs are current, so the committed state stands again;
+   * stale epochs, unknown partitions and invalid requests wait for the next image; anything else
+   * is sent again.
+   */
+  private shouldRetryIsrChange(errorCode: number): boolean {
+    switch (errorCode) {
+      case ErrorCode.OPERATION_NOT_ATTEMPTED:
+      case ErrorCode.INELIGIBLE_REPLICA:
+        this.pendingIsr = null;
+        return false;
+      case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+      case ErrorCode.UNKNOWN_TOPIC_ID:
+      case ErrorCode.FENCED_LEADER_EPOCH:
+      case ErrorCode.INVALID_UPDATE_VERSION:
+      case ErrorCode.INVALID_REQUEST:
+      case ErrorCode.NEW_LEADER_ELECTED:
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  // ---------------------------------------------------------------- acks=all
+
+  /**
+   * Kafka's DelayedProduce for one partition: resolves with NONE once the HW reaches
+   * `requiredOffset` (the offset after the appended batches) with the maximal ISR at least
+   * `minInsyncReplicas`, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below it meanwhile,
+   * NOT_LEADER_OR_FOLLOWER when this broker stops leading, REQUEST_TIMED_OUT after `timeoutMs`.
+   */
+  waitForReplication(requiredOffset: number, minInsyncReplicas: number, timeoutMs: number): Promise<number> {
+    if (!this.isLeader) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (this.highWatermark >= requiredOffset) return Promise.resolve(this.replicatedError(minInsyncReplicas));
+    return new Promise((resolve) => {
+      let timer: TimerHandle | null = null;
+      const waiter: ReplicationWaiter = {
+        requiredOffset,
+        minInsyncReplicas,
+        resolve: (errorCode) => {
+          if (timer !== null) this.clock.clearTimeout(timer);
+          resolve(errorCode);
+        },
+      };
+      timer = this.clock.setTimeout(() => {
+        timer = null;
+        this.replicationWaiters = this.replicationWaiters.filter((entry) => entry !== waiter);
+        resolve(ErrorCode.REQUEST_TIMED_OUT);
+      }, timeoutMs);
+      this.replicationWaiters.push(waiter);
+    });
+  }
+
+  private replicatedError(minInsyncReplicas: number): number {
+    return this.maximalIsr.length >= minInsyncReplicas ? ErrorCode.NONE : ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+  }
+
+  private completeReplicationWaiters(): void {
+    if (this.replicationWaiters.length === 0) return;
+    const waiting = this.replicationWaiters;
+    this.replicationWaiters = [];
+    for (const waiter of waiting) {
+      if (this.highWatermark >= waiter.requiredOffset) waiter.resolve(this.replicatedError(waiter.minInsyncReplicas));
+      else this.replicationWaiters.push(waiter);
+    }
+  }
+
+  private failReplicationWaiters(errorCode: number): void {
+    const waiting = this.replicationWaiters;
+    this.replicationWaiters = [];
+    for (const waiter of waiting) waiter.resolve(errorCode);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Calls `listener` after appends, HW moves and leadership changes (long polls re-check then). */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private notifyChange(): void {
+    for (const listener of [...this.changeListeners]) listener();
+  }
+
+  /** True when `replicaId` is an assigned follower of this leader (it may read up to the LEO). */
+  isFollower(replicaId: number): boolean {
+    return this.isLeader && this.remoteReplicas.has(replicaId);
+  }
+
+  /**
+   * Reads whole batches from `fetchOffset` up to the HW (consumers) or the LEO (followers), at
+   * most `maxBytes` unless `minOneBatch` lets a larger first batch through.
    */
   read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, isReplica: boolean): ReadResult {
-    const base = { highWatermark: this.highWatermark, logStartOffset: this.logStartOffset };
+    const base = { highWatermark: this.highWatermark, logStartOffset: this.logStartOffset, logEndOffset: this.logEndOffset };
     if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY };
     const maxOffset = isReplica ? this.logEndOffset : this.highWatermark;
     if (fetchOffset >= maxOffset) return { ...base, errorCode: ErrorCode.NONE, records: EMPTY };
@@ -292,82 +636,22 @@ export class Partition {
     }
   }
 
-  /** Bytes a fetch at `fetchOffset` could read now (for a long poll's minBytes). */
-  bytesAvailable(fetchOffset: number, maxBytes: number): number {
-    const read = this.read(fetchOffset, maxBytes, true, false);
-    return read.records.length;
+  /** Kafka's lastOffsetForLeaderEpoch: the OffsetForLeaderEpoch answer for `leaderEpoch`. */
+  lastOffsetForLeaderEpoch(leaderEpoch: number): { leaderEpoch: number; endOffset: number } {
+    const found = this.log.leaderEpochs.endOffsetFor(leaderEpoch, this.logEndOffset);
+    return { leaderEpoch: found.epoch, endOffset: found.endOffset };
   }
 
-  // ---------------------------------------------------------------- producer-state snapshots
-
-  snapshotFileName(offset: number): string {
-    return `${String(offset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`;
-  }
-
-  private snapshotOffsets(): number[] {
-    if (!this.fs.exists(this.dir)) return [];
-    return this.fs.readdir(this.dir)
-      .filter((name) => name.endsWith(SNAPSHOT_SUFFIX) && /^\d{20}\.snapshot$/.test(name))
-      .map((name) => Number(name.slice(0, 20)))
-      .sort((a, b) => a - b);
-  }
-
-  /** Writes `<LEO>.snapshot` and keeps only the newest `producerSnapshotsRetained` snapshots. */
   takeProducerSnapshot(): void {
-    const offset = this.logEndOffset;
-    this.fs.writeFileAtomic(path.join(this.dir, this.snapshotFileName(offset)), this.producerState.encodeSnapshot());
-    const offsets = this.snapshotOffsets();
-    for (const old of offsets.slice(0, Math.max(0, offsets.length - this.snapshotsRetained))) this.fs.unlink(path.join(this.dir, this.snapshotFileName(old)));
+    this.snapshots.take();
   }
 
-  /**
-   * Kafka's loadProducerState: the newest snapshot at or below the LEO (newer ones belong to a
-   * truncated tail and are deleted), then every batch after it replayed from the log. A corrupt
-   * snapshot is skipped for an older one, and with none the whole log is replayed.
-   */
-  private loadProducerState(): void {
-    const logEndOffset = this.logEndOffset;
-    let replayFrom = this.logStartOffset;
-    for (const offset of this.snapshotOffsets().reverse()) {
-      const filePath = path.join(this.dir, this.snapshotFileName(offset));
-      if (offset > logEndOffset) {
-        this.fs.unlink(filePath);
-        continue;
-      }
-      try {
-        this.producerState.loadSnapshot(this.fs.readFile(filePath), filePath, this.clock.now(), this.producerIdExpirationMs);
-        replayFrom = Math.max(offset, this.logStartOffset);
-        break;
-      } catch (error) {
-        this.producerState.clear();
-        reportDamage(this.logger, 'PRODUCER_SNAPSHOT_UNREADABLE', `skipped the producer-state snapshot ${filePath}: ${(error as Error).message}; replaying the log from an older one`, { path: filePath });
-      }
-    }
-    this.replayLog(replayFrom, logEndOffset);
-  }
-
-  /**
-   * Rebuilds producer state from the batch headers in [fromOffset, toOffset). Damaged batches are
-   * passed over (the log reports them): their producers' sequence state may be missing, so a
-   * retry of exactly those batches could be appended again.
-   */
-  private replayLog(fromOffset: number, toOffset: number): void {
-    // A replayed producer counts as seen now: the log does not say when its batches arrived.
-    const now = this.clock.now();
-    this.log.replayBatches(fromOffset, toOffset, (records) => {
-      forEachBatch(records, (position) => {
-        const header: BatchHeader = readBatchHeader(records, position);
-        if (header.lastOffset >= fromOffset && !header.isControl) this.producerState.update(header, header.baseOffset, now);
-      }, { allowPartialTail: true });
-    }, (error) => {
-      reportDamage(this.logger, 'PRODUCER_STATE_INCOMPLETE', `producer state of ${this.topic}-${this.partitionIndex} skips the damaged batches before offset ${error.resumeOffset}: ${error.message}`, { path: error.path, resumeOffset: error.resumeOffset });
-    });
-  }
-
+  /** Stops serving: parked acks=all requests are answered NOT_LEADER_OR_FOLLOWER. */
   close(): void {
-    for (const waiter of this.highWatermarkWaiters) waiter.resolve();
-    this.highWatermarkWaiters = [];
-    this.appendListeners.clear();
+    this.leaderId = NO_LEADER;
+    this.failReplicationWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    this.notifyChange();
+    this.changeListeners.clear();
   }
 }
 

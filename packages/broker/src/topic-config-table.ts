@@ -47,7 +47,6 @@ export const METADATA_VERSIONS: readonly string[] = (() => {
 })();
 
 const compressionTypes = ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'] as const;
-const notReplicated = 'one broker holds the only replica (the cluster work will act on it)';
 const noTieredStorage = 'Gregor has no tiered storage';
 
 function topicConfig(
@@ -91,7 +90,7 @@ export const topicConfigTable: readonly TopicConfigDefinition[] = [
     'Share of a compacted log that must be uncompacted (dirty) before the cleaner compacts it again; lower means more frequent compaction.', { between: [0, 1] }),
   topicConfig('cleanup.policy', 'list', 'delete', ['log.cleanup.policy'], 'acts',
     'What happens to old segments: delete (retention by time and size), compact (keep the latest record per key), or both.', { eachOf: ['compact', 'delete'] }),
-  topicConfig('unclean.leader.election.enable', 'boolean', 'false', ['unclean.leader.election.enable'], { ignored: notReplicated },
+  topicConfig('unclean.leader.election.enable', 'boolean', 'false', ['unclean.leader.election.enable'], 'acts',
     'Whether a replica outside the ISR may become leader when no in-sync replica is left, at the risk of losing acknowledged records.'),
   topicConfig('min.insync.replicas', 'int', '1', ['min.insync.replicas'], 'acts',
     'Fewest in-sync replicas an acks=all write needs; with fewer the write fails with NOT_ENOUGH_REPLICAS.', { atLeast: 1 }),
@@ -115,9 +114,9 @@ export const topicConfigTable: readonly TopicConfigDefinition[] = [
     'How far a CreateTime record\'s timestamp may lie in the past of the broker\'s clock; older records are refused with INVALID_TIMESTAMP.', { atLeast: 0 }),
   topicConfig('message.timestamp.after.max.ms', 'long', LONG_MAX, ['log.message.timestamp.after.max.ms'], 'acts',
     'How far a CreateTime record\'s timestamp may lie in the future of the broker\'s clock; later records are refused with INVALID_TIMESTAMP.', { atLeast: 0 }),
-  topicConfig('leader.replication.throttled.replicas', 'list', '', [], { ignored: `${notReplicated}; replication is not throttled` },
+  topicConfig('leader.replication.throttled.replicas', 'list', '', [], { ignored: 'replication is not throttled' },
     'Replicas (partition:broker pairs, or *) whose replication is throttled on the leader side.'),
-  topicConfig('follower.replication.throttled.replicas', 'list', '', [], { ignored: `${notReplicated}; replication is not throttled` },
+  topicConfig('follower.replication.throttled.replicas', 'list', '', [], { ignored: 'replication is not throttled' },
     'Replicas (partition:broker pairs, or *) whose replication is throttled on the follower side.'),
   topicConfig('message.downconversion.enable', 'boolean', 'true', ['log.message.downconversion.enable'], { ignored: 'Gregor serves RecordBatch v2 only and never converts' },
     'Whether the broker converts batches to an older format for old consumers.'),

@@ -1,17 +1,24 @@
 /**
- * The broker's metadata: topics (names, topic ids, partition counts, replication factors, per-topic
- * configs and each partition's leader epoch), the dynamic broker configs (KIP-226, by resource
- * name: this broker's id, or '' for the cluster-wide defaults) and the client quotas (KIP-546).
- * Stored as one JSON file in the data dir (`gregor-topics.json`, `{ "version": 1, "topics": [...],
- * "brokerConfigs": {...}, "clientQuotas": [...] }`; the last two are absent in files written
- * before them), replaced atomically (temp file, fsync, rename) after each change and read at open.
- * A change the file cannot take (a full disk) changes nothing in memory either, and throws.
- * Replication will move this to a `__cluster_metadata` log (Kafka keeps all three there); until
- * then this file is the single source of truth. Only the Broker calls it, from the event loop.
+ * The metadata of a data dir from before the cluster metadata log: topics (names, topic ids,
+ * partition counts, replication factors, per-topic configs and each partition's leader epoch), the
+ * dynamic broker configs (KIP-226, by resource name: a node id, or '' for the cluster-wide
+ * defaults) and the client quotas (KIP-546), in one JSON file (`gregor-topics.json`,
+ * `{ "version": 1, "topics": [...], "brokerConfigs": {...}, "clientQuotas": [...] }`; the last two
+ * are absent in files written before them), replaced atomically (temp file, fsync, rename). A data
+ * dir without the file but with `<topic>-<n>` directories (written by Kafka, or by Gregor before
+ * the file existed) is adopted: each becomes a topic with max(n)+1 partitions, the topic id its
+ * `partition.metadata` names (a new one if none does) and default configs (`__consumer_offsets`
+ * compacted). A change the file cannot take (a full disk) changes nothing in memory either, and
+ * throws. Two readers: the one-broker cluster of a standalone broker keeps its metadata here,
+ * and the migration of a data dir into a new cluster (bootstrap.ts) turns it into metadata records.
+ * Single-threaded.
  */
 import path from 'node:path';
 import type { FileSystem } from '@gregor/log';
 import { BrokerError } from './errors.js';
+import { randomTopicId, type Random } from './ids.js';
+import { readPartitionTopicId } from './partition-metadata-file.js';
+import { METADATA_TOPIC, OFFSETS_TOPIC, topicNameProblem } from './topics.js';
 
 export const TOPICS_FILE = 'gregor-topics.json';
 const TOPICS_FILE_VERSION = 1;
@@ -41,12 +48,14 @@ export class TopicStore {
   /** False when the data dir had no topics file yet (a new dir, or one another broker wrote). */
   existed = true;
 
-  private constructor(private readonly fs: FileSystem, private readonly filePath: string) {}
+  private constructor(private readonly fs: FileSystem, readonly filePath: string) {}
 
-  static open(fs: FileSystem, dir: string): TopicStore {
+  /** Reads the topics file; without one, adopts the partition dirs (written back on the next change). */
+  static open(fs: FileSystem, dir: string, random: Random): TopicStore {
     const store = new TopicStore(fs, path.join(dir, TOPICS_FILE));
     if (!fs.exists(store.filePath)) {
       store.existed = false;
+      for (const topic of adoptedTopics(fs, dir, random)) store.topics.set(topic.name, topic);
       return store;
     }
     let parsed: { version?: number; topics?: TopicRecord[]; brokerConfigs?: Record<string, Record<string, string>>; clientQuotas?: ClientQuotaRecord[] };
@@ -122,8 +131,48 @@ export class TopicStore {
     }
   }
 
+  /** Every broker resource's dynamic configs, by resource name. */
+  allBrokerConfigs(): Record<string, Record<string, string>> {
+    return Object.fromEntries(Object.entries(this.brokerConfigs).map(([name, configs]) => [name, { ...configs }]));
+  }
+
+  /** Replaces every topic and every broker resource's dynamic configs at once (one write). */
+  replaceAll(topics: Iterable<TopicRecord>, brokerConfigs: Record<string, Record<string, string>>): void {
+    this.change(() => {
+      this.topics.clear();
+      for (const topic of topics) this.topics.set(topic.name, topic);
+      this.brokerConfigs = Object.fromEntries(Object.entries(brokerConfigs).filter(([, configs]) => Object.keys(configs).length > 0));
+    });
+  }
+
   private save(): void {
     const data = { version: TOPICS_FILE_VERSION, topics: [...this.topics.values()], brokerConfigs: this.brokerConfigs, clientQuotas: this.quotas };
     this.fs.writeFileAtomic(this.filePath, Buffer.from(JSON.stringify(data, null, 1)));
   }
+}
+
+/** The topics the `<topic>-<n>` directories of `dir` stand for. */
+function adoptedTopics(fs: FileSystem, dir: string, random: Random): TopicRecord[] {
+  const counts = new Map<string, number>();
+  if (!fs.exists(dir)) return [];
+  for (const name of fs.readdir(dir)) {
+    const match = /^(.+)-(\d+)$/.exec(name);
+    if (match === null || match[1] === METADATA_TOPIC || !fs.isDirectory(path.join(dir, name)) || topicNameProblem(match[1]) !== null) continue;
+    counts.set(match[1], Math.max(counts.get(match[1]) ?? 0, Number(match[2]) + 1));
+  }
+  // A directory that names its topic id (partition.metadata, written by Gregor or Kafka) keeps it.
+  const recordedId = (name: string, count: number): string | null => {
+    for (let index = 0; index < count; index++) {
+      const id = readPartitionTopicId(fs, path.join(dir, `${name}-${index}`));
+      if (id !== null) return id;
+    }
+    return null;
+  };
+  return [...counts].map(([name, count]): TopicRecord => ({
+    name,
+    topicId: recordedId(name, count) ?? randomTopicId(random),
+    replicationFactor: 1,
+    configs: name === OFFSETS_TOPIC ? { 'cleanup.policy': 'compact' } : {},
+    partitions: Array.from({ length: count }, () => ({ leaderEpoch: 0 })),
+  }));
 }

@@ -72,7 +72,7 @@ describe('topic configs at creation', () => {
     expect(await refused([{ name: 'min.compaction.lag.ms', value: '10' }, { name: 'max.compaction.lag.ms', value: '5' }])).toBe('conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)');
     expect(await refused([{ name: 'remote.storage.enable', value: 'true' }])).toContain('Tiered Storage functionality is disabled');
     expect(await refused([{ name: 'retention.ms', value: null }])).toBe('Null value not supported for topic configs: retention.ms');
-    expect(test.broker.topics.has('bad')).toBe(false);
+    expect(test.broker.image.topic('bad')).toBeUndefined();
   });
 });
 
@@ -155,7 +155,7 @@ describe('AlterConfigs and IncrementalAlterConfigs of a topic', () => {
     test = await openTestBroker();
     await createTopic(test.broker, 't', 2, [{ name: 'retention.ms', value: '1000' }, { name: 'cleanup.policy', value: 'compact' }]);
     expect(await alter(TOPIC, 't', { 'segment.ms': '3600000' })).toMatchObject({ errorCode: ErrorCode.NONE, resourceType: TOPIC, resourceName: 't' });
-    expect(test.broker.topics.get('t')?.configs).toEqual({ 'segment.ms': '3600000' });
+    expect(Object.fromEntries(test.broker.image.topicConfigs('t'))).toEqual({ 'segment.ms': '3600000' });
     expect(test.broker.partition('t', 1)?.log.config).toMatchObject({ segmentMs: 3_600_000, retentionMs: 604_800_000, cleanupPolicy: 'delete' });
     await test.reopen();
     expect(await topicValues('t', ['segment.ms', 'retention.ms'])).toEqual({ 'segment.ms': '3600000', 'retention.ms': '604800000' });
@@ -165,7 +165,7 @@ describe('AlterConfigs and IncrementalAlterConfigs of a topic', () => {
     test = await openTestBroker();
     await createTopic(test.broker, 't');
     expect((await alter(TOPIC, 't', { 'retention.ms': '5' }, true)).errorCode).toBe(ErrorCode.NONE);
-    expect(test.broker.topics.get('t')?.configs).toEqual({});
+    expect(Object.fromEntries(test.broker.image.topicConfigs('t'))).toEqual({});
     expect(await alter(TOPIC, 't', { 'retention.ms': 'soon' })).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'Invalid value soon for configuration retention.ms: Not a number of type LONG' });
     expect((await alter(TOPIC, 'missing', { 'retention.ms': '5' })).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect(await alter(TOPIC, 't', { 'retention.ms': null })).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Null value not supported for : retention.ms' });
@@ -179,9 +179,9 @@ describe('AlterConfigs and IncrementalAlterConfigs of a topic', () => {
     test = await openTestBroker();
     await createTopic(test.broker, 't', 1, [{ name: 'retention.ms', value: '1000' }]);
     expect((await alterIncrementally(TOPIC, 't', [['segment.ms', 0, '60000'], ['retention.ms', 1, null], ['cleanup.policy', 2, 'compact']])).errorCode).toBe(ErrorCode.NONE);
-    expect(test.broker.topics.get('t')?.configs).toEqual({ 'segment.ms': '60000', 'cleanup.policy': 'delete,compact' });
+    expect(Object.fromEntries(test.broker.image.topicConfigs('t'))).toEqual({ 'segment.ms': '60000', 'cleanup.policy': 'delete,compact' });
     expect((await alterIncrementally(TOPIC, 't', [['cleanup.policy', 3, 'delete']])).errorCode).toBe(ErrorCode.NONE);
-    expect(test.broker.topics.get('t')?.configs['cleanup.policy']).toBe('compact');
+    expect(test.broker.image.topicConfigs('t').get('cleanup.policy')).toBe('compact');
     expect(await alterIncrementally(TOPIC, 't', [['retention.ms', 2, '5']])).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: "Can't APPEND to key retention.ms because its type is not LIST." });
     expect((await alterIncrementally(TOPIC, 't', [['retention.ms', 0, null]])).errorCode).toBe(ErrorCode.INVALID_REQUEST);
     expect((await alterIncrementally(TOPIC, 't', [['retention.ms', 9, '1']])).errorCode).toBe(ErrorCode.INVALID_REQUEST);
@@ -276,7 +276,7 @@ describe('manual replica assignments', () => {
       return response.topics[0];
     };
     expect(await create('assigned', [{ partitionIndex: 0, brokerIds: [0] }, { partitionIndex: 1, brokerIds: [0] }])).toMatchObject({ errorCode: ErrorCode.NONE, numPartitions: 2, replicationFactor: 1 });
-    expect(test.broker.topics.get('assigned')?.partitions).toHaveLength(2);
+    expect(test.broker.image.topic('assigned')?.partitions.size).toBe(2);
     expect(await create('ghost', [{ partitionIndex: 0, brokerIds: [3] }])).toMatchObject({ errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: 'The manual partition assignment includes broker 3, but no such broker is registered.' });
     expect((await create('twice', [{ partitionIndex: 0, brokerIds: [0, 0] }])).errorCode).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
     expect((await create('gap', [{ partitionIndex: 1, brokerIds: [0] }])).errorCode).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
@@ -288,7 +288,7 @@ describe('manual replica assignments', () => {
     expect((await grow(3, [{ brokerIds: [5] }])).errorCode).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
     expect((await grow(4, [{ brokerIds: [0] }])).errorCode).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
     expect((await grow(3, [{ brokerIds: [0] }])).errorCode).toBe(ErrorCode.NONE);
-    expect(test.broker.topics.get('assigned')?.partitions).toHaveLength(3);
+    expect(test.broker.image.topic('assigned')?.partitions.size).toBe(3);
   });
 });
 

@@ -123,7 +123,7 @@ describe.each(backends)('a damaged broker data dir on %s', (_name, makeBackend) 
     for (let round = 1; round <= ROUNDS; round++) for (let group = 0; group < GROUPS; group++) await commit(`g${group}`, round * 100 + group);
     if (stop === 'clean stop') await broker.close();
     else {
-      for (const topic of broker.topics.values()) for (const partition of topic.partitions) partition.log.flush();
+      for (const partition of broker.replicaManager?.all() ?? []) partition.log.flush();
       broker.kill();
       backend.memory?.crash();
     }

@@ -110,10 +110,10 @@ const cases: Case[] = [
     request: (broker) => broker.handle(ApiKey.Metadata, 12, { topics: [{ topicId: ZERO_UUID, name: 'auto' }, { topicId: ZERO_UUID, name: 't' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false }),
     full: [ErrorCode.LEADER_NOT_AVAILABLE, ErrorCode.NONE],
     after: async (broker) => {
-      expect(broker.topics.has('auto')).toBe(false);
+      expect((broker.image.topic('auto') !== undefined)).toBe(false);
       const again = (await broker.handle(ApiKey.Metadata, 12, { topics: [{ topicId: ZERO_UUID, name: 'auto' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })) as Body;
       expect(errorCodes(again).every((code) => code === ErrorCode.NONE)).toBe(true);
-      expect(broker.topics.get('auto')?.partitions.length).toBe(1);
+      expect(broker.image.topic('auto')?.partitions.size).toBe(1);
     },
   },
   {
@@ -143,7 +143,7 @@ const cases: Case[] = [
     request: (broker) => broker.handle(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['a', 'b'] }),
     full: [ErrorCode.COORDINATOR_NOT_AVAILABLE],
     after: async (broker) => {
-      expect(broker.topics.has('__consumer_offsets')).toBe(false);
+      expect((broker.image.topic('__consumer_offsets') !== undefined)).toBe(false);
       expect(errorCodes(await broker.handle(ApiKey.FindCoordinator, 3, { key: 'a', keyType: 0 }))).toEqual([ErrorCode.NONE]);
     },
   },
@@ -230,9 +230,9 @@ const cases: Case[] = [
     request: (broker) => broker.handle(ApiKey.CreateTopics, 7, { topics: [{ name: 'new', numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false }),
     full: [ErrorCode.KAFKA_STORAGE_ERROR],
     after: async (broker) => {
-      expect(broker.topics.has('new')).toBe(false);
+      expect((broker.image.topic('new') !== undefined)).toBe(false);
       expect((await createTopic(broker, 'new', 3)).errorCode).toBe(ErrorCode.NONE);
-      expect(broker.topics.get('new')?.partitions.length).toBe(3);
+      expect(broker.image.topic('new')?.partitions.size).toBe(3);
     },
   },
   {
@@ -244,7 +244,7 @@ const cases: Case[] = [
     after: async (broker) => {
       expect(broker.partition('t', 0)?.logEndOffset).toBe(3);
       expect(errorCodes(await broker.handle(ApiKey.DeleteTopics, 6, { topics: [{ name: 't', topicId: ZERO_UUID }], timeoutMs: 1 }))).toEqual([ErrorCode.NONE]);
-      expect(broker.topics.has('t')).toBe(false);
+      expect((broker.image.topic('t') !== undefined)).toBe(false);
     },
   },
   {
@@ -293,9 +293,9 @@ const cases: Case[] = [
     request: (broker) => broker.handle(ApiKey.CreatePartitions, 3, { topics: [{ name: 't', count: 4, assignments: null }], timeoutMs: 1, validateOnly: false }),
     full: [ErrorCode.KAFKA_STORAGE_ERROR],
     after: async (broker) => {
-      expect(broker.topics.get('t')?.partitions.length).toBe(2);
+      expect(broker.image.topic('t')?.partitions.size).toBe(2);
       expect(errorCodes(await broker.handle(ApiKey.CreatePartitions, 3, { topics: [{ name: 't', count: 4, assignments: null }], timeoutMs: 1, validateOnly: false }))).toEqual([ErrorCode.NONE]);
-      expect(broker.topics.get('t')?.partitions.length).toBe(4);
+      expect(broker.image.topic('t')?.partitions.size).toBe(4);
     },
   },
   {
@@ -328,9 +328,9 @@ const cases: Case[] = [
     request: (broker) => broker.handle(ApiKey.AlterConfigs, 2, { resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: '1000' }] }], validateOnly: false }),
     full: [ErrorCode.KAFKA_STORAGE_ERROR],
     after: async (broker) => {
-      expect(broker.topics.get('t')?.configs['retention.ms']).toBeUndefined();
+      expect(broker.image.topicConfigs('t').get('retention.ms')).toBeUndefined();
       expect(errorCodes(await broker.handle(ApiKey.AlterConfigs, 2, { resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: '1000' }] }], validateOnly: false }))).toEqual([ErrorCode.NONE]);
-      expect(broker.topics.get('t')?.configs['retention.ms']).toBe('1000');
+      expect(broker.image.topicConfigs('t').get('retention.ms')).toBe('1000');
     },
   },
   {

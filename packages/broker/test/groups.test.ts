@@ -199,7 +199,7 @@ describe('group coordinator', () => {
     expect(v3).toMatchObject({ errorCode: 0, nodeId: 0, host: 'h', port: 1 });
     const v4 = (await test.broker.handle(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['a', 'b'] })) as Body;
     expect(v4.coordinators.map((c: Body) => c.key)).toEqual(['a', 'b']);
-    expect(test.broker.topics.get('__consumer_offsets')?.partitions.length).toBe(3);
+    expect(test.broker.image.topic('__consumer_offsets')?.partitions.size).toBe(3);
   });
 });
 

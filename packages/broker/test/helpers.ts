@@ -81,3 +81,14 @@ export async function fetchPartition(broker: Broker, topic: string, partition: n
   const response = (await broker.handle(ApiKey.Fetch, 11, fetchRequest(topic, partition, fetchOffset, options))) as Body;
   return response.responses[0].partitions[0];
 }
+
+/**
+ * Makes the standalone broker's controller elect the same leader again `times` times: each
+ * election starts a new leader epoch (as a controller does after, say, a preferred election).
+ */
+export function bumpLeaderEpoch(broker: Broker, topic: string, partition: number, times = 1): void {
+  const controller = broker.standaloneController;
+  const topicId = broker.image.topic(topic)?.id;
+  if (controller === null || topicId === undefined) throw new Error(`no standalone controller or no topic ${topic}`);
+  for (let time = 0; time < times; time++) controller.commit([{ type: 'PartitionChange', topicId, partitionId: partition, leader: broker.nodeId }]);
+}

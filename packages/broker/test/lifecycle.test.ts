@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode } from '@gregor/protocol';
 import { MemoryFileSystem } from '@gregor/log';
 import { Broker, type Body } from '@gregor/broker';
-import { batch, createTopic, fetchRequest, openTestBroker, produce, type TestBroker } from './helpers.js';
+import { batch, bumpLeaderEpoch, createTopic, fetchRequest, openTestBroker, produce, type TestBroker } from './helpers.js';
 
 describe('broker lifecycle and limits', () => {
   let test: TestBroker;
@@ -45,7 +45,7 @@ describe('broker lifecycle and limits', () => {
   it('checks the client\'s leader epoch in Fetch (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH)', async () => {
     test = await openTestBroker();
     await createTopic(test.broker, 't');
-    test.broker.partition('t', 0)?.makeLeader(3);
+    bumpLeaderEpoch(test.broker, 't', 0, 3);
     const ask = async (currentLeaderEpoch: number): Promise<number> => {
       const request = fetchRequest('t', 0, 0);
       request.topics[0].partitions[0].currentLeaderEpoch = currentLeaderEpoch;

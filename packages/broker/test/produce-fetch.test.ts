@@ -3,7 +3,7 @@ import { ApiKey, ErrorCode } from '@gregor/protocol';
 import { BATCH_HEADER_BYTES, Compression, decodeBatch, encodeBatch, forEachBatch, writeBatchCrc } from '@gregor/records';
 import type { Body } from '@gregor/broker';
 import { MemoryFileSystem } from '@gregor/log';
-import { batch, createTopic, fetchPartition, fetchRequest, openTestBroker, produce, type TestBroker } from './helpers.js';
+import { batch, bumpLeaderEpoch, createTopic, fetchPartition, fetchRequest, openTestBroker, produce, type TestBroker } from './helpers.js';
 
 function values(records: Buffer): string[] {
   const result: string[] = [];
@@ -240,7 +240,7 @@ describe('list offsets', () => {
     expect(await ask(1500)).toMatchObject({ errorCode: 0, offset: 2, timestamp: 3000 });
     expect(await ask(1000)).toMatchObject({ errorCode: 0, offset: 0, timestamp: 1000 });
     expect(await ask(9999)).toMatchObject({ errorCode: 0, offset: -1, timestamp: -1 });
-    test.broker.partition('t', 0)?.makeLeader(2);
+    bumpLeaderEpoch(test.broker, 't', 0, 2);
     await produce(test.broker, 't', 0, batch(['e'], { timestamp: 5000 }));
     expect(await ask(1000)).toMatchObject({ offset: 0, leaderEpoch: 0 });
     expect(await ask(5000)).toMatchObject({ offset: 4, leaderEpoch: 2 });

@@ -35,7 +35,7 @@ describe('topics', () => {
     test = await openTestBroker();
     const response = (await test.broker.handle(ApiKey.CreateTopics, 7, { topics: [{ name: 'dry', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1, validateOnly: true })) as Body;
     expect(response.topics[0].errorCode).toBe(0);
-    expect(test.broker.topics.has('dry')).toBe(false);
+    expect(test.broker.image.topic('dry')).toBeUndefined();
   });
 
   it('auto-creates a topic through Metadata when allowed, and not when the request forbids it', async () => {
@@ -62,10 +62,10 @@ describe('topics', () => {
     const clusterId = test.broker.clusterId;
     await test.reopen();
     expect(test.broker.clusterId).toBe(clusterId);
-    const topic = test.broker.topics.get('kept');
-    expect(topic?.topicId).toBe(created.topicId);
-    expect(topic?.partitions.length).toBe(3);
-    expect(topic?.configs).toEqual({ 'retention.ms': '1000' });
+    const topic = test.broker.image.topic('kept');
+    expect(topic?.id).toBe(created.topicId);
+    expect(topic?.partitions.size).toBe(3);
+    expect(Object.fromEntries(test.broker.image.topicConfigs('kept'))).toEqual({ 'retention.ms': '1000' });
     expect((await fetchPartition(test.broker, 'kept', 2, 0)).highWatermark).toBe(2);
   });
 
@@ -88,7 +88,7 @@ describe('topics', () => {
     await test.broker.close();
     test.fs.unlink('/data/gregor-topics.json');
     await test.reopen();
-    expect(test.broker.topics.get('kept')?.partitions.length).toBe(2);
+    expect(test.broker.image.topic('kept')?.partitions.size).toBe(2);
     expect(test.broker.partition('kept', 1)?.logEndOffset).toBe(1);
   });
 
@@ -100,7 +100,7 @@ describe('topics', () => {
     expect(byName.responses.map((r: Body) => r.errorCode)).toEqual([0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
     const byId = (await test.broker.handle(ApiKey.DeleteTopics, 6, { topics: [{ name: null, topicId: a.topicId }], timeoutMs: 1 })) as Body;
     expect(byId.responses[0]).toMatchObject({ name: 'a', errorCode: 0 });
-    expect(test.broker.topics.size).toBe(0);
+    expect(test.broker.image.topicsById.size).toBe(0);
     expect(test.fs.exists('/data/a-0')).toBe(false);
     await createTopic(test.broker, 'grow');
     const grown = (await test.broker.handle(ApiKey.CreatePartitions, 3, { topics: [{ name: 'grow', count: 4, assignments: null }], timeoutMs: 1, validateOnly: false })) as Body;
@@ -108,7 +108,7 @@ describe('topics', () => {
     const shrink = (await test.broker.handle(ApiKey.CreatePartitions, 3, { topics: [{ name: 'grow', count: 2, assignments: null }], timeoutMs: 1, validateOnly: false })) as Body;
     expect(shrink.results[0].errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
     await test.reopen();
-    expect(test.broker.topics.get('grow')?.partitions.length).toBe(4);
+    expect(test.broker.image.topic('grow')?.partitions.size).toBe(4);
   });
 
   it('describes topic and broker configs with sources', async () => {

@@ -40,7 +40,7 @@ describe('handlers over the wire codecs, every served version', () => {
       const produced = await overWire(test, ApiKey.Produce, version, { transactionalId: null, acks: 1, timeoutMs: 100, topicData: [{ name: 't0', partitionData: [{ index: 0, records: batch([`v${version}`]) }] }] });
       expect(produced.responses[0].partitionResponses[0]).toMatchObject({ index: 0, errorCode: 0, baseOffset: expectedOffset++ });
     }
-    const topicId = test.broker.topics.get('t0')?.topicId;
+    const topicId = test.broker.image.topic('t0')?.id;
     for (const version of versionsOf(ApiKey.Fetch)) {
       const fetched = await overWire(test, ApiKey.Fetch, version, {
         replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,

@@ -9,6 +9,7 @@
 import { Producer as PlatformaticProducer } from '@platformatic/kafka';
 import { Broker } from '@gregor/broker';
 import { MemoryFileSystem } from '@gregor/log';
+import { ApiKey } from '@gregor/protocol';
 import { decodeBatch, forEachBatch } from '@gregor/records';
 import { Server, silentLogger } from '@gregor/server';
 import { Kafka, logLevel } from 'kafkajs';
@@ -40,7 +41,7 @@ beforeEach(async () => {
   // Clients reach the broker only through the proxy: Metadata names it.
   broker.setAdvertisedListener('127.0.0.1', proxyPort);
   bootstrap = `127.0.0.1:${proxyPort}`;
-  broker.createTopic({ name: TOPIC, numPartitions: 1, replicationFactor: 1 });
+  await broker.handle(ApiKey.CreateTopics, 7, { topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false });
 });
 
 afterEach(async () => {

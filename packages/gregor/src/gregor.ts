@@ -215,12 +215,10 @@ function localBroker(broker: Broker): LocalBroker {
   return {
     nodeId: broker.nodeId,
     *partitions(): Iterable<LocalPartitionStats> {
-      for (const topic of broker.topics.values()) {
-        for (const partition of topic.partitions) {
-          const log = partition.log;
-          if (log.isClosed) continue;
-          yield { topic: topic.name, partition: partition.partitionIndex, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, sizeBytes: log.sizeBytes, segmentCount: log.segmentCount };
-        }
+      for (const partition of broker.replicaManager?.all() ?? []) {
+        const log = partition.log;
+        if (log.isClosed) continue;
+        yield { topic: partition.topic, partition: partition.partitionIndex, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, sizeBytes: log.sizeBytes, segmentCount: log.segmentCount };
       }
     },
   };

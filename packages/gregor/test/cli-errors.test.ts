@@ -47,7 +47,7 @@ describe('gregor failures: one line, exit 1, no stack trace', () => {
   it('explains what the broker refuses in a topic: partitions, name, replication factor, config', () => {
     expectOneLineFailure(gregor(['topics', 'create', '--topic', 'zero', '--partitions', '0', ...bootstrap]), '--partitions must be at least 1');
     expectOneLineFailure(gregor(['topics', 'create', '--topic', 'a/b', ...bootstrap]), 'INVALID_TOPIC_EXCEPTION', 'a/b');
-    expectOneLineFailure(gregor(['topics', 'create', '--topic', 'replicated', '--replication-factor', '3', ...bootstrap]), 'INVALID_REPLICATION_FACTOR', 'larger than available brokers');
+    expectOneLineFailure(gregor(['topics', 'create', '--topic', 'replicated', '--replication-factor', '3', ...bootstrap]), 'INVALID_REPLICATION_FACTOR', 'only 1 broker(s) are live');
     expectOneLineFailure(gregor(['topics', 'create', '--topic', 'configured', '--config', 'no.such.config=1', ...bootstrap]), 'INVALID_CONFIG', 'no.such.config');
     expectOneLineFailure(gregor(['topics', 'alter', '--topic', 'orders', '--partitions', '1', ...bootstrap]), 'never removed');
   });

@@ -26,7 +26,7 @@ describe('Gregor.open defaults for an embedded broker', () => {
         void consumer.run({ eachMessage: async ({ message }) => resolve(String(message.value)) });
       });
       expect(await first).toBe('first');
-      expect(gregor.broker.topics.get('__consumer_offsets')?.partitions.length).toBe(1);
+      expect(gregor.broker.image.topic('__consumer_offsets')?.partitions.size).toBe(1);
     } finally {
       await gregor.close();
     }

@@ -56,6 +56,11 @@ export interface LogManagerOptions {
   random?: () => number;
   /** Where damage found on disk is reported (default: stderr); also published on `gregor:log:damage`. */
   logger?: WarningSink;
+  /**
+   * Partition directories of these topics are someone else's (the controller quorum's
+   * `__cluster_metadata-0`, which Kafka keeps in the first data dir too): not loaded, never touched.
+   */
+  foreignTopics?: ReadonlySet<string>;
 }
 
 export interface TopicPartitionLog {
@@ -114,6 +119,7 @@ export class LogManager {
       if (!match || !this.fs.isDirectory(path.join(this.dir, name))) continue;
       const topic = match[1];
       const partition = Number(match[2]);
+      if (this.options.foreignTopics?.has(topic) === true) continue;
       const log = PartitionLog.open({
         fs: this.fs,
         dir: path.join(this.dir, name),

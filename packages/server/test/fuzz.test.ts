@@ -294,7 +294,7 @@ describe('server under mutated requests', () => {
 
   it('refuses a compressed batch that inflates past the decompressed limit, and keeps serving', async () => {
     // The mutation fuzz above may have deleted the topic (DeleteTopics frames): make sure it exists.
-    gregor.broker.createTopic({ name: 'fuzz', numPartitions: 1, replicationFactor: 1 });
+    await gregor.broker.handle(ApiKey.CreateTopics, 7, { topics: [{ name: 'fuzz', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false });
     const connection = new FuzzConnection();
     await connection.open(gregor.port);
     const memoryBefore = externalBytes();

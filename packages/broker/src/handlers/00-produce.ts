@@ -2,8 +2,12 @@
  * Produce (API key 0), versions 0-10 (as @gregor/protocol serves them). Record sets must be
  * RecordBatch v2 (magic 2) in every version: old clients' magic 0/1 message sets are refused with
  * UNSUPPORTED_FOR_MESSAGE_FORMAT (Kafka would up-convert them).
- * acks 0, 1 and -1 (all); acks=all answers once the high watermark passes the batch's last offset
- * (at once with one replica) and NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
+ * acks 0, 1 and -1 (all). acks=all: with a committed ISR smaller than min.insync.replicas the
+ * partition answers NOT_ENOUGH_REPLICAS and appends nothing; after the append the answer waits
+ * until the high watermark passes the batch (every replica of the maximal ISR has it), then is
+ * NONE, or NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below min.insync.replicas meanwhile;
+ * REQUEST_TIMED_OUT after timeoutMs; NOT_LEADER_OR_FOLLOWER if this broker stops leading. A
+ * partition this broker does not lead is NOT_LEADER_OR_FOLLOWER (the client refreshes metadata).
  * Each partition's record set is validated before anything is appended (whole batches, magic 2,
  * CRC, max.message.bytes per batch, every record of every batch as Kafka's LogValidator, see
  * records-validation.ts, and the whole record set within segment.bytes: RECORD_LIST_TOO_LARGE);
@@ -25,7 +29,8 @@ import type { Body, RequestContext } from '../context.js';
 import type { AppendOutcome } from '../partition.js';
 import { configNumber, LONG_MAX } from '../config-types.js';
 import type { TimestampBounds } from '../timestamp-validation.js';
-import { INTERNAL_TOPICS, type Topic } from '../topics.js';
+import type { Partition } from '../partition.js';
+import { INTERNAL_TOPICS } from '../topics.js';
 
 const produceChannel = diagnosticsChannel.channel('gregor:broker:produce');
 
@@ -37,8 +42,9 @@ interface PartitionReply {
   logStartOffset: number;
   recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
   errorMessage: string | null;
-  /** The offset the high watermark must pass for acks=all (-1: nothing to wait for). */
+  /** The offset the high watermark must reach for acks=all (-1: nothing to wait for). */
   waitFor: number;
+  minInsyncReplicas: number;
 }
 
 export async function handleProduce(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body | null> {
@@ -55,26 +61,26 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
     throttleTimeMs: 0,
     responses: replies.map((reply) => ({
       name: reply.name,
-      partitionResponses: reply.partitions.map(({ waitFor: _waitFor, ...response }) => response),
+      partitionResponses: reply.partitions.map(({ waitFor: _waitFor, minInsyncReplicas: _minInsyncReplicas, ...response }) => response),
     })),
   };
 }
 
 function producePartition(broker: Broker, topicName: string, data: Body, acks: number, crcsChecked: boolean): PartitionReply {
   const reply = (errorCode: number, errorMessage: string | null = null): PartitionReply => ({
-    index: data.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, waitFor: -1,
+    index: data.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, waitFor: -1, minInsyncReplicas: 1,
   });
   if (acks !== 0 && acks !== 1 && acks !== -1) return reply(ErrorCode.INVALID_REQUIRED_ACKS);
-  const topic = broker.topics.get(topicName);
-  const partition = topic?.partitions[data.index];
-  if (topic === undefined || partition === undefined) return reply(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const partition = broker.hostedPartition(topicName, data.index);
+  if (typeof partition === 'number') return reply(partition);
   if (INTERNAL_TOPICS.has(topicName)) return reply(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);
+  const minInsyncReplicas = configNumber(broker.topicConfig(partition, 'min.insync.replicas'));
   const outcome: AppendOutcome = partition.appendRecordsToLeader(data.records ?? null, {
     requiredAcks: acks,
-    maxMessageBytes: configNumber(broker.topicConfig(topic, 'max.message.bytes')),
-    minInsyncReplicas: configNumber(broker.topicConfig(topic, 'min.insync.replicas')),
+    maxMessageBytes: configNumber(broker.topicConfig(partition, 'max.message.bytes')),
+    minInsyncReplicas,
     decompressedBytesMax: broker.config.producedBatchDecompressedBytesMax,
-    timestampBounds: timestampBounds(broker, topic),
+    timestampBounds: timestampBounds(broker, partition),
     crcsChecked,
   });
   if (produceChannel.hasSubscribers) {
@@ -90,7 +96,8 @@ function producePartition(broker: Broker, topicName: string, data: Body, acks: n
     baseOffset: outcome.baseOffset,
     logAppendTimeMs: outcome.logAppendTimeMs,
     logStartOffset: partition.logStartOffset,
-    waitFor: outcome.lastOffset,
+    waitFor: outcome.lastOffset + 1,
+    minInsyncReplicas,
   };
 }
 
@@ -99,11 +106,11 @@ function producePartition(broker: Broker, topicName: string, data: Body, acks: n
  * deprecated message.timestamp.difference.max.ms while left at Long.MAX_VALUE); undefined when
  * nothing is bounded, so records are not walked.
  */
-function timestampBounds(broker: Broker, topic: Topic): TimestampBounds | undefined {
-  if (broker.topicConfig(topic, 'message.timestamp.type') !== 'CreateTime') return undefined;
-  const difference = broker.topicConfig(topic, 'message.timestamp.difference.max.ms');
+function timestampBounds(broker: Broker, partition: Partition): TimestampBounds | undefined {
+  if (broker.topicConfig(partition, 'message.timestamp.type') !== 'CreateTime') return undefined;
+  const difference = broker.topicConfig(partition, 'message.timestamp.difference.max.ms');
   const bound = (name: string): number => {
-    const value = broker.topicConfig(topic, name);
+    const value = broker.topicConfig(partition, name);
     return configNumber(value === LONG_MAX ? difference : value);
   };
   const beforeMaxMs = bound('message.timestamp.before.max.ms');
@@ -113,15 +120,19 @@ function timestampBounds(broker: Broker, topic: Topic): TimestampBounds | undefi
 }
 
 /** acks=all: each appended partition waits until its HW passes the last offset, or times out. */
+/** acks=all (Kafka's DelayedProduce): each appended partition waits for its HW, or times out. */
 async function waitForReplication(broker: Broker, replies: { name: string; partitions: PartitionReply[] }[], timeoutMs: number): Promise<void> {
   const waits: Promise<void>[] = [];
   for (const reply of replies) {
     for (const partitionReply of reply.partitions) {
       if (partitionReply.errorCode !== ErrorCode.NONE || partitionReply.waitFor < 0) continue;
       const partition = broker.partition(reply.name, partitionReply.index);
-      if (partition === undefined) continue;
-      waits.push(partition.waitForHighWatermark(partitionReply.waitFor, Math.max(0, timeoutMs), broker.clock).then((replicated) => {
-        if (!replicated) partitionReply.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+      if (partition === undefined) {
+        partitionReply.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+        continue;
+      }
+      waits.push(partition.waitForReplication(partitionReply.waitFor, partitionReply.minInsyncReplicas, Math.max(0, timeoutMs)).then((errorCode) => {
+        partitionReply.errorCode = errorCode;
       }));
     }
   }

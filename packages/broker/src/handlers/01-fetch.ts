@@ -1,11 +1,16 @@
 /**
- * Fetch (API key 1), versions 4-13 (v13 addresses topics by topic id).
- * Reads whole batches up to the high watermark (the log end offset for a fetch from an assigned
- * follower, replicaId >= 0, whose fetch offset also advances the high watermark), at most maxBytes per response (and fetch.max.bytes) and partitionMaxBytes per partition,
- * but at least one batch even when it is larger (as Kafka >= 0.10.1). Long poll: with fewer than
- * minBytes available the request parks until an append brings enough or maxWaitMs passes on the
- * broker's clock. OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset]; FENCED_LEADER_EPOCH
- * / UNKNOWN_LEADER_EPOCH for a stale or future currentLeaderEpoch (v9+). A failing disk is
+ * Fetch (API key 1), versions 4-13 (v13 addresses topics by topic id). Only the leader serves it.
+ * A consumer (replicaId -1) reads whole batches up to the high watermark; a follower (replicaId =
+ * its broker id, an assigned replica) reads up to the log end offset, and its fetch offset is what
+ * the leader knows of its log (updateFollowerFetchState: ISR expansion, the HW). At most maxBytes
+ * per response (and fetch.max.bytes) and partitionMaxBytes per partition, but at least one batch
+ * even when it is larger (as Kafka >= 0.10.1). Long poll: with fewer than minBytes available the
+ * request parks until an append (or a HW move, for consumers) brings enough, an error shows up
+ * (leadership moved), or maxWaitMs passes on the broker's clock.
+ * Errors per partition: NOT_LEADER_OR_FOLLOWER on a broker that does not lead it; FENCED_LEADER_EPOCH
+ * / UNKNOWN_LEADER_EPOCH for a stale or future currentLeaderEpoch (v9+); a replica id that is not
+ * an assigned follower gets UNKNOWN_LEADER_EPOCH (with an epoch) or NOT_LEADER_OR_FOLLOWER, as
+ * Kafka; OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset]. A failing disk is
  * KAFKA_STORAGE_ERROR, or NOT_LEADER_OR_FOLLOWER for v4-5 (as Kafka down-converts it).
  * Deviations: fetch sessions (KIP-227, v7+) are not kept: every answer has sessionId 0, so clients
  * stay on full fetches, and a request naming a sessionId gets FETCH_SESSION_ID_NOT_FOUND;
@@ -41,7 +46,7 @@ export function handleFetch(broker: Broker, apiVersion: number, body: Body): Bod
   const waitLimitMs = isReplica ? broker.config.replicaFetchWaitMaxMs : broker.config.fetchWaitMaxMs;
   const maxWaitMs = Math.min(Math.max(0, body.maxWaitMs ?? 0), waitLimitMs);
   const minBytes = Math.max(0, body.minBytes ?? 0);
-  const first = readPartitions(broker, apiVersion, body, isReplica);
+  const first = readPartitions(broker, apiVersion, body, isReplica, true);
   if (first.hasError || first.bytes >= minBytes || maxWaitMs === 0 || broker.fetchWaiters >= broker.config.fetchWaitersMax) {
     return finish(first, startMs, broker);
   }
@@ -58,8 +63,9 @@ export function handleFetch(broker: Broker, apiVersion: number, body: Body): Bod
       unsubscribeClose();
       resolve(finish(read, startMs, broker));
     };
-    // Appends wake the fetch; checks are coalesced so a burst of appends costs one read.
-    const onAppend = (): void => {
+    // Appends, HW moves and leadership changes wake the fetch; checks are coalesced so a burst of
+    // appends costs one read.
+    const onChange = (): void => {
       if (checkScheduled || done) return;
       checkScheduled = true;
       queueMicrotask(() => {
@@ -69,7 +75,7 @@ export function handleFetch(broker: Broker, apiVersion: number, body: Body): Bod
         if (read.hasError || read.bytes >= minBytes) complete(read);
       });
     };
-    const unsubscribers = first.partitions.map((partition) => partition.onAppend(onAppend));
+    const unsubscribers = first.partitions.map((partition) => partition.onChange(onChange));
     const timer = broker.clock.setTimeout(() => complete(readPartitions(broker, apiVersion, body, isReplica)), maxWaitMs);
     const unsubscribeClose = broker.onClose(() => complete(first));
   });
@@ -100,40 +106,47 @@ function topicsOut(response: Body): { topic: string; bytes: number; records: num
   return out;
 }
 
-function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplica: boolean): FetchRead {
+/**
+ * One read of every requested partition. `updateFetchState` is true for the read when the request
+ * arrives (Kafka updates a follower's state then, not again when a parked fetch completes).
+ */
+function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplica: boolean, updateFetchState = false): FetchRead {
   let remaining = Math.min(body.maxBytes ?? 0x7fffffff, broker.config.fetchMaxBytes);
   let bytes = 0;
   let hasError = false;
   const partitions: Partition[] = [];
   const responses = (body.topics ?? []).map((topicRequest: Body) => {
-    const topic = apiVersion >= 13 ? broker.topicsById.get(topicRequest.topicId) : broker.topics.get(topicRequest.topic);
+    const topic = apiVersion >= 13 ? broker.image.topicsById.get(topicRequest.topicId) : broker.image.topic(topicRequest.topic);
     const unknownTopicError = apiVersion >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     const partitionResponses = (topicRequest.partitions ?? []).map((request: Body) => {
-      const partition = topic?.partitions[request.partition];
-      if (partition === undefined) {
+      const fail = (errorCode: number): Body => {
         hasError = true;
-        return errorPartition(request.partition, unknownTopicError);
-      }
+        return errorPartition(request.partition, errorCode);
+      };
+      if (topic === undefined) return fail(unknownTopicError);
+      const partition = broker.hostedPartition(topic.name, request.partition);
+      if (typeof partition === 'number') return fail(partition);
       partitions.push(partition);
-      const epochError = leaderEpochError(partition, request.currentLeaderEpoch ?? -1);
-      if (epochError !== ErrorCode.NONE) {
-        hasError = true;
-        return errorPartition(request.partition, epochError);
+      const currentLeaderEpoch: number = request.currentLeaderEpoch ?? -1;
+      const leaderError = partition.leaderError(currentLeaderEpoch);
+      if (leaderError !== ErrorCode.NONE) return fail(leaderError);
+      if (isReplica && !partition.isFollower(body.replicaId)) {
+        // Kafka's followerReplicaOrThrow: a replica this leader does not know (yet).
+        return fail(currentLeaderEpoch >= 0 ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.NOT_LEADER_OR_FOLLOWER);
       }
-      // A follower's fetch offset tells the leader what it holds (Kafka's updateFollowerFetchState).
-      const isFollower = isReplica && partition.isFollower(body.replicaId);
-      if (isFollower) partition.updateFollowerFetchState(body.replicaId, request.fetchOffset, broker.clock.now());
       const limit = Math.min(Math.max(0, request.partitionMaxBytes ?? 0), remaining);
       const read = limit > 0 || bytes === 0
-        ? partition.read(request.fetchOffset, limit, bytes === 0, isFollower)
-        : partition.read(request.fetchOffset, 0, false, isFollower);
+        ? partition.read(request.fetchOffset, limit, bytes === 0, isReplica)
+        : partition.read(request.fetchOffset, 0, false, isReplica);
       if (read.errorCode !== ErrorCode.NONE) {
-        hasError = true;
         // As Kafka: clients of v5 and older may not know KAFKA_STORAGE_ERROR and would give up;
         // NOT_LEADER_OR_FOLLOWER makes them refresh metadata and retry.
         const storageError = read.errorCode === ErrorCode.KAFKA_STORAGE_ERROR && apiVersion <= 5;
-        return errorPartition(request.partition, storageError ? ErrorCode.NOT_LEADER_OR_FOLLOWER : read.errorCode);
+        return fail(storageError ? ErrorCode.NOT_LEADER_OR_FOLLOWER : read.errorCode);
       }
+      // The follower holds everything below its fetch offset (Kafka's updateFollowerFetchState,
+      // measured against the LEO as it was before the read).
+      if (isReplica && updateFetchState) partition.updateFollowerFetchState(body.replicaId, request.fetchOffset, request.logStartOffset ?? -1, read.logEndOffset);
       bytes += read.records.length;
       remaining = Math.max(0, remaining - read.records.length);
       return {
@@ -147,17 +160,9 @@ function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplic
         records: read.records,
       };
     });
-    return { topic: topic?.name ?? topicRequest.topic ?? '', topicId: topic?.topicId ?? topicRequest.topicId ?? ZERO_UUID, partitions: partitionResponses };
+    return { topic: topic?.name ?? topicRequest.topic ?? '', topicId: topic?.id ?? topicRequest.topicId ?? ZERO_UUID, partitions: partitionResponses };
   });
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes, hasError, partitions, replica: isReplica };
-}
-
-/** Kafka's checks of the client's view of the leader epoch (KIP-320); -1 skips them. */
-export function leaderEpochError(partition: Partition, currentLeaderEpoch: number): number {
-  if (currentLeaderEpoch < 0) return ErrorCode.NONE;
-  if (currentLeaderEpoch < partition.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
-  if (currentLeaderEpoch > partition.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
-  return ErrorCode.NONE;
 }
 
 function errorPartition(partitionIndex: number, errorCode: number): Body {

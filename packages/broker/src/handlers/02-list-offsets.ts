@@ -14,6 +14,12 @@
  * offset of the batch with the largest timestamp, and t >= 0 the first offset whose timestamp is
  * >= t (offset -1 when there is none below the high watermark).
  * leaderEpoch is the epoch that wrote the answered offset (the current one for latest).
+ * Only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere; FENCED_LEADER_EPOCH /
+ * UNKNOWN_LEADER_EPOCH for a stale or future currentLeaderEpoch). A follower asking (replicaId >= 0)
+ * gets the log end offset as latest. A client asking for latest, or for a timestamp, right after a
+ * leader change, while the new leader's HW is still below the start of its epoch, gets
+ * OFFSET_NOT_AVAILABLE (retriable), as Kafka: the HW it would answer could be below one the client
+ * already saw from the previous leader.
  * A failing disk (a read of the log that throws EIO) is KAFKA_STORAGE_ERROR for that partition.
  * Deviations: throttleTimeMs is 0.
  */
@@ -23,7 +29,6 @@ import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
 import { type Partition, storageErrorCode } from '../partition.js';
 import type { ListOffsetsRequest, ListOffsetsResponseInput } from '@gregor/protocol';
-import { leaderEpochError } from './01-fetch.js';
 
 export const EARLIEST_TIMESTAMP = -2;
 export const LATEST_TIMESTAMP = -1;
@@ -33,14 +38,17 @@ const SCAN_READ_BYTES = 1024 * 1024;
 
 export function handleListOffsets(broker: Broker, apiVersion: number, body: Body): Body {
   if (apiVersion === 0) return listOffsetsV0(broker, body as ListOffsetsRequest);
+  const isReplica = (body.replicaId ?? -1) >= 0;
   const topics = (body.topics ?? []).map((topicRequest: Body) => {
-    const topic = broker.topics.get(topicRequest.name);
     const partitions = (topicRequest.partitions ?? []).map((request: Body) => {
-      const partition = topic?.partitions[request.partitionIndex];
       const fail = (errorCode: number): Body => ({ partitionIndex: request.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
-      if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      const epochError = leaderEpochError(partition, request.currentLeaderEpoch ?? -1);
-      if (epochError !== ErrorCode.NONE) return fail(epochError);
+      const partition = broker.hostedPartition(topicRequest.name, request.partitionIndex);
+      if (typeof partition === 'number') return fail(partition);
+      const leaderError = partition.leaderError(request.currentLeaderEpoch ?? -1);
+      if (leaderError !== ErrorCode.NONE) return fail(leaderError);
+      if (isReplica && request.timestamp === LATEST_TIMESTAMP) return { partitionIndex: request.partitionIndex, errorCode: ErrorCode.NONE, timestamp: -1, offset: partition.logEndOffset, leaderEpoch: partition.leaderEpoch };
+      const epochStart = partition.leaderEpochStartOffset;
+      if (!isReplica && request.timestamp !== EARLIEST_TIMESTAMP && epochStart !== null && epochStart > partition.highWatermark) return fail(ErrorCode.OFFSET_NOT_AVAILABLE);
       let found: { timestamp: number; offset: number };
       try {
         found = offsetFor(partition, request.timestamp);
@@ -112,8 +120,9 @@ function listOffsetsV0(broker: Broker, request: ListOffsetsRequest): ListOffsets
     name: topicRequest.name,
     partitions: topicRequest.partitions.map((partitionRequest) => {
       const answer = (errorCode: number, oldStyleOffsets: number[] = []) => ({ partitionIndex: partitionRequest.partitionIndex, errorCode, oldStyleOffsets });
-      const partition = broker.partition(topicRequest.name, partitionRequest.partitionIndex);
-      if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const partition = broker.hostedPartition(topicRequest.name, partitionRequest.partitionIndex);
+      if (typeof partition === 'number') return answer(partition);
+      if (!partition.isLeader) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
       if (partitionRequest.timestamp < EARLIEST_TIMESTAMP) return answer(ErrorCode.UNSUPPORTED_VERSION);
       const offsets = offsetsBefore(partition, partitionRequest.timestamp, partitionRequest.maxNumOffsets, broker.clock.now());
       const forConsumer = request.replicaId === -1;

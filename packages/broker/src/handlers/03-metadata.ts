@@ -1,71 +1,82 @@
 /**
- * Metadata (API key 3), versions 0-12 (topic ids from v10; v10+ may ask by topic id).
- * This broker is the only broker, the controller, and the leader of every partition, whose
- * replicas and ISR are itself. An unknown topic is created when `auto.create.topics.enable` and
- * the request allows it (allowAutoTopicCreation, v4+; always for v0-3), and answered at once with
- * its partitions (Kafka answers LEADER_NOT_AVAILABLE first; with one broker the leader exists at
- * creation). Deviations: authorized operations are not computed (Int.MinValue, "not requested").
+ * Metadata (API key 3), versions 0-12 (topic ids from v10; v10+ may ask by topic id), answered
+ * from this broker's metadata image as a KRaft broker does: every unfenced broker that has an
+ * endpoint on the request's listener; per partition the leader (-1 and LEADER_NOT_AVAILABLE when
+ * there is none), the leader epoch, the replicas, the ISR, and as offline the replicas whose broker
+ * is fenced or not registered. controllerId is the active controller when it is also a live
+ * broker, else a live broker (clients only need someone to send admin requests to).
+ * An unknown topic is created when `auto.create.topics.enable` and the request allows it
+ * (allowAutoTopicCreation, v4+; always for v0-3): the broker forwards a CreateTopics to the
+ * controller and answers once its image has the topic (Kafka answers LEADER_NOT_AVAILABLE at
+ * once and lets the client retry). Deviations: authorized operations are not computed
+ * (Int.MinValue, "not requested").
  */
 import { ErrorCode } from '@gregor/protocol';
+import type { TopicImage } from '@gregor/metadata';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
+import { autoCreateTopic } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
-import { INTERNAL_TOPICS, topicNameProblem, type Topic } from '../topics.js';
+import { INTERNAL_TOPICS, topicNameProblem } from '../topics.js';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
-export function handleMetadata(broker: Broker, apiVersion: number, body: Body): Body {
+export async function handleMetadata(broker: Broker, apiVersion: number, body: Body, context: RequestContext): Promise<Body> {
+  const listenerName = broker.listenerName(context);
   const requested: Body[] | null = body.topics ?? null;
   const listAll = requested === null || (apiVersion === 0 && requested.length === 0);
   const allowAutoCreate = broker.config.autoCreateTopicsEnable && (apiVersion < 4 || body.allowAutoTopicCreation !== false);
   const topics = listAll
-    ? [...broker.topics.values()].map((topic) => describeTopic(broker, topic))
-    : requested.map((entry) => lookupTopic(broker, apiVersion, entry, allowAutoCreate));
+    ? [...broker.image.topicsById.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((topic) => describeTopic(broker, topic))
+    : await Promise.all(requested.map((entry) => lookupTopic(broker, apiVersion, entry, allowAutoCreate)));
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null }],
+    brokers: broker.liveBrokers(listenerName),
     clusterId: broker.clusterId,
-    controllerId: broker.nodeId,
+    controllerId: broker.controllerIdFor(listenerName),
     topics,
     clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
 }
 
-function lookupTopic(broker: Broker, apiVersion: number, entry: Body, allowAutoCreate: boolean): Body {
+async function lookupTopic(broker: Broker, apiVersion: number, entry: Body, allowAutoCreate: boolean): Promise<Body> {
   const name: string | null = entry.name ?? null;
   const topicId: string = entry.topicId ?? ZERO_UUID;
   // As Kafka: v10-11 carry topic ids but may not look topics up by them (the response's name is
   // not nullable before v12).
   if (name === null && apiVersion < 12) return errorTopic('', topicId, ErrorCode.INVALID_REQUEST);
   if (name === null) {
-    const topic = broker.topicsById.get(topicId);
+    const topic = broker.image.topicsById.get(topicId);
     return topic === undefined ? errorTopic(null, topicId, ErrorCode.UNKNOWN_TOPIC_ID) : describeTopic(broker, topic);
   }
-  const existing = broker.topics.get(name);
+  const existing = broker.image.topic(name);
   if (existing !== undefined) return describeTopic(broker, existing);
   if (topicNameProblem(name) !== null) return errorTopic(name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
   if (!allowAutoCreate) return errorTopic(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  const created = broker.autoCreateTopic(name);
-  // A topic the disk could not take is answered as Kafka answers one still being created.
-  if (created.errorCode === ErrorCode.KAFKA_STORAGE_ERROR) return errorTopic(name, ZERO_UUID, ErrorCode.LEADER_NOT_AVAILABLE);
-  if (created.topic === undefined) return errorTopic(name, ZERO_UUID, created.errorCode);
-  return describeTopic(broker, created.topic);
+  const created = await autoCreateTopic(broker, name, broker.config.requestTimeoutMs);
+  const topic = broker.image.topic(name);
+  if (topic !== undefined) return describeTopic(broker, topic);
+  // A topic not there yet (or one the disk could not take) is answered as Kafka answers one still being created.
+  const retriable = created.errorCode === ErrorCode.NONE || created.errorCode === ErrorCode.KAFKA_STORAGE_ERROR || created.errorCode === ErrorCode.REQUEST_TIMED_OUT;
+  return errorTopic(name, ZERO_UUID, retriable ? ErrorCode.LEADER_NOT_AVAILABLE : created.errorCode);
 }
 
-function describeTopic(broker: Broker, topic: Topic): Body {
+function describeTopic(broker: Broker, topic: TopicImage): Body {
+  const { image } = broker;
+  const isOffline = (id: number): boolean => !image.isUnfenced(id);
   return {
     errorCode: ErrorCode.NONE,
     name: topic.name,
-    topicId: topic.topicId,
+    topicId: topic.id,
     isInternal: INTERNAL_TOPICS.has(topic.name),
-    partitions: topic.partitions.map((partition) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex: partition.partitionIndex,
-      leaderId: broker.nodeId,
-      leaderEpoch: partition.leaderEpoch,
-      replicaNodes: partition.replicas,
-      isrNodes: partition.isr,
-      offlineReplicas: [],
+    partitions: [...topic.partitions].sort(([a], [b]) => a - b).map(([partitionIndex, registration]) => ({
+      errorCode: registration.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+      partitionIndex,
+      leaderId: registration.leader,
+      leaderEpoch: registration.leaderEpoch,
+      replicaNodes: [...registration.replicas],
+      isrNodes: [...registration.isr],
+      offlineReplicas: registration.replicas.filter(isOffline),
     })),
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };

@@ -11,9 +11,13 @@
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
+import { ensureOffsetsTopic } from '../controller-forwarding.js';
 import type { OffsetCommit } from '../group/coordinator.js';
 
-export function handleOffsetCommit(broker: Broker, apiVersion: number, body: Body): Body {
+export async function handleOffsetCommit(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+  // Kafka clients find the coordinator first, which creates `__consumer_offsets`; a direct call does it here.
+  const offsetsTopic = ensureOffsetsTopic(broker, broker.config.requestTimeoutMs);
+  if (offsetsTopic instanceof Promise) await offsetsTopic;
   const generationId: number = apiVersion === 0 ? -1 : (body.generationIdOrMemberEpoch ?? body.generationId ?? -1);
   const now = broker.clock.now();
   const commits: OffsetCommit[] = [];

@@ -1,28 +1,37 @@
 /**
  * FindCoordinator (API key 10), versions 0-4 (v4 batches coordinatorKeys).
- * Every group's coordinator is this broker; the first lookup creates `__consumer_offsets` (as
- * Kafka does). Deviations: transactions are not supported yet, so key type 1 (transaction) is
- * answered COORDINATOR_NOT_AVAILABLE; throttleTimeMs is 0.
+ * A group's coordinator is the leader of its `__consumer_offsets` partition
+ * (abs(groupId.hashCode) % partitions), with that broker's endpoint on the request's listener.
+ * The first lookup creates `__consumer_offsets` through the controller (as Kafka does) and waits
+ * for it; a partition without a leader (or one this broker cannot name) answers
+ * COORDINATOR_NOT_AVAILABLE, which clients retry. Deviations: transactions are not supported yet,
+ * so key type 1 (transaction) is answered COORDINATOR_NOT_AVAILABLE; throttleTimeMs is 0.
  */
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
+import { ensureOffsetsTopic } from '../controller-forwarding.js';
+import { partitionForGroup } from '../ids.js';
+import { OFFSETS_TOPIC } from '../topics.js';
 
 const KEY_TYPE_GROUP = 0;
 
-export function handleFindCoordinator(broker: Broker, apiVersion: number, body: Body): Body {
+export async function handleFindCoordinator(broker: Broker, apiVersion: number, body: Body, context: RequestContext): Promise<Body> {
   const keyType: number = body.keyType ?? KEY_TYPE_GROUP;
   const keys: string[] = apiVersion >= 4 ? (body.coordinatorKeys ?? []) : [body.key ?? ''];
+  const listenerName = broker.listenerName(context);
+  const needsOffsetsTopic = keyType === KEY_TYPE_GROUP && keys.some((key) => key !== '');
+  const offsets = needsOffsetsTopic ? await ensureOffsetsTopic(broker, broker.config.requestTimeoutMs) : null;
   const coordinators = keys.map((key) => {
-    const answer = (errorCode: number, errorMessage: string | null): Body => ({
-      key, nodeId: errorCode === ErrorCode.NONE ? broker.nodeId : -1, host: errorCode === ErrorCode.NONE ? broker.advertisedHost : '',
-      port: errorCode === ErrorCode.NONE ? broker.advertisedPort : -1, errorCode, errorMessage,
-    });
-    if (keyType !== KEY_TYPE_GROUP) return answer(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker');
-    if (key === '') return answer(ErrorCode.INVALID_REQUEST, 'Group id is empty');
-    const offsets = broker.ensureOffsetsTopic();
-    if (offsets.errorCode !== ErrorCode.NONE) return answer(ErrorCode.COORDINATOR_NOT_AVAILABLE, offsets.errorMessage);
-    return answer(ErrorCode.NONE, null);
+    const fail = (errorCode: number, errorMessage: string | null): Body => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
+    if (keyType !== KEY_TYPE_GROUP) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker');
+    if (key === '') return fail(ErrorCode.INVALID_REQUEST, 'Group id is empty');
+    if (offsets !== null && offsets.errorCode !== ErrorCode.NONE) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, offsets.errorMessage);
+    const topic = broker.image.topic(OFFSETS_TOPIC);
+    const leader = topic?.partitions.get(partitionForGroup(key, topic.partitions.size))?.leader ?? -1;
+    const endpoint = broker.liveBrokers(listenerName).find((candidate) => candidate.nodeId === leader);
+    if (endpoint === undefined) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    return { key, nodeId: endpoint.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
   });
   if (apiVersion >= 4) return { throttleTimeMs: 0, coordinators };
   const [single] = coordinators;

@@ -1,55 +1,89 @@
 /**
  * CreateTopics (API key 19), versions 0-7.
- * Validates each topic as Kafka does (INVALID_TOPIC_EXCEPTION for an illegal name,
- * TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR for anything but 1 (or -1,
- * the default), INVALID_CONFIG for an unknown topic config, a value Kafka's ConfigDef refuses, a
- * null value or min.compaction.lag.ms above max.compaction.lag.ms, INVALID_REQUEST for a name
- * given twice in one request) and creates it unless validateOnly (v1+). Manual assignments are
- * checked as Kafka's controller does (numPartitions and replicationFactor must be -1; partitions
- * 0..n-1; each replica list names registered brokers once, all of one length: else
- * INVALID_REPLICA_ASSIGNMENT); on one broker only this broker's id can be assigned. Configs are
- * stored as Kafka's strings. v5+ answers with the partition count, replication factor and every
- * topic config with its source; v7 with the topic id.
- * Deviations: timeoutMs is not needed, creation is synchronous; throttleTimeMs is 0.
+ * The broker checks what it owns the rules of: INVALID_REQUEST for a name given twice in one
+ * request, INVALID_TOPIC_EXCEPTION for an illegal name, INVALID_CONFIG for an unknown topic
+ * config, a value Kafka's ConfigDef refuses, a null value or min.compaction.lag.ms above
+ * max.compaction.lag.ms. The other topics are forwarded to the controller in the client's
+ * version, with their configs as Kafka's strings; the controller decides TOPIC_ALREADY_EXISTS,
+ * INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR (more replicas than unfenced brokers), manual
+ * assignments (INVALID_REPLICA_ASSIGNMENT) and places the replicas. A created topic is answered
+ * once this broker's image has it (bounded by timeoutMs). v5+ answers with the partition count,
+ * replication factor and every topic config with its source; v7 with the topic id. validateOnly
+ * (v1+) creates nothing. No answer from the controller is REQUEST_TIMED_OUT.
+ * Deviations: throttleTimeMs is 0.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { ApiKey, ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import { describeTopicConfig, topicConfigNames } from '../config-entries.js';
+import { isProblem, validateTopicConfigs } from '../config-validation.js';
 import type { Body } from '../context.js';
+import { awaitTopicInImage, forwardToController } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
+import { topicNameProblem } from '../topics.js';
 
-export function handleCreateTopics(broker: Broker, _apiVersion: number, body: Body): Body {
+export async function handleCreateTopics(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+  const requests: Body[] = body.topics ?? [];
   const counts = new Map<string, number>();
-  for (const topic of body.topics ?? []) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
-  const topics = (body.topics ?? []).map((request: Body) => {
-    const fail = (errorCode: number, errorMessage: string | null): Body => ({
-      name: request.name, topicId: ZERO_UUID, errorCode, errorMessage, topicConfigErrorCode: ErrorCode.NONE,
-      numPartitions: -1, replicationFactor: -1, configs: [],
-    });
-    if ((counts.get(request.name) ?? 0) > 1) return fail(ErrorCode.INVALID_REQUEST, `Create topics request from client contains duplicate topic name ${request.name}`);
-    const result = broker.createTopic({
-      name: request.name,
-      numPartitions: request.numPartitions,
-      replicationFactor: request.replicationFactor,
-      assignments: request.assignments ?? [],
-      configs: request.configs ?? [],
-      validateOnly: body.validateOnly === true,
-    });
-    if (result.errorCode !== ErrorCode.NONE || result.created === undefined) return fail(result.errorCode, result.errorMessage);
-    const { numPartitions, replicationFactor, configs } = result.created;
-    const options = { includeSynonyms: false, includeDocumentation: false };
-    return {
-      name: request.name,
-      topicId: result.topic?.topicId ?? ZERO_UUID,
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      topicConfigErrorCode: ErrorCode.NONE,
-      numPartitions,
-      replicationFactor,
-      configs: topicConfigNames().map((name) => describeTopicConfig(name, configs, broker.configView, options)).map((config) => ({
-        name: config.name, value: config.value, readOnly: config.readOnly, configSource: config.configSource, isSensitive: config.isSensitive,
-      })),
-    };
+  for (const topic of requests) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
+  const fail = (request: Body, errorCode: number, errorMessage: string | null): Body => ({
+    name: request.name, topicId: ZERO_UUID, errorCode, errorMessage, topicConfigErrorCode: ErrorCode.NONE, numPartitions: -1, replicationFactor: -1, configs: [],
   });
-  return { throttleTimeMs: 0, topics };
+  const answers = new Map<Body, Body>();
+  const normalized = new Map<Body, Record<string, string>>();
+  for (const request of requests) {
+    const checked = localCheck(broker, request, counts);
+    if ('errorCode' in checked) answers.set(request, fail(request, checked.errorCode, checked.errorMessage));
+    else normalized.set(request, checked.configs);
+  }
+  const forwarded = requests.filter((request) => !answers.has(request));
+  if (forwarded.length > 0) {
+    const topics = forwarded.map((request) => ({ ...request, configs: Object.entries(normalized.get(request) ?? {}).map(([name, value]) => ({ name, value })) }));
+    const response = await forwardToController(broker, ApiKey.CreateTopics, apiVersion, { ...body, topics });
+    const results = new Map<string, Body>((response?.topics ?? []).map((result: Body) => [result.name, result]));
+    await Promise.all(forwarded.map(async (request) => {
+      const result = results.get(request.name);
+      if (result === undefined) {
+        answers.set(request, fail(request, ErrorCode.REQUEST_TIMED_OUT, 'The controller did not answer'));
+        return;
+      }
+      if (result.errorCode !== ErrorCode.NONE) {
+        answers.set(request, fail(request, result.errorCode, result.errorMessage ?? null));
+        return;
+      }
+      if (body.validateOnly !== true) await awaitTopicInImage(broker, result.topicId, result.numPartitions, body.timeoutMs ?? broker.config.requestTimeoutMs);
+      answers.set(request, created(broker, request, result, normalized.get(request) ?? {}));
+    }));
+  }
+  return { throttleTimeMs: 0, topics: requests.map((request) => answers.get(request)) };
+}
+
+/** The broker's own checks; the topic's configs as Kafka's strings when they pass. */
+function localCheck(broker: Broker, request: Body, counts: Map<string, number>): { configs: Record<string, string> } | { errorCode: number; errorMessage: string } {
+  if ((counts.get(request.name) ?? 0) > 1) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains duplicate topic name ${request.name}` };
+  const nameProblem = topicNameProblem(request.name);
+  if (nameProblem !== null) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: nameProblem };
+  const configs: { name: string; value: string | null }[] = request.configs ?? [];
+  const nulls = configs.filter((config) => config.value === null).map((config) => config.name);
+  if (nulls.length > 0) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Null value not supported for topic configs: ${nulls.join(',')}` };
+  const given: Record<string, string> = {};
+  for (const config of configs) given[config.name] = config.value as string;
+  const checked = validateTopicConfigs(given, broker.configView);
+  if (isProblem(checked)) return { errorCode: checked.errorCode, errorMessage: checked.message };
+  return { configs: checked.configs };
+}
+
+function created(broker: Broker, request: Body, result: Body, configs: Record<string, string>): Body {
+  const options = { includeSynonyms: false, includeDocumentation: false };
+  return {
+    name: request.name,
+    topicId: result.topicId ?? ZERO_UUID,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    topicConfigErrorCode: ErrorCode.NONE,
+    numPartitions: result.numPartitions,
+    replicationFactor: result.replicationFactor,
+    configs: topicConfigNames().map((name) => describeTopicConfig(name, configs, broker.configView, options)).map((config) => ({
+      name: config.name, value: config.value, readOnly: config.readOnly, configSource: config.configSource, isSensitive: config.isSensitive,
+    })),
+  };
 }

@@ -1,29 +1,58 @@
 /**
  * DeleteTopics (API key 20), versions 0-6 (v6 names topics by name or by topic id).
- * Deletes the topic's metadata and its partition directories at once, and forgets the groups'
- * committed offsets for it. UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID for a topic we do not
- * have, TOPIC_DELETION_DISABLED when `delete.topic.enable` is false, INVALID_TOPIC_EXCEPTION for
- * internal topics. Deviations: deletion is synchronous (timeoutMs unused); throttleTimeMs is 0.
+ * The broker answers what its image already decides (UNKNOWN_TOPIC_OR_PARTITION /
+ * UNKNOWN_TOPIC_ID for a topic it does not know, INVALID_TOPIC_EXCEPTION for internal topics) and
+ * forwards the rest to the controller in the client's version (TOPIC_DELETION_DISABLED when
+ * `delete.topic.enable` is false there). A deleted topic is answered once this broker's image no
+ * longer has it (bounded by timeoutMs); every broker then deletes its replicas' logs, and group
+ * coordinators forget the groups' committed offsets for it. No answer from the controller is
+ * REQUEST_TIMED_OUT. Deviations: throttleTimeMs is 0.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { ApiKey, ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
+import { forwardToController } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
+import { INTERNAL_TOPICS } from '../topics.js';
 
-export function handleDeleteTopics(broker: Broker, apiVersion: number, body: Body): Body {
-  const requests: { name: string | null; topicId: string }[] = apiVersion >= 6
+interface Deletion {
+  /** As the request names the topic (by name, or null/'' with an id, v6+). */
+  name: string | null;
+  topicId: string;
+  /** The topic's name in this broker's image. */
+  topicName: string | null;
+  answer: Body | null;
+}
+
+export async function handleDeleteTopics(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+  const deletions: Deletion[] = (apiVersion >= 6
     ? (body.topics ?? []).map((topic: Body) => ({ name: topic.name ?? null, topicId: topic.topicId ?? ZERO_UUID }))
-    : (body.topicNames ?? []).map((name: string) => ({ name, topicId: ZERO_UUID }));
-  const responses = requests.map((request) => {
-    let name = request.name;
+    : (body.topicNames ?? []).map((name: string) => ({ name, topicId: ZERO_UUID }))).map((request: Pick<Deletion, 'name' | 'topicId'>) => ({ ...request, topicName: null, answer: null }));
+  for (const deletion of deletions) {
+    const byName = deletion.name !== null && deletion.name !== '';
     // Only v6+ may name a topic by id; before v6 the response's name is not nullable.
-    if (apiVersion >= 6 && (name === null || name === '')) {
-      const topic = broker.topicsById.get(request.topicId);
-      if (topic === undefined) return { name: null, topicId: request.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: null };
-      name = topic.name;
+    const topic = byName ? broker.image.topic(deletion.name as string) : apiVersion >= 6 ? broker.image.topicsById.get(deletion.topicId) : undefined;
+    const answer = (errorCode: number, errorMessage: string | null = null): Body => ({ name: topic?.name ?? deletion.name, topicId: topic?.id ?? deletion.topicId, errorCode, errorMessage });
+    if (topic === undefined) deletion.answer = answer(byName || apiVersion < 6 ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID);
+    else if (INTERNAL_TOPICS.has(topic.name)) deletion.answer = answer(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${topic.name} is internal and cannot be deleted`);
+    else deletion.topicName = topic.name;
+  }
+  const forwarded = deletions.filter((deletion) => deletion.answer === null);
+  if (forwarded.length > 0) {
+    const request = apiVersion >= 6
+      ? { ...body, topics: forwarded.map((deletion) => ({ name: deletion.name, topicId: deletion.topicId })) }
+      : { ...body, topicNames: forwarded.map((deletion) => deletion.name) };
+    const response = await forwardToController(broker, ApiKey.DeleteTopics, apiVersion, request);
+    const answered: Body[] = response?.responses ?? [];
+    const deletedIds: string[] = [];
+    for (const deletion of forwarded) {
+      const result = answered.find((entry) => (entry.name !== null && entry.name !== '' && entry.name === deletion.topicName) || (entry.topicId === deletion.topicId && deletion.topicId !== ZERO_UUID));
+      deletion.answer = result === undefined
+        ? { name: deletion.topicName ?? deletion.name, topicId: deletion.topicId, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: 'The controller did not answer' }
+        : { ...result, name: apiVersion >= 6 ? (result.name ?? deletion.topicName) : deletion.topicName };
+      if (result?.errorCode === ErrorCode.NONE) deletedIds.push(result.topicId);
     }
-    const result = broker.deleteTopic(name ?? '');
-    return { name, topicId: result.topic?.topicId ?? request.topicId, errorCode: result.errorCode, errorMessage: result.errorMessage };
-  });
-  return { throttleTimeMs: 0, responses };
+    if (deletedIds.length > 0) await broker.waitForMetadata((image) => deletedIds.every((id) => !image.topicsById.has(id)), body.timeoutMs ?? broker.config.requestTimeoutMs);
+  }
+  return { throttleTimeMs: 0, responses: deletions.map((deletion) => deletion.answer) };
 }

@@ -2,7 +2,10 @@
  * DeleteRecords (API key 21), versions 0-2.
  * Moves each partition's log start offset up to the given offset (-1: the high watermark); an
  * offset above the high watermark is OFFSET_OUT_OF_RANGE. Answers the new low watermark.
- * Deviations: with one replica the low watermark is final at once (timeoutMs unused).
+ * Only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere); followers move their log start when
+ * their next fetch tells them the leader's.
+ * Deviations: the answer is the leader's new log start at once (Kafka waits until every live
+ * replica's log start has moved, the low watermark; timeoutMs unused).
  */
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
@@ -13,9 +16,10 @@ export function handleDeleteRecords(broker: Broker, _apiVersion: number, body: B
   const topics = (body.topics ?? []).map((topicRequest: Body) => ({
     name: topicRequest.name,
     partitions: (topicRequest.partitions ?? []).map((request: Body) => {
-      const partition = broker.partition(topicRequest.name, request.partitionIndex);
       const answer = (errorCode: number, lowWatermark = -1): Body => ({ partitionIndex: request.partitionIndex, lowWatermark, errorCode });
-      if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const partition = broker.hostedPartition(topicRequest.name, request.partitionIndex);
+      if (typeof partition === 'number') return answer(partition);
+      if (!partition.isLeader) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
       const offset = request.offset === -1 ? partition.highWatermark : request.offset;
       if (offset < 0 || offset > partition.highWatermark) return answer(ErrorCode.OFFSET_OUT_OF_RANGE);
       if (offset > partition.logStartOffset) {

@@ -2,24 +2,25 @@
  * OffsetForLeaderEpoch (API key 23), versions 0-4 (KIP-101/KIP-279).
  * For a requested leader epoch answers the largest epoch <= it that this log knows and that
  * epoch's end offset (the start of the next epoch, or the log end offset for the current one);
- * -1/-1 when the log has no such epoch. currentLeaderEpoch (v2+) is checked as in Fetch.
+ * -1/-1 when the log has no such epoch. Followers ask it (replicaId = their id, v3+) before they
+ * fetch from a new leader, to find where their log diverges. Only the leader answers
+ * (NOT_LEADER_OR_FOLLOWER elsewhere); currentLeaderEpoch (v2+) is checked as in Fetch.
  */
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
-import { leaderEpochError } from './01-fetch.js';
 
 export function handleOffsetForLeaderEpoch(broker: Broker, _apiVersion: number, body: Body): Body {
   const topics = (body.topics ?? []).map((topicRequest: Body) => ({
     topic: topicRequest.topic,
     partitions: (topicRequest.partitions ?? []).map((request: Body) => {
-      const partition = broker.partition(topicRequest.topic, request.partition);
       const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1): Body => ({ errorCode, partition: request.partition, leaderEpoch, endOffset });
-      if (partition === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      const epochError = leaderEpochError(partition, request.currentLeaderEpoch ?? -1);
-      if (epochError !== ErrorCode.NONE) return answer(epochError);
-      const found = partition.log.leaderEpochs.endOffsetFor(request.leaderEpoch, partition.logEndOffset);
-      return answer(ErrorCode.NONE, found.epoch, found.endOffset);
+      const partition = broker.hostedPartition(topicRequest.topic, request.partition);
+      if (typeof partition === 'number') return answer(partition);
+      const leaderError = partition.leaderError(request.currentLeaderEpoch ?? -1);
+      if (leaderError !== ErrorCode.NONE) return answer(leaderError);
+      const found = partition.lastOffsetForLeaderEpoch(request.leaderEpoch);
+      return answer(ErrorCode.NONE, found.leaderEpoch, found.endOffset);
     }),
   }));
   return { throttleTimeMs: 0, topics };

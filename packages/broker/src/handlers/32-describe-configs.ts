@@ -19,6 +19,7 @@ import { ErrorCode, type DescribeConfigsRequest, type DescribeConfigsResponseInp
 import type { Broker } from '../broker.js';
 import { brokerConfigNames, describeBrokerConfig, describeTopicConfig, namesToDescribe, topicConfigNames, type DescribeOptions } from '../config-entries.js';
 import type { Body } from '../context.js';
+import { topicConfigRecord } from '../replica-manager.js';
 import { topicNameProblem } from '../topics.js';
 
 /** Kafka's ConfigResource.Type ids. */
@@ -41,9 +42,9 @@ function describeResource(broker: Broker, resource: Resource, options: DescribeO
   if (resource.resourceType === ResourceType.topic) {
     const nameProblem = topicNameProblem(resource.resourceName);
     if (nameProblem !== null) return answer(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
-    const topic = broker.topics.get(resource.resourceName);
-    if (topic === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resource.resourceName} does not exist`);
-    return answer(ErrorCode.NONE, null, namesToDescribe(keys, topicConfigNames()).map((name) => describeTopicConfig(name, topic.configs, broker.configView, options)));
+    if (broker.image.topic(resource.resourceName) === undefined) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resource.resourceName} does not exist`);
+    const configs = topicConfigRecord(broker.image, resource.resourceName);
+    return answer(ErrorCode.NONE, null, namesToDescribe(keys, topicConfigNames()).map((name) => describeTopicConfig(name, configs, broker.configView, options)));
   }
   if (resource.resourceType === ResourceType.broker || resource.resourceType === ResourceType.brokerLogger) {
     if (resource.resourceName === '') {

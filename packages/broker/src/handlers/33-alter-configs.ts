@@ -6,17 +6,19 @@
  * max.compaction.lag.ms; UNKNOWN_TOPIC_OR_PARTITION), brokers (type 4, this broker's id or '' for
  * the cluster-wide defaults) with Kafka's dynamic-config rules (INVALID_REQUEST for a read-only
  * config, a per-broker config at cluster level, a bad value). validateOnly checks without
- * changing anything. Changes are stored in the data dir and take effect at once: topic configs on
- * the topic's logs, broker configs on the settings Gregor acts on and every topic's defaults.
+ * changing anything. The broker refuses what the request itself gets wrong and forwards the rest
+ * to the controller (config-changes.ts), which commits the change to the metadata; it takes effect
+ * when the broker's image brings it: topic configs on the topic's logs, broker configs on the
+ * settings Gregor acts on and every topic's defaults.
  * Deviations: a broker config name Kafka does not define is INVALID_CONFIG (Kafka stores unknown
  * names); throttleTimeMs is 0.
  */
-import type { AlterConfigsRequest, AlterConfigsResponseInput } from '@gregor/protocol';
+import { type AlterConfigsRequest, type AlterConfigsResponseInput, ApiKey } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import { alterConfigs } from '../config-changes.js';
 import type { Body } from '../context.js';
 
-export function handleAlterConfigs(broker: Broker, _apiVersion: number, body: Body): AlterConfigsResponseInput {
+export async function handleAlterConfigs(broker: Broker, apiVersion: number, body: Body): Promise<AlterConfigsResponseInput> {
   const request = body as AlterConfigsRequest;
-  return { throttleTimeMs: 0, responses: alterConfigs(broker, request.resources, false, request.validateOnly) };
+  return { throttleTimeMs: 0, responses: await alterConfigs(broker, ApiKey.AlterConfigs, apiVersion, request.resources, false, request.validateOnly) };
 }

@@ -1,8 +1,9 @@
 /**
  * DescribeLogDirs (API key 35), versions 0-4.
  * Answers the broker's one log directory (the data dir, as an absolute path) with the size on disk
- * of each partition asked for (topics null: every partition), offsetLag 0 (the leader's own
- * replica) and isFutureKey false; partitions not hosted are left out, as Kafka.
+ * of each hosted replica asked for (topics null: every one), leader or follower, its offsetLag
+ * (how far its HW is ahead of its LEO: 0 once caught up) and isFutureKey false; partitions not
+ * hosted are left out, as Kafka.
  * totalBytes and usableBytes (v4, KIP-827) are the file system's size and the bytes still usable
  * on it, from the injected FileSystem's `diskSpace` (statfs on disk); -1, Kafka's "unknown", when
  * the file system cannot tell or the call fails.
@@ -16,13 +17,14 @@ import type { Body } from '../context.js';
 export function handleDescribeLogDirs(broker: Broker, _apiVersion: number, body: Body): DescribeLogDirsResponseInput {
   const request = body as DescribeLogDirsRequest;
   const wanted = request.topics === null ? null : new Map(request.topics.map((topic) => [topic.topic, new Set(topic.partitions)]));
-  const topics = [];
-  for (const topic of broker.topics.values()) {
-    const partitions = topic.partitions
-      .filter((partition) => wanted === null || wanted.get(topic.name)?.has(partition.partitionIndex) === true)
-      .map((partition) => ({ partitionIndex: partition.partitionIndex, partitionSize: partition.log.sizeBytes, offsetLag: Math.max(partition.highWatermark - partition.logEndOffset, 0), isFutureKey: false }));
-    if (partitions.length > 0) topics.push({ name: topic.name, partitions });
+  const byTopic = new Map<string, { partitionIndex: number; partitionSize: number; offsetLag: number; isFutureKey: boolean }[]>();
+  for (const partition of broker.replicaManager?.all() ?? []) {
+    if (wanted !== null && wanted.get(partition.topic)?.has(partition.partitionIndex) !== true) continue;
+    const partitions = byTopic.get(partition.topic) ?? [];
+    partitions.push({ partitionIndex: partition.partitionIndex, partitionSize: partition.log.sizeBytes, offsetLag: Math.max(partition.highWatermark - partition.logEndOffset, 0), isFutureKey: false });
+    byTopic.set(partition.topic, partitions);
   }
+  const topics = [...byTopic].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, partitions]) => ({ name, partitions: partitions.sort((a, b) => a.partitionIndex - b.partitionIndex) }));
   const space = diskSpace(broker);
   return {
     throttleTimeMs: 0,

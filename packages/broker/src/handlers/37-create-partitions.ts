@@ -1,24 +1,39 @@
 /**
  * CreatePartitions (API key 37), versions 0-3.
- * Raises a topic's partition count (INVALID_PARTITIONS when the count does not grow), honouring
- * validateOnly. Manual assignments are checked as Kafka's controller does: one replica list per
- * added partition, naming registered brokers once each, as many as the topic's replication factor
- * (else INVALID_REPLICA_ASSIGNMENT); on one broker only this broker's id can be assigned.
- * Deviations: creation is synchronous (timeoutMs unused); throttleTimeMs is 0.
+ * INVALID_REQUEST for a topic named twice; the rest is forwarded to the controller in the
+ * client's version, which raises the partition count (INVALID_PARTITIONS when it does not grow,
+ * UNKNOWN_TOPIC_OR_PARTITION for an unknown topic), checks manual assignments as Kafka does (one
+ * replica list per added partition, registered brokers once each, as many as the topic's
+ * replication factor: else INVALID_REPLICA_ASSIGNMENT) or places the new replicas, honouring
+ * validateOnly. A grown topic is answered once this broker's image has every new partition
+ * (bounded by timeoutMs). No answer from the controller is REQUEST_TIMED_OUT.
+ * Deviations: throttleTimeMs is 0.
  */
-import { ErrorCode, type CreatePartitionsRequest, type CreatePartitionsResponseInput } from '@gregor/protocol';
+import { ApiKey, ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
+import { forwardToController } from '../controller-forwarding.js';
 
-export function handleCreatePartitions(broker: Broker, _apiVersion: number, body: Body): CreatePartitionsResponseInput {
-  const request = body as CreatePartitionsRequest;
+export async function handleCreatePartitions(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+  const requests: Body[] = body.topics ?? [];
   const counts = new Map<string, number>();
-  for (const topic of request.topics) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
-  const results = request.topics.map((topic) => {
-    if ((counts.get(topic.name) ?? 0) > 1) return { name: topic.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic in request' };
-    const assignments = topic.assignments === null ? null : topic.assignments.map((assignment) => assignment.brokerIds);
-    const result = broker.createPartitions(topic.name, topic.count, assignments, request.validateOnly);
-    return { name: topic.name, errorCode: result.errorCode, errorMessage: result.errorMessage };
-  });
-  return { throttleTimeMs: 0, results };
+  for (const topic of requests) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
+  const forwarded = requests.filter((request) => (counts.get(request.name) ?? 0) === 1);
+  const results = new Map<string, Body>();
+  if (forwarded.length > 0) {
+    const response = await forwardToController(broker, ApiKey.CreatePartitions, apiVersion, { ...body, topics: forwarded });
+    for (const result of response?.results ?? []) results.set(result.name, result);
+    const grown = forwarded.filter((request) => results.get(request.name)?.errorCode === ErrorCode.NONE && body.validateOnly !== true);
+    if (grown.length > 0) {
+      await broker.waitForMetadata((image) => grown.every((request) => (image.topic(request.name)?.partitions.size ?? 0) >= request.count), body.timeoutMs ?? broker.config.requestTimeoutMs);
+    }
+  }
+  return {
+    throttleTimeMs: 0,
+    results: requests.map((request) => {
+      if ((counts.get(request.name) ?? 0) > 1) return { name: request.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic in request' };
+      const result = results.get(request.name);
+      return result ?? { name: request.name, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: 'The controller did not answer' };
+    }),
+  };
 }

@@ -1,20 +1,24 @@
 /**
  * DescribeCluster (API key 60), versions 0-1 (KIP-700).
- * The cluster id, this broker as the only broker and as the controller. endpointType (v1) 1
- * (brokers) is answered; 2 (controllers) is refused with UNSUPPORTED_ENDPOINT_TYPE as Kafka does on
- * a broker listener. Deviations: clusterAuthorizedOperations is not computed; throttleTimeMs 0.
+ * The cluster id, every unfenced broker with an endpoint on the request's listener, and as
+ * controllerId the active controller when it is also a live broker, else a live broker (as KRaft
+ * brokers answer). endpointType (v1) 1 (brokers) is answered; 2 (controllers) is refused with
+ * UNSUPPORTED_ENDPOINT_TYPE as Kafka does on a broker listener. Deviations:
+ * clusterAuthorizedOperations is not computed; throttleTimeMs 0.
  */
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 
 const ENDPOINT_TYPE_BROKER = 1;
 
-export function handleDescribeCluster(broker: Broker, _apiVersion: number, body: Body): Body {
+export function handleDescribeCluster(broker: Broker, _apiVersion: number, body: Body, context: RequestContext): Body {
   const endpointType: number = body.endpointType ?? ENDPOINT_TYPE_BROKER;
-  const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.nodeId, clusterAuthorizedOperations: -2147483648 };
+  const listenerName = broker.listenerName(context);
+  const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.controllerIdFor(listenerName), clusterAuthorizedOperations: -2147483648 };
   if (endpointType !== ENDPOINT_TYPE_BROKER) {
     return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: 'Only broker endpoints are served', brokers: [] };
   }
-  return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, brokers: [{ brokerId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null }] };
+  const brokers = broker.liveBrokers(listenerName).map((entry) => ({ brokerId: entry.nodeId, host: entry.host, port: entry.port, rack: entry.rack }));
+  return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, brokers };
 }

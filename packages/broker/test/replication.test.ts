@@ -1,0 +1,191 @@
+/**
+ * Replication between real brokers (cluster-harness.ts): followers fetch the leader's batches as
+ * they are, acks=all waits for the ISR, a leader failover loses no acknowledged record, a follower
+ * that comes back truncates the tail the new leader never had (KIP-101), a stalled follower leaves
+ * the ISR and returns once caught up, min.insync.replicas refuses writes, requests to the wrong
+ * broker are told so, and a new leader deduplicates an idempotent producer's retry.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { decodeBatch, forEachBatch } from '@gregor/records';
+import type { Body, Broker } from '@gregor/broker';
+import { batch } from './helpers.js';
+import { TestCluster } from './cluster-harness.js';
+
+let cluster: TestCluster;
+afterEach(async () => {
+  await cluster?.close();
+});
+
+function produceBody(topic: string, partition: number, records: Buffer, acks = -1, timeoutMs = 5000): Body {
+  return { transactionalId: null, acks, timeoutMs, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] };
+}
+
+async function produce(broker: Broker, topic: string, values: string[], options: { acks?: number; records?: Buffer; timeoutMs?: number } = {}): Promise<Body> {
+  const response = (await cluster.settleUntil(broker.handle(ApiKey.Produce, 9, produceBody(topic, 0, options.records ?? batch(values), options.acks ?? -1, options.timeoutMs)))) as Body;
+  return response.responses[0].partitionResponses[0];
+}
+
+/** Every value in the partition's log on `broker`, in offset order, with the offsets. */
+function values(broker: Broker, topic: string): { offset: number; value: string; epoch: number }[] {
+  const partition = broker.partition(topic, 0);
+  if (partition === undefined) return [];
+  const result: { offset: number; value: string; epoch: number }[] = [];
+  const { records } = partition.log.read(partition.logStartOffset, { maxBytes: 64 << 20, minOneBatch: true });
+  forEachBatch(records, (position) => {
+    const decoded = decodeBatch(records, position);
+    for (const record of decoded.records()) result.push({ offset: record.offset, value: record.value?.toString() ?? '', epoch: decoded.partitionLeaderEpoch });
+  });
+  return result;
+}
+
+describe('replication between brokers', () => {
+  it('copies the leader\'s batches to the followers with the same offsets and epochs, and answers acks=all once the ISR has them', async () => {
+    cluster = await TestCluster.start(3);
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    const answer = await produce(cluster.broker(0), 't', ['a', 'b', 'c']);
+    expect(answer).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    // Answered: the HW passed the batch, so both followers held it then.
+    for (const id of [1, 2]) expect(cluster.broker(id).partition('t', 0)?.logEndOffset).toBeGreaterThanOrEqual(3);
+    await cluster.settle(600);
+    const expected = values(cluster.broker(0), 't');
+    expect(expected.map((entry) => entry.value)).toEqual(['a', 'b', 'c']);
+    for (const id of [1, 2]) {
+      expect(values(cluster.broker(id), 't')).toEqual(expected);
+      expect(cluster.broker(id).partition('t', 0)?.highWatermark).toBe(3);
+      expect(cluster.broker(id).partition('t', 0)?.log.leaderEpochs.entries()).toEqual([{ epoch: 0, startOffset: 0 }]);
+    }
+  });
+
+  it('loses no acknowledged record when the leader dies and a follower from the ISR takes over', async () => {
+    cluster = await TestCluster.start(3);
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    const acknowledged: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const value = `before-${round}`;
+      if ((await produce(cluster.broker(0), 't', [value])).errorCode === 0) acknowledged.push(value);
+    }
+    cluster.kill(0, { powerLoss: true });
+    const registration = cluster.controller.partition('t', 0);
+    expect(registration.leader).toBe(1);
+    expect(registration.leaderEpoch).toBe(1);
+    await cluster.settle(100);
+    const newLeader = cluster.broker(registration.leader);
+    for (let round = 0; round < 3; round++) {
+      const value = `after-${round}`;
+      if ((await produce(newLeader, 't', [value])).errorCode === 0) acknowledged.push(value);
+    }
+    expect(values(newLeader, 't').map((entry) => entry.value)).toEqual(acknowledged);
+    await cluster.startBroker(0);
+    await cluster.settle(1000);
+    expect(values(cluster.broker(0), 't')).toEqual(values(newLeader, 't'));
+  });
+
+  it('truncates the divergent tail of a leader that was cut off, before fetching from the new leader (KIP-101)', async () => {
+    cluster = await TestCluster.start(3);
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    expect((await produce(cluster.broker(0), 't', ['committed'])).errorCode).toBe(0);
+    // The leader loses its followers; what it appends with acks=1 now exists on it alone.
+    cluster.network.cutLink(0, 1);
+    cluster.network.cutLink(0, 2);
+    expect((await produce(cluster.broker(0), 't', ['lost-1', 'lost-2'], { acks: 1 })).errorCode).toBe(0);
+    expect(cluster.broker(0).partition('t', 0)?.logEndOffset).toBe(3);
+    // The controller moves leadership to broker 1 (epoch 1), which takes writes of its own.
+    cluster.controller.setReachable(0, false);
+    cluster.controller.fence(0);
+    expect(cluster.controller.partition('t', 0)).toMatchObject({ leader: 1, leaderEpoch: 1 });
+    await cluster.settle(50);
+    expect((await produce(cluster.broker(1), 't', ['new-1'], { acks: 1 })).errorCode).toBe(0);
+    // Broker 0 comes back, learns it is a follower at epoch 1, and must drop 'lost-1' and 'lost-2'.
+    cluster.broker(0).kill();
+    cluster.network.healLink(0, 1);
+    cluster.network.healLink(0, 2);
+    cluster.controller.setReachable(0, true);
+    await cluster.startBroker(0);
+    await cluster.settle(1500);
+    const leaderLog = values(cluster.broker(1), 't');
+    expect(leaderLog.map((entry) => entry.value)).toEqual(['committed', 'new-1']);
+    expect(leaderLog.map((entry) => entry.epoch)).toEqual([0, 1]);
+    expect(values(cluster.broker(0), 't')).toEqual(leaderLog);
+    expect(cluster.broker(0).partition('t', 0)?.log.leaderEpochs.entries()).toEqual([{ epoch: 0, startOffset: 0 }, { epoch: 1, startOffset: 1 }]);
+  });
+
+  it('drops a stalled follower from the ISR after replica.lag.time.max.ms and takes it back once it has caught up', async () => {
+    cluster = await TestCluster.start(3, { replicaLagTimeMaxMs: 2000 });
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    cluster.network.cutLink(0, 2);
+    for (let round = 0; round < 3; round++) await produce(cluster.broker(0), 't', [`v${round}`], { acks: 1 });
+    await cluster.settle(3500);
+    expect(cluster.controller.partition('t', 0).isr).toEqual([0, 1]);
+    expect(cluster.broker(0).partition('t', 0)?.highWatermark).toBe(3);
+    cluster.network.healLink(0, 2);
+    await cluster.settle(1500);
+    expect(cluster.controller.partition('t', 0).isr).toEqual([0, 1, 2]);
+    expect(values(cluster.broker(2), 't')).toEqual(values(cluster.broker(0), 't'));
+  });
+
+  it('refuses acks=all below min.insync.replicas, before appending, and still takes acks=1', async () => {
+    cluster = await TestCluster.start(3, { replicaLagTimeMaxMs: 2000 });
+    cluster.controller.createTopic('t', [[0, 1, 2]], { 'min.insync.replicas': '2' });
+    await cluster.settle(50);
+    expect((await produce(cluster.broker(0), 't', ['ok'])).errorCode).toBe(0);
+    cluster.network.cutLink(0, 1);
+    cluster.network.cutLink(0, 2);
+    const stuck = produce(cluster.broker(0), 't', ['waits'], { timeoutMs: 60_000 });
+    await cluster.settle(4000);
+    expect(cluster.controller.partition('t', 0).isr).toEqual([0]);
+    expect((await stuck).errorCode).toBe(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+    const end = cluster.broker(0).partition('t', 0)?.logEndOffset;
+    expect((await produce(cluster.broker(0), 't', ['refused'])).errorCode).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
+    expect(cluster.broker(0).partition('t', 0)?.logEndOffset).toBe(end);
+    expect((await produce(cluster.broker(0), 't', ['fine'], { acks: 1 })).errorCode).toBe(0);
+  });
+
+  it('tells a client that asks the wrong broker NOT_LEADER_OR_FOLLOWER, and a stale leader epoch FENCED_LEADER_EPOCH', async () => {
+    cluster = await TestCluster.start(3);
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    await produce(cluster.broker(0), 't', ['a']);
+    expect((await produce(cluster.broker(1), 't', ['b'])).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const fetch = (broker: Broker, currentLeaderEpoch: number): Promise<Body | null> => broker.handle(ApiKey.Fetch, 11, {
+      replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: 't', partitions: [{ partition: 0, currentLeaderEpoch, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [], rackId: '',
+    });
+    expect(((await fetch(cluster.broker(2), -1)) as Body).responses[0].partitions[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    cluster.controller.electLeader('t', 0, 1);
+    // The new leader's HW catches up once its followers have fetched from it.
+    await cluster.settle(600);
+    expect(((await fetch(cluster.broker(1), 0)) as Body).responses[0].partitions[0].errorCode).toBe(ErrorCode.FENCED_LEADER_EPOCH);
+    expect(((await fetch(cluster.broker(1), 1)) as Body).responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 1 });
+    const metadata = (await cluster.broker(2).handle(ApiKey.Metadata, 12, { topics: [{ topicId: '00000000-0000-0000-0000-000000000000', name: 't' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })) as Body;
+    expect(metadata.brokers.map((entry: Body) => [entry.nodeId, entry.host])).toEqual([[0, 'broker-0'], [1, 'broker-1'], [2, 'broker-2']]);
+    expect(metadata.topics[0].partitions[0]).toMatchObject({ errorCode: 0, leaderId: 1, leaderEpoch: 1, replicaNodes: [0, 1, 2], isrNodes: [0, 1, 2], offlineReplicas: [] });
+  });
+
+  it('lets a new leader deduplicate an idempotent producer\'s retry of a batch the old leader acknowledged', async () => {
+    cluster = await TestCluster.start(3);
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    // The first InitProducerId may find no producer id block yet (COORDINATOR_LOAD_IN_PROGRESS): retry, as clients do.
+    let initialized: Body = { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
+    for (let attempt = 0; attempt < 5 && initialized.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS; attempt++) {
+      initialized = (await cluster.settleUntil(cluster.broker(0).handle(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 }))) as Body;
+    }
+    expect(initialized.errorCode).toBe(0);
+    const first = batch(['once'], { producerId: initialized.producerId, producerEpoch: 0, baseSequence: 0 });
+    expect(await produce(cluster.broker(0), 't', [], { records: Buffer.from(first) })).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    // The answer is lost, the leader dies; the producer retries the same batch at the new leader.
+    cluster.kill(0);
+    await cluster.settle(50);
+    const retried = await produce(cluster.broker(1), 't', [], { records: Buffer.from(first) });
+    expect(retried).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(values(cluster.broker(1), 't').map((entry) => entry.value)).toEqual(['once']);
+    const next = batch(['twice'], { producerId: initialized.producerId, producerEpoch: 0, baseSequence: 1 });
+    expect(await produce(cluster.broker(1), 't', [], { records: next })).toMatchObject({ errorCode: 0, baseOffset: 1 });
+  });
+});
