@@ -67,7 +67,7 @@ export interface AppendSettings {
   decompressedBytesMax: number;
   /** CreateTime topics with a finite message.timestamp.before/after.max.ms: the bounds to check records against. */
   timestampBounds?: TimestampBounds;
-  /** The records' CRCs were computed in this process just before (RequestContext.recordsBuiltByProducer): not checked again. */
+  /** The records were built in this process just before (RequestContext.recordsBuiltByProducer): their CRCs are not checked again, nor their records walked. */
   crcsChecked?: boolean;
 }
 
@@ -269,7 +269,7 @@ export class Partition {
    */
   appendRecordsToLeader(records: Buffer | null, settings: AppendSettings): AppendOutcome {
     if (!this.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: `Broker ${this.nodeId} is not the leader of ${this.topic}-${this.partitionIndex}`, batchIndex: -1 };
-    const check = validateProducedRecords(records, settings.maxMessageBytes, settings.decompressedBytesMax, false);
+    const check = validateProducedRecords(records, settings.maxMessageBytes, settings.decompressedBytesMax, false, settings.crcsChecked !== true);
     if (!check.ok) return { errorCode: check.errorCode, message: check.message, batchIndex: check.batchIndex };
     const outOfRange = settings.timestampBounds === undefined ? null : timestampProblem(records as Buffer, settings.timestampBounds, settings.decompressedBytesMax);
     if (outOfRange !== null) return outOfRange;

@@ -1,9 +1,11 @@
 /**
  * A Produce from Gregor's producer in the same process (RequestContext.recordsBuiltByProducer)
- * is appended without the broker computing its CRCs again; any other Produce has them checked.
- * The batch below has a broken CRC, so only the skipped check lets it through.
+ * is appended without the broker computing its CRCs again or walking its records; any other
+ * Produce has both checked. The batches below are broken in those two ways, so only the skipped
+ * checks let them through.
  */
 import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { writeBatchCrc } from '@gregor/records';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batch, createTopic, openTestBroker, type TestBroker } from './helpers.js';
 
@@ -27,5 +29,17 @@ describe('produce from the in-process producer', () => {
     const trusted = await test.broker.handle(ApiKey.Produce, 9, produceBody(records), { clientHost: 'in-process', recordsBuiltByProducer: true });
     expect(trusted?.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
     expect(test.broker.partition('t', 0)?.logEndOffset).toBe(2);
+  });
+
+  it('does not walk the records the producer built, and walks every other request', async () => {
+    test = await openTestBroker();
+    await createTopic(test.broker, 't');
+    const records = batch(['a', 'b']);
+    records[61 + 3] = 2 * 5; // the first record's offset delta (zigzag 5, after length, attributes, timestamp delta 0)
+    writeBatchCrc(records, 0, records.length); // a consistent CRC: only the walk finds the lie
+    const checked = await test.broker.handle(ApiKey.Produce, 9, produceBody(records), { clientHost: '/127.0.0.1' });
+    expect(checked?.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.INVALID_RECORD });
+    const trusted = await test.broker.handle(ApiKey.Produce, 9, produceBody(records), { clientHost: 'in-process', recordsBuiltByProducer: true });
+    expect(trusted?.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
   });
 });

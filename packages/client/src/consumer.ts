@@ -12,7 +12,6 @@
  * never holds the event loop (timers and signals keep running). One consumer per caller.
  */
 import { EventEmitter } from 'node:events';
-import { batchesIn, decodeBatch, RecordsError } from '@gregor/records';
 import { Api } from './api.js';
 import { assignorsByName, type Assignor, rangeAssignor } from './assignors.js';
 import type { Cluster } from './cluster.js';
@@ -21,8 +20,8 @@ import { CorruptMessageError, isRetriable, KafkaClientError, KafkaProtocolError,
 import { GroupMember, REJOIN_ERROR_CODES } from './group-member.js';
 import { commitOffsets, EARLIEST_TIMESTAMP, fetchCommittedOffsets, LATEST_TIMESTAMP, listOffsets } from './offsets.js';
 import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, sleep } from './retry.js';
-import { FetchedMessage, type KafkaMessage } from './message.js';
-import { fromRecordHeaders } from './values.js';
+import { FetchedRecords } from './fetched-records.js';
+import type { FetchedMessage, KafkaMessage } from './message.js';
 
 export interface ConsumerOptions {
   groupId: string;
@@ -160,34 +159,6 @@ const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
 
 /** Kafka's CORRUPT_MESSAGE, answered for a partition whose batch at the fetch offset is damaged. */
 const CORRUPT_MESSAGE = 2;
-
-/**
- * The parts of a fetched record set up to the first batch that does not decode: iteration ends
- * there, quietly, and `damage` holds why, so the caller hands out what came before and then
- * reports the damage at its position.
- */
-class CheckedParts implements Iterable<DecodedRecords> {
-  damage: RecordsError | null = null;
-  constructor(private readonly parts: Iterator<DecodedRecords>) {}
-
-  *[Symbol.iterator](): Iterator<DecodedRecords> {
-    for (;;) {
-      let step: IteratorResult<DecodedRecords>;
-      try {
-        step = this.parts.next();
-      } catch (error) {
-        if (!(error instanceof RecordsError)) throw error;
-        this.damage = error;
-        return;
-      }
-      if (step.done === true) return;
-      yield step.value;
-    }
-  }
-}
-
-/** Shared by every message without headers (most), so none allocates an empty object. */
-const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
 
 export class Consumer extends EventEmitter {
   readonly events = ConsumerEvents;
@@ -590,41 +561,46 @@ export class Consumer extends EventEmitter {
   private async processPartition({ state, fetchOffset, records, aborted }: FetchedPartition): Promise<void> {
     const visibleAborts = this.isolationLevel === 1 ? aborted : null;
     const seeks = state.seeks;
-    const parts = new CheckedParts(fetchedBatches(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax, this.settings.checkCrcs));
+    const set = new FetchedRecords(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax, this.settings.checkCrcs);
     if (this.runConfig.eachBatch !== undefined) {
-      if (!(await this.processInBatches(state, seeks, parts))) return;
-    } else if (!(await this.processEachMessage(state, seeks, parts))) return;
-    if (parts.damage !== null) throw new CorruptMessageError(state.topic, state.partition, String(state.position), parts.damage.message, parts.damage);
+      if (!(await this.processInBatches(state, seeks, set))) return;
+    } else if (!(await this.processEachMessage(state, seeks, set))) return;
+    if (set.damage !== null) throw new CorruptMessageError(state.topic, state.partition, String(state.position), set.damage.message, set.damage);
   }
 
   /** Hands the messages to eachMessage; false when the partition stopped (pause, seek, rebalance). */
-  private async processEachMessage(state: PartitionState, seeks: number, parts: Iterable<DecodedRecords>): Promise<boolean> {
-    for (const part of parts) {
-      if (part.list.length > 0) {
-        if (!(await this.runEachMessage(state, part.list)) || state.seeks !== seeks) return false;
-      } else if (!this.skipTo(state, seeks, part.nextPosition)) return false;
+  private async processEachMessage(state: PartitionState, seeks: number, set: FetchedRecords): Promise<boolean> {
+    // One list for every batch: eachMessage gets the messages, never the list.
+    const list: FetchedMessage[] = [];
+    for (;;) {
+      list.length = 0;
+      const count = set.readBatch(list);
+      if (count < 0) return true;
+      if (count > 0) {
+        if (!(await this.runEachMessage(state, list)) || state.seeks !== seeks) return false;
+      } else if (!this.skipTo(state, seeks, set.nextPosition)) return false;
     }
-    return true;
   }
 
   /**
    * Hands the decoded RecordBatches to eachBatch in groups of at least eachBatchMessagesMax messages
-   * (the last group may be smaller). Stops after a group that was not resolved to its end (the next
-   * fetch starts again at the first unresolved offset, as kafkajs) or when the partition stopped;
-   * false then.
+   * (the last group may be smaller), each decoded straight into the list eachBatch gets. Stops after
+   * a group that was not resolved to its end (the next fetch starts again at the first unresolved
+   * offset, as kafkajs) or when the partition stopped; false then.
    */
-  private async processInBatches(state: PartitionState, seeks: number, parts: Iterable<DecodedRecords>): Promise<boolean> {
+  private async processInBatches(state: PartitionState, seeks: number, set: FetchedRecords): Promise<boolean> {
     const limit = this.runConfig.eachBatchMessagesMax;
     let pending: FetchedMessage[] = [];
-    for (const part of parts) {
-      if (part.list.length === 0) {
-        if (pending.length === 0 && !this.skipTo(state, seeks, part.nextPosition)) return false;
+    for (;;) {
+      const count = set.readBatch(pending);
+      if (count < 0) break;
+      if (count === 0) {
+        if (pending.length === 0 && !this.skipTo(state, seeks, set.nextPosition)) return false;
         continue;
       }
-      if (pending.length === 0) pending = part.list;
-      else for (const message of part.list) pending.push(message);
       if (pending.length < limit) continue;
       if (!(await this.runEachBatchGroup(state, seeks, pending))) return false;
+      // A new list: the handler may keep batch.messages.
       pending = [];
     }
     if (pending.length > 0) return this.runEachBatchGroup(state, seeks, pending);
@@ -899,11 +875,8 @@ export interface DecodedRecords {
 }
 
 /**
- * The records of a fetched record set at or after `fetchOffset`, one RecordBatch at a time,
- * skipping control batches and, under read_committed, the batches of transactions the broker lists
- * as aborted (Kafka's consumer: a producer's batches from its aborted firstOffset up to its next
- * control marker). Yielding per batch keeps each message short-lived: a whole fetch decoded at
- * once would outlive the young generation and make garbage collection the main cost.
+ * The records of a fetched record set at or after `fetchOffset`, one RecordBatch at a time (see
+ * fetched-records.ts); a batch that does not decode is thrown as its RecordsError.
  */
 export function* fetchedBatches(
   fetchOffset: number,
@@ -912,32 +885,13 @@ export function* fetchedBatches(
   decompressedBytesMax: number,
   verifyCrc = true,
 ): Generator<DecodedRecords> {
-  const pendingAborts = aborted === null ? [] : [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
-  const abortedProducers = new Set<number>();
-  let nextPosition = fetchOffset;
-  for (const { position, sizeBytes } of batchesIn(records, { allowPartialTail: true })) {
-    const batch = decodeBatch(records, position, { decompressedBytesMax, verifyCrc });
-    const batchEnd = batch.baseOffset + batch.lastOffsetDelta + 1;
-    nextPosition = Math.max(nextPosition, batchEnd);
-    while (pendingAborts.length > 0 && pendingAborts[0].firstOffset < batchEnd) abortedProducers.add(pendingAborts.shift()!.producerId);
-    if (batch.isControl) {
-      abortedProducers.delete(batch.producerId);
-      yield { list: [], nextPosition };
-      continue;
-    }
-    if (batch.isTransactional && abortedProducers.has(batch.producerId)) {
-      yield { list: [], nextPosition };
-      continue;
-    }
+  const set = new FetchedRecords(fetchOffset, records, aborted, decompressedBytesMax, verifyCrc);
+  for (;;) {
     const list: FetchedMessage[] = [];
-    // The reused RecordView avoids a second object per record; the message (lazy, see
-    // message.ts) is the only one.
-    batch.forEachRecord((record) => {
-      if (record.offset < fetchOffset) return;
-      list.push(new FetchedMessage(record, record.headerCount === 0 ? NO_HEADERS : fromRecordHeaders(record.headers()), record.attributes, sizeBytes));
-    });
-    yield { list, nextPosition };
+    if (set.readBatch(list) < 0) break;
+    yield { list, nextPosition: set.nextPosition };
   }
+  if (set.damage !== null) throw set.damage;
 }
 
 /** All of `fetchedBatches` at once, with the numeric offsets beside the messages. */
@@ -947,13 +901,9 @@ export function decodeFetchedRecords(
   aborted: readonly { producerId: number; firstOffset: number }[] | null,
   decompressedBytesMax: number,
 ): DecodedRecords & { offsets: number[] } {
-  const all = { list: [] as FetchedMessage[], offsets: [] as number[], nextPosition: fetchOffset };
-  for (const part of fetchedBatches(fetchOffset, records, aborted, decompressedBytesMax)) {
-    for (let i = 0; i < part.list.length; i++) {
-      all.list.push(part.list[i]);
-      all.offsets.push(part.list[i].offsetNumber);
-    }
-    all.nextPosition = part.nextPosition;
-  }
-  return all;
+  const set = new FetchedRecords(fetchOffset, records, aborted, decompressedBytesMax);
+  const list: FetchedMessage[] = [];
+  while (set.readBatch(list) >= 0);
+  if (set.damage !== null) throw set.damage;
+  return { list, offsets: list.map((message) => message.offsetNumber), nextPosition: set.nextPosition };
 }

@@ -2,6 +2,8 @@ import { inspect } from 'node:util';
 import { Compression, ControlRecordType, encodeBatch, encodeControlRecord } from '@gregor/records';
 import { describe, expect, it } from 'vitest';
 import { decodeFetchedRecords, fetchedBatches } from '../src/consumer.js';
+import { FetchedRecords } from '../src/fetched-records.js';
+import type { FetchedMessage } from '../src/message.js';
 
 const batch = (baseOffset: number, values: string[], options: { producerId?: number; isTransactional?: boolean; compression?: number } = {}) =>
   encodeBatch({ baseOffset, producerId: options.producerId ?? -1, isTransactional: options.isTransactional, compression: options.compression, timestamp: 1000, records: values.map((v) => ({ value: Buffer.from(v) })) });
@@ -52,5 +54,34 @@ describe('decodeFetchedRecords', () => {
     records[records.length - 2] ^= 0xff; // the last value byte (the last byte is its header count), covered by the CRC
     expect(() => [...fetchedBatches(0, records, null, 1 << 20)]).toThrow(/CRC/);
     expect([...fetchedBatches(0, records, null, 1 << 20, false)].flatMap((part) => part.list)).toHaveLength(2);
+  });
+});
+
+describe('FetchedRecords', () => {
+  it('appends each batch straight into the list it is given, and leaves the list as it was at a batch that does not decode', () => {
+    const damaged = batch(3, ['d', 'e']);
+    // Record length of the second record made larger than the section: framing breaks inside the batch.
+    const good = Buffer.concat([batch(0, ['a', 'b']), batch(2, ['c'])]);
+    const set = new FetchedRecords(0, Buffer.concat([good, damaged.subarray(0, damaged.length - 1), Buffer.from([0x7f])]), null, 1 << 20, false);
+    const list: FetchedMessage[] = [];
+    expect(set.readBatch(list)).toBe(2);
+    expect(set.readBatch(list)).toBe(1);
+    expect(list.map((m) => m.value!.toString())).toEqual(['a', 'b', 'c']);
+    expect(set.nextPosition).toBe(3);
+    expect(set.readBatch(list)).toBe(-1);
+    expect(list).toHaveLength(3);
+    expect(set.damage?.message).toMatch(/header count|bytes follow|record/);
+    expect(set.nextPosition).toBe(3);
+    expect(set.readBatch(list)).toBe(-1);
+  });
+
+  it('answers 0 for a control batch and moves the position past it', () => {
+    const set = new FetchedRecords(0, Buffer.concat([abortMarker(0, 5), batch(1, ['x'])]), [], 1 << 20);
+    const list: FetchedMessage[] = [];
+    expect(set.readBatch(list)).toBe(0);
+    expect(set.nextPosition).toBe(1);
+    expect(set.readBatch(list)).toBe(1);
+    expect(set.readBatch(list)).toBe(-1);
+    expect(set.damage).toBeNull();
   });
 });

@@ -55,11 +55,21 @@ export interface RecordView {
   headers(): RecordHeader[];
 }
 
+/**
+ * A cursor over a batch's records: each `next()` that returns true makes the cursor the view of
+ * the following record; false after the last one, once it checked that the records fill the section
+ * exactly. For loops where a callback per record (`forEachRecord`) would cost a call each.
+ */
+export interface RecordCursor extends RecordView {
+  next(): boolean;
+}
+
 export interface DecodedBatch extends BatchHeader {
   /** The records section, decompressed if the batch was compressed. */
   readonly recordsData: Buffer;
   records(): IterableIterator<KafkaRecord>;
   forEachRecord(visit: (record: RecordView) => void): void;
+  recordCursor(): RecordCursor;
 }
 
 /**
@@ -88,6 +98,7 @@ export function decodeBatch(buffer: Buffer, position = 0, options: DecodeOptions
       while (reader.next()) visit(reader);
       reader.checkFullyRead();
     },
+    recordCursor: () => new RecordCursorImpl(header, recordsData),
   });
   return batch;
 }
@@ -203,5 +214,14 @@ class RecordReader implements RecordView, Cursor {
     this.position += keyLength;
     const valueLength = this.readLength(end);
     this.position += valueLength > 0 ? valueLength : 0;
+  }
+}
+
+/** RecordReader whose `next()` also makes the end-of-section check once the last record was read. */
+class RecordCursorImpl extends RecordReader implements RecordCursor {
+  override next(): boolean {
+    if (super.next()) return true;
+    this.checkFullyRead();
+    return false;
   }
 }

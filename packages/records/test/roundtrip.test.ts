@@ -130,3 +130,24 @@ describe('RecordBatch round trip', () => {
     expect(record.headers).toEqual(headers);
   });
 });
+
+describe('recordCursor', () => {
+  it('walks the same records as forEachRecord, and checks the section is filled exactly at the end', () => {
+    const records = [{ key: Buffer.from('k1'), value: Buffer.from('v1') }, { key: null, value: Buffer.from('v2'), headers: [{ key: 'h', value: Buffer.from('x') }] }, { key: Buffer.from('k3'), value: null }];
+    const encoded = encodeBatch({ baseOffset: 10, timestamp: 5, records });
+    const visited: string[] = [];
+    decodeBatch(encoded).forEachRecord((r) => visited.push(`${r.offset}:${r.key()?.toString()}:${r.value()?.toString()}:${r.headerCount}`));
+    const walked: string[] = [];
+    const cursor = decodeBatch(encoded).recordCursor();
+    while (cursor.next()) walked.push(`${cursor.offset}:${cursor.key()?.toString()}:${cursor.value()?.toString()}:${cursor.headerCount}`);
+    expect(walked).toEqual(visited);
+    expect(walked).toHaveLength(3);
+    // One record fewer declared than written: the bytes left over are found when the cursor ends.
+    const short = Buffer.from(encoded);
+    short.writeInt32BE(2, 57);
+    const shortCursor = decodeBatch(short, 0, { verifyCrc: false }).recordCursor();
+    expect(() => {
+      while (shortCursor.next());
+    }).toThrow(/bytes follow the last of 2 records/);
+  });
+});

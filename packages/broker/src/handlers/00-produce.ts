@@ -20,7 +20,8 @@
  * auto-creates topics (as Kafka); transactional produce is not supported yet (transactionalId is
  * ignored, batches are appended as non-transactional data would be); throttleTimeMs is always 0.
  * A Produce from Gregor's producer in the same process (RequestContext.recordsBuiltByProducer)
- * skips the CRC check: BatchBuilder computed those CRCs just before, in the same memory.
+ * skips the CRC check and the walk of every record: BatchBuilder computed those CRCs and wrote
+ * that framing just before, in the same memory (the batch headers are still checked).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ErrorCode } from '@gregor/protocol';
