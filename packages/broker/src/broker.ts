@@ -192,6 +192,7 @@ export class Broker {
       storeGroup: (groupId, group) => this.storeGroup(groupId, group),
       storeTombstones: (groupId, offsets, group) => this.storeTombstones(groupId, offsets, group),
       partitionExists: (topic, partition) => this.image.partition(topic, partition) !== undefined,
+      partitionFor: (groupId) => this.offsetsPartitionFor(groupId),
     });
   }
 
@@ -512,11 +513,15 @@ export class Broker {
 
   // ---------------------------------------------------------------- __consumer_offsets
 
-  /** A leadership change of a `__consumer_offsets` partition loads (or unloads) its groups. */
+  /**
+   * A leadership change of a `__consumer_offsets` partition: leading it loads its groups into the
+   * coordinator (once: a new leader epoch or ISR of the same leader changes nothing), losing it
+   * unloads them (Kafka's GroupCoordinator.onElection / onResignation).
+   */
   private onLeadershipChange(partition: Partition, isLeader: boolean): void {
-    if (partition.topic !== OFFSETS_TOPIC || !isLeader) return;
-    this.loadOffsetsPartition(partition);
-    this.coordinator.startLoadedGroups();
+    if (partition.topic !== OFFSETS_TOPIC) return;
+    if (isLeader) this.coordinator.onElection(partition.partitionIndex, () => this.loadOffsetsPartition(partition));
+    else this.coordinator.onResignation(partition.partitionIndex);
   }
 
   /** Periodically expires the offsets of empty groups (offsets.retention.minutes), with tombstones. */
@@ -559,11 +564,18 @@ export class Broker {
     return partitionForGroup(groupId, this.image.topic(OFFSETS_TOPIC)?.partitions.size ?? this.config.offsetsTopicNumPartitions);
   }
 
-  private storeOffsets(groupId: string, commits: readonly OffsetCommit[]): void {
-    this.appendToOffsetsTopic(groupId, commits.map((commit) => ({
+  /**
+   * Kafka's storeOffsets: the commits are appended to the group's partition and resolve once its
+   * high watermark passed them (`offsets.commit.timeout.ms` at most), so an acknowledged commit
+   * is on every ISR replica and survives the loss of the coordinator's broker.
+   */
+  private async storeOffsets(groupId: string, commits: readonly OffsetCommit[]): Promise<void> {
+    const { partition, endOffset } = this.appendToOffsetsTopic(groupId, commits.map((commit) => ({
       key: encodeOffsetCommitKey(groupId, commit.topic, commit.partition),
       value: encodeOffsetCommitValue(commit),
     })));
+    const errorCode = await partition.waitForReplication(endOffset, Number(this.topicConfig(partition, 'min.insync.replicas')), this.config.offsetsCommitTimeoutMs);
+    if (errorCode !== ErrorCode.NONE) throw new BrokerError('OFFSET_COMMIT_FAILED', `offsets of group ${groupId} were appended to ${OFFSETS_TOPIC}-${partition.partitionIndex} but not replicated (error ${errorCode})`, errorCode);
   }
 
   private storeGroup(groupId: string, group: StoredGroup | null): void {
@@ -576,14 +588,21 @@ export class Broker {
     if (records.length > 0) this.appendToOffsetsTopic(groupId, records);
   }
 
-  /** One batch of records to the group's `__consumer_offsets` partition; throws if refused. */
-  appendToOffsetsTopic(groupId: string, records: { key: Buffer; value: Buffer | null }[]): void {
+  /**
+   * One batch of records to the group's `__consumer_offsets` partition, as Kafka's appendForGroup
+   * with acks=all: refused (thrown) when the partition's ISR is below its min.insync.replicas.
+   * Returns the partition and the offset after the batch; an offset commit waits for the high
+   * watermark to reach it, group metadata and tombstones do not (a deviation: Kafka answers
+   * SyncGroup's leader only once its assignment is replicated).
+   */
+  appendToOffsetsTopic(groupId: string, records: { key: Buffer; value: Buffer | null }[]): { partition: Partition; endOffset: number } {
     const partition = this.partition(OFFSETS_TOPIC, this.offsetsPartitionFor(groupId));
     if (partition === undefined || !partition.isLeader) throw new BrokerError('NOT_COORDINATOR', `This broker does not lead the __consumer_offsets partition of group ${groupId}`, ErrorCode.NOT_COORDINATOR);
     const timestamp = this.clock.now();
     const batch = encodeBatch({ timestamp, records: records.map((record) => ({ ...record, timestamp })) });
-    const outcome = partition.appendRecordsToLeader(batch, { requiredAcks: -1, maxMessageBytes: Number.MAX_SAFE_INTEGER, minInsyncReplicas: 1, decompressedBytesMax: this.config.producedBatchDecompressedBytesMax });
-    if (outcome.errorCode !== ErrorCode.NONE) throw new BrokerError('OFFSET_COMMIT_FAILED', `__consumer_offsets append failed with ${outcome.errorCode}`, outcome.errorCode);
+    const outcome = partition.appendRecordsToLeader(batch, { requiredAcks: -1, maxMessageBytes: Number.MAX_SAFE_INTEGER, minInsyncReplicas: Number(this.topicConfig(partition, 'min.insync.replicas')), decompressedBytesMax: this.config.producedBatchDecompressedBytesMax });
+    if (!('lastOffset' in outcome)) throw new BrokerError('OFFSET_COMMIT_FAILED', `__consumer_offsets append failed with ${outcome.errorCode}`, outcome.errorCode);
+    return { partition, endOffset: outcome.lastOffset + 1 };
   }
 
   /**

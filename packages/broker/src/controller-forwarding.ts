@@ -79,6 +79,16 @@ export function ensureOffsetsTopic(broker: Broker, timeoutMs: number): Promise<T
   return creation;
 }
 
+/**
+ * Kafka clients find a group's coordinator (FindCoordinator) before any group request, and that
+ * creates `__consumer_offsets`; a group request that comes without it creates the topic here, so
+ * the group's partition has a leader to coordinate it. Waits for a creation under way.
+ */
+export async function ensureGroupCoordination(broker: Broker): Promise<void> {
+  const offsetsTopic = ensureOffsetsTopic(broker, broker.config.requestTimeoutMs);
+  if (offsetsTopic instanceof Promise) await offsetsTopic;
+}
+
 /** The topic as auto-creation makes it (broker defaults; `__consumer_offsets` as itself). */
 export async function autoCreateTopic(broker: Broker, name: string, timeoutMs: number): Promise<TopicCreation> {
   if (name === OFFSETS_TOPIC) return ensureOffsetsTopic(broker, timeoutMs);

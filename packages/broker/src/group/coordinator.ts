@@ -2,7 +2,16 @@
  * Kafka's classic group coordinator: JoinGroup / SyncGroup / Heartbeat / LeaveGroup, generations,
  * session and rebalance timeouts on the injected clock, static membership (KIP-345), the initial
  * rebalance delay, and the committed offsets of each group. Offsets are made durable through an
- * OffsetStore (the broker writes them to `__consumer_offsets`) before they become visible.
+ * OffsetStore (the broker writes them to `__consumer_offsets` and waits for their replication)
+ * before they become visible.
+ *
+ * A group lives in one `__consumer_offsets` partition (OffsetStore.partitionFor), and this
+ * coordinator serves the groups of the partitions its broker leads, as Kafka's
+ * GroupMetadataManager: `onElection` loads a partition's groups and offsets from its log before
+ * any request for them is served, `onResignation` unloads them (parked JoinGroup and SyncGroup
+ * requests are answered NOT_COORDINATOR, timers stop), and every request for a group of a
+ * partition it does not own is answered NOT_COORDINATOR, so the client looks the coordinator up
+ * again (FindCoordinator names the partition's current leader).
  * Single-threaded: the broker's handlers call it from the event loop only.
  */
 import assert from 'node:assert/strict';
@@ -29,13 +38,18 @@ export interface GroupCoordinatorConfig {
 
 /** Where committed offsets become durable; the broker appends them to `__consumer_offsets`. */
 export interface OffsetStore {
-  /** Makes the commits durable or throws; called before they are applied in memory. */
-  storeOffsets(groupId: string, commits: readonly OffsetCommit[]): void;
+  /**
+   * Makes the commits durable: resolves once they are replicated (the partition's high watermark
+   * passed them), rejects with the error to map otherwise; called before they are applied in memory.
+   */
+  storeOffsets(groupId: string, commits: readonly OffsetCommit[]): Promise<void>;
   /** Records the group's membership after a rebalance (Kafka's storeGroup); null deletes it. */
   storeGroup(groupId: string, group: StoredGroup | null): void;
   /** Writes tombstones for the group's offsets of `offsets` (and its GroupMetadata when `group`), or throws. */
   storeTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], group: boolean): void;
   partitionExists(topic: string, partition: number): boolean;
+  /** The `__consumer_offsets` partition that holds the group (abs(groupId.hashCode) % partitions). */
+  partitionFor(groupId: string): number;
 }
 
 export interface OffsetCommit extends CommittedOffset {
@@ -82,6 +96,8 @@ export interface GroupDescription {
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
+  /** The `__consumer_offsets` partitions whose groups are loaded here (their leader is this broker). */
+  private readonly ownedPartitions = new Set<number>();
   private closed = false;
 
   constructor(
@@ -95,6 +111,71 @@ export class GroupCoordinator {
     return this.groups.get(groupId);
   }
 
+  /**
+   * Kafka's validateGroupStatus: NONE when this coordinator serves `groupId` now, else the error
+   * to answer: COORDINATOR_NOT_AVAILABLE once closed, NOT_COORDINATOR when its `__consumer_offsets`
+   * partition is not led here. (COORDINATOR_LOAD_IN_PROGRESS never arises: `onElection` loads the
+   * partition within the leadership change, before any request can see it.)
+   */
+  groupStatus(groupId: string): number {
+    if (this.closed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!this.ownedPartitions.has(this.offsetStore.partitionFor(groupId))) return ErrorCode.NOT_COORDINATOR;
+    return ErrorCode.NONE;
+  }
+
+  /** True when the groups of `__consumer_offsets` partition `partitionIndex` are loaded here. */
+  ownsPartition(partitionIndex: number): boolean {
+    return this.ownedPartitions.has(partitionIndex);
+  }
+
+  /**
+   * Kafka's onElection: this broker now leads `__consumer_offsets` partition `partitionIndex`.
+   * `load` replays the partition's log into `loadGroup` / `loadOffset`; then the partition's
+   * groups are served and the session timers of their stored members start (members that do not
+   * come back are removed). A partition already owned (a new leader epoch or ISR of the same
+   * leader) is not loaded again: the groups in memory are the newest state.
+   */
+  onElection(partitionIndex: number, load: () => void): void {
+    if (this.closed || this.ownedPartitions.has(partitionIndex)) return;
+    load();
+    this.ownedPartitions.add(partitionIndex);
+    for (const group of this.groups.values()) {
+      if (this.offsetStore.partitionFor(group.groupId) !== partitionIndex) continue;
+      for (const member of group.members.values()) if (member.sessionTimer === null) this.resetSessionTimer(group, member);
+    }
+  }
+
+  /**
+   * Kafka's onResignation / removeGroupsForPartition: another broker leads `partitionIndex` now
+   * (or nobody does). Its groups are unloaded as Kafka's onGroupUnloaded does: members parked in
+   * JoinGroup or SyncGroup are answered NOT_COORDINATOR (they find the new coordinator and join
+   * there), timers stop, and the groups are forgotten here; their state is in the log the new
+   * leader loads.
+   */
+  onResignation(partitionIndex: number): void {
+    if (!this.ownedPartitions.delete(partitionIndex)) return;
+    for (const group of [...this.groups.values()]) {
+      if (this.offsetStore.partitionFor(group.groupId) !== partitionIndex) continue;
+      this.unload(group, ErrorCode.NOT_COORDINATOR);
+      this.groups.delete(group.groupId);
+    }
+  }
+
+  /** Stops a group's timers and answers its parked requests with `errorCode`; the group is Dead. */
+  private unload(group: Group, errorCode: number): void {
+    this.cancel(group.joinTimer);
+    for (const timer of group.pendingMembers.values()) this.cancel(timer);
+    for (const member of group.members.values()) {
+      this.cancel(member.sessionTimer);
+      member.sessionTimer = null;
+      member.awaitingJoin?.(joinError(errorCode, member.memberId));
+      member.awaitingJoin = null;
+      member.awaitingSync?.({ errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
+      member.awaitingSync = null;
+    }
+    if (!group.is('Dead')) this.transition(group, 'Dead');
+  }
+
   /** Clears a timer handle that may be unset (null) or already fired. */
   private cancel(handle: unknown): void {
     if (handle !== null && handle !== undefined) this.clock.clearTimeout(handle as TimerHandle);
@@ -104,8 +185,9 @@ export class GroupCoordinator {
 
   joinGroup(request: JoinGroupRequest): Promise<JoinResult> {
     const immediate = (errorCode: number, memberId = request.memberId): Promise<JoinResult> => Promise.resolve(joinError(errorCode, memberId));
-    if (this.closed) return immediate(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (request.groupId === '') return immediate(ErrorCode.INVALID_GROUP_ID);
+    const status = this.groupStatus(request.groupId);
+    if (status !== ErrorCode.NONE) return immediate(status);
     if (request.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs || request.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs) {
       return immediate(ErrorCode.INVALID_SESSION_TIMEOUT);
     }
@@ -340,6 +422,8 @@ export class GroupCoordinator {
   syncGroup(request: SyncGroupRequest): Promise<SyncResult> {
     const group = this.groups.get(request.groupId);
     const fail = (errorCode: number): Promise<SyncResult> => Promise.resolve({ errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
+    const status = this.groupStatus(request.groupId);
+    if (status !== ErrorCode.NONE) return fail(status);
     if (group === undefined || group.is('Dead')) return fail(group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (group.isStaticMemberFenced(request.memberId, request.groupInstanceId)) return fail(ErrorCode.FENCED_INSTANCE_ID);
     const member = group.members.get(request.memberId);
@@ -396,6 +480,8 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- Heartbeat and LeaveGroup
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const status = this.groupStatus(groupId);
+    if (status !== ErrorCode.NONE) return status;
     const group = this.groups.get(groupId);
     if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -408,6 +494,8 @@ export class GroupCoordinator {
   }
 
   leaveGroup(groupId: string, leaving: readonly { memberId: string; groupInstanceId: string | null }[]): LeaveResult {
+    const status = this.groupStatus(groupId);
+    if (status !== ErrorCode.NONE) return { errorCode: status, members: [] };
     const group = this.groups.get(groupId);
     if (group === undefined || group.is('Dead')) {
       const errorCode = group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -559,24 +647,20 @@ export class GroupCoordinator {
     group.state = group.members.size > 0 && stored.protocol !== null ? 'Stable' : 'Empty';
   }
 
-  /** Starts the session timers of loaded members: those that do not come back are removed. */
-  startLoadedGroups(): void {
-    for (const group of this.groups.values()) {
-      for (const member of group.members.values()) if (member.sessionTimer === null) this.resetSessionTimer(group, member);
-    }
-  }
-
   // ---------------------------------------------------------------- offsets
 
   /**
-   * Validates an OffsetCommit as Kafka's doCommitOffsets does and stores the accepted offsets.
-   * Returns the error per partition, in the order given.
+   * Validates an OffsetCommit as Kafka's doCommitOffsets does and stores the accepted offsets;
+   * resolves once they are replicated (then they are visible to OffsetFetch) with the error per
+   * partition, in the order given.
    */
-  commitOffsets(
+  async commitOffsets(
     groupId: string, memberId: string, groupInstanceId: string | null, generationId: number, commits: readonly OffsetCommit[],
-  ): number[] {
-    let group = this.groups.get(groupId);
+  ): Promise<number[]> {
     const all = (errorCode: number): number[] => commits.map(() => errorCode);
+    const status = this.groupStatus(groupId);
+    if (status !== ErrorCode.NONE) return all(status);
+    let group = this.groups.get(groupId);
     if (group === undefined) {
       if (generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
       group = new Group(groupId);
@@ -590,9 +674,9 @@ export class GroupCoordinator {
     const accepted = commits.filter((_, index) => errors[index] === ErrorCode.NONE);
     if (accepted.length === 0) return errors;
     try {
-      this.offsetStore.storeOffsets(groupId, accepted);
+      await this.offsetStore.storeOffsets(groupId, accepted);
     } catch (error) {
-      const failed = storeErrorCode(error);
+      const failed = commitErrorCode(error);
       return commits.map((_, index) => (errors[index] === ErrorCode.NONE ? failed : errors[index]));
     }
     for (const commit of accepted) this.applyOffset(group, commit.topic, commit.partition, commit);
@@ -705,6 +789,8 @@ export class GroupCoordinator {
    * then the group is Dead and forgotten. Returns Kafka's error code.
    */
   deleteGroup(groupId: string): number {
+    const status = this.groupStatus(groupId);
+    if (status !== ErrorCode.NONE) return status;
     const group = this.groups.get(groupId);
     const errorCode = deleteGroupError(groupId, group);
     if (errorCode !== ErrorCode.NONE || group === undefined) return errorCode;
@@ -726,6 +812,8 @@ export class GroupCoordinator {
    * (GROUP_SUBSCRIBED_TO_TOPIC for the others). Partitions without an offset succeed unchanged.
    */
   deleteOffsets(groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[]): { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] } {
+    const status = this.groupStatus(groupId);
+    if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
     const group = this.groups.get(groupId);
     const groupError = deleteOffsetsGroupError(group);
     if (groupError !== ErrorCode.NONE || group === undefined) return { errorCode: groupError, topics: [] };
@@ -779,17 +867,7 @@ export class GroupCoordinator {
   /** Stops every timer and answers parked requests with COORDINATOR_NOT_AVAILABLE (retriable). */
   close(): void {
     this.closed = true;
-    for (const group of this.groups.values()) {
-      this.cancel(group.joinTimer);
-      for (const timer of group.pendingMembers.values()) this.cancel(timer);
-      for (const member of group.members.values()) {
-        this.cancel(member.sessionTimer);
-        member.awaitingJoin?.(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, member.memberId));
-        member.awaitingJoin = null;
-        member.awaitingSync?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, protocolType: null, protocolName: null, assignment: EMPTY_BYTES });
-        member.awaitingSync = null;
-      }
-    }
+    for (const group of this.groups.values()) this.unload(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
   }
 }
 
@@ -808,6 +886,17 @@ export function storeErrorCode(error: unknown): number {
   if (typeof errorCode === 'number') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
   // Not an operating error of the store: a bug, reported rather than answered.
   throw error;
+}
+
+/**
+ * What an OffsetCommit answers when its offsets were not made durable, as Kafka's storeOffsets
+ * maps append errors: as `storeErrorCode`, except that a commit whose replication did not finish
+ * within `offsets.commit.timeout.ms` is REQUEST_TIMED_OUT (retriable; the record may still be
+ * replicated later, and is then loaded by the next coordinator).
+ */
+function commitErrorCode(error: unknown): number {
+  if ((error as { errorCode?: unknown } | null)?.errorCode === ErrorCode.REQUEST_TIMED_OUT) return ErrorCode.REQUEST_TIMED_OUT;
+  return storeErrorCode(error);
 }
 
 function joinError(errorCode: number, memberId: string): JoinResult {

@@ -11,13 +11,11 @@
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
-import { ensureOffsetsTopic } from '../controller-forwarding.js';
+import { ensureGroupCoordination } from '../controller-forwarding.js';
 import type { OffsetCommit } from '../group/coordinator.js';
 
 export async function handleOffsetCommit(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
-  // Kafka clients find the coordinator first, which creates `__consumer_offsets`; a direct call does it here.
-  const offsetsTopic = ensureOffsetsTopic(broker, broker.config.requestTimeoutMs);
-  if (offsetsTopic instanceof Promise) await offsetsTopic;
+  await ensureGroupCoordination(broker);
   const generationId: number = apiVersion === 0 ? -1 : (body.generationIdOrMemberEpoch ?? body.generationId ?? -1);
   const now = broker.clock.now();
   const commits: OffsetCommit[] = [];
@@ -33,7 +31,7 @@ export async function handleOffsetCommit(broker: Broker, apiVersion: number, bod
       });
     }
   }
-  const errors = broker.coordinator.commitOffsets(body.groupId, body.memberId ?? '', body.groupInstanceId ?? null, generationId, commits);
+  const errors = await broker.coordinator.commitOffsets(body.groupId, body.memberId ?? '', body.groupInstanceId ?? null, generationId, commits);
   let index = 0;
   const topics = (body.topics ?? []).map((topic: Body) => ({
     name: topic.name,

@@ -4,17 +4,31 @@
  * where nothing is committed), or every committed partition when topics is null (v2+).
  * Deviations: requireStable (v7+) is accepted; without transactions there are no pending offsets.
  * memberId / memberEpoch (v9, the new consumer protocol) are not checked; throttleTimeMs is 0.
+ * A group this broker does not coordinate (its `__consumer_offsets` partition is led elsewhere) is
+ * NOT_COORDINATOR: the group's error (v8+), the top-level error (v2-7), each partition's (v1).
  */
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
+import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export function handleOffsetFetch(broker: Broker, apiVersion: number, body: Body): Body {
+export async function handleOffsetFetch(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+  await ensureGroupCoordination(broker);
   if (apiVersion >= 8) {
-    const groups = (body.groups ?? []).map((group: Body) => ({ groupId: group.groupId, topics: fetchGroup(broker, group.groupId, group.topics ?? null), errorCode: ErrorCode.NONE }));
+    const groups = (body.groups ?? []).map((group: Body) => {
+      const errorCode = broker.coordinator.groupStatus(group.groupId);
+      return { groupId: group.groupId, topics: errorCode === ErrorCode.NONE ? fetchGroup(broker, group.groupId, group.topics ?? null) : [], errorCode };
+    });
     return { throttleTimeMs: 0, groups };
   }
-  return { throttleTimeMs: 0, topics: fetchGroup(broker, body.groupId, body.topics ?? null), errorCode: ErrorCode.NONE };
+  const errorCode = broker.coordinator.groupStatus(body.groupId);
+  if (errorCode === ErrorCode.NONE) return { throttleTimeMs: 0, topics: fetchGroup(broker, body.groupId, body.topics ?? null), errorCode };
+  // v1 has no top-level error: each partition asked for carries it.
+  const topics = apiVersion >= 2 ? [] : (body.topics ?? []).map((topic: Body) => ({
+    name: topic.name,
+    partitions: (topic.partitionIndexes ?? []).map((partitionIndex: number) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
+  }));
+  return { throttleTimeMs: 0, topics, errorCode };
 }
 
 function fetchGroup(broker: Broker, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): Body[] {

@@ -9,13 +9,11 @@
  * Deviations: throttleTimeMs is 0; the reason field (v8+) is accepted and not logged.
  */
 import type { Broker } from '../broker.js';
-import { ensureOffsetsTopic } from '../controller-forwarding.js';
+import { ensureGroupCoordination } from '../controller-forwarding.js';
 import type { Body, RequestContext } from '../context.js';
 
 export async function handleJoinGroup(broker: Broker, apiVersion: number, body: Body, context: RequestContext): Promise<Body> {
-  // Kafka clients find the coordinator first, which creates `__consumer_offsets`; a direct call does it here.
-  const offsetsTopic = ensureOffsetsTopic(broker, broker.config.requestTimeoutMs);
-  if (offsetsTopic instanceof Promise) await offsetsTopic;
+  await ensureGroupCoordination(broker);
   const result = await broker.coordinator.joinGroup({
     groupId: body.groupId,
     memberId: body.memberId ?? '',

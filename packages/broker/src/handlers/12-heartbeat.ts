@@ -1,12 +1,15 @@
 /**
  * Heartbeat (API key 12), versions 0-4.
  * Keeps the member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin, ILLEGAL_GENERATION,
- * UNKNOWN_MEMBER_ID and FENCED_INSTANCE_ID (v3+) as Kafka. Deviations: throttleTimeMs is 0.
+ * UNKNOWN_MEMBER_ID and FENCED_INSTANCE_ID (v3+) as Kafka; NOT_COORDINATOR when this broker does
+ * not lead the group's `__consumer_offsets` partition. Deviations: throttleTimeMs is 0.
  */
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
+import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export function handleHeartbeat(broker: Broker, apiVersion: number, body: Body): Body {
+export async function handleHeartbeat(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+  await ensureGroupCoordination(broker);
   const errorCode = broker.coordinator.heartbeat(body.groupId, body.memberId, apiVersion >= 3 ? (body.groupInstanceId ?? null) : null, body.generationId);
   return { throttleTimeMs: 0, errorCode };
 }

@@ -6,8 +6,10 @@
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
+import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export function handleLeaveGroup(broker: Broker, apiVersion: number, body: Body): Body {
+export async function handleLeaveGroup(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+  await ensureGroupCoordination(broker);
   const leaving = apiVersion >= 3
     ? (body.members ?? []).map((member: Body) => ({ memberId: member.memberId ?? '', groupInstanceId: member.groupInstanceId ?? null }))
     : [{ memberId: body.memberId ?? '', groupInstanceId: null }];

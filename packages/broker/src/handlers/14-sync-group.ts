@@ -6,13 +6,11 @@
  * Deviations: throttleTimeMs is 0.
  */
 import type { Broker } from '../broker.js';
-import { ensureOffsetsTopic } from '../controller-forwarding.js';
+import { ensureGroupCoordination } from '../controller-forwarding.js';
 import type { Body } from '../context.js';
 
 export async function handleSyncGroup(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
-  // Kafka clients find the coordinator first, which creates `__consumer_offsets`; a direct call does it here.
-  const offsetsTopic = ensureOffsetsTopic(broker, broker.config.requestTimeoutMs);
-  if (offsetsTopic instanceof Promise) await offsetsTopic;
+  await ensureGroupCoordination(broker);
   const result = await broker.coordinator.syncGroup({
     groupId: body.groupId,
     generationId: body.generationId,

@@ -3,18 +3,19 @@
  * State, protocol type, the selected protocol (when Stable) and the members; member metadata and
  * assignments are filled in when the group is Stable (as Kafka). An unknown group is described as
  * Dead with no error (as Kafka 3.x). Deviations: authorizedOperations is Int.MinValue (not
- * computed); throttleTimeMs is 0.
+ * computed); throttleTimeMs is 0. A group this broker does not coordinate is NOT_COORDINATOR.
  */
 import { ErrorCode } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
+import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export function handleDescribeGroups(broker: Broker, _apiVersion: number, body: Body): Body {
-  const groups = (body.groups ?? []).map((groupId: string) => ({
-    errorCode: ErrorCode.NONE,
-    errorMessage: null,
-    ...broker.coordinator.describeGroup(groupId),
-    authorizedOperations: -2147483648,
-  }));
+export async function handleDescribeGroups(broker: Broker, _apiVersion: number, body: Body): Promise<Body> {
+  await ensureGroupCoordination(broker);
+  const groups = (body.groups ?? []).map((groupId: string) => {
+    const errorCode = broker.coordinator.groupStatus(groupId);
+    if (errorCode !== ErrorCode.NONE) return { errorCode, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 };
+    return { errorCode, errorMessage: null, ...broker.coordinator.describeGroup(groupId), authorizedOperations: -2147483648 };
+  });
   return { throttleTimeMs: 0, groups };
 }

@@ -1,6 +1,7 @@
 /**
  * ListGroups (API key 16), versions 0-4 (v4 filters by state).
- * Every group this coordinator knows that is not Dead, with its protocol type and state.
+ * Every group this coordinator serves (those of the `__consumer_offsets` partitions this broker
+ * leads) that is not Dead, with its protocol type and state; a client lists every broker's.
  * Deviations: typesFilter (v5) is not served; throttleTimeMs is 0.
  */
 import { ErrorCode } from '@gregor/protocol';

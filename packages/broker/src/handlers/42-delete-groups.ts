@@ -3,14 +3,17 @@
  * Deletes each named group that has no members: tombstones for its committed offsets and its
  * GroupMetadata go to `__consumer_offsets`, then the group is gone (Kafka's deleteGroups).
  * Errors per group: INVALID_GROUP_ID (empty id), GROUP_ID_NOT_FOUND (unknown or Dead),
- * NON_EMPTY_GROUP (members remain), COORDINATOR_NOT_AVAILABLE (the tombstones could not be written).
- * Deviations: this broker coordinates every group, so NOT_COORDINATOR never occurs; throttleTimeMs is 0.
+ * NON_EMPTY_GROUP (members remain), COORDINATOR_NOT_AVAILABLE (the tombstones could not be written),
+ * NOT_COORDINATOR (the group's `__consumer_offsets` partition is led by another broker).
+ * Deviations: throttleTimeMs is 0.
  */
 import type { DeleteGroupsRequest, DeleteGroupsResponseInput } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import type { Body } from '../context.js';
+import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export function handleDeleteGroups(broker: Broker, _apiVersion: number, body: Body): DeleteGroupsResponseInput {
+export async function handleDeleteGroups(broker: Broker, _apiVersion: number, body: Body): Promise<DeleteGroupsResponseInput> {
+  await ensureGroupCoordination(broker);
   const request = body as DeleteGroupsRequest;
   const results = request.groupsNames.map((groupId) => ({ groupId, errorCode: broker.coordinator.deleteGroup(groupId) }));
   return { throttleTimeMs: 0, results };
