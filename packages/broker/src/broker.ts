@@ -17,7 +17,6 @@
  * Single-threaded: everything runs on the event loop; handlers may park (long-poll Fetch,
  * acks=all Produce, JoinGroup, SyncGroup) but never block.
  */
-import path from 'node:path';
 import { ErrorCode, isVersionServed } from '@gregor/protocol';
 import { CorruptRecordError, decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
 import {
@@ -211,7 +210,6 @@ export class Broker {
     const fs = options.fs ?? nodeFileSystem;
     const clock = options.clock ?? systemClock;
     const random = options.random ?? Math.random;
-    const logger = options.logger ?? stderrWarningSink;
     fs.mkdir(options.dir);
     const meta = loadOrCreateMetaProperties(fs, options.dir, config.nodeId, random, options.clusterId);
     return new Broker({ ...options, config, fs, clock, random }, meta, standalone);
