@@ -20,6 +20,7 @@ const commands: Record<string, Command> = {
   produce: { summary: 'produce --topic T: one record per line of stdin', load: () => import('./cli/commands/produce.js') },
   consume: { summary: 'consume --topic T [--group G] [--from-beginning]: print records', load: () => import('./cli/commands/consume.js') },
   groups: { summary: 'groups list|describe|delete|reset-offsets: consumer groups, their lag, resets', load: () => import('./cli/commands/groups.js') },
+  cluster: { summary: 'cluster start|status: a local cluster of node processes; its quorum, brokers and ISRs', load: () => import('./cli/commands/cluster.js') },
   metadata: { summary: 'metadata: brokers, controller, topics and partitions (kcat -L)', load: () => import('./cli/commands/metadata.js') },
   'dump-log': { summary: 'dump-log <file>: the batches of a .log, the entries of an index', load: () => import('./cli/commands/dump-log.js') },
   perf: { summary: 'perf produce|consume|matrix: throughput beside the raw disk', load: () => import('./cli/commands/perf.js') },

@@ -1,7 +1,8 @@
 /**
  * `gregor serve --config server.properties --override key=value`: Kafka's names and format, flags
  * over overrides over the file, Kafka's own KRaft server.properties accepted with its irrelevant
- * settings reported once, unknown names and several-node setups refused in one line.
+ * settings reported once, unknown names and incomplete cluster-node setups refused in one line
+ * (node-properties.test.ts covers the settings of a node of a cluster).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -62,7 +63,7 @@ describe('serveSettings', () => {
     expect(settings.dir).toBe('/x');
   });
 
-  it('refuses unknown names, bad values and setups of several nodes, in words', () => {
+  it('refuses unknown names, bad values and incomplete setups of a cluster node, in words', () => {
     const refused = (file: string, overrides: { name: string; value: string }[] = []) => {
       try {
         serveSettings(properties(file), overrides, {});
@@ -75,8 +76,8 @@ describe('serveSettings', () => {
     expect(refused('num.partition=3')).toContain("'num.partition'");
     expect(refused('log.retention.hours=1', [{ name: 'log.retention.hourz', value: '2' }])).toContain("'log.retention.hourz'");
     expect(refused('num.partitions=zero')).toContain('num.partitions');
-    expect(refused('node.id=1\ncontroller.quorum.voters=1@a:9093,2@b:9093,3@c:9093')).toContain('3 voters');
-    expect(refused('process.roles=broker\nnode.id=2')).toContain('process.roles=broker');
+    expect(refused('node.id=1\ncontroller.quorum.voters=1@a:9093,2@b:9093,3@c:9093')).toContain('process.roles: must be set');
+    expect(refused('process.roles=broker\nnode.id=2')).toContain('controller.quorum.voters: must list');
     expect(refused('log.dirs=/a,/b')).toContain('one data directory');
     expect(refused('listeners=SSL://:9093')).toContain('PLAINTEXT only');
     expect(refused('listeners=PLAINTEXT://:9092,OTHER://:9094')).toContain('one for now');
@@ -111,10 +112,10 @@ describe('gregor serve --config', () => {
     expect(await server.stop()).toBe(0);
   });
 
-  it('refuses a missing file, an unknown setting and several nodes in one line', () => {
+  it('refuses a missing file, an unknown setting and an incomplete cluster node in one line', () => {
     expectOneLineFailure(gregor(['serve', '--config', path.join(dir, 'missing.properties')]), 'no such file');
     expectOneLineFailure(gregor(['serve', '--dir', path.join(dir, 'never'), '--override', 'num.partition=3']), "unknown broker config 'num.partition'");
-    expectOneLineFailure(gregor(['serve', '--dir', path.join(dir, 'never'), '--override', 'controller.quorum.voters=0@a:9093,1@b:9093']), '2 voters');
+    expectOneLineFailure(gregor(['serve', '--dir', path.join(dir, 'never'), '--override', 'controller.quorum.voters=0@a:9093,1@b:9093']), 'process.roles: must be set');
     expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
   });
 });

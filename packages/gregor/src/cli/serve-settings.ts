@@ -6,11 +6,15 @@
  * for DescribeConfigs); the ones the TCP server and this command act on (`log.dirs`, `listeners`,
  * `advertised.listeners`, `socket.request.max.bytes`, `queued.max.request.bytes`,
  * `max.connections`, `connections.max.idle.ms`) are taken here too, and are not reported as
- * ignored. Pure function; throws CliError for a setting that is wrong or describes more than one
- * node.
+ * ignored. Settings that describe a node of a cluster (several voters, or one role only) give
+ * `node` (node-properties.ts: the node's roles, voters, listeners, quorum and controller
+ * settings); the others the one combined node `gregor serve` has always run. Pure function;
+ * throws CliError for a setting that is wrong.
  */
-import { type BrokerConfig, BrokerConfigError, brokerConfigFromProperties, type Listener, singleNodeProblem } from '@gregor/broker';
+import { type BrokerConfig, BrokerConfigError, brokerConfigFromProperties, type Listener } from '@gregor/broker';
 import type { ServerConfig } from '@gregor/server';
+import { NodeConfigError } from '../node/errors.js';
+import { CLUSTER_NODE_KEYS, type ClusterNodeSettings, clusterNodeSettings, isClusterNode } from '../node/node-properties.js';
 import { CliError } from './args.js';
 
 export interface ServeFlags {
@@ -30,6 +34,8 @@ export interface ServeSettings {
   server: Partial<ServerConfig>;
   /** Kafka settings given that have no effect in Gregor, to report once. */
   ignored: string[];
+  /** Set when the settings describe a node of a cluster (several voters, or one role only). */
+  node?: ClusterNodeSettings;
 }
 
 const DEFAULT_DIR = './data';
@@ -74,8 +80,25 @@ export function serveSettings(fileProperties: ReadonlyMap<string, string>, overr
   const dirs = (logDirs ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
   if (dirs.length > 1) throw new CliError(`log.dirs lists ${dirs.length} directories; Gregor keeps one data directory for now`);
 
-  const problem = singleNodeProblem(cluster);
-  if (problem !== null) throw new CliError(problem);
+  if (isClusterNode(cluster)) {
+    let node: ClusterNodeSettings;
+    try {
+      node = clusterNodeSettings(cluster, broker.staticBrokerConfigs ?? {}, flags);
+    } catch (error) {
+      if (error instanceof NodeConfigError) throw new CliError(error.message);
+      throw error;
+    }
+    const client = node.listeners.find((listener) => !node.controllerListenerNames.includes(listener.name));
+    return {
+      dir: flags.dir ?? dirs[0] ?? DEFAULT_DIR,
+      host: client?.host === '' || client === undefined ? '0.0.0.0' : client.host,
+      port: client?.port ?? 0,
+      broker,
+      server,
+      ignored: ignored.filter((key) => !CLUSTER_NODE_KEYS.has(key)),
+      node,
+    };
+  }
 
   const listener = clientListener(cluster.listeners, cluster.controllerListenerNames, cluster.listenerSecurityProtocolMap);
   const advertised = cluster.advertisedListeners.find((l) => l.name === listener?.name);

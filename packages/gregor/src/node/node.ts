@@ -10,6 +10,7 @@
  *   controller ── appends ──► RaftControllerLog ──► raft.append
  *   broker ── ControllerChannel ──► the active controller (raft's leader), BrokerNetwork ──► other brokers
  *   listeners: controller listener ──► raft and controller APIs; client listeners ──► broker.handle
+ *              (DescribeQuorum on a client listener is forwarded to the active controller, as Kafka's brokers do)
  *
  * Open order: the data dir's identity (meta.properties, cluster id), the listeners (so peers that
  * know this node's address can reach it while it starts: their requests wait until the quorum
@@ -33,7 +34,7 @@ import {
   CONTROLLER_API_KEYS, type ConfigValidator, type ControllerConfig, type Endpoint, type LeaderAndEpoch, type MetadataDelta, type MetadataImage,
   type MetadataRecordInput, QuorumController,
 } from '@gregor/metadata';
-import { ApiKey } from '@gregor/protocol';
+import { ApiKey, ErrorCode, servedApiVersions } from '@gregor/protocol';
 import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
 import { ControllerApis } from './controller-apis.js';
 import { NodeControllerChannel } from './controller-channel.js';
@@ -262,7 +263,7 @@ export class GregorNode {
           network: { send: (brokerId, apiKey, apiVersion, body) => network.send('broker', brokerId, apiKey, apiVersion, body) },
           listeners: clientEndpoints(settings, server),
         });
-        brokerRouter.attach(broker);
+        brokerRouter.attach(broker, channel);
         network.setLocalHandler('broker', broker, settings.interBrokerListenerName);
       }
       const loader = new MetadataLoader({ raft: openRaft, clock: options.clock, controller: controller ?? undefined, logger: raftLogger(options.logger, options.nodeId) });
@@ -486,6 +487,13 @@ function simHandler(controllerApis: ControllerApis, brokerRouter: BrokerRouter):
   };
 }
 
+/** An ApiVersions answer that also lists DescribeQuorum (unless it is an error answer or lists it already). */
+function withDescribeQuorum(response: Body): Body {
+  const apiKeys = (response as { errorCode?: number; apiKeys?: { apiKey: number }[] } | null)?.apiKeys;
+  if (response === null || response.errorCode !== ErrorCode.NONE || apiKeys === undefined || apiKeys.some((range) => range.apiKey === ApiKey.DescribeQuorum)) return response;
+  return { ...response, apiKeys: [...apiKeys, ...DESCRIBE_QUORUM_VERSIONS].sort((a, b) => a.apiKey - b.apiKey) };
+}
+
 function isMetadataFetch(body: Body): boolean {
   const topics = (body as { topics?: { topic?: string; topicId?: string }[] }).topics ?? [];
   return topics.some((topic) => topic.topic === METADATA_TOPIC || topic.topicId === METADATA_TOPIC_ID);
@@ -506,12 +514,19 @@ const acceptAllConfigs: ConfigValidator = {
   defaultValue: () => null,
 };
 
+/** DescribeQuorum as this node serves it: forwarded to the active controller (what the protocol describes). */
+const DESCRIBE_QUORUM_VERSIONS = servedApiVersions(new Set([ApiKey.DescribeQuorum]));
+
 /**
  * The client listeners' handler: the broker once it exists. A request that arrives before (the
  * listener is bound first) waits for it; one that arrives after a failed open fails.
+ * DescribeQuorum is forwarded to the active controller, as Kafka's brokers do (its JSON lists the
+ * broker listener), so `gregor cluster status --bootstrap-server` and kafka-metadata-quorum see
+ * the quorum through any broker; ApiVersions advertises it.
  */
 class BrokerRouter implements ListenerHandler {
   private broker: NodeBroker | null = null;
+  private controller: { send(apiKey: number, apiVersion: number, body: Body): Promise<Body> } | null = null;
   private readonly ready: Promise<NodeBroker>;
   private resolveReady!: (broker: NodeBroker) => void;
   private rejectReady!: (error: Error) => void;
@@ -525,8 +540,9 @@ class BrokerRouter implements ListenerHandler {
     this.ready.catch(() => {});
   }
 
-  attach(broker: NodeBroker): void {
+  attach(broker: NodeBroker, controller: { send(apiKey: number, apiVersion: number, body: Body): Promise<Body> }): void {
     this.broker = broker;
+    this.controller = controller;
     for (const [host, port, name] of this.advertised.splice(0)) broker.setAdvertisedListener(host, port, name);
     this.resolveReady(broker);
   }
@@ -537,7 +553,10 @@ class BrokerRouter implements ListenerHandler {
 
   async handle(apiKey: number, apiVersion: number, body: Body, context: Body): Promise<unknown> {
     const broker = this.broker ?? (await this.ready);
-    return broker.handle(apiKey, apiVersion, body, context);
+    if (apiKey === ApiKey.DescribeQuorum && this.controller !== null) return this.controller.send(apiKey, apiVersion, body);
+    const response = await broker.handle(apiKey, apiVersion, body, context);
+    if (apiKey === ApiKey.ApiVersions && this.controller !== null) return withDescribeQuorum(response as Body);
+    return response;
   }
 
   setAdvertisedListener(host: string, port: number, listenerName?: string): void {

@@ -8,7 +8,10 @@ import fs from 'node:fs';
 import { parseProperties } from '@gregor/broker';
 import { Gregor } from '../../gregor.js';
 import { CliError, CommandFailedError, integerOption, keyValueOption, parseCommand } from '../args.js';
-import { serveSettings } from '../serve-settings.js';
+import { type ServeSettings, serveSettings } from '../serve-settings.js';
+import { openNode, type OpenedNode } from '../../node/open-node.js';
+import type { ClusterNodeSettings } from '../../node/node-properties.js';
+import { stderrLogger } from '@gregor/server';
 
 const help = `usage: gregor serve [--config server.properties] [--override key=value]...
                     [--dir ./data] [--port 9092] [--host 127.0.0.1] [--advertised-host H]
@@ -24,13 +27,19 @@ on http://<host>:N (default 8080; 0 turns it off; a port in use is reported and 
 num.partitions, log.retention.hours, group.initial.rebalance.delay.ms, ...); --override sets one
 setting, as kafka-server-start.sh --override does; the flags override both. Kafka settings that do
 not apply to Gregor (thread counts, socket buffers, ...) are accepted and listed once as ignored;
-a name Kafka does not know is an error. One node only for now: process.roles=broker,controller
-(or unset), at most one voter in controller.quorum.voters.
+a name Kafka does not know is an error.
+
+A properties file that describes a node of a cluster (process.roles, node.id,
+controller.quorum.voters with several voters, listeners with a CONTROLLER listener) runs that
+node: it joins the controller quorum and, with the broker role, serves clients on its client
+listener once the quorum has registered it. 'gregor cluster start' writes such files and starts
+the nodes; docs/cluster.md explains each setting.
 
 Examples:
   gregor serve --dir ./data --port 9092
   gregor serve --config config/kraft/server.properties --override group.initial.rebalance.delay.ms=0
-  gregor serve --dir /tmp/gregor --port 0 --override log.retention.hours=1 --override num.partitions=3`;
+  gregor serve --dir /tmp/gregor --port 0 --override log.retention.hours=1 --override num.partitions=3
+  gregor serve --config ./cluster/node-1/server.properties      # one node of a cluster`;
 
 const options = {
   config: { type: 'string' },
@@ -57,6 +66,10 @@ export async function main(argv: string[]): Promise<void> {
   });
   const httpPort = integerOption(values['http-port'], 'http-port', 8080, { min: 0, max: 65535 });
   if (settings.ignored.length > 0) console.error(`gregor: ignoring settings that have no effect in Gregor: ${settings.ignored.join(', ')}`);
+  if (settings.node !== undefined) {
+    await serveClusterNode(settings.node, settings);
+    return;
+  }
   const gregor = await Gregor.open({ dir: settings.dir, config: settings.broker });
   let address: { host: string; port: number };
   try {
@@ -98,17 +111,27 @@ function printBanner(gregor: Gregor, address: { host: string; port: number }, ad
 }
 
 /** Resolves when SIGINT or SIGTERM has closed the broker (in-flight requests answered, logs flushed). */
-function closedBySignal(gregor: Gregor): Promise<void> {
+function closedBySignal(gregor: { close(): Promise<void> }): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       console.log(`\n${signal}: closing (answering in-flight requests, flushing the logs)`);
-      gregor.close().then(() => {
-        console.log('closed cleanly');
-        resolve();
-      }, reject);
+      // The library's timers do not hold the process open (they are unref'd); this does, until the
+      // close has finished (a resigning quorum leader waits for its peers or its election timeout).
+      const keepAlive = setInterval(() => {}, 1000);
+      gregor.close().then(
+        () => {
+          clearInterval(keepAlive);
+          console.log('closed cleanly');
+          resolve();
+        },
+        (error: unknown) => {
+          clearInterval(keepAlive);
+          reject(error);
+        },
+      );
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
@@ -126,4 +149,40 @@ async function serveConsole(gregor: Gregor, host: string, port: number): Promise
     if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
     return `Web console: not started, port ${port} is in use (choose one with --http-port N, or 0 to turn it off)`;
   }
+}
+
+/** One node of a cluster: runs until SIGINT or SIGTERM, then leaves gracefully (controlled shutdown). */
+async function serveClusterNode(node: ClusterNodeSettings, settings: ServeSettings): Promise<void> {
+  const opened = await openNode({ settings: node, dir: settings.dir, broker: settings.broker, server: settings.server, logger: stderrLogger });
+  const closed = closedBySignal(opened);
+  printNodeBanner(opened, node);
+  await closed;
+}
+
+function printNodeBanner(opened: OpenedNode, settings: ClusterNodeSettings): void {
+  const { node } = opened;
+  const roles = settings.processRoles.join(',');
+  const addresses = settings.listeners.map((listener) => {
+    const bound = node.listenerAddress(listener.name);
+    const host = listener.advertisedHost ?? (bound === undefined || bound.host === '0.0.0.0' || bound.host === '::' ? '127.0.0.1' : bound.host);
+    const port = listener.advertisedPort ?? bound?.port ?? listener.port;
+    return { name: listener.name, target: `${host}:${port}`, controller: settings.controllerListenerNames.includes(listener.name) };
+  });
+  const client = addresses.find((address) => !address.controller);
+  const quorum = addresses.find((address) => address.controller);
+  const where = `node ${settings.nodeId}, process.roles=${roles}, cluster ${node.clusterId}, data in ${opened.dir}`;
+  if (client !== undefined) console.log(`Gregor is serving Kafka's protocol on ${client.target} (${where})`);
+  else console.log(`Gregor is serving the controller quorum on ${quorum?.target ?? 'no listener'} (${where})`);
+  console.log('');
+  for (const address of addresses) console.log(`  ${address.name.padEnd(12)} ${address.target}  ${address.controller ? 'quorum and controller APIs' : 'clients and other brokers'}`);
+  console.log(`  voters       ${settings.voters.map((voter) => `${voter.nodeId}@${voter.host}:${voter.port}`).join(',')}`);
+  const leader = node.leaderAndEpoch;
+  console.log(`  active controller: ${leader.leaderId < 0 ? 'none elected yet' : `node ${leader.leaderId} (epoch ${leader.epoch})`}`);
+  if (client !== undefined) {
+    console.log('');
+    console.log(`  gregor cluster status --bootstrap-server ${client.target}`);
+    console.log(`  kcat -L -b ${client.target}`);
+  }
+  console.log('');
+  console.log('Press Ctrl-C to stop.');
 }

@@ -1,0 +1,70 @@
+/**
+ * Opens one node of a cluster on this machine's real file system, clock and network, as
+ * `gregor serve --config server.properties` runs it: the data dir locked for this process
+ * (`<dir>/.lock`, as `Gregor.open` holds it), then `GregorNode.open` with the settings read from
+ * the properties (node-properties.ts) and the broker the node's roles ask for. `close()` leaves
+ * gracefully (controlled shutdown) and releases the lock.
+ */
+import path from 'node:path';
+import type { BrokerConfig } from '@gregor/broker';
+import { nodeFileSystem, systemClock } from '@gregor/log';
+import type { Logger, ServerConfig } from '@gregor/server';
+import { lockDataDir } from '../data-dir-lock.js';
+import { type BrokerFactory, GregorNode } from './node.js';
+import type { ClusterNodeSettings } from './node-properties.js';
+
+export interface OpenNodeOptions {
+  settings: ClusterNodeSettings;
+  /** The data dir (`log.dirs`). */
+  dir: string;
+  /** The broker's settings (Kafka's names already converted). */
+  broker: Partial<BrokerConfig>;
+  server: Partial<ServerConfig>;
+  logger: Logger;
+  createBroker?: BrokerFactory;
+}
+
+export interface OpenedNode {
+  node: GregorNode;
+  dir: string;
+  /** Leaves gracefully, then releases the data dir. */
+  close(): Promise<void>;
+}
+
+export async function openNode(options: OpenNodeOptions): Promise<OpenedNode> {
+  const dir = path.resolve(options.dir);
+  nodeFileSystem.mkdir(dir);
+  const releaseLock = lockDataDir(dir);
+  try {
+    const { settings } = options;
+    const node = await GregorNode.open({
+      nodeId: settings.nodeId,
+      processRoles: settings.processRoles,
+      voters: settings.voters,
+      listeners: settings.listeners,
+      controllerListenerNames: settings.controllerListenerNames,
+      interBrokerListenerName: settings.interBrokerListenerName,
+      dir,
+      fs: nodeFileSystem,
+      clock: systemClock,
+      random: Math.random,
+      quorum: settings.quorum,
+      controller: settings.controller,
+      createBroker: options.createBroker,
+      server: options.server,
+      logger: options.logger,
+    });
+    let closing: Promise<void> | null = null;
+    return {
+      node,
+      dir,
+      close: () => {
+        closing ??= node.close().finally(releaseLock);
+        return closing;
+      },
+    };
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+}
