@@ -649,12 +649,13 @@ export class Broker {
 
   /**
    * Kafka's BrokerServer.shutdown: a controlled shutdown first (the controller moves this
-   * broker's leaderships away while it still serves, bounded by `controlledShutdownTimeoutMs`;
+   * broker's leaderships away while it still serves, bounded by `controlledShutdownTimeoutMs`,
+   * or until `abandonControlledShutdown` resolves;
    * not for a standalone broker, which has nowhere to move them),
    * then parked requests are answered, timers stop, producer state is snapshotted, the high
    * watermarks are checkpointed and the logs close cleanly.
    */
-  async close(options: { controlledShutdownTimeoutMs?: number } = {}): Promise<void> {
+  async close(options: { controlledShutdownTimeoutMs?: number; abandonControlledShutdown?: Promise<void> } = {}): Promise<void> {
     if (this.closed) return;
     // A standalone broker has no other broker to move its leaderships to: it just stops.
     if (this.config.controlledShutdownEnable && this.standaloneController === null && this.lifecycle.state !== 'NOT_RUNNING') {
@@ -663,6 +664,8 @@ export class Broker {
       await Promise.race([
         this.lifecycle.beginControlledShutdown(),
         new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, timeoutMs); }),
+        // The node knows when no controller can answer any more (its quorum lost its majority).
+        ...(options.abandonControlledShutdown === undefined ? [] : [options.abandonControlledShutdown]),
       ]);
       if (timer !== null) this.clock.clearTimeout(timer);
     }

@@ -21,6 +21,7 @@ export { brokerConfigDefaults, resolveBrokerConfig, logConfigFor, MESSAGE_MAX_BY
 export { brokerConfigTable, brokerConfigsByName, type BrokerConfigDefinition, type DynamicUpdateMode } from './broker-config-table.js';
 export { topicConfigTable, topicConfigsByName, topicConfigDocumentation, type TopicConfigDefinition, type BrokerSynonym } from './topic-config-table.js';
 export { BrokerConfigView, ConfigSource, type ConfigSetting, type DynamicBrokerConfigs } from './broker-config-view.js';
+export { controllerConfigValidator } from './controller-config-validator.js';
 export { CONFIG_TYPE_IDS, ConfigValueError, javaDoubleToString, LONG_MAX, normalizeConfigValue, type ConfigType, type ConfigValidator } from './config-types.js';
 export { brokerConfigDocumentation, describeBrokerConfig, describeTopicConfig, topicConfigValue, type ConfigEntry } from './config-entries.js';
 export type { Body, RequestContext } from './context.js';

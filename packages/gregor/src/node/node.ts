@@ -20,8 +20,9 @@
  * node: once its raft client is open).
  *
  * Close order (graceful): the broker's controlled shutdown and close while the quorum still
- * serves, then the listeners, then the raft client (a leader resigns, so the others elect at once),
- * then the network. `kill()` stops everything at once, as a crash would (nothing flushed).
+ * serves (given up once the quorum has had no leader for a few seconds: when a whole cluster
+ * stops, the last nodes have no controller left to answer), then the listeners, then the raft
+ * client (a leader resigns, so the others elect at once), then the network. `kill()` stops everything at once, as a crash would (nothing flushed).
  *
  * Single-threaded: everything runs on the event loop; `close` and `kill` may be called once each.
  */
@@ -29,7 +30,7 @@ import {
   METADATA_TOPIC, METADATA_TOPIC_ID, PeerUnreachableError, QUORUM_API_KEYS, type QuorumConfig, type QuorumNetwork, RaftClient, type RaftLogger, type SimNetwork,
 } from '@gregor/cluster';
 import type { Body } from '@gregor/client';
-import type { Clock, FileSystem } from '@gregor/log';
+import type { Clock, FileSystem, TimerHandle } from '@gregor/log';
 import {
   CONTROLLER_API_KEYS, type ConfigValidator, type ControllerConfig, type Endpoint, type LeaderAndEpoch, type MetadataDelta, type MetadataImage,
   type MetadataRecordInput, QuorumController,
@@ -67,8 +68,11 @@ export interface NodeBroker extends ListenerHandler {
   applyMetadata(delta: MetadataDelta, image: MetadataImage): void;
   /** Registers with the active controller; resolves once unfenced. */
   startup(): Promise<void>;
-  /** Controlled shutdown, then the logs are flushed and closed. */
-  close(): Promise<void>;
+  /**
+   * Controlled shutdown (given up once `abandonControlledShutdown` resolves), then the logs are
+   * flushed and closed.
+   */
+  close(options?: { abandonControlledShutdown?: Promise<void> }): Promise<void>;
   /** Stops at once, as a crash (nothing flushed). */
   kill(): void;
   setAdvertisedListener(host: string, port: number, listenerName?: string): void;
@@ -142,6 +146,14 @@ export interface GregorNodeOptions {
 
 const DEFAULT_CONTROLLER_LISTENER = 'CONTROLLER';
 
+/**
+ * How long a closing node waits without a quorum leader before it gives up its controlled
+ * shutdown, and how often it looks: longer than an ordinary election (Kafka's default election
+ * timeout is 1 s, randomized up to 2 s), so a failover during the shutdown does not end it.
+ */
+const QUORUM_LOST_MS = 3000;
+const QUORUM_CHECK_MS = 100;
+
 export class GregorNode {
   readonly nodeId: number;
   readonly roles: ReadonlySet<ProcessRole>;
@@ -156,6 +168,7 @@ export class GregorNode {
   private readonly controllerApis: ControllerApis;
   private readonly channel: NodeControllerChannel;
   private readonly logger: Logger;
+  private readonly clock: Clock;
   private readonly serverConfig: Partial<ServerConfig> | undefined;
   private readonly brokerRouter: BrokerRouter;
   private readonly simNetwork: SimNetwork | null;
@@ -186,6 +199,7 @@ export class GregorNode {
     this.controllerApis = parts.controllerApis;
     this.channel = parts.channel;
     this.logger = parts.options.logger;
+    this.clock = parts.options.clock;
     this.serverConfig = parts.options.server;
     this.brokerRouter = parts.brokerRouter;
     this.simNetwork = parts.options.network !== undefined && parts.options.network !== 'tcp' ? parts.options.network : null;
@@ -328,9 +342,11 @@ export class GregorNode {
   async close(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'closing';
+    const quorumLost = this.broker === null ? null : this.whenQuorumLost();
     try {
-      await this.broker?.close();
+      await this.broker?.close({ abandonControlledShutdown: quorumLost?.promise });
     } finally {
+      quorumLost?.cancel();
       await this.server?.close();
       this.channel.close();
       await this.raft.close();
@@ -339,6 +355,38 @@ export class GregorNode {
       await this.network.close();
       this.state = 'closed';
     }
+  }
+
+  /**
+   * Resolves once the quorum has had no leader for `QUORUM_LOST_MS`: no controller can answer a
+   * controlled shutdown any more (the other voters are gone, as when a whole cluster stops), so
+   * the broker stops waiting for one and closes cleanly at once. An election in between (a
+   * leader is known again) starts the wait over.
+   */
+  private whenQuorumLost(): { promise: Promise<void>; cancel: () => void } {
+    let timer: TimerHandle | null = null;
+    let leaderlessSince: number | null = null;
+    const promise = new Promise<void>((resolve) => {
+      const check = () => {
+        const now = this.clock.now();
+        if (this.raft.leaderAndEpoch.leaderId >= 0) leaderlessSince = null;
+        else leaderlessSince ??= now;
+        if (leaderlessSince !== null && now - leaderlessSince >= QUORUM_LOST_MS) {
+          timer = null;
+          resolve();
+          return;
+        }
+        timer = this.clock.setTimeout(check, QUORUM_CHECK_MS);
+      };
+      check();
+    });
+    return {
+      promise,
+      cancel: () => {
+        if (timer !== null) this.clock.clearTimeout(timer);
+        timer = null;
+      },
+    };
   }
 
   /** Stops at once, as a crash: nothing flushed, nobody told; the listeners stop answering. */

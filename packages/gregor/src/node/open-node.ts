@@ -2,11 +2,13 @@
  * Opens one node of a cluster on this machine's real file system, clock and network, as
  * `gregor serve --config server.properties` runs it: the data dir locked for this process
  * (`<dir>/.lock`, as `Gregor.open` holds it), then `GregorNode.open` with the settings read from
- * the properties (node-properties.ts) and the broker the node's roles ask for. `close()` leaves
- * gracefully (controlled shutdown) and releases the lock.
+ * the properties (node-properties.ts) and, with the broker role, a `Broker.create` wired to the
+ * node (its controller channel, its network to the other brokers, its client listeners). The
+ * controller checks config changes with the broker's own rules (`controllerConfigValidator`).
+ * `close()` leaves gracefully (controlled shutdown) and releases the lock.
  */
 import path from 'node:path';
-import type { BrokerConfig } from '@gregor/broker';
+import { Broker, type BrokerConfig, BrokerConfigView, controllerConfigValidator, resolveBrokerConfig } from '@gregor/broker';
 import { nodeFileSystem, systemClock } from '@gregor/log';
 import type { Logger, ServerConfig } from '@gregor/server';
 import { lockDataDir } from '../data-dir-lock.js';
@@ -21,6 +23,7 @@ export interface OpenNodeOptions {
   broker: Partial<BrokerConfig>;
   server: Partial<ServerConfig>;
   logger: Logger;
+  /** Default: `Broker.create` on the real file system, clock and randomness. */
   createBroker?: BrokerFactory;
 }
 
@@ -37,6 +40,23 @@ export async function openNode(options: OpenNodeOptions): Promise<OpenedNode> {
   const releaseLock = lockDataDir(dir);
   try {
     const { settings } = options;
+    const brokerSettings: Partial<BrokerConfig> = { ...options.broker, nodeId: settings.nodeId };
+    const resolved = resolveBrokerConfig(brokerSettings);
+    const createBroker: BrokerFactory =
+      options.createBroker ??
+      ((wiring) =>
+        Broker.create({
+          dir: wiring.dir,
+          fs: nodeFileSystem,
+          clock: systemClock,
+          random: Math.random,
+          config: brokerSettings,
+          controller: wiring.controller,
+          network: wiring.network,
+          listeners: wiring.listeners,
+          clusterId: wiring.clusterId,
+          logger: options.logger,
+        }));
     const node = await GregorNode.open({
       nodeId: settings.nodeId,
       processRoles: settings.processRoles,
@@ -50,7 +70,8 @@ export async function openNode(options: OpenNodeOptions): Promise<OpenedNode> {
       random: Math.random,
       quorum: settings.quorum,
       controller: settings.controller,
-      createBroker: options.createBroker,
+      configValidator: controllerConfigValidator(new BrokerConfigView(resolved, Object.freeze({ ...resolved }))),
+      createBroker,
       server: options.server,
       logger: options.logger,
     });

@@ -50,12 +50,14 @@ interface RunningNode {
 export async function startCluster(options: StartOptions): Promise<void> {
   const layout = await prepareLayout(options);
   const running = layout.nodes.map((node) => spawnNode(node));
+  for (const node of running) console.log(`  node ${node.layout.nodeId} started: pid ${node.child.pid}, output in ${node.layout.logFile}`);
+  console.log('Waiting for every node to be ready (a broker is ready once the quorum has elected a controller and registered it)...');
   let stopping = false;
   const stopAll = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping the nodes one by one (each leaves gracefully)`);
-    for (const node of [...running].reverse()) await stopNode(node);
+    console.log(`\n${signal}: stopping the nodes (each leaves gracefully)`);
+    await Promise.all(running.map((node) => stopNode(node)));
     console.log('all nodes stopped');
   };
   const stopped = new Promise<void>((resolve) => {

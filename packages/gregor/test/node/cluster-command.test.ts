@@ -1,0 +1,123 @@
+/**
+ * `gregor cluster start` and `gregor cluster status` as a learner runs them: three node processes
+ * started from one command, reachable at the addresses it prints, a topic with replication factor
+ * 3 created with `gregor topics create` shown by `cluster status` with its leader and full ISR,
+ * every node stopped by one SIGTERM to the command, and the same cluster (ports, data) started
+ * again from its directory. Every process is ended by its pid, also when the test fails.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { statusFromBroker } from '../../src/cli/cluster/status.js';
+import { bin, ensureBuilt, root, temporaryDir } from '../support/cli.js';
+
+vi.setConfig({ testTimeout: 150_000, hookTimeout: 60_000 });
+
+const run = promisify(execFile);
+const pids = new Set<number>();
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  pids.clear();
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Started {
+  child: ChildProcess;
+  printed: () => string;
+  bootstrap: string;
+  nodePids: number[];
+  exited: Promise<number | null>;
+}
+
+/** Runs `gregor cluster start` with `args`; resolves once it says every node is ready. Every pid it prints is remembered for afterEach. */
+async function clusterStart(args: string[]): Promise<Started> {
+  const child = spawn(process.execPath, [bin, 'cluster', 'start', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
+  if (child.pid !== undefined) pids.add(child.pid);
+  let printed = '';
+  const nodePids: number[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const onData = (chunk: unknown) => {
+    printed += String(chunk);
+    for (const match of printed.matchAll(/node \d+ started: pid (\d+)/g)) {
+      const pid = Number(match[1]);
+      if (!nodePids.includes(pid)) {
+        nodePids.push(pid);
+        pids.add(pid);
+      }
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  await vi.waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`cluster start exited with ${child.exitCode}:\n${printed}`);
+      expect(printed).toContain('Press Ctrl-C to stop all nodes.');
+    },
+    { timeout: 120_000, interval: 100 },
+  );
+  const bootstrap = /Bootstrap servers: (\S+)/.exec(printed)?.[1];
+  if (bootstrap === undefined) throw new Error(`no bootstrap servers in:\n${printed}`);
+  return { child, printed: () => printed, bootstrap, nodePids, exited };
+}
+
+describe('gregor cluster start and status', () => {
+  it('starts three nodes that form one cluster, shows its quorum, brokers and ISRs, stops them all on SIGTERM, and starts the same cluster again from its directory', async () => {
+    ensureBuilt();
+    const dir = path.join(temporaryDir('cluster-start'), 'cluster');
+    dirs.push(path.dirname(dir));
+    // Faster failure detection than Kafka's defaults, so the last nodes notice the quorum is gone soon when all stop.
+    const fast = ['controller.quorum.election.timeout.ms=500', 'controller.quorum.fetch.timeout.ms=1000'].flatMap((setting) => ['--override', setting]);
+    const first = await clusterStart(['--nodes', '3', '--dir', dir, ...fast]);
+    expect(first.nodePids).toHaveLength(3);
+    expect(first.bootstrap.split(',')).toHaveLength(3);
+    for (const nodeId of [1, 2, 3]) expect(fs.readFileSync(path.join(dir, `node-${nodeId}`, 'server.properties'), 'utf8')).toContain(`node.id=${nodeId}`);
+
+    await vi.waitFor(async () => expect((await statusFromBroker(first.bootstrap, 'test')).brokers).toHaveLength(3), { timeout: 20_000, interval: 100 });
+    await run(process.execPath, [bin, 'topics', 'create', '--topic', 'orders', '--partitions', '2', '--replication-factor', '3', '--bootstrap-server', first.bootstrap], { cwd: root });
+    await vi.waitFor(async () => {
+      const status = await statusFromBroker(first.bootstrap, 'test');
+      expect(status.partitions.filter((p) => p.topic === 'orders' && p.isr.length === 3)).toHaveLength(2);
+    }, { timeout: 20_000, interval: 100 });
+
+    const { stdout } = await run(process.execPath, [bin, 'cluster', 'status', '--bootstrap-server', first.bootstrap], { cwd: root });
+    expect(stdout).toMatch(/Controller quorum: leader node [123] \(the active controller\), epoch \d+/);
+    expect(stdout).toContain('Brokers: 3 live');
+    expect(stdout).toMatch(/orders-0 +leader [123] +epoch \d+ +replicas [123],[123],[123] +isr [123],[123],[123]/);
+    expect(stdout).toContain('Under-replicated partitions: 0');
+
+    process.kill(first.child.pid as number, 'SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.printed()).toContain('all nodes stopped');
+    for (const pid of first.nodePids) expect(alive(pid)).toBe(false);
+    for (const nodeId of [1, 2, 3]) expect(fs.readFileSync(path.join(dir, `node-${nodeId}`, 'server.log'), 'utf8')).toContain('closed cleanly');
+
+    const second = await clusterStart(['--nodes', '3', '--dir', dir]);
+    expect(second.printed()).toContain(`Starting the 3-node cluster in ${dir} again`);
+    expect(second.bootstrap).toBe(first.bootstrap);
+    await vi.waitFor(async () => {
+      const status = await statusFromBroker(second.bootstrap, 'test');
+      expect(status.partitions.filter((p) => p.topic === 'orders')).toHaveLength(2);
+    }, { timeout: 20_000, interval: 100 });
+    process.kill(second.child.pid as number, 'SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * Replication across processes, as a user runs it: three `gregor serve --config` processes, each
+ * a broker and a controller. kafkajs's admin creates a topic with replication factor 3; an
+ * idempotent kafkajs producer writes with acks=all; the partition leader's process is SIGKILLed;
+ * the controller elects a new leader from the ISR in a higher leader epoch, the producer follows
+ * it and keeps producing; the killed node is started again, catches up and rejoins the ISR; then
+ * every acknowledged record is read back exactly once, in order. kcat lists the three brokers.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Client } from '@gregor/client';
+import { type PartitionStatus, statusFromBroker } from '../../src/cli/cluster/status.js';
+import { ensureBuilt } from '../support/cli.js';
+import { NodeProcesses } from '../support/node-processes.js';
+
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
+
+const run = promisify(execFile);
+const TOPIC = 'orders';
+
+let cluster: NodeProcesses | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  await cluster?.stopAll();
+  cluster = undefined;
+});
+
+/** Settings that make a failure noticed within seconds (Kafka's defaults are tuned for big clusters). */
+const FAST_FAILOVER = {
+  'controller.quorum.election.timeout.ms': '500',
+  'controller.quorum.fetch.timeout.ms': '1000',
+  'broker.heartbeat.interval.ms': '250',
+  'broker.session.timeout.ms': '2000',
+  'default.replication.factor': '3',
+  'min.insync.replicas': '2',
+  'offsets.topic.replication.factor': '3',
+  'offsets.topic.num.partitions': '3',
+  'group.initial.rebalance.delay.ms': '0',
+  'auto.create.topics.enable': 'false',
+  'replica.fetch.wait.max.ms': '100',
+};
+
+/** The partition's status as the brokers at `addresses` see it, once `accept` takes it. */
+async function partitionWhen(addresses: string, accept: (partition: PartitionStatus) => boolean, timeoutMs = 30_000): Promise<PartitionStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const status = await statusFromBroker(addresses, 'test');
+      const partition = status.partitions.find((p) => p.topic === TOPIC && p.partition === 0);
+      if (partition !== undefined && accept(partition)) return partition;
+      last = JSON.stringify(partition);
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${TOPIC}-0 did not get there in ${timeoutMs} ms: ${last}`);
+}
+
+describe('three node processes', () => {
+  it('elect a new partition leader from the ISR after SIGKILL of the leader; the producer follows; every acknowledged record is read once, in order, after the killed node rejoins', async () => {
+    ensureBuilt();
+    cluster = await NodeProcesses.create([1, 2, 3].map((nodeId) => ({ nodeId, roles: ['broker', 'controller'] })), FAST_FAILOVER);
+    await cluster.startAll();
+    const brokers = cluster.nodes.map((node) => node.clientAddress as string);
+
+    // Each node is ready once its own broker is unfenced; every broker's image shows all three soon after.
+    await vi.waitFor(async () => {
+      for (const address of brokers) expect((await statusFromBroker(address, 'test')).brokers).toHaveLength(3);
+    }, { timeout: 20_000, interval: 100 });
+    const kcat = await run('kcat', ['-L', '-b', brokers.join(','), '-m', '10']);
+    expect(kcat.stdout).toContain(' 3 brokers:');
+    for (const address of brokers) expect(kcat.stdout).toContain(`at ${address}`);
+
+    const kafka = new Kafka({ clientId: 'replication-test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 50, maxRetryTime: 500 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    cleanups.push(() => admin.disconnect());
+    expect(await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true })).toBe(true);
+    const before = await partitionWhen(brokers.join(','), (p) => p.leader > 0 && p.isr.length === 3);
+    expect(before.replicas).toHaveLength(3);
+
+    // Two idempotent producers with acks=all, kafkajs's and Gregor's own, each sending one record
+    // at a time without pause, through the kill and the failover.
+    const kafkajsProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await kafkajsProducer.connect();
+    cleanups.push(() => kafkajsProducer.disconnect());
+    const gregorProducer = new Client({ brokers, clientId: 'replication-test-gregor' }).producer({ idempotent: true, acks: -1, retry: { retries: 30, initialRetryTimeMs: 50, maxRetryTimeMs: 500 } });
+    await gregorProducer.connect();
+    cleanups.push(() => gregorProducer.disconnect());
+    const acknowledged = { kafkajs: [] as string[], gregor: [] as string[] };
+    let stop = false;
+    const produceUntilStopped = async (name: 'kafkajs' | 'gregor', send: (value: string) => Promise<unknown>) => {
+      for (let n = 0; !stop; n++) {
+        const value = `${name}-${String(n).padStart(5, '0')}`;
+        await send(value);
+        acknowledged[name].push(value);
+      }
+    };
+    const producing = Promise.all([
+      produceUntilStopped('kafkajs', (value) => kafkajsProducer.send({ topic: TOPIC, acks: -1, messages: [{ value }] })),
+      produceUntilStopped('gregor', (value) => gregorProducer.send({ topic: TOPIC, acks: -1, messages: [{ value }] })),
+    ]);
+    const total = () => acknowledged.kafkajs.length + acknowledged.gregor.length;
+    const acknowledgedAtLeast = async (count: number) => {
+      const deadline = Date.now() + 30_000;
+      while (total() < count) {
+        if (Date.now() > deadline) throw new Error(`only ${total()} records acknowledged, waiting for ${count}`);
+        await Promise.race([producing, new Promise((resolve) => setTimeout(resolve, 20))]);
+      }
+    };
+    await acknowledgedAtLeast(60);
+
+    const killedAt = Date.now();
+    const beforeKill = total();
+    await cluster.kill(before.leader, 'SIGKILL');
+    const survivors = cluster.nodes.filter((node) => node.nodeId !== before.leader).map((node) => node.clientAddress as string).join(',');
+    const after = await partitionWhen(survivors, (p) => p.leader > 0 && p.leader !== before.leader && p.leaderEpoch > before.leaderEpoch);
+    const electedInMs = Date.now() - killedAt;
+    expect(before.isr).toContain(after.leader);
+    expect(after.isr).not.toContain(before.leader);
+    await acknowledgedAtLeast(beforeKill + 60);
+    const failoverMs = Date.now() - killedAt;
+
+    cluster.spawn(before.leader);
+    await cluster.ready(before.leader);
+    await partitionWhen(brokers.join(','), (p) => p.isr.length === 3 && p.isr.includes(before.leader));
+    await acknowledgedAtLeast(total() + 20);
+    stop = true;
+    await producing;
+
+    const consumer = kafka.consumer({ groupId: 'replication-check', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    cleanups.push(() => consumer.disconnect());
+    await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+    const read: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        read.push(String(message.value));
+      },
+    });
+    const expected = total();
+    await vi.waitFor(() => expect(read.length).toBeGreaterThanOrEqual(expected), { timeout: 30_000, interval: 100 });
+    // Each producer's records, in the order it sent them, each once; nothing else.
+    expect(read.filter((value) => value.startsWith('kafkajs-'))).toEqual(acknowledged.kafkajs);
+    expect(read.filter((value) => value.startsWith('gregor-'))).toEqual(acknowledged.gregor);
+    expect(read).toHaveLength(expected);
+    console.log(
+      `leader ${before.leader} (epoch ${before.leaderEpoch}) SIGKILLed with ${beforeKill} records acknowledged: node ${after.leader} leads in epoch ${after.leaderEpoch} ` +
+        `after ${electedInMs} ms; 60 more acknowledged ${failoverMs} ms after the kill; ${expected} acknowledged in all, ${expected - read.length} lost`,
+    );
+  });
+});
