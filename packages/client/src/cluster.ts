@@ -30,6 +30,11 @@ export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 /** Kafka's consumer addresses the group coordinator as node Integer.MAX_VALUE - id (its own connection). */
 export const COORDINATOR_NODE_ID_BASE = 2_147_483_647;
 
+/** The broker id behind a node id that `coordinatorFor` answered (what a user should see). */
+export function coordinatorBrokerId(coordinatorNodeId: number): number {
+  return COORDINATOR_NODE_ID_BASE - coordinatorNodeId;
+}
+
 export interface ClusterOptions {
   /**
    * Let Metadata create unknown topics (when the broker allows it). `Client` passes true for producers

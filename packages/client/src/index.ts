@@ -11,7 +11,7 @@ export * from './errors.js';
 export * from './values.js';
 export * from './transport.js';
 export { InProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';
-export { Cluster, type ClusterOptions, type PartitionInfo, type TopicInfo } from './cluster.js';
+export { Cluster, type ClusterOptions, coordinatorBrokerId, type PartitionInfo, type TopicInfo } from './cluster.js';
 export { type RetryOptions, RETRY_DEFAULTS } from './retry.js';
 export { BufferMemory } from './buffer-memory.js';
 export * from './producer.js';

@@ -6,6 +6,7 @@
  * and kafka-exporter compute it; a partition with no committed offset has no lag (null) and counts
  * 0 in the total.
  */
+import { coordinatorBrokerId } from '@gregor/client';
 import { ApiKey, ErrorCode } from '@gregor/protocol';
 import { type ClusterReader, errorName, partitionKey, type TopicMetadata } from './cluster-reader.js';
 import { ConsoleError } from './errors.js';
@@ -63,7 +64,8 @@ export async function describeGroup(reader: ClusterReader, groupId: string, topi
   const described = (await reader.admin.describeGroups([groupId])).groups[0];
   if (described === undefined || described.errorCode !== ErrorCode.NONE) throw new ConsoleError('GROUP_ID_NOT_FOUND', `group '${groupId}' is not known`, 404);
   if (described.state === 'Dead') throw new ConsoleError('GROUP_ID_NOT_FOUND', `group '${groupId}' does not exist`, 404);
-  const coordinator = await reader.cluster.coordinatorFor(groupId);
+  // coordinatorFor answers the id of the coordinator's own connection; users see the broker's id.
+  const coordinator = coordinatorBrokerId(await reader.cluster.coordinatorFor(groupId));
   const members: GroupMember[] = described.members.map((m: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; assignment?: { assignedPartitions: { topic: string; partitions: number[] }[] } | null }) => ({
     memberId: m.memberId,
     groupInstanceId: m.groupInstanceId ?? null,

@@ -167,6 +167,10 @@ describe('REST API of seed 001', () => {
     const { status, body } = await getJson(base, '/api/groups/lagging');
     expect(status).toBe(200);
     expect(body).toMatchObject({ groupId: 'lagging', state: 'Empty', members: [], lag: 31 });
+    // The coordinator is named by its broker id, as in the list and in /api/brokers.
+    const { body: brokers } = await getJson(base, '/api/brokers');
+    expect(body.coordinator).toBe(brokers.brokers[0].nodeId);
+    expect(list.groups.find((g: any) => g.groupId === 'lagging').coordinator).toBe(brokers.brokers[0].nodeId);
     expect(body.partitions.map((p: any) => [p.partition, p.committedOffset, p.lag])).toEqual(body.partitions.map((p: any) => [p.partition, 0, p.highWatermark]));
     const withHistory = await eventually(() => getJson(base, '/api/groups/lagging'), (r) => r.body.lagHistory.length > 0);
     expect(withHistory.body.lagHistory.at(-1).lag).toBe(31);
