@@ -94,3 +94,13 @@ describe('gregor perf with keyed records (issue 9)', () => {
     await expect(perfOutput(['consume', '--dir', dir, '--topic', 't', '--each', 'record'])).rejects.toThrow(/each/);
   });
 });
+
+describe("gregor perf takes Kafka's perf tools' name for the count", () => {
+  it('--num-records (kafka-producer-perf-test) and --messages (kafka-consumer-perf-test), and refuses two names at once', async () => {
+    const dir = temporaryDir('perf-kafka-names');
+    dirs.push(dir);
+    expect(await perfOutput(['produce', '--dir', dir, '--topic', 't', '--num-records', '30'])).toMatch(/\b30 records sent, /);
+    expect(await perfOutput(['consume', '--dir', dir, '--topic', 't', '--messages', '30'])).toMatch(/\b30 records in /);
+    await expect(perfOutput(['produce', '--dir', dir, '--topic', 't', '--records', '5', '--num-records', '6'])).rejects.toThrow(/--records and --num-records name the same count/);
+  });
+});

@@ -25,6 +25,8 @@ const help = `usage: gregor perf produce --topic T [--partitions 1] [--records 1
        gregor perf consume --topic T [--records N] [--group G] [--max-bytes 52428800]
                            [--each batch|message]
 
+--records N is also taken as Kafka's tools name it: --num-records (kafka-producer-perf-test) and
+--messages (kafka-consumer-perf-test).
 produce writes N records of B bytes of value through the producer, as producer.send() of arrays
 of 1,000 messages with up to 64 sends in flight, at most --throughput records a second (-1: as
 fast as it goes), as kafka-producer-perf-test does, and reports the rate and the latency from send
@@ -57,6 +59,9 @@ const perfOptions = {
   topic: { type: 'string' },
   partitions: { type: 'string' },
   records: { type: 'string' },
+  // Kafka's names for the count: kafka-producer-perf-test's and kafka-consumer-perf-test's.
+  'num-records': { type: 'string' },
+  messages: { type: 'string' },
   'record-size': { type: 'string' },
   'key-size': { type: 'string' },
   each: { type: 'string' },
@@ -83,7 +88,7 @@ export async function main(argv: string[]): Promise<void> {
 
 async function produce(values: Values): Promise<void> {
   const topic = requiredOption(values.topic, 'topic');
-  const records = integerOption(values.records, 'records', 1_000_000, { min: 1 });
+  const records = recordsOption(values, 1_000_000);
   const recordBytes = integerOption(values['record-size'], 'record-size', 100, { min: 0 });
   const keyBytes = integerOption(values['key-size'], 'key-size', 0, { min: 0 });
   const batchBytes = integerOption(values['batch-bytes'], 'batch-bytes', 16384, { min: 1 });
@@ -201,6 +206,14 @@ export class LatencyRecorder {
   }
 }
 
+/** The count, by Gregor's name (--records) or Kafka's (--num-records, --messages); one of them. */
+function recordsOption(values: Values, fallback: number): number {
+  const given = (['records', 'num-records', 'messages'] as const).filter((name) => values[name] !== undefined);
+  if (given.length > 1) throw new CliError(`--${given.join(' and --')} name the same count; give one`);
+  const name = given[0] ?? 'records';
+  return integerOption(values[name], name, fallback, { min: 1 });
+}
+
 async function consume(values: Values): Promise<void> {
   const topic = requiredOption(values.topic, 'topic');
   const connection = await connect(values, 'gregor-perf-consumer');
@@ -210,7 +223,7 @@ async function consume(values: Values): Promise<void> {
   if (!(await admin.listTopics()).includes(topic)) throw missingTopic(topic);
   const offsets = await admin.fetchTopicOffsets(topic);
   const available = offsets.reduce((sum, o) => sum + (Number(o.high) - Number(o.low)), 0);
-  const records = integerOption(values.records, 'records', available, { min: 1 });
+  const records = recordsOption(values, available);
   const handler: ConsumeHandler = choiceOption(values.each, 'each', ['batch', 'message'] as const, 'batch') === 'batch' ? 'eachBatch' : 'eachMessage';
   if (available === 0) throw new CommandFailedError('EMPTY_TOPIC', `topic '${topic}' holds no records to consume (gregor perf produce --topic ${topic} writes some)`);
   if (records > available) throw new CliError(`--records ${records} but ${topic} holds ${available}`);
