@@ -98,6 +98,7 @@ describe('gregor failures: one line, exit 1, no stack trace', () => {
     expectOneLineFailure(gregor(['topics', 'list', '--dir', file]), `${file} exists and is not a directory`);
     expectOneLineFailure(gregor(['topics', 'list', '--dir', path.join(file, 'sub')]), 'a part of this path is a file');
     expectOneLineFailure(gregor(['topics', 'list', '--dir', path.join(dir, 'served')]), 'is in use', '--bootstrap-server');
+    expectOneLineFailure(gregor(['serve', '--dir', path.join(dir, 'served'), '--port', '0', '--http-port', '0']), `the data directory ${path.join(dir, 'served')} is in use by process ${server.child.pid}`, 'choose another --dir');
     const damaged = path.join(dir, 'damaged');
     expect(gregor(['topics', 'create', '--topic', 't', '--dir', damaged]).status).toBe(0);
     const segment = path.join(damaged, 't-0', '00000000000000000000.log');

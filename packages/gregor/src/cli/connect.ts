@@ -82,14 +82,15 @@ async function openDataDir(dir: string, clientId: string): Promise<Gregor> {
     return await Gregor.open({ dir, clientId, config: { groupInitialRebalanceDelayMs: 0 } });
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'DATA_DIR_LOCKED') throw error;
-    const pid = (error as { pid?: unknown }).pid;
-    const holder = typeof pid === 'number' && pid > 0 ? `process ${pid}` : 'another process';
-    throw new CommandFailedError(
-      'DATA_DIR_LOCKED',
-      `the data directory ${dir} is in use by ${holder} (a running gregor serve?); reach that broker with --bootstrap-server host:port instead (pnpm start serves 127.0.0.1:9092), or stop it`,
-      { cause: error },
-    );
+    throw dataDirLocked(dir, error, '(a running gregor serve?); reach that broker with --bootstrap-server host:port instead (pnpm start serves 127.0.0.1:9092), or stop it');
   }
+}
+
+/** The one line for a DATA_DIR_LOCKED `error`: which process holds `dir`, then `whatToDo`. */
+export function dataDirLocked(dir: string, error: unknown, whatToDo: string): CommandFailedError {
+  const pid = (error as { pid?: unknown }).pid;
+  const holder = typeof pid === 'number' && pid > 0 ? `process ${pid}` : 'another process';
+  return new CommandFailedError('DATA_DIR_LOCKED', `the data directory ${dir} is in use by ${holder} ${whatToDo}`, { cause: error });
 }
 
 /** Prints rows as aligned columns, as Kafka's tools do. */

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { parseProperties } from '@gregor/broker';
 import { Gregor } from '../../gregor.js';
 import { CliError, CommandFailedError, integerOption, keyValueOption, parseCommand } from '../args.js';
+import { dataDirLocked } from '../connect.js';
 import { type ServeSettings, serveSettings } from '../serve-settings.js';
 import { openNode, type OpenedNode } from '../../node/open-node.js';
 import type { ClusterNodeSettings } from '../../node/node-properties.js';
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<void> {
     await serveClusterNode(settings.node, settings);
     return;
   }
-  const gregor = await Gregor.open({ dir: settings.dir, config: settings.broker });
+  const gregor = await openDataDir(settings.dir, () => Gregor.open({ dir: settings.dir, config: settings.broker }));
   let address: { host: string; port: number };
   try {
     address = await gregor.listen({ host: settings.host, port: settings.port, config: settings.server });
@@ -83,6 +84,16 @@ export async function main(argv: string[]): Promise<void> {
   const closed = closedBySignal(gregor);
   printBanner(gregor, address, settings.server.advertisedHost, consoleLine);
   await closed;
+}
+
+/** Opens the data directory with `open`, saying what to do when another process holds it. */
+async function openDataDir<T>(dir: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'DATA_DIR_LOCKED') throw error;
+    throw dataDirLocked(dir, error, '(another gregor serve?); stop it, or choose another --dir');
+  }
 }
 
 function readConfigFile(file: string | undefined): Map<string, string> {
@@ -153,7 +164,7 @@ async function serveConsole(gregor: Gregor, host: string, port: number): Promise
 
 /** One node of a cluster: runs until SIGINT or SIGTERM, then leaves gracefully (controlled shutdown). */
 async function serveClusterNode(node: ClusterNodeSettings, settings: ServeSettings): Promise<void> {
-  const opened = await openNode({ settings: node, dir: settings.dir, broker: settings.broker, server: settings.server, logger: stderrLogger });
+  const opened = await openDataDir(settings.dir, () => openNode({ settings: node, dir: settings.dir, broker: settings.broker, server: settings.server, logger: stderrLogger }));
   const closed = closedBySignal(opened);
   printNodeBanner(opened, node);
   await closed;
