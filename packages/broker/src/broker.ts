@@ -568,16 +568,23 @@ export class Broker {
    * is on every ISR replica and survives the loss of the coordinator's broker.
    */
   private async storeOffsets(groupId: string, commits: readonly OffsetCommit[]): Promise<void> {
-    const { partition, endOffset } = this.appendToOffsetsTopic(groupId, commits.map((commit) => ({
+    const appended = this.appendToOffsetsTopic(groupId, commits.map((commit) => ({
       key: encodeOffsetCommitKey(groupId, commit.topic, commit.partition),
       value: encodeOffsetCommitValue(commit),
     })));
-    const errorCode = await partition.waitForReplication(endOffset, Number(this.topicConfig(partition, 'min.insync.replicas')), this.config.offsetsCommitTimeoutMs);
-    if (errorCode !== ErrorCode.NONE) throw new BrokerError('OFFSET_COMMIT_FAILED', `offsets of group ${groupId} were appended to ${OFFSETS_TOPIC}-${partition.partitionIndex} but not replicated (error ${errorCode})`, errorCode);
+    await this.waitForOffsetsReplication(groupId, appended);
   }
 
-  private storeGroup(groupId: string, group: StoredGroup | null): void {
-    this.appendToOffsetsTopic(groupId, [{ key: encodeGroupMetadataKey(groupId), value: group === null ? null : encodeGroupMetadataValue(group) }]);
+  /** Resolves once the group's `__consumer_offsets` partition's HW reached `endOffset`; throws its error otherwise. */
+  private async waitForOffsetsReplication(groupId: string, { partition, endOffset }: { partition: Partition; endOffset: number }): Promise<void> {
+    const errorCode = await partition.waitForReplication(endOffset, Number(this.topicConfig(partition, 'min.insync.replicas')), this.config.offsetsCommitTimeoutMs);
+    if (errorCode !== ErrorCode.NONE) throw new BrokerError('OFFSET_COMMIT_FAILED', `records of group ${groupId} were appended to ${OFFSETS_TOPIC}-${partition.partitionIndex} but not replicated (error ${errorCode})`, errorCode);
+  }
+
+  /** Kafka's storeGroup: appended at once, resolved once the partition's HW passed it (`offsets.commit.timeout.ms`). */
+  private async storeGroup(groupId: string, group: StoredGroup | null): Promise<void> {
+    const appended = this.appendToOffsetsTopic(groupId, [{ key: encodeGroupMetadataKey(groupId), value: group === null ? null : encodeGroupMetadataValue(group) }]);
+    await this.waitForOffsetsReplication(groupId, appended);
   }
 
   private storeTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], group: boolean): void {
@@ -589,9 +596,9 @@ export class Broker {
   /**
    * One batch of records to the group's `__consumer_offsets` partition, as Kafka's appendForGroup
    * with acks=all: refused (thrown) when the partition's ISR is below its min.insync.replicas.
-   * Returns the partition and the offset after the batch; an offset commit waits for the high
-   * watermark to reach it, group metadata and tombstones do not (a deviation: Kafka answers
-   * SyncGroup's leader only once its assignment is replicated).
+   * Returns the partition and the offset after the batch; offset commits and group metadata
+   * wait for the high watermark to reach it, tombstones (group and offset deletion, expiration) do
+   * not (a deviation: Kafka answers DeleteGroups and OffsetDelete once they are replicated).
    */
   appendToOffsetsTopic(groupId: string, records: { key: Buffer; value: Buffer | null }[]): { partition: Partition; endOffset: number } {
     const partition = this.partition(OFFSETS_TOPIC, this.offsetsPartitionFor(groupId));

@@ -1,7 +1,7 @@
 /**
  * The group coordinator in a cluster (cluster-harness.ts): a group is served only by the leader of
- * its `__consumer_offsets` partition, an offset commit is acknowledged once the partition's ISR
- * holds it, and when leadership of the partition moves the old coordinator unloads the group
+ * its `__consumer_offsets` partition, an offset commit is acknowledged and a SyncGroup assignment
+ * handed out once the partition's ISR holds its record, and when leadership of the partition moves the old coordinator unloads the group
  * (NOT_COORDINATOR, also for parked requests) while the new one loads it from its replica.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -114,6 +114,26 @@ describe('the group coordinator in a cluster', () => {
     expect(cluster.controller.partition(OFFSETS, partition).isr).not.toContain(cut.nodeId);
     expect(kept.partition(OFFSETS, partition)?.logEndOffset).toBe(coordinator.partition(OFFSETS, partition)?.logEndOffset);
     expect((await fetchOffset(coordinator)).offset).toBe(8);
+  });
+
+  it('hands out the leader\'s assignment (SyncGroup) only once the group\'s record is replicated', async () => {
+    const { coordinator, partition, others } = await startWithGroupTopic({ replicaLagTimeMaxMs: 2_000 });
+    for (const other of others) cluster.network.cutLink(other.nodeId, coordinator.nodeId);
+    const joined = await cluster.settleUntil(joinRequest(coordinator, ''));
+    const sync = coordinator.handle(ApiKey.SyncGroup, 3, {
+      groupId: GROUP, generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: null,
+      assignments: [{ memberId: joined.memberId, assignment: Buffer.from('all of t') }],
+    }) as Promise<Body>;
+    let answered = false;
+    void sync.then(() => { answered = true; });
+    await cluster.settle(500, 50);
+    expect(answered).toBe(false);
+    expect((await describe_(coordinator)).groupState).toBe('CompletingRebalance');
+    // Once the silent followers leave the ISR, the record is committed and the assignment goes out.
+    const answer = await cluster.settleUntil(sync, 30_000, 50);
+    expect(answer).toMatchObject({ errorCode: ErrorCode.NONE, assignment: Buffer.from('all of t') });
+    expect(cluster.controller.partition(OFFSETS, partition).isr).toEqual([coordinator.nodeId]);
+    expect((await describe_(coordinator)).groupState).toBe('Stable');
   });
 
   it('answers REQUEST_TIMED_OUT when a commit is not replicated within offsets.commit.timeout.ms, and does not show it', async () => {

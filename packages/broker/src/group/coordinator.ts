@@ -43,8 +43,12 @@ export interface OffsetStore {
    * passed them), rejects with the error to map otherwise; called before they are applied in memory.
    */
   storeOffsets(groupId: string, commits: readonly OffsetCommit[]): Promise<void>;
-  /** Records the group's membership after a rebalance (Kafka's storeGroup); null deletes it. */
-  storeGroup(groupId: string, group: StoredGroup | null): void;
+  /**
+   * Records the group's membership after a rebalance (Kafka's storeGroup); null deletes it. The
+   * record is appended before this returns (so records keep the order of the calls); the promise
+   * resolves once it is replicated, or rejects with the error to map.
+   */
+  storeGroup(groupId: string, group: StoredGroup | null): Promise<void>;
   /** Writes tombstones for the group's offsets of `offsets` (and its GroupMetadata when `group`), or throws. */
   storeTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], group: boolean): void;
   partitionExists(topic: string, partition: number): boolean;
@@ -449,10 +453,21 @@ export class GroupCoordinator {
     }
   }
 
+  /**
+   * Kafka's doSyncGroup for the leader: the assignment is stored, and handed out only once the
+   * record is replicated; if the group moved on meanwhile (another rebalance, unloaded), whatever
+   * moved it has answered the members.
+   */
   private completeSync(group: Group, assignments: SyncGroupRequest['assignments']): void {
     const byMember = new Map(assignments.map((entry) => [entry.memberId, entry.assignment]));
     for (const member of group.members.values()) member.assignment = byMember.get(member.memberId) ?? EMPTY_BYTES;
-    const stored = this.tryStoreGroup(group);
+    const generationId = group.generationId;
+    void this.tryStoreGroup(group).then((stored) => {
+      if (group.is('CompletingRebalance') && group.generationId === generationId && this.groups.get(group.groupId) === group) this.propagateAssignment(group, stored);
+    });
+  }
+
+  private propagateAssignment(group: Group, stored: number): void {
     if (stored !== ErrorCode.NONE) {
       // Kafka's resetAndPropagateAssignmentError: an assignment that is not stored is not handed
       // out; every waiting member gets the error and the group rebalances.
@@ -575,13 +590,16 @@ export class GroupCoordinator {
    * became empty; SyncGroup, whose assignment must be stored, uses `tryStoreGroup`.
    */
   private storeGroup(group: Group): void {
-    this.tryStoreGroup(group);
+    void this.tryStoreGroup(group);
   }
 
-  /** Writes the group's GroupMetadata record; returns NONE or the error to answer. */
-  private tryStoreGroup(group: Group): number {
+  /**
+   * Writes the group's GroupMetadata record (appended at once, with the group as it is now);
+   * resolves to NONE once it is replicated, or to the error to answer.
+   */
+  private async tryStoreGroup(group: Group): Promise<number> {
     try {
-      this.offsetStore.storeGroup(group.groupId, {
+      await this.offsetStore.storeGroup(group.groupId, {
         protocolType: group.protocolType ?? '',
         generation: group.generationId,
         protocol: group.protocolName,
