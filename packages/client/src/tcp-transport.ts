@@ -148,7 +148,13 @@ class Connection {
 
   async request(apiKey: number, apiVersion: number, body: Body, expectResponse: boolean): Promise<Body> {
     while (this.pending.size >= this.options.maxInFlightRequests) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    const socket = await this.open();
+    let socket: net.Socket;
+    try {
+      socket = await this.open();
+    } catch (error) {
+      // Nothing was sent: the caller may send the same request elsewhere.
+      throw error instanceof KafkaConnectionError ? new NotSentError(error) : error;
+    }
     const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
     const parts = encodeRequestParts({ apiKey, apiVersion, correlationId, clientId: this.options.clientId }, body);
     const response = expectResponse
@@ -171,6 +177,13 @@ class Connection {
   close(): void {
     const socket = this.socket;
     if (socket !== null) this.fail(socket, new KafkaConnectionError('transport closed'));
+  }
+}
+
+/** The connection could not be opened, so the request never left: safe to send to another broker. */
+class NotSentError extends KafkaConnectionError {
+  constructor(cause: KafkaConnectionError) {
+    super(cause.message, cause.cause);
   }
 }
 
@@ -250,9 +263,34 @@ export class TcpTransport implements Transport {
   async request(apiKey: number, apiVersion: number, body: Body, options: RequestOptions = {}): Promise<Body> {
     if (this.closed) throw new KafkaClientError('TRANSPORT_CLOSED', 'the transport is closed');
     await this.connect();
+    if (options.nodeId === undefined) return this.requestAnyBroker(apiKey, apiVersion, body, options);
     const address = options.nodeId === undefined ? this.bootstrapAddress! : (this.addresses.get(options.nodeId) ?? this.bootstrapAddress!);
     const nodeId = options.nodeId !== undefined && this.addresses.has(options.nodeId) ? options.nodeId : undefined;
     return abandonOnAbort(this.connectionTo(address, nodeId).request(apiKey, apiVersion, body, options.expectResponse !== false), options.signal, `API ${apiKey} request to ${address}`);
+  }
+
+  /**
+   * A request for any broker (Metadata, FindCoordinator, admin requests): to the broker this
+   * transport bootstrapped from, or, when that one cannot be reached (it died: a cluster keeps
+   * serving from the others), to the next broker that can, from the latest Metadata and then the
+   * bootstrap list, as Kafka's NetworkClient picks its least loaded node. Only a request that was
+   * never sent moves on, so nothing is sent twice.
+   */
+  private async requestAnyBroker(apiKey: number, apiVersion: number, body: Body, options: RequestOptions): Promise<Body> {
+    const first = this.bootstrapAddress as string;
+    const candidates = [first, ...new Set([...this.addresses.values(), ...this.bootstrap.map(({ host, port }) => `${host}:${port}`)])].filter((address, index) => index === 0 || address !== first);
+    let lastError: unknown;
+    for (const address of candidates) {
+      try {
+        const response = await abandonOnAbort(this.connectionTo(address).request(apiKey, apiVersion, body, options.expectResponse !== false), options.signal, `API ${apiKey} request to ${address}`);
+        this.bootstrapAddress = address;
+        return response;
+      } catch (error) {
+        if (!(error instanceof NotSentError)) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
   }
 
   setBrokers(brokers: readonly BrokerAddress[]): void {

@@ -70,4 +70,6 @@ const fail = (error: unknown) => {
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
 
-main(commandArgv).then(() => process.exit(), fail);
+// Exits once stdout has taken everything written to it: a pipe to a slow reader (`consume | wc -l`)
+// holds the output in the process until the reader takes it, and exiting sooner would lose it.
+main(commandArgv).then(() => process.stdout.write('', () => process.exit()), fail);

@@ -2,8 +2,10 @@
  * `gregor cluster start` and `gregor cluster status` as a learner runs them: three node processes
  * started from one command, reachable at the addresses it prints, a topic with replication factor
  * 3 created with `gregor topics create` shown by `cluster status` with its leader and full ISR,
- * every node stopped by one SIGTERM to the command, and the same cluster (ports, data) started
- * again from its directory. Every process is ended by its pid, also when the test fails.
+ * `gregor produce --acks all` carrying on through a SIGKILL of its partition's leader with every
+ * record stored once and in order, every node stopped by one SIGTERM to the command (the killed
+ * one reported), and the same cluster (ports, data) started again from its directory, the killed
+ * node back in the ISR. Every process is ended by its pid, also when the test fails.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,6 +47,8 @@ interface Started {
   printed: () => string;
   bootstrap: string;
   nodePids: number[];
+  /** Node id to pid. */
+  pidOf: Map<number, number>;
   exited: Promise<number | null>;
 }
 
@@ -54,11 +58,13 @@ async function clusterStart(args: string[]): Promise<Started> {
   if (child.pid !== undefined) pids.add(child.pid);
   let printed = '';
   const nodePids: number[] = [];
+  const pidOf = new Map<number, number>();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const onData = (chunk: unknown) => {
     printed += String(chunk);
-    for (const match of printed.matchAll(/node \d+ started: pid (\d+)/g)) {
-      const pid = Number(match[1]);
+    for (const match of printed.matchAll(/node (\d+) started: pid (\d+)/g)) {
+      const pid = Number(match[2]);
+      pidOf.set(Number(match[1]), pid);
       if (!nodePids.includes(pid)) {
         nodePids.push(pid);
         pids.add(pid);
@@ -76,7 +82,7 @@ async function clusterStart(args: string[]): Promise<Started> {
   );
   const bootstrap = /Bootstrap servers: (\S+)/.exec(printed)?.[1];
   if (bootstrap === undefined) throw new Error(`no bootstrap servers in:\n${printed}`);
-  return { child, printed: () => printed, bootstrap, nodePids, exited };
+  return { child, printed: () => printed, bootstrap, nodePids, pidOf, exited };
 }
 
 describe('gregor cluster start and status', () => {
@@ -85,7 +91,12 @@ describe('gregor cluster start and status', () => {
     const dir = path.join(temporaryDir('cluster-start'), 'cluster');
     dirs.push(path.dirname(dir));
     // Faster failure detection than Kafka's defaults, so the last nodes notice the quorum is gone soon when all stop.
-    const fast = ['controller.quorum.election.timeout.ms=500', 'controller.quorum.fetch.timeout.ms=1000'].flatMap((setting) => ['--override', setting]);
+    const fast = [
+      'controller.quorum.election.timeout.ms=500',
+      'controller.quorum.fetch.timeout.ms=1000',
+      'broker.session.timeout.ms=2000',
+      'broker.heartbeat.interval.ms=250',
+    ].flatMap((setting) => ['--override', setting]);
     const first = await clusterStart(['--nodes', '3', '--dir', dir, ...fast]);
     expect(first.nodePids).toHaveLength(3);
     expect(first.bootstrap.split(',')).toHaveLength(3);
@@ -104,11 +115,29 @@ describe('gregor cluster start and status', () => {
     expect(stdout).toMatch(/orders-0 +leader [123] +epoch \d+ +replicas [123],[123],[123] +isr [123],[123],[123]/);
     expect(stdout).toContain('Under-replicated partitions: 0');
 
+    // The console producer (idempotent with acks=all) through a SIGKILL of its partition's leader.
+    await run(process.execPath, [bin, 'topics', 'create', '--topic', 'failover', '--partitions', '1', '--replication-factor', '3', '--bootstrap-server', first.bootstrap], { cwd: root });
+    const leader = (await vi.waitFor(async () => {
+      const partition = (await statusFromBroker(first.bootstrap, 'test')).partitions.find((p) => p.topic === 'failover' && p.isr.length === 3);
+      expect(partition).toBeDefined();
+      return partition;
+    }, { timeout: 20_000, interval: 100 }))?.leader as number;
+    const records = Array.from({ length: 100_000 }, (_, i) => `f-${i}`);
+    const input = path.join(path.dirname(dir), 'records.txt');
+    fs.writeFileSync(input, `${records.join('\n')}\n`);
+    const produced = run(process.execPath, [bin, 'produce', '--topic', 'failover', '--acks', 'all', '--file', input, '--bootstrap-server', first.bootstrap], { cwd: root });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    process.kill(first.pidOf.get(leader) as number, 'SIGKILL');
+    expect((await produced).stderr).toContain('100000 records sent to failover');
+    const consumed = await run(process.execPath, [bin, 'consume', '--topic', 'failover', '--from-beginning', '--max-messages', '100000', '--bootstrap-server', first.bootstrap], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+    expect(consumed.stdout.trimEnd().split('\n')).toEqual(records);
+
     process.kill(first.child.pid as number, 'SIGTERM');
     expect(await first.exited).toBe(0);
+    expect(first.printed()).toContain(`node ${leader} (pid ${first.pidOf.get(leader)}) exited (signal SIGKILL)`);
     expect(first.printed()).toContain('all nodes stopped');
     for (const pid of first.nodePids) expect(alive(pid)).toBe(false);
-    for (const nodeId of [1, 2, 3]) expect(fs.readFileSync(path.join(dir, `node-${nodeId}`, 'server.log'), 'utf8')).toContain('closed cleanly');
+    for (const nodeId of [1, 2, 3]) if (nodeId !== leader) expect(fs.readFileSync(path.join(dir, `node-${nodeId}`, 'server.log'), 'utf8')).toContain('closed cleanly');
 
     const second = await clusterStart(['--nodes', '3', '--dir', dir]);
     expect(second.printed()).toContain(`Starting the 3-node cluster in ${dir} again`);
@@ -116,7 +145,8 @@ describe('gregor cluster start and status', () => {
     await vi.waitFor(async () => {
       const status = await statusFromBroker(second.bootstrap, 'test');
       expect(status.partitions.filter((p) => p.topic === 'orders')).toHaveLength(2);
-    }, { timeout: 20_000, interval: 100 });
+      expect(status.partitions.find((p) => p.topic === 'failover')?.isr).toHaveLength(3);
+    }, { timeout: 30_000, interval: 100 });
     process.kill(second.child.pid as number, 'SIGTERM');
     expect(await second.exited).toBe(0);
   });

@@ -9,7 +9,8 @@
  * process, which stops the nodes one after the other with SIGTERM (each leaves gracefully:
  * controlled shutdown, then its raft client resigns), and SIGKILLs any that has not exited within
  * `STOP_GRACE_MS`. A node that exits on its own (killed by the user to watch a failover) is
- * reported and not restarted; `gregor serve --config <its properties>` starts it again.
+ * reported and not restarted; `gregor serve --config <its properties>` starts it again. Once every
+ * node has exited on its own, the command exits with code 1.
  * Node output goes to `<dir>/node-<id>/server.log` through file descriptors the nodes own, so
  * they keep logging if this process dies.
  */
@@ -77,7 +78,12 @@ export async function startCluster(options: StartOptions): Promise<void> {
     throw error;
   }
   printSummary(layout, running);
-  await stopped;
+  // Signal handlers do not keep a process alive: once every node has exited on its own there is nothing left to stop.
+  const allExited = Promise.all(running.map((node) => node.exited)).then(() => 'exited' as const);
+  if ((await Promise.race([stopped.then(() => 'stopped' as const), allExited])) === 'exited' && !stopping) {
+    console.log('every node has exited; nothing left to stop');
+    process.exitCode = 1;
+  }
 }
 
 async function prepareLayout(options: StartOptions): Promise<ClusterLayout> {

@@ -161,6 +161,9 @@ function partitionStatuses(topics: Body[]): PartitionStatus[] {
   return partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }
 
+/** How many under-replicated partitions the summary line names (all are marked in the list above it). */
+const UNDER_REPLICATED_NAMED = 10;
+
 /** The status as text, one screen. */
 export function formatStatus(status: ClusterStatus, source: string): string {
   const lines: string[] = [];
@@ -187,10 +190,12 @@ export function formatStatus(status: ClusterStatus, source: string): string {
       lines.push(`  ${`${p.topic}-${p.partition}`.padEnd(28)} leader ${leader.padEnd(3)} epoch ${String(p.leaderEpoch).padEnd(4)} replicas ${p.replicas.join(',').padEnd(8)} isr ${p.isr.join(',').padEnd(8)}${flags.length > 0 ? ` ${flags.join(', ')}` : ''}`);
     }
     const under = status.partitions.filter((p) => p.underReplicated);
+    const named = under.slice(0, UNDER_REPLICATED_NAMED).map((p) => `${p.topic}-${p.partition}`);
+    if (under.length > UNDER_REPLICATED_NAMED) named.push(`and ${under.length - UNDER_REPLICATED_NAMED} more`);
     lines.push('');
-    lines.push(`Under-replicated partitions: ${under.length}${under.length > 0 ? ` (${under.map((p) => `${p.topic}-${p.partition}`).join(', ')})` : ''}`);
+    lines.push(`Under-replicated partitions: ${under.length}${under.length > 0 ? ` (${named.join(', ')})` : ''}`);
   }
-  return lines.join('\n');
+  return lines.map((line) => line.trimEnd()).join('\n');
 }
 
 /** `--bootstrap-server` or `--bootstrap-controller`, exactly one. */

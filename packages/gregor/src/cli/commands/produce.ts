@@ -22,7 +22,10 @@ separator. --key-separator SEP is short for parse.key=true and key.separator=SEP
 With --json, each line is an object: {"key":"k","value":"v","headers":{"h":"1"},"partition":0}
 (what gregor consume --json prints). --header adds a header to every record; --partition sends
 every record to one partition (otherwise keyed records go where Kafka's partitioner puts them).
---acks all (or -1) waits for every in-sync replica, 1 for the leader, 0 for nothing.
+--acks all (or -1) waits for every in-sync replica, 1 for the leader, 0 for nothing. With acks all
+(the default) the producer is idempotent, as Kafka's producer is by default: a batch is retried
+until it is acknowledged or delivery.timeout.ms (120 s) passes, through a leader failover in a
+cluster, and a retried batch the broker already has is not stored twice.
 
 ${connectionHelp}
 
@@ -62,7 +65,8 @@ export async function main(argv: string[]): Promise<void> {
   const input = values.file === undefined ? process.stdin : openInput(values.file);
 
   const connection = await connect(values, 'gregor-console-producer');
-  const producer = connection.producer({ acks, lingerMs, batchBytes, compression: compression as CompressionInput });
+  // Kafka's producer default since 3.0: enable.idempotence=true with acks=all.
+  const producer = connection.producer({ acks, lingerMs, batchBytes, compression: compression as CompressionInput, idempotent: acks === -1 });
   let sent = 0;
   try {
     await producer.connect();
