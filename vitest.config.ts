@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 // One vitest project per package; `@gregor/*` imports resolve to the TypeScript sources so tests
 // never run against a stale build. CI counts results from the JSON report written here.
-const packages = ['protocol', 'records', 'metadata', 'log', 'cluster', 'broker', 'client', 'server', 'console', 'gregor'];
+const packages = ['protocol', 'records', 'metadata', 'log', 'security', 'cluster', 'broker', 'client', 'server', 'console', 'gregor'];
 const source = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
 
 export default defineConfig({

@@ -46,6 +46,7 @@ import { BlockProducerIdAllocator, type ProducerIdAllocator, type ProducerIdBloc
 import { ProducerIdBlockFile } from './producer-id-block-file.js';
 import type { ClientQuotaRecord } from './topic-store.js';
 import { ReplicaManager, topicConfigRecord } from './replica-manager.js';
+import type { RequestAuthorizer } from './authorization.js';
 import { SingleNodeController } from './single-node-controller.js';
 import { METADATA_TOPIC, OFFSETS_TOPIC } from './topics.js';
 import { warn } from './warnings.js';
@@ -67,6 +68,11 @@ export interface BrokerOptions {
    * batches met by reads, checkpoints and snapshots that could not be read (default: stderr).
    */
   logger?: WarningSink;
+  /**
+   * Decides which principal may do what (Kafka's authorizer, on when `authorizer.class.name` is
+   * set); none: every request is allowed.
+   */
+  authorizer?: RequestAuthorizer;
 }
 
 export interface ClusterBrokerOptions extends BrokerOptions {
@@ -116,6 +122,8 @@ export class Broker {
   readonly random: Random;
   readonly dir: string;
   readonly logger: WarningSink;
+  /** Who may do what; undefined: everything is allowed (no `authorizer.class.name`). */
+  readonly authorizer: RequestAuthorizer | undefined;
   readonly meta: MetaProperties;
   readonly coordinator: GroupCoordinator;
   readonly controllerChannel: ControllerChannel;
@@ -159,6 +167,7 @@ export class Broker {
     this.random = options.random;
     this.dir = options.dir;
     this.logger = options.logger ?? stderrWarningSink;
+    this.authorizer = options.authorizer;
     this.meta = meta;
     this.controllerChannel = options.controller;
     this.network = options.network;

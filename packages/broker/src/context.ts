@@ -22,6 +22,11 @@ export interface RequestContext {
    * with the brokers' endpoints on that listener. Default: the broker's first client listener.
    */
   listenerName?: string;
+  /**
+   * Who sent the request (`User:alice`, `User:ANONYMOUS`), from the listener's authentication;
+   * absent for requests made in this process, which are not authorized (authorization.ts).
+   */
+  principal?: string;
 }
 
 /** A decoded request or response body: Kafka's JSON field names camelCased. */

@@ -4,6 +4,7 @@
  * deleteRecords. Each method is one or a few requests; errors in a response become typed errors.
  */
 import { alterClientQuotas, alterConfigs, describeClientQuotas, describeConfigs, describeLogDirs, incrementalAlterConfigs } from './admin-configs.js';
+import { type AclEntry, type AclFilter, alterUserScramCredentials, createAcls, deleteAcls, describeAcls, describeUserScramCredentials, type ScramUpsertion } from './admin-security.js';
 import { Api } from './api.js';
 import type { Cluster } from './cluster.js';
 import { decodeAssignment, decodeSubscription } from './consumer-protocol.js';
@@ -122,6 +123,28 @@ export class Admin {
   }
 
   /** Kafka's describeLogDirs: each broker's log directories and the size of each partition in them. */
+  /** kafkajs's createAcls: each entry with Kafka's codes (resourceType 2 topic, operation 3 read, permissionType 3 allow...). */
+  createAcls({ acl }: { acl: AclEntry[] }): Promise<void> {
+    return createAcls(this.cluster, acl);
+  }
+
+  describeAcls(filter: AclFilter) {
+    return describeAcls(this.cluster, filter);
+  }
+
+  deleteAcls({ filters }: { filters: AclFilter[] }) {
+    return deleteAcls(this.cluster, filters);
+  }
+
+  /** Java admin's alterUserScramCredentials: the salted password is computed here, never sent in clear. */
+  alterUserScramCredentials(changes: { upsertions?: ScramUpsertion[]; deletions?: { user: string; mechanism: ScramUpsertion['mechanism'] }[] }): Promise<void> {
+    return alterUserScramCredentials(this.cluster, changes);
+  }
+
+  describeUserScramCredentials(users?: string[]) {
+    return describeUserScramCredentials(this.cluster, users);
+  }
+
   describeLogDirs(options?: Parameters<typeof describeLogDirs>[1]) {
     return describeLogDirs(this.cluster, options);
   }

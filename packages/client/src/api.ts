@@ -38,6 +38,11 @@ export const CLIENT_MAX_VERSION: Readonly<Record<number, number>> = {
   [Api.DescribeClientQuotas]: 1,
   [Api.AlterClientQuotas]: 1,
   [Api.DescribeCluster]: 1,
+  [Api.DescribeAcls]: 3,
+  [Api.CreateAcls]: 3,
+  [Api.DeleteAcls]: 3,
+  [Api.DescribeUserScramCredentials]: 0,
+  [Api.AlterUserScramCredentials]: 0,
 };
 
 export interface ApiVersionRange {

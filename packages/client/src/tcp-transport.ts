@@ -4,11 +4,17 @@
  * first connection, frames read with `@gregor/protocol`'s FrameReader under `frameBytesMax`, and
  * request chunks (record sets uncopied) written with `cork()` so Node issues one `writev`. A
  * connection that fails rejects its pending requests with a retriable KafkaConnectionError and
- * is reopened by the next request after a backoff. Shared by the clients of one producer,
+ * is reopened by the next request after a backoff. With `ssl` the connection is TLS (Node's
+ * `tls`); with `sasl` each connection authenticates (SaslHandshake v1, then SaslAuthenticate v1
+ * with PLAIN or SCRAM-SHA-256/512, verifying the broker's SCRAM signature) before any other
+ * request; a refused authentication fails the request with SASL_AUTHENTICATION_FAILED, not
+ * retriable. Shared by the clients of one producer,
  * consumer or admin; every method may be called concurrently.
  */
 import net from 'node:net';
-import { decodeResponse, encodeRequestParts, FRAME_BYTES_MAX_DEFAULT, FrameReader, peekCorrelationId } from '@gregor/protocol';
+import tls from 'node:tls';
+import { decodeResponse, encodeRequestParts, ErrorCode, FRAME_BYTES_MAX_DEFAULT, FrameReader, peekCorrelationId } from '@gregor/protocol';
+import { isScramMechanism, plainClientMessage, ScramClientExchange } from '@gregor/security';
 import { Api, negotiateVersions } from './api.js';
 import { abandonOnAbort, KafkaConnectionError, KafkaClientError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
 import { RETRY_DEFAULTS, retryDelayMs } from './retry.js';
@@ -29,6 +35,16 @@ export interface TcpTransportOptions {
   /** First and longest reconnect backoff (defaults 100 ms and 10000 ms). */
   reconnectBackoffMs?: number;
   reconnectBackoffMaxMs?: number;
+  /** TLS (`true`, or Node's tls.connect options such as `ca`), as kafkajs's `ssl`. */
+  ssl?: boolean | tls.ConnectionOptions;
+  /** SASL credentials, as kafkajs's `sasl`: mechanism plain, scram-sha-256 or scram-sha-512. */
+  sasl?: SaslCredentials;
+}
+
+export interface SaslCredentials {
+  mechanism: string;
+  username: string;
+  password: string;
 }
 
 interface Pending {
@@ -51,10 +67,12 @@ class Connection {
   constructor(
     readonly host: string,
     readonly port: number,
-    private readonly options: Required<Omit<TcpTransportOptions, 'brokers'>>,
+    private readonly options: Required<Omit<TcpTransportOptions, 'brokers' | 'ssl' | 'sasl'>> & Pick<TcpTransportOptions, 'ssl' | 'sasl'>,
   ) {}
 
   private open(): Promise<net.Socket> {
+    // While a connection is opening (TLS, SASL) its socket is attached but not yet usable.
+    if (this.opening !== null) return this.opening;
     if (this.socket !== null) return Promise.resolve(this.socket);
     this.opening ??= this.connectSocket().finally(() => {
       this.opening = null;
@@ -65,14 +83,17 @@ class Connection {
   private async connectSocket(): Promise<net.Socket> {
     const wait = this.nextAttemptAtMs - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    return new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.createConnection({ host: this.host, port: this.port, noDelay: true });
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const { ssl } = this.options;
+      const socket = ssl === undefined || ssl === false
+        ? net.createConnection({ host: this.host, port: this.port, noDelay: true })
+        : tls.connect({ host: this.host, port: this.port, servername: net.isIP(this.host) === 0 ? this.host : undefined, ...(ssl === true ? {} : ssl) });
       const timer = setTimeout(() => {
         socket.destroy();
         this.noteFailure();
         reject(new KafkaConnectionError(`connection to ${this.host}:${this.port} timed out after ${this.options.connectionTimeoutMs} ms`));
       }, this.options.connectionTimeoutMs);
-      socket.once('connect', () => {
+      socket.once(ssl === undefined || ssl === false ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         this.failures = 0;
         this.attach(socket);
@@ -86,6 +107,57 @@ class Connection {
         }
       });
     });
+    if (this.options.sasl !== undefined) {
+      try {
+        await this.authenticate(socket, this.options.sasl);
+      } catch (error) {
+        this.fail(socket, error as Error);
+        throw error;
+      }
+    }
+    return socket;
+  }
+
+  /** SaslHandshake v1 then SaslAuthenticate v1 rounds, on a socket no other request uses yet. */
+  private async authenticate(socket: net.Socket, sasl: SaslCredentials): Promise<void> {
+    const mechanism = sasl.mechanism.toUpperCase();
+    const refused = (message: string) => new KafkaClientError('SASL_AUTHENTICATION_FAILED', `${this.host}:${this.port}: ${message}`);
+    const handshake = await this.send(socket, Api.SaslHandshake, 1, { mechanism });
+    if (handshake.errorCode !== ErrorCode.NONE) throw refused(`the broker does not offer SASL mechanism ${mechanism} (it offers ${(handshake.mechanisms ?? []).join(', ')})`);
+    const round = async (authBytes: Buffer): Promise<Buffer> => {
+      const answer = await this.send(socket, Api.SaslAuthenticate, 1, { authBytes });
+      if (answer.errorCode !== ErrorCode.NONE) throw refused(answer.errorMessage ?? `SaslAuthenticate failed with error ${answer.errorCode}`);
+      return Buffer.from(answer.authBytes ?? Buffer.alloc(0));
+    };
+    if (mechanism === 'PLAIN') {
+      await round(plainClientMessage(sasl.username, sasl.password));
+      return;
+    }
+    if (!isScramMechanism(mechanism)) throw refused(`SASL mechanism ${mechanism} is not supported by Gregor's client (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)`);
+    const scram = new ScramClientExchange(mechanism, sasl.username, sasl.password);
+    const serverFirst = await round(scram.first());
+    const serverFinal = await round(scram.final(serverFirst));
+    try {
+      scram.verify(serverFinal);
+    } catch {
+      throw refused('the broker could not prove it holds the SCRAM credential');
+    }
+  }
+
+  /** One request on `socket` before it is handed out (authentication). */
+  private send(socket: net.Socket, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
+    const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
+    const response = new Promise<Body>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const pending = this.pending.get(correlationId);
+        if (pending === undefined) return;
+        this.settle(correlationId, pending);
+        reject(new RequestTimeoutError(`API ${apiKey} to ${this.host}:${this.port} got no response in ${this.options.requestTimeoutMs} ms`));
+      }, this.options.requestTimeoutMs);
+      this.pending.set(correlationId, { apiKey, apiVersion, resolve, reject, timer });
+    });
+    for (const part of encodeRequestParts({ apiKey, apiVersion, correlationId, clientId: this.options.clientId }, body)) socket.write(part);
+    return response;
   }
 
   private noteFailure(): void {
@@ -188,7 +260,7 @@ class NotSentError extends KafkaConnectionError {
 }
 
 export class TcpTransport implements Transport {
-  private readonly options: Required<Omit<TcpTransportOptions, 'brokers'>>;
+  private readonly options: Required<Omit<TcpTransportOptions, 'brokers' | 'ssl' | 'sasl'>> & Pick<TcpTransportOptions, 'ssl' | 'sasl'>;
   private readonly bootstrap: { host: string; port: number }[];
   private readonly connections = new Map<string, Connection>();
   private readonly addresses = new Map<number, string>();
@@ -208,6 +280,8 @@ export class TcpTransport implements Transport {
       maxInFlightRequests: options.maxInFlightRequests ?? 100,
       reconnectBackoffMs: options.reconnectBackoffMs ?? 100,
       reconnectBackoffMaxMs: options.reconnectBackoffMaxMs ?? 10_000,
+      ssl: options.ssl,
+      sasl: options.sasl,
     };
   }
 

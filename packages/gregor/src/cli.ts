@@ -22,6 +22,8 @@ const commands: Record<string, Command> = {
   groups: { summary: 'groups list|describe|delete|reset-offsets: consumer groups, their lag, resets', load: () => import('./cli/commands/groups.js') },
   cluster: { summary: 'cluster start|status: a local cluster of node processes; its quorum, brokers and ISRs', load: () => import('./cli/commands/cluster.js') },
   metadata: { summary: 'metadata: brokers, controller, topics and partitions (kcat -L)', load: () => import('./cli/commands/metadata.js') },
+  acls: { summary: 'acls --add|--remove|--list: ACLs, as kafka-acls', load: () => import('./cli/commands/acls.js') },
+  configs: { summary: "configs --alter|--describe --entity-type users: SCRAM credentials, as kafka-configs", load: () => import('./cli/commands/configs.js') },
   'dump-log': { summary: 'dump-log <file>: the batches of a .log, the entries of an index', load: () => import('./cli/commands/dump-log.js') },
   perf: { summary: 'perf produce|consume|matrix: throughput beside the raw disk', load: () => import('./cli/commands/perf.js') },
 };

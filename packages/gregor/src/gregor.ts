@@ -2,7 +2,8 @@
  * The facade a Node program imports: `Gregor.open({ dir })` opens a broker on a data directory in
  * this process and hands out producers, consumers and admins that call it directly (no sockets);
  * `listen()` also serves Kafka's wire protocol on a TCP port, so other processes' Kafka clients
- * can connect; `Gregor.Client` is the same client API over TCP, for a broker elsewhere.
+ * can connect (once per listener name, each with its security protocol: PLAINTEXT, SSL,
+ * SASL_PLAINTEXT, SASL_SSL, configured with Kafka's properties); `Gregor.Client` is the same client API over TCP, for a broker elsewhere.
  *
  * A data directory belongs to one process at a time: `open` takes `<dir>/.lock` with an OS lock
  * (`data-dir-lock.ts`) and refuses a directory another open holds. Not safe to close concurrently
@@ -23,8 +24,13 @@ import {
   type ProducerOptions,
 } from '@gregor/client';
 import { type ConsoleConfig, ConsoleServer, type LocalBroker, type LocalPartitionStats } from '@gregor/console';
-import type { Clock, FileSystem, WarningSink } from '@gregor/log';
+import { type Clock, type FileSystem, nodeFileSystem, type WarningSink } from '@gregor/log';
+import {
+  AclStore, isSecurityProtocol, type ListenerSecurity, listenerProtocol, listenerSecurityFromProperties, parseProtocolMap, ScramCredentialStore, SecurityApis,
+  type SecurityProtocol, StandardAuthorizer,
+} from '@gregor/security';
 import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
+import { readFileSync } from 'node:fs';
 import { lockDataDir } from './data-dir-lock.js';
 
 /**
@@ -60,11 +66,35 @@ export interface GregorOptions {
    * stderr). The server's `Logger` fits.
    */
   logger?: WarningSink;
+  /**
+   * Turns on authorization (Kafka's StandardAuthorizer; `authorizer.class.name` in server
+   * properties): requests from sockets are checked against the ACLs kept in the data directory
+   * (`acls.json`, managed with CreateAcls/DeleteAcls or `gregor acls`). `superUsers` may do
+   * anything (`super.users`); `allowEveryoneIfNoAclFound` (default false) opens resources that
+   * have no ACL. The in-process clients are this program itself and are not checked.
+   */
+  authorizer?: { superUsers?: readonly string[]; allowEveryoneIfNoAclFound?: boolean };
 }
 
 export interface GregorListenOptions {
   host?: string;
   port?: number;
+  /**
+   * The listener's name, as in Kafka's `listeners=NAME://host:port` (default PLAINTEXT). `listen()`
+   * may be called once per name; the server's `config` and `logger` are the first call's.
+   */
+  name?: string;
+  /** The listener's security protocol; default its entry in `listener.security.protocol.map`, else its name when that is a protocol, else PLAINTEXT. */
+  securityProtocol?: SecurityProtocol;
+  /**
+   * Kafka's broker properties for the listener's TLS and SASL (`ssl.keystore.location`,
+   * `ssl.client.auth`, `sasl.enabled.mechanisms`, `listener.name.<name>.plain.sasl.jaas.config`,
+   * `listener.security.protocol.map`, ...): docs/security.md.
+   */
+  properties?: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
+  /** Host and port clients are told for this listener (default: the server config's, else the bound address). */
+  advertisedHost?: string;
+  advertisedPort?: number;
   config?: Partial<ServerConfig>;
   logger?: Logger;
   /**
@@ -86,6 +116,10 @@ export class Gregor {
   static readonly Client = Client;
 
   private readonly client: Client;
+  /** What serves requests: the broker behind the security APIs (SCRAM credentials). */
+  private readonly handler: SecurityApis;
+  /** SCRAM credentials of this data directory (`scram-credentials.json`). */
+  readonly scramCredentials: ScramCredentialStore;
   private readonly transport: InProcessTransport;
   private readonly producers = new Set<Producer>();
   private readonly consumers = new Set<Consumer>();
@@ -99,8 +133,12 @@ export class Gregor {
     readonly dir: string,
     private readonly releaseLock: () => void,
     clientId: string,
+    fs: FileSystem,
+    acls: { store: AclStore; authorizer: StandardAuthorizer } | undefined,
   ) {
-    this.transport = new InProcessTransport(broker, { clientId });
+    this.scramCredentials = ScramCredentialStore.open({ fs, dir });
+    this.handler = new SecurityApis(broker, { scramCredentials: this.scramCredentials, acls });
+    this.transport = new InProcessTransport(this.handler, { clientId });
     this.client = createClient({ transport: this.transport, clientId });
   }
 
@@ -109,8 +147,15 @@ export class Gregor {
     const releaseLock = options.fs === undefined ? lockDataDir(dir) : () => {};
     try {
       const config = { ...EMBEDDED_BROKER_DEFAULTS, ...definedSettings(options.config) };
-      const broker = await Broker.open({ dir, fs: options.fs, clock: options.clock, config, logger: options.logger });
-      return new Gregor(broker, dir, releaseLock, options.clientId ?? 'gregor');
+      const fs = options.fs ?? nodeFileSystem;
+      const acls = options.authorizer === undefined ? undefined : openAcls(fs, dir, options.authorizer);
+      const broker = await Broker.open({ dir, fs: options.fs, clock: options.clock, config, logger: options.logger, authorizer: acls?.authorizer });
+      try {
+        return new Gregor(broker, dir, releaseLock, options.clientId ?? 'gregor', fs, acls);
+      } catch (error) {
+        await broker.close();
+        throw error;
+      }
     } catch (error) {
       releaseLock();
       throw error;
@@ -134,14 +179,30 @@ export class Gregor {
     return track(this.admins, this.client.admin());
   }
 
-  /** Serves Kafka's wire protocol; resolves to the bound address (port 0 picks a free port). */
+  /**
+   * Serves Kafka's wire protocol on one listener; resolves to the bound address (port 0 picks a
+   * free port). Call again with another `name` for another listener (for example PLAINTEXT for
+   * tools on the machine and SASL_SSL for applications).
+   */
   async listen(options: GregorListenOptions = {}): Promise<BoundAddress> {
     this.assertOpen('listen()');
-    if (this.server !== undefined) throw new BrokerError('ALREADY_LISTENING', `this Gregor is already listening on ${this.server.address?.host}:${this.server.address?.port}`);
-    this.server = new Server({ broker: this.broker, config: options.config, logger: options.logger });
-    const address = await this.server.listen({ host: options.host, port: options.port });
+    const name = options.name ?? 'PLAINTEXT';
+    if (this.server?.listenerAddress(name) !== undefined) {
+      const bound = this.server.listenerAddress(name);
+      throw new BrokerError('ALREADY_LISTENING', `this Gregor's listener ${name} already listens on ${bound?.host}:${bound?.port}`);
+    }
+    const security = this.listenerSecurity(name, options);
+    this.server ??= new Server({ broker: this.handler, config: options.config, logger: options.logger });
+    const address = await this.server.listen({ host: options.host, port: options.port, name, security, advertisedHost: options.advertisedHost, advertisedPort: options.advertisedPort });
     if (options.http !== undefined) await this.serveConsole(options.http);
     return address;
+  }
+
+  private listenerSecurity(name: string, options: GregorListenOptions): ListenerSecurity {
+    const properties = new Map(options.properties instanceof Map ? options.properties : Object.entries(options.properties ?? {}));
+    const protocolMap = parseProtocolMap(properties.get('listener.security.protocol.map') ?? '');
+    const protocol = options.securityProtocol ?? (protocolMap[name] !== undefined || isSecurityProtocol(name) ? listenerProtocol(name, protocolMap) : 'PLAINTEXT');
+    return listenerSecurityFromProperties(properties, name, protocol, { readFile: (file) => readFileSync(file), scramCredentials: this.scramCredentials });
   }
 
   /**
@@ -153,7 +214,7 @@ export class Gregor {
     this.assertOpen('serveConsole()');
     if (this.console !== undefined) throw new BrokerError('ALREADY_LISTENING', 'this Gregor already serves its console');
     const console = new ConsoleServer({
-      transport: new InProcessTransport(this.broker, { clientId: 'gregor-console' }),
+      transport: new InProcessTransport(this.handler, { clientId: 'gregor-console' }),
       local: localBroker(this.broker),
       // Looked up on each use, so a console started before listen() still finds the listener.
       server: () => this.server,
@@ -181,6 +242,11 @@ export class Gregor {
 
   private assertOpen(call: string): void {
     if (this.closing) throw new BrokerError('BROKER_CLOSED', `${call} after close(): this Gregor is closed; open the data directory again with Gregor.open()`, ErrorCode.BROKER_NOT_AVAILABLE);
+  }
+
+  /** The bound address of listener `name`, if it listens. */
+  listenerAddress(name: string): BoundAddress | undefined {
+    return this.server?.listenerAddress(name);
   }
 
   /** The listening address, if `listen` was called. */
@@ -222,6 +288,13 @@ function localBroker(broker: Broker): LocalBroker {
       }
     },
   };
+}
+
+/** The ACLs of the data directory and the authorizer deciding with them. */
+function openAcls(fs: FileSystem, dir: string, settings: NonNullable<GregorOptions['authorizer']>): { store: AclStore; authorizer: StandardAuthorizer } {
+  const store = AclStore.open({ fs, dir });
+  const authorizer = new StandardAuthorizer({ superUsers: settings.superUsers ?? [], allowEveryoneIfNoAclFound: settings.allowEveryoneIfNoAclFound ?? false }, store.acls);
+  return { store, authorizer };
 }
 
 /** The settings given a value: `{ groupInitialRebalanceDelayMs: undefined }` keeps our default. */

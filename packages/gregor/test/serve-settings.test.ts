@@ -63,6 +63,26 @@ describe('serveSettings', () => {
     expect(settings.dir).toBe('/x');
   });
 
+  it('serves every client listener with its security protocol, and does not report TLS and SASL settings as ignored', () => {
+    const settings = serveSettings(properties([
+      'listeners=PLAINTEXT://127.0.0.1:9092,CLIENT://:9094,SASL_SSL://localhost:9095',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CLIENT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+      'advertised.listeners=PLAINTEXT://127.0.0.1:9092,CLIENT://broker.example:19094,SASL_SSL://localhost:9095',
+      'ssl.keystore.location=/etc/kafka/broker.pem',
+      'listener.name.client.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_a="b";',
+      'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256',
+      'connection.failed.authentication.delay.ms=250',
+    ].join('\n')), [], {});
+    expect(settings.listeners).toEqual([
+      { name: 'PLAINTEXT', host: '127.0.0.1', port: 9092, securityProtocol: 'PLAINTEXT' },
+      { name: 'CLIENT', host: '0.0.0.0', port: 9094, securityProtocol: 'SASL_PLAINTEXT', advertisedHost: 'broker.example', advertisedPort: 19094 },
+      { name: 'SASL_SSL', host: 'localhost', port: 9095, securityProtocol: 'SASL_SSL', advertisedHost: 'localhost', advertisedPort: 9095 },
+    ]);
+    expect(settings.server.connectionFailedAuthenticationDelayMs).toBe(250);
+    expect(settings.ignored).toEqual([]);
+    expect(settings.properties.get('ssl.keystore.location')).toBe('/etc/kafka/broker.pem');
+  });
+
   it('refuses unknown names, bad values and incomplete setups of a cluster node, in words', () => {
     const refused = (file: string, overrides: { name: string; value: string }[] = []) => {
       try {
@@ -79,8 +99,7 @@ describe('serveSettings', () => {
     expect(refused('node.id=1\ncontroller.quorum.voters=1@a:9093,2@b:9093,3@c:9093')).toContain('process.roles: must be set');
     expect(refused('process.roles=broker\nnode.id=2')).toContain('controller.quorum.voters: must list');
     expect(refused('log.dirs=/a,/b')).toContain('one data directory');
-    expect(refused('listeners=SSL://:9093')).toContain('PLAINTEXT only');
-    expect(refused('listeners=PLAINTEXT://:9092,OTHER://:9094')).toContain('one for now');
+    expect(refused('listeners=CLIENT://:9093\nlistener.security.protocol.map=CLIENT:TLS')).toContain('not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL');
   });
 });
 

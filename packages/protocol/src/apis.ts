@@ -5,7 +5,7 @@
  */
 import { compileStruct, type StructCodec } from './compile.js';
 import { UnsupportedVersionError } from './errors.js';
-import { CreatePartitions, CreateTopics, DeleteTopics, DescribeCluster, DescribeConfigs, SaslAuthenticate, SaslHandshake } from './messages/admin.js';
+import { CreatePartitions, CreateTopics, DeleteTopics, DescribeCluster, DescribeConfigs } from './messages/admin.js';
 import { AlterClientQuotas, AlterConfigs, DescribeClientQuotas, IncrementalAlterConfigs } from './messages/configs.js';
 import { AllocateProducerIds, AlterPartition, BrokerHeartbeat, BrokerRegistration, ElectLeaders, UnregisterBroker } from './messages/controller.js';
 import { ApiVersions, DeleteRecords, Fetch, ListOffsets, Metadata, OffsetForLeaderEpoch, Produce } from './messages/core.js';
@@ -23,6 +23,9 @@ import {
   SyncGroup,
 } from './messages/groups.js';
 import { DescribeLogDirs } from './messages/log-dirs.js';
+import {
+  AlterUserScramCredentials, CreateAcls, DeleteAcls, DescribeAcls, DescribeUserScramCredentials, SaslAuthenticate, SaslHandshake,
+} from './messages/security.js';
 import { BeginQuorumEpoch, DescribeQuorum, EndQuorumEpoch, FetchSnapshot, Vote } from './messages/quorum.js';
 import { type Body, type BodyInput, inVersions, type MessageSpec } from './spec.js';
 
@@ -48,6 +51,9 @@ export const apiSpecs = {
   21: DeleteRecords,
   22: InitProducerId,
   23: OffsetForLeaderEpoch,
+  29: DescribeAcls,
+  30: CreateAcls,
+  31: DeleteAcls,
   32: DescribeConfigs,
   33: AlterConfigs,
   35: DescribeLogDirs,
@@ -59,6 +65,8 @@ export const apiSpecs = {
   47: OffsetDelete,
   48: DescribeClientQuotas,
   49: AlterClientQuotas,
+  50: DescribeUserScramCredentials,
+  51: AlterUserScramCredentials,
   52: Vote,
   53: BeginQuorumEpoch,
   54: EndQuorumEpoch,
@@ -73,8 +81,8 @@ export const apiSpecs = {
 } as const;
 
 /**
- * Described but not advertised by default: SaslHandshake and SaslAuthenticate (the broker has no
- * SASL yet, DESIGN: "when security comes"), the controller quorum's APIs (Vote,
+ * Described but not advertised by default: SaslHandshake and SaslAuthenticate (the server's
+ * authentication stage answers them and adds them to ApiVersions on its listeners), the controller quorum's APIs (Vote,
  * BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum, FetchSnapshot), which Kafka serves on the
  * controller listener only, never to clients, and the APIs brokers send to the active controller
  * (ElectLeaders, AlterPartition, BrokerRegistration, BrokerHeartbeat, UnregisterBroker,

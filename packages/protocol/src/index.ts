@@ -37,6 +37,10 @@ export {
 } from './consumer-protocol.js';
 export { type DataMessageOptions, decodeDataMessage, encodeDataMessage } from './data-message.js';
 export { leaderChangeMessageFields, snapshotFooterRecordFields, snapshotHeaderRecordFields } from './messages/quorum.js';
+export {
+  AclOperation, type AclOperationCode, AclPermissionType, type AclPermissionTypeCode, CLUSTER_RESOURCE_NAME, PatternType, type PatternTypeCode, ResourceType,
+  type ResourceTypeCode, WILDCARD_RESOURCE,
+} from './acl-codes.js';
 export { allErrorInfos, ErrorCode, type ErrorInfo, errorInfo, type KnownErrorName } from './error-codes.js';
 export {
   FrameTooLargeError,

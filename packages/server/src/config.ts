@@ -39,6 +39,15 @@ export interface ServerConfig {
   connectionsMaxIdleMs: number;
   /** How long `close()` waits for in-flight requests before destroying the remaining connections. */
   closeGraceMs: number;
+  /**
+   * How long the answer to a failed authentication is held before the connection closes (Kafka
+   * `connection.failed.authentication.delay.ms`), so guessing passwords is slow. 0: at once.
+   */
+  connectionFailedAuthenticationDelayMs: number;
+  /** Largest frame accepted before a client has authenticated on a SASL listener (Kafka `sasl.server.max.receive.size`). */
+  saslServerMaxReceiveBytes: number;
+  /** A TLS handshake not finished after this long closes the connection (Node's `handshakeTimeout`; Kafka has no setting). */
+  sslHandshakeTimeoutMs: number;
   /** Host clients are told to connect to (Metadata, FindCoordinator); defaults to the bound host. */
   advertisedHost: string | undefined;
   /** Port clients are told to connect to; defaults to the bound port. */
@@ -55,6 +64,9 @@ export const defaultServerConfig: Readonly<ServerConfig> = Object.freeze({
   maxInFlightRequestsPerConnection: 100,
   connectionsMaxIdleMs: 10 * 60 * 1000,
   closeGraceMs: 30_000,
+  connectionFailedAuthenticationDelayMs: 100,
+  saslServerMaxReceiveBytes: 524_288,
+  sslHandshakeTimeoutMs: 10_000,
   advertisedHost: undefined,
   advertisedPort: undefined,
 });
@@ -63,12 +75,15 @@ export function resolveServerConfig(config: Partial<ServerConfig> | undefined): 
   const resolved: ServerConfig = { ...defaultServerConfig, ...dropUndefined(config ?? {}) };
   const positive = [
     'socketRequestMaxBytes', 'queuedMaxRequestBytes', 'queuedMaxResponseBytesPerConnection', 'queuedMaxResponseBytes',
-    'maxConnections', 'maxInFlightRequestsPerConnection', 'connectionsMaxIdleMs', 'closeGraceMs',
+    'maxConnections', 'maxInFlightRequestsPerConnection', 'connectionsMaxIdleMs', 'closeGraceMs', 'saslServerMaxReceiveBytes',
+    'sslHandshakeTimeoutMs',
   ] as const;
   for (const name of positive) {
     const value = resolved[name];
     if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`server config ${name} must be a positive integer, got ${value}`);
   }
+  const delay = resolved.connectionFailedAuthenticationDelayMs;
+  if (!Number.isSafeInteger(delay) || delay < 0) throw new RangeError(`server config connectionFailedAuthenticationDelayMs must be a non-negative integer, got ${delay}`);
   const reserved = resolved.queuedRequestBytesReservedPerConnection;
   if (!Number.isSafeInteger(reserved) || reserved < 0) throw new RangeError(`server config queuedRequestBytesReservedPerConnection must be a non-negative integer, got ${reserved}`);
   if (resolved.queuedMaxRequestBytes < resolved.socketRequestMaxBytes) {

@@ -21,11 +21,13 @@
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { SaslServerSettings } from '@gregor/security';
 import { connectionChannel, requestChannel, type RequestEvent } from './channels.js';
 import type { ServerConfig } from './config.js';
 import { isNoResponse, type RequestContext, type RequestHandler } from './handler.js';
 import type { Logger } from './logger.js';
 import type { MemoryAccount, MemoryBudget } from './memory-budget.js';
+import { SaslAuthenticator, withSaslApiVersions } from './sasl-authenticator.js';
 import { API_VERSIONS_KEY, type FrameSplitter, type RequestHeader, type ResponseBytes, type WireCodec } from './wire.js';
 
 /**
@@ -65,6 +67,10 @@ export interface ConnectionOptions {
   handler: RequestHandler;
   /** The listener the connection came in on, passed in every request's context. */
   listenerName: string;
+  /** Who the client is before any SASL exchange: `User:ANONYMOUS`, or its TLS certificate's subject. */
+  principal: string;
+  /** On a SASL listener: its mechanisms and credentials; requests are served only after authentication. */
+  sasl?: SaslServerSettings;
   config: ServerConfig;
   logger: Logger;
   budget: MemoryBudget;
@@ -102,6 +108,10 @@ export class Connection {
   private closed = false;
   private readonly closedPromise: Promise<void>;
   private readonly remote: { address: string | undefined; port: number | undefined };
+  /** The authenticated principal every request's context carries. */
+  private principal: string;
+  /** The SASL stage (null on listeners without SASL); frames go to it until the client authenticated. */
+  private readonly authenticator: SaslAuthenticator | null;
 
   constructor(options: ConnectionOptions) {
     this.id = options.id;
@@ -114,6 +124,8 @@ export class Connection {
     this.splitter = this.codec.createFrameSplitter(this.config.socketRequestMaxBytes);
     this.account = options.budget.open(() => this.onMemoryFreed());
     this.remote = { address: this.socket.remoteAddress, port: this.socket.remotePort };
+    this.principal = options.principal;
+    this.authenticator = options.sasl === undefined ? null : this.createAuthenticator(options.sasl);
     this.closedPromise = new Promise((resolve) => this.socket.once('close', () => resolve()));
     this.socket.setNoDelay(true);
     this.socket.setTimeout(this.config.connectionsMaxIdleMs);
@@ -152,6 +164,29 @@ export class Connection {
 
   private closeReason: string | undefined;
 
+  private createAuthenticator(settings: SaslServerSettings): SaslAuthenticator {
+    return new SaslAuthenticator({
+      settings,
+      codec: this.codec,
+      handler: this.handler,
+      context: (header) => this.contextOf(header),
+      logger: this.logger,
+      remote: `${this.remote.address}:${this.remote.port}`,
+      connectionId: this.id,
+      failedAuthenticationDelayMs: this.config.connectionFailedAuthenticationDelayMs,
+      write: (bytes) => {
+        if (!this.stopped && !this.closed) writeResponse(this.socket, bytes, this.onResponseFlushed);
+      },
+      close: (reason) => this.endAfterWrites(reason),
+      onAuthenticated: (principal, laterFrames) => {
+        this.principal = principal;
+        if (this.stopped || this.closed) return;
+        for (const frame of laterFrames) if (!this.acceptFrame(frame)) return;
+        this.dispatchWaitingFrames();
+      },
+    });
+  }
+
   private onData(chunk: Buffer): void {
     if (this.draining || this.refusing || this.stopped || this.closed || this.splitter === null) return;
     let frames: Buffer[];
@@ -161,18 +196,47 @@ export class Connection {
       void this.destroy(`request frame refused: ${describe(error)}`);
       return;
     }
-    for (const frame of frames) {
-      let decoded: { header: RequestHeader; bodyOffset: number };
-      try {
-        decoded = this.codec.decodeHeader(frame);
-      } catch (error) {
-        void this.destroy(`unreadable request header: ${describe(error)}`);
+    const authenticating = this.authenticator !== null && !this.authenticator.isAuthenticated;
+    if (authenticating) {
+      // Before authentication a frame may be no larger than a SASL token (sasl.server.max.receive.size).
+      const limit = this.config.saslServerMaxReceiveBytes;
+      if (this.splitter.bufferedBytes + this.splitter.awaitedBytes > limit + 4 || frames.some((frame) => frame.length > limit)) {
+        void this.destroy(`a frame larger than saslServerMaxReceiveBytes (${limit}) before authentication`);
         return;
       }
-      this.waitingFrames.push({ frame, ...decoded });
-      this.requestBytesHeld += frame.length;
+      for (const frame of frames) (this.authenticator as SaslAuthenticator).push(frame);
+      return;
     }
+    for (const frame of frames) if (!this.acceptFrame(frame)) return;
     this.dispatchWaitingFrames();
+  }
+
+  /** Decodes a frame's header and queues it; false when the header is unreadable (the connection closes). */
+  private acceptFrame(frame: Buffer): boolean {
+    let decoded: { header: RequestHeader; bodyOffset: number };
+    try {
+      decoded = this.codec.decodeHeader(frame);
+    } catch (error) {
+      void this.destroy(`unreadable request header: ${describe(error)}`);
+      return false;
+    }
+    this.waitingFrames.push({ frame, ...decoded });
+    this.requestBytesHeld += frame.length;
+    return true;
+  }
+
+  /** Closes once what was written has left (an answer to a failed authentication, then the close). */
+  private endAfterWrites(reason: string): void {
+    if (this.stopped || this.closed) return;
+    this.logger.warn(`closing connection: ${reason}`, { connectionId: this.id, remote: this.remote.address });
+    this.closeReason ??= reason;
+    this.stopped = true;
+    this.socket.end(() => this.socket.destroy());
+  }
+
+  private contextOf(header: RequestHeader): RequestContext {
+    const { correlationId, clientId } = header;
+    return { connectionId: this.id, clientId, clientHost: `/${this.remote.address ?? ''}`, correlationId, listenerName: this.listenerName, principal: this.principal };
   }
 
   private dispatchWaitingFrames(): void {
@@ -238,8 +302,8 @@ export class Connection {
   }
 
   private dispatch(slot: Slot, body: unknown): void {
-    const { apiKey, apiVersion, correlationId, clientId } = slot.header;
-    const context: RequestContext = { connectionId: this.id, clientId, clientHost: `/${this.remote.address ?? ''}`, correlationId, listenerName: this.listenerName };
+    const { apiKey, apiVersion } = slot.header;
+    const context = this.contextOf(slot.header);
     const isWrite = WRITE_APIS.has(apiKey);
     const start = isWrite ? Promise.all([this.lastWrite, ...this.runningReads]) : this.lastWrite;
     const settled = start
@@ -265,7 +329,9 @@ export class Connection {
     }
     let response: ResponseBytes;
     try {
-      response = this.codec.encodeResponse(slot.header, result);
+      // A SASL listener advertises the SASL APIs after authentication too, as Kafka's does.
+      const answer = this.authenticator !== null && slot.header.apiKey === API_VERSIONS_KEY ? withSaslApiVersions(result) : result;
+      response = this.codec.encodeResponse(slot.header, answer);
     } catch (error) {
       this.logger.error('response could not be encoded', { apiKey: slot.header.apiKey, apiVersion: slot.header.apiVersion, error: describe(error) });
       const fallback = this.errorResponse(slot.header, UNKNOWN_SERVER_ERROR);
@@ -393,6 +459,7 @@ export class Connection {
     this.requestBytesHeld = 0;
     this.responseBytesUnsent = 0;
     this.splitter = null;
+    this.authenticator?.dispose();
     this.account.close();
     if (connectionChannel.hasSubscribers) {
       connectionChannel.publish({ event: 'close', connectionId: this.id, remoteAddress: this.remote.address, remotePort: this.remote.port, reason: this.closeReason });

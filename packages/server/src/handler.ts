@@ -11,6 +11,11 @@ export interface RequestContext {
   correlationId: number;
   /** The name of the listener the request came in on (`PLAINTEXT`, `CONTROLLER`, ...). */
   listenerName: string;
+  /**
+   * Who sent it, as Kafka's principals: `User:<name>` after SASL, `User:<certificate subject>` on
+   * an SSL listener with a client certificate, else `User:ANONYMOUS`.
+   */
+  principal: string;
 }
 
 export interface RequestHandler {

@@ -10,3 +10,4 @@ export { type WireCodec, type FrameSplitter, type RequestHeader, type ResponseBy
 export { protocolCodec } from './protocol-codec.js';
 export { connectionChannel, requestChannel, type ConnectionEvent, type RequestEvent } from './channels.js';
 export { ServerError, ServerStateError } from './errors.js';
+export { withSaslApiVersions, AUTHENTICATION_FRAMES_QUEUED_MAX } from './sasl-authenticator.js';

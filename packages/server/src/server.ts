@@ -11,12 +11,21 @@
  * are the server's, shared by every listener, as Kafka's `max.connections` and
  * `queued.max.request.bytes` are the broker's.
  *
+ * Security (Kafka's `listener.security.protocol.map`): each listener is PLAINTEXT, SSL, SASL_PLAINTEXT
+ * or SASL_SSL. SSL listeners are Node `tls` servers with the listener's keystore and truststore;
+ * a handshake that does not finish within `sslHandshakeTimeoutMs` closes the socket, and with
+ * `ssl.client.auth` requested or required the client certificate's subject becomes the principal
+ * (`User:CN=...`). SASL listeners put each connection through the SASL stage
+ * (`sasl-authenticator.ts`) before any request reaches the handler.
+ *
  * Lifecycle: `listen()` once per listener name, `close()` once. `close()` stops accepting on every
  * listener, lets each connection answer what it has in flight (bounded by `closeGraceMs`), then
  * closes the sockets. It does not close the broker: its owner does, after the server, and the
  * broker's close flushes the logs.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import { ANONYMOUS_PRINCIPAL, certificatePrincipal, type ListenerSecurity, usesSasl, usesTls } from '@gregor/security';
 import { connectionChannel } from './channels.js';
 import { resolveServerConfig, type ServerConfig } from './config.js';
 import { Connection } from './connection.js';
@@ -48,6 +57,8 @@ export interface ListenOptions {
   /** Host and port clients are told for this listener; default `config.advertisedHost` / `advertisedPort`, else the bound ones. */
   advertisedHost?: string;
   advertisedPort?: number;
+  /** The listener's security protocol and its TLS and SASL settings; default PLAINTEXT. */
+  security?: ListenerSecurity;
 }
 
 /** The listener name a `listen()` without one gets, Kafka's default security protocol name. */
@@ -56,6 +67,7 @@ export const DEFAULT_LISTENER_NAME = 'PLAINTEXT';
 interface BoundListener {
   readonly name: string;
   readonly handler: RequestHandler;
+  readonly security: ListenerSecurity;
   readonly socket: net.Server;
   readonly address: BoundAddress;
 }
@@ -125,7 +137,8 @@ export class Server {
     if (this.hasStopped()) throw new ServerStateError(`listen() on a server that is ${this.state}`);
     if (this.listeners.has(name) || this.binding.has(name)) throw new ServerStateError(`listen() twice for listener ${name}`);
     const handler = options.handler ?? this.broker;
-    const socket = net.createServer({ noDelay: true }, (connection) => this.onConnection(connection, name, handler));
+    const security = options.security ?? { protocol: 'PLAINTEXT' };
+    const socket = this.createListenerSocket(name, handler, security);
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 9092;
     this.binding.add(name);
@@ -152,10 +165,10 @@ export class Server {
     socket.on('error', (error) => this.logger.error('listener error', { listener: name, error: error.message }));
     const address = socket.address() as net.AddressInfo;
     const bound = { host: address.address, port: address.port };
-    this.listeners.set(name, { name, handler, socket, address: bound });
+    this.listeners.set(name, { name, handler, security, socket, address: bound });
     const advertisedHost = options.advertisedHost ?? this.config.advertisedHost ?? (isWildcard(address.address) ? '127.0.0.1' : address.address);
     handler.setAdvertisedListener?.(advertisedHost, options.advertisedPort ?? this.config.advertisedPort ?? address.port, name);
-    this.logger.info('listening', { listener: name, host: bound.host, port: bound.port, advertisedHost });
+    this.logger.info('listening', { listener: name, securityProtocol: security.protocol, host: bound.host, port: bound.port, advertisedHost });
     return bound;
   }
 
@@ -184,7 +197,46 @@ export class Server {
     return this.state === 'closing' || this.state === 'closed';
   }
 
-  private onConnection(socket: net.Socket, listenerName: string, handler: RequestHandler): void {
+  /** A plain TCP server, or a TLS one whose sockets reach onConnection once their handshake is done. */
+  private createListenerSocket(name: string, handler: RequestHandler, security: ListenerSecurity): net.Server {
+    if (usesSasl(security.protocol) && security.sasl === undefined) throw new ServerError('LISTEN_FAILED', `listener ${name} is ${security.protocol} but has no SASL settings`);
+    if (!usesTls(security.protocol)) return net.createServer({ noDelay: true }, (connection) => this.onConnection(connection, name, handler, security, ANONYMOUS_PRINCIPAL));
+    const settings = security.tls;
+    if (settings === undefined) throw new ServerError('LISTEN_FAILED', `listener ${name} is ${security.protocol} but has no TLS settings`);
+    let server: tls.Server;
+    try {
+      server = tls.createServer({
+        key: settings.key, cert: settings.cert, pfx: settings.pfx, passphrase: settings.passphrase, ca: settings.ca,
+        minVersion: settings.minVersion ?? 'TLSv1.2',
+        requestCert: settings.clientAuth !== 'none',
+        // 'requested': a client may send no certificate; one it sends must still be valid (checked below).
+        rejectUnauthorized: settings.clientAuth === 'required',
+        handshakeTimeout: this.config.sslHandshakeTimeoutMs,
+        noDelay: true,
+      });
+    } catch (error) {
+      throw new ServerError('LISTEN_FAILED', `listener ${name}: the TLS keystore or truststore cannot be used: ${(error as Error).message}`, { cause: error });
+    }
+    // Sockets still in their handshake count against max.connections too.
+    server.maxConnections = this.config.maxConnections;
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      const certificate = settings.clientAuth === 'none' ? undefined : socket.getPeerX509Certificate();
+      if (certificate !== undefined && !socket.authorized) {
+        this.logger.warn('refusing connection: client certificate not trusted', { listener: name, remote: socket.remoteAddress, error: String(socket.authorizationError) });
+        socket.destroy();
+        return;
+      }
+      this.onConnection(socket, name, handler, security, certificate === undefined ? ANONYMOUS_PRINCIPAL : certificatePrincipal(certificate));
+    });
+    server.on('tlsClientError', (error, socket) => {
+      this.logger.warn('TLS handshake failed', { listener: name, remote: socket.remoteAddress, error: error.message });
+      // Node reports a handshake timeout here but leaves the socket open.
+      socket.destroy();
+    });
+    return server;
+  }
+
+  private onConnection(socket: net.Socket, listenerName: string, handler: RequestHandler, security: ListenerSecurity, principal: string): void {
     if (this.state !== 'listening' || this.connections.size >= this.config.maxConnections) {
       const reason = this.state !== 'listening' ? 'server closing' : `maxConnections (${this.config.maxConnections}) reached`;
       this.logger.warn(`refusing connection: ${reason}`, { listener: listenerName, remote: socket.remoteAddress });
@@ -198,6 +250,8 @@ export class Server {
       codec: this.codec,
       handler,
       listenerName,
+      principal,
+      sasl: usesSasl(security.protocol) ? security.sasl : undefined,
       config: this.config,
       logger: this.logger,
       budget: this.budget,

@@ -16,6 +16,8 @@
  * difference.max.ms) set, a record outside those bounds of the broker's clock fails the partition
  * with INVALID_TIMESTAMP (its index in recordErrors); a refused partition appends nothing.
  * A retried idempotent batch is answered with its original offsets (NONE, as Kafka does today).
+ * Authorization (with an authorizer): Write on the topic, else TOPIC_AUTHORIZATION_FAILED for
+ * its partitions (checked before the topic's existence, as Kafka does).
  * Deviations: acks=0 resolves to NO_RESPONSE (null), so the server writes nothing; Produce never
  * auto-creates topics (as Kafka); transactional produce is not supported yet (transactionalId is
  * ignored, batches are appended as non-transactional data would be); throttleTimeMs is always 0.
@@ -24,7 +26,8 @@
  * that framing just before, in the same memory (the batch headers are still checked).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { Body, RequestContext } from '../context.js';
 import type { AppendOutcome } from '../partition.js';
@@ -53,7 +56,8 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
   const crcsChecked = context.recordsBuiltByProducer === true;
   const replies: { name: string; partitions: PartitionReply[] }[] = [];
   for (const topicData of body.topicData ?? []) {
-    const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks, crcsChecked));
+    const authorized = isAuthorized(broker, context, AclOperation.WRITE, ResourceType.TOPIC, topicData.name);
+    const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks, crcsChecked, authorized));
     replies.push({ name: topicData.name, partitions });
   }
   if (acks === 0) return null;
@@ -67,11 +71,12 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
   };
 }
 
-function producePartition(broker: Broker, topicName: string, data: Body, acks: number, crcsChecked: boolean): PartitionReply {
+function producePartition(broker: Broker, topicName: string, data: Body, acks: number, crcsChecked: boolean, authorized: boolean): PartitionReply {
   const reply = (errorCode: number, errorMessage: string | null = null): PartitionReply => ({
     index: data.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, waitFor: -1, minInsyncReplicas: 1,
   });
   if (acks !== 0 && acks !== 1 && acks !== -1) return reply(ErrorCode.INVALID_REQUIRED_ACKS);
+  if (!authorized) return reply(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   const partition = broker.hostedPartition(topicName, data.index);
   if (typeof partition === 'number') return reply(partition);
   if (INTERNAL_TOPICS.has(topicName)) return reply(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);

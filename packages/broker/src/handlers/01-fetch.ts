@@ -12,16 +12,19 @@
  * an assigned follower gets UNKNOWN_LEADER_EPOCH (with an epoch) or NOT_LEADER_OR_FOLLOWER, as
  * Kafka; OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset]. A failing disk is
  * KAFKA_STORAGE_ERROR, or NOT_LEADER_OR_FOLLOWER for v4-5 (as Kafka down-converts it).
+ * Authorization (with an authorizer): a consumer needs Read on each topic, a follower ClusterAction
+ * on the cluster; else TOPIC_AUTHORIZATION_FAILED for those partitions.
  * Deviations: fetch sessions (KIP-227, v7+) are not kept: every answer has sessionId 0, so clients
  * stay on full fetches, and a request naming a sessionId gets FETCH_SESSION_ID_NOT_FOUND;
  * isolationLevel is accepted, and read_committed reads up to the high watermark (no transactions
  * yet, so the last stable offset equals it); abortedTransactions is null; throttleTimeMs is 0.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
 import { batchesIn } from '@gregor/records';
+import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import type { Partition } from '../partition.js';
 
 const fetchChannel = diagnosticsChannel.channel('gregor:broker:fetch');
@@ -37,16 +40,18 @@ interface FetchRead {
   replica: boolean;
 }
 
-export function handleFetch(broker: Broker, apiVersion: number, body: Body): Body | Promise<Body> {
+export function handleFetch(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Body | Promise<Body> {
   const startMs = broker.clock.now();
   if (apiVersion >= 7 && (body.sessionId ?? 0) !== 0) {
     return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
   }
   const isReplica = (body.replicaId ?? -1) >= 0;
+  const replicaAuthorized = isReplica && isClusterAuthorized(broker, context, AclOperation.CLUSTER_ACTION);
+  const mayRead = (topic: string): boolean => (isReplica ? replicaAuthorized : isAuthorized(broker, context, AclOperation.READ, ResourceType.TOPIC, topic));
   const waitLimitMs = isReplica ? broker.config.replicaFetchWaitMaxMs : broker.config.fetchWaitMaxMs;
   const maxWaitMs = Math.min(Math.max(0, body.maxWaitMs ?? 0), waitLimitMs);
   const minBytes = Math.max(0, body.minBytes ?? 0);
-  const first = readPartitions(broker, apiVersion, body, isReplica, true);
+  const first = readPartitions(broker, apiVersion, body, isReplica, mayRead, true);
   if (first.hasError || first.bytes >= minBytes || maxWaitMs === 0 || broker.fetchWaiters >= broker.config.fetchWaitersMax) {
     return finish(first, startMs, broker);
   }
@@ -71,12 +76,12 @@ export function handleFetch(broker: Broker, apiVersion: number, body: Body): Bod
       queueMicrotask(() => {
         checkScheduled = false;
         if (done) return;
-        const read = readPartitions(broker, apiVersion, body, isReplica);
+        const read = readPartitions(broker, apiVersion, body, isReplica, mayRead);
         if (read.hasError || read.bytes >= minBytes) complete(read);
       });
     };
     const unsubscribers = first.partitions.map((partition) => partition.onChange(onChange));
-    const timer = broker.clock.setTimeout(() => complete(readPartitions(broker, apiVersion, body, isReplica)), maxWaitMs);
+    const timer = broker.clock.setTimeout(() => complete(readPartitions(broker, apiVersion, body, isReplica, mayRead)), maxWaitMs);
     const unsubscribeClose = broker.onClose(() => complete(first));
   });
 }
@@ -110,7 +115,7 @@ function topicsOut(response: Body): { topic: string; bytes: number; records: num
  * One read of every requested partition. `updateFetchState` is true for the read when the request
  * arrives (Kafka updates a follower's state then, not again when a parked fetch completes).
  */
-function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplica: boolean, updateFetchState = false): FetchRead {
+function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplica: boolean, mayRead: (topic: string) => boolean, updateFetchState = false): FetchRead {
   let remaining = Math.min(body.maxBytes ?? 0x7fffffff, broker.config.fetchMaxBytes);
   let bytes = 0;
   let hasError = false;
@@ -118,11 +123,14 @@ function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplic
   const responses = (body.topics ?? []).map((topicRequest: Body) => {
     const topic = apiVersion >= 13 ? broker.image.topicsById.get(topicRequest.topicId) : broker.image.topic(topicRequest.topic);
     const unknownTopicError = apiVersion >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const topicName: string | undefined = topic?.name ?? (apiVersion >= 13 ? undefined : topicRequest.topic);
+    const authorized = topicName === undefined || mayRead(topicName);
     const partitionResponses = (topicRequest.partitions ?? []).map((request: Body) => {
       const fail = (errorCode: number): Body => {
         hasError = true;
         return errorPartition(request.partition, errorCode);
       };
+      if (!authorized) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       if (topic === undefined) return fail(unknownTopicError);
       const partition = broker.hostedPartition(topic.name, request.partition);
       if (typeof partition === 'number') return fail(partition);

@@ -22,11 +22,13 @@
  * already saw from the previous leader.
  * A failing disk (a read of the log that throws EIO) is KAFKA_STORAGE_ERROR for that partition.
  * Deviations: throttleTimeMs is 0.
+ * Authorization (v1+): Describe on each topic, else TOPIC_AUTHORIZATION_FAILED.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import { decodeBatch, forEachBatch, readBatchHeader, TimestampType } from '@gregor/records';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { type Partition, storageErrorCode } from '../partition.js';
 import type { ListOffsetsRequest, ListOffsetsResponseInput } from '@gregor/protocol';
 
@@ -36,12 +38,14 @@ export const MAX_TIMESTAMP = -3;
 /** Bytes read per step while scanning batch headers for the max timestamp. */
 const SCAN_READ_BYTES = 1024 * 1024;
 
-export function handleListOffsets(broker: Broker, apiVersion: number, body: Body): Body {
+export function handleListOffsets(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Body {
   if (apiVersion === 0) return listOffsetsV0(broker, body as ListOffsetsRequest);
   const isReplica = (body.replicaId ?? -1) >= 0;
   const topics = (body.topics ?? []).map((topicRequest: Body) => {
+    const authorized = isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, topicRequest.name);
     const partitions = (topicRequest.partitions ?? []).map((request: Body) => {
       const fail = (errorCode: number): Body => ({ partitionIndex: request.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+      if (!authorized) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       const partition = broker.hostedPartition(topicRequest.name, request.partitionIndex);
       if (typeof partition === 'number') return fail(partition);
       const leaderError = partition.leaderError(request.currentLeaderEpoch ?? -1);

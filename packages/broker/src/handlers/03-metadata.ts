@@ -8,10 +8,14 @@
  * An unknown topic is created when `auto.create.topics.enable` and the request allows it
  * (allowAutoTopicCreation, v4+; always for v0-3): the broker forwards a CreateTopics to the
  * controller and answers once its image has the topic (Kafka answers LEADER_NOT_AVAILABLE at
- * once and lets the client retry). Deviations: authorized operations are not computed
+ * once and lets the client retry). Authorization (with an authorizer): a listing of all topics
+ * leaves out those the principal may not Describe; a topic asked for by name or id without Describe
+ * is TOPIC_AUTHORIZATION_FAILED, and so is a missing one it may not Create (on the cluster or the
+ * topic) when it would be auto-created. Deviations: authorized operations are not computed
  * (Int.MinValue, "not requested").
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { TopicImage } from '@gregor/metadata';
 import type { Broker } from '../broker.js';
 import type { Body, RequestContext } from '../context.js';
@@ -26,9 +30,10 @@ export async function handleMetadata(broker: Broker, apiVersion: number, body: B
   const requested: Body[] | null = body.topics ?? null;
   const listAll = requested === null || (apiVersion === 0 && requested.length === 0);
   const allowAutoCreate = broker.config.autoCreateTopicsEnable && (apiVersion < 4 || body.allowAutoTopicCreation !== false);
+  const mayDescribe = (name: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
   const topics = listAll
-    ? [...broker.image.topicsById.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((topic) => describeTopic(broker, topic))
-    : await Promise.all(requested.map((entry) => lookupTopic(broker, apiVersion, entry, allowAutoCreate)));
+    ? [...broker.image.topicsById.values()].filter((topic) => mayDescribe(topic.name)).sort((a, b) => (a.name < b.name ? -1 : 1)).map((topic) => describeTopic(broker, topic))
+    : await Promise.all(requested.map((entry) => lookupTopic(broker, apiVersion, entry, allowAutoCreate, context)));
   return {
     throttleTimeMs: 0,
     brokers: broker.liveBrokers(listenerName),
@@ -39,7 +44,8 @@ export async function handleMetadata(broker: Broker, apiVersion: number, body: B
   };
 }
 
-async function lookupTopic(broker: Broker, apiVersion: number, entry: Body, allowAutoCreate: boolean): Promise<Body> {
+async function lookupTopic(broker: Broker, apiVersion: number, entry: Body, allowAutoCreate: boolean, context: RequestContext): Promise<Body> {
+  const mayDescribe = (topicName: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, topicName);
   const name: string | null = entry.name ?? null;
   const topicId: string = entry.topicId ?? ZERO_UUID;
   // As Kafka: v10-11 carry topic ids but may not look topics up by them (the response's name is
@@ -47,12 +53,16 @@ async function lookupTopic(broker: Broker, apiVersion: number, entry: Body, allo
   if (name === null && apiVersion < 12) return errorTopic('', topicId, ErrorCode.INVALID_REQUEST);
   if (name === null) {
     const topic = broker.image.topicsById.get(topicId);
+    if (topic !== undefined && !mayDescribe(topic.name)) return errorTopic(null, topicId, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     return topic === undefined ? errorTopic(null, topicId, ErrorCode.UNKNOWN_TOPIC_ID) : describeTopic(broker, topic);
   }
+  if (!mayDescribe(name)) return errorTopic(name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   const existing = broker.image.topic(name);
   if (existing !== undefined) return describeTopic(broker, existing);
   if (topicNameProblem(name) !== null) return errorTopic(name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
   if (!allowAutoCreate) return errorTopic(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const mayCreate = isClusterAuthorized(broker, context, AclOperation.CREATE) || isAuthorized(broker, context, AclOperation.CREATE, ResourceType.TOPIC, name);
+  if (!mayCreate) return errorTopic(name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   const created = await autoCreateTopic(broker, name, broker.config.requestTimeoutMs);
   const topic = broker.image.topic(name);
   if (topic !== undefined) return describeTopic(broker, topic);

@@ -7,19 +7,26 @@
  * partition before acknowledging. Per partition: UNKNOWN_TOPIC_OR_PARTITION,
  * OFFSET_METADATA_TOO_LARGE. Deviations: retentionTimeMs (v2-4) is ignored (offsets expire with
  * compaction only); throttleTimeMs is 0.
+ * Authorization: Read on the group, else GROUP_AUTHORIZATION_FAILED for every partition; Read on
+ * each topic, else TOPIC_AUTHORIZATION_FAILED for its partitions.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 import type { OffsetCommit } from '../group/coordinator.js';
 
-export async function handleOffsetCommit(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+export async function handleOffsetCommit(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+  // Kafka: Read on the group (else every partition GROUP_AUTHORIZATION_FAILED), then Read on each topic.
+  if (!isAuthorized(broker, context, AclOperation.READ, ResourceType.GROUP, body.groupId)) return answerAll(body, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  const refusedTopics = new Set<string>((body.topics ?? []).map((topic: Body) => topic.name as string).filter((name: string) => !isAuthorized(broker, context, AclOperation.READ, ResourceType.TOPIC, name)));
   await ensureGroupCoordination(broker);
   const generationId: number = apiVersion === 0 ? -1 : (body.generationIdOrMemberEpoch ?? body.generationId ?? -1);
   const now = broker.clock.now();
   const commits: OffsetCommit[] = [];
   for (const topic of body.topics ?? []) {
+    if (refusedTopics.has(topic.name)) continue;
     for (const partition of topic.partitions ?? []) {
       commits.push({
         topic: topic.name,
@@ -35,7 +42,17 @@ export async function handleOffsetCommit(broker: Broker, apiVersion: number, bod
   let index = 0;
   const topics = (body.topics ?? []).map((topic: Body) => ({
     name: topic.name,
-    partitions: (topic.partitions ?? []).map((partition: Body) => ({ partitionIndex: partition.partitionIndex, errorCode: errors[index++] ?? ErrorCode.UNKNOWN_SERVER_ERROR })),
+    partitions: (topic.partitions ?? []).map((partition: Body) => ({
+      partitionIndex: partition.partitionIndex,
+      errorCode: refusedTopics.has(topic.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : (errors[index++] ?? ErrorCode.UNKNOWN_SERVER_ERROR),
+    })),
   }));
   return { throttleTimeMs: 0, topics };
+}
+
+function answerAll(body: Body, errorCode: number): Body {
+  return {
+    throttleTimeMs: 0,
+    topics: (body.topics ?? []).map((topic: Body) => ({ name: topic.name, partitions: (topic.partitions ?? []).map((partition: Body) => ({ partitionIndex: partition.partitionIndex, errorCode })) })),
+  };
 }

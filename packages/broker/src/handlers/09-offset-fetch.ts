@@ -6,23 +6,28 @@
  * memberId / memberEpoch (v9, the new consumer protocol) are not checked; throttleTimeMs is 0.
  * A group this broker does not coordinate (its `__consumer_offsets` partition is led elsewhere) is
  * NOT_COORDINATOR: the group's error (v8+), the top-level error (v2-7), each partition's (v1).
+ * Authorization: Describe on the group, else GROUP_AUTHORIZATION_FAILED; Describe on each topic,
+ * else TOPIC_AUTHORIZATION_FAILED (asked by name) or left out (all topics).
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleOffsetFetch(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+export async function handleOffsetFetch(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
   await ensureGroupCoordination(broker);
+  const groupStatus = (groupId: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, groupId) ? broker.coordinator.groupStatus(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED;
+  const mayDescribeTopic = (name: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
   if (apiVersion >= 8) {
     const groups = (body.groups ?? []).map((group: Body) => {
-      const errorCode = broker.coordinator.groupStatus(group.groupId);
-      return { groupId: group.groupId, topics: errorCode === ErrorCode.NONE ? fetchGroup(broker, group.groupId, group.topics ?? null) : [], errorCode };
+      const errorCode = groupStatus(group.groupId);
+      return { groupId: group.groupId, topics: errorCode === ErrorCode.NONE ? fetchGroup(broker, group.groupId, group.topics ?? null, mayDescribeTopic) : [], errorCode };
     });
     return { throttleTimeMs: 0, groups };
   }
-  const errorCode = broker.coordinator.groupStatus(body.groupId);
-  if (errorCode === ErrorCode.NONE) return { throttleTimeMs: 0, topics: fetchGroup(broker, body.groupId, body.topics ?? null), errorCode };
+  const errorCode = groupStatus(body.groupId);
+  if (errorCode === ErrorCode.NONE) return { throttleTimeMs: 0, topics: fetchGroup(broker, body.groupId, body.topics ?? null, mayDescribeTopic), errorCode };
   // v1 has no top-level error: each partition asked for carries it.
   const topics = apiVersion >= 2 ? [] : (body.topics ?? []).map((topic: Body) => ({
     name: topic.name,
@@ -31,16 +36,17 @@ export async function handleOffsetFetch(broker: Broker, apiVersion: number, body
   return { throttleTimeMs: 0, topics, errorCode };
 }
 
-function fetchGroup(broker: Broker, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): Body[] {
+/** A group's committed offsets; topics the caller may not Describe are left out of a listing and refused by name. */
+function fetchGroup(broker: Broker, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, mayDescribeTopic: (name: string) => boolean): Body[] {
   const offsets = broker.coordinator.fetchOffsets(groupId, topics);
-  return [...offsets].map(([name, partitions]) => ({
+  return [...offsets].filter(([name]) => topics !== null || mayDescribeTopic(name)).map(([name, partitions]) => ({
     name,
     partitions: [...partitions].map(([partitionIndex, committed]) => ({
       partitionIndex,
       committedOffset: committed?.offset ?? -1,
       committedLeaderEpoch: committed?.leaderEpoch ?? -1,
       metadata: committed?.metadata ?? '',
-      errorCode: ErrorCode.NONE,
+      errorCode: mayDescribeTopic(name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
     })),
   }));
 }

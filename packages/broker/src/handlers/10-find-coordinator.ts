@@ -6,8 +6,10 @@
  * for it; a partition without a leader (or one this broker cannot name) answers
  * COORDINATOR_NOT_AVAILABLE, which clients retry. Deviations: transactions are not supported yet,
  * so key type 1 (transaction) is answered COORDINATOR_NOT_AVAILABLE; throttleTimeMs is 0.
+ * Authorization: Describe on the group, else GROUP_AUTHORIZATION_FAILED.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { Body, RequestContext } from '../context.js';
 import { ensureOffsetsTopic } from '../controller-forwarding.js';
@@ -26,6 +28,7 @@ export async function handleFindCoordinator(broker: Broker, apiVersion: number, 
     const fail = (errorCode: number, errorMessage: string | null): Body => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
     if (keyType !== KEY_TYPE_GROUP) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker');
     if (key === '') return fail(ErrorCode.INVALID_REQUEST, 'Group id is empty');
+    if (!isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, key)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
     if (offsets !== null && offsets.errorCode !== ErrorCode.NONE) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, offsets.errorMessage);
     const topic = broker.image.topic(OFFSETS_TOPIC);
     const leader = topic?.partitions.get(partitionForGroup(key, topic.partitions.size))?.leader ?? -1;

@@ -7,12 +7,18 @@
  * static members (groupInstanceId, KIP-345); v7+ protocolType in the answer; v9 skipAssignment
  * for a static leader rejoining a stable group. v0 has no rebalance timeout: it is the session timeout.
  * Deviations: throttleTimeMs is 0; the reason field (v8+) is accepted and not logged.
+ * Authorization: Read on the group, else GROUP_AUTHORIZATION_FAILED.
  */
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 import type { Body, RequestContext } from '../context.js';
 
 export async function handleJoinGroup(broker: Broker, apiVersion: number, body: Body, context: RequestContext): Promise<Body> {
+  if (!isAuthorized(broker, context, AclOperation.READ, ResourceType.GROUP, body.groupId)) {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: apiVersion >= 7 ? null : '', leader: '', skipAssignment: false, memberId: body.memberId ?? '', members: [] };
+  }
   await ensureGroupCoordination(broker);
   const result = await broker.coordinator.joinGroup({
     groupId: body.groupId,

@@ -4,12 +4,18 @@
  * A stale generation is ILLEGAL_GENERATION, a sync during a new rebalance REBALANCE_IN_PROGRESS,
  * a protocol type or name (v5) other than the group's INCONSISTENT_GROUP_PROTOCOL.
  * Deviations: throttleTimeMs is 0.
+ * Authorization: Read on the group, else GROUP_AUTHORIZATION_FAILED.
  */
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 
-export async function handleSyncGroup(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+export async function handleSyncGroup(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+  if (!isAuthorized(broker, context, AclOperation.READ, ResourceType.GROUP, body.groupId)) {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+  }
   await ensureGroupCoordination(broker);
   const result = await broker.coordinator.syncGroup({
     groupId: body.groupId,

@@ -4,16 +4,18 @@
  * assignments are filled in when the group is Stable (as Kafka). An unknown group is described as
  * Dead with no error (as Kafka 3.x). Deviations: authorizedOperations is Int.MinValue (not
  * computed); throttleTimeMs is 0. A group this broker does not coordinate is NOT_COORDINATOR.
+ * Authorization: Describe on each group, else GROUP_AUTHORIZATION_FAILED for it.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleDescribeGroups(broker: Broker, _apiVersion: number, body: Body): Promise<Body> {
+export async function handleDescribeGroups(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
   await ensureGroupCoordination(broker);
   const groups = (body.groups ?? []).map((groupId: string) => {
-    const errorCode = broker.coordinator.groupStatus(groupId);
+    const errorCode = isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, groupId) ? broker.coordinator.groupStatus(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED;
     if (errorCode !== ErrorCode.NONE) return { errorCode, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 };
     return { errorCode, errorMessage: null, ...broker.coordinator.describeGroup(groupId), authorizedOperations: -2147483648 };
   });

@@ -3,13 +3,19 @@
  * Every group this coordinator serves (those of the `__consumer_offsets` partitions this broker
  * leads) that is not Dead, with its protocol type and state; a client lists every broker's.
  * Deviations: typesFilter (v5) is not served; throttleTimeMs is 0.
+ * Authorization: Describe on the cluster lists every group; else only the groups the principal may
+ * Describe.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
+import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 
-export function handleListGroups(broker: Broker, apiVersion: number, body: Body): Body {
+export function handleListGroups(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Body {
   const states: string[] = apiVersion >= 4 ? (body.statesFilter ?? []) : [];
-  const groups = broker.coordinator.listGroups().filter((group) => states.length === 0 || states.some((state) => state.toLowerCase() === group.groupState.toLowerCase()));
+  const allVisible = isClusterAuthorized(broker, context, AclOperation.DESCRIBE);
+  const groups = broker.coordinator.listGroups()
+    .filter((group) => allVisible || isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, group.groupId))
+    .filter((group) => states.length === 0 || states.some((state) => state.toLowerCase() === group.groupState.toLowerCase()));
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
 }

@@ -11,17 +11,20 @@
  * replication factor and every topic config with its source; v7 with the topic id. validateOnly
  * (v1+) creates nothing. No answer from the controller is REQUEST_TIMED_OUT.
  * Deviations: throttleTimeMs is 0.
+ * Authorization: Create on the cluster or on the topic, else TOPIC_AUTHORIZATION_FAILED.
  */
-import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { AclOperation, ApiKey, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { describeTopicConfig, topicConfigNames } from '../config-entries.js';
 import { isProblem, validateTopicConfigs } from '../config-validation.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { awaitTopicInImage, forwardToController } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
 import { topicNameProblem } from '../topics.js';
 
-export async function handleCreateTopics(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+export async function handleCreateTopics(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+  const clusterCreate = isClusterAuthorized(broker, context, AclOperation.CREATE);
   const requests: Body[] = body.topics ?? [];
   const counts = new Map<string, number>();
   for (const topic of requests) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
@@ -31,7 +34,8 @@ export async function handleCreateTopics(broker: Broker, apiVersion: number, bod
   const answers = new Map<Body, Body>();
   const normalized = new Map<Body, Record<string, string>>();
   for (const request of requests) {
-    const checked = localCheck(broker, request, counts);
+    const mayCreate = clusterCreate || isAuthorized(broker, context, AclOperation.CREATE, ResourceType.TOPIC, request.name);
+    const checked = mayCreate ? localCheck(broker, request, counts) : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' };
     if ('errorCode' in checked) answers.set(request, fail(request, checked.errorCode, checked.errorMessage));
     else normalized.set(request, checked.configs);
   }

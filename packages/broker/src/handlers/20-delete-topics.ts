@@ -7,10 +7,12 @@
  * longer has it (bounded by timeoutMs); every broker then deletes its replicas' logs, and group
  * coordinators forget the groups' committed offsets for it. No answer from the controller is
  * REQUEST_TIMED_OUT. Deviations: throttleTimeMs is 0.
+ * Authorization: Delete on each topic, else TOPIC_AUTHORIZATION_FAILED for it.
  */
-import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { AclOperation, ApiKey, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { forwardToController } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
 import { INTERNAL_TOPICS } from '../topics.js';
@@ -24,7 +26,7 @@ interface Deletion {
   answer: Body | null;
 }
 
-export async function handleDeleteTopics(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+export async function handleDeleteTopics(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
   const deletions: Deletion[] = (apiVersion >= 6
     ? (body.topics ?? []).map((topic: Body) => ({ name: topic.name ?? null, topicId: topic.topicId ?? ZERO_UUID }))
     : (body.topicNames ?? []).map((name: string) => ({ name, topicId: ZERO_UUID }))).map((request: Pick<Deletion, 'name' | 'topicId'>) => ({ ...request, topicName: null, answer: null }));
@@ -33,7 +35,10 @@ export async function handleDeleteTopics(broker: Broker, apiVersion: number, bod
     // Only v6+ may name a topic by id; before v6 the response's name is not nullable.
     const topic = byName ? broker.image.topic(deletion.name as string) : apiVersion >= 6 ? broker.image.topicsById.get(deletion.topicId) : undefined;
     const answer = (errorCode: number, errorMessage: string | null = null): Body => ({ name: topic?.name ?? deletion.name, topicId: topic?.id ?? deletion.topicId, errorCode, errorMessage });
-    if (topic === undefined) deletion.answer = answer(byName || apiVersion < 6 ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID);
+    const mayDelete = (name: string) => isAuthorized(broker, context, AclOperation.DELETE, ResourceType.TOPIC, name);
+    if (byName && !mayDelete(deletion.name as string)) deletion.answer = answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    else if (topic !== undefined && !mayDelete(topic.name)) deletion.answer = answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    else if (topic === undefined) deletion.answer = answer(byName || apiVersion < 6 ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID);
     else if (INTERNAL_TOPICS.has(topic.name)) deletion.answer = answer(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${topic.name} is internal and cannot be deleted`);
     else deletion.topicName = topic.name;
   }

@@ -6,17 +6,20 @@
  * their next fetch tells them the leader's.
  * Deviations: the answer is the leader's new log start at once (Kafka waits until every live
  * replica's log start has moved, the low watermark; timeoutMs unused).
+ * Authorization: Delete on the topic, else TOPIC_AUTHORIZATION_FAILED.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { storageErrorCode } from '../partition.js';
 
-export function handleDeleteRecords(broker: Broker, _apiVersion: number, body: Body): Body {
+export function handleDeleteRecords(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Body {
   const topics = (body.topics ?? []).map((topicRequest: Body) => ({
     name: topicRequest.name,
     partitions: (topicRequest.partitions ?? []).map((request: Body) => {
       const answer = (errorCode: number, lowWatermark = -1): Body => ({ partitionIndex: request.partitionIndex, lowWatermark, errorCode });
+      if (!isAuthorized(broker, context, AclOperation.DELETE, ResourceType.TOPIC, topicRequest.name)) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       const partition = broker.hostedPartition(topicRequest.name, request.partitionIndex);
       if (typeof partition === 'number') return answer(partition);
       if (!partition.isLeader) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);

@@ -14,11 +14,14 @@
  * broker's id, a name that is not an id, an unsupported resource type).
  * Deviations: BROKER_LOGGER (8) answers no loggers (Gregor has no log4j); GROUP and CLIENT_METRICS
  * resources are not supported (INVALID_REQUEST); throttleTimeMs is 0.
+ * Authorization: DescribeConfigs on the topic (else TOPIC_AUTHORIZATION_FAILED) or on the cluster
+ * for a broker (else CLUSTER_AUTHORIZATION_FAILED).
  */
-import { ErrorCode, type DescribeConfigsRequest, type DescribeConfigsResponseInput } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type DescribeConfigsRequest, type DescribeConfigsResponseInput, ResourceType as AclResourceType } from '@gregor/protocol';
+import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { brokerConfigNames, describeBrokerConfig, describeTopicConfig, namesToDescribe, topicConfigNames, type DescribeOptions } from '../config-entries.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { topicConfigRecord } from '../replica-manager.js';
 import { topicNameProblem } from '../topics.js';
 
@@ -28,10 +31,23 @@ export const ResourceType = { topic: 2, broker: 4, brokerLogger: 8 } as const;
 type Resource = DescribeConfigsRequest['resources'][number];
 type Result = NonNullable<DescribeConfigsResponseInput['results']>[number];
 
-export function handleDescribeConfigs(broker: Broker, _apiVersion: number, body: Body): DescribeConfigsResponseInput {
+export function handleDescribeConfigs(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): DescribeConfigsResponseInput {
   const request = body as DescribeConfigsRequest;
   const options: DescribeOptions = { includeSynonyms: request.includeSynonyms === true, includeDocumentation: request.includeDocumentation === true };
-  return { throttleTimeMs: 0, results: request.resources.map((resource) => describeResource(broker, resource, options)) };
+  const refused = (resource: Resource): number | null => {
+    if (resource.resourceType === ResourceType.topic) {
+      return isAuthorized(broker, context, AclOperation.DESCRIBE_CONFIGS, AclResourceType.TOPIC, resource.resourceName) ? null : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    }
+    return isClusterAuthorized(broker, context, AclOperation.DESCRIBE_CONFIGS) ? null : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  };
+  return {
+    throttleTimeMs: 0,
+    results: request.resources.map((resource) => {
+      const errorCode = refused(resource);
+      if (errorCode === null) return describeResource(broker, resource, options);
+      return { errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] };
+    }),
+  };
 }
 
 function describeResource(broker: Broker, resource: Resource, options: DescribeOptions): Result {

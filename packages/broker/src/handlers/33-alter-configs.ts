@@ -12,13 +12,33 @@
  * settings Gregor acts on and every topic's defaults.
  * Deviations: a broker config name Kafka does not define is INVALID_CONFIG (Kafka stores unknown
  * names); throttleTimeMs is 0.
+ * Authorization: AlterConfigs on the topic (else TOPIC_AUTHORIZATION_FAILED) or on the cluster for
+ * a broker (else CLUSTER_AUTHORIZATION_FAILED).
  */
-import { type AlterConfigsRequest, type AlterConfigsResponseInput, ApiKey } from '@gregor/protocol';
+import { AclOperation, type AlterConfigsRequest, type AlterConfigsResponseInput, ApiKey, ErrorCode, ResourceType } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import { alterConfigs } from '../config-changes.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
+import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 
-export async function handleAlterConfigs(broker: Broker, apiVersion: number, body: Body): Promise<AlterConfigsResponseInput> {
+/** DescribeConfigs/AlterConfigs resource type of a topic. */
+const TOPIC_RESOURCE = 2;
+
+export async function handleAlterConfigs(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<AlterConfigsResponseInput> {
   const request = body as AlterConfigsRequest;
-  return { throttleTimeMs: 0, responses: await alterConfigs(broker, ApiKey.AlterConfigs, apiVersion, request.resources, false, request.validateOnly) };
+  const refusal = (resource: AlterConfigsRequest['resources'][number]): number | null => {
+    if (resource.resourceType === TOPIC_RESOURCE) {
+      return isAuthorized(broker, context, AclOperation.ALTER_CONFIGS, ResourceType.TOPIC, resource.resourceName) ? null : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    }
+    return isClusterAuthorized(broker, context, AclOperation.ALTER_CONFIGS) ? null : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  };
+  const allowed = request.resources.filter((resource) => refusal(resource) === null);
+  const answered = allowed.length === 0 ? [] : await alterConfigs(broker, ApiKey.AlterConfigs, apiVersion, allowed, false, request.validateOnly);
+  let next = 0;
+  const responses = request.resources.map((resource) => {
+    const errorCode = refusal(resource);
+    if (errorCode === null) return answered[next++];
+    return { errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName };
+  });
+  return { throttleTimeMs: 0, responses };
 }

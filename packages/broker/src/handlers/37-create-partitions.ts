@@ -8,17 +8,20 @@
  * validateOnly. A grown topic is answered once this broker's image has every new partition
  * (bounded by timeoutMs). No answer from the controller is REQUEST_TIMED_OUT.
  * Deviations: throttleTimeMs is 0.
+ * Authorization: Alter on the topic, else TOPIC_AUTHORIZATION_FAILED.
  */
-import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { AclOperation, ApiKey, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { forwardToController } from '../controller-forwarding.js';
 
-export async function handleCreatePartitions(broker: Broker, apiVersion: number, body: Body): Promise<Body> {
+export async function handleCreatePartitions(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
   const requests: Body[] = body.topics ?? [];
   const counts = new Map<string, number>();
   for (const topic of requests) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
-  const forwarded = requests.filter((request) => (counts.get(request.name) ?? 0) === 1);
+  const mayAlter = (name: string) => isAuthorized(broker, context, AclOperation.ALTER, ResourceType.TOPIC, name);
+  const forwarded = requests.filter((request) => (counts.get(request.name) ?? 0) === 1 && mayAlter(request.name));
   const results = new Map<string, Body>();
   if (forwarded.length > 0) {
     const response = await forwardToController(broker, ApiKey.CreatePartitions, apiVersion, { ...body, topics: forwarded });
@@ -32,6 +35,7 @@ export async function handleCreatePartitions(broker: Broker, apiVersion: number,
     throttleTimeMs: 0,
     results: requests.map((request) => {
       if ((counts.get(request.name) ?? 0) > 1) return { name: request.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic in request' };
+      if (!mayAlter(request.name)) return { name: request.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
       const result = results.get(request.name);
       return result ?? { name: request.name, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: 'The controller did not answer' };
     }),

@@ -6,15 +6,21 @@
  * NON_EMPTY_GROUP (members remain), COORDINATOR_NOT_AVAILABLE (the tombstones could not be written),
  * NOT_COORDINATOR (the group's `__consumer_offsets` partition is led by another broker).
  * Deviations: throttleTimeMs is 0.
+ * Authorization: Delete on each group, else GROUP_AUTHORIZATION_FAILED for it.
  */
 import type { DeleteGroupsRequest, DeleteGroupsResponseInput } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleDeleteGroups(broker: Broker, _apiVersion: number, body: Body): Promise<DeleteGroupsResponseInput> {
+export async function handleDeleteGroups(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<DeleteGroupsResponseInput> {
   await ensureGroupCoordination(broker);
   const request = body as DeleteGroupsRequest;
-  const results = request.groupsNames.map((groupId) => ({ groupId, errorCode: broker.coordinator.deleteGroup(groupId) }));
+  const results = request.groupsNames.map((groupId) => ({
+    groupId,
+    errorCode: isAuthorized(broker, context, AclOperation.DELETE, ResourceType.GROUP, groupId) ? broker.coordinator.deleteGroup(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  }));
   return { throttleTimeMs: 0, results };
 }

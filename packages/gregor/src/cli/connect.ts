@@ -8,15 +8,19 @@ import type { Admin, Consumer, ConsumerOptions, Producer, ProducerOptions } from
 import { Client } from '@gregor/client';
 import { Gregor } from '../gregor.js';
 import { CliError, CommandFailedError } from './args.js';
+import { clientSecurity, readClientProperties } from './client-properties.js';
 
 export const connectionOptions = {
   'bootstrap-server': { type: 'string' },
+  'command-config': { type: 'string' },
   dir: { type: 'string' },
 } as const;
 
 export const connectionHelp = `connection (one of):
   --bootstrap-server host:port   a running broker: gregor serve (pnpm start serves 127.0.0.1:9092), or Apache Kafka
-  --dir path                     open this data directory in this process (default ./data; not while gregor serve uses it)`;
+  --dir path                     open this data directory in this process (default ./data; not while gregor serve uses it)
+  --command-config file          Kafka client settings for --bootstrap-server: security.protocol, sasl.mechanism,
+                                 sasl.username/sasl.password or sasl.jaas.config, ssl.ca.location (docs/security.md)`;
 
 export interface Connection {
   producer(options?: ProducerOptions & { allowAutoTopicCreation?: boolean }): Producer;
@@ -42,12 +46,15 @@ export function bootstrapAddresses(value: string): string[] {
   });
 }
 
-export async function connect(values: { 'bootstrap-server'?: string; dir?: string }, clientId: string): Promise<Connection> {
+export async function connect(values: { 'bootstrap-server'?: string; dir?: string; 'command-config'?: string }, clientId: string): Promise<Connection> {
   const bootstrap = values['bootstrap-server'];
   if (bootstrap !== undefined && values.dir !== undefined) throw new CliError('give either --bootstrap-server or --dir, not both');
+  const commandConfig = values['command-config'];
+  if (commandConfig !== undefined && bootstrap === undefined) throw new CliError('--command-config applies to --bootstrap-server connections');
   if (bootstrap !== undefined) {
     const brokers = bootstrapAddresses(bootstrap);
-    const client = new Client({ brokers, clientId });
+    const security = commandConfig === undefined ? {} : clientSecurity(readClientProperties(commandConfig));
+    const client = new Client({ brokers, clientId, ...security });
     const opened: { disconnect(): Promise<void> }[] = [];
     const keep = <T extends { disconnect(): Promise<void> }>(item: T): T => {
       opened.push(item);

@@ -1,6 +1,6 @@
 /**
  * Descriptions of the admin APIs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs,
- * DescribeCluster, and the SASL pair (SaslHandshake, SaslAuthenticate) for when security comes.
+ * DescribeCluster.
  * Transcribed from apache/kafka's message JSON; only the versions we serve are described.
  */
 import { api, f, s } from '../spec.js';
@@ -141,21 +141,3 @@ export const DescribeCluster = api('DescribeCluster', 60, {
   ],
 });
 
-export const SaslHandshake = api('SaslHandshake', 17, {
-  versions: '0-1',
-  flexibleFrom: null,
-  request: [f('mechanism', 'string', '0+')],
-  response: [f('errorCode', 'int16', '0+'), f('mechanisms', '[]string', '0+')],
-});
-
-export const SaslAuthenticate = api('SaslAuthenticate', 36, {
-  versions: '0-2',
-  flexibleFrom: 2,
-  request: [f('authBytes', 'bytes', '0+')],
-  response: [
-    f('errorCode', 'int16', '0+'),
-    f('errorMessage', 'string', '0+', { nullable: '0+' }),
-    f('authBytes', 'bytes', '0+'),
-    f('sessionLifetimeMs', 'int64', '1+', { default: 0 }),
-  ],
-});

@@ -71,10 +71,14 @@ export async function main(argv: string[]): Promise<void> {
     await serveClusterNode(settings.node, settings);
     return;
   }
-  const gregor = await openDataDir(settings.dir, () => Gregor.open({ dir: settings.dir, config: settings.broker }));
+  const gregor = await openDataDir(settings.dir, () => Gregor.open({ dir: settings.dir, config: settings.broker, authorizer: settings.authorizer }));
   let address: { host: string; port: number };
   try {
-    address = await gregor.listen({ host: settings.host, port: settings.port, config: settings.server });
+    const [first, ...others] = settings.listeners;
+    address = await gregor.listen({ name: first.name, securityProtocol: first.securityProtocol, host: settings.host, port: settings.port, config: settings.server, properties: settings.properties });
+    for (const listener of others) {
+      await gregor.listen({ ...listener, properties: settings.properties });
+    }
   } catch (error) {
     await gregor.close();
     throw error;
@@ -83,6 +87,12 @@ export async function main(argv: string[]): Promise<void> {
   // Before the banner: whoever reads "Press Ctrl-C to stop" may signal at once.
   const closed = closedBySignal(gregor);
   printBanner(gregor, address, settings.server.advertisedHost, consoleLine);
+  if (settings.listeners.length > 1 || settings.listeners[0].securityProtocol !== 'PLAINTEXT') {
+    for (const listener of settings.listeners) {
+      const bound = gregor.listenerAddress(listener.name);
+      console.log(`Listener ${listener.name} (${listener.securityProtocol}) on ${bound?.host}:${bound?.port}`);
+    }
+  }
   await closed;
 }
 
