@@ -1,10 +1,13 @@
 /**
  * Replication across processes, as a user runs it: three `gregor serve --config` processes, each
- * a broker and a controller. kafkajs's admin creates a topic with replication factor 3; an
- * idempotent kafkajs producer writes with acks=all; the partition leader's process is SIGKILLed;
- * the controller elects a new leader from the ISR in a higher leader epoch, the producer follows
- * it and keeps producing; the killed node is started again, catches up and rejoins the ISR; then
- * every acknowledged record is read back exactly once, in order. kcat lists the three brokers.
+ * a broker and a controller. kafkajs's admin creates a topic with replication factor 3; two
+ * idempotent producers (kafkajs's and Gregor's client) write with acks=all without pause; the
+ * partition leader's process is SIGKILLed; the controller elects a new leader from the ISR in a
+ * higher leader epoch, the producers follow it and keep producing; the killed node is started
+ * again, catches up and rejoins the ISR; then the active controller is SIGKILLed, the quorum elects
+ * another, a topic is created and described meanwhile, and the node rejoins as a follower; then
+ * every acknowledged record is read back exactly once, in order, by a consumer group. kcat lists
+ * the three brokers.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -63,7 +66,7 @@ async function partitionWhen(addresses: string, accept: (partition: PartitionSta
 }
 
 describe('three node processes', () => {
-  it('elect a new partition leader from the ISR after SIGKILL of the leader; the producer follows; every acknowledged record is read once, in order, after the killed node rejoins', async () => {
+  it('elect a new partition leader from the ISR after SIGKILL of the leader and a new active controller after SIGKILL of it; the producers follow; every acknowledged record is read once, in order, after the killed nodes rejoin', async () => {
     ensureBuilt();
     cluster = await NodeProcesses.create([1, 2, 3].map((nodeId) => ({ nodeId, roles: ['broker', 'controller'] })), FAST_FAILOVER);
     await cluster.startAll();
@@ -131,6 +134,34 @@ describe('three node processes', () => {
     await cluster.ready(before.leader);
     await partitionWhen(brokers.join(','), (p) => p.isr.length === 3 && p.isr.includes(before.leader));
     await acknowledgedAtLeast(total() + 20);
+
+    // Then the active controller: the other voters elect one in a higher epoch, topics can still
+    // be created and described, the producers carry on, and the restarted node rejoins as a follower.
+    const quorumBefore = (await statusFromBroker(brokers.join(','), 'test')).quorum;
+    if (quorumBefore === null) throw new Error('no quorum described');
+    const controllerKilledAt = Date.now();
+    await cluster.kill(quorumBefore.leaderId, 'SIGKILL');
+    const others = cluster.nodes.filter((node) => node.nodeId !== quorumBefore.leaderId).map((node) => node.clientAddress as string).join(',');
+    const quorumAfter = await vi.waitFor(async () => {
+      const quorum = (await statusFromBroker(others, 'test')).quorum;
+      expect(quorum?.leaderId).not.toBe(quorumBefore.leaderId);
+      expect(quorum?.leaderEpoch).toBeGreaterThan(quorumBefore.leaderEpoch);
+      return quorum as NonNullable<typeof quorum>;
+    }, { timeout: 30_000, interval: 50 });
+    const controllerElectedMs = Date.now() - controllerKilledAt;
+    // Two brokers are live: replication factor 2 (3 is INVALID_REPLICATION_FACTOR until the third returns).
+    expect(await admin.createTopics({ topics: [{ topic: 'after-controller-kill', numPartitions: 2, replicationFactor: 2 }], waitForLeaders: true })).toBe(true);
+    const created = await admin.fetchTopicMetadata({ topics: ['after-controller-kill'] });
+    expect(created.topics[0]?.partitions.map((p) => p.replicas.length)).toEqual([2, 2]);
+    await acknowledgedAtLeast(total() + 20);
+    cluster.spawn(quorumBefore.leaderId);
+    await cluster.ready(quorumBefore.leaderId);
+    await vi.waitFor(async () => {
+      const quorum = (await statusFromBroker(brokers.join(','), 'test')).quorum;
+      expect(quorum?.leaderId).toBe(quorumAfter.leaderId);
+      expect(quorum?.voters.find((voter) => voter.replicaId === quorumBefore.leaderId)?.lag).toBe(0);
+    }, { timeout: 30_000, interval: 100 });
+    await acknowledgedAtLeast(total() + 20);
     stop = true;
     await producing;
 
@@ -152,7 +183,8 @@ describe('three node processes', () => {
     expect(read).toHaveLength(expected);
     console.log(
       `leader ${before.leader} (epoch ${before.leaderEpoch}) SIGKILLed with ${beforeKill} records acknowledged: node ${after.leader} leads in epoch ${after.leaderEpoch} ` +
-        `after ${electedInMs} ms; 60 more acknowledged ${failoverMs} ms after the kill; ${expected} acknowledged in all, ${expected - read.length} lost`,
+        `after ${electedInMs} ms; 60 more acknowledged ${failoverMs} ms after the kill; active controller ${quorumBefore.leaderId} SIGKILLed: node ${quorumAfter.leaderId} ` +
+        `elected in epoch ${quorumAfter.leaderEpoch} after ${controllerElectedMs} ms; ${expected} acknowledged in all, ${expected - read.length} lost`,
     );
   });
 });
