@@ -5,16 +5,23 @@
  * -1/-1 when the log has no such epoch. Followers ask it (replicaId = their id, v3+) before they
  * fetch from a new leader, to find where their log diverges. Only the leader answers
  * (NOT_LEADER_OR_FOLLOWER elsewhere); currentLeaderEpoch (v2+) is checked as in Fetch.
+ * Authorization: a follower needs ClusterAction on the cluster, a client Describe on the topic;
+ * else TOPIC_AUTHORIZATION_FAILED.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 
-export function handleOffsetForLeaderEpoch(broker: Broker, _apiVersion: number, body: Body): Body {
+export function handleOffsetForLeaderEpoch(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Body {
+  const isReplica = (body.replicaId ?? -1) >= 0;
+  const replicaAuthorized = isReplica && isClusterAuthorized(broker, context, AclOperation.CLUSTER_ACTION);
   const topics = (body.topics ?? []).map((topicRequest: Body) => ({
     topic: topicRequest.topic,
     partitions: (topicRequest.partitions ?? []).map((request: Body) => {
       const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1): Body => ({ errorCode, partition: request.partition, leaderEpoch, endOffset });
+      const authorized = isReplica ? replicaAuthorized : isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, topicRequest.topic);
+      if (!authorized) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       const partition = broker.hostedPartition(topicRequest.topic, request.partition);
       if (typeof partition === 'number') return answer(partition);
       const leaderError = partition.leaderError(request.currentLeaderEpoch ?? -1);

@@ -8,13 +8,16 @@
  * on it, from the injected FileSystem's `diskSpace` (statfs on disk); -1, Kafka's "unknown", when
  * the file system cannot tell or the call fails.
  * Deviations: throttleTimeMs is 0.
+ * Authorization: Describe on the cluster, else CLUSTER_AUTHORIZATION_FAILED.
  */
 import path from 'node:path';
-import { ErrorCode, type DescribeLogDirsRequest, type DescribeLogDirsResponseInput } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type DescribeLogDirsRequest, type DescribeLogDirsResponseInput } from '@gregor/protocol';
+import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 
-export function handleDescribeLogDirs(broker: Broker, _apiVersion: number, body: Body): DescribeLogDirsResponseInput {
+export function handleDescribeLogDirs(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): DescribeLogDirsResponseInput {
+  if (!isClusterAuthorized(broker, context, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
   const request = body as DescribeLogDirsRequest;
   const wanted = request.topics === null ? null : new Map(request.topics.map((topic) => [topic.topic, new Set(topic.partitions)]));
   const byTopic = new Map<string, { partitionIndex: number; partitionSize: number; offsetLag: number; isFutureKey: boolean }[]>();

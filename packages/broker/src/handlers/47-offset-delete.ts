@@ -7,15 +7,18 @@
  * NOT_COORDINATOR (the group's `__consumer_offsets` partition is led by another broker).
  * A partition without a committed offset, or of a topic that does not exist, succeeds (as Kafka).
  * Deviations: throttleTimeMs is 0.
+ * Authorization: Delete on the group, else GROUP_AUTHORIZATION_FAILED.
  */
-import type { OffsetDeleteRequest, OffsetDeleteResponseInput } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type OffsetDeleteRequest, type OffsetDeleteResponseInput, ResourceType } from '@gregor/protocol';
+import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleOffsetDelete(broker: Broker, _apiVersion: number, body: Body): Promise<OffsetDeleteResponseInput> {
-  await ensureGroupCoordination(broker);
+export async function handleOffsetDelete(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<OffsetDeleteResponseInput> {
   const request = body as OffsetDeleteRequest;
+  if (!isAuthorized(broker, context, AclOperation.DELETE, ResourceType.GROUP, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+  await ensureGroupCoordination(broker);
   const topics = request.topics.map((topic) => ({ name: topic.name, partitionIndexes: topic.partitions.map((partition) => partition.partitionIndex) }));
   return { throttleTimeMs: 0, ...broker.coordinator.deleteOffsets(request.groupId, topics) };
 }

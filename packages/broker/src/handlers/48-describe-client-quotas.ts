@@ -6,13 +6,16 @@
  * UNSUPPORTED_VERSION for an unknown entity type (as Kafka).
  * Deviations: quotas are stored and described but not enforced (no request is throttled);
  * throttleTimeMs is 0.
+ * Authorization: DescribeConfigs on the cluster, else CLUSTER_AUTHORIZATION_FAILED.
  */
-import { ErrorCode, type DescribeClientQuotasRequest, type DescribeClientQuotasResponseInput } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type DescribeClientQuotasRequest, type DescribeClientQuotasResponseInput } from '@gregor/protocol';
+import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { describeClientQuotas } from '../client-quotas.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 
-export function handleDescribeClientQuotas(broker: Broker, _apiVersion: number, body: Body): DescribeClientQuotasResponseInput {
+export function handleDescribeClientQuotas(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): DescribeClientQuotasResponseInput {
+  if (!isClusterAuthorized(broker, context, AclOperation.DESCRIBE_CONFIGS)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, entries: null };
   const request = body as DescribeClientQuotasRequest;
   const matched = describeClientQuotas(broker.clientQuotas, request.components, request.strict);
   if ('errorCode' in matched) return { throttleTimeMs: 0, errorCode: matched.errorCode, errorMessage: matched.errorMessage, entries: null };

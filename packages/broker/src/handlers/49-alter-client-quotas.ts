@@ -7,14 +7,19 @@
  * Quotas are stored in the data dir and survive restarts.
  * Deviations: quotas are not enforced (no request is throttled); an ip entity must be an IP
  * address (Gregor does not resolve host names); throttleTimeMs is 0.
+ * Authorization: AlterConfigs on the cluster, else CLUSTER_AUTHORIZATION_FAILED.
  */
-import { ErrorCode, type AlterClientQuotasRequest, type AlterClientQuotasResponseInput } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type AlterClientQuotasRequest, type AlterClientQuotasResponseInput } from '@gregor/protocol';
+import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { alterClientQuota, sameEntity } from '../client-quotas.js';
-import type { Body } from '../context.js';
+import type { Body, RequestContext } from '../context.js';
 
-export function handleAlterClientQuotas(broker: Broker, _apiVersion: number, body: Body): AlterClientQuotasResponseInput {
+export function handleAlterClientQuotas(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): AlterClientQuotasResponseInput {
   const request = body as AlterClientQuotasRequest;
+  if (!isClusterAuthorized(broker, context, AclOperation.ALTER_CONFIGS)) {
+    return { throttleTimeMs: 0, entries: request.entries.map((entry) => ({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, entity: entry.entity })) };
+  }
   let quotas = broker.clientQuotas;
   const entries = request.entries.map((entry, index) => {
     const answer = (errorCode: number, errorMessage: string | null) => ({ errorCode, errorMessage, entity: entry.entity });
