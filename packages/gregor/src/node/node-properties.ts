@@ -100,7 +100,7 @@ export function clusterNodeSettings(cluster: ClusterSettings, values: Readonly<R
   const controllerListenerNames = cluster.controllerListenerNames.length > 0 ? cluster.controllerListenerNames : [DEFAULT_CONTROLLER_LISTENER];
   for (const listener of cluster.listeners) {
     const protocol = cluster.listenerSecurityProtocolMap[listener.name] ?? (['SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(listener.name) ? listener.name : 'PLAINTEXT');
-    if (protocol !== 'PLAINTEXT') throw new NodeConfigError('listener.security.protocol.map', `listener ${listener.name} uses ${protocol}; Gregor serves PLAINTEXT only for now (no TLS or SASL yet)`);
+    if (protocol !== 'PLAINTEXT') throw new NodeConfigError('listener.security.protocol.map', `listener ${listener.name} uses ${protocol}; a node of a cluster serves PLAINTEXT only for now (TLS and SASL listeners are served by a single gregor serve node, docs/security.md)`);
   }
   const self = voters.find((voter) => voter.nodeId === nodeId);
   const clientListeners = cluster.listeners.filter((listener) => !controllerListenerNames.includes(listener.name));
