@@ -277,7 +277,8 @@ export class Gregor {
 }
 
 /** The broker's local replicas as the console's per-broker log metrics read them. */
-function localBroker(broker: Broker): LocalBroker {
+/** What the console shows of the broker in its own process (log gauges, what it leads). */
+export function localBroker(broker: Broker): LocalBroker {
   return {
     nodeId: broker.nodeId,
     *partitions(): Iterable<LocalPartitionStats> {

@@ -29,6 +29,8 @@ export interface OpenNodeOptions {
 
 export interface OpenedNode {
   node: GregorNode;
+  /** The broker this node runs (null for a controller-only node, or one made by `createBroker`). */
+  broker: Broker | null;
   dir: string;
   /** Leaves gracefully, then releases the data dir. */
   close(): Promise<void>;
@@ -42,10 +44,11 @@ export async function openNode(options: OpenNodeOptions): Promise<OpenedNode> {
     const { settings } = options;
     const brokerSettings: Partial<BrokerConfig> = { ...options.broker, nodeId: settings.nodeId };
     const resolved = resolveBrokerConfig(brokerSettings);
+    let created: Broker | null = null;
     const createBroker: BrokerFactory =
       options.createBroker ??
       ((wiring) =>
-        Broker.create({
+        (created = Broker.create({
           dir: wiring.dir,
           fs: nodeFileSystem,
           clock: systemClock,
@@ -56,7 +59,7 @@ export async function openNode(options: OpenNodeOptions): Promise<OpenedNode> {
           listeners: wiring.listeners,
           clusterId: wiring.clusterId,
           logger: options.logger,
-        }));
+        })));
     const node = await GregorNode.open({
       nodeId: settings.nodeId,
       processRoles: settings.processRoles,
@@ -78,6 +81,7 @@ export async function openNode(options: OpenNodeOptions): Promise<OpenedNode> {
     let closing: Promise<void> | null = null;
     return {
       node,
+      broker: created,
       dir,
       close: () => {
         closing ??= node.close().finally(releaseLock);

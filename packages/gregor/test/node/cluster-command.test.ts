@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -97,7 +98,8 @@ describe('gregor cluster start and status', () => {
       'broker.session.timeout.ms=2000',
       'broker.heartbeat.interval.ms=250',
     ].flatMap((setting) => ['--override', setting]);
-    const first = await clusterStart(['--nodes', '3', '--dir', dir, ...fast]);
+    const httpPort = await freePort();
+    const first = await clusterStart(['--nodes', '3', '--dir', dir, '--http-port', String(httpPort), ...fast]);
     expect(first.nodePids).toHaveLength(3);
     expect(first.bootstrap.split(',')).toHaveLength(3);
     for (const nodeId of [1, 2, 3]) expect(fs.readFileSync(path.join(dir, `node-${nodeId}`, 'server.properties'), 'utf8')).toContain(`node.id=${nodeId}`);
@@ -108,6 +110,15 @@ describe('gregor cluster start and status', () => {
       const status = await statusFromBroker(first.bootstrap, 'test');
       expect(status.partitions.filter((p) => p.topic === 'orders' && p.isr.length === 3)).toHaveLength(2);
     }, { timeout: 20_000, interval: 100 });
+
+    // The first node's web console shows the whole cluster: every broker, and each topic's replicas and ISR.
+    expect(first.printed()).toContain(`Web console (served by node 1, showing the whole cluster): http://127.0.0.1:${httpPort}/`);
+    await vi.waitFor(async () => {
+      const brokers = (await (await fetch(`http://127.0.0.1:${httpPort}/api/brokers`)).json()) as { brokers: { nodeId: number }[] };
+      expect(brokers.brokers.map((b) => b.nodeId).sort()).toEqual([1, 2, 3]);
+      const topic = (await (await fetch(`http://127.0.0.1:${httpPort}/api/topics/orders`)).json()) as { partitions: { replicas: number[]; isr: number[] }[] };
+      expect(topic.partitions.map((p) => [p.replicas.length, p.isr.length])).toEqual([[3, 3], [3, 3]]);
+    }, { timeout: 20_000, interval: 200 });
 
     const { stdout } = await run(process.execPath, [bin, 'cluster', 'status', '--bootstrap-server', first.bootstrap], { cwd: root });
     expect(stdout).toMatch(/Controller quorum: leader node [123] \(the active controller\), epoch \d+/);
@@ -139,7 +150,7 @@ describe('gregor cluster start and status', () => {
     for (const pid of first.nodePids) expect(alive(pid)).toBe(false);
     for (const nodeId of [1, 2, 3]) if (nodeId !== leader) expect(fs.readFileSync(path.join(dir, `node-${nodeId}`, 'server.log'), 'utf8')).toContain('closed cleanly');
 
-    const second = await clusterStart(['--nodes', '3', '--dir', dir]);
+    const second = await clusterStart(['--nodes', '3', '--dir', dir, '--http-port', '0']);
     expect(second.printed()).toContain(`Starting the 3-node cluster in ${dir} again`);
     expect(second.bootstrap).toBe(first.bootstrap);
     await vi.waitFor(async () => {
@@ -151,3 +162,15 @@ describe('gregor cluster start and status', () => {
     expect(await second.exited).toBe(0);
   });
 });
+
+/** A port the OS hands out, released at once for the console to bind. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

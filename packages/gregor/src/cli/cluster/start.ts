@@ -29,6 +29,8 @@ export interface StartOptions {
   /** Node i's client port is basePort + 2(i-1), its controller port one more; undefined: ports from the OS. */
   basePort: number | undefined;
   overrides: { name: string; value: string }[];
+  /** The web console's HTTP port, served by the first node (it shows the whole cluster); 0: off. */
+  httpPort: number;
 }
 
 /** How long a node may take to print its banner, and to exit after SIGTERM before SIGKILL. */
@@ -50,7 +52,7 @@ interface RunningNode {
 
 export async function startCluster(options: StartOptions): Promise<void> {
   const layout = await prepareLayout(options);
-  const running = layout.nodes.map((node) => spawnNode(node));
+  const running = layout.nodes.map((node, index) => spawnNode(node, index === 0 ? options.httpPort : 0));
   for (const node of running) console.log(`  node ${node.layout.nodeId} started: pid ${node.child.pid}, output in ${node.layout.logFile}`);
   console.log('Waiting for every node to be ready (a broker is ready once the quorum has elected a controller and registered it)...');
   let stopping = false;
@@ -77,7 +79,7 @@ export async function startCluster(options: StartOptions): Promise<void> {
     await Promise.all(running.map((node) => stopNode(node)));
     throw error;
   }
-  printSummary(layout, running);
+  printSummary(layout, running, options.httpPort);
   // Signal handlers do not keep a process alive: once every node has exited on its own there is nothing left to stop.
   const allExited = Promise.all(running.map((node) => node.exited)).then(() => 'exited' as const);
   if ((await Promise.race([stopped.then(() => 'stopped' as const), allExited])) === 'exited' && !stopping) {
@@ -111,11 +113,11 @@ async function prepareLayout(options: StartOptions): Promise<ClusterLayout> {
   return layout;
 }
 
-function spawnNode(node: NodeLayout): RunningNode {
+function spawnNode(node: NodeLayout, httpPort: number): RunningNode {
   const logStart = fileSize(node.logFile);
   const log = fs.openSync(node.logFile, 'a');
   try {
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', node.propertiesFile, '--http-port', '0'], {
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', node.propertiesFile, '--http-port', String(httpPort)], {
       stdio: ['ignore', log, log],
       detached: true,
       env: { ...process.env, GREGOR_VERBOSE: '' },
@@ -168,7 +170,7 @@ async function stopNode(node: RunningNode): Promise<void> {
   clearTimeout(timer);
 }
 
-function printSummary(layout: ClusterLayout, running: RunningNode[]): void {
+function printSummary(layout: ClusterLayout, running: RunningNode[], httpPort: number): void {
   const bootstrap = layout.nodes.map((node) => `${node.host}:${node.clientPort}`).join(',');
   console.log(`A ${layout.nodes.length}-node Gregor cluster is running (every node a broker and a controller):`);
   console.log('');
@@ -178,6 +180,10 @@ function printSummary(layout: ClusterLayout, running: RunningNode[]): void {
   }
   console.log('');
   console.log(`Bootstrap servers: ${bootstrap}`);
+  if (httpPort !== 0) {
+    const first = layout.nodes[0];
+    console.log(`Web console (served by node ${first?.nodeId}, showing the whole cluster): http://${first?.host}:${httpPort}/  (its log says if the port was taken)`);
+  }
   console.log('');
   console.log('Try:');
   console.log(`  gregor cluster status --bootstrap-server ${bootstrap}`);

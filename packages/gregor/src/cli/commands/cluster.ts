@@ -7,7 +7,7 @@ import { CliError, integerOption, keyValueOption, parseCommand } from '../args.j
 import { startCluster } from '../cluster/start.js';
 import { formatStatus, statusFromBroker, statusFromControllers, statusSource } from '../cluster/status.js';
 
-const help = `usage: gregor cluster start [--nodes 3] [--dir ./cluster] [--base-port P] [--host 127.0.0.1] [--override key=value]...
+const help = `usage: gregor cluster start [--nodes 3] [--dir ./cluster] [--base-port P] [--host 127.0.0.1] [--http-port 8080] [--override key=value]...
        gregor cluster status (--bootstrap-server host:port | --bootstrap-controller host:port) [--json]
 
 start   runs a local cluster: one 'gregor serve --config <dir>/node-<id>/server.properties' process
@@ -17,6 +17,8 @@ start   runs a local cluster: one 'gregor serve --config <dir>/node-<id>/server.
         again as it is. Ports come from the OS, or from --base-port P (node i: clients on
         P+2(i-1), controller on P+2(i-1)+1). Prints each node's pid and addresses once all are
         ready; Ctrl-C stops them all. Each node's output goes to <dir>/node-<id>/server.log.
+        The first node serves the web console of the whole cluster on --http-port (default
+        8080; 0 turns it off).
 
 status  the controller quorum (leader, epoch, each voter's log end offset), the live brokers, and
         every partition's leader, leader epoch, replicas and ISR, under-replicated ones marked.
@@ -33,6 +35,7 @@ const options = {
   dir: { type: 'string' },
   'base-port': { type: 'string' },
   host: { type: 'string' },
+  'http-port': { type: 'string' },
   override: { type: 'string', multiple: true },
   'bootstrap-server': { type: 'string' },
   'bootstrap-controller': { type: 'string' },
@@ -53,6 +56,7 @@ export async function main(argv: string[]): Promise<void> {
       host: values.host ?? '127.0.0.1',
       basePort: values['base-port'] === undefined ? undefined : integerOption(values['base-port'], 'base-port', 9092, { min: 1, max: 65000 }),
       overrides: keyValueOption(values.override, 'override'),
+      httpPort: integerOption(values['http-port'], 'http-port', 8080, { min: 0, max: 65535 }),
     });
     return;
   }

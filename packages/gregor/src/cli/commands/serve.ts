@@ -6,7 +6,9 @@
  */
 import fs from 'node:fs';
 import { parseProperties } from '@gregor/broker';
-import { Gregor } from '../../gregor.js';
+import { ConsoleServer } from '@gregor/console';
+import { TcpTransport } from '@gregor/client';
+import { Gregor, localBroker } from '../../gregor.js';
 import { CliError, CommandFailedError, integerOption, keyValueOption, parseCommand } from '../args.js';
 import { dataDirLocked } from '../connect.js';
 import { type ServeSettings, serveSettings } from '../serve-settings.js';
@@ -68,7 +70,7 @@ export async function main(argv: string[]): Promise<void> {
   const httpPort = integerOption(values['http-port'], 'http-port', 8080, { min: 0, max: 65535 });
   if (settings.ignored.length > 0) console.error(`gregor: ignoring settings that have no effect in Gregor: ${settings.ignored.join(', ')}`);
   if (settings.node !== undefined) {
-    await serveClusterNode(settings.node, settings);
+    await serveClusterNode(settings.node, settings, httpPort);
     return;
   }
   const gregor = await openDataDir(settings.dir, () => Gregor.open({ dir: settings.dir, config: settings.broker, authorizer: settings.authorizer }));
@@ -173,14 +175,50 @@ async function serveConsole(gregor: Gregor, host: string, port: number): Promise
 }
 
 /** One node of a cluster: runs until SIGINT or SIGTERM, then leaves gracefully (controlled shutdown). */
-async function serveClusterNode(node: ClusterNodeSettings, settings: ServeSettings): Promise<void> {
+async function serveClusterNode(node: ClusterNodeSettings, settings: ServeSettings, httpPort: number): Promise<void> {
   const opened = await openDataDir(settings.dir, () => openNode({ settings: node, dir: settings.dir, broker: settings.broker, server: settings.server, logger: stderrLogger }));
-  const closed = closedBySignal(opened);
-  printNodeBanner(opened, node);
+  let nodeConsole: ConsoleServer | undefined;
+  let consoleLine: string;
+  try {
+    ({ console: nodeConsole, line: consoleLine } = await serveNodeConsole(opened, node, settings.host, httpPort));
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  // The console first: it is a client of this node's listener.
+  const closed = closedBySignal({ close: async () => { await nodeConsole?.close(); await opened.close(); } });
+  printNodeBanner(opened, node, consoleLine);
   await closed;
 }
 
-function printNodeBanner(opened: OpenedNode, settings: ClusterNodeSettings): void {
+/**
+ * A node with the broker role serves the web console as a Kafka client of its own client
+ * listener (TCP): requests for other brokers' partitions and groups go to those brokers by node id,
+ * so one node's console shows the whole cluster. Its own replicas add log gauges to /metrics.
+ */
+async function serveNodeConsole(opened: OpenedNode, settings: ClusterNodeSettings, host: string, port: number): Promise<{ console?: ConsoleServer; line: string }> {
+  if (port === 0) return { line: 'Web console, REST API and /metrics: off (--http-port 0)' };
+  const client = settings.listeners.find((listener) => !settings.controllerListenerNames.includes(listener.name));
+  const bound = client === undefined ? undefined : opened.node.listenerAddress(client.name);
+  if (opened.broker === null || client === undefined || bound === undefined) return { line: 'Web console: not served by a controller-only node (start it on a broker)' };
+  const target = `${bound.host === '0.0.0.0' || bound.host === '::' ? '127.0.0.1' : bound.host}:${bound.port}`;
+  const nodeConsole = new ConsoleServer({
+    transport: new TcpTransport({ brokers: [target], clientId: 'gregor-console' }),
+    local: localBroker(opened.broker),
+    server: () => opened.node.server ?? undefined,
+  });
+  try {
+    const address = await nodeConsole.listen({ host, port });
+    const shown = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
+    return { console: nodeConsole, line: `Web console: http://${shown}:${address.port}/  (the whole cluster; REST API under /api/, Prometheus /metrics, /health)` };
+  } catch (error) {
+    await nodeConsole.close();
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    return { line: `Web console: not started, port ${port} is in use (choose one with --http-port N, or 0 to turn it off)` };
+  }
+}
+
+function printNodeBanner(opened: OpenedNode, settings: ClusterNodeSettings, consoleLine: string): void {
   const { node } = opened;
   const roles = settings.processRoles.join(',');
   const addresses = settings.listeners.map((listener) => {
@@ -204,6 +242,7 @@ function printNodeBanner(opened: OpenedNode, settings: ClusterNodeSettings): voi
     console.log(`  gregor cluster status --bootstrap-server ${client.target}`);
     console.log(`  kcat -L -b ${client.target}`);
   }
+  console.log(consoleLine);
   console.log('');
   console.log('Press Ctrl-C to stop.');
 }
