@@ -1,7 +1,8 @@
 /**
  * `pnpm bench`: runs every benchmark module and prints one table, each figure beside the baseline
  * measured in the same run. `pnpm bench records log` runs only those modules. Modules that write
- * gigabytes (`restart`) run only when named.
+ * gigabytes (`restart`, `replication`) run only when named; options such as
+ * `pnpm bench replication --catch-up-mib 1024` go to the module.
  * The machine is shared and noisy: read the ratios, not the absolute numbers.
  */
 import os from 'node:os';
@@ -15,9 +16,20 @@ const modules: Record<string, () => Promise<{ run: () => Promise<Row[]> }>> = {
   keyed: () => import('./keyed.js'),
   server: () => import('./server.js'),
   restart: () => import('./restart.js'),
+  replication: () => import('./replication.js'),
 };
 /** Run only when named: they take minutes and write gigabytes. */
-const notByDefault = new Set(['restart']);
+const notByDefault = new Set(['restart', 'replication']);
+
+/** Module names from the command line; `--name value` options are left to the modules (process.argv). */
+function moduleNames(args: string[]): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if ((args[i] as string).startsWith('--')) i++;
+    else names.push(args[i] as string);
+  }
+  return names;
+}
 
 function format(value: number): string {
   if (value >= 100) return Math.round(value).toLocaleString('en-US');
@@ -25,7 +37,7 @@ function format(value: number): string {
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const wanted = moduleNames(process.argv.slice(2));
   const names = wanted.length > 0 ? wanted : Object.keys(modules).filter((name) => !notByDefault.has(name));
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   console.log(`# Gregor benchmarks — ${new Date().toISOString()}`);

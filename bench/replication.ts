@@ -1,0 +1,405 @@
+/**
+ * Replication's cost (issue 8), on a cluster of three `gregor serve --config` processes (the built
+ * CLI, each node a broker and a controller) on loopback TCP, ports from the OS, every process ended
+ * by its pid.
+ *
+ * (a) Produce through Gregor's client to a one-partition topic with replication factor 3, acks=all
+ *     (min.insync.replicas 2) and acks=1, beside the same work on a replication-factor-1 topic in
+ *     the same run: throughput (1 MB sends of 1,000-byte records, 8 sends in flight), the latency
+ *     of those sends under that load, and the latency of one-record sends made one at a time.
+ * (b) A follower catching up: one follower of a replication-factor-3 topic is stopped (SIGTERM),
+ *     N MiB are produced with acks=all while it is away, it is started again and timed from its
+ *     spawn until the leader has it back in the ISR. The log bytes it had to copy per second are
+ *     printed beside a raw loopback TCP copy of the same number of bytes in the same run (one
+ *     socket, 1 MiB writes, both ends in this process).
+ *
+ * Run: `pnpm bench replication` (catch-up of 256 MiB); `pnpm bench replication --catch-up-mib 1024`
+ * for issue 8's 1 GiB. Other sizes: `--produce-mib` (per configuration in (a), default 64),
+ * `--latency-sends` (default 1000). Needs the built CLI (`pnpm install` or `tsc -b`). Not part of
+ * the default `pnpm bench`: it starts processes and writes the catch-up log three times.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Client, type Producer } from '@gregor/client';
+import { type PartitionStatus, statusFromBroker } from '../packages/gregor/src/cli/cluster/status.js';
+import type { Row } from './row.js';
+
+/** `--name value` from the command line (as `pnpm bench replication --name value` passes it), else `fallback`. */
+function numberOption(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index < 0) return fallback;
+  const value = Number(process.argv[index + 1]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} takes a positive number, not ${process.argv[index + 1]}`);
+  return value;
+}
+
+const MiB = 1024 * 1024;
+const VALUE_BYTES = 1000;
+const MESSAGES_PER_SEND = 1000;
+const SENDS_IN_FLIGHT = 8;
+const READY_MS = 120_000;
+const ISR_MS = 600_000;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'packages/gregor/bin/gregor.js');
+
+/** Failure noticed within seconds, as the multi-process tests set it (Kafka's defaults suit big clusters). */
+const SETTINGS: Record<string, string> = {
+  'controller.quorum.election.timeout.ms': '500',
+  'controller.quorum.fetch.timeout.ms': '1000',
+  'broker.heartbeat.interval.ms': '250',
+  'broker.session.timeout.ms': '2000',
+  'offsets.topic.replication.factor': '3',
+  'offsets.topic.num.partitions': '1',
+  'auto.create.topics.enable': 'false',
+  'replica.fetch.wait.max.ms': '100',
+};
+
+interface Node {
+  nodeId: number;
+  address: string;
+  properties: string;
+  child: ChildProcess | null;
+  exited: Promise<void>;
+  output: string;
+}
+
+/** Three node processes; `stopAll` SIGKILLs by pid whatever still runs and removes the files. */
+class Cluster {
+  private constructor(
+    readonly dir: string,
+    readonly nodes: Node[],
+  ) {}
+
+  static async create(): Promise<Cluster> {
+    const dir = fs.mkdtempSync(path.join(tmpdir(), 'gregor-bench-replication-'));
+    const ports = await freePorts(6);
+    const ids = [1, 2, 3];
+    const voters = ids.map((id, i) => `${id}@127.0.0.1:${ports[i * 2 + 1]}`).join(',');
+    const nodes = ids.map((nodeId, i): Node => {
+      const nodeDir = path.join(dir, `node-${nodeId}`);
+      fs.mkdirSync(nodeDir, { recursive: true });
+      const lines = [
+        'process.roles=broker,controller',
+        `node.id=${nodeId}`,
+        `controller.quorum.voters=${voters}`,
+        `listeners=PLAINTEXT://127.0.0.1:${ports[i * 2]},CONTROLLER://127.0.0.1:${ports[i * 2 + 1]}`,
+        'controller.listener.names=CONTROLLER',
+        'inter.broker.listener.name=PLAINTEXT',
+        `log.dirs=${path.join(nodeDir, 'data')}`,
+        ...Object.entries(SETTINGS).map(([key, value]) => `${key}=${value}`),
+      ];
+      const properties = path.join(nodeDir, 'server.properties');
+      fs.writeFileSync(properties, `${lines.join('\n')}\n`);
+      return { nodeId, address: `127.0.0.1:${ports[i * 2]}`, properties, child: null, exited: Promise.resolve(), output: '' };
+    });
+    const cluster = new Cluster(dir, nodes);
+    // Interrupted (Ctrl-C, or a test's timeout): end the node processes by pid before exiting.
+    const interrupted = () => {
+      cluster.killAll();
+      fs.rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    };
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+    cluster.forgetSignals = () => process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+    return cluster;
+  }
+
+  private forgetSignals: () => void = () => {};
+
+  /** SIGKILL by pid to every node process still running. */
+  killAll(): void {
+    for (const node of this.nodes) {
+      const child = node.child;
+      if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+  }
+
+  node(nodeId: number): Node {
+    const node = this.nodes.find((candidate) => candidate.nodeId === nodeId);
+    if (node === undefined) throw new Error(`no node ${nodeId}`);
+    return node;
+  }
+
+  get bootstrap(): string {
+    return this.nodes.map((node) => node.address).join(',');
+  }
+
+  spawn(nodeId: number): void {
+    const node = this.node(nodeId);
+    const child = spawn(process.execPath, [cli, 'serve', '--config', node.properties, '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
+    node.output = '';
+    // The banner and any failure: the last 64 KiB are enough.
+    const append = (chunk: unknown) => {
+      node.output = (node.output + String(chunk)).slice(-65_536);
+    };
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    node.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    node.child = child;
+  }
+
+  async ready(nodeId: number): Promise<void> {
+    const node = this.node(nodeId);
+    const deadline = performance.now() + READY_MS;
+    while (!node.output.includes('Press Ctrl-C to stop.')) {
+      if (node.child === null || node.child.exitCode !== null || node.child.signalCode !== null) throw new Error(`node ${nodeId} exited before it was ready:\n${node.output}`);
+      if (performance.now() > deadline) throw new Error(`node ${nodeId} not ready after ${READY_MS} ms:\n${node.output}`);
+      await sleep(20);
+    }
+  }
+
+  /** SIGTERM by pid (a clean stop: controlled shutdown), and waits for the exit. */
+  async stop(nodeId: number): Promise<void> {
+    const node = this.node(nodeId);
+    if (node.child?.pid === undefined || node.child.exitCode !== null || node.child.signalCode !== null) return;
+    process.kill(node.child.pid, 'SIGTERM');
+    await node.exited;
+  }
+
+  async stopAll(): Promise<void> {
+    this.killAll();
+    this.forgetSignals();
+    await Promise.all(this.nodes.map((node) => node.exited));
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}
+
+/** The partition as the brokers at `bootstrap` see it, once `accept` takes it; polled every 20 ms. */
+async function partitionWhen(bootstrap: string, topic: string, accept: (partition: PartitionStatus) => boolean, timeoutMs = 60_000): Promise<PartitionStatus> {
+  const deadline = performance.now() + timeoutMs;
+  let last = 'no answer';
+  while (performance.now() < deadline) {
+    try {
+      const status = await statusFromBroker(bootstrap, 'bench-replication');
+      const partition = status.partitions.find((p) => p.topic === topic && p.partition === 0);
+      if (partition !== undefined && accept(partition)) return partition;
+      last = JSON.stringify(partition);
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(20);
+  }
+  throw new Error(`${topic}-0 did not get there in ${timeoutMs} ms: ${last}`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+interface Measured {
+  mbPerS: number;
+  recordsPerS: number;
+  loadedP50: number;
+  loadedP99: number;
+  singleP50: number;
+  singleP99: number;
+}
+
+/** Sends of MESSAGES_PER_SEND records, SENDS_IN_FLIGHT at a time, until `bytes` of values are acknowledged. */
+async function produceBytes(producer: Producer, topic: string, bytes: number): Promise<{ ms: number; records: number; latencies: number[] }> {
+  const value = Buffer.alloc(VALUE_BYTES, 0x61);
+  const messages = Array.from({ length: MESSAGES_PER_SEND }, () => ({ value }));
+  const sends = Math.ceil(bytes / (VALUE_BYTES * MESSAGES_PER_SEND));
+  const latencies: number[] = [];
+  let started = 0;
+  const started0 = performance.now();
+  const pending = new Set<Promise<void>>();
+  while (started < sends || pending.size > 0) {
+    while (started < sends && pending.size < SENDS_IN_FLIGHT) {
+      started++;
+      const at = performance.now();
+      const send: Promise<void> = producer.send({ topic, messages }).then(() => {
+        latencies.push(performance.now() - at);
+      }).finally(() => pending.delete(send));
+      pending.add(send);
+    }
+    await Promise.race(pending);
+  }
+  return { ms: performance.now() - started0, records: sends * MESSAGES_PER_SEND, latencies };
+}
+
+async function measure(client: Client, topic: string, acks: number, produceBytesTotal: number, latencySends: number): Promise<Measured> {
+  const producer = client.producer({ acks, lingerMs: 2, batchBytes: MiB, retry: { retries: 5 } });
+  await producer.connect();
+  try {
+    // Warm-up: connections, metadata, the JIT.
+    await produceBytes(producer, topic, Math.min(produceBytesTotal, 8 * 1e6));
+    const loaded = await produceBytes(producer, topic, produceBytesTotal);
+    const single: number[] = [];
+    const one = [{ value: Buffer.alloc(VALUE_BYTES, 0x62) }];
+    for (let i = 0; i < latencySends; i++) {
+      const at = performance.now();
+      await producer.send({ topic, messages: one });
+      single.push(performance.now() - at);
+    }
+    loaded.latencies.sort((a, b) => a - b);
+    single.sort((a, b) => a - b);
+    return {
+      mbPerS: (loaded.records * VALUE_BYTES) / 1e6 / (loaded.ms / 1000),
+      recordsPerS: loaded.records / (loaded.ms / 1000),
+      loadedP50: percentile(loaded.latencies, 50),
+      loadedP99: percentile(loaded.latencies, 99),
+      singleP50: percentile(single, 50),
+      singleP99: percentile(single, 99),
+    };
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Bytes of the partition's segments in a node's data dir. */
+function logBytes(cluster: Cluster, nodeId: number, topic: string): number {
+  const dir = path.join(cluster.dir, `node-${nodeId}`, 'data', `${topic}-0`);
+  return fs.readdirSync(dir).filter((name) => name.endsWith('.log')).reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
+}
+
+/** `bytes` over one loopback socket, 1 MiB writes honouring backpressure; ms until the sink has them all. */
+async function rawLoopbackCopy(bytes: number): Promise<number> {
+  let received = 0;
+  let done: () => void = () => {};
+  const all = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const sink = net.createServer((socket) => {
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= bytes) done();
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const socket = net.connect({ host: '127.0.0.1', port: (sink.address() as net.AddressInfo).port });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const chunk = Buffer.alloc(MiB, 0x63);
+    const started = performance.now();
+    for (let sent = 0; sent < bytes; ) {
+      const part = bytes - sent >= chunk.length ? chunk : chunk.subarray(0, bytes - sent);
+      sent += part.length;
+      if (!socket.write(part)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    await all;
+    return performance.now() - started;
+  } finally {
+    socket.destroy();
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
+  }
+}
+
+export async function run(): Promise<Row[]> {
+  const produceMiB = numberOption('produce-mib', 64);
+  const catchUpMiB = numberOption('catch-up-mib', 256);
+  const latencySends = numberOption('latency-sends', 1000);
+  const cluster = await Cluster.create();
+  const client = new Client({ brokers: cluster.nodes.map((node) => node.address), clientId: 'bench-replication' });
+  const admin = client.admin();
+  try {
+    for (const node of cluster.nodes) cluster.spawn(node.nodeId);
+    await Promise.all(cluster.nodes.map((node) => cluster.ready(node.nodeId)));
+    await admin.connect();
+    const topics = [
+      { topic: 'rf1', replicationFactor: 1, minIsr: 1 },
+      { topic: 'rf3', replicationFactor: 3, minIsr: 2 },
+      { topic: 'catch-up', replicationFactor: 3, minIsr: 2 },
+    ];
+    await admin.createTopics({
+      topics: topics.map(({ topic, replicationFactor, minIsr }) => ({ topic, numPartitions: 1, replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(minIsr) }] })),
+    });
+    for (const { topic, replicationFactor } of topics) await partitionWhen(cluster.bootstrap, topic, (p) => p.leader > 0 && p.isr.length === replicationFactor);
+
+    // (a) the same work on RF1 (baseline), RF3 acks=all, RF3 acks=1.
+    const bytes = produceMiB * MiB;
+    const rf1 = await measure(client, 'rf1', -1, bytes, latencySends);
+    const rf3All = await measure(client, 'rf3', -1, bytes, latencySends);
+    const rf3One = await measure(client, 'rf3', 1, bytes, latencySends);
+    const rows: Row[] = [];
+    const base = 'replication factor 1 (acks=all)';
+    const workNote = `${produceMiB} MiB of ${VALUE_BYTES} B records in sends of ${MESSAGES_PER_SEND}, ${SENDS_IN_FLIGHT} in flight; one partition; 3 node processes`;
+    for (const [label, m] of [['RF3 acks=all, min.insync.replicas 2', rf3All], ['RF3 acks=1', rf3One]] as const) {
+      rows.push(
+        { name: `produce, ${label}`, value: m.mbPerS, unit: 'MB/s', baseline: rf1.mbPerS, baselineName: base, note: workNote },
+        { name: `produce, ${label}`, value: m.recordsPerS, unit: 'records/s', baseline: rf1.recordsPerS, baselineName: base },
+        { name: `1 MB send latency under that load p50, ${label}`, value: m.loadedP50, unit: 'ms', baseline: rf1.loadedP50, baselineName: base },
+        { name: `1 MB send latency under that load p99, ${label}`, value: m.loadedP99, unit: 'ms', baseline: rf1.loadedP99, baselineName: base },
+        { name: `one-record send latency p50, ${label}`, value: m.singleP50, unit: 'ms', baseline: rf1.singleP50, baselineName: base, note: `${latencySends} sends one at a time, linger.ms 2` },
+        { name: `one-record send latency p99, ${label}`, value: m.singleP99, unit: 'ms', baseline: rf1.singleP99, baselineName: base },
+      );
+    }
+
+    // (b) a follower catching up. Stop a follower that is not the active controller if there is one
+    // (the quorum keeps its leader, so only the catch-up is timed).
+    const topic = 'catch-up';
+    const before = await partitionWhen(cluster.bootstrap, topic, (p) => p.isr.length === 3);
+    const controllerId = (await statusFromBroker(cluster.bootstrap, 'bench-replication')).controllerId;
+    const followers = before.replicas.filter((id) => id !== before.leader);
+    const follower = followers.find((id) => id !== controllerId) ?? (followers[0] as number);
+    await cluster.stop(follower);
+    const others = cluster.nodes.filter((node) => node.nodeId !== follower).map((node) => node.address).join(',');
+    await partitionWhen(others, topic, (p) => !p.isr.includes(follower));
+    const producer = client.producer({ acks: -1, lingerMs: 2, batchBytes: MiB, retry: { retries: 5 } });
+    await producer.connect();
+    let fill: { ms: number; records: number };
+    try {
+      fill = await produceBytes(producer, topic, catchUpMiB * MiB);
+    } finally {
+      await producer.disconnect();
+    }
+    const leader = (await partitionWhen(others, topic, (p) => p.leader > 0)).leader;
+    const copied = logBytes(cluster, leader, topic);
+    const spawnedAt = performance.now();
+    cluster.spawn(follower);
+    await cluster.ready(follower);
+    const readyMs = performance.now() - spawnedAt;
+    await partitionWhen(others, topic, (p) => p.isr.includes(follower), ISR_MS);
+    const rejoinMs = performance.now() - spawnedAt;
+    const rawMs = await rawLoopbackCopy(copied);
+    const copiedMb = copied / 1e6;
+    rows.push(
+      {
+        name: `follower catch-up, ${catchUpMiB} MiB produced while it was stopped`,
+        value: copiedMb / (rejoinMs / 1000),
+        unit: 'MB/s',
+        baseline: copiedMb / (rawMs / 1000),
+        baselineName: 'raw loopback TCP copy of the same bytes',
+        note: `${copiedMb.toFixed(0)} MB of log; spawn to back in the ISR ${(rejoinMs / 1000).toFixed(2)} s, of which spawn to ready ${(readyMs / 1000).toFixed(2)} s; leader ${leader}, follower ${follower}`,
+      },
+      { name: 'follower catch-up: spawn to back in the ISR', value: rejoinMs / 1000, unit: 's', baseline: rawMs / 1000, baselineName: 'raw loopback TCP copy', note: `the fill with acks=all and 2 in the ISR: ${((fill.records * VALUE_BYTES) / 1e6 / (fill.ms / 1000)).toFixed(0)} MB/s` },
+    );
+    return rows;
+  } finally {
+    await admin.disconnect().catch(() => {});
+    await cluster.stopAll();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const row of await run()) console.log(row);
+}
