@@ -6,7 +6,7 @@
  * node:inspector, only the measured part: `<prefix>-produce.cpuprofile` (CPU, sampled every
  * 200 µs) and `<prefix>-produce.heapprofile` (allocation sampling), which Chrome DevTools opens.
  *
- *   pnpm tsx --tsconfig tsconfig.check.json bench/keyed-profile.ts produce|batch|message|tcp-produce|tcp-batch|tcp-message|fsync [records] [rounds]
+ *   pnpm tsx --tsconfig tsconfig.check.json bench/keyed-profile.ts produce|batch|message|plain|tcp-produce|tcp-batch|tcp-message|fsync [records] [rounds]
  */
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,7 +19,7 @@ import { consumeKeyed, keyedRecords, produceKeyed } from '../packages/gregor/src
 const [what = 'produce', recordsText = '1000000', roundsText = '2'] = process.argv.slice(2);
 const records = Number(recordsText);
 const rounds = Number(roundsText);
-const consumes = what.endsWith('batch') || what.endsWith('message');
+const consumes = what.endsWith('batch') || what.endsWith('message') || what.endsWith('plain');
 const chunks = keyedRecords({ keyBytes: Number(process.env.GREGOR_BENCH_KEYED_KEY_BYTES ?? 10), valueBytes: 90, messagesPerSend: 1000 });
 const dir = await mkdtemp(path.join(tmpdir(), 'gregor-keyed-profile-'));
 const gregor = await Gregor.open({ dir });
@@ -77,7 +77,7 @@ try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     cpuSeconds();
-    const result = await profiled('consume', last, () => consumeKeyed(consumer, records, what.endsWith('batch') ? 'eachBatch' : 'eachMessage'));
+    const result = await profiled('consume', last, () => consumeKeyed(consumer, records, what.endsWith('batch') ? 'eachBatch' : what.endsWith('plain') ? 'eachMessagePlain' : 'eachMessage'));
     const consumeCpu = cpuSeconds();
     await consumer.disconnect();
     console.log(`round ${round}: consume ${rate(result.records, result.seconds)} records/s, ${rate(result.records, consumeCpu)} per CPU-second (join included), first record after ${result.firstRecordMs.toFixed(0)} ms`);

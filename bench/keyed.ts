@@ -46,10 +46,24 @@ async function createTopic(client: Client, flushEveryMessage = false): Promise<s
   return topic;
 }
 
+/**
+ * CPU time of this process (every thread: the garbage collector's helpers too) per record of the
+ * last measured path: steadier than wall time on a shared machine, where a busy neighbour takes
+ * the core away but does not add instructions.
+ */
+let cpuNsPerRecord = 0;
+async function cpuMeasured<T>(records: number, work: () => Promise<T>): Promise<T> {
+  const before = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(before);
+  cpuNsPerRecord = ((used.user + used.system) * 1000) / records;
+  return result;
+}
+
 async function produceRate(client: Client, topic: string, records: number): Promise<number> {
   const producer = client.producer(PRODUCER);
   await producer.connect();
-  const seconds = await produceKeyed(producer, { topic, records, chunks, sendsInFlight: SENDS_IN_FLIGHT, acks: PRODUCER.acks });
+  const seconds = await cpuMeasured(records, () => produceKeyed(producer, { topic, records, chunks, sendsInFlight: SENDS_IN_FLIGHT, acks: PRODUCER.acks }));
   await producer.disconnect();
   return records / seconds;
 }
@@ -58,7 +72,7 @@ async function consumeRate(client: Client, topic: string, records: number, handl
   const consumer = client.consumer({ groupId: `${topic}-${handler}-${topicCounter++}` });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const result = await consumeKeyed(consumer, records, handler);
+  const result = await cpuMeasured(records, () => consumeKeyed(consumer, records, handler));
   await consumer.disconnect();
   return { rate: result.records / result.seconds, firstRecordMs: result.firstRecordMs };
 }
@@ -68,52 +82,58 @@ export async function run(): Promise<Row[]> {
   const gregor = await Gregor.open({ dir: path.join(dir, 'data') });
   const scratch = path.join(dir, 'bare.log');
   const samples: Record<string, number[]> = {};
-  const sample = (name: string, value: number) => {
+  const sample = (name: string, value: number, cpuNs?: number) => {
     (samples[name] ??= []).push(value);
-    if (process.env.GREGOR_BENCH_VERBOSE) console.error(`keyed: ${name} ${Math.round(value).toLocaleString('en-US')}`);
+    if (cpuNs !== undefined) (samples[`${name} cpu`] ??= []).push(cpuNs);
+    if (process.env.GREGOR_BENCH_VERBOSE) console.error(`keyed: ${name} ${Math.round(value).toLocaleString('en-US')}${cpuNs === undefined ? '' : ` (${Math.round(cpuNs)} ns CPU/record)`}`);
   };
+  const cpuSample = (name: string, value: number) => sample(name, value, cpuNsPerRecord);
   try {
     // Warm the JIT on every path: cold code is several times slower, and the machine is shared.
     const warm = await createTopic(gregor);
     await produceRate(gregor, warm, 200_000);
     await consumeRate(gregor, warm, 200_000, 'eachBatch');
     await consumeRate(gregor, warm, 200_000, 'eachMessage');
+    await consumeRate(gregor, warm, 200_000, 'eachMessagePlain');
     writeBareBatches(scratch, chunks, 200_000, MESSAGES_PER_SEND, false);
     readBareBatches(scratch);
     const { port } = await gregor.listen({ host: '127.0.0.1', port: 0 });
     const tcp = new Gregor.Client({ brokers: [`127.0.0.1:${port}`] });
     for (let round = 0; round < ROUNDS; round++) {
-      const bareWrite = writeBareBatches(scratch, chunks, RECORDS, MESSAGES_PER_SEND, false);
-      sample('bare write', bareWrite.records / bareWrite.seconds);
-      const bareRead = readBareBatches(scratch);
-      sample('bare read', bareRead.records / bareRead.seconds);
+      const bareWrite = await cpuMeasured(RECORDS, async () => writeBareBatches(scratch, chunks, RECORDS, MESSAGES_PER_SEND, false));
+      cpuSample('bare write', bareWrite.records / bareWrite.seconds);
+      const bareRead = await cpuMeasured(RECORDS, async () => readBareBatches(scratch));
+      cpuSample('bare read', bareRead.records / bareRead.seconds);
       const topic = await createTopic(gregor);
-      sample('produce', await produceRate(gregor, topic, RECORDS));
+      cpuSample('produce', await produceRate(gregor, topic, RECORDS));
       const batch = await consumeRate(gregor, topic, RECORDS, 'eachBatch');
-      sample('eachBatch', batch.rate);
+      cpuSample('eachBatch', batch.rate);
       sample('first record', batch.firstRecordMs);
-      sample('eachMessage', (await consumeRate(gregor, topic, RECORDS, 'eachMessage')).rate);
+      cpuSample('eachMessage', (await consumeRate(gregor, topic, RECORDS, 'eachMessage')).rate);
+      cpuSample('eachMessage plain', (await consumeRate(gregor, topic, RECORDS, 'eachMessagePlain')).rate);
       const tcpTopic = await createTopic(tcp);
-      sample('tcp produce', await produceRate(tcp, tcpTopic, TCP_RECORDS));
-      sample('tcp eachBatch', (await consumeRate(tcp, tcpTopic, TCP_RECORDS, 'eachBatch')).rate);
+      cpuSample('tcp produce', await produceRate(tcp, tcpTopic, TCP_RECORDS));
+      cpuSample('tcp eachBatch', (await consumeRate(tcp, tcpTopic, TCP_RECORDS, 'eachBatch')).rate);
       const synced = writeBareBatches(scratch, chunks, FSYNC_RECORDS, MESSAGES_PER_SEND, true);
       sample('bare fdatasync', synced.records / synced.seconds);
-      sample('flush.messages=1', await produceRate(gregor, await createTopic(gregor, true), FSYNC_RECORDS));
+      cpuSample('flush.messages=1', await produceRate(gregor, await createTopic(gregor, true), FSYNC_RECORDS));
     }
   } finally {
     await gregor.close();
     await rm(dir, { recursive: true, force: true });
   }
   const m = (name: string) => median(samples[name]);
+  const cpu = (name: string) => `${Math.round(m(`${name} cpu`))} ns CPU/record`;
   const note = `${KEY_BYTES}-byte keys, ${VALUE_BYTES}-byte values, 1 partition, send() of ${MESSAGES_PER_SEND}, ${SENDS_IN_FLIGHT} in flight, acks=1, median of ${ROUNDS}`;
   const bareWriteName = `bare v2 framing + writeSync per ${MESSAGES_PER_SEND}`;
   return [
-    { name: 'keyed produce, in-process', value: m('produce'), unit: 'records/s', baseline: m('bare write'), baselineName: bareWriteName, note: `${RECORDS} records; ${note}` },
-    { name: 'keyed consume eachBatch, in-process', value: m('eachBatch'), unit: 'records/s', baseline: m('bare read'), baselineName: 'bare read + decode', note: 'fresh group, key and value read' },
-    { name: 'keyed consume eachMessage, in-process', value: m('eachMessage'), unit: 'records/s', baseline: m('bare read'), baselineName: 'bare read + decode', note: 'fresh group, key and value read' },
-    { name: 'keyed produce, flush.messages=1', value: m('flush.messages=1'), unit: 'records/s', baseline: m('bare fdatasync'), baselineName: `bare framing + fdatasync per ${MESSAGES_PER_SEND}`, note: `${FSYNC_RECORDS} records` },
-    { name: 'keyed produce, TCP loopback (Gregor client)', value: m('tcp produce'), unit: 'records/s', baseline: m('produce'), baselineName: 'in-process', note: `${TCP_RECORDS} records` },
-    { name: 'keyed consume eachBatch, TCP loopback', value: m('tcp eachBatch'), unit: 'records/s', baseline: m('eachBatch'), baselineName: 'in-process', note: `${TCP_RECORDS} records` },
+    { name: 'keyed produce, in-process', value: m('produce'), unit: 'records/s', baseline: m('bare write'), baselineName: `${bareWriteName}, ${cpu('bare write')}`, note: `${RECORDS} records; ${note}; ${cpu('produce')}` },
+    { name: 'keyed consume eachBatch, in-process', value: m('eachBatch'), unit: 'records/s', baseline: m('bare read'), baselineName: `bare read + decode, ${cpu('bare read')}`, note: `fresh group, key and value read; ${cpu('eachBatch')}` },
+    { name: 'keyed consume eachMessage, in-process', value: m('eachMessage'), unit: 'records/s', baseline: m('bare read'), baselineName: 'bare read + decode', note: `fresh group, key and value read; ${cpu('eachMessage')}` },
+    { name: 'keyed consume eachMessage as a plain function, in-process', value: m('eachMessage plain'), unit: 'records/s', baseline: m('eachMessage'), baselineName: 'async eachMessage', note: `not awaited per message; ${cpu('eachMessage plain')}` },
+    { name: 'keyed produce, flush.messages=1', value: m('flush.messages=1'), unit: 'records/s', baseline: m('bare fdatasync'), baselineName: `bare framing + fdatasync per ${MESSAGES_PER_SEND}`, note: `${FSYNC_RECORDS} records; ${cpu('flush.messages=1')}` },
+    { name: 'keyed produce, TCP loopback (Gregor client)', value: m('tcp produce'), unit: 'records/s', baseline: m('produce'), baselineName: 'in-process', note: `${TCP_RECORDS} records; client and server in this process: ${cpu('tcp produce')}` },
+    { name: 'keyed consume eachBatch, TCP loopback', value: m('tcp eachBatch'), unit: 'records/s', baseline: m('eachBatch'), baselineName: 'in-process', note: `${TCP_RECORDS} records; ${cpu('tcp eachBatch')}` },
     { name: 'new group: run() to first record, in-process', value: m('first record'), unit: 'ms', note: "Gregor.open's defaults; join, offsets, first fetch" },
   ];
 }

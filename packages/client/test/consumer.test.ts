@@ -210,6 +210,51 @@ describe('partitionsConsumedConcurrently', () => {
   });
 });
 
+describe('handlers that are plain functions', () => {
+  it('calls a plain eachMessage for every message in order, awaits a returned promise before the next, and moves past what it handled', async () => {
+    const consumer = newConsumer();
+    await consumer.connect();
+    await consumer.subscribe({ topic: 't', fromBeginning: true });
+    const seen: string[] = [];
+    let slowDone = false;
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: ({ partition, message }) => {
+        seen.push(`${partition}:${message.value}`);
+        // One message answers with a promise: the next one must wait for it.
+        if (partition === 0 && String(message.value) === '2') {
+          return new Promise<void>((resolve) => {
+            setTimeout(() => {
+              slowDone = true;
+              resolve();
+            }, 30);
+          });
+        }
+        if (partition === 0 && String(message.value) === '4') expect(slowDone).toBe(true);
+      },
+    });
+    await waitFor(() => seen.length === 10, 'every message handled');
+    expect(seen.filter((s) => s.startsWith('0:'))).toEqual(['0:0', '0:2', '0:4', '0:6', '0:8']);
+    expect(seen.filter((s) => s.startsWith('1:'))).toEqual(['1:1', '1:3', '1:5', '1:7', '1:9']);
+    await waitFor(() => consumer.lag().every((l) => l.offset === 5), 'both partitions moved past their 5 messages');
+  });
+
+  it('crashes on a plain handler that throws as on an async one that rejects', async () => {
+    const consumer = newConsumer({ retry: { retries: 0 } });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 't', fromBeginning: true });
+    const crashes: Error[] = [];
+    consumer.on('crash', (event: { payload: { error: Error } }) => crashes.push(event.payload.error));
+    await consumer.run({
+      eachBatch: () => {
+        throw new Error('handler failed');
+      },
+    });
+    await waitFor(() => crashes.length === 1, 'the crash');
+    expect(crashes[0].message).toBe('handler failed');
+  });
+});
+
 describe('msgpack values', () => {
   it('round-trips structured values and keeps null as a tombstone', () => {
     const value = { id: 7, tags: ['a', 'b'], nested: { ok: true } };

@@ -84,7 +84,8 @@ export async function produceKeyed(producer: Producer, options: ProduceLoopOptio
   return (performance.now() - started) / 1000;
 }
 
-export type ConsumeHandler = 'eachBatch' | 'eachMessage';
+/** `eachMessagePlain`: eachMessage as a plain function, which the consumer does not await. */
+export type ConsumeHandler = 'eachBatch' | 'eachMessage' | 'eachMessagePlain';
 
 export interface ConsumeResult {
   records: number;
@@ -130,7 +131,7 @@ export async function consumeKeyed(consumer: Consumer, records: number, handler:
       finish();
     }
   };
-  const eachMessage = async ({ message }: EachMessagePayload) => {
+  const eachMessagePlain = ({ message }: EachMessagePayload): void => {
     if (first === 0) first = performance.now();
     payloadBytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
     if (++received % 10_000 === 0) onProgress?.(received);
@@ -139,7 +140,8 @@ export async function consumeKeyed(consumer: Consumer, records: number, handler:
       finish();
     }
   };
-  await consumer.run(handler === 'eachBatch' ? { autoCommit: false, eachBatch } : { autoCommit: false, eachMessage });
+  const eachMessage = async (payload: EachMessagePayload) => eachMessagePlain(payload);
+  await consumer.run(handler === 'eachBatch' ? { autoCommit: false, eachBatch } : { autoCommit: false, eachMessage: handler === 'eachMessage' ? eachMessage : eachMessagePlain });
   if (records > 0) await done;
   await consumer.stop();
   consumer.off('consumer.group_join', onJoin);
