@@ -8,7 +8,10 @@
  * buffers derived from it are plain Buffers). The caller has checked the range. Pure.
  */
 
-class BufferView extends Uint8Array {}
+// An anonymous class, made by a function: tools that keep function names (esbuild's keepNames, which
+// tsx and vitest use) redefine the `name` of a named class, and V8 then constructs a subclass of
+// Uint8Array through its slow path, about ten times slower (measured: 19 ns against 186 ns).
+const BufferView = (() => class extends Uint8Array {})();
 Object.setPrototypeOf(BufferView.prototype, Buffer.prototype);
 Object.defineProperty(BufferView.prototype, 'constructor', { value: Buffer, writable: true, configurable: true });
 
