@@ -3,7 +3,7 @@
  * `gregor`, the simulated network in the simulation, direct calls in tests):
  *   - ControllerChannel: requests to the active controller, wherever it is (Kafka's
  *     NodeToControllerChannelManager): BrokerRegistration, BrokerHeartbeat, AlterPartition,
- *     AllocateProducerIds, and the forwarded CreateTopics / DeleteTopics / CreatePartitions /
+ *     AllocateProducerIds, and the forwarded CreateTopics / DeleteTopics / CreatePartitions / reassignments /
  *     config changes.
  *   - BrokerNetwork: requests to another broker by id (replica fetchers: Fetch, OffsetForLeaderEpoch,
  *     ListOffsets), Kafka's inter-broker listener.

@@ -1,6 +1,6 @@
 /**
  * Admin requests the broker forwards to the active controller (Kafka's ForwardingManager and
- * AutoTopicCreationManager): CreateTopics, DeleteTopics, CreatePartitions and the topics the
+ * AutoTopicCreationManager): CreateTopics, DeleteTopics, CreatePartitions, the reassignment APIs and the topics the
  * broker creates itself (auto-creation, `__consumer_offsets`). The broker first checks what it owns
  * the rules of (topic names, config values), forwards the rest in the client's own version, and
  * answers once its own metadata image shows the result, so a client that asks this broker next

@@ -49,6 +49,8 @@ const requests: { api: string; apiKey: number; version: number; body: Body; code
   { api: 'DescribeLogDirs', apiKey: ApiKey.DescribeLogDirs, version: 4, body: { topics: null }, code: (r) => r.errorCode, refusedWith: ErrorCode.CLUSTER_AUTHORIZATION_FAILED },
   { api: 'DescribeClientQuotas', apiKey: ApiKey.DescribeClientQuotas, version: 1, body: { components: [], strict: false }, code: (r) => r.errorCode, refusedWith: ErrorCode.CLUSTER_AUTHORIZATION_FAILED },
   { api: 'AlterClientQuotas', apiKey: ApiKey.AlterClientQuotas, version: 1, body: { entries: [{ entity: [{ entityType: 'user', entityName: 'alice' }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }], validateOnly: true }, code: (r) => r.entries[0].errorCode, refusedWith: ErrorCode.CLUSTER_AUTHORIZATION_FAILED },
+  { api: 'AlterPartitionReassignments', apiKey: ApiKey.AlterPartitionReassignments, version: 1, body: { timeoutMs: 1000, allowReplicationFactorChange: true, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, replicas: [7] }] }] }, code: (r) => r.errorCode, refusedWith: ErrorCode.CLUSTER_AUTHORIZATION_FAILED },
+  { api: 'ListPartitionReassignments', apiKey: ApiKey.ListPartitionReassignments, version: 0, body: { timeoutMs: 1000, topics: null }, code: (r) => r.errorCode, refusedWith: ErrorCode.CLUSTER_AUTHORIZATION_FAILED },
   { api: 'DeleteTopics', apiKey: ApiKey.DeleteTopics, version: 6, body: { topics: [{ name: 'orders', topicId: '00000000-0000-0000-0000-000000000000' }], timeoutMs: 1000 }, code: (r) => r.responses[0].errorCode, refusedWith: ErrorCode.TOPIC_AUTHORIZATION_FAILED },
 ];
 

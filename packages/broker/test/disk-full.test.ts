@@ -299,6 +299,26 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'AlterPartitionReassignments to where the partition already is writes nothing and needs no disk',
+    apiKey: ApiKey.AlterPartitionReassignments,
+    setup: withTopicAndOffsets,
+    request: (broker) => broker.handle(ApiKey.AlterPartitionReassignments, 1, {
+      timeoutMs: 1000, allowReplicationFactorChange: true, topics: [{ name: 't', partitions: [{ partitionIndex: 0, replicas: [broker.config.nodeId] }] }],
+    }),
+    full: [ErrorCode.NONE],
+    after: async (broker) => {
+      expect(broker.image.partition('t', 0)?.replicas).toEqual([broker.config.nodeId]);
+    },
+  },
+  {
+    name: 'ListPartitionReassignments needs no disk',
+    apiKey: ApiKey.ListPartitionReassignments,
+    setup: withTopicAndOffsets,
+    request: (broker) => broker.handle(ApiKey.ListPartitionReassignments, 0, { timeoutMs: 1000, topics: null }),
+    full: [ErrorCode.NONE],
+    after: none,
+  },
+  {
     name: 'DeleteGroups keeps the group and answers NOT_COORDINATOR',
     apiKey: ApiKey.DeleteGroups,
     setup: withTopicAndOffsets,

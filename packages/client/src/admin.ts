@@ -79,6 +79,44 @@ export class Admin {
     await this.cluster.refreshMetadata(topicPartitions.map((t) => t.topic)).catch(() => {});
   }
 
+  /**
+   * kafkajs's alterPartitionReassignments: moves each partition to its `replicas` (the first is the
+   * preferred leader); `replicas: null` cancels the move in progress (Kafka's admin; kafkajs cannot
+   * send it). Resolves once the controller accepted every move (the moves go on in the
+   * background: listPartitionReassignments shows them until they complete); the first partition
+   * refused throws its error (UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICA_ASSIGNMENT,
+   * NO_REASSIGNMENT_IN_PROGRESS).
+   */
+  async alterPartitionReassignments({ topics, timeout = 5000 }: { topics: { topic: string; partitionAssignment: { partition: number; replicas: number[] | null }[] }[]; timeout?: number }): Promise<void> {
+    const response = await this.cluster.request(Api.AlterPartitionReassignments, {
+      timeoutMs: timeout,
+      allowReplicationFactorChange: true,
+      topics: topics.map((t) => ({ name: t.topic, partitions: t.partitionAssignment.map((p) => ({ partitionIndex: p.partition, replicas: p.replicas })) })),
+    });
+    throwIfError(response.errorCode, response.errorMessage);
+    for (const topic of response.responses) {
+      for (const p of topic.partitions) throwIfError(p.errorCode, `${topic.name}-${p.partitionIndex}: ${p.errorMessage ?? ''}`);
+    }
+  }
+
+  /**
+   * kafkajs's listPartitionReassignments: the moves in progress, all of them or among the
+   * partitions named: `{ topics: [{ name, partitions: [{ partition, replicas, addingReplicas, removingReplicas }] }] }`.
+   */
+  async listPartitionReassignments({ topics, timeout = 5000 }: { topics?: { topic: string; partitions: number[] }[]; timeout?: number } = {}) {
+    const response = await this.cluster.request(Api.ListPartitionReassignments, {
+      timeoutMs: timeout,
+      topics: topics === undefined ? null : topics.map((t) => ({ name: t.topic, partitionIndexes: t.partitions })),
+    });
+    throwIfError(response.errorCode, response.errorMessage);
+    return {
+      topics: (response.topics as { name: string; partitions: { partitionIndex: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }[] }[]).map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })),
+      })),
+    };
+  }
+
   async listTopics(): Promise<string[]> {
     const topics = await this.cluster.refreshMetadata();
     return topics.filter((t) => !t.isInternal).map((t) => t.name);

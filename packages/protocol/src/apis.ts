@@ -27,6 +27,7 @@ import {
   AlterUserScramCredentials, CreateAcls, DeleteAcls, DescribeAcls, DescribeUserScramCredentials, SaslAuthenticate, SaslHandshake,
 } from './messages/security.js';
 import { BeginQuorumEpoch, DescribeQuorum, EndQuorumEpoch, FetchSnapshot, Vote } from './messages/quorum.js';
+import { AlterPartitionReassignments, ListPartitionReassignments } from './messages/reassignments.js';
 import { type Body, type BodyInput, inVersions, type MessageSpec } from './spec.js';
 
 /** Every described API, by key. The broker's ApiVersions answer comes from this. */
@@ -62,6 +63,8 @@ export const apiSpecs = {
   42: DeleteGroups,
   43: ElectLeaders,
   44: IncrementalAlterConfigs,
+  45: AlterPartitionReassignments,
+  46: ListPartitionReassignments,
   47: OffsetDelete,
   48: DescribeClientQuotas,
   49: AlterClientQuotas,

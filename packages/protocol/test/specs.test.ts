@@ -31,6 +31,8 @@ const expected: Array<[string, number, number, number, number | null]> = [
   ['DeleteGroups', 42, 0, 2, 2],
   ['ElectLeaders', 43, 0, 2, 2],
   ['IncrementalAlterConfigs', 44, 0, 1, 1],
+  ['AlterPartitionReassignments', 45, 0, 1, 0],
+  ['ListPartitionReassignments', 46, 0, 0, 0],
   ['OffsetDelete', 47, 0, 0, null],
   ['DescribeClientQuotas', 48, 0, 1, 1],
   ['AlterClientQuotas', 49, 0, 1, 1],

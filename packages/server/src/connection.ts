@@ -33,9 +33,9 @@ import { API_VERSIONS_KEY, type FrameSplitter, type RequestHeader, type Response
 /**
  * APIs that change broker state: serialized per connection (Produce, OffsetCommit, LeaveGroup,
  * CreateTopics, DeleteTopics, DeleteRecords, InitProducerId, AlterConfigs, CreatePartitions,
- * DeleteGroups, IncrementalAlterConfigs, OffsetDelete, AlterClientQuotas).
+ * DeleteGroups, IncrementalAlterConfigs, AlterPartitionReassignments, OffsetDelete, AlterClientQuotas).
  */
-const WRITE_APIS: ReadonlySet<number> = new Set([0, 8, 13, 19, 20, 21, 22, 33, 37, 42, 44, 47, 49]);
+const WRITE_APIS: ReadonlySet<number> = new Set([0, 8, 13, 19, 20, 21, 22, 33, 37, 42, 44, 45, 47, 49]);
 /** APIs whose answer may be large (Fetch): started only when every earlier request is answered. */
 const LARGE_RESPONSE_APIS: ReadonlySet<number> = new Set([1]);
 const INVALID_REQUEST = 42;

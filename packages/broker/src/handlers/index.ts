@@ -21,6 +21,8 @@ import { handleInitProducerId } from './22-init-producer-id.js';
 import { handleOffsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
 import { handleDescribeConfigs } from './32-describe-configs.js';
 import { handleCreatePartitions } from './37-create-partitions.js';
+import { handleAlterPartitionReassignments } from './45-alter-partition-reassignments.js';
+import { handleListPartitionReassignments } from './46-list-partition-reassignments.js';
 import { handleAlterConfigs } from './33-alter-configs.js';
 import { handleDescribeLogDirs } from './35-describe-log-dirs.js';
 import { handleDeleteGroups } from './42-delete-groups.js';
@@ -56,6 +58,8 @@ const table: [number, Handler][] = [
   [ApiKey.CreatePartitions, handleCreatePartitions],
   [ApiKey.DeleteGroups, handleDeleteGroups],
   [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
+  [ApiKey.AlterPartitionReassignments, handleAlterPartitionReassignments],
+  [ApiKey.ListPartitionReassignments, handleListPartitionReassignments],
   [ApiKey.OffsetDelete, handleOffsetDelete],
   [ApiKey.DescribeClientQuotas, handleDescribeClientQuotas],
   [ApiKey.AlterClientQuotas, handleAlterClientQuotas],

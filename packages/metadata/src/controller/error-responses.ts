@@ -8,7 +8,8 @@ import type {
   AllocateProducerIdsRequest, AllocateProducerIdsResponse, AlterConfigsRequest, AlterConfigsResponse, AlterPartitionRequest, AlterPartitionResponse,
   BrokerHeartbeatRequest, BrokerHeartbeatResponse, BrokerRegistrationRequest, BrokerRegistrationResponse, CreatePartitionsRequest,
   CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, ElectLeadersRequest,
-  ElectLeadersResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, UnregisterBrokerRequest, UnregisterBrokerResponse,
+  ElectLeadersResponse, AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse,
+  IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, UnregisterBrokerRequest, UnregisterBrokerResponse,
 } from '@gregor/protocol';
 import type { ApiError } from './interfaces.js';
 
@@ -22,6 +23,8 @@ export interface ControllerErrorResponses {
   37: (version: number, request: CreatePartitionsRequest, error: ApiError) => CreatePartitionsResponse;
   43: (version: number, request: ElectLeadersRequest, error: ApiError) => ElectLeadersResponse;
   44: (version: number, request: IncrementalAlterConfigsRequest, error: ApiError) => IncrementalAlterConfigsResponse;
+  45: (version: number, request: AlterPartitionReassignmentsRequest, error: ApiError) => AlterPartitionReassignmentsResponse;
+  46: (version: number, request: ListPartitionReassignmentsRequest, error: ApiError) => ListPartitionReassignmentsResponse;
   56: (version: number, request: AlterPartitionRequest, error: ApiError) => AlterPartitionResponse;
   62: (version: number, request: BrokerRegistrationRequest, error: ApiError) => BrokerRegistrationResponse;
   63: (version: number, request: BrokerHeartbeatRequest, error: ApiError) => BrokerHeartbeatResponse;
@@ -63,6 +66,11 @@ const responses: ControllerErrorResponses = {
     throttleTimeMs: 0,
     responses: request.resources.map((resource) => ({ errorCode, errorMessage: message, resourceType: resource.resourceType, resourceName: resource.resourceName })),
   }),
+  // Kafka's ControllerApis puts a whole-request error at the top of both reassignment responses.
+  45: (version, request, { errorCode, message }) => ({
+    throttleTimeMs: 0, allowReplicationFactorChange: version < 1 || request.allowReplicationFactorChange, errorCode, errorMessage: message, responses: [],
+  }),
+  46: (_version, _request, { errorCode, message }) => ({ throttleTimeMs: 0, errorCode, errorMessage: message, topics: [] }),
   56: (_version, _request, { errorCode }) => ({ throttleTimeMs: 0, errorCode, topics: [] }),
   62: (_version, _request, { errorCode }) => ({ throttleTimeMs: 0, errorCode, brokerEpoch: -1 }),
   63: (_version, _request, { errorCode }) => ({ throttleTimeMs: 0, errorCode, isCaughtUp: false, isFenced: true, shouldShutDown: false }),

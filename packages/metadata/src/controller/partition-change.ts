@@ -1,8 +1,16 @@
 /**
- * One partition's next state, as Kafka's PartitionChangeBuilder (without eligible leader replicas
- * and reassignments, which Gregor does not have): given the registration, a target ISR and the
- * kind of election, it decides the leader and writes the PartitionChangeRecord, or nothing when
- * the partition would not change.
+ * One partition's next state, as Kafka's PartitionChangeBuilder (without eligible leader
+ * replicas, which Gregor does not have): given the registration, a target ISR, the kind of
+ * election and, for a reassignment, target replicas with the ones being added and removed, it
+ * decides the leader and writes the PartitionChangeRecord, or nothing when the partition would not
+ * change.
+ *
+ * A reassignment (KIP-455) completes in the change that puts its last adding replica into the
+ * ISR (Kafka's completeReassignmentIfNeeded): the removing replicas leave the replicas and the
+ * ISR, adding and removing become empty, and a leader being removed gives way to the first
+ * target replica in the ISR. It cannot complete while that would empty the ISR. Removing
+ * replicas bumps the leader epoch even when the leader stays, so a removed replica's fetches
+ * are fenced.
  *
  * How a leader is chosen (`online`): the current leader stays if it is still in the target ISR
  * and acceptable (unfenced, not shutting down); otherwise the first replica, in replica order,
@@ -34,6 +42,10 @@ export interface PartitionChangeInput {
   targetIsr?: readonly number[];
   /** The leader recovery state wanted (AlterPartition); default: unchanged. */
   targetLeaderRecoveryState?: number;
+  /** A reassignment's replicas (target first, then the ones being removed); default: unchanged. */
+  targetReplicas?: readonly number[];
+  targetAdding?: readonly number[];
+  targetRemoving?: readonly number[];
 }
 
 export type PartitionChange = MetadataRecordInput<'PartitionChange'>;
@@ -41,13 +53,28 @@ export type PartitionChange = MetadataRecordInput<'PartitionChange'>;
 /** The change record, or null when the partition stays as it is. */
 export function buildPartitionChange(input: PartitionChangeInput): PartitionChange | null {
   const { current } = input;
-  const targetIsr = input.targetIsr ?? current.isr;
+  let targetIsr = input.targetIsr ?? current.isr;
+  let replicas = input.targetReplicas ?? current.replicas;
+  let adding = input.targetAdding ?? current.addingReplicas;
+  let removing = input.targetRemoving ?? current.removingReplicas;
+  if ((adding.length > 0 || removing.length > 0) && adding.every((id) => targetIsr.includes(id))) {
+    const isrAfter = targetIsr.filter((id) => !removing.includes(id));
+    if (isrAfter.length > 0) {
+      replicas = replicas.filter((id) => !removing.includes(id));
+      targetIsr = isrAfter;
+      adding = [];
+      removing = [];
+    }
+  }
   const election = input.election ?? 'online';
   const record: PartitionChange = { type: 'PartitionChange', topicId: input.topicId, partitionId: input.partitionId };
-  const isValidLeader = (id: number) => id !== NO_LEADER && targetIsr.includes(id) && input.isAcceptableLeader(id);
+  const isValidLeader = (id: number) => id !== NO_LEADER && targetIsr.includes(id) && replicas.includes(id) && input.isAcceptableLeader(id);
 
-  const { leader, unclean } = electLeader(current, election, isValidLeader, input.isAcceptableLeader);
-  if (leader !== current.leader) {
+  const { leader, unclean } = electLeader(current, replicas, election, isValidLeader, input.isAcceptableLeader);
+  if (!sameList(replicas, current.replicas)) record.replicas = [...replicas];
+  if (!sameList(adding, current.addingReplicas)) record.addingReplicas = [...adding];
+  if (!sameList(removing, current.removingReplicas)) record.removingReplicas = [...removing];
+  if (leader !== current.leader || (leader !== NO_LEADER && current.replicas.some((id) => !replicas.includes(id)))) {
     record.leader = leader;
     if (unclean) {
       // The new leader was not in the ISR: it alone is in sync now, and it must recover.
@@ -59,17 +86,19 @@ export function buildPartitionChange(input: PartitionChangeInput): PartitionChan
   if (input.targetLeaderRecoveryState !== undefined && input.targetLeaderRecoveryState !== current.leaderRecoveryState) {
     record.leaderRecoveryState = input.targetLeaderRecoveryState;
   }
-  const changes = record.leader !== undefined || record.isr !== undefined || record.leaderRecoveryState !== undefined;
+  const changes =
+    record.leader !== undefined || record.isr !== undefined || record.leaderRecoveryState !== undefined ||
+    record.replicas !== undefined || record.addingReplicas !== undefined || record.removingReplicas !== undefined;
   return changes ? record : null;
 }
 
 function electLeader(
   current: PartitionRegistration,
+  replicas: readonly number[],
   election: Election,
   isValidLeader: (id: number) => boolean,
   isAcceptableLeader: (id: number) => boolean,
 ): { leader: number; unclean: boolean } {
-  const replicas = current.replicas;
   if (election === 'preferred' && isValidLeader(replicas[0])) return { leader: replicas[0], unclean: false };
   if (isValidLeader(current.leader)) return { leader: current.leader, unclean: false };
   const fromIsr = replicas.find(isValidLeader);

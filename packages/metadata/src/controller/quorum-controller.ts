@@ -26,10 +26,11 @@
 import assert from 'node:assert/strict';
 import {
   type AllocateProducerIdsRequest, type AllocateProducerIdsResponse, type AlterConfigsRequest, type AlterConfigsResponse, type AlterPartitionRequest,
-  type AlterPartitionResponse, ApiKey, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse, type BrokerRegistrationRequest,
+  type AlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsResponse, type AlterPartitionResponse, ApiKey, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse, type BrokerRegistrationRequest,
   type BrokerRegistrationResponse, type CreatePartitionsRequest, type CreatePartitionsResponse, type CreateTopicsRequest, type CreateTopicsResponse,
   type DeleteTopicsRequest, type DeleteTopicsResponse, type ElectLeadersRequest, type ElectLeadersResponse,
-  type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse, type UnregisterBrokerRequest, type UnregisterBrokerResponse,
+  type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse, type ListPartitionReassignmentsRequest, type ListPartitionReassignmentsResponse,
+  type UnregisterBrokerRequest, type UnregisterBrokerResponse,
 } from '@gregor/protocol';
 import { MetadataDelta } from '../delta.js';
 import { MetadataImage } from '../image.js';
@@ -45,6 +46,7 @@ import { type ControllerErrorResponses, errorResponse } from './error-responses.
 import { ControllerError } from './errors.js';
 import type { ApiError, CommittedBatch, ConfigValidator, ControllerClock, ControllerLog, LeaderAndEpoch, Random, TimerHandle } from './interfaces.js';
 import { alterPartition, balancePartitionLeaders, electLeaders, electUncleanLeaders } from './replication-control.js';
+import { alterPartitionReassignments, listPartitionReassignments } from './reassignment-control.js';
 import { createPartitions, createTopics, deleteTopics } from './topic-control.js';
 
 /** The APIs the controller answers, with their request and response bodies. */
@@ -60,6 +62,8 @@ export interface ControllerApis {
   [ApiKey.BrokerHeartbeat]: [BrokerHeartbeatRequest, BrokerHeartbeatResponse];
   [ApiKey.UnregisterBroker]: [UnregisterBrokerRequest, UnregisterBrokerResponse];
   [ApiKey.AllocateProducerIds]: [AllocateProducerIdsRequest, AllocateProducerIdsResponse];
+  [ApiKey.AlterPartitionReassignments]: [AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse];
+  [ApiKey.ListPartitionReassignments]: [ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse];
 }
 export type ControllerApiKey = keyof ControllerApis;
 export type ControllerRequest<K extends ControllerApiKey> = ControllerApis[K][0];
@@ -69,12 +73,13 @@ export type ControllerResponse<K extends ControllerApiKey> = ControllerApis[K][1
 export const CONTROLLER_API_KEYS: ReadonlySet<number> = new Set<number>([
   ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.AlterConfigs, ApiKey.CreatePartitions, ApiKey.ElectLeaders, ApiKey.IncrementalAlterConfigs,
   ApiKey.AlterPartition, ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AllocateProducerIds,
+  ApiKey.AlterPartitionReassignments, ApiKey.ListPartitionReassignments,
 ]);
 
 /** Requests from users (not from brokers): their batches are bounded by maxRecordsPerUserOp (POLICY_VIOLATION beyond). */
 const USER_OPERATIONS: ReadonlySet<number> = new Set<number>([
   ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.AlterConfigs, ApiKey.CreatePartitions, ApiKey.ElectLeaders, ApiKey.IncrementalAlterConfigs,
-  ApiKey.UnregisterBroker,
+  ApiKey.UnregisterBroker, ApiKey.AlterPartitionReassignments,
 ]);
 
 export interface QuorumControllerOptions {
@@ -253,6 +258,14 @@ export class QuorumController {
     return this.handle(ApiKey.AllocateProducerIds, apiVersion, request);
   }
 
+  alterPartitionReassignments(apiVersion: number, request: AlterPartitionReassignmentsRequest): Promise<AlterPartitionReassignmentsResponse> {
+    return this.handle(ApiKey.AlterPartitionReassignments, apiVersion, request);
+  }
+
+  listPartitionReassignments(apiVersion: number, request: ListPartitionReassignmentsRequest): Promise<ListPartitionReassignmentsResponse> {
+    return this.handle(ApiKey.ListPartitionReassignments, apiVersion, request);
+  }
+
   electLeaders(apiVersion: number, request: ElectLeadersRequest): Promise<ElectLeadersResponse> {
     return this.handle(ApiKey.ElectLeaders, apiVersion, request);
   }
@@ -310,6 +323,8 @@ export class QuorumController {
       case ApiKey.ElectLeaders: return electLeaders(context, version, request as ElectLeadersRequest);
       case ApiKey.AlterPartition: return alterPartition(context, version, request as AlterPartitionRequest);
       case ApiKey.AllocateProducerIds: return allocateProducerIds(context, request as AllocateProducerIdsRequest);
+      case ApiKey.AlterPartitionReassignments: return alterPartitionReassignments(context, version, request as AlterPartitionReassignmentsRequest);
+      case ApiKey.ListPartitionReassignments: return listPartitionReassignments(context, request as ListPartitionReassignmentsRequest);
       case ApiKey.BrokerRegistration: {
         const result = registerBroker(context, request as BrokerRegistrationRequest);
         const { brokerId } = request as BrokerRegistrationRequest;

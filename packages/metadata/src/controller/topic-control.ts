@@ -67,7 +67,7 @@ export function newTopicId(random: Random, image: MetadataImage): string {
  * INVALID_REPLICA_ASSIGNMENT unless a manual assignment names registered brokers, each once, and
  * as many as the partitions before it (Kafka's validateManualPartitionAssignment).
  */
-function validateManualAssignment(image: MetadataImage, brokerIds: readonly number[], replicationFactor: number | undefined): void {
+export function validateManualAssignment(image: MetadataImage, brokerIds: readonly number[], replicationFactor: number | undefined): void {
   if (brokerIds.length === 0) throw new ControllerError('INVALID_REPLICA_ASSIGNMENT', 'The manual partition assignment includes an empty replica list.');
   const sorted = [...brokerIds].sort((a, b) => a - b);
   for (let index = 0; index < sorted.length; index++) {
