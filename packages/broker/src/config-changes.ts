@@ -12,8 +12,10 @@
  * every topic's defaults). Errors are Kafka's codes and messages.
  * Single-threaded: handlers call it from the event loop.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized, isClusterAuthorized } from './authorization.js';
 import type { Broker } from './broker.js';
+import type { RequestContext } from './context.js';
 import { forwardToController } from './controller-forwarding.js';
 import { topicNameProblem } from './topics.js';
 
@@ -36,6 +38,31 @@ export interface ResourceOutcome {
 const TOPIC = 2;
 const BROKER = 4;
 const BROKER_LOGGER = 8;
+
+/**
+ * alterConfigs for the resources the request's principal may change (AlterConfigs on the topic, or
+ * on the cluster for a broker resource); the others are answered TOPIC_AUTHORIZATION_FAILED or
+ * CLUSTER_AUTHORIZATION_FAILED. Answers keep the request's order.
+ */
+export async function alterAuthorizedConfigs(
+  broker: Broker, context: RequestContext, apiKey: number, apiVersion: number, resources: readonly ResourceChange[], incremental: boolean, validateOnly: boolean,
+): Promise<ResourceOutcome[]> {
+  const refusal = (resource: ResourceChange): number | null => {
+    if (resource.resourceType === TOPIC) {
+      return isAuthorized(broker, context, AclOperation.ALTER_CONFIGS, ResourceType.TOPIC, resource.resourceName) ? null : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    }
+    return isClusterAuthorized(broker, context, AclOperation.ALTER_CONFIGS) ? null : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  };
+  const refusals = resources.map(refusal);
+  const allowed = resources.filter((_, index) => refusals[index] === null);
+  const answered = allowed.length === 0 ? [] : await alterConfigs(broker, apiKey, apiVersion, allowed, incremental, validateOnly);
+  let next = 0;
+  return resources.map((resource, index) => {
+    const errorCode = refusals[index];
+    if (errorCode === null) return answered[next++];
+    return { errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName };
+  });
+}
 
 /**
  * Answers each resource: the broker's own refusals at once, the others with the controller's

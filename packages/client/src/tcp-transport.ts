@@ -144,10 +144,9 @@ class Connection {
     }
   }
 
-  /** One request on `socket` before it is handed out (authentication). */
-  private send(socket: net.Socket, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
-    const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
-    const response = new Promise<Body>((resolve, reject) => {
+  /** The response to `correlationId`, registered as pending; rejects with RequestTimeoutError after requestTimeoutMs. */
+  private awaitResponse(correlationId: number, apiKey: number, apiVersion: number): Promise<Body> {
+    return new Promise<Body>((resolve, reject) => {
       const timer = setTimeout(() => {
         const pending = this.pending.get(correlationId);
         if (pending === undefined) return;
@@ -156,6 +155,12 @@ class Connection {
       }, this.options.requestTimeoutMs);
       this.pending.set(correlationId, { apiKey, apiVersion, resolve, reject, timer });
     });
+  }
+
+  /** One request on `socket` before it is handed out (authentication). */
+  private send(socket: net.Socket, apiKey: number, apiVersion: number, body: Body): Promise<Body> {
+    const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
+    const response = this.awaitResponse(correlationId, apiKey, apiVersion);
     for (const part of encodeRequestParts({ apiKey, apiVersion, correlationId, clientId: this.options.clientId }, body)) socket.write(part);
     return response;
   }
@@ -229,17 +234,7 @@ class Connection {
     }
     const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
     const parts = encodeRequestParts({ apiKey, apiVersion, correlationId, clientId: this.options.clientId }, body);
-    const response = expectResponse
-      ? new Promise<Body>((resolve, reject) => {
-          const timer = setTimeout(() => {
-            const pending = this.pending.get(correlationId);
-            if (pending === undefined) return;
-            this.settle(correlationId, pending);
-            reject(new RequestTimeoutError(`API ${apiKey} to ${this.host}:${this.port} got no response in ${this.options.requestTimeoutMs} ms`));
-          }, this.options.requestTimeoutMs);
-          this.pending.set(correlationId, { apiKey, apiVersion, resolve, reject, timer });
-        })
-      : null;
+    const response = expectResponse ? this.awaitResponse(correlationId, apiKey, apiVersion) : null;
     socket.cork();
     for (const part of parts) socket.write(part);
     socket.uncork();

@@ -15,30 +15,13 @@
  * Authorization: AlterConfigs on the topic (else TOPIC_AUTHORIZATION_FAILED) or on the cluster for
  * a broker (else CLUSTER_AUTHORIZATION_FAILED).
  */
-import { AclOperation, type AlterConfigsRequest, type AlterConfigsResponseInput, ApiKey, ErrorCode, ResourceType } from '@gregor/protocol';
+import { type AlterConfigsRequest, type AlterConfigsResponseInput, ApiKey } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import { alterConfigs } from '../config-changes.js';
+import { alterAuthorizedConfigs } from '../config-changes.js';
 import type { Body, RequestContext } from '../context.js';
-import { isAuthorized, isClusterAuthorized } from '../authorization.js';
-
-/** DescribeConfigs/AlterConfigs resource type of a topic. */
-const TOPIC_RESOURCE = 2;
 
 export async function handleAlterConfigs(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<AlterConfigsResponseInput> {
   const request = body as AlterConfigsRequest;
-  const refusal = (resource: AlterConfigsRequest['resources'][number]): number | null => {
-    if (resource.resourceType === TOPIC_RESOURCE) {
-      return isAuthorized(broker, context, AclOperation.ALTER_CONFIGS, ResourceType.TOPIC, resource.resourceName) ? null : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-    }
-    return isClusterAuthorized(broker, context, AclOperation.ALTER_CONFIGS) ? null : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
-  };
-  const allowed = request.resources.filter((resource) => refusal(resource) === null);
-  const answered = allowed.length === 0 ? [] : await alterConfigs(broker, ApiKey.AlterConfigs, apiVersion, allowed, false, request.validateOnly);
-  let next = 0;
-  const responses = request.resources.map((resource) => {
-    const errorCode = refusal(resource);
-    if (errorCode === null) return answered[next++];
-    return { errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName };
-  });
+  const responses = await alterAuthorizedConfigs(broker, context, ApiKey.AlterConfigs, apiVersion, request.resources, false, request.validateOnly);
   return { throttleTimeMs: 0, responses };
 }

@@ -11,30 +11,13 @@
  * Authorization: AlterConfigs on the topic (else TOPIC_AUTHORIZATION_FAILED) or on the cluster for
  * a broker (else CLUSTER_AUTHORIZATION_FAILED).
  */
-import { AclOperation, ApiKey, ErrorCode, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponseInput, ResourceType } from '@gregor/protocol';
+import { ApiKey, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponseInput } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import { alterConfigs } from '../config-changes.js';
+import { alterAuthorizedConfigs } from '../config-changes.js';
 import type { Body, RequestContext } from '../context.js';
-import { isAuthorized, isClusterAuthorized } from '../authorization.js';
-
-/** DescribeConfigs/AlterConfigs resource type of a topic. */
-const TOPIC_RESOURCE = 2;
 
 export async function handleIncrementalAlterConfigs(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<IncrementalAlterConfigsResponseInput> {
   const request = body as IncrementalAlterConfigsRequest;
-  const refusal = (resource: IncrementalAlterConfigsRequest['resources'][number]): number | null => {
-    if (resource.resourceType === TOPIC_RESOURCE) {
-      return isAuthorized(broker, context, AclOperation.ALTER_CONFIGS, ResourceType.TOPIC, resource.resourceName) ? null : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-    }
-    return isClusterAuthorized(broker, context, AclOperation.ALTER_CONFIGS) ? null : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
-  };
-  const allowed = request.resources.filter((resource) => refusal(resource) === null);
-  const answered = allowed.length === 0 ? [] : await alterConfigs(broker, ApiKey.IncrementalAlterConfigs, apiVersion, allowed, true, request.validateOnly);
-  let next = 0;
-  const responses = request.resources.map((resource) => {
-    const errorCode = refusal(resource);
-    if (errorCode === null) return answered[next++];
-    return { errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName };
-  });
+  const responses = await alterAuthorizedConfigs(broker, context, ApiKey.IncrementalAlterConfigs, apiVersion, request.resources, true, request.validateOnly);
   return { throttleTimeMs: 0, responses };
 }
