@@ -14,7 +14,7 @@
  */
 import path from 'node:path';
 import type { FileSystem } from '@gregor/log';
-import { type AclBinding, type AclBindingFilter, aclBindingProblem, aclCode, aclNames, filterMatches, sameBinding } from './acl.js';
+import { type AclBinding, aclBindingProblem, aclCode, aclNames, sameBinding } from './acl.js';
 import { SecurityError } from './errors.js';
 
 export const ACLS_FILE = 'acls.json';
@@ -45,17 +45,10 @@ export class AclStore {
     this.write(next);
   }
 
-  /** Removes the bindings each filter matches; returns them per filter (a binding counts for the first filter that matches it). */
-  remove(filters: readonly AclBindingFilter[]): AclBinding[][] {
-    const removed: AclBinding[][] = filters.map(() => []);
-    const kept: AclBinding[] = [];
-    for (const binding of this.bindings) {
-      const index = filters.findIndex((filter) => filterMatches(filter, binding));
-      if (index < 0) kept.push(binding);
-      else removed[index].push(binding);
-    }
+  /** Removes these bindings (those present; the rest are ignored). */
+  removeBindings(bindings: readonly AclBinding[]): void {
+    const kept = this.bindings.filter((existing) => !bindings.some((binding) => sameBinding(existing, binding)));
     if (kept.length !== this.bindings.length) this.write(kept);
-    return removed;
   }
 
   private write(next: AclBinding[]): void {

@@ -20,12 +20,14 @@ export {
   SECURITY_PROTOCOLS, type SecurityProtocol, isSecurityProtocol, usesTls, usesSasl, type ClientAuth, type TlsServerSettings, type ListenerSecurity,
   type ListenerSecurityOptions, listenerProtocol, parseProtocolMap, listenerSecurityFromProperties,
 } from './listener-security.js';
-export { describeUserScramCredentials, alterUserScramCredentials } from './scram-credential-apis.js';
-export { SecurityApis, SECURITY_API_KEYS, type SecuredHandler, type SecurityApisOptions } from './security-apis.js';
+export {
+  describeUserScramCredentials, alterUserScramCredentials, planAlterUserScramCredentials, type ScramCredentialChanges, type ScramCredentialListing,
+} from './scram-credential-apis.js';
+export { SecurityApis, SECURITY_API_KEYS, type SecuredHandler, type SecurityApisOptions, type AclBackend, type ScramCredentialBackend } from './security-apis.js';
 export {
   type AclBinding, type AclBindingFilter, WILDCARD_PRINCIPAL, WILDCARD_HOST, aclBindingProblem, aclFilterProblem, patternMatchesName, filterMatches, sameBinding,
   aclNames, aclCode,
 } from './acl.js';
 export { StandardAuthorizer, type AuthorizerSettings, type AuthorizationRequest, parseSuperUsers } from './standard-authorizer.js';
 export { AclStore, ACLS_FILE } from './acl-store.js';
-export { createAcls, describeAcls, deleteAcls } from './acl-apis.js';
+export { createAcls, describeAcls, deleteAcls, planCreateAcls, planDeleteAcls } from './acl-apis.js';

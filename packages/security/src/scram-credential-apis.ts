@@ -22,7 +22,12 @@ import type { ScramCredentialStore } from './scram-credential-store.js';
 
 type UserResult = { user: string; errorCode: number; errorMessage: string | null };
 
-export function describeUserScramCredentials(store: ScramCredentialStore, request: DescribeUserScramCredentialsRequest): DescribeUserScramCredentialsResponseInput {
+/** Users with their mechanisms and iteration counts, by name (the credential file's, or the metadata image's). */
+export interface ScramCredentialListing {
+  describe(): { user: string; credentials: { mechanism: ScramMechanism; iterations: number }[] }[];
+}
+
+export function describeUserScramCredentials(store: ScramCredentialListing, request: DescribeUserScramCredentialsRequest): DescribeUserScramCredentialsResponseInput {
   const all = store.describe();
   const named = request.users === null || request.users.length === 0 ? null : request.users.map((user) => user.name);
   if (named === null) {
@@ -46,7 +51,20 @@ function describedUser(user: string, credentials: { mechanism: ScramMechanism; i
   };
 }
 
-export function alterUserScramCredentials(store: ScramCredentialStore, request: AlterUserScramCredentialsRequest): AlterUserScramCredentialsResponseInput {
+/** The changes an AlterUserScramCredentials request makes, when every change of its user is acceptable. */
+export interface ScramCredentialChanges {
+  upserts: { username: string; credential: ScramCredential }[];
+  deletions: { username: string; mechanism: ScramMechanism }[];
+}
+
+/**
+ * What AlterUserScramCredentials answers and changes, given which credentials exist now (`exists`):
+ * shared by the single broker's credential file and the controller of a cluster, which writes the
+ * changes as UserScramCredentialRecords and RemoveUserScramCredentialRecords.
+ */
+export function planAlterUserScramCredentials(
+  exists: (username: string, mechanism: ScramMechanism) => boolean, request: AlterUserScramCredentialsRequest,
+): { response: AlterUserScramCredentialsResponseInput; changes: ScramCredentialChanges } {
   const users: string[] = [];
   const failures = new Map<string, UserResult>();
   const seen = new Map<string, number>();
@@ -67,7 +85,7 @@ export function alterUserScramCredentials(store: ScramCredentialStore, request: 
     const mechanism = scramMechanismOfType(type);
     if (name === '') fail(name, ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty');
     else if (mechanism === undefined) fail(name, ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism');
-    else if (store.get(name, mechanism) === undefined) fail(name, ErrorCode.RESOURCE_NOT_FOUND, 'Attempt to delete a user credential that does not exist');
+    else if (!exists(name, mechanism)) fail(name, ErrorCode.RESOURCE_NOT_FOUND, 'Attempt to delete a user credential that does not exist');
     else deletions.push({ username: name, mechanism });
   }
   const upserts: { username: string; credential: ScramCredential }[] = [];
@@ -86,12 +104,18 @@ export function alterUserScramCredentials(store: ScramCredentialStore, request: 
       }
     }
   }
-  store.apply({
-    deletions: deletions.filter(({ username }) => !failures.has(username)),
-    upserts: upserts.filter(({ username }) => !failures.has(username)),
-  });
   return {
-    throttleTimeMs: 0,
-    results: users.map((user) => failures.get(user) ?? { user, errorCode: ErrorCode.NONE, errorMessage: null }),
+    response: { throttleTimeMs: 0, results: users.map((user) => failures.get(user) ?? { user, errorCode: ErrorCode.NONE, errorMessage: null }) },
+    changes: {
+      deletions: deletions.filter(({ username }) => !failures.has(username)),
+      upserts: upserts.filter(({ username }) => !failures.has(username)),
+    },
   };
+}
+
+/** AlterUserScramCredentials on a single broker: the plan's changes written to the credential file in one durable write. */
+export function alterUserScramCredentials(store: ScramCredentialStore, request: AlterUserScramCredentialsRequest): AlterUserScramCredentialsResponseInput {
+  const { response, changes } = planAlterUserScramCredentials((name, mechanism) => store.get(name, mechanism) !== undefined, request);
+  store.apply(changes);
+  return response;
 }

@@ -1,8 +1,9 @@
 /**
  * The security APIs in front of a broker's handler: DescribeUserScramCredentials and
- * AlterUserScramCredentials are answered here from the credential store, DescribeAcls,
- * CreateAcls and DeleteAcls from the ACL store (SECURITY_DISABLED without an authorizer, as
- * Kafka), and the broker's ApiVersions answer gains them; every other request goes to the broker
+ * AlterUserScramCredentials are answered here from the credentials, DescribeAcls, CreateAcls and
+ * DeleteAcls from the ACLs (SECURITY_DISABLED without an authorizer, as Kafka). Where they live
+ * is the caller's choice: a single broker's files (ScramCredentialStore, AclStore), or a backend
+ * (a node of a cluster: read from its metadata image, changed through the active controller). And the broker's ApiVersions answer gains them; every other request goes to the broker
  * unchanged. With an authorizer, as Kafka: Alter on the cluster for CreateAcls, DeleteAcls and
  * AlterUserScramCredentials, Describe on the cluster for DescribeAcls and
  * DescribeUserScramCredentials, else CLUSTER_AUTHORIZATION_FAILED. Requests without a principal
@@ -16,11 +17,25 @@ import { AclOperation, ApiKey, CLUSTER_RESOURCE_NAME, ErrorCode, ResourceType, s
 import type {
   AclOperationCode, AlterUserScramCredentialsRequest, CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest, DescribeUserScramCredentialsRequest,
 } from '@gregor/protocol';
+import type { AlterUserScramCredentialsResponseInput, CreateAclsResponseInput, DeleteAclsResponseInput } from '@gregor/protocol';
+import type { AclBinding } from './acl.js';
 import { createAcls, deleteAcls, describeAcls } from './acl-apis.js';
-import type { AclStore } from './acl-store.js';
+import { AclStore } from './acl-store.js';
 import type { StandardAuthorizer } from './standard-authorizer.js';
-import { alterUserScramCredentials, describeUserScramCredentials } from './scram-credential-apis.js';
-import type { ScramCredentialStore } from './scram-credential-store.js';
+import { alterUserScramCredentials, describeUserScramCredentials, type ScramCredentialListing } from './scram-credential-apis.js';
+import { ScramCredentialStore } from './scram-credential-store.js';
+
+/** ACLs kept elsewhere than a file (a cluster's metadata): the current bindings, and the two changes. */
+export interface AclBackend {
+  readonly acls: readonly AclBinding[];
+  createAcls(request: CreateAclsRequest): Promise<CreateAclsResponseInput>;
+  deleteAcls(request: DeleteAclsRequest): Promise<DeleteAclsResponseInput>;
+}
+
+/** SCRAM credentials kept elsewhere than a file (a cluster's metadata). */
+export interface ScramCredentialBackend extends ScramCredentialListing {
+  alter(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponseInput>;
+}
 
 /** The handler shape of the broker and of the server's listeners. */
 export interface SecuredHandler {
@@ -32,9 +47,9 @@ export interface SecuredHandler {
 export const SECURITY_API_KEYS: readonly number[] = [ApiKey.DescribeAcls, ApiKey.CreateAcls, ApiKey.DeleteAcls, ApiKey.DescribeUserScramCredentials, ApiKey.AlterUserScramCredentials];
 
 export interface SecurityApisOptions {
-  scramCredentials: ScramCredentialStore;
+  scramCredentials: ScramCredentialStore | ScramCredentialBackend;
   /** The authorizer and the ACLs it decides with; absent: no authorization (ACL APIs answer SECURITY_DISABLED). */
-  acls?: { store: AclStore; authorizer: StandardAuthorizer };
+  acls?: { store: AclStore | AclBackend; authorizer: StandardAuthorizer };
 }
 
 export class SecurityApis {
@@ -71,26 +86,27 @@ export class SecurityApis {
           const users = [...new Set([...request.deletions, ...request.upsertions].map((entry) => entry.name))];
           return { throttleTimeMs: 0, results: users.map((user) => ({ user, errorCode: denied, errorMessage: null })) };
         }
-        return alterUserScramCredentials(this.options.scramCredentials, request);
+        const credentials = this.options.scramCredentials;
+        return credentials instanceof ScramCredentialStore ? alterUserScramCredentials(credentials, request) : credentials.alter(request);
       }
       case ApiKey.DescribeAcls: {
         if (acls === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: 'No Authorizer is configured on the broker', resources: [] };
         if (!this.clusterAuthorized(context, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: denied, errorMessage: null, resources: [] };
-        return describeAcls(acls.store, body as unknown as DescribeAclsRequest);
+        return describeAcls(acls.store.acls, body as unknown as DescribeAclsRequest);
       }
       case ApiKey.CreateAcls: {
         const request = body as unknown as CreateAclsRequest;
         const refuse = (errorCode: number, errorMessage: string | null) => ({ throttleTimeMs: 0, results: request.creations.map(() => ({ errorCode, errorMessage })) });
         if (acls === undefined) return refuse(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured on the broker');
         if (!this.clusterAuthorized(context, AclOperation.ALTER)) return refuse(denied, null);
-        return createAcls(acls.store, acls.authorizer, request);
+        return acls.store instanceof AclStore ? createAcls(acls.store, acls.authorizer, request) : acls.store.createAcls(request);
       }
       case ApiKey.DeleteAcls: {
         const request = body as unknown as DeleteAclsRequest;
         const refuse = (errorCode: number, errorMessage: string | null) => ({ throttleTimeMs: 0, filterResults: request.filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] })) });
         if (acls === undefined) return refuse(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured on the broker');
         if (!this.clusterAuthorized(context, AclOperation.ALTER)) return refuse(denied, null);
-        return deleteAcls(acls.store, acls.authorizer, request);
+        return acls.store instanceof AclStore ? deleteAcls(acls.store, acls.authorizer, request) : acls.store.deleteAcls(request);
       }
       case ApiKey.ApiVersions:
         return withApiVersions(await this.inner.handle(apiKey, apiVersion, body, context), SECURITY_API_KEYS);

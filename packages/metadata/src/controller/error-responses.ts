@@ -9,7 +9,8 @@ import type {
   BrokerHeartbeatRequest, BrokerHeartbeatResponse, BrokerRegistrationRequest, BrokerRegistrationResponse, CreatePartitionsRequest,
   CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, ElectLeadersRequest,
   ElectLeadersResponse, AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse,
-  IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, UnregisterBrokerRequest, UnregisterBrokerResponse,
+  IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, UnregisterBrokerRequest, UnregisterBrokerResponse, CreateAclsRequest, CreateAclsResponse,
+  DeleteAclsRequest, DeleteAclsResponse, AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse,
 } from '@gregor/protocol';
 import type { ApiError } from './interfaces.js';
 
@@ -19,6 +20,8 @@ const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 export interface ControllerErrorResponses {
   19: (version: number, request: CreateTopicsRequest, error: ApiError) => CreateTopicsResponse;
   20: (version: number, request: DeleteTopicsRequest, error: ApiError) => DeleteTopicsResponse;
+  30: (version: number, request: CreateAclsRequest, error: ApiError) => CreateAclsResponse;
+  31: (version: number, request: DeleteAclsRequest, error: ApiError) => DeleteAclsResponse;
   33: (version: number, request: AlterConfigsRequest, error: ApiError) => AlterConfigsResponse;
   37: (version: number, request: CreatePartitionsRequest, error: ApiError) => CreatePartitionsResponse;
   43: (version: number, request: ElectLeadersRequest, error: ApiError) => ElectLeadersResponse;
@@ -29,6 +32,7 @@ export interface ControllerErrorResponses {
   62: (version: number, request: BrokerRegistrationRequest, error: ApiError) => BrokerRegistrationResponse;
   63: (version: number, request: BrokerHeartbeatRequest, error: ApiError) => BrokerHeartbeatResponse;
   64: (version: number, request: UnregisterBrokerRequest, error: ApiError) => UnregisterBrokerResponse;
+  51: (version: number, request: AlterUserScramCredentialsRequest, error: ApiError) => AlterUserScramCredentialsResponse;
   67: (version: number, request: AllocateProducerIdsRequest, error: ApiError) => AllocateProducerIdsResponse;
 }
 
@@ -44,6 +48,13 @@ const responses: ControllerErrorResponses = {
     responses: (version >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }))).map((topic) => ({
       name: topic.name, topicId: topic.topicId, errorCode, errorMessage: message,
     })),
+  }),
+  30: (_version, request, { errorCode, message }) => ({ throttleTimeMs: 0, results: request.creations.map(() => ({ errorCode, errorMessage: message })) }),
+  31: (_version, request, { errorCode, message }) => ({ throttleTimeMs: 0, filterResults: request.filters.map(() => ({ errorCode, errorMessage: message, matchingAcls: [] })) }),
+  // One result per user named, as Kafka's ControllerApis answers a whole-request error.
+  51: (_version, request, { errorCode, message }) => ({
+    throttleTimeMs: 0,
+    results: [...new Set([...request.deletions, ...request.upsertions].map((entry) => entry.name))].map((user) => ({ user, errorCode, errorMessage: message })),
   }),
   33: (_version, request, { errorCode, message }) => ({
     throttleTimeMs: 0,

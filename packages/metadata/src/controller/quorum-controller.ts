@@ -25,7 +25,8 @@
  */
 import assert from 'node:assert/strict';
 import {
-  type AllocateProducerIdsRequest, type AllocateProducerIdsResponse, type AlterConfigsRequest, type AlterConfigsResponse, type AlterPartitionRequest,
+  type AllocateProducerIdsRequest, type AllocateProducerIdsResponse, type AlterConfigsRequest, type AlterUserScramCredentialsRequest,
+  type AlterUserScramCredentialsResponse, type CreateAclsRequest, type CreateAclsResponse, type DeleteAclsRequest, type DeleteAclsResponse, type AlterConfigsResponse, type AlterPartitionRequest,
   type AlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsResponse, type AlterPartitionResponse, ApiKey, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse, type BrokerRegistrationRequest,
   type BrokerRegistrationResponse, type CreatePartitionsRequest, type CreatePartitionsResponse, type CreateTopicsRequest, type CreateTopicsResponse,
   type DeleteTopicsRequest, type DeleteTopicsResponse, type ElectLeadersRequest, type ElectLeadersResponse,
@@ -47,6 +48,7 @@ import { ControllerError } from './errors.js';
 import type { ApiError, CommittedBatch, ConfigValidator, ControllerClock, ControllerLog, LeaderAndEpoch, Random, TimerHandle } from './interfaces.js';
 import { alterPartition, balancePartitionLeaders, electLeaders, electUncleanLeaders } from './replication-control.js';
 import { alterPartitionReassignments, listPartitionReassignments } from './reassignment-control.js';
+import { alterUserScramCredentials, createAcls, deleteAcls } from './security-control.js';
 import { createPartitions, createTopics, deleteTopics } from './topic-control.js';
 
 /** The APIs the controller answers, with their request and response bodies. */
@@ -64,6 +66,9 @@ export interface ControllerApis {
   [ApiKey.AllocateProducerIds]: [AllocateProducerIdsRequest, AllocateProducerIdsResponse];
   [ApiKey.AlterPartitionReassignments]: [AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse];
   [ApiKey.ListPartitionReassignments]: [ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse];
+  [ApiKey.CreateAcls]: [CreateAclsRequest, CreateAclsResponse];
+  [ApiKey.DeleteAcls]: [DeleteAclsRequest, DeleteAclsResponse];
+  [ApiKey.AlterUserScramCredentials]: [AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse];
 }
 export type ControllerApiKey = keyof ControllerApis;
 export type ControllerRequest<K extends ControllerApiKey> = ControllerApis[K][0];
@@ -73,13 +78,13 @@ export type ControllerResponse<K extends ControllerApiKey> = ControllerApis[K][1
 export const CONTROLLER_API_KEYS: ReadonlySet<number> = new Set<number>([
   ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.AlterConfigs, ApiKey.CreatePartitions, ApiKey.ElectLeaders, ApiKey.IncrementalAlterConfigs,
   ApiKey.AlterPartition, ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AllocateProducerIds,
-  ApiKey.AlterPartitionReassignments, ApiKey.ListPartitionReassignments,
+  ApiKey.AlterPartitionReassignments, ApiKey.ListPartitionReassignments, ApiKey.CreateAcls, ApiKey.DeleteAcls, ApiKey.AlterUserScramCredentials,
 ]);
 
 /** Requests from users (not from brokers): their batches are bounded by maxRecordsPerUserOp (POLICY_VIOLATION beyond). */
 const USER_OPERATIONS: ReadonlySet<number> = new Set<number>([
   ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.AlterConfigs, ApiKey.CreatePartitions, ApiKey.ElectLeaders, ApiKey.IncrementalAlterConfigs,
-  ApiKey.UnregisterBroker, ApiKey.AlterPartitionReassignments,
+  ApiKey.UnregisterBroker, ApiKey.AlterPartitionReassignments, ApiKey.CreateAcls, ApiKey.DeleteAcls, ApiKey.AlterUserScramCredentials,
 ]);
 
 export interface QuorumControllerOptions {
@@ -266,6 +271,18 @@ export class QuorumController {
     return this.handle(ApiKey.ListPartitionReassignments, apiVersion, request);
   }
 
+  createAcls(apiVersion: number, request: CreateAclsRequest): Promise<CreateAclsResponse> {
+    return this.handle(ApiKey.CreateAcls, apiVersion, request);
+  }
+
+  deleteAcls(apiVersion: number, request: DeleteAclsRequest): Promise<DeleteAclsResponse> {
+    return this.handle(ApiKey.DeleteAcls, apiVersion, request);
+  }
+
+  alterUserScramCredentials(apiVersion: number, request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
+    return this.handle(ApiKey.AlterUserScramCredentials, apiVersion, request);
+  }
+
   electLeaders(apiVersion: number, request: ElectLeadersRequest): Promise<ElectLeadersResponse> {
     return this.handle(ApiKey.ElectLeaders, apiVersion, request);
   }
@@ -325,6 +342,9 @@ export class QuorumController {
       case ApiKey.AllocateProducerIds: return allocateProducerIds(context, request as AllocateProducerIdsRequest);
       case ApiKey.AlterPartitionReassignments: return alterPartitionReassignments(context, version, request as AlterPartitionReassignmentsRequest);
       case ApiKey.ListPartitionReassignments: return listPartitionReassignments(context, request as ListPartitionReassignmentsRequest);
+      case ApiKey.CreateAcls: return createAcls(context, request as CreateAclsRequest);
+      case ApiKey.DeleteAcls: return deleteAcls(context, request as DeleteAclsRequest);
+      case ApiKey.AlterUserScramCredentials: return alterUserScramCredentials(context, request as AlterUserScramCredentialsRequest);
       case ApiKey.BrokerRegistration: {
         const result = registerBroker(context, request as BrokerRegistrationRequest);
         const { brokerId } = request as BrokerRegistrationRequest;

@@ -49,15 +49,20 @@ function usableBrokers(image: MetadataImage): UsableBroker[] {
   return [...image.brokers.values()].filter((broker) => isActiveBroker(image, broker.id)).map((broker) => ({ id: broker.id, rack: broker.rack }));
 }
 
+/** A version-4 uuid (and its bytes) from the injected random source. */
+export function randomUuid(random: Random): { id: string; bytes: Buffer } {
+  const bytes = Buffer.alloc(16);
+  for (let index = 0; index < 16; index++) bytes[index] = Math.floor(random() * 256) & 0xff;
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return { id: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`, bytes };
+}
+
 /** A version-4 uuid from the injected random source, never the zero or metadata topic id, nor one in use. */
 export function newTopicId(random: Random, image: MetadataImage): string {
   for (;;) {
-    const bytes = Buffer.alloc(16);
-    for (let index = 0; index < 16; index++) bytes[index] = Math.floor(random() * 256) & 0xff;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = bytes.toString('hex');
-    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    const { id, bytes } = randomUuid(random);
     // Kafka also refuses ids whose base64 form starts with '-' (it would read as a command-line flag).
     if (id !== ZERO_UUID && id !== METADATA_TOPIC_ID && !bytes.toString('base64url').startsWith('-') && !image.topicsById.has(id)) return id;
   }
