@@ -167,6 +167,30 @@ describe('replication between brokers', () => {
     expect(metadata.topics[0].partitions[0]).toMatchObject({ errorCode: 0, leaderId: 1, leaderEpoch: 1, replicaNodes: [0, 1, 2], isrNodes: [0, 1, 2], offlineReplicas: [] });
   });
 
+  it('tells a consumer OFFSET_NOT_AVAILABLE, not a lower high watermark, while a new leader\'s HW lags the start of its epoch', async () => {
+    cluster = await TestCluster.start(3);
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    const consumerFetch = (broker: Broker, currentLeaderEpoch: number): Promise<Body> => broker.handle(ApiKey.Fetch, 12, {
+      replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: 't', partitions: [{ partition: 0, currentLeaderEpoch, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [], rackId: '',
+    }).then((response) => (response as Body).responses[0].partitions[0]);
+    expect((await produce(cluster.broker(0), 't', ['a'])).errorCode).toBe(0);
+    await cluster.settle(1000);
+    // Acknowledged once both followers have 'b'; they learn the HW that covers it only on their next fetch.
+    expect((await produce(cluster.broker(0), 't', ['b'])).errorCode).toBe(0);
+    expect(await cluster.settleUntil(consumerFetch(cluster.broker(0), 0))).toMatchObject({ errorCode: 0, highWatermark: 2 });
+    expect(cluster.broker(1).partition('t', 0)?.highWatermark).toBe(1);
+    cluster.kill(0);
+    expect(cluster.controller.partition('t', 0)).toMatchObject({ leader: 1, leaderEpoch: 1 });
+    // Asked at once, before broker 2 has fetched from it: broker 1's HW is still 1, below the 2 shown before.
+    expect(await cluster.settleUntil(consumerFetch(cluster.broker(1), 1))).toMatchObject({ errorCode: ErrorCode.OFFSET_NOT_AVAILABLE });
+    // Once broker 2 has fetched from the new leader, its HW passes the start of epoch 1.
+    await cluster.settle(600);
+    expect(await cluster.settleUntil(consumerFetch(cluster.broker(1), 1))).toMatchObject({ errorCode: 0, highWatermark: 2 });
+  });
+
   it('lets a new leader deduplicate an idempotent producer\'s retry of a batch the old leader acknowledged', async () => {
     cluster = await TestCluster.start(3);
     cluster.controller.createTopic('t', [[0, 1, 2]]);

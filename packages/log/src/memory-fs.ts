@@ -150,12 +150,14 @@ export class MemoryFileSystem implements FileSystem {
    * Loses unsynced writes (all, or per file all but a random prefix) and closes every open handle.
    * With `tearWrites` as well, the first unsynced write past the kept prefix of each file is kept
    * in part (a random number of its first bytes): the write the power cut interrupted.
+   * With `processOnly` only the process dies (SIGKILL), not the machine: every write it made
+   * survives (the kernel writes the page cache back), only its handles close.
    */
-  crash(options: { keepRandomPrefix?: boolean; tearWrites?: boolean } = {}): void {
+  crash(options: { keepRandomPrefix?: boolean; tearWrites?: boolean; processOnly?: boolean } = {}): void {
     for (const handle of this.handles) handle.closed = true;
     this.handles.clear();
     for (const node of this.files.values()) {
-      const kept = options.keepRandomPrefix ? Math.floor(this.random() * (node.pending.length + 1)) : 0;
+      const kept = options.processOnly ? node.pending.length : options.keepRandomPrefix ? Math.floor(this.random() * (node.pending.length + 1)) : 0;
       for (const operation of node.pending.slice(0, kept)) node.apply(operation, node.durable);
       const interrupted = node.pending[kept];
       if (options.tearWrites && interrupted?.kind === 'write' && interrupted.data.length > 1) {

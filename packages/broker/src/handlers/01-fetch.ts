@@ -10,7 +10,8 @@
  * Errors per partition: NOT_LEADER_OR_FOLLOWER on a broker that does not lead it; FENCED_LEADER_EPOCH
  * / UNKNOWN_LEADER_EPOCH for a stale or future currentLeaderEpoch (v9+); a replica id that is not
  * an assigned follower gets UNKNOWN_LEADER_EPOCH (with an epoch) or NOT_LEADER_OR_FOLLOWER, as
- * Kafka; OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset]. A failing disk is
+ * Kafka; OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset]; OFFSET_NOT_AVAILABLE to a
+ * consumer while a new leader's HW has not reached the start of its epoch (see below). A failing disk is
  * KAFKA_STORAGE_ERROR, or NOT_LEADER_OR_FOLLOWER for v4-5 (as Kafka down-converts it).
  * Authorization (with an authorizer): a consumer needs Read on each topic, a follower ClusterAction
  * on the cluster; else TOPIC_AUTHORIZATION_FAILED for those partitions.
@@ -18,6 +19,9 @@
  * stay on full fetches, and a request naming a sessionId gets FETCH_SESSION_ID_NOT_FOUND;
  * isolationLevel is accepted, and read_committed reads up to the high watermark (no transactions
  * yet, so the last stable offset equals it); abortedTransactions is null; throttleTimeMs is 0.
+ * OFFSET_NOT_AVAILABLE on a lagging new leader is Kafka's rule for ListOffsets applied to Fetch
+ * too (Kafka's Fetch answers the lagging HW): a consumer never sees the HW go back (Kafka's Java
+ * consumer retries the error after a metadata refresh; see docs/decisions.md).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
@@ -138,6 +142,11 @@ function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplic
       const currentLeaderEpoch: number = request.currentLeaderEpoch ?? -1;
       const leaderError = partition.leaderError(currentLeaderEpoch);
       if (leaderError !== ErrorCode.NONE) return fail(leaderError);
+      // A new leader learns the HW from its followers' fetches: until it reaches the start of this
+      // leader's epoch it may be below the one the previous leader showed, so a consumer would see
+      // its HW go back. As Kafka's ListOffsets, answer OFFSET_NOT_AVAILABLE (retriable) meanwhile.
+      const epochStart = partition.leaderEpochStartOffset;
+      if (!isReplica && epochStart !== null && epochStart > partition.highWatermark) return fail(ErrorCode.OFFSET_NOT_AVAILABLE);
       if (isReplica && !partition.isFollower(body.replicaId)) {
         // Kafka's followerReplicaOrThrow: a replica this leader does not know (yet).
         return fail(currentLeaderEpoch >= 0 ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.NOT_LEADER_OR_FOLLOWER);

@@ -11,7 +11,6 @@
  * and the trace of events hashes to the same value on every machine (`traceHash`).
  * `pnpm sim raft --seed N` replays seed N.
  */
-import { createHash } from 'node:crypto';
 import { type Clock, FakeClock, MemoryFileSystem } from '@gregor/log';
 import { type QuorumConfig, resolveQuorumConfig } from '../raft/config.js';
 import type { LeaderAndEpoch } from '../raft/errors.js';
@@ -24,6 +23,7 @@ import { QuorumChecker } from './checker.js';
 import { SeededRandom } from './random.js';
 import { SimScheduler } from './scheduler.js';
 import { SimNetwork } from './sim-network.js';
+import { SimTrace } from './trace.js';
 
 export interface RaftSimOptions {
   seed: number;
@@ -182,17 +182,8 @@ export async function runRaftSimulation(options: RaftSimOptions): Promise<RaftSi
   const clock = new FakeClock(1_700_000_000_000);
   const startMs = clock.now();
   const scheduler = new SimScheduler(clock);
-  const hash = createHash('sha256');
-  const traceLines: string[] | undefined = options.keepTrace ? [] : undefined;
-  let finished = false;
-  const trace = (line: string) => {
-    // Promises of the killed nodes may still settle after the run: they are not part of it.
-    if (finished) return;
-    const stamped = `${clock.now() - startMs} ${line}`;
-    hash.update(stamped);
-    hash.update('\n');
-    traceLines?.push(stamped);
-  };
+  const simTrace = new SimTrace(clock, options.keepTrace);
+  const trace = simTrace.line;
   const checker = new QuorumChecker(() => clock.now() - startMs);
   const network = new SimNetwork({ clock, random: random.fork(), encode: options.encode !== false, minDelayMs: 1, maxDelayMs: 8, trace });
   const voters = Array.from({ length: voterCount }, (_, index) => index + 1);
@@ -423,14 +414,14 @@ export async function runRaftSimulation(options: RaftSimOptions): Promise<RaftSi
     node.client?.kill();
   }
   void failure;
-  finished = true;
+  const traceHash = simTrace.finish();
   const violations = [...checker.violations];
   return {
     seed,
     ok: violations.length === 0,
     violations,
-    traceHash: hash.digest('hex'),
-    trace: traceLines,
+    traceHash,
+    trace: simTrace.lines,
     voters: voterCount,
     observers: observerCount,
     stats: {

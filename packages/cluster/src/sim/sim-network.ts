@@ -9,7 +9,8 @@
  *
  * A node is reachable while attached (`attach(nodeId, handler)`); `detach` is its crash: what is in
  * flight to or from it is lost. A request that is lost rejects its sender's promise with
- * PeerUnreachableError after `unreachableAfterMs`, as a TCP connection times out. Single-threaded;
+ * PeerUnreachableError after `unreachableAfterMs`, as a TCP connection times out; so does a request
+ * the node was still handling when it crashed (its connection reset). Single-threaded;
  * owned by one simulation.
  */
 import { type AnyBody, decodeRequest, decodeResponse, encodeRequest, encodeResponse, type RequestInput, type ResponseBody } from '@gregor/protocol';
@@ -66,6 +67,8 @@ export class SimNetwork {
   private readonly links = new Map<string, Link>();
   /** Directed pairs `from>to` whose messages are lost. */
   private readonly cuts = new Set<string>();
+  /** Requests each node is handling: lost when it crashes (its connections reset), so no sender waits forever. */
+  private readonly handling = new Map<number, Set<() => void>>();
   /** Paused nodes, with what waits for them to resume, in order. */
   private readonly held = new Map<number, Array<() => void>>();
   private correlationId = 0;
@@ -99,6 +102,9 @@ export class SimNetwork {
   detach(nodeId: number): void {
     this.handlers.delete(nodeId);
     this.held.delete(nodeId);
+    const handling = this.handling.get(nodeId);
+    this.handling.delete(nodeId);
+    for (const lose of handling ?? []) lose();
     this.incarnations.set(nodeId, (this.incarnations.get(nodeId) ?? 0) + 1);
     this.trace(`net detach ${nodeId}`);
   }
@@ -217,7 +223,10 @@ export class SimNetwork {
       payload = frame;
     }
     return new Promise<AnyBody>((resolve, reject) => {
+      let lost = false;
       const lose = (why: string) => {
+        if (lost) return;
+        lost = true;
         this.stats.dropped++;
         this.trace(`net lost #${correlationId} ${from}>${to} ${why}`);
         this.clock.setTimeout(() => reject(new PeerUnreachableError(to, why)), this.unreachableAfterMs);
@@ -235,6 +244,10 @@ export class SimNetwork {
               const incarnation = target.incarnation;
               const request = this.encode ? decodeRequest((payload as Buffer).subarray(4), { strict: true }).body : (payload as AnyBody);
               this.stats.delivered++;
+              const crashed = () => lose('responder crashed');
+              const handling = this.handling.get(to) ?? new Set<() => void>();
+              this.handling.set(to, handling);
+              handling.add(crashed);
               let answered: Promise<AnyBody>;
               try {
                 answered = target.handler(apiKey, apiVersion, request);
@@ -242,8 +255,14 @@ export class SimNetwork {
                 answered = Promise.reject(error);
               }
               answered.then(
-                (response) => this.whenRunning(to, () => this.respond({ from, to, apiKey, apiVersion, correlationId, senderIncarnation, incarnation, response, resolve, lose })),
-                () => lose('no answer'),
+                (response) => {
+                  handling.delete(crashed);
+                  if (!lost) this.whenRunning(to, () => this.respond({ from, to, apiKey, apiVersion, correlationId, senderIncarnation, incarnation, response, resolve, lose }));
+                },
+                () => {
+                  handling.delete(crashed);
+                  lose('no answer');
+                },
               );
             }),
           arrival - this.clock.now(),

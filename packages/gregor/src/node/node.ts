@@ -290,7 +290,10 @@ export class GregorNode {
       }
       const node = new GregorNode({ options, identity, raft: openRaft, controller, broker, loader, network, server, controllerApis, channel, brokerRouter });
       openRaft.register(loader);
-      if (openBroker !== null) await openBroker.startup();
+      if (openBroker !== null) {
+        await openBroker.startup();
+        brokerRouter.startServing();
+      }
       return node;
     } catch (error) {
       controllerApis.detach(error as Error);
@@ -566,14 +569,19 @@ const acceptAllConfigs: ConfigValidator = {
 const DESCRIBE_QUORUM_VERSIONS = servedApiVersions(new Set([ApiKey.DescribeQuorum]));
 
 /**
- * The client listeners' handler: the broker once it exists. A request that arrives before (the
- * listener is bound first) waits for it; one that arrives after a failed open fails.
+ * The client listeners' handler: the broker once it serves, which is once it is registered and
+ * unfenced (Kafka's BrokerServer enables request processing only then). A request that arrives
+ * before (the listener is bound first) waits; one that arrives after a failed open fails. Until
+ * unfenced the broker's partitions are what its local metadata log said before it stopped: a
+ * restarted broker must not answer as a leader it no longer is (with a log that may have lost its
+ * unflushed tail) before the controller has fenced its old incarnation and moved its leaderships.
  * DescribeQuorum is forwarded to the active controller, as Kafka's brokers do (its JSON lists the
  * broker listener), so `gregor cluster status --bootstrap-server` and kafka-metadata-quorum see
  * the quorum through any broker; ApiVersions advertises it.
  */
 class BrokerRouter implements ListenerHandler {
   private broker: NodeBroker | null = null;
+  private serving = false;
   private controller: { send(apiKey: number, apiVersion: number, body: Body): Promise<Body> } | null = null;
   private readonly ready: Promise<NodeBroker>;
   private resolveReady!: (broker: NodeBroker) => void;
@@ -592,7 +600,13 @@ class BrokerRouter implements ListenerHandler {
     this.broker = broker;
     this.controller = controller;
     for (const [host, port, name] of this.advertised.splice(0)) broker.setAdvertisedListener(host, port, name);
-    this.resolveReady(broker);
+  }
+
+  /** The broker is registered and unfenced: requests go to it from now on. */
+  startServing(): void {
+    if (this.broker === null) throw new Error('startServing before attach');
+    this.serving = true;
+    this.resolveReady(this.broker);
   }
 
   detach(reason: Error): void {
@@ -600,7 +614,7 @@ class BrokerRouter implements ListenerHandler {
   }
 
   async handle(apiKey: number, apiVersion: number, body: Body, context: Body): Promise<unknown> {
-    const broker = this.broker ?? (await this.ready);
+    const broker = this.serving && this.broker !== null ? this.broker : await this.ready;
     if (apiKey === ApiKey.DescribeQuorum && this.controller !== null) return this.controller.send(apiKey, apiVersion, body);
     const response = await broker.handle(apiKey, apiVersion, body, context);
     if (apiKey === ApiKey.ApiVersions && this.controller !== null) return withDescribeQuorum(response as Body);
