@@ -101,3 +101,125 @@ describe('handlers with an authorizer', () => {
     }
   });
 });
+
+/** Kafka's bit field: bit `1 << code` for each operation named. */
+function bits(...operations: number[]): number {
+  return operations.reduce((field, operation) => field | (1 << operation), 0);
+}
+
+const ALL_TOPIC_OPERATIONS = bits(AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE, AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.ALTER, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS);
+const ALL_GROUP_OPERATIONS = bits(AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE);
+const ALL_CLUSTER_OPERATIONS = bits(AclOperation.CREATE, AclOperation.CLUSTER_ACTION, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE, AclOperation.ALTER, AclOperation.DESCRIBE);
+const OMITTED = -2147483648;
+
+describe('authorized operations (Metadata v8-10, DescribeGroups v3+, DescribeCluster)', () => {
+  async function answers(broker: Broker, context: Body | undefined, include: boolean) {
+    const metadata = (await broker.handle(ApiKey.Metadata, 10, { topics: [{ name: 'orders', topicId: '00000000-0000-0000-0000-000000000000' }, { name: 'visible', topicId: '00000000-0000-0000-0000-000000000000' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: include, includeTopicAuthorizedOperations: include }, context)) as Body;
+    const groups = (await broker.handle(ApiKey.DescribeGroups, 5, { groups: ['billing', 'secret'], includeAuthorizedOperations: include }, context)) as Body;
+    const cluster = (await broker.handle(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: include, endpointType: 1 }, context)) as Body;
+    return {
+      topics: metadata.topics.map((topic: Body) => [topic.name, topic.errorCode, topic.topicAuthorizedOperations]),
+      metadataCluster: metadata.clusterAuthorizedOperations,
+      groups: groups.groups.map((group: Body) => [group.groupId, group.errorCode, group.authorizedOperations]),
+      cluster: cluster.clusterAuthorizedOperations,
+    };
+  }
+
+  it('are Int.MinValue when not asked for, every supported operation without an authorizer or principal', async () => {
+    const broker = await openBroker(new StandardAuthorizer({ superUsers: [], allowEveryoneIfNoAclFound: false }));
+    try {
+      expect(await answers(broker, alice, false)).toEqual({
+        topics: [['orders', ErrorCode.TOPIC_AUTHORIZATION_FAILED, OMITTED], ['visible', ErrorCode.TOPIC_AUTHORIZATION_FAILED, OMITTED]],
+        metadataCluster: OMITTED,
+        groups: [['billing', ErrorCode.GROUP_AUTHORIZATION_FAILED, OMITTED], ['secret', ErrorCode.GROUP_AUTHORIZATION_FAILED, OMITTED]],
+        cluster: OMITTED,
+      });
+      // This process's own requests are not checked: everything each resource type supports.
+      expect(await answers(broker, undefined, true)).toEqual({
+        topics: [['orders', ErrorCode.NONE, ALL_TOPIC_OPERATIONS], ['visible', ErrorCode.NONE, ALL_TOPIC_OPERATIONS]],
+        metadataCluster: ALL_CLUSTER_OPERATIONS,
+        groups: [['billing', ErrorCode.NONE, ALL_GROUP_OPERATIONS], ['secret', ErrorCode.NONE, ALL_GROUP_OPERATIONS]],
+        cluster: ALL_CLUSTER_OPERATIONS,
+      });
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('are what the ACLs grant, with the implied operations; a refused topic still carries its field, the cluster is 0 without Describe', async () => {
+    const deny = (resourceType: number, resourceName: string, operation: number) => ({ ...allow(resourceType, resourceName, operation), permissionType: AclPermissionType.DENY }) as never;
+    const authorizer = new StandardAuthorizer({ superUsers: [], allowEveryoneIfNoAclFound: false }, [
+      allow(ResourceType.TOPIC, 'ord', AclOperation.WRITE, PatternType.PREFIXED),
+      allow(ResourceType.TOPIC, 'orders', AclOperation.ALTER_CONFIGS),
+      allow(ResourceType.TOPIC, 'visible', AclOperation.ALL),
+      deny(ResourceType.TOPIC, 'visible', AclOperation.DELETE),
+      allow(ResourceType.GROUP, 'billing', AclOperation.READ),
+      allow(ResourceType.GROUP, 'secret', AclOperation.DELETE),
+      deny(ResourceType.GROUP, 'secret', AclOperation.DESCRIBE),
+      allow(ResourceType.CLUSTER, 'kafka-cluster', AclOperation.IDEMPOTENT_WRITE),
+    ]);
+    const broker = await openBroker(authorizer);
+    try {
+      const first = await answers(broker, alice, true);
+      expect(first).toEqual({
+        topics: [
+          ['orders', ErrorCode.NONE, bits(AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.ALTER_CONFIGS, AclOperation.DESCRIBE_CONFIGS)],
+          ['visible', ErrorCode.NONE, ALL_TOPIC_OPERATIONS & ~bits(AclOperation.DELETE)],
+        ],
+        // alice may not Describe the cluster: 0, whatever else she may do on it.
+        metadataCluster: 0,
+        // 'secret' is refused (Describe denied): its field stays Int.MinValue, as Kafka answers.
+        groups: [['billing', ErrorCode.NONE, bits(AclOperation.READ, AclOperation.DESCRIBE)], ['secret', ErrorCode.GROUP_AUTHORIZATION_FAILED, OMITTED]],
+        cluster: 0,
+      });
+      authorizer.replace([...authorizer.acls, allow(ResourceType.CLUSTER, 'kafka-cluster', AclOperation.ALTER)]);
+      const second = await answers(broker, alice, true);
+      expect(second.metadataCluster).toBe(bits(AclOperation.IDEMPOTENT_WRITE, AclOperation.ALTER, AclOperation.DESCRIBE));
+      expect(second.cluster).toBe(second.metadataCluster);
+      // Metadata v11+ has no cluster field; topics keep theirs.
+      const v12 = (await broker.handle(ApiKey.Metadata, 12, { topics: [{ name: 'orders', topicId: '00000000-0000-0000-0000-000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: true }, alice)) as Body;
+      expect(v12.topics[0].topicAuthorizedOperations).toBe(first.topics[0][2]);
+      // A topic alice may not describe is refused and still carries what she may do (nothing).
+      const hidden = (await broker.handle(ApiKey.Metadata, 10, { topics: [{ name: 'hidden', topicId: '00000000-0000-0000-0000-000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: true }, alice)) as Body;
+      expect([hidden.topics[0].errorCode, hidden.topics[0].topicAuthorizedOperations]).toEqual([ErrorCode.TOPIC_AUTHORIZATION_FAILED, 0]);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('InitProducerId authorization (Kafka 3, KIP-679)', () => {
+  const idempotent = { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 };
+  const cases: { name: string; acls: ReturnType<typeof allow>[]; body?: Body; expected: number }[] = [
+    { name: 'no ACL', acls: [], expected: ErrorCode.CLUSTER_AUTHORIZATION_FAILED },
+    { name: 'IdempotentWrite on the cluster', acls: [allow(ResourceType.CLUSTER, 'kafka-cluster', AclOperation.IDEMPOTENT_WRITE)], expected: ErrorCode.NONE },
+    { name: 'Write on one topic', acls: [allow(ResourceType.TOPIC, 'orders', AclOperation.WRITE)], expected: ErrorCode.NONE },
+    { name: 'Write on a topic prefix', acls: [allow(ResourceType.TOPIC, 'ord', AclOperation.WRITE, PatternType.PREFIXED)], expected: ErrorCode.NONE },
+    { name: 'Read on a topic only', acls: [allow(ResourceType.TOPIC, 'orders', AclOperation.READ)], expected: ErrorCode.CLUSTER_AUTHORIZATION_FAILED },
+    { name: 'a transactional id without Write on it', acls: [allow(ResourceType.CLUSTER, 'kafka-cluster', AclOperation.IDEMPOTENT_WRITE), allow(ResourceType.TOPIC, 'orders', AclOperation.WRITE)], body: { ...idempotent, transactionalId: 'tx-1' }, expected: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED },
+    // Transactions are not served yet: an authorized id is told no coordinator is available (as FindCoordinator says).
+    { name: 'a transactional id with Write on it', acls: [allow(ResourceType.TRANSACTIONAL_ID, 'tx-', AclOperation.WRITE, PatternType.PREFIXED)], body: { ...idempotent, transactionalId: 'tx-1' }, expected: ErrorCode.COORDINATOR_NOT_AVAILABLE },
+  ];
+  for (const { name, acls, body, expected } of cases) {
+    it(`${name}: ${ErrorCode[expected as keyof typeof ErrorCode] ?? expected}`, async () => {
+      const broker = await openBroker(new StandardAuthorizer({ superUsers: [], allowEveryoneIfNoAclFound: false }, acls));
+      try {
+        const answer = (await broker.handle(ApiKey.InitProducerId, 4, body ?? idempotent, alice)) as Body;
+        expect(answer.errorCode).toBe(expected);
+      } finally {
+        await broker.close();
+      }
+    });
+  }
+
+  it('a transactional Produce needs Write on its transactional id', async () => {
+    const broker = await openBroker(new StandardAuthorizer({ superUsers: [], allowEveryoneIfNoAclFound: false }, [allow(ResourceType.TOPIC, 'orders', AclOperation.WRITE)]));
+    try {
+      const produce = (transactionalId: string | null) => broker.handle(ApiKey.Produce, 9, { ...requests[0].body, transactionalId }, alice) as Promise<Body>;
+      expect((await produce('tx-1')).responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      expect((await produce(null)).responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE);
+    } finally {
+      await broker.close();
+    }
+  });
+});

@@ -12,11 +12,18 @@
  *  5. Nothing applies: refused if the resource has any binding at all (for anyone); if it has
  *     none, `allow.everyone.if.no.acl.found` decides (default false: refused).
  *
+ * `authorizeByResourceType` answers "may the principal do this on SOME resource of the type?" as
+ * Kafka's default implementation (KIP-679, used for an idempotent producer's Write on any topic):
+ * allowed for a super user (or when a probe resource would be allowed), denied outright by a DENY
+ * on LITERAL `*`, else allowed when some applying ALLOW pattern (LITERAL or PREFIXED) is not
+ * covered by an applying DENY: a LITERAL DENY of the same name, or a PREFIXED DENY that is a prefix
+ * of it. Only the operation itself or ALL counts (no implied operations), as in Kafka.
+ *
  * The bindings are a plain array scanned per decision (Kafka keeps a sorted set): fine for the
  * hundreds of ACLs a test or a small deployment has. Not shared across threads; mutated only by
  * `replace` (the ACL store's owner), on the event loop.
  */
-import { AclOperation, type AclOperationCode, AclPermissionType, type ResourceTypeCode } from '@gregor/protocol';
+import { AclOperation, type AclOperationCode, AclPermissionType, PatternType, type ResourceTypeCode, WILDCARD_RESOURCE } from '@gregor/protocol';
 import { type AclBinding, patternMatchesName, WILDCARD_HOST, WILDCARD_PRINCIPAL } from './acl.js';
 
 export interface AuthorizerSettings {
@@ -79,7 +86,36 @@ export class StandardAuthorizer {
     if (allowed) return true;
     return hasResourceAcls ? false : this.settings.allowEveryoneIfNoAclFound;
   }
+
+  /** Whether the principal may perform `operation` on some resource of the type (see the header). */
+  authorizeByResourceType(request: Omit<AuthorizationRequest, 'resourceName'>): boolean {
+    if (this.authorize({ ...request, resourceName: PROBE_RESOURCE_NAME })) return true;
+    const deniedLiteral = new Set<string>();
+    const deniedPrefixes: string[] = [];
+    const allowed: AclBinding[] = [];
+    for (const binding of this.bindings) {
+      if (binding.resourceType !== request.resourceType) continue;
+      if (binding.principal !== request.principal && binding.principal !== WILDCARD_PRINCIPAL) continue;
+      if (binding.host !== WILDCARD_HOST && binding.host !== request.host) continue;
+      if (binding.operation !== request.operation && binding.operation !== AclOperation.ALL) continue;
+      if (binding.permissionType === AclPermissionType.DENY) {
+        if (binding.patternType === PatternType.PREFIXED) deniedPrefixes.push(binding.resourceName);
+        else if (binding.resourceName === WILDCARD_RESOURCE) return false;
+        else deniedLiteral.add(binding.resourceName);
+      } else if (binding.permissionType === AclPermissionType.ALLOW) {
+        allowed.push(binding);
+      }
+    }
+    if (allowed.some((binding) => binding.patternType === PatternType.LITERAL && binding.resourceName === WILDCARD_RESOURCE)) return true;
+    return allowed.some((binding) => {
+      if (binding.patternType === PatternType.LITERAL && deniedLiteral.has(binding.resourceName)) return false;
+      return !deniedPrefixes.some((prefix) => binding.resourceName.startsWith(prefix));
+    });
+  }
 }
+
+/** The name Kafka's default `authorizeByResourceType` probes super users with. */
+const PROBE_RESOURCE_NAME = 'hardcode';
 
 /** What one binding of the resource says about the request: allow, deny, or nothing. */
 function decision(binding: AclBinding, request: AuthorizationRequest): 'allow' | 'deny' | null {

@@ -108,3 +108,37 @@ describe('StandardAuthorizer truth table', () => {
     expect(authorizer([acl({ resourceName: 'other' })], { allowEveryoneIfNoAclFound: true }).authorize(request)).toBe(true);
   });
 });
+
+describe('authorizeByResourceType (Write on any topic, KIP-679)', () => {
+  const asks = (decide: StandardAuthorizer, operation: number = AclOperation.WRITE) =>
+    decide.authorizeByResourceType({ principal: 'User:alice', host: '10.0.0.1', operation: operation as never, resourceType: ResourceType.TOPIC });
+  const deny = (partial: Partial<AclBinding>) => acl({ permissionType: AclPermissionType.DENY, operation: AclOperation.WRITE, ...partial });
+  const write = (partial: Partial<AclBinding> = {}) => acl({ operation: AclOperation.WRITE, ...partial });
+
+  const cases: { name: string; bindings: AclBinding[]; settings?: { superUsers?: string[]; allowEveryoneIfNoAclFound?: boolean }; expected: boolean }[] = [
+    { name: 'no ACLs', bindings: [], expected: false },
+    { name: 'no ACLs, allow.everyone.if.no.acl.found', bindings: [], settings: { allowEveryoneIfNoAclFound: true }, expected: true },
+    { name: 'a super user', bindings: [], settings: { superUsers: ['User:alice'] }, expected: true },
+    { name: 'Write on one literal topic', bindings: [write()], expected: true },
+    { name: 'All on one prefixed topic', bindings: [write({ operation: AclOperation.ALL, patternType: PatternType.PREFIXED, resourceName: 'ord' })], expected: true },
+    { name: 'Write for User:* from any host', bindings: [write({ principal: 'User:*' })], expected: true },
+    { name: 'Read only (Write is not implied)', bindings: [acl({ operation: AclOperation.READ })], expected: false },
+    { name: 'Write on a group, not a topic', bindings: [write({ resourceType: ResourceType.GROUP })], expected: false },
+    { name: "Write for another principal", bindings: [write({ principal: 'User:bob' })], expected: false },
+    { name: 'Write from another host', bindings: [write({ host: '10.0.0.2' })], expected: false },
+    { name: 'Write allowed and denied on the same literal', bindings: [write(), deny({})], expected: false },
+    { name: 'Write allowed on a literal, denied on a prefix of it', bindings: [write(), deny({ patternType: PatternType.PREFIXED, resourceName: 'orders' })], expected: false },
+    { name: 'Write allowed on a prefix, denied on a shorter prefix', bindings: [write({ patternType: PatternType.PREFIXED, resourceName: 'orders-' }), deny({ patternType: PatternType.PREFIXED, resourceName: 'ord' })], expected: false },
+    { name: 'Write allowed on a prefix, denied on a longer prefix (other names stay writable)', bindings: [write({ patternType: PatternType.PREFIXED, resourceName: 'ord' }), deny({ patternType: PatternType.PREFIXED, resourceName: 'orders-' })], expected: true },
+    { name: 'Write allowed on a literal, a prefixed deny of the same name', bindings: [write(), deny({ patternType: PatternType.PREFIXED, resourceName: 'orders-eu' })], expected: false },
+    { name: 'Write allowed on one topic, denied on another', bindings: [write(), deny({ resourceName: 'other' })], expected: true },
+    { name: 'Write allowed on *, denied on one topic', bindings: [write({ resourceName: '*' }), deny({})], expected: true },
+    { name: 'Write denied on * wins over any allow', bindings: [write(), deny({ resourceName: '*' })], expected: false },
+    { name: 'a Read deny does not take away Write', bindings: [write(), deny({ operation: AclOperation.READ })], expected: true },
+  ];
+  for (const { name, bindings, settings, expected } of cases) {
+    it(`${name}: ${expected ? 'allowed' : 'refused'}`, () => {
+      expect(asks(authorizer(bindings, settings))).toBe(expected);
+    });
+  }
+});

@@ -17,10 +17,11 @@
  * with INVALID_TIMESTAMP (its index in recordErrors); a refused partition appends nothing.
  * A retried idempotent batch is answered with its original offsets (NONE, as Kafka does today).
  * Authorization (with an authorizer): Write on the topic, else TOPIC_AUTHORIZATION_FAILED for
- * its partitions (checked before the topic's existence, as Kafka does).
+ * its partitions (checked before the topic's existence, as Kafka does); with a transactionalId,
+ * first Write on that TRANSACTIONAL_ID, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition.
  * Deviations: acks=0 resolves to NO_RESPONSE (null), so the server writes nothing; Produce never
- * auto-creates topics (as Kafka); transactional produce is not supported yet (transactionalId is
- * ignored, batches are appended as non-transactional data would be); throttleTimeMs is always 0.
+ * auto-creates topics (as Kafka); transactional produce is not supported yet (an authorized
+ * transactionalId is otherwise ignored, batches are appended as non-transactional data would be); throttleTimeMs is always 0.
  * A Produce from Gregor's producer in the same process (RequestContext.recordsBuiltByProducer)
  * skips the CRC check and the walk of every record: BatchBuilder computed those CRCs and wrote
  * that framing just before, in the same memory (the batch headers are still checked).
@@ -55,9 +56,12 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
   const acks: number = body.acks;
   const crcsChecked = context.recordsBuiltByProducer === true;
   const replies: { name: string; partitions: PartitionReply[] }[] = [];
+  // A transactional produce needs Write on its transactional id first (Kafka refuses the whole request).
+  const transactionRefused = body.transactionalId != null && !isAuthorized(broker, context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, body.transactionalId);
   for (const topicData of body.topicData ?? []) {
-    const authorized = isAuthorized(broker, context, AclOperation.WRITE, ResourceType.TOPIC, topicData.name);
-    const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks, crcsChecked, authorized));
+    const refusedWith = transactionRefused ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      : isAuthorized(broker, context, AclOperation.WRITE, ResourceType.TOPIC, topicData.name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks, crcsChecked, refusedWith));
     replies.push({ name: topicData.name, partitions });
   }
   if (acks === 0) return null;
@@ -71,12 +75,12 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
   };
 }
 
-function producePartition(broker: Broker, topicName: string, data: Body, acks: number, crcsChecked: boolean, authorized: boolean): PartitionReply {
+function producePartition(broker: Broker, topicName: string, data: Body, acks: number, crcsChecked: boolean, refusedWith: number): PartitionReply {
   const reply = (errorCode: number, errorMessage: string | null = null): PartitionReply => ({
     index: data.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, waitFor: -1, minInsyncReplicas: 1,
   });
   if (acks !== 0 && acks !== 1 && acks !== -1) return reply(ErrorCode.INVALID_REQUIRED_ACKS);
-  if (!authorized) return reply(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  if (refusedWith !== ErrorCode.NONE) return reply(refusedWith);
   const partition = broker.hostedPartition(topicName, data.index);
   if (typeof partition === 'number') return reply(partition);
   if (INTERNAL_TOPICS.has(topicName)) return reply(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);

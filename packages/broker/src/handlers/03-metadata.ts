@@ -11,19 +11,19 @@
  * once and lets the client retry). Authorization (with an authorizer): a listing of all topics
  * leaves out those the principal may not Describe; a topic asked for by name or id without Describe
  * is TOPIC_AUTHORIZATION_FAILED, and so is a missing one it may not Create (on the cluster or the
- * topic) when it would be auto-created. Deviations: authorized operations are not computed
- * (Int.MinValue, "not requested").
+ * topic) when it would be auto-created. Authorized operations (v8+), as Kafka: with
+ * includeTopicAuthorizedOperations every topic of the answer (also one answered with an error)
+ * carries the bit field of what the caller may do on it; with includeClusterAuthorizedOperations
+ * (v8-10) the cluster's, or 0 without Describe on the cluster; otherwise Int.MinValue.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
-import { isAuthorized, isClusterAuthorized } from '../authorization.js';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations, isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { TopicImage } from '@gregor/metadata';
 import type { Broker } from '../broker.js';
 import type { Body, RequestContext } from '../context.js';
 import { autoCreateTopic } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
 import { INTERNAL_TOPICS, topicNameProblem } from '../topics.js';
-
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 export async function handleMetadata(broker: Broker, apiVersion: number, body: Body, context: RequestContext): Promise<Body> {
   const listenerName = broker.listenerName(context);
@@ -34,13 +34,20 @@ export async function handleMetadata(broker: Broker, apiVersion: number, body: B
   const topics = listAll
     ? [...broker.image.topicsById.values()].filter((topic) => mayDescribe(topic.name)).sort((a, b) => (a.name < b.name ? -1 : 1)).map((topic) => describeTopic(broker, topic))
     : await Promise.all(requested.map((entry) => lookupTopic(broker, apiVersion, entry, allowAutoCreate, context)));
+  if (apiVersion >= 8 && body.includeTopicAuthorizedOperations === true) {
+    for (const topic of topics) if (topic.name !== null) topic.topicAuthorizedOperations = authorizedOperations(broker, context, ResourceType.TOPIC, topic.name);
+  }
+  let clusterAuthorizedOperations = AUTHORIZED_OPERATIONS_OMITTED;
+  if (apiVersion >= 8 && apiVersion <= 10 && body.includeClusterAuthorizedOperations === true) {
+    clusterAuthorizedOperations = isClusterAuthorized(broker, context, AclOperation.DESCRIBE) ? authorizedOperations(broker, context, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) : 0;
+  }
   return {
     throttleTimeMs: 0,
     brokers: broker.liveBrokers(listenerName),
     clusterId: broker.clusterId,
     controllerId: broker.controllerIdFor(listenerName),
     topics,
-    clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    clusterAuthorizedOperations,
   };
 }
 

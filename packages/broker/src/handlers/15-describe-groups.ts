@@ -2,22 +2,25 @@
  * DescribeGroups (API key 15), versions 0-5.
  * State, protocol type, the selected protocol (when Stable) and the members; member metadata and
  * assignments are filled in when the group is Stable (as Kafka). An unknown group is described as
- * Dead with no error (as Kafka 3.x). Deviations: authorizedOperations is Int.MinValue (not
- * computed); throttleTimeMs is 0. A group this broker does not coordinate is NOT_COORDINATOR.
+ * Dead with no error (as Kafka 3.x). authorizedOperations (v3+, when includeAuthorizedOperations):
+ * the bit field of what the caller may do on a group answered without error, else Int.MinValue.
+ * Deviations: throttleTimeMs is 0. A group this broker does not coordinate is NOT_COORDINATOR.
  * Authorization: Describe on each group, else GROUP_AUTHORIZATION_FAILED for it.
  */
 import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
-import { isAuthorized } from '../authorization.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations, isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { Body, RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleDescribeGroups(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+export async function handleDescribeGroups(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
   await ensureGroupCoordination(broker);
+  const withOperations = apiVersion >= 3 && body.includeAuthorizedOperations === true;
   const groups = (body.groups ?? []).map((groupId: string) => {
     const errorCode = isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, groupId) ? broker.coordinator.groupStatus(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED;
-    if (errorCode !== ErrorCode.NONE) return { errorCode, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 };
-    return { errorCode, errorMessage: null, ...broker.coordinator.describeGroup(groupId), authorizedOperations: -2147483648 };
+    if (errorCode !== ErrorCode.NONE) return { errorCode, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+    const operations = withOperations ? authorizedOperations(broker, context, ResourceType.GROUP, groupId) : AUTHORIZED_OPERATIONS_OMITTED;
+    return { errorCode, errorMessage: null, ...broker.coordinator.describeGroup(groupId), authorizedOperations: operations };
   });
   return { throttleTimeMs: 0, groups };
 }

@@ -7,12 +7,14 @@
  * Kafka, v3+ with exactly one of producerId and producerEpoch set to -1 is INVALID_REQUEST. When
  * no id is ready (the block source is waiting or failed) the answer is COORDINATOR_LOAD_IN_PROGRESS,
  * which clients retry, as Kafka's RPCProducerIdManager answers.
- * Deviations: transactions are not supported yet, so a non-null transactionalId is answered with
- * TRANSACTIONAL_ID_AUTHORIZATION_FAILED (not retriable) rather than a coordinator; throttleTimeMs 0.
- * Authorization: IdempotentWrite on the cluster, else CLUSTER_AUTHORIZATION_FAILED.
+ * Authorization, as Kafka 3 (KIP-679): with a transactionalId, Write on that TRANSACTIONAL_ID, else
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED; without one, IdempotentWrite on the cluster or Write on
+ * any topic (`authorizeByResourceType`), else CLUSTER_AUTHORIZATION_FAILED.
+ * Deviations: transactions are not supported yet, so an authorized transactionalId is answered
+ * COORDINATOR_NOT_AVAILABLE, as FindCoordinator answers for transactions; throttleTimeMs 0.
  */
-import { AclOperation, ErrorCode } from '@gregor/protocol';
-import { isClusterAuthorized } from '../authorization.js';
+import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { isAuthorized, isAuthorizedByResourceType, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { Body, RequestContext } from '../context.js';
 import { BrokerError } from '../errors.js';
@@ -22,10 +24,13 @@ const NO_PRODUCER_EPOCH = -1;
 
 export function handleInitProducerId(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Body {
   const fail = (errorCode: number): Body => ({ throttleTimeMs: 0, errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
-  if (body.transactionalId !== null && body.transactionalId !== undefined) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-  // An idempotent producer needs IdempotentWrite on the cluster (Kafka 3 also accepts Write on any
-  // topic; Gregor does not look for one).
-  if (!isClusterAuthorized(broker, context, AclOperation.IDEMPOTENT_WRITE)) return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  const transactionalId: string | null = body.transactionalId ?? null;
+  if (transactionalId !== null) {
+    if (!isAuthorized(broker, context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  }
+  const mayWriteIdempotently = isClusterAuthorized(broker, context, AclOperation.IDEMPOTENT_WRITE) || isAuthorizedByResourceType(broker, context, AclOperation.WRITE, ResourceType.TOPIC);
+  if (!mayWriteIdempotently) return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   // Versions before 3 carry neither field: they read as -1.
   const producerId: number = body.producerId ?? NO_PRODUCER_ID;
   const producerEpoch: number = body.producerEpoch ?? NO_PRODUCER_EPOCH;

@@ -3,10 +3,12 @@
  * The cluster id, every unfenced broker with an endpoint on the request's listener, and as
  * controllerId the active controller when it is also a live broker, else a live broker (as KRaft
  * brokers answer). endpointType (v1) 1 (brokers) is answered; 2 (controllers) is refused with
- * UNSUPPORTED_ENDPOINT_TYPE as Kafka does on a broker listener. Deviations:
- * clusterAuthorizedOperations is not computed; throttleTimeMs 0.
+ * UNSUPPORTED_ENDPOINT_TYPE as Kafka does on a broker listener. clusterAuthorizedOperations, when
+ * includeClusterAuthorizedOperations: the bit field of what the caller may do on the cluster, 0
+ * without Describe on it; otherwise Int.MinValue. Deviations: throttleTimeMs 0.
  */
-import { ErrorCode } from '@gregor/protocol';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { Body, RequestContext } from '../context.js';
 
@@ -15,7 +17,11 @@ const ENDPOINT_TYPE_BROKER = 1;
 export function handleDescribeCluster(broker: Broker, _apiVersion: number, body: Body, context: RequestContext): Body {
   const endpointType: number = body.endpointType ?? ENDPOINT_TYPE_BROKER;
   const listenerName = broker.listenerName(context);
-  const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.controllerIdFor(listenerName), clusterAuthorizedOperations: -2147483648 };
+  let clusterAuthorizedOperations = AUTHORIZED_OPERATIONS_OMITTED;
+  if (body.includeClusterAuthorizedOperations === true) {
+    clusterAuthorizedOperations = isClusterAuthorized(broker, context, AclOperation.DESCRIBE) ? authorizedOperations(broker, context, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) : 0;
+  }
+  const base = { throttleTimeMs: 0, endpointType, clusterId: broker.clusterId, controllerId: broker.controllerIdFor(listenerName), clusterAuthorizedOperations };
   if (endpointType !== ENDPOINT_TYPE_BROKER) {
     return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: 'Only broker endpoints are served', brokers: [] };
   }
