@@ -147,7 +147,7 @@ describe('authorized operations (Metadata v8-10, DescribeGroups v3+, DescribeClu
   });
 
   it('are what the ACLs grant, with the implied operations; a refused topic still carries its field, the cluster is 0 without Describe', async () => {
-    const deny = (resourceType: number, resourceName: string, operation: number) => ({ ...allow(resourceType, resourceName, operation), permissionType: AclPermissionType.DENY }) as never;
+    const deny = (resourceType: number, resourceName: string, operation: number) => ({ ...(allow(resourceType, resourceName, operation) as object), permissionType: AclPermissionType.DENY }) as never;
     const authorizer = new StandardAuthorizer({ superUsers: [], allowEveryoneIfNoAclFound: false }, [
       allow(ResourceType.TOPIC, 'ord', AclOperation.WRITE, PatternType.PREFIXED),
       allow(ResourceType.TOPIC, 'orders', AclOperation.ALTER_CONFIGS),
@@ -201,7 +201,7 @@ describe('InitProducerId authorization (Kafka 3, KIP-679)', () => {
     { name: 'a transactional id with Write on it', acls: [allow(ResourceType.TRANSACTIONAL_ID, 'tx-', AclOperation.WRITE, PatternType.PREFIXED)], body: { ...idempotent, transactionalId: 'tx-1' }, expected: ErrorCode.COORDINATOR_NOT_AVAILABLE },
   ];
   for (const { name, acls, body, expected } of cases) {
-    it(`${name}: ${ErrorCode[expected as keyof typeof ErrorCode] ?? expected}`, async () => {
+    it(`${name}: error code ${expected}`, async () => {
       const broker = await openBroker(new StandardAuthorizer({ superUsers: [], allowEveryoneIfNoAclFound: false }, acls));
       try {
         const answer = (await broker.handle(ApiKey.InitProducerId, 4, body ?? idempotent, alice)) as Body;
