@@ -16,6 +16,7 @@ export {
 } from './sasl.js';
 export { ScramCredentialStore, SCRAM_CREDENTIALS_FILE } from './scram-credential-store.js';
 export { ANONYMOUS_PRINCIPAL, USER_TYPE, userPrincipal, distinguishedName, certificatePrincipal, parsePrincipal } from './principal.js';
+export { mapSslPrincipal, parseSslPrincipalMappingRules, type SslPrincipalMappingRule } from './ssl-principal-mapping.js';
 export {
   SECURITY_PROTOCOLS, type SecurityProtocol, isSecurityProtocol, usesTls, usesSasl, type ClientAuth, type TlsServerSettings, type ListenerSecurity,
   type ListenerSecurityOptions, listenerProtocol, parseProtocolMap, listenerSecurityFromProperties,

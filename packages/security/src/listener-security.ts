@@ -11,10 +11,12 @@
  * `ssl.keystore.password`); without a type, a file starting with `-----BEGIN` is PEM and any other
  * is PKCS12. JKS cannot be read by Node: it is refused with a message saying to convert it. The
  * private key's passphrase is `ssl.key.password`. Truststores are PEM (`ssl.truststore.location`
- * or inline `ssl.truststore.certificates`). Pure, apart from reading the files named.
+ * or inline `ssl.truststore.certificates`). `ssl.principal.mapping.rules` maps client certificate
+ * subjects to principal names. Pure, apart from reading the files named.
  */
 import { SecurityConfigError } from './errors.js';
 import { parseJaasConfig, plainUsers } from './jaas.js';
+import { parseSslPrincipalMappingRules, type SslPrincipalMappingRule } from './ssl-principal-mapping.js';
 import { isSupportedSaslMechanism, type SaslMechanism, type SaslServerSettings, type ScramCredentialSource } from './sasl.js';
 
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
@@ -46,6 +48,8 @@ export interface TlsServerSettings {
   clientAuth: ClientAuth;
   /** Lowest TLS version (from `ssl.enabled.protocols`). */
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** How a client certificate's subject becomes a principal name (`ssl.principal.mapping.rules`; default DEFAULT, the subject itself). */
+  principalMappingRules?: readonly SslPrincipalMappingRule[];
 }
 
 export interface ListenerSecurity {
@@ -103,6 +107,8 @@ function tlsServerSettings(get: (key: string) => string | undefined, listenerNam
     settings.ca = readSetting(readFile, trustLocation, 'ssl.truststore.location');
   }
   if (clientAuth !== 'none' && settings.ca === undefined) throw new SecurityConfigError(`listener ${listenerName}: ssl.client.auth=${clientAuth} needs ssl.truststore.location (the CA that signs client certificates)`);
+  const rules = get('ssl.principal.mapping.rules');
+  if (rules !== undefined) settings.principalMappingRules = parseSslPrincipalMappingRules(rules);
   const protocols = get('ssl.enabled.protocols');
   if (protocols !== undefined && !protocols.split(',').map((p) => p.trim()).includes('TLSv1.2')) settings.minVersion = 'TLSv1.3';
   return settings;

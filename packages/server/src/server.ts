@@ -15,8 +15,9 @@
  * or SASL_SSL. SSL listeners are Node `tls` servers with the listener's keystore and truststore;
  * a handshake that does not finish within `sslHandshakeTimeoutMs` closes the socket, and with
  * `ssl.client.auth` requested or required the client certificate's subject becomes the principal
- * (`User:CN=...`). SASL listeners put each connection through the SASL stage
- * (`sasl-authenticator.ts`) before any request reaches the handler.
+ * (`User:CN=...`, RFC 2253 as Java writes it, through `ssl.principal.mapping.rules`). SASL
+ * listeners put each connection through the SASL stage (`sasl-authenticator.ts`) before any
+ * request reaches the handler.
  *
  * Lifecycle: `listen()` once per listener name, `close()` once. `close()` stops accepting on every
  * listener, lets each connection answer what it has in flight (bounded by `closeGraceMs`), then
@@ -226,7 +227,16 @@ export class Server {
         socket.destroy();
         return;
       }
-      this.onConnection(socket, name, handler, security, certificate === undefined ? ANONYMOUS_PRINCIPAL : certificatePrincipal(certificate));
+      let principal = ANONYMOUS_PRINCIPAL;
+      try {
+        if (certificate !== undefined) principal = certificatePrincipal(certificate, settings.principalMappingRules);
+      } catch (error) {
+        // A subject that cannot be read, or that no ssl.principal.mapping.rules rule applies to: refused, as Kafka does.
+        this.logger.warn('refusing connection: no principal for the client certificate', { listener: name, remote: socket.remoteAddress, error: (error as Error).message });
+        socket.destroy();
+        return;
+      }
+      this.onConnection(socket, name, handler, security, principal);
     });
     server.on('tlsClientError', (error, socket) => {
       this.logger.warn('TLS handshake failed', { listener: name, remote: socket.remoteAddress, error: error.message });

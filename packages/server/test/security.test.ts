@@ -135,6 +135,62 @@ describe('TLS keystores and client certificates', () => {
     }
   });
 
+  it('ssl.client.auth=requested: no certificate is User:ANONYMOUS, a certificate gives its RFC 2253 subject, a stranger\'s is refused', async () => {
+    const seen: string[] = [];
+    const broker = secure.broker;
+    const { server, port } = await secure.serve('SSL', { ...tlsProperties(), 'ssl.client.auth': 'requested', 'ssl.truststore.location': certificates.caPem });
+    const original = broker.handle.bind(broker);
+    broker.handle = (apiKey, apiVersion, body, context) => {
+      seen.push((context as RequestContext).principal);
+      return original(apiKey, apiVersion, body, context);
+    };
+    try {
+      const ca = readFileSync(certificates.caPem);
+      const identities = [{}, { key: readFileSync(certificates.clientKey), cert: readFileSync(certificates.clientCert) }, { key: readFileSync(certificates.escapedKey), cert: readFileSync(certificates.escapedCert) }];
+      for (const identity of identities) {
+        const client = await RawClient.connect(port, { ca, servername: 'localhost', ...identity });
+        expect((await client.request(ApiKey.Metadata, 1, { topics: [] }))?.brokers).toHaveLength(1);
+        client.close();
+      }
+      expect(seen).toEqual(['User:ANONYMOUS', 'User:CN=alice,OU=test,O=gregor', 'User:CN=Smith\\, John,O=Acme\\, Inc.']);
+      const stranger = { key: readFileSync(certificates.strangerKey), cert: readFileSync(certificates.strangerCert) };
+      const refused = await RawClient.connect(port, { ca, servername: 'localhost', ...stranger }).then(async (raw) => (await raw.request(ApiKey.Metadata, 1, { topics: [] })) === null, () => true);
+      expect(refused).toBe(true);
+      expect(seen).toHaveLength(3);
+    } finally {
+      broker.handle = original;
+      await server.close({ graceMs: 0 });
+    }
+  });
+
+  it('ssl.principal.mapping.rules maps the subject; a certificate no rule applies to is refused', async () => {
+    const seen: string[] = [];
+    const broker = secure.broker;
+    const { server, port } = await secure.serve('SSL', {
+      ...tlsProperties(), 'ssl.client.auth': 'required', 'ssl.truststore.location': certificates.caPem,
+      'ssl.principal.mapping.rules': 'RULE:^CN=([^,]*),OU=test,.*$/$1/U',
+    });
+    const original = broker.handle.bind(broker);
+    broker.handle = (apiKey, apiVersion, body, context) => {
+      seen.push((context as RequestContext).principal);
+      return original(apiKey, apiVersion, body, context);
+    };
+    try {
+      const ca = readFileSync(certificates.caPem);
+      const client = await RawClient.connect(port, { ca, servername: 'localhost', key: readFileSync(certificates.clientKey), cert: readFileSync(certificates.clientCert) });
+      await client.request(ApiKey.Metadata, 1, { topics: [] });
+      client.close();
+      expect(seen).toEqual(['User:ALICE']);
+      const unmapped = { key: readFileSync(certificates.escapedKey), cert: readFileSync(certificates.escapedCert) };
+      const refused = await RawClient.connect(port, { ca, servername: 'localhost', ...unmapped }).then(async (raw) => (await raw.request(ApiKey.Metadata, 1, { topics: [] })) === null, () => true);
+      expect(refused).toBe(true);
+      expect(seen).toHaveLength(1);
+    } finally {
+      broker.handle = original;
+      await server.close({ graceMs: 0 });
+    }
+  });
+
   it('a TLS handshake that stalls is closed after sslHandshakeTimeoutMs, and the listener still serves others', async () => {
     const { server, port } = await secure.serve('SSL', tlsProperties(), { sslHandshakeTimeoutMs: 300 });
     try {

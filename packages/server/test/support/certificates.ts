@@ -1,8 +1,8 @@
 /**
  * A throwaway certificate authority for TLS tests, made with the `openssl` command line: the CA,
  * a server certificate for localhost / 127.0.0.1 (as a PEM keystore, with an encrypted key, and
- * as PKCS#12), and a client certificate with subject CN=alice,OU=test,O=gregor. Files live in a
- * temporary directory the caller removes.
+ * as PKCS#12), and client certificates with subjects CN=alice,OU=test,O=gregor and (escaped)
+ * CN=Smith\, John,O=Acme\, Inc. Files live in a temporary directory the caller removes.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,9 @@ export interface TestCertificates {
   keystorePassword: string;
   clientKey: string;
   clientCert: string;
+  /** A client certificate whose subject needs RFC 2253 escaping: `CN=Smith\, John,O=Acme\, Inc.`. */
+  escapedKey: string;
+  escapedCert: string;
   /** A client certificate signed by another CA. */
   strangerKey: string;
   strangerCert: string;
@@ -48,6 +51,8 @@ export function makeTestCertificates(): TestCertificates {
   sign(dir, 'server', 'ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   keyAndCsr(dir, 'client', '/O=gregor/OU=test/CN=alice');
   sign(dir, 'client', 'ca', 'extendedKeyUsage=clientAuth\n');
+  keyAndCsr(dir, 'escaped', '/O=Acme\\, Inc./CN=Smith\\, John');
+  sign(dir, 'escaped', 'ca', 'extendedKeyUsage=clientAuth\n');
   keyAndCsr(dir, 'stranger', '/CN=mallory');
   sign(dir, 'stranger', 'other-ca', 'extendedKeyUsage=clientAuth\n');
   const keyPassword = 'key-secret';
@@ -67,6 +72,8 @@ export function makeTestCertificates(): TestCertificates {
     keystorePassword,
     clientKey: file('client.key'),
     clientCert: file('client.pem'),
+    escapedKey: file('escaped.key'),
+    escapedCert: file('escaped.pem'),
     strangerKey: file('stranger.key'),
     strangerCert: file('stranger.pem'),
   };
