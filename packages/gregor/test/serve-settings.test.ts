@@ -100,7 +100,9 @@ describe('serveSettings', () => {
     expect(refused('process.roles=broker\nnode.id=2')).toContain('controller.quorum.voters: must list');
     expect(refused('log.dirs=/a,/b')).toContain('one data directory');
     expect(refused('listeners=CLIENT://:9093\nlistener.security.protocol.map=CLIENT:TLS')).toContain('not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL');
-    expect(refused('process.roles=broker,controller\nnode.id=1\ncontroller.quorum.voters=1@127.0.0.1:9093,2@127.0.0.1:9193\ncontroller.listener.names=CONTROLLER\nlisteners=PLAINTEXT://:9092,CONTROLLER://:9093\nauthorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer')).toContain('does not authorize requests yet');
+    // A node of a cluster takes the authorizer too (its ACLs live in the metadata log).
+    const clusterNode = serveSettings(properties('process.roles=broker,controller\nnode.id=1\ncontroller.quorum.voters=1@127.0.0.1:9093,2@127.0.0.1:9193\ncontroller.listener.names=CONTROLLER\nlisteners=PLAINTEXT://:9092,CONTROLLER://:9093\nauthorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\nsuper.users=User:admin'), [], {});
+    expect(clusterNode.authorizer).toEqual({ superUsers: ['User:admin'], allowEveryoneIfNoAclFound: false });
   });
 });
 

@@ -21,6 +21,7 @@ export {
   CONTROLLER_CONFIG_DEFAULTS, type ControllerConfig, ControllerConfigError, controllerConfig,
 } from './controller/config.js';
 export { ControllerError } from './controller/errors.js';
+export { errorResponse as controllerErrorResponse } from './controller/error-responses.js';
 export type {
   ApiError, CommittedBatch, ConfigResource, ConfigValidator, ControllerClock, ControllerLog, LeaderAndEpoch, Random,
 } from './controller/interfaces.js';

@@ -28,8 +28,8 @@ import { ScramCredentialStore } from './scram-credential-store.js';
 /** ACLs kept elsewhere than a file (a cluster's metadata): the current bindings, and the two changes. */
 export interface AclBackend {
   readonly acls: readonly AclBinding[];
-  createAcls(request: CreateAclsRequest): Promise<CreateAclsResponseInput>;
-  deleteAcls(request: DeleteAclsRequest): Promise<DeleteAclsResponseInput>;
+  createAcls(request: CreateAclsRequest, apiVersion: number): Promise<CreateAclsResponseInput>;
+  deleteAcls(request: DeleteAclsRequest, apiVersion: number): Promise<DeleteAclsResponseInput>;
 }
 
 /** SCRAM credentials kept elsewhere than a file (a cluster's metadata). */
@@ -99,14 +99,14 @@ export class SecurityApis {
         const refuse = (errorCode: number, errorMessage: string | null) => ({ throttleTimeMs: 0, results: request.creations.map(() => ({ errorCode, errorMessage })) });
         if (acls === undefined) return refuse(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured on the broker');
         if (!this.clusterAuthorized(context, AclOperation.ALTER)) return refuse(denied, null);
-        return acls.store instanceof AclStore ? createAcls(acls.store, acls.authorizer, request) : acls.store.createAcls(request);
+        return acls.store instanceof AclStore ? createAcls(acls.store, acls.authorizer, request) : acls.store.createAcls(request, apiVersion);
       }
       case ApiKey.DeleteAcls: {
         const request = body as unknown as DeleteAclsRequest;
         const refuse = (errorCode: number, errorMessage: string | null) => ({ throttleTimeMs: 0, filterResults: request.filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] })) });
         if (acls === undefined) return refuse(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured on the broker');
         if (!this.clusterAuthorized(context, AclOperation.ALTER)) return refuse(denied, null);
-        return acls.store instanceof AclStore ? deleteAcls(acls.store, acls.authorizer, request) : acls.store.deleteAcls(request);
+        return acls.store instanceof AclStore ? deleteAcls(acls.store, acls.authorizer, request) : acls.store.deleteAcls(request, apiVersion);
       }
       case ApiKey.ApiVersions:
         return withApiVersions(await this.inner.handle(apiKey, apiVersion, body, context), SECURITY_API_KEYS);

@@ -116,8 +116,6 @@ export function serveSettings(fileProperties: ReadonlyMap<string, string>, overr
   if (dirs.length > 1) throw new CliError(`log.dirs lists ${dirs.length} directories; Gregor keeps one data directory for now`);
 
   if (isClusterNode(cluster)) {
-    // A node of a cluster has no authorizer yet: refuse rather than serve without the checks asked for.
-    if (authorizer !== undefined) throw new CliError('authorizer.class.name: a node of a cluster does not authorize requests yet; ACLs are served by a single gregor serve node (docs/security.md)');
     let node: ClusterNodeSettings;
     try {
       node = clusterNodeSettings(cluster, broker.staticBrokerConfigs ?? {}, flags);
@@ -134,8 +132,9 @@ export function serveSettings(fileProperties: ReadonlyMap<string, string>, overr
       properties,
       broker,
       server,
-      ignored: ignored.filter((key) => !CLUSTER_NODE_KEYS.has(key)),
+      ignored: ignored.filter((key) => !CLUSTER_NODE_KEYS.has(key) && key !== 'security.inter.broker.protocol'),
       node,
+      ...(authorizer === undefined ? {} : { authorizer }),
     };
   }
 

@@ -7,7 +7,8 @@
  *   - `controller`: the broker's requests to the active controller (registration, heartbeats,
  *     AlterPartition, forwarded admin requests), to the same listener;
  *   - `broker`: the replica fetchers' Fetch and OffsetForLeaderEpoch, to a broker's inter-broker
- *     listener (its endpoint in the metadata image).
+ *     listener (its endpoint in the metadata image), authenticated with the broker's own SASL
+ *     credentials when that listener is SASL_PLAINTEXT.
  * Separate connections matter: a server answers a connection's requests in order and starts a
  * Fetch only once the earlier answers are out, so a heartbeat the controller answers only after a
  * commit must never sit in front of the raft Fetch that makes the commit.
@@ -23,7 +24,7 @@
  * and reconnect after failures with backoff.
  */
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '@gregor/protocol';
-import { type Body, TcpTransport } from '@gregor/client';
+import { type Body, type SaslCredentials, TcpTransport } from '@gregor/client';
 import type { SimNetwork } from '@gregor/cluster';
 import { NodeNetworkError } from './errors.js';
 
@@ -66,6 +67,8 @@ export interface TcpPeerTransportOptions {
   /** First and longest wait before reconnecting to a peer that failed. */
   reconnectBackoffMs: number;
   reconnectBackoffMaxMs: number;
+  /** The broker's own credentials on a SASL inter-broker listener (the `broker` channel only). */
+  brokerSasl?: SaslCredentials;
 }
 
 /** Requests to peers over TCP, with Kafka's protocol, one connection per (channel, peer). */
@@ -96,6 +99,7 @@ export class TcpPeerTransport implements PeerTransport {
       connectionTimeoutMs: this.options.connectionTimeoutMs,
       reconnectBackoffMs: this.options.reconnectBackoffMs,
       reconnectBackoffMaxMs: this.options.reconnectBackoffMaxMs,
+      ...(channel === 'broker' && this.options.brokerSasl !== undefined ? { sasl: this.options.brokerSasl } : {}),
     });
     this.transports.set(key, { address, transport });
     return transport;

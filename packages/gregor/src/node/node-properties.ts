@@ -11,8 +11,13 @@
  *   listeners                     NAME://host:port, every listener this node binds
  *   advertised.listeners          how clients reach the client listeners (host empty: the bound one)
  *   controller.listener.names     which listeners serve the quorum and controller APIs (CONTROLLER)
- *   inter.broker.listener.name    which client listener the replica fetchers use (the first one)
- *   listener.security.protocol.map  PLAINTEXT only for now
+ *   inter.broker.listener.name    which client listener the replica fetchers use (default: the
+ *                                 listener named after security.inter.broker.protocol if there is
+ *                                 one, else the first client listener)
+ *   listener.security.protocol.map  each listener's protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or
+ *                                 SASL_SSL for client listeners (their TLS and SASL settings are the
+ *                                 single broker's, docs/security.md); PLAINTEXT for the controller
+ *                                 listeners; PLAINTEXT or SASL_PLAINTEXT for the inter-broker one
  *   log.dirs                      the data directory (one)
  * and the quorum's and the controller's settings under Kafka's names (`controller.quorum.*`,
  * `metadata.log.*`, `broker.session.timeout.ms`, `default.replication.factor`, ...), which the
@@ -23,6 +28,7 @@
  * NodeConfigError naming the setting at fault. Pure functions.
  */
 import { type ClusterSettings, type Listener, singleNodeProblem } from '@gregor/broker';
+import { isSecurityProtocol, type SecurityProtocol } from '@gregor/security';
 import { type QuorumConfig, quorumConfigKeys } from '@gregor/cluster';
 import type { ControllerConfig } from '@gregor/metadata';
 import { NodeConfigError } from './errors.js';
@@ -98,24 +104,28 @@ export function clusterNodeSettings(cluster: ClusterSettings, values: Readonly<R
     throw new NodeConfigError('controller.quorum.voters', 'must list the controllers as id@host:port,...');
   }
   const controllerListenerNames = cluster.controllerListenerNames.length > 0 ? cluster.controllerListenerNames : [DEFAULT_CONTROLLER_LISTENER];
+  const protocols = new Map<string, SecurityProtocol>();
   for (const listener of cluster.listeners) {
-    const protocol = cluster.listenerSecurityProtocolMap[listener.name] ?? (['SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(listener.name) ? listener.name : 'PLAINTEXT');
-    if (protocol !== 'PLAINTEXT') throw new NodeConfigError('listener.security.protocol.map', `listener ${listener.name} uses ${protocol}; a node of a cluster serves PLAINTEXT only for now (TLS and SASL listeners are served by a single gregor serve node, docs/security.md)`);
+    const protocol = cluster.listenerSecurityProtocolMap[listener.name]?.toUpperCase() ?? (isSecurityProtocol(listener.name) ? listener.name : 'PLAINTEXT');
+    if (!isSecurityProtocol(protocol)) throw new NodeConfigError('listener.security.protocol.map', `listener ${listener.name} maps to ${protocol}, not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL`);
+    protocols.set(listener.name, protocol);
   }
   const self = voters.find((voter) => voter.nodeId === nodeId);
   const clientListeners = cluster.listeners.filter((listener) => !controllerListenerNames.includes(listener.name));
   if (roles.includes('broker') && clientListeners.length === 0) throw new NodeConfigError('listeners', 'a broker needs a client listener (for example PLAINTEXT://127.0.0.1:9092)');
   const firstClient = clientListeners[0];
   const listeners = cluster.listeners.map((listener): NodeListenerConfig => {
+    const securityProtocol = protocols.get(listener.name) ?? 'PLAINTEXT';
     if (controllerListenerNames.includes(listener.name)) {
       // A controller's own voter entry is where the others reach it: port 0 binds that port.
       const port = listener.port === 0 && self !== undefined ? self.port : listener.port;
-      return { name: listener.name, host: listener.host, port };
+      return { name: listener.name, host: listener.host, port, securityProtocol };
     }
     const advertised = advertisedFor(cluster.advertisedListeners, listener.name);
     const isFirst = listener === firstClient;
     return {
       name: listener.name,
+      securityProtocol,
       host: isFirst && flags.host !== undefined ? flags.host : listener.host,
       port: isFirst && flags.port !== undefined ? flags.port : listener.port,
       ...(isFirst && flags.advertisedHost !== undefined
@@ -131,10 +141,16 @@ export function clusterNodeSettings(cluster: ClusterSettings, values: Readonly<R
     voters: voters.map((voter) => ({ nodeId: voter.nodeId, host: voter.host, port: voter.port })),
     listeners,
     controllerListenerNames,
-    interBrokerListenerName: cluster.interBrokerListenerName,
+    interBrokerListenerName: cluster.interBrokerListenerName ?? interBrokerByProtocol(clientListeners, values['security.inter.broker.protocol']),
     quorum: quorumSettings(values),
     controller: controllerSettings(values),
   };
+}
+
+/** Kafka's default inter-broker listener: the one named after `security.inter.broker.protocol`, when it is given and such a listener exists. */
+function interBrokerByProtocol(clientListeners: readonly Listener[], protocol: string | undefined): string | undefined {
+  if (protocol === undefined) return undefined;
+  return clientListeners.some((listener) => listener.name === protocol) ? protocol : undefined;
 }
 
 function advertisedFor(advertised: readonly Listener[], name: string): Listener | undefined {

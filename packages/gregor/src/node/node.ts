@@ -9,7 +9,8 @@
  *        └── leader changes ──► controller.handleLeaderChange, broker.activeControllerId
  *   controller ── appends ──► RaftControllerLog ──► raft.append
  *   broker ── ControllerChannel ──► the active controller (raft's leader), BrokerNetwork ──► other brokers
- *   listeners: controller listener ──► raft and controller APIs; client listeners ──► broker.handle
+ *   listeners: controller listener ──► raft and controller APIs; client listeners ──► security APIs ──► broker.handle
+ *   security: the image's ACLs ──► the StandardAuthorizer; the image's SCRAM credentials ──► SASL listeners (node-security.ts)
  *              (DescribeQuorum on a client listener is forwarded to the active controller, as Kafka's brokers do)
  *
  * Open order: the data dir's identity (meta.properties, cluster id), the listeners (so peers that
@@ -37,12 +38,18 @@ import {
 } from '@gregor/metadata';
 import { ApiKey, ErrorCode, servedApiVersions } from '@gregor/protocol';
 import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
+import type { SaslCredentials } from '@gregor/client';
+import {
+  jaasClientCredentials, type ListenerSecurity, listenerSecurityFromProperties, parseJaasConfig, type SecurityProtocol, StandardAuthorizer,
+} from '@gregor/security';
+import { readFileSync } from 'node:fs';
 import { ControllerApis } from './controller-apis.js';
 import { NodeControllerChannel } from './controller-channel.js';
 import { NodeConfigError, NodeNetworkError } from './errors.js';
 import { MetadataLoader } from './metadata-loader.js';
 import { type ListenerHandler, NodeNetwork, type PeerAddress, type PeerTransport, SimPeerTransport, TcpPeerTransport } from './node-network.js';
 import { loadOrFormatNode, type NodeIdentity, type QuorumVoterAddress } from './node-identity.js';
+import { NodeSecurity } from './node-security.js';
 import { RaftControllerLog } from './raft-controller-log.js';
 
 export type ProcessRole = 'broker' | 'controller';
@@ -54,6 +61,23 @@ export interface NodeListenerConfig {
   port: number;
   advertisedHost?: string;
   advertisedPort?: number;
+  /** Its entry in `listener.security.protocol.map` (default PLAINTEXT). */
+  securityProtocol?: SecurityProtocol;
+}
+
+/**
+ * The node's security, with Kafka's settings: the listeners' TLS and SASL (`ssl.*`, `sasl.*`,
+ * `listener.name.<listener>.*`, as a single broker reads them, docs/security.md), the broker's own
+ * SASL credentials on a SASL inter-broker listener (`sasl.mechanism.inter.broker.protocol` and
+ * the `username` / `password` of that listener's JAAS line), and the authorizer.
+ */
+export interface NodeSecurityConfig {
+  /** Kafka's broker properties (only the security ones are read). */
+  properties?: ReadonlyMap<string, string>;
+  /** `authorizer.class.name` set: the StandardAuthorizer, with `super.users` and `allow.everyone.if.no.acl.found`. */
+  authorizer?: { superUsers?: readonly string[]; allowEveryoneIfNoAclFound?: boolean };
+  /** Reads keystores and truststores (default: the real file system). */
+  readFile?: (filePath: string) => Buffer;
 }
 
 /** A voter of `controller.quorum.voters`; an in-process quorum of one needs no address. */
@@ -89,8 +113,14 @@ export interface BrokerWiring {
   controller: { send(apiKey: number, apiVersion: number, body: Body): Promise<Body> };
   /** To other brokers by id (their inter-broker listener). */
   network: { send(brokerId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body> };
-  /** The client listeners to register, as clients reach them (advertised). */
+  /** The client listeners to register, as clients reach them (advertised), with their security protocols. */
   listeners: Endpoint[];
+  /**
+   * The authorizer the broker must decide with (`authorizer.class.name`; its ACLs follow the
+   * metadata image); undefined: none. The broker made must hold this very one (`authorizer`), or
+   * the node refuses to open.
+   */
+  authorizer?: StandardAuthorizer;
 }
 
 export type BrokerFactory = (wiring: BrokerWiring) => NodeBroker;
@@ -120,6 +150,8 @@ export interface GregorNodeOptions {
   controllerListenerNames?: readonly string[];
   /** `inter.broker.listener.name` (default the first client listener). */
   interBrokerListenerName?: string;
+  /** TLS, SASL and the authorizer; none: every listener PLAINTEXT, no authorizer. */
+  security?: NodeSecurityConfig;
   /** `cluster.id` for a data dir not formatted yet (else derived from the voters; see node-identity.ts). */
   clusterId?: string;
   /** The data dir (`log.dirs`): meta.properties, the metadata log `__cluster_metadata-0`, the partitions. */
@@ -171,6 +203,8 @@ export class GregorNode {
   private readonly clock: Clock;
   private readonly serverConfig: Partial<ServerConfig> | undefined;
   private readonly brokerRouter: BrokerRouter;
+  /** The node's ACLs, SCRAM credentials and authorizer, from the metadata image. */
+  readonly security: NodeSecurity;
   private readonly simNetwork: SimNetwork | null;
   private state: 'open' | 'closing' | 'closed' = 'open';
 
@@ -186,6 +220,7 @@ export class GregorNode {
     controllerApis: ControllerApis;
     channel: NodeControllerChannel;
     brokerRouter: BrokerRouter;
+    security: NodeSecurity;
   }) {
     this.nodeId = parts.options.nodeId;
     this.roles = new Set(parts.options.processRoles ?? ['broker', 'controller']);
@@ -202,6 +237,7 @@ export class GregorNode {
     this.clock = parts.options.clock;
     this.serverConfig = parts.options.server;
     this.brokerRouter = parts.brokerRouter;
+    this.security = parts.security;
     this.simNetwork = parts.options.network !== undefined && parts.options.network !== 'tcp' ? parts.options.network : null;
   }
 
@@ -221,13 +257,24 @@ export class GregorNode {
     const brokerRouter = new BrokerRouter();
     const controllerApis = new ControllerApis();
     let broker: NodeBroker | null = null;
-    const network = new NodeNetwork(options.nodeId, peerTransport(options, voterAddresses, () => broker, settings.interBrokerListenerName));
+    let channelRef: NodeControllerChannel | null = null;
+    const ns = options.networkSettings ?? {};
+    const authorizer = options.security?.authorizer;
+    const security = new NodeSecurity({
+      clock: options.clock,
+      controller: {
+        send: (apiKey, apiVersion, body) => (channelRef === null ? Promise.reject(new NodeNetworkError('CONTROLLER_UNREACHABLE', 'the node is not open')) : channelRef.send(apiKey, apiVersion, body)),
+      },
+      authorizer: authorizer === undefined ? undefined : { superUsers: [...(authorizer.superUsers ?? [])], allowEveryoneIfNoAclFound: authorizer.allowEveryoneIfNoAclFound ?? false },
+      waitTimeoutMs: ns.controllerRequestTimeoutMs ?? 30_000,
+    });
+    const network = new NodeNetwork(options.nodeId, peerTransport(options, voterAddresses, () => broker, settings));
     const simNetwork = options.network !== undefined && options.network !== 'tcp' ? options.network : null;
     let server: Server | null = null;
     let raft: RaftClient | null = null;
     try {
       // Listeners first: peers that know this node's address can reach it (their requests wait) while it opens.
-      if (settings.listeners.length > 0) server = await bindListeners(options, settings, controllerApis, brokerRouter);
+      if (settings.listeners.length > 0) server = await bindListeners(options, settings, controllerApis, brokerRouter, security);
       if (simNetwork !== null) simNetwork.attach(options.nodeId, simHandler(controllerApis, brokerRouter));
       raft = await RaftClient.open({
         nodeId: options.nodeId,
@@ -256,7 +303,6 @@ export class GregorNode {
         controllerApis.attach({ raft: openRaft, controller });
         network.setLocalHandler('controller', controllerApis, settings.controllerListenerName);
       }
-      const ns = options.networkSettings ?? {};
       const channel = new NodeControllerChannel({
         network,
         leaderId: () => openRaft.leaderAndEpoch.leaderId,
@@ -266,6 +312,7 @@ export class GregorNode {
         retryBackoffMaxMs: ns.controllerRetryBackoffMaxMs ?? 1000,
         timeoutMs: ns.controllerRequestTimeoutMs ?? 30_000,
       });
+      channelRef = channel;
       if (settings.roles.has('broker')) {
         const factory = options.createBroker;
         if (factory === undefined) throw new NodeConfigError('process.roles', 'a node with the broker role needs a broker (createBroker)');
@@ -276,19 +323,30 @@ export class GregorNode {
           controller: channel,
           network: { send: (brokerId, apiKey, apiVersion, body) => network.send('broker', brokerId, apiKey, apiVersion, body) },
           listeners: clientEndpoints(settings, server),
+          authorizer: security.authorizer,
         });
-        brokerRouter.attach(broker, channel);
+        if (security.authorizer !== undefined && (broker as { authorizer?: unknown }).authorizer !== security.authorizer) {
+          throw new NodeConfigError('authorizer.class.name', 'the broker made by createBroker does not decide with the node\'s authorizer (pass wiring.authorizer to it)');
+        }
+        const created = broker;
+        const secured = security.wrap({ handle: async (apiKey, apiVersion, body, context) => created.handle(apiKey, apiVersion, body, context) });
+        brokerRouter.attach({
+          handle: (apiKey, apiVersion, body, context) => secured.handle(apiKey, apiVersion, body, context),
+          setAdvertisedListener: (host, port, name) => created.setAdvertisedListener(host, port, name),
+        }, channel);
         network.setLocalHandler('broker', broker, settings.interBrokerListenerName);
       }
       const loader = new MetadataLoader({ raft: openRaft, clock: options.clock, controller: controller ?? undefined, logger: raftLogger(options.logger, options.nodeId) });
       const openBroker = broker;
+      // Before the broker: a batch that grants an ACL is decided with from the moment the broker applies it.
+      loader.addPublisher((_delta, image) => security.publish(image));
       if (openBroker !== null) {
         loader.addPublisher((delta, image) => openBroker.applyMetadata(delta, image));
         loader.onLeaderChange((leader: LeaderAndEpoch) => {
           openBroker.activeControllerId = leader.leaderId;
         });
       }
-      const node = new GregorNode({ options, identity, raft: openRaft, controller, broker, loader, network, server, controllerApis, channel, brokerRouter });
+      const node = new GregorNode({ options, identity, raft: openRaft, controller, broker, loader, network, server, controllerApis, channel, brokerRouter, security });
       openRaft.register(loader);
       if (openBroker !== null) {
         await openBroker.startup();
@@ -296,6 +354,7 @@ export class GregorNode {
       }
       return node;
     } catch (error) {
+      security.close();
       controllerApis.detach(error as Error);
       brokerRouter.detach(error as Error);
       broker?.kill();
@@ -351,6 +410,7 @@ export class GregorNode {
     } finally {
       quorumLost?.cancel();
       await this.server?.close();
+      this.security.close();
       this.channel.close();
       await this.raft.close();
       this.controllerApis.detach(new NodeNetworkError('NETWORK_CLOSED', `node ${this.nodeId} closed`));
@@ -399,6 +459,7 @@ export class GregorNode {
     this.simNetwork?.detach(this.nodeId);
     this.raft.kill();
     this.broker?.kill();
+    this.security.close();
     this.channel.close();
     this.controllerApis.detach(new NodeNetworkError('NETWORK_CLOSED', `node ${this.nodeId} was killed`));
     await this.server?.close({ graceMs: 0 });
@@ -414,6 +475,8 @@ interface ResolvedSettings {
   controllerListenerName: string;
   controllerListenerNames: ReadonlySet<string>;
   interBrokerListenerName: string;
+  /** The broker's own SASL credentials on a SASL inter-broker listener (replica fetchers authenticate with them). */
+  interBrokerSasl: SaslCredentials | undefined;
 }
 
 /** Checks that the settings describe a node that can run; NodeConfigError names the setting at fault. */
@@ -452,11 +515,47 @@ function validate(options: GregorNodeOptions): ResolvedSettings {
     throw new NodeConfigError('inter.broker.listener.name', `${interBrokerListenerName} is not one of the listeners`);
   }
   const controllerListenerName = names.find((name) => controllerListenerNames.has(name)) ?? [...controllerListenerNames][0] ?? DEFAULT_CONTROLLER_LISTENER;
-  return { roles, listeners, controllerListenerName, controllerListenerNames, interBrokerListenerName };
+  for (const listener of listeners) {
+    // The quorum's and the controller channel's connections carry no TLS nor SASL (yet): the controller listeners stay PLAINTEXT.
+    if (controllerListenerNames.has(listener.name) && (listener.securityProtocol ?? 'PLAINTEXT') !== 'PLAINTEXT') {
+      throw new NodeConfigError('listener.security.protocol.map', `controller listener ${listener.name} uses ${listener.securityProtocol}; Gregor's controller listeners are PLAINTEXT (keep them on an address only the cluster reaches, docs/cluster.md)`);
+    }
+  }
+  const interBroker = listeners.find((listener) => listener.name === interBrokerListenerName);
+  const interBrokerSasl = interBroker === undefined ? undefined : interBrokerCredentials(interBroker, options.security?.properties ?? new Map());
+  return { roles, listeners, controllerListenerName, controllerListenerNames, interBrokerListenerName, interBrokerSasl };
 }
 
-/** Kafka's security protocol id of PLAINTEXT. */
-const SECURITY_PROTOCOL_PLAINTEXT = 0;
+/**
+ * The broker's own credentials on its inter-broker listener, as Kafka takes them: the mechanism
+ * from `sasl.mechanism.inter.broker.protocol`, the user and password from the listener's JAAS line
+ * for that mechanism (`listener.name.<listener>.<mechanism>.sasl.jaas.config`, `username="..."
+ * password="..."`). A TLS inter-broker listener is refused: the replica fetchers' connections do
+ * not speak TLS yet.
+ */
+function interBrokerCredentials(listener: NodeListenerConfig, properties: ReadonlyMap<string, string>): SaslCredentials | undefined {
+  const protocol = listener.securityProtocol ?? 'PLAINTEXT';
+  if (protocol === 'PLAINTEXT') return undefined;
+  if (protocol !== 'SASL_PLAINTEXT') {
+    throw new NodeConfigError('inter.broker.listener.name', `inter-broker listener ${listener.name} uses ${protocol}; Gregor's brokers reach each other over PLAINTEXT or SASL_PLAINTEXT (docs/cluster.md)`);
+  }
+  const mechanism = (properties.get('sasl.mechanism.inter.broker.protocol') ?? 'GSSAPI').trim().toUpperCase();
+  if (mechanism !== 'PLAIN' && mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512') {
+    throw new NodeConfigError('sasl.mechanism.inter.broker.protocol', `${mechanism} is not served; set PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 for the SASL_PLAINTEXT inter-broker listener ${listener.name}`);
+  }
+  const prefix = `listener.name.${listener.name.toLowerCase()}.`;
+  const key = `${mechanism.toLowerCase()}.sasl.jaas.config`;
+  const jaas = properties.get(prefix + key) ?? properties.get(`${prefix}sasl.jaas.config`) ?? properties.get('sasl.jaas.config');
+  if (jaas === undefined) throw new NodeConfigError(prefix + key, `the inter-broker listener ${listener.name} needs the broker's own username="..." password="..." in its JAAS line`);
+  try {
+    return { mechanism, ...jaasClientCredentials(parseJaasConfig(jaas)) };
+  } catch (error) {
+    throw new NodeConfigError(prefix + key, (error as Error).message);
+  }
+}
+
+/** Kafka's SecurityProtocol ids, as endpoints carry them. */
+const SECURITY_PROTOCOL_IDS: Readonly<Record<SecurityProtocol, number>> = { PLAINTEXT: 0, SSL: 1, SASL_PLAINTEXT: 2, SASL_SSL: 3 };
 
 /** The client listeners' endpoints the broker registers (advertised address, the bound port for port 0). */
 function clientEndpoints(settings: ResolvedSettings, server: Server | null): Endpoint[] {
@@ -468,17 +567,18 @@ function clientEndpoints(settings: ResolvedSettings, server: Server | null): End
         name: listener.name,
         host: listener.advertisedHost ?? (listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::' ? '127.0.0.1' : listener.host),
         port: listener.advertisedPort ?? bound?.port ?? listener.port,
-        securityProtocol: SECURITY_PROTOCOL_PLAINTEXT,
+        securityProtocol: SECURITY_PROTOCOL_IDS[listener.securityProtocol ?? 'PLAINTEXT'],
       };
     });
 }
 
-async function bindListeners(options: GregorNodeOptions, settings: ResolvedSettings, controllerApis: ControllerApis, brokerRouter: BrokerRouter): Promise<Server> {
+async function bindListeners(options: GregorNodeOptions, settings: ResolvedSettings, controllerApis: ControllerApis, brokerRouter: BrokerRouter, security: NodeSecurity): Promise<Server> {
   const server = new Server({ broker: brokerRouter, config: options.server, logger: options.logger });
   try {
     for (const listener of settings.listeners) {
       const isController = settings.controllerListenerNames.has(listener.name);
       await server.listen({
+        security: listenerSecurity(options, listener, security),
         name: listener.name,
         host: listener.host === '' ? '0.0.0.0' : listener.host,
         port: listener.port,
@@ -494,7 +594,18 @@ async function bindListeners(options: GregorNodeOptions, settings: ResolvedSetti
   return server;
 }
 
-function peerTransport(options: GregorNodeOptions, voters: ReadonlyMap<number, PeerAddress>, broker: () => NodeBroker | null, interBrokerListenerName: string): PeerTransport {
+/** A listener's TLS and SASL from the node's properties; its SCRAM credentials are the image's. */
+function listenerSecurity(options: GregorNodeOptions, listener: NodeListenerConfig, security: NodeSecurity): ListenerSecurity {
+  const protocol = listener.securityProtocol ?? 'PLAINTEXT';
+  if (protocol === 'PLAINTEXT') return { protocol };
+  return listenerSecurityFromProperties(options.security?.properties ?? new Map(), listener.name, protocol, {
+    readFile: options.security?.readFile ?? ((filePath) => readFileSync(filePath)),
+    scramCredentials: security.scramCredentials,
+  });
+}
+
+function peerTransport(options: GregorNodeOptions, voters: ReadonlyMap<number, PeerAddress>, broker: () => NodeBroker | null, resolved: ResolvedSettings): PeerTransport {
+  const interBrokerListenerName = resolved.interBrokerListenerName;
   if (options.network !== undefined && options.network !== 'tcp') return new SimPeerTransport(options.network, options.nodeId);
   const settings = options.networkSettings ?? {};
   const quorumTimeoutMs = options.quorum?.controllerQuorumRequestTimeoutMs ?? 2000;
@@ -506,6 +617,7 @@ function peerTransport(options: GregorNodeOptions, voters: ReadonlyMap<number, P
     connectionTimeoutMs: settings.connectionTimeoutMs ?? 1000,
     reconnectBackoffMs: settings.reconnectBackoffMs ?? 50,
     reconnectBackoffMaxMs: settings.reconnectBackoffMaxMs ?? 1000,
+    brokerSasl: resolved.interBrokerSasl,
   });
 }
 
@@ -568,6 +680,11 @@ const acceptAllConfigs: ConfigValidator = {
 /** DescribeQuorum as this node serves it: forwarded to the active controller (what the protocol describes). */
 const DESCRIBE_QUORUM_VERSIONS = servedApiVersions(new Set([ApiKey.DescribeQuorum]));
 
+/** What the client listeners reach: the broker behind its security APIs. */
+interface RoutedBroker extends ListenerHandler {
+  setAdvertisedListener(host: string, port: number, listenerName?: string): void;
+}
+
 /**
  * The client listeners' handler: the broker once it serves, which is once it is registered and
  * unfenced (Kafka's BrokerServer enables request processing only then). A request that arrives
@@ -580,11 +697,11 @@ const DESCRIBE_QUORUM_VERSIONS = servedApiVersions(new Set([ApiKey.DescribeQuoru
  * the quorum through any broker; ApiVersions advertises it.
  */
 class BrokerRouter implements ListenerHandler {
-  private broker: NodeBroker | null = null;
+  private broker: RoutedBroker | null = null;
   private serving = false;
   private controller: { send(apiKey: number, apiVersion: number, body: Body): Promise<Body> } | null = null;
-  private readonly ready: Promise<NodeBroker>;
-  private resolveReady!: (broker: NodeBroker) => void;
+  private readonly ready: Promise<RoutedBroker>;
+  private resolveReady!: (broker: RoutedBroker) => void;
   private rejectReady!: (error: Error) => void;
   private readonly advertised: [string, number, string | undefined][] = [];
 
@@ -596,7 +713,7 @@ class BrokerRouter implements ListenerHandler {
     this.ready.catch(() => {});
   }
 
-  attach(broker: NodeBroker, controller: { send(apiKey: number, apiVersion: number, body: Body): Promise<Body> }): void {
+  attach(broker: RoutedBroker, controller: { send(apiKey: number, apiVersion: number, body: Body): Promise<Body> }): void {
     this.broker = broker;
     this.controller = controller;
     for (const [host, port, name] of this.advertised.splice(0)) broker.setAdvertisedListener(host, port, name);

@@ -12,7 +12,7 @@ import { Broker, type BrokerConfig, BrokerConfigView, controllerConfigValidator,
 import { nodeFileSystem, systemClock } from '@gregor/log';
 import type { Logger, ServerConfig } from '@gregor/server';
 import { lockDataDir } from '../data-dir-lock.js';
-import { type BrokerFactory, GregorNode } from './node.js';
+import { type BrokerFactory, GregorNode, type NodeSecurityConfig } from './node.js';
 import type { ClusterNodeSettings } from './node-properties.js';
 
 export interface OpenNodeOptions {
@@ -25,6 +25,8 @@ export interface OpenNodeOptions {
   logger: Logger;
   /** Default: `Broker.create` on the real file system, clock and randomness. */
   createBroker?: BrokerFactory;
+  /** The listeners' TLS and SASL properties and the authorizer (`authorizer.class.name`). */
+  security?: NodeSecurityConfig;
 }
 
 export interface OpenedNode {
@@ -59,6 +61,7 @@ export async function openNode(options: OpenNodeOptions): Promise<OpenedNode> {
           listeners: wiring.listeners,
           clusterId: wiring.clusterId,
           logger: options.logger,
+          authorizer: wiring.authorizer,
         })));
     const node = await GregorNode.open({
       nodeId: settings.nodeId,
@@ -75,6 +78,7 @@ export async function openNode(options: OpenNodeOptions): Promise<OpenedNode> {
       controller: settings.controller,
       configValidator: controllerConfigValidator(new BrokerConfigView(resolved, Object.freeze({ ...resolved }))),
       createBroker,
+      security: options.security,
       server: options.server,
       logger: options.logger,
     });

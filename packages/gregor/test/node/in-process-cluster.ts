@@ -11,7 +11,7 @@ import { Broker, type BrokerConfig, BrokerConfigView, controllerConfigValidator,
 import { nodeFileSystem, systemClock } from '@gregor/log';
 import type { ControllerConfig } from '@gregor/metadata';
 import { silentLogger, stderrLogger } from '@gregor/server';
-import { GregorNode } from '../../src/node/node.js';
+import { GregorNode, type NodeListenerConfig, type NodeSecurityConfig } from '../../src/node/node.js';
 import { freePorts, TempDirs, waitFor } from './support.js';
 
 /** Shorter than Kafka's so an election takes about a second (the fetch wait well inside the fetch timeout). */
@@ -22,6 +22,14 @@ export interface InProcessClusterOptions {
   broker?: Partial<BrokerConfig>;
   /** `broker.session.timeout.ms`, `default.replication.factor`, ... */
   controller?: Partial<Omit<ControllerConfig, 'nodeId' | 'clusterId'>>;
+  /** The client listeners, on ports the OS hands out (default one PLAINTEXT listener); CONTROLLER is added. */
+  listeners?: Pick<NodeListenerConfig, 'name' | 'securityProtocol'>[];
+  /** `inter.broker.listener.name` (default PLAINTEXT). */
+  interBrokerListenerName?: string;
+  /** The listener `address(id)` names (default PLAINTEXT). */
+  clientListener?: string;
+  /** TLS, SASL and the authorizer of every node. */
+  security?: NodeSecurityConfig;
 }
 
 export class InProcessCluster {
@@ -59,7 +67,7 @@ export class InProcessCluster {
 
   /** `127.0.0.1:<port>` of node `id`'s client listener. */
   address(id: number): string {
-    const bound = this.node(id).listenerAddress('PLAINTEXT');
+    const bound = this.node(id).listenerAddress(this.options.clientListener ?? 'PLAINTEXT');
     if (bound === undefined) throw new Error(`node ${id} has no client listener`);
     return `127.0.0.1:${bound.port}`;
   }
@@ -109,8 +117,12 @@ export class InProcessCluster {
       nodeId: id,
       processRoles: ['broker', 'controller'],
       voters: this.voters,
-      listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }, { name: 'CONTROLLER', host: '127.0.0.1', port: voter.port }],
-      interBrokerListenerName: 'PLAINTEXT',
+      listeners: [
+        ...(this.options.listeners ?? [{ name: 'PLAINTEXT' }]).map((listener) => ({ ...listener, host: '127.0.0.1', port: 0 })),
+        { name: 'CONTROLLER', host: '127.0.0.1', port: voter.port },
+      ],
+      interBrokerListenerName: this.options.interBrokerListenerName ?? 'PLAINTEXT',
+      security: this.options.security,
       dir,
       fs: nodeFileSystem,
       clock: systemClock,
@@ -121,7 +133,7 @@ export class InProcessCluster {
       createBroker: (wiring) =>
         Broker.create({
           dir: wiring.dir, fs: nodeFileSystem, clock: systemClock, random: Math.random, config: brokerSettings,
-          controller: wiring.controller, network: wiring.network, listeners: wiring.listeners, clusterId: wiring.clusterId, logger,
+          controller: wiring.controller, network: wiring.network, listeners: wiring.listeners, clusterId: wiring.clusterId, logger, authorizer: wiring.authorizer,
         }),
       networkSettings: { controllerRetryBackoffMs: 20, controllerRetryBackoffMaxMs: 200 },
       logger,

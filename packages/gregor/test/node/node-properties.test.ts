@@ -48,8 +48,8 @@ describe('a cluster node from server.properties', () => {
       { nodeId: 3, host: '127.0.0.1', port: 19097 },
     ]);
     expect(node.listeners).toEqual([
-      { name: 'PLAINTEXT', host: '127.0.0.1', port: 19094, advertisedHost: 'localhost', advertisedPort: 19094 },
-      { name: 'CONTROLLER', host: '127.0.0.1', port: 19095 },
+      { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 19094, advertisedHost: 'localhost', advertisedPort: 19094 },
+      { name: 'CONTROLLER', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 19095 },
     ]);
     expect(node.controllerListenerNames).toEqual(['CONTROLLER']);
     expect(node.interBrokerListenerName).toBe('PLAINTEXT');
@@ -76,13 +76,13 @@ describe('a cluster node from server.properties', () => {
 
   it('applies --host, --port and --advertised-host to the first client listener', () => {
     const node = nodeOf(NODE_2, { host: '0.0.0.0', port: 0, advertisedHost: 'broker-2.example' });
-    expect(node.listeners[0]).toEqual({ name: 'PLAINTEXT', host: '0.0.0.0', port: 0, advertisedHost: 'broker-2.example' });
-    expect(node.listeners[1]).toEqual({ name: 'CONTROLLER', host: '127.0.0.1', port: 19095 });
+    expect(node.listeners[0]).toEqual({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '0.0.0.0', port: 0, advertisedHost: 'broker-2.example' });
+    expect(node.listeners[1]).toEqual({ name: 'CONTROLLER', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 19095 });
   });
 
   it("binds a controller's CONTROLLER listener given port 0 on its own voter port", () => {
     const node = nodeOf('process.roles=controller\nnode.id=1\ncontroller.quorum.voters=1@127.0.0.1:19093,2@127.0.0.1:19095,3@127.0.0.1:19097\nlisteners=CONTROLLER://127.0.0.1:0');
-    expect(node.listeners).toEqual([{ name: 'CONTROLLER', host: '127.0.0.1', port: 19093 }]);
+    expect(node.listeners).toEqual([{ name: 'CONTROLLER', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 19093 }]);
   });
 
   it('refuses what does not describe a node that can run, naming the setting', () => {
@@ -100,6 +100,16 @@ describe('a cluster node from server.properties', () => {
     expect(refused('process.roles=broker\nnode.id=2')).toMatch(/^controller\.quorum\.voters: must list/);
     expect(refused('process.roles=broker\nnode.id=4\ncontroller.quorum.bootstrap.servers=a:9093,b:9093')).toContain('dynamic quorum');
     expect(refused('process.roles=broker\nnode.id=4\ncontroller.quorum.voters=1@a:9093\nlisteners=CONTROLLER://:9093')).toMatch(/^listeners: a broker needs a client listener/);
-    expect(refused('process.roles=broker\nnode.id=4\ncontroller.quorum.voters=1@a:9093\nlisteners=SSL://:9094')).toContain('PLAINTEXT only');
+    expect(refused('process.roles=broker\nnode.id=4\ncontroller.quorum.voters=1@a:9093\nlisteners=CLIENT://:9094\nlistener.security.protocol.map=CLIENT:TLS')).toContain('maps to TLS');
+  });
+
+  it('gives each listener its security protocol and picks the inter-broker listener by security.inter.broker.protocol', () => {
+    const { node } = serveSettings(properties([
+      'process.roles=broker,controller', 'node.id=1', 'controller.quorum.voters=1@127.0.0.1:9093,2@127.0.0.1:9193',
+      'listeners=CLIENT://:9092,SASL_PLAINTEXT://:9094,CONTROLLER://:9093', 'listener.security.protocol.map=CLIENT:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'security.inter.broker.protocol=SASL_PLAINTEXT', 'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'super.users=User:admin;User:broker',
+    ].join('\n')), [], {});
+    expect(node?.listeners.map((listener) => [listener.name, listener.securityProtocol])).toEqual([['CLIENT', 'SASL_SSL'], ['SASL_PLAINTEXT', 'SASL_PLAINTEXT'], ['CONTROLLER', 'PLAINTEXT']]);
+    expect(node?.interBrokerListenerName).toBe('SASL_PLAINTEXT');
   });
 });

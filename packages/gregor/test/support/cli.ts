@@ -32,6 +32,26 @@ export function gregor(args: string[], options: { input?: string; env?: NodeJS.P
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * The CLI in a child process without blocking this process, for tests whose broker runs in this
+ * process (a synchronous spawn would stop it from answering); killed after 60 s.
+ */
+export function gregorAsync(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 /** Builds the CLI if its sources changed, so no test sees the bin's "building" line. */
 export function ensureBuilt(): void {
   gregor(['--help']);

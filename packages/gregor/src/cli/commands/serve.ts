@@ -176,7 +176,10 @@ async function serveConsole(gregor: Gregor, host: string, port: number): Promise
 
 /** One node of a cluster: runs until SIGINT or SIGTERM, then leaves gracefully (controlled shutdown). */
 async function serveClusterNode(node: ClusterNodeSettings, settings: ServeSettings, httpPort: number): Promise<void> {
-  const opened = await openDataDir(settings.dir, () => openNode({ settings: node, dir: settings.dir, broker: settings.broker, server: settings.server, logger: stderrLogger }));
+  const opened = await openDataDir(settings.dir, () => openNode({
+    settings: node, dir: settings.dir, broker: settings.broker, server: settings.server, logger: stderrLogger,
+    security: { properties: settings.properties, authorizer: settings.authorizer },
+  }));
   let nodeConsole: ConsoleServer | undefined;
   let consoleLine: string;
   try {
@@ -198,9 +201,11 @@ async function serveClusterNode(node: ClusterNodeSettings, settings: ServeSettin
  */
 async function serveNodeConsole(opened: OpenedNode, settings: ClusterNodeSettings, host: string, port: number): Promise<{ console?: ConsoleServer; line: string }> {
   if (port === 0) return { line: 'Web console, REST API and /metrics: off (--http-port 0)' };
-  const client = settings.listeners.find((listener) => !settings.controllerListenerNames.includes(listener.name));
+  // The console is a client without credentials: it needs a PLAINTEXT client listener.
+  const client = settings.listeners.find((listener) => !settings.controllerListenerNames.includes(listener.name) && (listener.securityProtocol ?? 'PLAINTEXT') === 'PLAINTEXT');
   const bound = client === undefined ? undefined : opened.node.listenerAddress(client.name);
-  if (opened.broker === null || client === undefined || bound === undefined) return { line: 'Web console: not served by a controller-only node (start it on a broker)' };
+  if (opened.broker === null) return { line: 'Web console: not served by a controller-only node (start it on a broker)' };
+  if (client === undefined || bound === undefined) return { line: 'Web console: not served (it reads the cluster through a PLAINTEXT client listener, and this node has none)' };
   const target = `${bound.host === '0.0.0.0' || bound.host === '::' ? '127.0.0.1' : bound.host}:${bound.port}`;
   const nodeConsole = new ConsoleServer({
     transport: new TcpTransport({ brokers: [target], clientId: 'gregor-console' }),
