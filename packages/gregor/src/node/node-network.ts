@@ -8,7 +8,8 @@
  *     AlterPartition, forwarded admin requests), to the same listener;
  *   - `broker`: the replica fetchers' Fetch and OffsetForLeaderEpoch, to a broker's inter-broker
  *     listener (its endpoint in the metadata image), authenticated with the broker's own SASL
- *     credentials when that listener is SASL_PLAINTEXT.
+ *     credentials when that listener is SASL_PLAINTEXT (the first two likewise on a SASL_PLAINTEXT
+ *     controller listener).
  * Separate connections matter: a server answers a connection's requests in order and starts a
  * Fetch only once the earlier answers are out, so a heartbeat the controller answers only after a
  * commit must never sit in front of the raft Fetch that makes the commit.
@@ -69,6 +70,8 @@ export interface TcpPeerTransportOptions {
   reconnectBackoffMaxMs: number;
   /** The broker's own credentials on a SASL inter-broker listener (the `broker` channel only). */
   brokerSasl?: SaslCredentials;
+  /** The node's own credentials on a SASL controller listener (the `quorum` and `controller` channels). */
+  voterSasl?: SaslCredentials;
 }
 
 /** Requests to peers over TCP, with Kafka's protocol, one connection per (channel, peer). */
@@ -88,6 +91,7 @@ export class TcpPeerTransport implements PeerTransport {
 
   /** The transport of (channel, peer); a peer that moved to another address gets a new one. */
   private transportTo(channel: PeerChannel, destinationId: number, address: string): TcpTransport {
+    const sasl = channel === 'broker' ? this.options.brokerSasl : this.options.voterSasl;
     const key = `${channel}:${destinationId}`;
     const existing = this.transports.get(key);
     if (existing !== undefined && existing.address === address) return existing.transport;
@@ -99,7 +103,7 @@ export class TcpPeerTransport implements PeerTransport {
       connectionTimeoutMs: this.options.connectionTimeoutMs,
       reconnectBackoffMs: this.options.reconnectBackoffMs,
       reconnectBackoffMaxMs: this.options.reconnectBackoffMaxMs,
-      ...(channel === 'broker' && this.options.brokerSasl !== undefined ? { sasl: this.options.brokerSasl } : {}),
+      ...(sasl === undefined ? {} : { sasl }),
     });
     this.transports.set(key, { address, transport });
     return transport;

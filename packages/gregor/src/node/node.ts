@@ -40,7 +40,8 @@ import { ApiKey, ErrorCode, servedApiVersions } from '@gregor/protocol';
 import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
 import type { SaslCredentials } from '@gregor/client';
 import {
-  jaasClientCredentials, type ListenerSecurity, listenerSecurityFromProperties, parseJaasConfig, type SecurityProtocol, StandardAuthorizer,
+  isSecurityProtocol, jaasClientCredentials, type ListenerSecurity, listenerSecurityFromProperties, parseJaasConfig, parseProtocolMap, type SecurityProtocol,
+  StandardAuthorizer,
 } from '@gregor/security';
 import { readFileSync } from 'node:fs';
 import { ControllerApis } from './controller-apis.js';
@@ -255,7 +256,6 @@ export class GregorNode {
     const voterAddresses = new Map<number, PeerAddress>();
     for (const voter of options.voters) if (voter.host !== undefined && voter.port !== undefined) voterAddresses.set(voter.nodeId, { host: voter.host, port: voter.port });
     const brokerRouter = new BrokerRouter();
-    const controllerApis = new ControllerApis();
     let broker: NodeBroker | null = null;
     let channelRef: NodeControllerChannel | null = null;
     const ns = options.networkSettings ?? {};
@@ -268,6 +268,7 @@ export class GregorNode {
       authorizer: authorizer === undefined ? undefined : { superUsers: [...(authorizer.superUsers ?? [])], allowEveryoneIfNoAclFound: authorizer.allowEveryoneIfNoAclFound ?? false },
       waitTimeoutMs: ns.controllerRequestTimeoutMs ?? 30_000,
     });
+    const controllerApis = new ControllerApis(security.authorizer);
     const network = new NodeNetwork(options.nodeId, peerTransport(options, voterAddresses, () => broker, settings));
     const simNetwork = options.network !== undefined && options.network !== 'tcp' ? options.network : null;
     let server: Server | null = null;
@@ -477,6 +478,8 @@ interface ResolvedSettings {
   interBrokerListenerName: string;
   /** The broker's own SASL credentials on a SASL inter-broker listener (replica fetchers authenticate with them). */
   interBrokerSasl: SaslCredentials | undefined;
+  /** The node's own SASL credentials on a SASL controller listener (the quorum and the controller channel authenticate with them). */
+  controllerSasl: SaslCredentials | undefined;
 }
 
 /** Checks that the settings describe a node that can run; NodeConfigError names the setting at fault. */
@@ -515,38 +518,43 @@ function validate(options: GregorNodeOptions): ResolvedSettings {
     throw new NodeConfigError('inter.broker.listener.name', `${interBrokerListenerName} is not one of the listeners`);
   }
   const controllerListenerName = names.find((name) => controllerListenerNames.has(name)) ?? [...controllerListenerNames][0] ?? DEFAULT_CONTROLLER_LISTENER;
-  for (const listener of listeners) {
-    // The quorum's and the controller channel's connections carry no TLS nor SASL (yet): the controller listeners stay PLAINTEXT.
-    if (controllerListenerNames.has(listener.name) && (listener.securityProtocol ?? 'PLAINTEXT') !== 'PLAINTEXT') {
-      throw new NodeConfigError('listener.security.protocol.map', `controller listener ${listener.name} uses ${listener.securityProtocol}; Gregor's controller listeners are PLAINTEXT (keep them on an address only the cluster reaches, docs/cluster.md)`);
-    }
-  }
+  const properties = options.security?.properties ?? new Map<string, string>();
   const interBroker = listeners.find((listener) => listener.name === interBrokerListenerName);
-  const interBrokerSasl = interBroker === undefined ? undefined : interBrokerCredentials(interBroker, options.security?.properties ?? new Map());
-  return { roles, listeners, controllerListenerName, controllerListenerNames, interBrokerListenerName, interBrokerSasl };
+  const interBrokerSasl = interBroker === undefined ? undefined : ownCredentials(interBroker.name, interBroker.securityProtocol ?? 'PLAINTEXT', properties, 'sasl.mechanism.inter.broker.protocol', 'inter-broker');
+  // A broker-only node binds no controller listener: its protocol is the map's (the voters' listeners).
+  const controllerListener = listeners.find((listener) => listener.name === controllerListenerName);
+  const controllerProtocol = controllerListener?.securityProtocol ?? mappedProtocol(properties, controllerListenerName);
+  const controllerSasl = ownCredentials(controllerListenerName, controllerProtocol, properties, 'sasl.mechanism.controller.protocol', 'controller');
+  return { roles, listeners, controllerListenerName, controllerListenerNames, interBrokerListenerName, interBrokerSasl, controllerSasl };
+}
+
+/** A listener's protocol in `listener.security.protocol.map` (PLAINTEXT when it has no entry). */
+function mappedProtocol(properties: ReadonlyMap<string, string>, listenerName: string): SecurityProtocol {
+  const mapped = parseProtocolMap(properties.get('listener.security.protocol.map') ?? '')[listenerName];
+  return mapped !== undefined && isSecurityProtocol(mapped) ? mapped : 'PLAINTEXT';
 }
 
 /**
- * The broker's own credentials on its inter-broker listener, as Kafka takes them: the mechanism
- * from `sasl.mechanism.inter.broker.protocol`, the user and password from the listener's JAAS line
- * for that mechanism (`listener.name.<listener>.<mechanism>.sasl.jaas.config`, `username="..."
- * password="..."`). A TLS inter-broker listener is refused: the replica fetchers' connections do
- * not speak TLS yet.
+ * The node's own credentials on the inter-broker or the controller listener, as Kafka takes them:
+ * the mechanism from `mechanismKey` (`sasl.mechanism.inter.broker.protocol`,
+ * `sasl.mechanism.controller.protocol`), the user and password from the listener's JAAS line for
+ * that mechanism (`listener.name.<listener>.<mechanism>.sasl.jaas.config`, `username="..."
+ * password="..."`). None on a PLAINTEXT listener. A TLS one is refused: the nodes' own
+ * connections do not speak TLS yet.
  */
-function interBrokerCredentials(listener: NodeListenerConfig, properties: ReadonlyMap<string, string>): SaslCredentials | undefined {
-  const protocol = listener.securityProtocol ?? 'PLAINTEXT';
+function ownCredentials(listenerName: string, protocol: SecurityProtocol, properties: ReadonlyMap<string, string>, mechanismKey: string, role: string): SaslCredentials | undefined {
   if (protocol === 'PLAINTEXT') return undefined;
   if (protocol !== 'SASL_PLAINTEXT') {
-    throw new NodeConfigError('inter.broker.listener.name', `inter-broker listener ${listener.name} uses ${protocol}; Gregor's brokers reach each other over PLAINTEXT or SASL_PLAINTEXT (docs/cluster.md)`);
+    throw new NodeConfigError('listener.security.protocol.map', `${role} listener ${listenerName} uses ${protocol}; Gregor's nodes reach each other's ${role} listeners over PLAINTEXT or SASL_PLAINTEXT (docs/security.md)`);
   }
-  const mechanism = (properties.get('sasl.mechanism.inter.broker.protocol') ?? 'GSSAPI').trim().toUpperCase();
+  const mechanism = (properties.get(mechanismKey) ?? 'GSSAPI').trim().toUpperCase();
   if (mechanism !== 'PLAIN' && mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512') {
-    throw new NodeConfigError('sasl.mechanism.inter.broker.protocol', `${mechanism} is not served; set PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 for the SASL_PLAINTEXT inter-broker listener ${listener.name}`);
+    throw new NodeConfigError(mechanismKey, `${mechanism} is not served; set PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 for the SASL_PLAINTEXT ${role} listener ${listenerName}`);
   }
-  const prefix = `listener.name.${listener.name.toLowerCase()}.`;
+  const prefix = `listener.name.${listenerName.toLowerCase()}.`;
   const key = `${mechanism.toLowerCase()}.sasl.jaas.config`;
   const jaas = properties.get(prefix + key) ?? properties.get(`${prefix}sasl.jaas.config`) ?? properties.get('sasl.jaas.config');
-  if (jaas === undefined) throw new NodeConfigError(prefix + key, `the inter-broker listener ${listener.name} needs the broker's own username="..." password="..." in its JAAS line`);
+  if (jaas === undefined) throw new NodeConfigError(prefix + key, `the ${role} listener ${listenerName} needs the node's own username="..." password="..." in its JAAS line`);
   try {
     return { mechanism, ...jaasClientCredentials(parseJaasConfig(jaas)) };
   } catch (error) {
@@ -618,6 +626,7 @@ function peerTransport(options: GregorNodeOptions, voters: ReadonlyMap<number, P
     reconnectBackoffMs: settings.reconnectBackoffMs ?? 50,
     reconnectBackoffMaxMs: settings.reconnectBackoffMaxMs ?? 1000,
     brokerSasl: resolved.interBrokerSasl,
+    voterSasl: resolved.controllerSasl,
   });
 }
 

@@ -13,6 +13,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TcpTransport } from '@gregor/client';
+import { ApiKey, ErrorCode } from '@gregor/protocol';
 import { Gregor } from '../../src/index.js';
 import { ensureBuilt, gregorAsync as gregorCli } from '../support/cli.js';
 import { InProcessCluster } from './in-process-cluster.js';
@@ -122,11 +124,12 @@ describe('a secured cluster of three nodes', () => {
 });
 
 describe('a cluster whose brokers authenticate to each other', () => {
-  it('replicates over a SASL_PLAINTEXT inter-broker listener as the broker user, a super user, with no anonymous super user', async () => {
-    const brokerJaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="broker-secret" user_broker="broker-secret";';
+  it('replicates and runs its quorum over SASL_PLAINTEXT internal and controller listeners as the broker user, a super user, and refuses anyone else on the controller listener', async () => {
+    const brokerJaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="broker-secret" user_broker="broker-secret" user_mallory="mallory-secret";';
     cluster = await InProcessCluster.start(3, {
       listeners: [{ name: 'CLIENT', securityProtocol: 'SASL_PLAINTEXT' }, { name: 'INTERNAL', securityProtocol: 'SASL_PLAINTEXT' }],
       interBrokerListenerName: 'INTERNAL',
+      controllerSecurityProtocol: 'SASL_PLAINTEXT',
       clientListener: 'CLIENT',
       security: {
         properties: new Map([
@@ -134,6 +137,8 @@ describe('a cluster whose brokers authenticate to each other', () => {
           ['listener.name.client.plain.sasl.jaas.config', ADMIN_JAAS],
           ['listener.name.internal.plain.sasl.jaas.config', brokerJaas],
           ['sasl.mechanism.inter.broker.protocol', 'PLAIN'],
+          ['listener.name.controller.plain.sasl.jaas.config', brokerJaas],
+          ['sasl.mechanism.controller.protocol', 'PLAIN'],
         ]),
         authorizer: { superUsers: ['User:admin', 'User:broker'] },
       },
@@ -152,5 +157,13 @@ describe('a cluster whose brokers authenticate to each other', () => {
     for (const partition of [0, 1, 2]) await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition, value: `replicated-${partition}` }] });
     const metadata = await kafkaAdmin.fetchTopicMetadata({ topics: [TOPIC] });
     for (const partition of metadata.topics[0].partitions) expect([...partition.isr].sort()).toEqual([1, 2, 3]);
+
+    // Mallory logs in to a controller listener but is no super user: the controller refuses her.
+    const controllerPort = c.node(1).listenerAddress('CONTROLLER')?.port;
+    const mallory = new TcpTransport({ brokers: [`127.0.0.1:${controllerPort}`], clientId: 'mallory', sasl: { mechanism: 'plain', username: 'mallory', password: 'mallory-secret' } });
+    cleanups.push(() => mallory.close());
+    const creation = { resourceType: 2, resourceName: TOPIC, resourcePatternType: 3, principal: 'User:mallory', host: '*', operation: 2, permissionType: 3 };
+    const refused = await mallory.request(ApiKey.CreateAcls, 3, { creations: [creation] });
+    expect(refused.results).toEqual([{ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: expect.stringContaining('ClusterAction') }]);
   });
 });

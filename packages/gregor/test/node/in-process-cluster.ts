@@ -26,6 +26,8 @@ export interface InProcessClusterOptions {
   listeners?: Pick<NodeListenerConfig, 'name' | 'securityProtocol'>[];
   /** `inter.broker.listener.name` (default PLAINTEXT). */
   interBrokerListenerName?: string;
+  /** The protocol of the CONTROLLER listener (default PLAINTEXT). */
+  controllerSecurityProtocol?: 'PLAINTEXT' | 'SASL_PLAINTEXT';
   /** The listener `address(id)` names (default PLAINTEXT). */
   clientListener?: string;
   /** TLS, SASL and the authorizer of every node. */
@@ -119,7 +121,7 @@ export class InProcessCluster {
       voters: this.voters,
       listeners: [
         ...(this.options.listeners ?? [{ name: 'PLAINTEXT' }]).map((listener) => ({ ...listener, host: '127.0.0.1', port: 0 })),
-        { name: 'CONTROLLER', host: '127.0.0.1', port: voter.port },
+        { name: 'CONTROLLER', host: '127.0.0.1', port: voter.port, securityProtocol: this.options.controllerSecurityProtocol },
       ],
       interBrokerListenerName: this.options.interBrokerListenerName ?? 'PLAINTEXT',
       security: this.options.security,

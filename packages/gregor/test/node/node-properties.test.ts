@@ -2,7 +2,8 @@
  * A node of a cluster from Kafka's server.properties: which files describe one, what each
  * setting becomes, the flags over the file, and the settings that do not fit refused naming the key.
  */
-import { brokerConfigFromProperties } from '@gregor/broker';
+import fs from 'node:fs';
+import { brokerConfigFromProperties, parseProperties } from '@gregor/broker';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/cli/args.js';
 import { serveSettings } from '../../src/cli/serve-settings.js';
@@ -111,5 +112,18 @@ describe('a cluster node from server.properties', () => {
     ].join('\n')), [], {});
     expect(node?.listeners.map((listener) => [listener.name, listener.securityProtocol])).toEqual([['CLIENT', 'SASL_SSL'], ['SASL_PLAINTEXT', 'SASL_PLAINTEXT'], ['CONTROLLER', 'PLAINTEXT']]);
     expect(node?.interBrokerListenerName).toBe('SASL_PLAINTEXT');
+  });
+
+  it('runs the secured cluster properties of docs/cluster.md and docs/security.md as written', () => {
+    for (const file of ['docs/cluster.md', 'docs/security.md']) {
+      const text = fs.readFileSync(new URL(`../../../../${file}`, import.meta.url), 'utf8');
+      const blocks = [...text.matchAll(/```properties\n([\s\S]*?)```/g)].map((match) => match[1]).filter((block) => block.includes('authorizer.class.name') && block.includes('process.roles'));
+      expect(blocks, file).toHaveLength(1);
+      const settings = serveSettings(parseProperties(blocks[0]), [], {});
+      expect(settings.ignored, file).toEqual([]);
+      expect(settings.authorizer?.superUsers, file).toEqual(['User:admin', 'User:broker']);
+      expect(settings.node?.listeners.map((listener) => listener.securityProtocol), file).toEqual([expect.stringMatching(/^SASL_/), 'SASL_PLAINTEXT', 'SASL_PLAINTEXT']);
+      expect(settings.node?.interBrokerListenerName, file).toBe('INTERNAL');
+    }
   });
 });
