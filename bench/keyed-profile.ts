@@ -4,7 +4,9 @@
  * reporting records/s and records per CPU-second (steadier than wall time on a shared machine).
  * With GREGOR_PROFILE_OUT=/path/prefix the last round's produce or consume is profiled through
  * node:inspector, only the measured part: `<prefix>-produce.cpuprofile` (CPU, sampled every
- * 200 µs) and `<prefix>-produce.heapprofile` (allocation sampling), which Chrome DevTools opens.
+ * 200 µs), and with GREGOR_PROFILE_HEAP=1 instead `<prefix>-produce.heapprofile` (allocation
+ * sampling), which Chrome DevTools opens. Not both at once: allocation sampling inflates every
+ * allocating function's CPU samples several times over.
  *
  *   pnpm tsx --tsconfig tsconfig.check.json bench/keyed-profile.ts produce|batch|message|plain|tcp-produce|tcp-batch|tcp-message|fsync [records] [rounds]
  */
@@ -35,17 +37,21 @@ const profileOut = process.env.GREGOR_PROFILE_OUT;
 
 async function profiled<T>(name: string, on: boolean, work: () => Promise<T>): Promise<T> {
   if (!on || profileOut === undefined) return work();
+  if (process.env.GREGOR_PROFILE_HEAP === '1') {
+    await session.post('HeapProfiler.enable');
+    // Collected objects too: the point is what the path allocates, not what stays.
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+    const result = await work();
+    const heap = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(`${profileOut}-${name}.heapprofile`, JSON.stringify(heap.profile));
+    return result;
+  }
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('HeapProfiler.enable');
-  // Collected objects too: the point is what the path allocates, not what stays.
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
   await session.post('Profiler.start');
   const result = await work();
   const { profile } = await session.post('Profiler.stop');
-  const heap = await session.post('HeapProfiler.stopSampling');
   writeFileSync(`${profileOut}-${name}.cpuprofile`, JSON.stringify(profile));
-  writeFileSync(`${profileOut}-${name}.heapprofile`, JSON.stringify(heap.profile));
   return result;
 }
 

@@ -8,7 +8,7 @@
  * batch-region.ts) so that consecutive batches are one slice; compressed ones use `BatchBuilder`.
  * Owned by one producer; not shared.
  */
-import { BatchBuilder, type RecordHeader } from '@gregor/records';
+import { BatchBuilder, type PlainRecordInput, type RecordHeader } from '@gregor/records';
 import { type BatchRegion, RegionBatchWriter, type RegionPool } from './batch-region.js';
 import type { BufferMemory } from './buffer-memory.js';
 
@@ -128,6 +128,21 @@ export class RecordAccumulator {
     const bytes = this.bytesForNewBatch(recordSize(key, value, headers));
     if (!this.memory.tryReserve(bytes)) return null;
     return this.appendReserved(queue, mode, bytes, nowMs, timestamp, key, value, headers);
+  }
+
+  /**
+   * Appends a run of plain key/value records (`records[start..end)`, see
+   * `BatchBuilder.appendPlainRecords`) to the partition's open batch, all with `timestamp`; returns
+   * how many went in. 0 when there is no open batch of this mode or it is full, or `records[start]`
+   * needs `tryAppend` (headers, its own timestamp or partition, a string): the caller then appends
+   * that one record through `tryAppend`, which seals and opens batches as needed.
+   */
+  appendPlainRun(queue: PartitionQueue, mode: number, records: readonly PlainRecordInput[], start: number, end: number, timestamp: number): number {
+    const open = queue.open;
+    if (open === null || open.mode !== mode) return 0;
+    const appended = open.builder!.appendPlainRecords(records, start, end, timestamp);
+    open.recordCount += appended;
+    return appended;
   }
 
   /**

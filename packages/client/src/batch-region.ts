@@ -13,7 +13,7 @@
  * reusable; the garbage collector takes it. Owned by one producer; not shared.
  */
 import assert from 'node:assert';
-import { BATCH_HEADER_BYTES, BatchBuilder, type RecordHeader } from '@gregor/records';
+import { BATCH_HEADER_BYTES, BatchBuilder, type PlainRecordInput, type RecordHeader } from '@gregor/records';
 
 /** One Buffer that a partition's batches are written into back to back. */
 export class BatchRegion {
@@ -99,6 +99,10 @@ export class RegionBatchWriter {
 
   tryAppend(timestamp: number, key: Buffer | null, value: Buffer | null, headers?: readonly RecordHeader[] | null): boolean {
     return this.builder.tryAppend(timestamp, key, value, headers);
+  }
+
+  appendPlainRecords(records: readonly PlainRecordInput[], start: number, end: number, timestamp: number): number {
+    return this.builder.appendPlainRecords(records, start, end, timestamp);
   }
 
   /** Writes header and CRC; returns the batch (a view into the region) and marks its bytes used. */

@@ -14,7 +14,7 @@ import { isAdjacent, RegionPool } from './batch-region.js';
 import { BufferMemory } from './buffer-memory.js';
 import type { Cluster } from './cluster.js';
 import { isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError, throwIfError } from './errors.js';
-import { type Partitioner, type PartitionerFactory, toPartitioner } from './partitioners.js';
+import { DefaultPartitioner, type Partitioner, type PartitionerFactory, toPartitioner } from './partitioners.js';
 import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, withRetry } from './retry.js';
 import { type Headers, toBuffer, toRecordHeaders, type Value } from './values.js';
 
@@ -216,8 +216,23 @@ export class Producer extends EventEmitter {
     let lastTracker: SendTracker | null = null;
     // One arguments object for the whole send, not one per record; the partitioner must not keep it.
     const args: { topic: string; partitionMetadata: typeof partitionMetadata; message: Message } = { topic, partitionMetadata, message: messages[0] };
-    for (let i = 0; i < messages.length; i++) {
-      const message = messages[i];
+    // A one-partition topic under the default partitioner: every record goes to partition 0 (murmur2
+    // of any key mod 1, the sticky choice among one), so runs of plain key/value records are encoded
+    // in one call each (BatchBuilder.appendPlainRecords), without per-record partitioning or calls.
+    const plainRuns = partitionCount === 1 && this.partitioner instanceof DefaultPartitioner;
+    const onlyQueue = plainRuns ? this.accumulator.queue(topic, 0) : null;
+    for (let i = 0; i < messages.length; ) {
+      if (onlyQueue !== null) {
+        const appended = this.accumulator.appendPlainRun(onlyQueue, mode, messages, i, messages.length, now);
+        if (appended > 0) {
+          const pending = onlyQueue.open!;
+          lastTracker = this.track(trackers, onlyQueue, onlyQueue === lastQueue ? lastTracker : null, pending, pending.recordCount - appended);
+          lastQueue = onlyQueue;
+          i += appended;
+          continue;
+        }
+      }
+      const message = messages[i++];
       const key = toBuffer(message.key);
       const value = toBuffer(message.value);
       const headers = message.headers === undefined ? null : toRecordHeaders(message.headers);
@@ -237,18 +252,29 @@ export class Producer extends EventEmitter {
         await this.memory.reserve(bytes, this.settings.maxBlockMs);
         pending = this.accumulator.appendReserved(queue, mode, bytes, Date.now(), timestamp, key, value, headers);
       }
-      let tracker: SendTracker | undefined = queue === lastQueue ? lastTracker! : trackers.get(queue);
-      if (tracker === undefined) {
-        tracker = { firstBatch: pending, firstIndex: pending.recordCount - 1, batches: [pending] };
-        trackers.set(queue, tracker);
-        this.outstanding.add(pending);
-      } else if (tracker.batches[tracker.batches.length - 1] !== pending) {
-        tracker.batches.push(pending);
-        this.outstanding.add(pending);
-      }
+      lastTracker = this.track(trackers, queue, queue === lastQueue ? lastTracker : null, pending, pending.recordCount - 1);
       lastQueue = queue;
-      lastTracker = tracker;
     }
+  }
+
+  /**
+   * Notes that this send put records into `pending` (the first of them at `indexInBatch` when it is
+   * the send's first batch of the partition); returns the partition's tracker. `known` is the
+   * tracker when the caller has it at hand (same partition as the previous record).
+   */
+  private track(trackers: Map<PartitionQueue, SendTracker>, queue: PartitionQueue, known: SendTracker | null, pending: PendingBatch, indexInBatch: number): SendTracker {
+    const tracker = known ?? trackers.get(queue);
+    if (tracker === undefined) {
+      const created: SendTracker = { firstBatch: pending, firstIndex: indexInBatch, batches: [pending] };
+      trackers.set(queue, created);
+      this.outstanding.add(pending);
+      return created;
+    }
+    if (tracker.batches[tracker.batches.length - 1] !== pending) {
+      tracker.batches.push(pending);
+      this.outstanding.add(pending);
+    }
+    return tracker;
   }
 
   private async awaitResults(trackers: Map<PartitionQueue, SendTracker>): Promise<RecordMetadata[]> {

@@ -103,4 +103,16 @@ describe("gregor perf takes Kafka's perf tools' name for the count", () => {
     expect(await perfOutput(['consume', '--dir', dir, '--topic', 't', '--messages', '30'])).toMatch(/\b30 records in /);
     await expect(perfOutput(['produce', '--dir', dir, '--topic', 't', '--records', '5', '--num-records', '6'])).rejects.toThrow(/--records and --num-records name the same count/);
   });
+
+  it('--messages 5 counts 5 records in the summary, not the whole first batch, with either handler', async () => {
+    const dir = temporaryDir('perf-partial');
+    dirs.push(dir);
+    // One send of 30 records: one batch, which the first fetch returns whole.
+    await perfOutput(['produce', '--dir', dir, '--topic', 't', '--records', '30', '--record-size', '1000']);
+    for (const each of ['batch', 'message']) {
+      const consumed = await perfOutput(['consume', '--dir', dir, '--topic', 't', '--messages', '5', '--each', each]);
+      expect(consumed, consumed).toMatch(/\b5 records in [\d.]+ s: [\d,]+ records\/s, [\d.]+ MB\/s of payload \(0\.005 MB of keys and values/);
+      expect(consumed).not.toMatch(/\b30 records in/);
+    }
+  });
 });

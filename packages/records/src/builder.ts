@@ -208,6 +208,90 @@ export class BatchBuilder {
   }
 
   /**
+   * The specialised encoder of the producer's `send`-array shape: appends `records[start]`,
+   * `records[start + 1]`, ... up to `end` (exclusive) as long as each is a plain key/value record
+   * (`key` and `value` Buffers, null or absent; nothing else set) and fits under `batchBytesMax`,
+   * all with `timestamp`; returns how many it appended (0 when the first does not qualify or fit).
+   * Each record is written as `tryAppend` writes it, with the one-byte varints inline and no
+   * per-record checks beyond the size: a caller loops here instead of calling `tryAppend` per
+   * record (about 60 against 100 ns a record of 10 + 90 bytes). A record with `headers`, a
+   * `timestamp` or a `partition` of its own, or a string key or value, stops the run: the caller
+   * appends it through `tryAppend` and may come back.
+   */
+  appendPlainRecords(records: readonly PlainRecordInput[], start: number, end: number, timestamp: number): number {
+    check(!this.isBuilt, 'BatchBuilder.build() was already called');
+    check(start >= 0 && end <= records.length, 'the run lies within the records');
+    if (start >= end) return 0;
+    if (this.count === 0 && this.options.deleteHorizonMs === null) this.baseTimestamp = timestamp;
+    const timestampDelta = timestamp - this.baseTimestamp;
+    const timestampDeltaBytes = sizeOfVarlong(timestampDelta);
+    const limit = this.start + this.batchBytesMax;
+    const positionBefore = this.position;
+    let count = this.count;
+    let buffer = this.buffer;
+    let position = this.position;
+    let offsetDelta = this.lastOffsetDelta;
+    let index = start;
+    for (; index < end; index++) {
+      const record = records[index];
+      if (record.headers !== undefined || record.timestamp !== undefined || record.partition !== undefined) break;
+      const key = record.key ?? null;
+      const value = record.value ?? null;
+      if ((key !== null && typeof key === 'string') || (value !== null && typeof value === 'string')) break;
+      const keyBytes = key === null ? -1 : key.length;
+      const valueBytes = value === null ? -1 : value.length;
+      const nextOffsetDelta = offsetDelta + 1;
+      if (nextOffsetDelta > 0x7fffffff) break;
+      const bodyBytes =
+        2 + // attributes, header count (0)
+        timestampDeltaBytes +
+        (nextOffsetDelta < 0x40 ? 1 : sizeOfVarint(nextOffsetDelta)) +
+        (keyBytes < 0x40 ? 1 : sizeOfVarint(keyBytes)) +
+        (keyBytes > 0 ? keyBytes : 0) +
+        (valueBytes < 0x40 ? 1 : sizeOfVarint(valueBytes)) +
+        (valueBytes > 0 ? valueBytes : 0);
+      const recordBytes = (bodyBytes < 0x40 ? 1 : sizeOfVarint(bodyBytes)) + bodyBytes;
+      // The first record of a batch always goes in (as tryAppend), later ones only within the limit.
+      if (position + recordBytes > limit && count > 0) break;
+      if (position + recordBytes > buffer.length) {
+        this.position = position;
+        this.grow(position + recordBytes);
+        buffer = this.buffer;
+      }
+      // Zigzag of a small non-negative number n is 2n; of -1 it is 1.
+      position = bodyBytes < 0x40 ? ((buffer[position] = bodyBytes << 1), position + 1) : writeVarint(buffer, position, bodyBytes);
+      buffer[position++] = 0; // record attributes: unused by Kafka
+      position = timestampDelta === 0 ? ((buffer[position] = 0), position + 1) : writeVarlong(buffer, position, timestampDelta);
+      position = nextOffsetDelta < 0x40 ? ((buffer[position] = nextOffsetDelta << 1), position + 1) : writeVarint(buffer, position, nextOffsetDelta);
+      if (keyBytes < 0x40) buffer[position++] = keyBytes < 0 ? 1 : keyBytes << 1;
+      else position = writeVarint(buffer, position, keyBytes);
+      if (keyBytes > 0) {
+        buffer.set(key as Buffer, position);
+        position += keyBytes;
+      }
+      if (valueBytes < 0x40) buffer[position++] = valueBytes < 0 ? 1 : valueBytes << 1;
+      else position = writeVarint(buffer, position, valueBytes);
+      if (valueBytes > 0) {
+        buffer.set(value as Buffer, position);
+        position += valueBytes;
+      }
+      buffer[position++] = 0; // header count
+      offsetDelta = nextOffsetDelta;
+      count++;
+    }
+    const appended = index - start;
+    if (appended === 0) return 0;
+    // One check per run that the records written are exactly the bytes sized, as tryAppend's per record.
+    check(position > positionBefore && position <= buffer.length && (count === 1 || position - this.start <= this.batchBytesMax), 'the run was written within the batch');
+    const wasEmpty = this.count === 0;
+    this.count = count;
+    this.position = position;
+    this.lastOffsetDelta = offsetDelta;
+    if (wasEmpty || timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
+    return appended;
+  }
+
+  /**
    * Finishes the batch: compresses the records section when a codec is set, writes the header and
    * the CRC, and returns the batch. The builder cannot be appended to afterwards.
    */
@@ -305,6 +389,19 @@ function writeHeaders(buffer: Buffer, start: number, headers: readonly RecordHea
     }
   }
   return position;
+}
+
+/**
+ * A record as a producer's caller gives it (kafkajs's message shape), for `appendPlainRecords`:
+ * only records with Buffer (or null or absent) key and value and none of the other fields set take
+ * that path.
+ */
+export interface PlainRecordInput {
+  key?: Buffer | string | null;
+  value?: Buffer | string | null;
+  headers?: unknown;
+  timestamp?: unknown;
+  partition?: unknown;
 }
 
 /** One record of `encodeBatch`'s input. */

@@ -80,6 +80,87 @@ describe('BatchBuilder', () => {
   });
 });
 
+describe('BatchBuilder.appendPlainRecords (the send-array encoder)', () => {
+  const bytes = (maxLength: number) => fc.option(fc.uint8Array({ maxLength }).map((array) => Buffer.from(array)), { nil: null });
+  // Plain records, and now and then one the run must stop at (headers, its own timestamp or partition, a string).
+  const input = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ key: bytes(200), value: bytes(300) }) },
+    { weight: 1, arbitrary: fc.record({ key: bytes(20), value: bytes(20), headers: fc.constant({ h: 'x' }) }) },
+    { weight: 1, arbitrary: fc.record({ key: bytes(20), value: bytes(20), timestamp: fc.integer({ min: 0, max: 3_000_000 }) }) },
+    { weight: 1, arbitrary: fc.record({ key: bytes(20), value: bytes(20), partition: fc.constant(0) }) },
+    { weight: 1, arbitrary: fc.record({ key: fc.constant('text'), value: bytes(20) }) },
+  );
+  type Input = { key: Buffer | string | null; value: Buffer | null; headers?: unknown; timestamp?: number; partition?: number };
+  const isPlain = (entry: Input) => entry.headers === undefined && entry.timestamp === undefined && entry.partition === undefined && typeof entry.key !== 'string';
+
+  it('writes exactly the batch that tryAppend of the same records writes, and stops where tryAppend is needed', () => {
+    fc.assert(
+      fc.property(
+        fc.array(input, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 61, max: 8000 }),
+        fc.integer({ min: 0, max: 2_000_000 }),
+        fc.boolean(),
+        (records: Input[], batchBytesMax, now, intoCaller) => {
+          const make = () => (intoCaller ? new BatchBuilder({ batchBytesMax, into: { buffer: Buffer.alloc(Math.max(batchBytesMax, 20_000) + 61 + 20_000), start: 7 } }) : new BatchBuilder({ batchBytesMax, initialBytes: 64 }));
+          const fast = make();
+          const reference = make();
+          let index = 0;
+          let full = false;
+          while (index < records.length && !full) {
+            const appended = fast.appendPlainRecords(records, index, records.length, now);
+            // The run: the longest prefix of plain records that tryAppend accepts one by one.
+            let expected = 0;
+            while (index + expected < records.length && isPlain(records[index + expected])) {
+              const entry = records[index + expected];
+              if (!reference.tryAppend(now, (entry.key as Buffer | null) ?? null, entry.value, null)) break;
+              expected++;
+            }
+            expect(appended).toBe(expected);
+            index += appended;
+            if (index === records.length) break;
+            const entry = records[index];
+            if (!isPlain(entry)) {
+              // What the producer does with such a record: tryAppend, with its own timestamp.
+              const key = typeof entry.key === 'string' ? Buffer.from(entry.key) : entry.key;
+              const timestamp = entry.timestamp ?? now;
+              const headers = entry.headers === undefined ? null : [{ key: 'h', value: Buffer.from('x') }];
+              const accepted = fast.tryAppend(timestamp, key, entry.value, headers);
+              expect(reference.tryAppend(timestamp, key, entry.value, headers)).toBe(accepted);
+              if (!accepted) full = true;
+              else index++;
+            } else full = true;
+          }
+          expect(fast.recordCount).toBe(reference.recordCount);
+          expect(fast.sizeInBytes).toBe(reference.sizeInBytes);
+          expect(fast.build().equals(reference.build())).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodes long keys and values, null ones, timestamp deltas and offset deltas past one varint byte', () => {
+    const records = Array.from({ length: 300 }, (_, i) => ({ key: i % 3 === 0 ? null : Buffer.alloc(i, 1), value: i % 5 === 0 ? null : Buffer.alloc(i * 3, 2) }));
+    const fast = new BatchBuilder({ batchBytesMax: 1 << 20, initialBytes: 64 });
+    fast.tryAppend(5, null, null, null);
+    expect(fast.appendPlainRecords(records, 0, records.length, 1_000_000_000_000)).toBe(300);
+    const decoded = [...decodeBatch(fast.build()).records()];
+    expect(decoded).toHaveLength(301);
+    expect(decoded[300].offset).toBe(300);
+    expect(decoded[300].timestamp).toBe(1_000_000_000_000);
+    expect(decoded.slice(1).map((record) => record.key)).toEqual(records.map((record) => record.key));
+    expect(decoded.slice(1).map((record) => record.value)).toEqual(records.map((record) => record.value));
+  });
+
+  it('appends nothing to a built batch, and nothing for an empty run', () => {
+    const builder = new BatchBuilder();
+    expect(builder.appendPlainRecords([{ key: null, value: value }], 1, 1, 5)).toBe(0);
+    expect(builder.recordCount).toBe(0);
+    builder.build();
+    expect(() => builder.appendPlainRecords([{ key: null, value: value }], 0, 1, 5)).toThrow();
+  });
+});
+
 describe('BatchBuilder writing into a caller buffer', () => {
   it('writes the same bytes as its own buffer would, at the given position, and leaves the rest alone', () => {
     fc.assert(

@@ -117,25 +117,31 @@ export async function consumeKeyed(consumer: Consumer, records: number, handler:
     if (joinedAt === 0) joinedAt = performance.now();
   };
   consumer.on('consumer.group_join', onJoin);
+  // Only the first `records` records count: a batch (or the messages a stopping consumer still
+  // hands out) may go past them.
   const eachBatch = async ({ batch }: EachBatchPayload) => {
+    if (received >= records) return;
     if (first === 0) first = performance.now();
     const messages = batch.messages;
-    for (let i = 0; i < messages.length; i++) {
+    const count = Math.min(messages.length, records - received);
+    for (let i = 0; i < count; i++) {
       const message = messages[i];
       payloadBytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
     }
-    received += messages.length;
+    received += count;
     onProgress?.(received);
-    if (received >= records) {
+    if (received === records) {
       last = performance.now();
       finish();
     }
   };
   const eachMessagePlain = ({ message }: EachMessagePayload): void => {
+    if (received >= records) return;
     if (first === 0) first = performance.now();
     payloadBytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
     if (++received % 10_000 === 0) onProgress?.(received);
     if (received === records) {
+      onProgress?.(received);
       last = performance.now();
       finish();
     }
