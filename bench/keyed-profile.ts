@@ -8,7 +8,7 @@
  * sampling), which Chrome DevTools opens. Not both at once: allocation sampling inflates every
  * allocating function's CPU samples several times over.
  *
- *   pnpm tsx --tsconfig tsconfig.check.json bench/keyed-profile.ts produce|batch|message|plain|tcp-produce|tcp-batch|tcp-message|fsync [records] [rounds]
+ *   pnpm tsx --tsconfig tsconfig.check.json bench/keyed-profile.ts produce|batch|message|plain|records|tcp-produce|tcp-batch|tcp-message|tcp-records|fsync [records] [rounds]
  */
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +21,7 @@ import { consumeKeyed, keyedRecords, produceKeyed } from '../packages/gregor/src
 const [what = 'produce', recordsText = '1000000', roundsText = '2'] = process.argv.slice(2);
 const records = Number(recordsText);
 const rounds = Number(roundsText);
-const consumes = what.endsWith('batch') || what.endsWith('message') || what.endsWith('plain');
+const consumes = what.endsWith('batch') || what.endsWith('message') || what.endsWith('plain') || what.endsWith('records');
 const chunks = keyedRecords({ keyBytes: Number(process.env.GREGOR_BENCH_KEYED_KEY_BYTES ?? 10), valueBytes: 90, messagesPerSend: 1000 });
 const dir = await mkdtemp(path.join(tmpdir(), 'gregor-keyed-profile-'));
 const gregor = await Gregor.open({ dir });
@@ -83,7 +83,7 @@ try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     cpuSeconds();
-    const result = await profiled('consume', last, () => consumeKeyed(consumer, records, what.endsWith('batch') ? 'eachBatch' : what.endsWith('plain') ? 'eachMessagePlain' : 'eachMessage'));
+    const result = await profiled('consume', last, () => consumeKeyed(consumer, records, what.endsWith('batch') ? 'eachBatch' : what.endsWith('plain') ? 'eachMessagePlain' : what.endsWith('records') ? 'eachRecords' : 'eachMessage'));
     const consumeCpu = cpuSeconds();
     await consumer.disconnect();
     console.log(`round ${round}: consume ${rate(result.records, result.seconds)} records/s, ${rate(result.records, consumeCpu)} per CPU-second (join included), first record after ${result.firstRecordMs.toFixed(0)} ms`);

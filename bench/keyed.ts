@@ -5,7 +5,7 @@
  * RECORDS) with a 10-byte key (GREGOR_BENCH_KEYED_KEY_BYTES) and a 90-byte JSON-like value, one
  * partition, `producer.send` of 1,000-message arrays with up to 64 sends in flight, acks=1, linger
  * 5 ms, `Gregor.open`'s defaults; read by a fresh group with eachBatch, with eachMessage, and with
- * eachMessage as a plain function (not awaited). Then the same over loopback TCP with Gregor's
+ * eachMessage as a plain function (not awaited), and with Gregor's cursor shape eachRecords. Then the same over loopback TCP with Gregor's
  * client, the topic with flush.messages=1 against the bare framing with an fdatasync per 1,000
  * records, and the time from `run()` to a new group's first record. Each rate's note gives the CPU nanoseconds per record of the whole process (median of
  * the rounds), steadier than wall time on a shared machine. Run: `pnpm bench keyed`.
@@ -96,6 +96,7 @@ export async function run(): Promise<Row[]> {
     await consumeRate(gregor, warm, 200_000, 'eachBatch');
     await consumeRate(gregor, warm, 200_000, 'eachMessage');
     await consumeRate(gregor, warm, 200_000, 'eachMessagePlain');
+    await consumeRate(gregor, warm, 200_000, 'eachRecords');
     writeBareBatches(scratch, chunks, 200_000, MESSAGES_PER_SEND, false);
     readBareBatches(scratch);
     const { port } = await gregor.listen({ host: '127.0.0.1', port: 0 });
@@ -112,6 +113,7 @@ export async function run(): Promise<Row[]> {
       sample('first record', batch.firstRecordMs);
       cpuSample('eachMessage', (await consumeRate(gregor, topic, RECORDS, 'eachMessage')).rate);
       cpuSample('eachMessage plain', (await consumeRate(gregor, topic, RECORDS, 'eachMessagePlain')).rate);
+      cpuSample('eachRecords', (await consumeRate(gregor, topic, RECORDS, 'eachRecords')).rate);
       const tcpTopic = await createTopic(tcp);
       cpuSample('tcp produce', await produceRate(tcp, tcpTopic, TCP_RECORDS));
       cpuSample('tcp eachBatch', (await consumeRate(tcp, tcpTopic, TCP_RECORDS, 'eachBatch')).rate);
@@ -132,6 +134,7 @@ export async function run(): Promise<Row[]> {
     { name: 'keyed consume eachBatch, in-process', value: m('eachBatch'), unit: 'records/s', baseline: m('bare read'), baselineName: `bare read + decode, ${cpu('bare read')}`, note: `fresh group, key and value read; ${cpu('eachBatch')}` },
     { name: 'keyed consume eachMessage, in-process', value: m('eachMessage'), unit: 'records/s', baseline: m('bare read'), baselineName: 'bare read + decode', note: `fresh group, key and value read; ${cpu('eachMessage')}` },
     { name: 'keyed consume eachMessage as a plain function, in-process', value: m('eachMessage plain'), unit: 'records/s', baseline: m('eachMessage'), baselineName: 'async eachMessage', note: `not awaited per message; ${cpu('eachMessage plain')}` },
+    { name: "keyed consume eachRecords (Gregor's cursor shape), in-process", value: m('eachRecords'), unit: 'records/s', baseline: m('bare read'), baselineName: 'bare read + decode', note: `key and value lengths read from their positions, no objects per record; ${cpu('eachRecords')}` },
     { name: 'keyed produce, flush.messages=1', value: m('flush.messages=1'), unit: 'records/s', baseline: m('bare fdatasync'), baselineName: `bare framing + fdatasync per ${MESSAGES_PER_SEND}`, note: `${FSYNC_RECORDS} records; ${cpu('flush.messages=1')}` },
     { name: 'keyed produce, TCP loopback (Gregor client)', value: m('tcp produce'), unit: 'records/s', baseline: m('produce'), baselineName: 'in-process', note: `${TCP_RECORDS} records; client and server in this process: ${cpu('tcp produce')}` },
     { name: 'keyed consume eachBatch, TCP loopback', value: m('tcp eachBatch'), unit: 'records/s', baseline: m('eachBatch'), baselineName: 'in-process', note: `${TCP_RECORDS} records; ${cpu('tcp eachBatch')}` },

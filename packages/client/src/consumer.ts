@@ -20,7 +20,7 @@ import { CorruptMessageError, isRetriable, KafkaClientError, KafkaProtocolError,
 import { GroupMember, REJOIN_ERROR_CODES } from './group-member.js';
 import { commitOffsets, EARLIEST_TIMESTAMP, fetchCommittedOffsets, LATEST_TIMESTAMP, listOffsets } from './offsets.js';
 import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, sleep } from './retry.js';
-import { FetchedRecords } from './fetched-records.js';
+import { FetchedRecords, RecordSetCursor } from './fetched-records.js';
 import type { FetchedMessage, KafkaMessage } from './message.js';
 
 export interface ConsumerOptions {
@@ -89,6 +89,19 @@ export interface EachBatchPayload {
   pause(): () => void;
 }
 
+export interface EachRecordsPayload {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  /** The records: `while (records.next()) { records.data, records.keyStart, records.keyLength, ... }`. */
+  records: RecordSetCursor;
+  heartbeat(): Promise<void>;
+  commitOffsetsIfNecessary(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+  pause(): () => void;
+}
+
 export interface ConsumerRunConfig {
   /**
    * Called for each message, one at a time. An `async` handler (kafkajs's shape) costs a promise
@@ -99,6 +112,19 @@ export interface ConsumerRunConfig {
   eachMessage?: (payload: EachMessagePayload) => Promise<void> | void;
   /** Called with the messages of a partition in groups; as eachMessage, only a returned promise is awaited. */
   eachBatch?: (payload: EachBatchPayload) => Promise<void> | void;
+  /**
+   * Gregor's faster shape beside eachBatch (not kafkajs's): called once per partition per fetch
+   * with a cursor over the fetched records (RecordSetCursor) that gives each key and value as
+   * positions into the fetched bytes, so reading a record allocates nothing (eachBatch makes a
+   * message object and two Buffers per record). Every record the cursor reached counts as processed
+   * once the handler returns (or its promise resolves): the next fetch starts after the last one,
+   * or after the whole set when `next()` returned false; a handler that stops early has the rest
+   * fetched again. A record that does not decode ends the cursor and then fails the partition as
+   * eachBatch does (CorruptMessageError), after the records before it. No start/end batch events.
+   * Use it for work that reads bytes (parsing, hashing, copying into another store); keep
+   * eachBatch/eachMessage for kafkajs code. Only one of eachMessage, eachBatch, eachRecords.
+   */
+  eachRecords?: (payload: EachRecordsPayload) => Promise<void> | void;
   autoCommit?: boolean;
   autoCommitInterval?: number;
   /** Same as autoCommitInterval (our naming). */
@@ -186,7 +212,7 @@ export class Consumer extends EventEmitter {
   private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   private lastCommitMs = Date.now();
   private uncommittedCount = 0;
-  private runConfig: Required<Omit<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'autoCommitInterval'>> & Pick<ConsumerRunConfig, 'eachMessage' | 'eachBatch'> = {
+  private runConfig: Required<Omit<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachRecords' | 'autoCommitInterval'>> & Pick<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachRecords'> = {
     autoCommit: true,
     autoCommitIntervalMs: 5000,
     autoCommitThreshold: 0,
@@ -259,10 +285,13 @@ export class Consumer extends EventEmitter {
   async run(config: ConsumerRunConfig = {}): Promise<void> {
     if (!this.connected) throw new NotConnectedError('consumer is not connected; call connect() first');
     if (this.running) throw new KafkaClientError('ALREADY_RUNNING', 'consumer is already running');
-    if (config.eachMessage === undefined && config.eachBatch === undefined) throw new KafkaClientError('INVALID_CONFIG', 'run() needs eachMessage or eachBatch');
+    const handlers = [config.eachMessage, config.eachBatch, config.eachRecords].filter((handler) => handler !== undefined).length;
+    if (handlers === 0) throw new KafkaClientError('INVALID_CONFIG', 'run() needs eachMessage, eachBatch or eachRecords');
+    if (handlers > 1) throw new KafkaClientError('INVALID_CONFIG', 'run() takes one of eachMessage, eachBatch and eachRecords');
     this.runConfig = {
       eachMessage: config.eachMessage,
       eachBatch: config.eachBatch,
+      eachRecords: config.eachRecords,
       autoCommit: config.autoCommit ?? true,
       autoCommitIntervalMs: config.autoCommitIntervalMs ?? config.autoCommitInterval ?? 5000,
       autoCommitThreshold: config.autoCommitThreshold ?? 0,
@@ -569,7 +598,9 @@ export class Consumer extends EventEmitter {
     const visibleAborts = this.isolationLevel === 1 ? aborted : null;
     const seeks = state.seeks;
     const set = new FetchedRecords(fetchOffset, records, visibleAborts, this.settings.decompressedBytesMax, this.settings.checkCrcs);
-    if (this.runConfig.eachBatch !== undefined) {
+    if (this.runConfig.eachRecords !== undefined) {
+      if (!(await this.processRecords(state, seeks, set))) return;
+    } else if (this.runConfig.eachBatch !== undefined) {
       if (!(await this.processInBatches(state, seeks, set))) return;
     } else if (!(await this.processEachMessage(state, seeks, set))) return;
     if (set.damage !== null) throw new CorruptMessageError(state.topic, state.partition, String(state.position), set.damage.message, set.damage);
@@ -612,6 +643,35 @@ export class Consumer extends EventEmitter {
     }
     if (pending.length > 0) return this.runEachBatchGroup(state, seeks, pending);
     return true;
+  }
+
+  /**
+   * One eachRecords call with a cursor over the whole set; afterwards the records the cursor reached
+   * are resolved, and the position passes the whole set when the cursor reached its end. True when
+   * the set was read to its end (damage, if any, is then reported by the caller).
+   */
+  private async processRecords(state: PartitionState, seeks: number, set: FetchedRecords): Promise<boolean> {
+    const handled = this.runConfig.eachRecords!({
+      topic: state.topic,
+      partition: state.partition,
+      highWatermark: String(state.highWatermark),
+      records: new RecordSetCursor(set),
+      heartbeat: () => this.heartbeatNow(),
+      commitOffsetsIfNecessary: () => this.maybeAutoCommit(),
+      isRunning: () => this.running,
+      isStale: () => this.isStale(state),
+      pause: () => this.pauseOne(state),
+    });
+    if (handled !== undefined) await handled;
+    if (state.seeks !== seeks || this.isStale(state)) return false;
+    if (set.lastRecordOffset >= 0) this.resolve(state, set.lastRecordOffset);
+    else if (!set.isComplete) {
+      // The handler took nothing: the next fetch returns the same records at once (in-process,
+      // without I/O), so give timers and I/O a turn rather than spin on promises.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!set.isComplete) return set.damage !== null;
+    return this.skipTo(state, seeks, set.nextPosition);
   }
 
   /** One eachBatch call; true when the next group may follow (resolved to its end, still running). */

@@ -16,6 +16,7 @@ export { type RetryOptions, RETRY_DEFAULTS } from './retry.js';
 export { BufferMemory } from './buffer-memory.js';
 export * from './producer.js';
 export * from './consumer.js';
+export { RecordSetCursor } from './fetched-records.js';
 export { Admin, AlterConfigOpTypes, ConfigResourceTypes, ConfigSource, type ITopicConfig } from './admin.js';
 export type { AlterableConfigResource, ConfigEntryDescription, ConfigResourceQuery, IncrementalConfigResource } from './admin-configs.js';
 export type { AclEntry, AclFilter, ScramUpsertion } from './admin-security.js';

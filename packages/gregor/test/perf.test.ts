@@ -76,18 +76,18 @@ describe('gregor perf with keyed records (issue 9)', () => {
     expect(produced).toMatch(/2500 records sent, [\d,]+ records\/sec \(/);
     expect(produced).toMatch(/bare Kafka v2 framing of the same messages, fs\.writeSync per 1000: [\d,]+ records\/s; ratio \d+\.\d\d/);
     // Every record carries its 10-byte key and 90-byte value: 2,500 × 100 bytes of payload.
-    for (const each of ['message', 'batch']) {
+    for (const each of ['message', 'batch', 'records']) {
       const consumed = await perfOutput(['consume', '--dir', dir, '--topic', 'keyed', '--each', each]);
       const summary = /2500 records in [\d.]+ s: [\d,]+ records\/s, [\d.]+ MB\/s of payload \(([\d.]+) MB of keys and values, (\w+)\)/.exec(consumed);
       expect(summary, consumed).not.toBeNull();
       const [, megabytes, handler] = summary as RegExpExecArray;
-      expect(handler).toBe(each === 'message' ? 'eachMessage' : 'eachBatch');
+      expect(handler).toBe({ message: 'eachMessage', batch: 'eachBatch', records: 'eachRecords' }[each]);
       expect(megabytes).toBe('0.250');
       expect(consumed).toMatch(/bare read \+ decode of the same segments \(every batch's CRC, every record's key and value\): [\d,]+ records\/s; ratio \d+\.\d\d/);
     }
   });
 
-  it('refuses an --each that is neither batch nor message', async () => {
+  it('refuses an --each that is not batch, message or records', async () => {
     const dir = temporaryDir('perf-keyed-each');
     dirs.push(dir);
     await perfOutput(['produce', '--dir', dir, '--topic', 't', '--records', '10']);
@@ -109,7 +109,7 @@ describe("gregor perf takes Kafka's perf tools' name for the count", () => {
     dirs.push(dir);
     // One send of 30 records: one batch, which the first fetch returns whole.
     await perfOutput(['produce', '--dir', dir, '--topic', 't', '--records', '30', '--record-size', '1000']);
-    for (const each of ['batch', 'message']) {
+    for (const each of ['batch', 'message', 'records']) {
       const consumed = await perfOutput(['consume', '--dir', dir, '--topic', 't', '--messages', '5', '--each', each]);
       expect(consumed, consumed).toMatch(/\b5 records in [\d.]+ s: [\d,]+ records\/s, [\d.]+ MB\/s of payload \(0\.005 MB of keys and values/);
       expect(consumed).not.toMatch(/\b30 records in/);

@@ -7,7 +7,7 @@
  * starts (an application's own cost of building them is not the library's), and reused round-robin;
  * the bare-framing baseline (bare-framing.ts) frames the very same objects. Single caller.
  */
-import type { Consumer, EachBatchPayload, EachMessagePayload, Producer } from '@gregor/client';
+import type { Consumer, EachBatchPayload, EachMessagePayload, EachRecordsPayload, Producer } from '@gregor/client';
 import type { BareRecord } from './bare-framing.js';
 
 export interface KeyedRecordsOptions {
@@ -84,8 +84,11 @@ export async function produceKeyed(producer: Producer, options: ProduceLoopOptio
   return (performance.now() - started) / 1000;
 }
 
-/** `eachMessagePlain`: eachMessage as a plain function, which the consumer does not await. */
-export type ConsumeHandler = 'eachBatch' | 'eachMessage' | 'eachMessagePlain';
+/**
+ * `eachMessagePlain`: eachMessage as a plain function, which the consumer does not await;
+ * `eachRecords`: Gregor's cursor shape (key and value lengths read from their positions).
+ */
+export type ConsumeHandler = 'eachBatch' | 'eachMessage' | 'eachMessagePlain' | 'eachRecords';
 
 export interface ConsumeResult {
   records: number;
@@ -147,7 +150,27 @@ export async function consumeKeyed(consumer: Consumer, records: number, handler:
     }
   };
   const eachMessage = async (payload: EachMessagePayload) => eachMessagePlain(payload);
-  await consumer.run(handler === 'eachBatch' ? { autoCommit: false, eachBatch } : { autoCommit: false, eachMessage: handler === 'eachMessage' ? eachMessage : eachMessagePlain });
+  const eachRecords = ({ records: cursor }: EachRecordsPayload): void => {
+    if (received >= records) return;
+    if (first === 0) first = performance.now();
+    // Stop at the count: the records not reached are not resolved (and not counted).
+    while (received < records && cursor.next()) {
+      payloadBytes += Math.max(0, cursor.keyLength) + Math.max(0, cursor.valueLength);
+      received++;
+    }
+    onProgress?.(received);
+    if (received === records) {
+      last = performance.now();
+      finish();
+    }
+  };
+  await consumer.run(
+    handler === 'eachBatch'
+      ? { autoCommit: false, eachBatch }
+      : handler === 'eachRecords'
+        ? { autoCommit: false, eachRecords }
+        : { autoCommit: false, eachMessage: handler === 'eachMessage' ? eachMessage : eachMessagePlain },
+  );
   if (records > 0) await done;
   await consumer.stop();
   consumer.off('consumer.group_join', onJoin);

@@ -23,7 +23,7 @@ const help = `usage: gregor perf produce --topic T [--partitions 1] [--records 1
                            [--key-size 0] [--throughput -1] [--compression none|gzip|snappy|lz4|zstd]
                            [--batch-bytes 16384] [--linger-ms 5] [--acks all|1|0] [--fsync]
        gregor perf consume --topic T [--records N] [--group G] [--max-bytes 52428800]
-                           [--each batch|message]
+                           [--each batch|message|records]
 
 --records N is also taken as Kafka's tools name it: --num-records (kafka-producer-perf-test) and
 --messages (kafka-consumer-perf-test).
@@ -35,8 +35,9 @@ every record a distinct K-byte key (k000000000...), which the default partitione
 topic has several partitions; 0 (the default) sends null keys (the sticky partitioner). --fsync
 makes the topic fsync after every appended batch (flush.messages=1).
 consume reads the topic from the beginning in a fresh consumer group until N records arrived
-(default: every record the topic holds), reading every key and value in eachBatch (the default)
-or eachMessage (--each message); its clock starts at the first batch, after the group join, in
+(default: every record the topic holds), reading every key and value in eachBatch (the default),
+eachMessage (--each message) or Gregor's cursor shape eachRecords (--each records: key and value
+as positions in the fetched bytes, no objects per record); its clock starts at the first batch, after the group join, in
 the progress figures and the summary alike.
 In-process (--dir), produce also frames the same messages as bare Kafka v2 batches (one per
 send, no library) and writes them with fs.writeSync (+ fdatasync with --fsync), and consume reads
@@ -224,7 +225,8 @@ async function consume(values: Values): Promise<void> {
   const offsets = await admin.fetchTopicOffsets(topic);
   const available = offsets.reduce((sum, o) => sum + (Number(o.high) - Number(o.low)), 0);
   const records = recordsOption(values, available);
-  const handler: ConsumeHandler = choiceOption(values.each, 'each', ['batch', 'message'] as const, 'batch') === 'batch' ? 'eachBatch' : 'eachMessage';
+  const each = choiceOption(values.each, 'each', ['batch', 'message', 'records'] as const, 'batch');
+  const handler: ConsumeHandler = each === 'batch' ? 'eachBatch' : each === 'message' ? 'eachMessage' : 'eachRecords';
   if (available === 0) throw new CommandFailedError('EMPTY_TOPIC', `topic '${topic}' holds no records to consume (gregor perf produce --topic ${topic} writes some)`);
   if (records > available) throw new CliError(`--records ${records} but ${topic} holds ${available}`);
   const consumer = connection.consumer({
