@@ -390,7 +390,11 @@ export class Partition {
    * election, so the HW only drops when an unclean election made the new leader shorter.
    */
   truncateTo(offset: number): void {
-    if (offset >= this.logEndOffset) return;
+    if (offset >= this.logEndOffset) {
+      // Nothing to cut, but the log drops an epoch that starts at its end (see PartitionLog.truncateTo).
+      this.log.truncateTo(offset);
+      return;
+    }
     this.log.truncateTo(offset);
     this.highWatermark = Math.min(this.highWatermark, this.logEndOffset);
     this.snapshots.load();

@@ -113,6 +113,30 @@ describe('replication between brokers', () => {
     expect(cluster.broker(0).partition('t', 0)?.log.leaderEpochs.entries()).toEqual([{ epoch: 0, startOffset: 0 }, { epoch: 1, startOffset: 1 }]);
   });
 
+  it('catches up a follower whose latest epoch holds no record and that never saw the leader\'s epoch (no OffsetForLeaderEpoch loop)', async () => {
+    cluster = await TestCluster.start(3);
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    expect((await produce(cluster.broker(0), 't', ['a'])).errorCode).toBe(0);
+    await cluster.settle(600);
+    // Broker 2 is cut off while broker 1 leads epoch 1 and writes 'b', then leads epoch 2 itself without writing.
+    cluster.network.cutLink(2, 0);
+    cluster.network.cutLink(2, 1);
+    cluster.controller.electLeader('t', 0, 1);
+    await cluster.settle(50);
+    expect((await produce(cluster.broker(1), 't', ['b'], { acks: 1 })).errorCode).toBe(0);
+    cluster.controller.electLeader('t', 0, 2);
+    await cluster.settle(50);
+    expect(cluster.broker(2).partition('t', 0)?.log.leaderEpochs.entries()).toEqual([{ epoch: 0, startOffset: 0 }, { epoch: 2, startOffset: 1 }]);
+    cluster.controller.electLeader('t', 0, 1);
+    cluster.network.healLink(2, 0);
+    cluster.network.healLink(2, 1);
+    // Broker 2 asks with epoch 2, hears epoch 1 (which it never saw), drops its empty epoch 2 and asks again.
+    await cluster.settle(2000);
+    expect(values(cluster.broker(2), 't').map((entry) => entry.value)).toEqual(['a', 'b']);
+    expect(values(cluster.broker(2), 't')).toEqual(values(cluster.broker(1), 't'));
+  });
+
   it('drops a stalled follower from the ISR after replica.lag.time.max.ms and takes it back once it has caught up', async () => {
     cluster = await TestCluster.start(3, { replicaLagTimeMaxMs: 2000 });
     cluster.controller.createTopic('t', [[0, 1, 2]]);

@@ -645,7 +645,13 @@ export class PartitionLog {
    */
   truncateTo(offset: number): boolean {
     this.ensureOpen();
-    if (offset >= this.logEndOffset) return false;
+    if (offset >= this.logEndOffset) {
+      // No record to cut, but an epoch may start at the log end with nothing written in it (a
+      // leader that failed before its first append): drop it as Kafka does, or a follower asking
+      // OffsetForLeaderEpoch with that epoch gets the same answer forever.
+      this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+      return false;
+    }
     if (offset <= this.segments[0].baseOffset || offset < this.startOffset) {
       this.truncateFullyAndStartAt(offset);
       return true;

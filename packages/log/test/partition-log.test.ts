@@ -181,6 +181,18 @@ describe.each(backends)('PartitionLog on %s', (_name, makeBackend) => {
     reopened.close();
   });
 
+  it('truncateTo at or past the log end keeps every record but drops an epoch that starts at the log end', () => {
+    const log = open();
+    log.append(simpleBatch(2), { leaderEpoch: 1 });
+    // A leader of epoch 2 that wrote nothing before it lost the leadership.
+    log.leaderEpochs.assign(2, log.logEndOffset);
+    expect(log.truncateTo(5)).toBe(false);
+    expect(log.truncateTo(2)).toBe(false);
+    expect(log.logEndOffset).toBe(2);
+    expect(log.leaderEpochs.entries()).toEqual([{ epoch: 1, startOffset: 0 }]);
+    log.close();
+  });
+
   it('truncateFullyAndStartAt empties the log and starts at the offset', () => {
     const log = open();
     log.append(simpleBatch(3), { leaderEpoch: 1 });

@@ -134,6 +134,8 @@ export class RaftClient {
   private readonly delivery: ListenerDelivery;
   private state: EpochState;
   private highWatermarkOffset: number;
+  /** The quorum's high watermark as a leader made it known in this lifetime (undefined: not yet). */
+  private learnedHighWatermark: number | undefined;
   private pendingAppends: PendingAppend[] = [];
   private pendingAppendBytes = 0;
   private pendingAppendValues = 0;
@@ -221,6 +223,16 @@ export class RaftClient {
   /** Offsets below this are committed. Never goes back while the client is open. */
   get highWatermark(): number {
     return this.highWatermarkOffset;
+  }
+
+  /**
+   * The quorum's high watermark as this client learned it in this lifetime: from a leader's Fetch
+   * answer (possibly past this log's end), or its own commits as the leader; undefined until then
+   * (Kafka's empty high watermark). A restarted node's log and snapshot may be far behind the
+   * quorum: what it has committed locally is not what the cluster has.
+   */
+  get knownQuorumHighWatermark(): number | undefined {
+    return this.learnedHighWatermark;
   }
 
   get logEndOffset(): number {
@@ -900,6 +912,7 @@ export class RaftClient {
     const majorityOffset = leader.majorityEndOffset();
     if (majorityOffset === undefined || majorityOffset <= this.highWatermarkOffset) return false;
     this.advanceHighWatermark(majorityOffset);
+    this.learnedHighWatermark = Math.max(this.learnedHighWatermark ?? 0, majorityOffset);
     return true;
   }
 
@@ -1156,7 +1169,10 @@ export class RaftClient {
       // Durable before the next Fetch: the offset we fetch at is what the leader counts.
       this.log.flush();
     }
-    if (partition.highWatermark >= 0) this.advanceHighWatermark(Math.min(partition.highWatermark, this.log.logEndOffset));
+    if (partition.highWatermark >= 0) {
+      this.learnedHighWatermark = Math.max(this.learnedHighWatermark ?? 0, partition.highWatermark);
+      this.advanceHighWatermark(Math.min(partition.highWatermark, this.log.logEndOffset));
+    }
   }
 
   private onFetchSnapshotResponse(asked: FollowerState, peerId: number, response: ResponseBody<59>): void {

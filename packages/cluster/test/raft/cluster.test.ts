@@ -29,6 +29,33 @@ describe('a quorum on a simulated network', () => {
     cluster.stopAll();
   });
 
+  it('a restarted follower knows the quorum\'s high watermark only once the leader has told it, not from its own log', async () => {
+    const cluster = await simCluster({ voters: [1, 2, 3] });
+    await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);
+    const leader = cluster.leader();
+    if (!leader) throw new Error('no leader');
+    const follower = [1, 2, 3].find((id) => id !== leader.id) as number;
+    for (const value of ['a', 'b']) void leader.raft.append([Buffer.from(value)]);
+    await cluster.scheduler.runFor(1000);
+    expect(leader.raft.knownQuorumHighWatermark).toBe(leader.raft.highWatermark);
+    cluster.network.isolate(follower, [1, 2, 3]);
+    cluster.nodes.get(follower)?.raft.kill();
+    cluster.network.detach(follower);
+    for (const value of ['c', 'd']) void leader.raft.append([Buffer.from(value)]);
+    await cluster.scheduler.runFor(1000);
+    // Reopened while cut off: its own log says committed up to 'b', the quorum is past 'd'.
+    const restarted = await cluster.start(follower);
+    expect(restarted.raft.knownQuorumHighWatermark).toBeUndefined();
+    await cluster.scheduler.runFor(500);
+    expect(restarted.raft.knownQuorumHighWatermark).toBeUndefined();
+    cluster.network.heal();
+    await cluster.scheduler.runFor(5000, () => restarted.raft.knownQuorumHighWatermark !== undefined);
+    expect(restarted.raft.knownQuorumHighWatermark).toBe(leader.raft.highWatermark);
+    await cluster.scheduler.runFor(1000);
+    expect(restarted.listener.values).toEqual(['a', 'b', 'c', 'd']);
+    cluster.stopAll();
+  });
+
   it('a voter cut off and rejoining does not depose a healthy leader (pre-vote)', async () => {
     const cluster = await simCluster({ voters: [1, 2, 3] });
     await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);

@@ -7,8 +7,8 @@
  *     position.
  *   - The publishers (the broker's `applyMetadata`) get the delta and the new image. While the
  *     node catches up with the log at start, batches gather into one delta published once the
- *     loader has reached the high watermark it knew of (as Kafka's loader publishes only once
- *     caught up); after that, every delivery of committed batches is published as one delta, in
+ *     loader has reached the quorum's high watermark as a leader told it (as Kafka's loader
+ *     publishes only once caught up; the local log alone may be far behind); after that, every delivery of committed batches is published as one delta, in
  *     log order, never concurrently.
  *   - A loaded snapshot replaces the state: the controller gets its image (`handleLoadSnapshot`),
  *     and the next publication is a delta from the empty image to it (the broker sees every topic
@@ -139,7 +139,12 @@ export class MetadataLoader implements RaftListener {
 
   private maybePublish(): void {
     if (!this.caughtUpOnce) {
-      if (this.lastOffset + 1 < this.raft.highWatermark) return;
+      // Caught up means with the quorum, not with the local log: a restarted node's log may be far
+      // behind, and publishing it would make its broker act on an old image (lead partitions it
+      // no longer leads, with ISRs long changed). As Kafka, wait for the high watermark a leader
+      // tells, then for the commits up to it.
+      const quorumHighWatermark = this.raft.knownQuorumHighWatermark;
+      if (quorumHighWatermark === undefined || this.lastOffset + 1 < quorumHighWatermark) return;
       this.caughtUpOnce = true;
     }
     const delta = this.pending;

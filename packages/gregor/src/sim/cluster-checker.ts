@@ -7,8 +7,8 @@
  *   partition's leader epoch and partition epoch never go back within one node lifetime;
  * - each (partition, offset) holds one record: what any replica holds below its high watermark,
  *   what a consumer reads and what a producer was acknowledged are the same record;
- * - the high watermark a consumer sees never goes back; an OffsetFetch never answers less than an
- *   offset commit acknowledged before it;
+ * - the high watermark a consumer sees never goes back; an OffsetFetch never answers less than the
+ *   offset commit acknowledged last (both as the current leader or coordinator answers them);
  * - at the end (`checkFinal`), after healing: every replica's log identical, every acknowledged
  *   record in it once at its offset, each producer's records of a partition in sequence order
  *   without gaps or duplicates, the consumer read every acknowledged record, every image the same.
@@ -150,11 +150,16 @@ export class ClusterChecker {
     this.consumerHighWatermarks.set(key, Math.max(previous, highWatermark));
   }
 
+  /**
+   * An OffsetCommit of `offset` was acknowledged. The latest acknowledged one counts, not the
+   * highest: a consumer that restarted from a deposed coordinator's stale answer commits lower
+   * offsets again, which is its own doing.
+   */
   observeOffsetCommitAcknowledged(key: PartitionKey, offset: number): void {
-    this.committedOffsets.set(key, Math.max(this.committedOffsets.get(key) ?? -1, offset));
+    this.committedOffsets.set(key, offset);
   }
 
-  /** An OffsetFetch answered `offset` (-1: none) for the group's partition. */
+  /** The group's current coordinator answered OffsetFetch with `offset` (-1: none) for the partition. */
   observeOffsetFetched(key: PartitionKey, offset: number): void {
     const committed = this.committedOffsets.get(key) ?? -1;
     if (offset < committed) this.violation(`OffsetFetch answered ${offset} for ${key}, after a commit of ${committed} was acknowledged`);

@@ -17,7 +17,7 @@
  * run by the SimScheduler; the trace hashes to the same value (`traceHash`). `pnpm sim cluster
  * --seed N` replays seed N.
  */
-import { Broker, type BrokerConfig, BrokerConfigView, controllerConfigValidator, resolveBrokerConfig } from '@gregor/broker';
+import { Broker, type BrokerConfig, BrokerConfigView, controllerConfigValidator, partitionForGroup, resolveBrokerConfig } from '@gregor/broker';
 import { SeededRandom, SIM_QUORUM_CONFIG, SimNetwork, SimScheduler, SimTrace } from '@gregor/cluster';
 import { FakeClock, MemoryFileSystem } from '@gregor/log';
 import type { MetadataImage } from '@gregor/metadata';
@@ -235,6 +235,16 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
     return best;
   };
 
+  /** The newest committed metadata any node has applied (one history: the highest offset is the newest). */
+  const newestImage = (): MetadataImage | undefined => {
+    let newest: MetadataImage | undefined;
+    for (const node of nodes) {
+      const image = node.state === 'up' ? node.node?.image : undefined;
+      if (image !== undefined && (newest === undefined || image.offset > newest.offset)) newest = image;
+    }
+    return newest;
+  };
+
   const target: FaultTarget = {
     nodeIds: NODE_IDS,
     isUp: (id) => byId(id).state === 'up',
@@ -312,7 +322,11 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
   };
 
   // --- clients -------------------------------------------------------------------------------------
-  const clientContext: SimClientContext = { network, clock, checker, trace, topic: SIM_TOPIC, partitions: PARTITIONS, brokerIds: NODE_IDS, requestTimeoutMs: 5000 };
+  const clientContext: SimClientContext = {
+    network, clock, checker, trace, topic: SIM_TOPIC, partitions: PARTITIONS, brokerIds: NODE_IDS, requestTimeoutMs: 5000,
+    isLeader: (brokerId, topic, partition) => newestImage()?.partition(topic, partition)?.leader === brokerId,
+    offsetsPartitionFor: (groupId) => partitionForGroup(groupId, OFFSETS_PARTITIONS),
+  };
   const producers = [new SimProducer(101, 'p1', clientContext, random.fork()), new SimProducer(102, 'p2', clientContext, random.fork())];
   const consumer = new SimConsumer(201, clientContext, random.fork());
   const faults = new FaultSchedule(target, network, clock, random.fork(), trace);
@@ -401,7 +415,17 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
     if (checker.ok) {
       await scheduler.runFor(boundMs, () => sample() || converged());
       if (!converged()) {
-        const states = nodes.map((node) => `${node.id}:${node.state}/image ${node.node?.image.offset}`).join(' ');
+        const image = newestImage();
+        const partitions = [[SIM_TOPIC, PARTITIONS], [OFFSETS_TOPIC, OFFSETS_PARTITIONS]].flatMap(([topic, count]) =>
+          Array.from({ length: count as number }, (_, partition) => {
+            const registration = image?.partition(topic as string, partition);
+            const replicas = nodes.map((node) => {
+              const replica = node.broker?.partition(topic as string, partition);
+              return `${node.id}:${replica === undefined ? '-' : `${replica.logEndOffset}/${replica.highWatermark}`}`;
+            });
+            return `${topic}-${partition} leader ${registration?.leader} isr ${registration?.isr.join(',')} leo/hw ${replicas.join(' ')}`;
+          }));
+        const states = `${nodes.map((node) => `${node.id}:${node.state}/image ${node.node?.image.offset}`).join(' ')}; ${partitions.join('; ')}`;
         checker.violation(`the replicas did not converge within ${boundMs} ms of healing (${states})`);
       }
     }

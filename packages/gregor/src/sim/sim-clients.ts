@@ -11,8 +11,10 @@
  *   FindCoordinator, OffsetFetch for its start positions, Fetch from each partition's leader up to
  *   the high watermark, OffsetCommit of its positions; now and then it restarts from the committed
  *   offsets, as a consumer that crashed would.
- * Everything they see goes to the ClusterChecker. Single-threaded; each client sends at most one
- * request per partition at a time.
+ * Everything they see goes to the ClusterChecker, except the high watermark and committed offsets
+ * a deposed leader or coordinator answers (one cut off from the controller that has not learned it
+ * was replaced answers from its stale state, as Kafka's brokers do): the records it serves are
+ * still checked. Single-threaded; each client sends at most one request per partition at a time.
  */
 import type { SeededRandom, SimNetwork } from '@gregor/cluster';
 import type { FakeClock } from '@gregor/log';
@@ -30,6 +32,14 @@ export interface SimClientContext {
   brokerIds: readonly number[];
   /** A request unanswered this long has failed (Kafka's request.timeout.ms). */
   requestTimeoutMs: number;
+  /**
+   * Whether `brokerId` leads the partition in the newest committed metadata now: an answer from a
+   * broker that does not is a deposed leader's or coordinator's (cut off from the controller, it
+   * has not learned it yet), which may be stale, as Kafka's are.
+   */
+  isLeader(brokerId: number, topic: string, partition: number): boolean;
+  /** The `__consumer_offsets` partition of a group. */
+  offsetsPartitionFor(groupId: string): number;
 }
 
 /** Produce v9, Fetch v12, Metadata v9, InitProducerId v4, FindCoordinator v3, OffsetCommit v8, OffsetFetch v7. */
@@ -104,7 +114,8 @@ class SimClient {
       if (described === undefined || described.errorCode !== ErrorCode.NONE) return;
       for (const partition of described.partitions) {
         const known = this.leaders.get(partition.partitionIndex);
-        // An answer from a broker with an older image does not replace a newer leader.
+        // An answer from a broker with an older image does not replace a newer leader, even one
+        // forgotten since (Kafka's clients keep the last leader epoch seen per partition).
         if (known !== undefined && partition.leaderEpoch < known.leaderEpoch) continue;
         this.leaders.set(partition.partitionIndex, { leaderId: partition.leaderId, leaderEpoch: partition.leaderEpoch });
       }
@@ -124,8 +135,14 @@ class SimClient {
     }
   }
 
+  /** The leader is unknown again; its epoch stays, the floor for the next metadata answer. */
   forgetLeader(partition: number): void {
-    this.leaders.delete(partition);
+    const known = this.leaders.get(partition);
+    if (known !== undefined) this.leaders.set(partition, { leaderId: -1, leaderEpoch: known.leaderEpoch });
+  }
+
+  forgetLeaders(): void {
+    for (const partition of this.leaders.keys()) this.forgetLeader(partition);
   }
 }
 
@@ -325,14 +342,17 @@ export class SimConsumer {
         // Lost or timed out: find the coordinator and the leaders again.
         context.trace(`consumer: ${(error as { code?: string }).code ?? (error as Error).message}`);
         this.coordinator = undefined;
-        this.client.leaders.clear();
+        this.client.forgetLeaders();
       }
     }
   }
 
   private async findCoordinator(): Promise<void> {
     const response = await this.client.send(this.client.anyBroker(), ApiKey.FindCoordinator, VERSIONS.findCoordinator, { key: this.group, keyType: 0 });
-    if (response.errorCode === ErrorCode.NONE) this.coordinator = response.nodeId;
+    if (response.errorCode === ErrorCode.NONE) {
+      this.coordinator = response.nodeId;
+      this.client.context.trace(`consumer: coordinator ${response.nodeId}`);
+    }
   }
 
   private async fetchCommitted(): Promise<void> {
@@ -346,13 +366,16 @@ export class SimConsumer {
       return;
     }
     const positions: number[] = [];
+    const coordinator = this.coordinator as number;
+    const current = context.isLeader(coordinator, '__consumer_offsets', context.offsetsPartitionFor(this.group));
+    context.trace(`consumer: OffsetFetch from ${coordinator}${current ? '' : ' (a deposed coordinator)'}`);
     for (const partition of partitions) {
       const answer = response.topics.find((topic: AnyBody) => topic.name === context.topic)?.partitions.find((candidate: AnyBody) => candidate.partitionIndex === partition);
       if (answer === undefined || answer.errorCode !== ErrorCode.NONE) {
         if (answer !== undefined && COORDINATOR_MOVED.has(answer.errorCode)) this.coordinator = undefined;
         return;
       }
-      context.checker.observeOffsetFetched(partitionKey(context.topic, partition), answer.committedOffset);
+      if (current) context.checker.observeOffsetFetched(partitionKey(context.topic, partition), answer.committedOffset);
       positions.push(Math.max(0, answer.committedOffset));
     }
     this.positions = positions;
@@ -376,11 +399,16 @@ export class SimConsumer {
     if (answer === undefined || response.errorCode !== ErrorCode.NONE) return;
     if (answer.errorCode !== ErrorCode.NONE) {
       context.trace(`consumer fetch ${key} at ${fetchOffset}: ${errorName(answer.errorCode)} from ${leader.leaderId}`);
-      if (answer.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) context.checker.violation(`the consumer's position ${fetchOffset} in ${key} is out of range on leader ${leader.leaderId}`);
+      // A deposed leader's log may end before records committed after it was replaced.
+      if (answer.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && context.isLeader(leader.leaderId, context.topic, partition)) {
+        context.checker.violation(`the consumer's position ${fetchOffset} in ${key} is out of range on leader ${leader.leaderId}`);
+      }
       this.client.forgetLeader(partition);
       return;
     }
-    context.checker.observeConsumerHighWatermark(key, answer.highWatermark);
+    // A deposed leader cut off from the controller answers its own, older HW (as Kafka's does).
+    if (context.isLeader(leader.leaderId, context.topic, partition)) context.checker.observeConsumerHighWatermark(key, answer.highWatermark);
+    else context.trace(`consumer fetch ${key}: HW ${answer.highWatermark} from deposed leader ${leader.leaderId}`);
     this.highWatermarks[partition] = Math.max(this.highWatermarks[partition], answer.highWatermark);
     const records: Buffer | null = answer.records;
     if (records === null || records.length === 0) return;
@@ -413,6 +441,7 @@ export class SimConsumer {
       groupId: this.group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
       topics: [{ name: context.topic, partitions: positions.map((committedOffset, partitionIndex) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: null })) }],
     });
+    context.trace(`consumer: OffsetCommit ${positions.join(',')} to ${this.coordinator}: ${(response.topics[0]?.partitions ?? []).map((answer: AnyBody) => errorName(answer.errorCode)).join(',')}`);
     for (const answer of response.topics[0]?.partitions ?? []) {
       if (answer.errorCode === ErrorCode.NONE) {
         context.checker.observeOffsetCommitAcknowledged(partitionKey(context.topic, answer.partitionIndex), positions[answer.partitionIndex]);

@@ -4,8 +4,8 @@
  * `pnpm test`: GREGOR_CLUSTER_SIM_SEEDS (default 10, about 20 s on the shared development machine)
  * from GREGOR_CLUSTER_SIM_FIRST_SEED (default 1); `pnpm sim cluster --seeds N` runs any number.
  * Seeds 4 and 9 of the default window failed before a restarted broker waited to be unfenced before
- * serving; seed 16 (run on its own below) failed before a new leader refused consumer fetches while
- * its HW lagged the start of its epoch.
+ * serving (the other bug the simulation found, a new leader's lagging HW shown to consumers, has
+ * its regression test in packages/broker/test/replication.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import type { MetadataImage } from '@gregor/metadata';
@@ -38,8 +38,8 @@ describe('the whole-cluster simulation', () => {
     }
   });
 
-  it('seed 16: the consumer never sees a high watermark go back across a leader failover', async () => {
-    const result = await runClusterSimulation({ seed: 16 });
+  it('seed 2104, which found a restarted broker acting on its stale metadata image', async () => {
+    const result = await runClusterSimulation({ seed: 2104 });
     expect(result.violations, `replay: ${result.replay}`).toEqual([]);
   }, 120_000);
 
