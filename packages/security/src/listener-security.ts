@@ -4,7 +4,8 @@
  * identity and trust (`ssl.*`), and its SASL mechanisms and PLAIN users (`sasl.*`). Every key may
  * be given for one listener with Kafka's prefix `listener.name.<listener, lower case>.`, which wins
  * over the unprefixed key; JAAS lines are per mechanism:
- * `listener.name.<listener>.<mechanism, lower case>.sasl.jaas.config`.
+ * `listener.name.<listener>.<mechanism, lower case>.sasl.jaas.config`, and so may
+ * `connections.max.reauth.ms` (KIP-368's session lifetime).
  *
  * Keystores: `ssl.keystore.type` PEM (a file with the private key and the certificate chain, or the
  * inline `ssl.keystore.key` and `ssl.keystore.certificate.chain`) or PKCS12 (with
@@ -149,7 +150,18 @@ function saslServerSettings(get: (key: string) => string | undefined, listenerNa
   if (mechanisms.includes('PLAIN') && users === undefined) {
     throw new SecurityConfigError(`listener ${listenerName} offers PLAIN but has no listener.name.${listenerName.toLowerCase()}.plain.sasl.jaas.config with user_<name>="<password>" entries`);
   }
-  return { enabledMechanisms: mechanisms, plainUsers: users, scramCredentials };
+  const settings: SaslServerSettings = { enabledMechanisms: mechanisms, plainUsers: users, scramCredentials };
+  // connections.max.reauth.ms, or listener.name.<listener>.<mechanism, lower case>.connections.max.reauth.ms for one mechanism.
+  const reauth: Partial<Record<SaslMechanism, number>> = {};
+  for (const mechanism of mechanisms) {
+    const value = get(`${mechanism.toLowerCase()}.connections.max.reauth.ms`) ?? get('connections.max.reauth.ms');
+    if (value === undefined) continue;
+    const ms = Number(value.trim());
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(ms)) throw new SecurityConfigError(`connections.max.reauth.ms must be an integer, got ${value}`);
+    if (ms > 0) reauth[mechanism] = ms;
+  }
+  if (Object.keys(reauth).length > 0) settings.connectionsMaxReauthMs = reauth;
+  return settings;
 }
 
 function readSetting(readFile: (filePath: string) => Buffer, filePath: string, key: string): Buffer {

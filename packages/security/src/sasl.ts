@@ -25,6 +25,12 @@ export interface SaslServerSettings {
   /** PLAIN's users and passwords (JAAS `user_<name>="<password>"`). */
   plainUsers?: ReadonlyMap<string, string>;
   scramCredentials?: ScramCredentialSource;
+  /**
+   * Session lifetime per mechanism (Kafka's `connections.max.reauth.ms`, KIP-368): a client that
+   * authenticated with it must re-authenticate within this many ms or its connection is closed at
+   * its next request. Absent or 0: sessions do not expire.
+   */
+  connectionsMaxReauthMs?: Readonly<Partial<Record<SaslMechanism, number>>>;
 }
 
 /** One connection's server side of a SASL exchange, whatever the mechanism. */

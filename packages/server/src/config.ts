@@ -41,7 +41,8 @@ export interface ServerConfig {
   closeGraceMs: number;
   /**
    * How long the answer to a failed authentication is held before the connection closes (Kafka
-   * `connection.failed.authentication.delay.ms`), so guessing passwords is slow. 0: at once.
+   * `connection.failed.authentication.delay.ms`), so guessing passwords is slow; the failures of
+   * one client address are spaced by it too (`failed-authentication-delay.ts`). 0: at once.
    */
   connectionFailedAuthenticationDelayMs: number;
   /** Largest frame accepted before a client has authenticated on a SASL listener (Kafka `sasl.server.max.receive.size`). */

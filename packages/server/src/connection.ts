@@ -19,15 +19,18 @@
  * Failures of one client (oversize frame, unreadable header, unknown API) close this connection
  * only, with a log line. Used by `Server` only; single-threaded like everything on the event loop.
  */
+import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Clock } from '@gregor/log';
 import type { SaslServerSettings } from '@gregor/security';
 import { connectionChannel, requestChannel, type RequestEvent } from './channels.js';
 import type { ServerConfig } from './config.js';
 import { isNoResponse, type RequestContext, type RequestHandler } from './handler.js';
 import type { Logger } from './logger.js';
 import type { MemoryAccount, MemoryBudget } from './memory-budget.js';
-import { SaslAuthenticator, withSaslApiVersions } from './sasl-authenticator.js';
+import type { FailedAuthenticationDelays } from './failed-authentication-delay.js';
+import { SASL_HANDSHAKE_KEY, SaslAuthenticator, withSaslApiVersions } from './sasl-authenticator.js';
 import { API_VERSIONS_KEY, type FrameSplitter, type RequestHeader, type ResponseBytes, type WireCodec } from './wire.js';
 
 /**
@@ -39,6 +42,9 @@ const WRITE_APIS: ReadonlySet<number> = new Set([0, 8, 13, 19, 20, 21, 22, 33, 3
 /** APIs whose answer may be large (Fetch): started only when every earlier request is answered. */
 const LARGE_RESPONSE_APIS: ReadonlySet<number> = new Set([1]);
 const INVALID_REQUEST = 42;
+const ILLEGAL_SASL_STATE = 34;
+/** Kafka lets a connection begin re-authenticating at most once a second (KafkaChannel). */
+const MIN_REAUTHENTICATION_INTERVAL_MS = 1000;
 const UNKNOWN_SERVER_ERROR = -1;
 
 interface Slot {
@@ -74,6 +80,9 @@ export interface ConnectionOptions {
   config: ServerConfig;
   logger: Logger;
   budget: MemoryBudget;
+  /** Time for session expiry and the failed-authentication delay. */
+  clock: Clock;
+  failedAuthenticationDelays: FailedAuthenticationDelays;
   onClose: (connection: Connection) => void;
 }
 
@@ -110,8 +119,18 @@ export class Connection {
   private readonly remote: { address: string | undefined; port: number | undefined };
   /** The authenticated principal every request's context carries. */
   private principal: string;
-  /** The SASL stage (null on listeners without SASL); frames go to it until the client authenticated. */
-  private readonly authenticator: SaslAuthenticator | null;
+  /**
+   * The SASL stage (null on listeners without SASL); frames go to it until the client
+   * authenticated, and to a new one while the client re-authenticates.
+   */
+  private authenticator: SaslAuthenticator | null;
+  private readonly sasl: SaslServerSettings | undefined;
+  private readonly clock: Clock;
+  private readonly failedAuthenticationDelays: FailedAuthenticationDelays;
+  /** The mechanism the client authenticated with, and when its session expires (null: never; KIP-368). */
+  private mechanism: string | null = null;
+  private sessionExpiresAtMs: number | null = null;
+  private lastReauthenticationStartMs: number | null = null;
 
   constructor(options: ConnectionOptions) {
     this.id = options.id;
@@ -125,6 +144,9 @@ export class Connection {
     this.account = options.budget.open(() => this.onMemoryFreed());
     this.remote = { address: this.socket.remoteAddress, port: this.socket.remotePort };
     this.principal = options.principal;
+    this.sasl = options.sasl;
+    this.clock = options.clock;
+    this.failedAuthenticationDelays = options.failedAuthenticationDelays;
     this.authenticator = options.sasl === undefined ? null : this.createAuthenticator(options.sasl);
     this.closedPromise = new Promise((resolve) => this.socket.once('close', () => resolve()));
     this.socket.setNoDelay(true);
@@ -164,8 +186,10 @@ export class Connection {
 
   private closeReason: string | undefined;
 
-  private createAuthenticator(settings: SaslServerSettings): SaslAuthenticator {
+  private createAuthenticator(settings: SaslServerSettings, reauthentication?: { mechanism: string; principal: string }): SaslAuthenticator {
     return new SaslAuthenticator({
+      reauthentication,
+      clock: this.clock,
       settings,
       codec: this.codec,
       handler: this.handler,
@@ -173,13 +197,15 @@ export class Connection {
       logger: this.logger,
       remote: `${this.remote.address}:${this.remote.port}`,
       connectionId: this.id,
-      failedAuthenticationDelayMs: this.config.connectionFailedAuthenticationDelayMs,
+      failedAuthenticationDelayMs: () => this.failedAuthenticationDelays.delayFor(this.remote.address ?? ''),
       write: (bytes) => {
         if (!this.stopped && !this.closed) writeResponse(this.socket, bytes, this.onResponseFlushed);
       },
       close: (reason) => this.endAfterWrites(reason),
-      onAuthenticated: (principal, laterFrames) => {
+      onAuthenticated: (principal, laterFrames, sessionLifetimeMs, mechanism) => {
         this.principal = principal;
+        this.mechanism = mechanism;
+        this.sessionExpiresAtMs = sessionLifetimeMs > 0 ? this.clock.now() + sessionLifetimeMs : null;
         if (this.stopped || this.closed) return;
         for (const frame of laterFrames) if (!this.acceptFrame(frame)) return;
         this.dispatchWaitingFrames();
@@ -220,9 +246,39 @@ export class Connection {
       void this.destroy(`unreadable request header: ${describe(error)}`);
       return false;
     }
+    // KIP-368: a request (other than a SaslHandshake that re-authenticates) after the session expired closes the connection.
+    if (this.sessionExpiresAtMs !== null && this.clock.now() > this.sessionExpiresAtMs && decoded.header.apiKey !== SASL_HANDSHAKE_KEY) {
+      void this.destroy(`SASL session expired (connections.max.reauth.ms) and the client did not re-authenticate (api ${decoded.header.apiKey})`);
+      return false;
+    }
     this.waitingFrames.push({ frame, ...decoded });
     this.requestBytesHeld += frame.length;
     return true;
+  }
+
+  /**
+   * A SaslHandshake on an authenticated SASL connection. With a session that expires, and not within
+   * a second of the last attempt, it begins a re-authentication: a new authenticator takes this frame
+   * and the ones after it, and requests are served again once it succeeds. Otherwise it is answered
+   * ILLEGAL_SASL_STATE, as Kafka's KafkaApis answers a handshake out of place.
+   */
+  private onAuthenticatedHandshake({ frame, header }: WaitingFrame): void {
+    const now = this.clock.now();
+    const last = this.lastReauthenticationStartMs;
+    const mayReauthenticate = this.sasl !== undefined && this.mechanism !== null && this.sessionExpiresAtMs !== null && (last === null || now - last >= MIN_REAUTHENTICATION_INTERVAL_MS);
+    if (!mayReauthenticate) {
+      this.answerNow(header, frame.length, this.codec.encodeResponse(header, { errorCode: ILLEGAL_SASL_STATE, mechanisms: [] }));
+      return;
+    }
+    assert.equal(this.queue.length, 0, 'a re-authentication begins only once every earlier request is answered');
+    this.lastReauthenticationStartMs = now;
+    const later = this.waitingFrames.map((waiting) => waiting.frame);
+    this.dropWaitingFrames();
+    this.requestBytesHeld -= frame.length;
+    const authenticator = this.createAuthenticator(this.sasl as SaslServerSettings, { mechanism: this.mechanism as string, principal: this.principal });
+    this.authenticator = authenticator;
+    this.logger.info('re-authentication begins', { connectionId: this.id, remote: this.remote.address, principal: this.principal });
+    for (const next of [frame, ...later]) authenticator.push(next);
   }
 
   /** Closes once what was written has left (an answer to a failed authentication, then the close). */
@@ -251,10 +307,19 @@ export class Connection {
     if (this.refusing || this.stopped || this.closed || this.socket.destroyed) return false;
     if (this.queue.length >= this.config.maxInFlightRequestsPerConnection) return false;
     if (LARGE_RESPONSE_APIS.has(next.header.apiKey) && this.queue.length > 0) return false;
+    // A re-authentication starts once everything before it is answered (Kafka serves one request at a time).
+    if (this.authenticator !== null && next.header.apiKey === SASL_HANDSHAKE_KEY && this.queue.length > 0) return false;
+    // While re-authenticating, nothing is dispatched (frames go to the authenticator).
+    if (this.authenticator !== null && !this.authenticator.isAuthenticated) return false;
     return this.account.hasResponseRoom;
   }
 
-  private onFrame({ frame, header, bodyOffset }: WaitingFrame): void {
+  private onFrame(waiting: WaitingFrame): void {
+    const { frame, header, bodyOffset } = waiting;
+    if (this.authenticator !== null && header.apiKey === SASL_HANDSHAKE_KEY) {
+      this.onAuthenticatedHandshake(waiting);
+      return;
+    }
     if (!this.codec.isServed(header.apiKey, header.apiVersion)) {
       if (header.apiKey === API_VERSIONS_KEY) this.answerNow(header, frame.length, this.codec.encodeApiVersionsFallback(header.correlationId));
       else this.refuse(header, frame.length, `unsupported api ${header.apiKey} version ${header.apiVersion} (client ${header.clientId})`);

@@ -11,8 +11,17 @@
  *     header, answered the same way. A failure closes the connection (the framing cannot carry an
  *     error).
  * A failed authentication is logged with the peer's address and answered only after
- * `connectionFailedAuthenticationDelayMs` (Kafka's `connection.failed.authentication.delay.ms`),
- * which slows down password guessing; the client is told the same thing whatever was wrong.
+ * `connectionFailedAuthenticationDelayMs` (Kafka's `connection.failed.authentication.delay.ms`,
+ * spaced per client address by `failed-authentication-delay.ts`), which slows down password
+ * guessing; the client is told the same thing whatever was wrong.
+ *
+ * Sessions (KIP-368): with `connections.max.reauth.ms` set for the mechanism, the exchange's last
+ * SaslAuthenticate answer carries it as `sessionLifetimeMs` (v1+; PLAIN and SCRAM credentials have
+ * no lifetime of their own) and the connection learns when the session expires. A
+ * re-authentication runs a new authenticator on the same connection (`reauthentication`): same
+ * framing, but the mechanism must be the one used before and the principal must not change
+ * (Kafka's "Cannot change principals during re-authentication"), else it fails as any failed
+ * authentication does.
  *
  * Bounds: a frame is at most `saslServerMaxReceiveBytes` (Kafka's
  * `sasl.server.max.receive.size`), at most `AUTHENTICATION_FRAMES_QUEUED_MAX` frames wait, and the
@@ -20,6 +29,7 @@
  * feeds them and takes back what arrived after the exchange completed. Event loop only.
  */
 import { ANONYMOUS_PRINCIPAL, createSaslServerExchange, type SaslServerExchange, type SaslServerSettings, SaslAuthenticationError, userPrincipal } from '@gregor/security';
+import type { Clock, TimerHandle } from '@gregor/log';
 import type { RequestContext, RequestHandler } from './handler.js';
 import type { Logger } from './logger.js';
 import { API_VERSIONS_KEY, type RequestHeader, type ResponseBytes, type WireCodec } from './wire.js';
@@ -58,12 +68,19 @@ export interface SaslAuthenticatorOptions {
   logger: Logger;
   remote: string;
   connectionId: number;
-  failedAuthenticationDelayMs: number;
+  /** How long to hold the answer to a failed authentication from this client (ms). */
+  failedAuthenticationDelayMs: () => number;
+  clock: Clock;
+  /** Set when this exchange re-authenticates an authenticated connection: what it authenticated as. */
+  reauthentication?: { mechanism: string; principal: string };
   write: (bytes: ResponseBytes) => void;
   /** Close after what was written is flushed. */
   close: (reason: string) => void;
-  /** The exchange succeeded: the principal, and the frames that arrived after it, in order. */
-  onAuthenticated: (principal: string, laterFrames: Buffer[]) => void;
+  /**
+   * The exchange succeeded: the principal, the frames that arrived after it in order, the session
+   * lifetime (0: the session does not expire) and the mechanism.
+   */
+  onAuthenticated: (principal: string, laterFrames: Buffer[], sessionLifetimeMs: number, mechanism: string) => void;
 }
 
 export class SaslAuthenticator {
@@ -71,7 +88,8 @@ export class SaslAuthenticator {
   private exchange: SaslServerExchange | null = null;
   private readonly queued: Buffer[] = [];
   private busy = false;
-  private delayTimer: NodeJS.Timeout | null = null;
+  private delayTimer: TimerHandle | null = null;
+  private sessionLifetimeMs = 0;
 
   constructor(private readonly options: SaslAuthenticatorOptions) {}
 
@@ -92,7 +110,7 @@ export class SaslAuthenticator {
 
   /** The connection closed: stop any delayed answer. */
   dispose(): void {
-    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
+    if (this.delayTimer !== null) this.options.clock.clearTimeout(this.delayTimer);
     this.delayTimer = null;
     this.state = 'failed';
     this.queued.length = 0;
@@ -105,7 +123,7 @@ export class SaslAuthenticator {
       this.onFrame(frame).then(
         () => {
           this.busy = false;
-          if (this.state === 'authenticated') this.options.onAuthenticated(this.principal(), this.queued.splice(0));
+          if (this.state === 'authenticated') this.options.onAuthenticated(this.principal(), this.queued.splice(0), this.sessionLifetimeMs, (this.exchange as SaslServerExchange).mechanism);
           else this.drain();
         },
         (error: unknown) => {
@@ -133,7 +151,7 @@ export class SaslAuthenticator {
       this.fail('unreadable request header during authentication');
       return;
     }
-    if (header.apiKey === API_VERSIONS_KEY && this.state === 'handshake') {
+    if (header.apiKey === API_VERSIONS_KEY && this.state === 'handshake' && this.options.reauthentication === undefined) {
       await this.answerApiVersions(frame, header, bodyOffset);
       return;
     }
@@ -186,18 +204,29 @@ export class SaslAuthenticator {
     const exchange = this.exchange as SaslServerExchange;
     let challenge: Buffer;
     try {
+      const previous = this.options.reauthentication;
+      if (previous !== undefined && exchange.mechanism !== previous.mechanism) {
+        throw new ReauthenticationRefused(`SASL mechanism '${exchange.mechanism}' requested by client is not supported for re-authentication of mechanism '${previous.mechanism}'`);
+      }
       challenge = exchange.evaluate(token);
+      if (previous !== undefined && exchange.isComplete && this.principal() !== previous.principal) {
+        const name = (principal: string) => principal.replace(':', '.');
+        throw new ReauthenticationRefused(`Cannot change principals during re-authentication from ${name(previous.principal)}: ${name(this.principal())}`);
+      }
     } catch (error) {
       const reason = error instanceof SaslAuthenticationError ? error.reason : (error as Error).message;
-      const message = error instanceof SaslAuthenticationError ? error.message : `Authentication failed with SASL mechanism ${exchange.mechanism}`;
+      // Kafka tells the client why a re-authentication was refused; nothing about a wrong credential.
+      const message = error instanceof ReauthenticationRefused || error instanceof SaslAuthenticationError ? error.message : `Authentication failed with SASL mechanism ${exchange.mechanism}`;
       this.failAuthentication(header, reason, message);
       return;
     }
+    if (exchange.isComplete) this.sessionLifetimeMs = Math.max(0, (this.options.settings.connectionsMaxReauthMs as Readonly<Record<string, number>> | undefined)?.[exchange.mechanism] ?? 0);
     if (header === null) this.options.write(sizePrefixed(challenge));
-    else this.options.write(this.options.codec.encodeResponse(header, { errorCode: NONE, errorMessage: null, authBytes: challenge, sessionLifetimeMs: 0 }));
+    else this.options.write(this.options.codec.encodeResponse(header, { errorCode: NONE, errorMessage: null, authBytes: challenge, sessionLifetimeMs: this.sessionLifetimeMs }));
     if (exchange.isComplete) {
       this.state = 'authenticated';
-      this.options.logger.info('authenticated', { connectionId: this.options.connectionId, remote: this.options.remote, mechanism: exchange.mechanism, principal: this.principal() });
+      const event = this.options.reauthentication === undefined ? 'authenticated' : 're-authenticated';
+      this.options.logger.info(event, { connectionId: this.options.connectionId, remote: this.options.remote, mechanism: exchange.mechanism, principal: this.principal(), sessionLifetimeMs: this.sessionLifetimeMs });
     }
   }
 
@@ -213,7 +242,8 @@ export class SaslAuthenticator {
       }
       this.options.close(`failed authentication: ${reason}`);
     };
-    if (this.options.failedAuthenticationDelayMs > 0) this.delayTimer = setTimeout(answer, this.options.failedAuthenticationDelayMs);
+    const delayMs = this.options.failedAuthenticationDelayMs();
+    if (delayMs > 0) this.delayTimer = this.options.clock.setTimeout(answer, delayMs);
     else answer();
   }
 
@@ -226,6 +256,9 @@ export class SaslAuthenticator {
     this.options.close(reason);
   }
 }
+
+/** A re-authentication with another mechanism or principal than before: refused, the client told why. */
+class ReauthenticationRefused extends Error {}
 
 function sizePrefixed(token: Buffer): Buffer {
   const out = Buffer.alloc(4 + token.length);

@@ -27,7 +27,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { ANONYMOUS_PRINCIPAL, certificatePrincipal, type ListenerSecurity, usesSasl, usesTls } from '@gregor/security';
+import { type Clock, systemClock } from '@gregor/log';
 import { connectionChannel } from './channels.js';
+import { FailedAuthenticationDelays } from './failed-authentication-delay.js';
 import { resolveServerConfig, type ServerConfig } from './config.js';
 import { Connection } from './connection.js';
 import { MemoryBudget, type MemoryUsage } from './memory-budget.js';
@@ -43,6 +45,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** The wire protocol; `@gregor/protocol` unless a test swaps it. */
   codec?: WireCodec;
+  /** Time for SASL session expiry and the failed-authentication delay; the system clock unless a test injects one. */
+  clock?: Clock;
 }
 
 export interface ListenOptions {
@@ -85,6 +89,8 @@ export class Server {
   private readonly codec: WireCodec;
   private readonly connections = new Set<Connection>();
   private readonly budget: MemoryBudget;
+  private readonly clock: Clock;
+  private readonly failedAuthenticationDelays: FailedAuthenticationDelays;
   private readonly listeners = new Map<string, BoundListener>();
   /** Names being bound now, so a concurrent `listen()` of the same name is refused. */
   private readonly binding = new Set<string>();
@@ -97,6 +103,8 @@ export class Server {
     this.logger = options.logger ?? stderrLogger;
     this.codec = options.codec ?? protocolCodec;
     this.budget = new MemoryBudget(this.config);
+    this.clock = options.clock ?? systemClock;
+    this.failedAuthenticationDelays = new FailedAuthenticationDelays(this.config.connectionFailedAuthenticationDelayMs, () => this.clock.now());
   }
 
   /** Bytes of requests and responses the connections hold now, against the `queued*` limits. */
@@ -265,6 +273,8 @@ export class Server {
       config: this.config,
       logger: this.logger,
       budget: this.budget,
+      clock: this.clock,
+      failedAuthenticationDelays: this.failedAuthenticationDelays,
       onClose: (closed) => this.connections.delete(closed),
     });
     this.connections.add(connection);

@@ -6,14 +6,17 @@
  */
 import { rmSync, readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { Admin, ProduceAcks, Producer } from '@platformatic/kafka';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '@gregor/log';
 import { ApiKey, ErrorCode } from '@gregor/protocol';
 import { plainClientMessage, ScramClientExchange } from '@gregor/security';
 import type { Logger, RequestContext } from '../src/index.js';
 import { makeTestCertificates, type TestCertificates } from './support/certificates.js';
 import { kcat } from './support/kcat.js';
 import { RawClient } from './support/raw-client.js';
+import { waitFor } from './support/wait.js';
 import { PLAIN_JAAS, type SecureBroker, startSecureBroker, USERS } from './support/secure-gregor.js';
 
 let certificates: TestCertificates;
@@ -319,6 +322,175 @@ describe('the SASL stage on bare sockets', () => {
       await client.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
       expect((await client.request(ApiKey.SaslAuthenticate, 1, { authBytes: plainClientMessage('admin', USERS.admin) }))?.errorCode).toBe(ErrorCode.NONE);
       client.close();
+    } finally {
+      await server.close({ graceMs: 0 });
+    }
+  });
+});
+
+describe('re-authentication (KIP-368, connections.max.reauth.ms) on bare sockets, on an injected clock', () => {
+  const LIFETIME_MS = 60_000;
+
+  async function reauthListener(clock: FakeClock, properties: Record<string, string> = { 'connections.max.reauth.ms': String(LIFETIME_MS) }) {
+    return secure.serve('SASL_PLAINTEXT', { ...saslProperties('SASL_PLAINTEXT'), ...properties }, {}, undefined, clock);
+  }
+
+  async function plain(client: RawClient, user: keyof typeof USERS, version = 2): Promise<Record<string, unknown> | null> {
+    const handshake = await client.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
+    if (handshake?.errorCode !== ErrorCode.NONE) return handshake;
+    return client.request(ApiKey.SaslAuthenticate, version, { authBytes: plainClientMessage(user, USERS[user]) });
+  }
+
+  async function scram(client: RawClient, user: keyof typeof USERS): Promise<Record<string, unknown> | null> {
+    await client.request(ApiKey.SaslHandshake, 1, { mechanism: 'SCRAM-SHA-256' });
+    const exchange = new ScramClientExchange('SCRAM-SHA-256', user, USERS[user]);
+    const first = (await client.request(ApiKey.SaslAuthenticate, 2, { authBytes: exchange.first() })) as { authBytes: Buffer; sessionLifetimeMs: bigint | number };
+    expect(Number(first.sessionLifetimeMs)).toBe(0);
+    return client.request(ApiKey.SaslAuthenticate, 2, { authBytes: exchange.final(first.authBytes) });
+  }
+
+  const metadata = (client: RawClient) => client.request(ApiKey.Metadata, 1, { topics: [] });
+
+  it('the session lifetime is told in the last SaslAuthenticate answer (v1+); a request after it expires closes the connection', async () => {
+    const clock = new FakeClock();
+    const { server, port } = await reauthListener(clock);
+    try {
+      for (const authenticate of [(client: RawClient) => plain(client, 'alice'), (client: RawClient) => scram(client, 'alice')]) {
+        const client = await RawClient.connect(port);
+        const answer = await authenticate(client);
+        expect([answer?.errorCode, Number(answer?.sessionLifetimeMs)]).toEqual([ErrorCode.NONE, LIFETIME_MS]);
+        clock.advance(LIFETIME_MS);
+        expect((await metadata(client))?.brokers).toHaveLength(1);
+        clock.advance(1);
+        expect(await metadata(client)).toBeNull();
+        expect(client.closed).toBe(true);
+      }
+      // A per-mechanism setting wins; without any, sessions do not expire and the lifetime is 0.
+      const perMechanism = await reauthListener(clock, { 'listener.name.sasl_plaintext.plain.connections.max.reauth.ms': '5000' });
+      const other = await RawClient.connect(perMechanism.port);
+      expect(Number((await plain(other, 'alice'))?.sessionLifetimeMs)).toBe(5000);
+      other.close();
+      await perMechanism.server.close({ graceMs: 0 });
+      const unset = await reauthListener(clock, {});
+      const forever = await RawClient.connect(unset.port);
+      expect(Number((await plain(forever, 'alice'))?.sessionLifetimeMs)).toBe(0);
+      clock.advance(365 * 24 * 3600 * 1000);
+      expect((await metadata(forever))?.brokers).toHaveLength(1);
+      // Without a session to renew, a second handshake is out of place: ILLEGAL_SASL_STATE, the connection stays.
+      expect((await forever.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' }))?.errorCode).toBe(ErrorCode.ILLEGAL_SASL_STATE);
+      expect((await metadata(forever))?.brokers).toHaveLength(1);
+      forever.close();
+      await unset.server.close({ graceMs: 0 });
+    } finally {
+      await server.close({ graceMs: 0 });
+    }
+  });
+
+  it('re-authenticating on the same connection renews the session, also once it expired; not twice within a second', async () => {
+    const clock = new FakeClock();
+    const { server, port } = await reauthListener(clock);
+    try {
+      const client = await RawClient.connect(port);
+      await scram(client, 'alice');
+      clock.advance(LIFETIME_MS - 1000);
+      const renewed = await scram(client, 'alice');
+      expect([renewed?.errorCode, Number(renewed?.sessionLifetimeMs)]).toEqual([ErrorCode.NONE, LIFETIME_MS]);
+      // Past the first session's end, within the second's.
+      clock.advance(LIFETIME_MS - 1);
+      expect((await metadata(client))?.brokers).toHaveLength(1);
+      // Again within a second: refused as a handshake out of place; the session goes on.
+      clock.advance(2);
+      expect((await scram(client, 'alice'))?.errorCode).toBe(ErrorCode.NONE);
+      clock.advance(500);
+      expect((await client.request(ApiKey.SaslHandshake, 1, { mechanism: 'SCRAM-SHA-256' }))?.errorCode).toBe(ErrorCode.ILLEGAL_SASL_STATE);
+      // Expired: only a re-authentication is accepted, and it brings the connection back.
+      clock.advance(LIFETIME_MS + 1);
+      expect((await scram(client, 'alice'))?.errorCode).toBe(ErrorCode.NONE);
+      expect((await metadata(client))?.brokers).toHaveLength(1);
+      client.close();
+    } finally {
+      await server.close({ graceMs: 0 });
+    }
+  });
+
+  it('a re-authentication as another principal, with another mechanism or a wrong password fails and closes the connection', async () => {
+    const clock = new FakeClock();
+    const { server, port } = await reauthListener(clock);
+    try {
+      const attempts: [string, (client: RawClient) => Promise<Record<string, unknown> | null>, string][] = [
+        ['another principal', (client) => plain(client, 'admin'), 'Cannot change principals during re-authentication from User.alice: User.admin'],
+        ['another mechanism', async (client) => {
+          await client.request(ApiKey.SaslHandshake, 1, { mechanism: 'SCRAM-SHA-256' });
+          return client.request(ApiKey.SaslAuthenticate, 2, { authBytes: new ScramClientExchange('SCRAM-SHA-256', 'alice', USERS.alice).first() });
+        }, "SASL mechanism 'SCRAM-SHA-256' requested by client is not supported for re-authentication of mechanism 'PLAIN'"],
+        ['a wrong password', async (client) => {
+          await client.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
+          return client.request(ApiKey.SaslAuthenticate, 2, { authBytes: plainClientMessage('alice', 'wrong') });
+        }, 'Authentication failed: invalid credentials with SASL mechanism PLAIN'],
+      ];
+      for (const [, attempt, message] of attempts) {
+        const client = await RawClient.connect(port);
+        await plain(client, 'alice');
+        clock.advance(30_000);
+        const answer = await attempt(client);
+        expect([answer?.errorCode, answer?.errorMessage]).toEqual([ErrorCode.SASL_AUTHENTICATION_FAILED, message]);
+        await client.closedPromise;
+      }
+    } finally {
+      await server.close({ graceMs: 0 });
+    }
+  });
+
+  it('@platformatic/kafka re-authenticates before its session ends and keeps producing on the same connection', async () => {
+    const events: Record<string, unknown>[] = [];
+    const logger: Logger = { warn: () => {}, error: () => {}, info: (message, fields) => events.push({ message, ...fields }) };
+    // Real time: platformatic renews at 80% of the lifetime; Kafka allows one re-authentication a second.
+    const { server, bootstrap } = await secure.serve('SASL_PLAINTEXT', { ...saslProperties('SASL_PLAINTEXT'), 'connections.max.reauth.ms': '1500' }, {}, logger);
+    const options = { clientId: 'reauth', bootstrapBrokers: [bootstrap], timeout: 5000, retries: 0, sasl: { mechanism: 'SCRAM-SHA-512' as const, username: 'alice', password: USERS.alice } };
+    const admin = new Admin(options);
+    await admin.createTopics({ topics: ['reauth'], partitions: 1, replicas: 1 }).finally(() => admin.close());
+    const producer = new Producer(options);
+    try {
+      const started = performance.now();
+      let sent = 0;
+      while (performance.now() - started < 3_500) {
+        await producer.send({ messages: [{ topic: 'reauth', key: Buffer.from('k'), value: Buffer.from(`v${sent}`) }], acks: ProduceAcks.LEADER });
+        sent++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const connections = new Set(events.filter((event) => event.message === 'authenticated').map((event) => event.connectionId));
+      const renewals = events.filter((event) => event.message === 're-authenticated');
+      expect(renewals.length).toBeGreaterThanOrEqual(2);
+      // Every renewal is on a connection that authenticated before, and none was closed for an expired session.
+      for (const renewal of renewals) expect(connections.has(renewal.connectionId)).toBe(true);
+      expect(sent).toBeGreaterThan(10);
+    } finally {
+      await producer.close();
+      await server.close({ graceMs: 0 });
+    }
+  });
+
+  it('failures from one address are answered one delay apart (connection.failed.authentication.delay.ms)', async () => {
+    const clock = new FakeClock();
+    const { server, port } = await secure.serve('SASL_PLAINTEXT', saslProperties('SASL_PLAINTEXT'), { connectionFailedAuthenticationDelayMs: 100 }, undefined, clock);
+    try {
+      const clients = await Promise.all([0, 1, 2].map(() => RawClient.connect(port)));
+      for (const client of clients) await client.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
+      const answered: number[] = [];
+      const answers = clients.map((client, index) => client.request(ApiKey.SaslAuthenticate, 1, { authBytes: plainClientMessage('alice', `guess-${index}`) }).then((answer) => {
+        answered.push(index);
+        return answer;
+      }));
+      // Each failure is held on the clock: nothing comes back until it moves.
+      await waitFor(() => clock.pendingTimers === 3);
+      expect(answered).toEqual([]);
+      clock.advance(100);
+      await waitFor(() => answered.length === 1);
+      clock.advance(100);
+      await waitFor(() => answered.length === 2);
+      clock.advance(100);
+      for (const answer of await Promise.all(answers)) expect(answer?.errorCode).toBe(ErrorCode.SASL_AUTHENTICATION_FAILED);
+      for (const client of clients) await client.closedPromise;
     } finally {
       await server.close({ graceMs: 0 });
     }

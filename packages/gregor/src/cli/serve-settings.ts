@@ -74,7 +74,7 @@ const SERVER_SETTINGS: Record<string, keyof ServerConfig> = {
 
 /** Read by the listeners' security (`listenerSecurityFromProperties`), so not reported as ignored. */
 function isSecuritySetting(key: string): boolean {
-  return key.startsWith('ssl.') || key.startsWith('sasl.') || key.startsWith('listener.name.') || key === 'listener.security.protocol.map';
+  return key.startsWith('ssl.') || key.startsWith('sasl.') || key.startsWith('listener.name.') || key === 'listener.security.protocol.map' || key === 'connections.max.reauth.ms';
 }
 
 export function serveSettings(fileProperties: ReadonlyMap<string, string>, overrides: readonly { name: string; value: string }[], flags: ServeFlags): ServeSettings {

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Broker } from '@gregor/broker';
-import { nodeFileSystem, systemClock } from '@gregor/log';
+import { type Clock, nodeFileSystem, systemClock } from '@gregor/log';
 import { listenerProtocol, listenerSecurityFromProperties, scramCredential, ScramCredentialStore } from '@gregor/security';
 import { type Logger, type ServerConfig, Server, silentLogger } from '../../src/index.js';
 
@@ -20,7 +20,7 @@ export interface SecureBroker {
   dir: string;
   scram: ScramCredentialStore;
   /** Serves the broker on one listener named `name` with these properties; close the server yourself. */
-  serve(name: string, properties: Record<string, string>, config?: Partial<ServerConfig>, logger?: Logger): Promise<{ server: Server; port: number; bootstrap: string }>;
+  serve(name: string, properties: Record<string, string>, config?: Partial<ServerConfig>, logger?: Logger, clock?: Clock): Promise<{ server: Server; port: number; bootstrap: string }>;
   close(): Promise<void>;
 }
 
@@ -40,11 +40,11 @@ export async function startSecureBroker(): Promise<SecureBroker> {
     broker,
     dir,
     scram,
-    async serve(name, properties, config = {}, logger) {
+    async serve(name, properties, config = {}, logger, clock) {
       const map = new Map(Object.entries(properties));
       const protocol = listenerProtocol(name, Object.fromEntries((map.get('listener.security.protocol.map') ?? '').split(',').filter((e) => e).map((e) => e.split(':'))));
       const security = listenerSecurityFromProperties(map, name, protocol, { readFile: (file) => readFileSync(file), scramCredentials: scram });
-      const server = new Server({ broker, config: { connectionFailedAuthenticationDelayMs: 0, ...config }, logger: logger ?? (process.env.GREGOR_TEST_LOG ? undefined : silentLogger) });
+      const server = new Server({ broker, config: { connectionFailedAuthenticationDelayMs: 0, ...config }, logger: logger ?? (process.env.GREGOR_TEST_LOG ? undefined : silentLogger), clock });
       servers.add(server);
       const { port } = await server.listen({ host: '127.0.0.1', port: 0, name, security });
       return { server, port, bootstrap: `127.0.0.1:${port}` };
