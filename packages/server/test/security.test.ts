@@ -10,7 +10,7 @@ import { Admin, ProduceAcks, Producer } from '@platformatic/kafka';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '@gregor/log';
-import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { ApiKey, encodeRequest, ErrorCode } from '@gregor/protocol';
 import { plainClientMessage, ScramClientExchange } from '@gregor/security';
 import type { Logger, RequestContext } from '../src/index.js';
 import { makeTestCertificates, type TestCertificates } from './support/certificates.js';
@@ -327,6 +327,36 @@ describe('the SASL stage on bare sockets', () => {
     }
   });
 });
+
+describe('memory before authentication', () => {
+  it('a client that queues more than 8 frames before it authenticated is closed; the server holds nothing for it afterwards', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const logger: Logger = { info: () => {}, error: () => {}, warn: (message, fields) => warnings.push({ message, ...fields }) };
+    const { server, port } = await secure.serve('SASL_PLAINTEXT', saslProperties('SASL_PLAINTEXT'), {}, logger);
+    try {
+      const clients = await Promise.all([0, 1, 2].map(() => RawClient.connect(port)));
+      for (const client of clients) {
+        // ApiVersions is allowed before authentication; 20 at once exceed the queue of 8.
+        client.socket.write(Buffer.concat(Array.from({ length: 20 }, (_, index) => encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 0, correlationId: index, clientId: 'raw' }, {}))));
+      }
+      for (const client of clients) await client.closedPromise;
+      expect(warnings.filter((warning) => String(warning.reason).includes('more than 8 frames'))).toHaveLength(3);
+      await waitFor(() => server.connectionCount === 0);
+      expect(server.memoryUsage).toMatchObject({ requestBytesCharged: 0, responseBytes: 0 });
+      // Others are served as before.
+      const client = await RawClient.connect(port);
+      expect((await plainAuthenticate(client))?.errorCode).toBe(ErrorCode.NONE);
+      client.close();
+    } finally {
+      await server.close({ graceMs: 0 });
+    }
+  });
+});
+
+async function plainAuthenticate(client: RawClient): Promise<Record<string, unknown> | null> {
+  await client.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
+  return client.request(ApiKey.SaslAuthenticate, 2, { authBytes: plainClientMessage('alice', USERS.alice) });
+}
 
 describe('re-authentication (KIP-368, connections.max.reauth.ms) on bare sockets, on an injected clock', () => {
   const LIFETIME_MS = 60_000;
