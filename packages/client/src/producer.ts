@@ -144,7 +144,10 @@ export class Producer extends EventEmitter {
       maxRequestBytes: options.maxRequestBytes ?? 1024 * 1024,
       compression: toCodec(options.compression),
       idempotent,
-      retry: { ...RETRY_DEFAULTS, ...(idempotent ? { retries: Number.MAX_SAFE_INTEGER } : {}), ...options.retry },
+      // Kafka's producer retries (retries=MAX_INT) until delivery.timeout.ms, idempotent or not: a
+      // failover takes seconds, and a producer that gives up after a few retries loses records
+      // the new leader would have taken.
+      retry: { ...RETRY_DEFAULTS, retries: Number.MAX_SAFE_INTEGER, ...options.retry },
       maxInFlightRequests: Math.min(options.maxInFlightRequests ?? 5, idempotent ? 5 : Number.MAX_SAFE_INTEGER),
       deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,
     };

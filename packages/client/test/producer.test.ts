@@ -136,6 +136,14 @@ describe('producer accumulator', () => {
     await expect(producer.send({ topic: 't', messages: [{ value: 'a' }] })).rejects.toMatchObject({ code: 'NOT_LEADER_OR_FOLLOWER' });
   });
 
+  it('retries a non-idempotent send for as long as deliveryTimeoutMs allows by default, not a fixed five times (a failover outlasts five retries)', async () => {
+    const { broker, producer } = await setup({ lingerMs: 0, acks: 1, retry: { initialRetryTimeMs: 1, maxRetryTimeMs: 2 } });
+    broker.produceErrors.push(...Array.from({ length: 30 }, () => 6)); // NOT_LEADER_OR_FOLLOWER while the leader moves
+    const [result] = await producer.send({ topic: 't', messages: [{ value: 'a' }] });
+    expect(result).toMatchObject({ errorCode: 0, baseOffset: '0' });
+    expect(broker.produceRequests.length).toBe(31);
+  });
+
   it('resolves acks=0 sends without waiting for a response', async () => {
     const { broker, producer } = await setup({ lingerMs: 0, acks: 0 });
     const [result] = await producer.send({ topic: 't', messages: [{ value: 'a' }] });

@@ -13,6 +13,13 @@
  * request whose answer was lost may have been applied: a retried CreateTopics can come back
  * TOPIC_ALREADY_EXISTS, as with Kafka.
  *
+ * When the quorum's leader changes (`leaderChanged()`, called on every leader change the node
+ * learns), an attempt still waiting on another node is abandoned and the request goes to the new
+ * leader at once, and requests waiting to retry retry now: as Kafka's channel disconnects from the
+ * old controller. Without it, a request sent to a controller that stopped answering (a paused
+ * process) would wait out its whole timeout, and a broker's heartbeats would miss the new
+ * controller's session timeout and get it fenced.
+ *
  * Time comes from the injected clock, so the simulation replays it. Requests are independent:
  * several may be in flight at once.
  */
@@ -39,6 +46,8 @@ export interface ControllerChannelOptions {
 export class NodeControllerChannel {
   private closed = false;
   private readonly sleepers = new Set<{ timer: TimerHandle; wake: () => void }>();
+  /** Attempts waiting for an answer: the node each went to, and how to abandon it. */
+  private readonly attempts = new Set<{ leaderId: number; abandon: (reason: Error) => void }>();
 
   constructor(private readonly options: ControllerChannelOptions) {}
 
@@ -51,12 +60,14 @@ export class NodeControllerChannel {
       const leaderId = this.options.leaderId();
       if (leaderId >= 0) {
         try {
-          const response = await this.withDeadline(this.options.network.send('controller', leaderId, apiKey, apiVersion, body), deadlineMs);
+          const response = await this.withDeadline(this.options.network.send('controller', leaderId, apiKey, apiVersion, body), leaderId, deadlineMs);
           if (!carriesError(response, ErrorCode.NOT_CONTROLLER)) return response;
           lastProblem = `node ${leaderId} is not the active controller`;
         } catch (error) {
           if (this.closed) throw new NodeNetworkError('NETWORK_CLOSED', 'the controller channel is closed');
           lastProblem = `node ${leaderId} did not answer: ${(error as Error).message}`;
+          // Abandoned for a new leader: go to it now (it is another node, so this cannot spin).
+          if (error instanceof LeaderMoved && this.options.leaderId() !== leaderId) continue;
         }
       }
       const backoff = Math.min(this.options.retryBackoffMaxMs, this.options.retryBackoffMs * 2 ** Math.min(attempt, 20));
@@ -68,9 +79,25 @@ export class NodeControllerChannel {
     }
   }
 
+  /**
+   * The quorum's leader changed: attempts waiting on any other node are abandoned (their requests
+   * go to the new leader), and requests waiting to retry retry now.
+   */
+  leaderChanged(): void {
+    const leaderId = this.options.leaderId();
+    for (const attempt of [...this.attempts]) {
+      if (attempt.leaderId !== leaderId) attempt.abandon(new LeaderMoved(leaderId));
+    }
+    this.wakeSleepers();
+  }
+
   /** Rejects the requests waiting to retry; later sends reject at once. */
   close(): void {
     this.closed = true;
+    this.wakeSleepers();
+  }
+
+  private wakeSleepers(): void {
     for (const sleeper of [...this.sleepers]) {
       this.options.clock.clearTimeout(sleeper.timer);
       sleeper.wake();
@@ -78,20 +105,30 @@ export class NodeControllerChannel {
     this.sleepers.clear();
   }
 
-  /** `request`, or a rejection once the request's time is up (an attempt never outlives the request). */
-  private withDeadline(request: Promise<Body>, deadlineMs: number): Promise<Body> {
+  /**
+   * `request` to `leaderId`, or a rejection once the request's time is up (an attempt never
+   * outlives the request) or the leader moved elsewhere (`leaderChanged`).
+   */
+  private withDeadline(request: Promise<Body>, leaderId: number, deadlineMs: number): Promise<Body> {
     const { clock } = this.options;
     return new Promise((resolve, reject) => {
-      const timer = clock.setTimeout(() => reject(new Error('no answer before the request timed out')), Math.max(0, deadlineMs - clock.now()));
+      const attempt = {
+        leaderId,
+        abandon: (reason: Error) => {
+          clock.clearTimeout(timer);
+          this.attempts.delete(attempt);
+          reject(reason);
+        },
+      };
+      const timer = clock.setTimeout(() => attempt.abandon(new Error('no answer before the request timed out')), Math.max(0, deadlineMs - clock.now()));
+      this.attempts.add(attempt);
       request.then(
         (response) => {
           clock.clearTimeout(timer);
+          this.attempts.delete(attempt);
           resolve(response);
         },
-        (error: unknown) => {
-          clock.clearTimeout(timer);
-          reject(error);
-        },
+        (error: unknown) => attempt.abandon(error as Error),
       );
     });
   }
@@ -107,6 +144,13 @@ export class NodeControllerChannel {
       };
       this.sleepers.add(sleeper);
     });
+  }
+}
+
+/** Why an attempt was abandoned when the quorum's leader changed. */
+class LeaderMoved extends Error {
+  constructor(leaderId: number) {
+    super(`the quorum's leader moved to node ${leaderId}`);
   }
 }
 

@@ -338,6 +338,7 @@ export class GregorNode {
         network.setLocalHandler('broker', broker, settings.interBrokerListenerName);
       }
       const loader = new MetadataLoader({ raft: openRaft, clock: options.clock, controller: controller ?? undefined, logger: raftLogger(options.logger, options.nodeId) });
+      loader.onLeaderChange(() => channel.leaderChanged());
       const openBroker = broker;
       // Before the broker: a batch that grants an ACL is decided with from the moment the broker applies it.
       loader.addPublisher((_delta, image) => security.publish(image));

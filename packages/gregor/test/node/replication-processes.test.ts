@@ -12,64 +12,22 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Client } from '@gregor/client';
-import { type PartitionStatus, statusFromBroker } from '../../src/cli/cluster/status.js';
-import { ensureBuilt } from '../support/cli.js';
-import { NodeProcesses } from '../support/node-processes.js';
+import { statusFromBroker } from '../../src/cli/cluster/status.js';
+import { partitionWhen as partitionStatusWhen, processClusters } from './support.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 const run = promisify(execFile);
 const TOPIC = 'orders';
+const clusters = processClusters();
 
-let cluster: NodeProcesses | undefined;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  await cluster?.stopAll();
-  cluster = undefined;
-});
-
-/** Settings that make a failure noticed within seconds (Kafka's defaults are tuned for big clusters). */
-const FAST_FAILOVER = {
-  'controller.quorum.election.timeout.ms': '500',
-  'controller.quorum.fetch.timeout.ms': '1000',
-  'broker.heartbeat.interval.ms': '250',
-  'broker.session.timeout.ms': '2000',
-  'default.replication.factor': '3',
-  'min.insync.replicas': '2',
-  'offsets.topic.replication.factor': '3',
-  'offsets.topic.num.partitions': '3',
-  'group.initial.rebalance.delay.ms': '0',
-  'auto.create.topics.enable': 'false',
-  'replica.fetch.wait.max.ms': '100',
-};
-
-/** The partition's status as the brokers at `addresses` see it, once `accept` takes it. */
-async function partitionWhen(addresses: string, accept: (partition: PartitionStatus) => boolean, timeoutMs = 30_000): Promise<PartitionStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const status = await statusFromBroker(addresses, 'test');
-      const partition = status.partitions.find((p) => p.topic === TOPIC && p.partition === 0);
-      if (partition !== undefined && accept(partition)) return partition;
-      last = JSON.stringify(partition);
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${TOPIC}-0 did not get there in ${timeoutMs} ms: ${last}`);
-}
+const partitionWhen = (addresses: string, accept: Parameters<typeof partitionStatusWhen>[3]) => partitionStatusWhen(addresses, TOPIC, 0, accept, 'the expected state');
 
 describe('three node processes', () => {
   it('elect a new partition leader from the ISR after SIGKILL of the leader and a new active controller after SIGKILL of it; the producers follow; every acknowledged record is read once, in order, after the killed nodes rejoin', async () => {
-    ensureBuilt();
-    cluster = await NodeProcesses.create([1, 2, 3].map((nodeId) => ({ nodeId, roles: ['broker', 'controller'] })), FAST_FAILOVER);
-    await cluster.startAll();
+    const { processes: cluster } = await clusters.start({ settings: { 'offsets.topic.num.partitions': '3' } });
     const brokers = cluster.nodes.map((node) => node.clientAddress as string);
 
     // Each node is ready once its own broker is unfenced; every broker's image shows all three soon after.
@@ -83,7 +41,7 @@ describe('three node processes', () => {
     const kafka = new Kafka({ clientId: 'replication-test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 50, maxRetryTime: 500 } });
     const admin = kafka.admin();
     await admin.connect();
-    cleanups.push(() => admin.disconnect());
+    clusters.defer(() => admin.disconnect());
     expect(await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true })).toBe(true);
     const before = await partitionWhen(brokers.join(','), (p) => p.leader > 0 && p.isr.length === 3);
     expect(before.replicas).toHaveLength(3);
@@ -92,10 +50,10 @@ describe('three node processes', () => {
     // at a time without pause, through the kill and the failover.
     const kafkajsProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await kafkajsProducer.connect();
-    cleanups.push(() => kafkajsProducer.disconnect());
+    clusters.defer(() => kafkajsProducer.disconnect());
     const gregorProducer = new Client({ brokers, clientId: 'replication-test-gregor' }).producer({ idempotent: true, acks: -1, retry: { retries: 30, initialRetryTimeMs: 50, maxRetryTimeMs: 500 } });
     await gregorProducer.connect();
-    cleanups.push(() => gregorProducer.disconnect());
+    clusters.defer(() => gregorProducer.disconnect());
     const acknowledged = { kafkajs: [] as string[], gregor: [] as string[] };
     let stop = false;
     const produceUntilStopped = async (name: 'kafkajs' | 'gregor', send: (value: string) => Promise<unknown>) => {
@@ -167,7 +125,7 @@ describe('three node processes', () => {
 
     const consumer = kafka.consumer({ groupId: 'replication-check', maxWaitTimeInMs: 100 });
     await consumer.connect();
-    cleanups.push(() => consumer.disconnect());
+    clusters.defer(() => consumer.disconnect());
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     const read: string[] = [];
     await consumer.run({

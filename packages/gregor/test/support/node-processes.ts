@@ -138,6 +138,8 @@ export class NodeProcesses {
       const child = node.child;
       if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
         try {
+          // A process the test stopped (SIGSTOP) is continued first, so nothing is left half-alive.
+          process.kill(child.pid, 'SIGCONT');
           process.kill(child.pid, 'SIGKILL');
         } catch {
           // Already gone.
@@ -145,6 +147,12 @@ export class NodeProcesses {
       }
     }
     await Promise.all([...this.exits.values()]);
+    // GREGOR_KEEP_NODE_DIRS=1 keeps the nodes' data dirs and output for a look after the test.
+    if (process.env.GREGOR_KEEP_NODE_DIRS === '1') {
+      for (const node of this.nodes) fs.writeFileSync(path.join(path.dirname(node.dataDir), 'output.txt'), node.printed());
+      console.log(`node dirs kept in ${this.dir}`);
+      return;
+    }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
