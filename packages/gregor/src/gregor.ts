@@ -31,6 +31,7 @@ import {
 } from '@gregor/security';
 import { type BoundAddress, type Logger, Server, type ServerConfig } from '@gregor/server';
 import { readFileSync } from 'node:fs';
+import { GregorCluster, type GregorClusterOptions } from './cluster.js';
 import { lockDataDir } from './data-dir-lock.js';
 
 /**
@@ -114,6 +115,14 @@ export interface GregorConsoleOptions {
 export class Gregor {
   /** Kafka's client over TCP: `new Gregor.Client({ brokers: ['localhost:9092'] })`, as kafkajs's `new Kafka(...)`. */
   static readonly Client = Client;
+
+  /**
+   * Several brokers in this process over loopback TCP, a cluster as `gregor cluster start` runs
+   * one (cluster.ts): resolves once the quorum has a leader and every broker is unfenced.
+   */
+  static openCluster(options: GregorClusterOptions = {}): Promise<GregorCluster> {
+    return GregorCluster.open(options);
+  }
 
   private readonly client: Client;
   /** What serves requests: the broker behind the security APIs (SCRAM credentials). */

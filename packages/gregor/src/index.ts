@@ -8,6 +8,8 @@
  * and `retriable` (whether trying again may succeed).
  */
 export { EMBEDDED_BROKER_DEFAULTS, Gregor, type GregorOptions, type GregorListenOptions } from './gregor.js';
+export { GregorCluster, type GregorClusterOptions, type ClusterNodeConfig, type ControllerSettings, CLUSTER_NODE_DEFAULTS, CLUSTER_QUORUM_DEFAULTS } from './cluster.js';
+export type { GregorNode } from './node/node.js';
 export { DataDirLockedError, DataDirLockUnavailableError } from './data-dir-lock.js';
 export {
   Client,

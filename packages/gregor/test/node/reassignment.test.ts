@@ -9,18 +9,18 @@ import { Client } from '@gregor/client';
 import { ErrorCode } from '@gregor/protocol';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InProcessCluster } from './in-process-cluster.js';
-import { waitFor } from './support.js';
+import type { GregorCluster } from '../../src/cluster.js';
+import { killTestCluster, openTestCluster, waitFor } from './support.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 30_000 });
 
 const TOPIC = 'moving';
-let cluster: InProcessCluster | undefined;
+let cluster: GregorCluster | undefined;
 const disconnects: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
   await Promise.all(disconnects.splice(0).map((disconnect) => disconnect().catch(() => {})));
-  await cluster?.closeAll();
+  await killTestCluster(cluster);
   cluster = undefined;
 });
 
@@ -30,16 +30,16 @@ interface LocalReplica {
 }
 
 /** Node `id`'s own copy of the partition (undefined: it has none). */
-function localReplica(running: InProcessCluster, id: number): LocalReplica | undefined {
+function localReplica(running: GregorCluster, id: number): LocalReplica | undefined {
   const broker = running.node(id).broker as unknown as { replicaManager: { partition(topic: string, index: number): LocalReplica | undefined } | null };
   return broker.replicaManager?.partition(TOPIC, 0);
 }
 
 describe('partition reassignment in a cluster of three nodes', () => {
   it('moves a partition from brokers [1,2] to [2,3] with kafkajs: the records reach broker 3, broker 1 is dropped, nothing is left in progress', async () => {
-    cluster = await InProcessCluster.start(3);
+    cluster = await openTestCluster({ nodes: 3 });
     const running = cluster;
-    const kafka = new Kafka({ clientId: 'reassignment-test', brokers: running.addresses(), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 500 } });
+    const kafka = new Kafka({ clientId: 'reassignment-test', brokers: running.bootstrapBrokers, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 500 } });
     const admin = kafka.admin();
     disconnects.push(() => admin.disconnect());
     await admin.connect();
@@ -86,7 +86,7 @@ describe('partition reassignment in a cluster of three nodes', () => {
       .rejects.toMatchObject({ errors: [expect.objectContaining({ type: 'UNKNOWN_TOPIC_OR_PARTITION' })] });
 
     // Gregor's admin, with kafkajs's shapes; a cancel (null replicas) with nothing in progress.
-    const gregorAdmin = new Client({ brokers: running.addresses(), clientId: 'reassignment-gregor' }).admin();
+    const gregorAdmin = new Client({ brokers: running.bootstrapBrokers, clientId: 'reassignment-gregor' }).admin();
     disconnects.push(() => gregorAdmin.disconnect());
     await gregorAdmin.connect();
     expect(await gregorAdmin.listPartitionReassignments()).toEqual({ topics: [] });

@@ -7,28 +7,20 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { type PartitionStatus, statusFromBroker } from '../../src/cli/cluster/status.js';
 import { ensureBuilt } from '../support/cli.js';
 import { NodeProcesses } from '../support/node-processes.js';
+import { stderrLogger } from '@gregor/server';
+import type { GregorCluster, GregorClusterOptions } from '../../src/cluster.js';
+import { freeLoopbackPorts } from '../../src/node/free-ports.js';
+import { Gregor } from '../../src/gregor.js';
 
 /** Ports the OS hands out for port 0, released at once so a node can bind them (the voters must be known before the nodes start). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<net.Server>((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
-      }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
+export function freePorts(count: number): Promise<number[]> {
+  return freeLoopbackPorts('127.0.0.1', count);
 }
 
 export class TempDirs {
@@ -273,4 +265,28 @@ export async function partitionWhen(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${topic}-${partition}: ${what} not seen in ${timeoutMs} ms; last: ${last}`);
+ * A cluster of `Gregor.openCluster` on a temporary dir, for a test: ended with `killTestCluster`
+ * (every node killed at once, as a crash: a test's cleanup need not wait for controlled
+ * shutdowns) in afterEach, also when the test failed.
+ */
+export async function openTestCluster(options: Omit<GregorClusterOptions, 'dir'> = {}): Promise<GregorCluster> {
+  const dirs = new TempDirs();
+  const dir = await dirs.create('gregor-cluster-');
+  const logger = process.env.GREGOR_TEST_LOG ? stderrLogger : undefined;
+  try {
+    const cluster = await Gregor.openCluster({ logger, ...options, dir });
+    testClusterDirs.set(cluster, dirs);
+    return cluster;
+  } catch (error) {
+    await dirs.removeAll();
+    throw error;
+  }
+}
+
+const testClusterDirs = new WeakMap<GregorCluster, TempDirs>();
+
+export async function killTestCluster(cluster: GregorCluster | undefined): Promise<void> {
+  if (cluster === undefined) return;
+  await Promise.allSettled(cluster.runningNodeIds.map((id) => cluster.kill(id)));
+  await testClusterDirs.get(cluster)?.removeAll();
 }

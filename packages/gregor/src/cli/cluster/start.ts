@@ -16,9 +16,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeLoopbackPorts } from '../../node/free-ports.js';
 import { CommandFailedError } from '../args.js';
 import { type ClusterLayout, type NodeLayout, newLayout, readLayout, writeLayout } from './layout.js';
 
@@ -101,7 +101,7 @@ async function prepareLayout(options: StartOptions): Promise<ClusterLayout> {
     console.log(`Starting the ${existing.nodes.length}-node cluster in ${dir} again (same ports, same data)`);
     return existing;
   }
-  const ports = options.basePort === undefined ? await freePorts(options.nodes * 2, options.host) : Array.from({ length: options.nodes * 2 }, (_, index) => (options.basePort as number) + index);
+  const ports = options.basePort === undefined ? await freeLoopbackPorts(options.host, options.nodes * 2) : Array.from({ length: options.nodes * 2 }, (_, index) => (options.basePort as number) + index);
   const layout = newLayout(
     dir,
     options.host,
@@ -192,22 +192,6 @@ function printSummary(layout: ClusterLayout, running: RunningNode[], httpPort: n
   console.log(`Stop one node with kill <pid> (or kill -9 <pid>); start it again with gregor serve --config ${layout.nodes[0]?.nodeDir.replace(/node-\d+$/, 'node-<id>')}/server.properties`);
   console.log('');
   console.log('Press Ctrl-C to stop all nodes.');
-}
-
-/** Ports the OS hands out for port 0, released at once so the nodes can bind them (every voter's address must be known before any node starts). */
-async function freePorts(count: number, host: string): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<net.Server>((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen({ host, port: 0 }, () => resolve(server));
-      }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
 }
 
 function fileSize(file: string): number {
