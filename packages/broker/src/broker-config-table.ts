@@ -197,7 +197,7 @@ export const brokerConfigTable: readonly BrokerConfigDefinition[] = [
   b('num.replica.fetchers', 'int', '1', undefined, 'cluster-wide', 'Fetcher threads per source broker that replicate partitions.'),
   b('offset.metadata.max.bytes', 'int', '4096', undefined, 'read-only', 'Longest metadata string an offset commit may carry.'),
   b('offsets.commit.timeout.ms', 'int', '5000', { atLeast: 1 }, 'read-only', 'How long an offset commit waits for __consumer_offsets to be replicated.'),
-  b('offsets.load.buffer.size', 'int', '5242880', { atLeast: 1 }, 'read-only', 'Read size used when __consumer_offsets is loaded into the coordinator.'),
+  b('offsets.load.buffer.size', 'int', '5242880', { atLeast: 1 }, 'read-only', 'Bytes of __consumer_offsets a new coordinator reads per chunk when it loads a partition (the event loop runs between chunks).'),
   b('offsets.retention.check.interval.ms', 'long', '600000', { atLeast: 1 }, 'read-only', 'How often expired committed offsets are removed.'),
   b('offsets.retention.minutes', 'int', '10080', { atLeast: 1 }, 'read-only', 'How long an empty group\'s committed offsets are kept after their last commit.'),
   b('offsets.topic.compression.codec', 'int', '0', undefined, 'read-only', 'Codec of the batches the coordinator writes to __consumer_offsets.'),

@@ -20,7 +20,7 @@
 import { ErrorCode, isVersionServed } from '@gregor/protocol';
 import { CorruptRecordError, decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
 import {
-  LogManager, nodeFileSystem, reportDamage, rollChannel, stderrWarningSink, systemClock,
+  type LogCorruptionError, LogManager, nodeFileSystem, reportDamage, rollChannel, stderrWarningSink, systemClock,
   type Clock, type FileSystem, type LogConfig, type TimerHandle, type WarningSink,
 } from '@gregor/log';
 import { MetadataImage, type MetadataDelta } from '@gregor/metadata';
@@ -527,8 +527,15 @@ export class Broker {
    */
   private onLeadershipChange(partition: Partition, isLeader: boolean): void {
     if (partition.topic !== OFFSETS_TOPIC) return;
-    if (isLeader) this.coordinator.onElection(partition.partitionIndex, () => this.loadOffsetsPartition(partition));
-    else this.coordinator.onResignation(partition.partitionIndex);
+    if (!isLeader) {
+      this.coordinator.onResignation(partition.partitionIndex);
+      return;
+    }
+    const loading = this.coordinator.onElection(partition.partitionIndex, (isCurrent) => this.loadOffsetsPartition(partition, isCurrent));
+    loading?.catch((error: unknown) => {
+      // The partition stays unowned (NOT_COORDINATOR); the next leadership change loads it again.
+      if (!this.closed) this.logger.warn(`loading ${OFFSETS_TOPIC}-${partition.partitionIndex} into the group coordinator failed: ${(error as Error).message}`, { code: 'OFFSETS_LOAD_FAILED' });
+    });
   }
 
   /** Periodically expires the offsets of empty groups (offsets.retention.minutes), with tombstones. */
@@ -596,18 +603,28 @@ export class Broker {
     await this.waitForOffsetsReplication(groupId, appended);
   }
 
-  private storeTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], group: boolean): void {
+  /**
+   * Tombstones of a group's offsets (and of the group itself when `group`), for DeleteGroups and
+   * OffsetDelete: appended at once (so records keep the order of the calls), resolved once the
+   * partition's HW passed them, as Kafka's coordinator answers those requests only once their
+   * records are committed.
+   */
+  private storeTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], group: boolean): Promise<void> {
     const records: { key: Buffer; value: Buffer | null }[] = offsets.map(({ topic, partition }) => ({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null }));
     if (group) records.push({ key: encodeGroupMetadataKey(groupId), value: null });
-    if (records.length > 0) this.appendToOffsetsTopic(groupId, records);
+    if (records.length === 0) return Promise.resolve();
+    // Appended (or refused, thrown) before this returns, so the coordinator changes its state only after a successful append.
+    const appended = this.appendToOffsetsTopic(groupId, records);
+    return this.waitForOffsetsReplication(groupId, appended);
   }
+
 
   /**
    * One batch of records to the group's `__consumer_offsets` partition, as Kafka's appendForGroup
    * with acks=all: refused (thrown) when the partition's ISR is below its min.insync.replicas.
-   * Returns the partition and the offset after the batch; offset commits and group metadata
-   * wait for the high watermark to reach it, tombstones (group and offset deletion, expiration) do
-   * not (a deviation: Kafka answers DeleteGroups and OffsetDelete once they are replicated).
+   * Returns the partition and the offset after the batch; offset commits, group metadata and the
+   * tombstones of DeleteGroups and OffsetDelete wait for the high watermark to reach it; the
+   * tombstones of expiration and of deleted topics answer nobody, so nothing waits for them.
    */
   appendToOffsetsTopic(groupId: string, records: { key: Buffer; value: Buffer | null }[]): { partition: Partition; endOffset: number } {
     const partition = this.partition(OFFSETS_TOPIC, this.offsetsPartitionFor(groupId));
@@ -620,19 +637,35 @@ export class Broker {
   }
 
   /**
-   * Replays one `__consumer_offsets` partition into the coordinator (Kafka loads on election).
+   * Replays one `__consumer_offsets` partition into the coordinator (Kafka loads on election), up
+   * to its log end, `offsets.load.buffer.size` bytes per chunk. A log that fits in one chunk is
+   * loaded at once (nothing returned); a longer one returns a promise and lets the event loop run
+   * between chunks (a timer of 0 ms on the injected clock), stopping early once `isCurrent()` is
+   * false (the partition was resigned meanwhile).
    * Damage does not stop the broker: damaged batches are passed over (the log moves or reports
    * them) and what they held is reported lost; every commit outside them is loaded.
    */
-  private loadOffsetsPartition(partition: Partition): void {
+  private loadOffsetsPartition(partition: Partition, isCurrent: () => boolean): Promise<void> | void {
     const name = `${OFFSETS_TOPIC}-${partition.partitionIndex}`;
-    partition.log.replayBatches(partition.logStartOffset, partition.logEndOffset, (records) => {
-      forEachBatch(records, (position) => this.loadOffsetsBatch(name, records, position), { allowPartialTail: true });
-    }, (error) => {
+    const visit = (records: Buffer) => forEachBatch(records, (position) => this.loadOffsetsBatch(name, records, position), { allowPartialTail: true });
+    const onDamage = (error: LogCorruptionError) => {
       reportDamage(this.logger, 'OFFSETS_DAMAGE_SKIPPED', `group metadata and committed offsets stored in ${name} before offset ${error.resumeOffset} in the damaged bytes were not loaded: ${error.message}`, {
         path: error.path, startPosition: error.startPosition, endPosition: error.endPosition, resumeOffset: error.resumeOffset,
       });
-    });
+    };
+    let offset = partition.logStartOffset;
+    /** One chunk; true once the load has reached the log end. */
+    const chunk = (): boolean => {
+      offset = partition.log.replayChunk(offset, partition.logEndOffset, this.config.offsetsLoadBufferSize, visit, onDamage);
+      return offset >= partition.logEndOffset;
+    };
+    if (chunk()) return;
+    return (async () => {
+      while (isCurrent()) {
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 0));
+        if (!isCurrent() || chunk()) return;
+      }
+    })();
   }
 
   private loadOffsetsBatch(name: string, records: Buffer, position: number): void {

@@ -74,6 +74,7 @@ export const brokerSettings: Readonly<Record<string, BrokerSetting>> = {
   'replica.high.watermark.checkpoint.interval.ms': { field: 'replicaHighWatermarkCheckpointIntervalMs', minimum: 1 },
   'controlled.shutdown.enable': { field: 'controlledShutdownEnable' },
   'offsets.commit.timeout.ms': { field: 'offsetsCommitTimeoutMs' },
+  'offsets.load.buffer.size': { field: 'offsetsLoadBufferSize' },
   'request.timeout.ms': { field: 'requestTimeoutMs', minimum: 0 },
   'unclean.leader.election.enable': { field: 'uncleanLeaderElectionEnable' },
   'broker.session.timeout.ms': { field: 'brokerSessionTimeoutMs', minimum: 1 },

@@ -32,6 +32,12 @@ export interface BrokerConfig {
   offsetsTopicReplicationFactor: number;
   /** `offsets.commit.timeout.ms`: an offset commit waits this long for its replication. */
   offsetsCommitTimeoutMs: number;
+  /**
+   * `offsets.load.buffer.size`: bytes of `__consumer_offsets` a new coordinator reads per chunk
+   * when it loads a partition; the event loop runs between chunks (requests for the partition's
+   * groups answer COORDINATOR_LOAD_IN_PROGRESS until the load is done).
+   */
+  offsetsLoadBufferSize: number;
   /** `offset.metadata.max.bytes`: longest metadata string of an offset commit. */
   offsetMetadataMaxBytes: number;
   /** `replica.lag.time.max.ms`: a follower not caught up for this long leaves the ISR. */
@@ -162,6 +168,7 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   offsetsTopicSegmentBytes: 100 * 1024 * 1024,
   offsetsTopicReplicationFactor: 3,
   offsetsCommitTimeoutMs: 5000,
+  offsetsLoadBufferSize: 5 * 1024 * 1024,
   offsetMetadataMaxBytes: 4096,
   replicaLagTimeMaxMs: 30_000,
   producedBatchDecompressedBytesMax: 64 * 1024 * 1024,

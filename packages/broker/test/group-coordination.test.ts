@@ -107,7 +107,7 @@ describe('the group coordinator in a cluster', () => {
     let answered = false;
     void parked.then(() => { answered = true; });
     await cluster.settle(500, 50);
-    expect(answered).toBe(false);
+    expect(answered, JSON.stringify(answered && await offsetDelete)).toBe(false);
     expect((await fetchOffset(coordinator)).offset).toBe(7);
     const answer = await cluster.settleUntil(parked, 30_000, 50);
     expect(answer.topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
@@ -127,7 +127,7 @@ describe('the group coordinator in a cluster', () => {
     let answered = false;
     void sync.then(() => { answered = true; });
     await cluster.settle(500, 50);
-    expect(answered).toBe(false);
+    expect(answered, JSON.stringify(answered && await offsetDelete)).toBe(false);
     expect((await describe_(coordinator)).groupState).toBe('CompletingRebalance');
     // Once the silent followers leave the ISR, the record is committed and the assignment goes out.
     const answer = await cluster.settleUntil(sync, 30_000, 50);
@@ -136,7 +136,7 @@ describe('the group coordinator in a cluster', () => {
     expect((await describe_(coordinator)).groupState).toBe('Stable');
   });
 
-  it('answers REQUEST_TIMED_OUT when a commit is not replicated within offsets.commit.timeout.ms, and does not show it', async () => {
+  it('answers COORDINATOR_NOT_AVAILABLE (as Kafka maps REQUEST_TIMED_OUT) when a commit is not replicated within offsets.commit.timeout.ms, and does not show it', async () => {
     cluster = await TestCluster.start(3, { offsetsCommitTimeoutMs: 1_000 });
     cluster.controller.createTopic('t', [[0, 1, 2]]);
     const coordinator = cluster.broker((await findCoordinator(cluster.broker(0))).nodeId);
@@ -144,8 +144,58 @@ describe('the group coordinator in a cluster', () => {
     const member = await joinAndSync(coordinator);
     for (const other of [0, 1, 2].filter((id) => id !== coordinator.nodeId)) cluster.network.cutLink(other, coordinator.nodeId);
     const answer = await cluster.settleUntil(commitRequest(coordinator, member, 3), 5_000, 50);
-    expect(answer.topics[0].partitions[0].errorCode).toBe(ErrorCode.REQUEST_TIMED_OUT);
+    expect(answer.topics[0].partitions[0].errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     expect((await fetchOffset(coordinator)).offset).toBe(-1);
+  });
+
+  it('answers DeleteGroups only once its tombstones are replicated (COORDINATOR_NOT_AVAILABLE when they are not in time)', async () => {
+    const { coordinator, others } = await startWithGroupTopic({ offsetsCommitTimeoutMs: 1_000 });
+    const member = await joinAndSync(coordinator);
+    expect((await cluster.settleUntil(commitRequest(coordinator, member, 7))).topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
+    expect((await call(coordinator, ApiKey.LeaveGroup, 2, { groupId: GROUP, memberId: member.memberId })).errorCode).toBe(ErrorCode.NONE);
+    await cluster.settle(100);
+    const offsetsLog = () => (coordinator as unknown as { partition(topic: string, index: number): { logEndOffset: number; highWatermark: number } }).partition(OFFSETS, coordinator.offsetsPartitionFor(GROUP));
+    // The followers cut off: the tombstones are appended but the HW does not move.
+    for (const other of others) cluster.network.cutLink(other.nodeId, coordinator.nodeId);
+    let answered = false;
+    const deletion = (coordinator.handle(ApiKey.DeleteGroups, 2, { groupsNames: [GROUP] }, { clientId: 'app', clientHost: '/127.0.0.1' }) as Promise<Body>).then((answer) => {
+      answered = true;
+      return answer;
+    });
+    await cluster.settle(500);
+    expect(answered, JSON.stringify(answered && (await deletion))).toBe(false);
+    expect(offsetsLog().logEndOffset).toBeGreaterThan(offsetsLog().highWatermark);
+    expect((await cluster.settleUntil(deletion, 5_000, 50)).results).toEqual([{ groupId: GROUP, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE }]);
+    // Healed: the tombstones replicate (the leader's log is the truth; the group stays deleted).
+    for (const other of others) cluster.network.healLink(other.nodeId, coordinator.nodeId);
+    await cluster.settle(2_000, 50);
+    expect(offsetsLog().highWatermark).toBe(offsetsLog().logEndOffset);
+    expect((await call(coordinator, ApiKey.DeleteGroups, 2, { groupsNames: [GROUP] })).results).toEqual([{ groupId: GROUP, errorCode: ErrorCode.GROUP_ID_NOT_FOUND }]);
+  });
+
+  it('answers COORDINATOR_LOAD_IN_PROGRESS while a new coordinator loads a long __consumer_offsets partition in chunks, then serves the loaded offsets', async () => {
+    // One batch per chunk: each commit below is one batch, so the load takes several turns of the clock.
+    const { coordinator, partition, others } = await startWithGroupTopic({ offsetsLoadBufferSize: 1 });
+    const member = await joinAndSync(coordinator);
+    for (let offset = 1; offset <= 20; offset++) {
+      expect((await cluster.settleUntil(commitRequest(coordinator, member, offset))).topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
+    }
+    await cluster.settle(100);
+    const [next] = others;
+    cluster.controller.electLeader(OFFSETS, partition, next.nodeId);
+    // Requests that reach the new leader before its load is done are told to retry the same coordinator.
+    const statuses: number[] = [];
+    for (let turn = 0; turn < 200 && !statuses.includes(ErrorCode.NONE); turn++) {
+      const response = await next.handle(ApiKey.OffsetFetch, 7, { groupId: GROUP, topics: [{ name: 't', partitionIndexes: [0] }], requireStable: false }, { clientId: 'app', clientHost: '/127.0.0.1' }) as Body;
+      statuses.push(response.errorCode);
+      if (response.errorCode === ErrorCode.NONE) expect(response.topics[0].partitions[0].committedOffset).toBe(20);
+      await cluster.settle(1, 1);
+    }
+    expect(statuses).toContain(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    expect(statuses.at(-1)).toBe(ErrorCode.NONE);
+    expect(statuses.filter((status) => ![ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NONE].includes(status))).toEqual([]);
+    // The old leader unloaded the group.
+    expect((await fetchOffset(coordinator)).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
   });
 
   it('keeps the committed offsets when the coordinator\'s broker dies: the new leader from the ISR loads them before it answers', async () => {

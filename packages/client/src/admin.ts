@@ -100,6 +100,32 @@ export class Admin {
   }
 
   /**
+   * Kafka's Admin.electLeaders (kafkajs has none): elects each partition's preferred (first)
+   * replica (`PREFERRED`, the default), or any live replica of a leaderless partition (`UNCLEAN`:
+   * may lose acknowledged records). `topicPartitions` omitted: every partition (the answer then
+   * lists only those elected or failed). Resolves once the broker's metadata shows the new
+   * leaders, to one result per partition with `error` null or its KafkaProtocolError
+   * (ELECTION_NOT_NEEDED when the wanted leader leads already, PREFERRED_LEADER_NOT_AVAILABLE when
+   * it is down or out of the ISR); a refused request (CLUSTER_AUTHORIZATION_FAILED, no controller
+   * answer) throws.
+   */
+  async electLeaders({ topicPartitions, electionType = 'PREFERRED', timeout = 60_000 }: { topicPartitions?: { topic: string; partitions: number[] }[]; electionType?: 'PREFERRED' | 'UNCLEAN'; timeout?: number } = {}): Promise<{ topic: string; partition: number; error: KafkaProtocolError | null }[]> {
+    const response = await this.cluster.request(Api.ElectLeaders, {
+      electionType: electionType === 'PREFERRED' ? 0 : 1,
+      topicPartitions: topicPartitions === undefined ? null : topicPartitions.map((t) => ({ topic: t.topic, partitions: t.partitions })),
+      timeoutMs: timeout,
+    });
+    throwIfError(response.errorCode ?? 0, 'ElectLeaders');
+    return (response.replicaElectionResults as { topic: string; partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[] }[]).flatMap((topic) =>
+      topic.partitionResult.map((result) => ({
+        topic: topic.topic,
+        partition: result.partitionId,
+        error: result.errorCode === 0 ? null : new KafkaProtocolError(result.errorCode, `${topic.topic}-${result.partitionId}${result.errorMessage === null ? '' : `: ${result.errorMessage}`}`),
+      })),
+    );
+  }
+
+  /**
    * kafkajs's listPartitionReassignments: the moves in progress, all of them or among the
    * partitions named: `{ topics: [{ name, partitions: [{ partition, replicas, addingReplicas, removingReplicas }] }] }`.
    */

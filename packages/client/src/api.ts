@@ -34,6 +34,7 @@ export const CLIENT_MAX_VERSION: Readonly<Record<number, number>> = {
   [Api.CreatePartitions]: 3,
   [Api.DeleteGroups]: 2,
   [Api.IncrementalAlterConfigs]: 1,
+  [Api.ElectLeaders]: 2,
   [Api.AlterPartitionReassignments]: 1,
   [Api.ListPartitionReassignments]: 0,
   [Api.OffsetDelete]: 0,

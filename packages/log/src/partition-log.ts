@@ -587,21 +587,35 @@ export class PartitionLog {
    * (already logged by the log) before the replay resumes after it.
    */
   replayBatches(fromOffset: number, toOffset: number, visit: (records: Buffer) => void, onDamage: (error: LogCorruptionError) => void = () => {}): void {
+    let offset = fromOffset;
+    while (offset < toOffset) offset = this.replayChunk(offset, toOffset, Number.POSITIVE_INFINITY, visit, onDamage);
+  }
+
+  /**
+   * One chunk of a replay, as `replayBatches` reads it: the batches from `fromOffset` on that fit
+   * in `maxBytes` (at least one batch), up to `toOffset`. Returns the offset the next chunk starts
+   * at (`toOffset` or more when the replay is done), so a long replay can let the event loop run
+   * between chunks (the group coordinator's load of `__consumer_offsets`).
+   */
+  replayChunk(fromOffset: number, toOffset: number, maxBytes: number, visit: (records: Buffer) => void, onDamage: (error: LogCorruptionError) => void = () => {}): number {
     let offset = Math.max(fromOffset, this.startOffset);
-    while (offset < toOffset) {
+    let bytes = 0;
+    while (offset < toOffset && bytes < maxBytes) {
       let read: ReadResult;
       try {
-        read = this.read(offset, { maxBytes: REPLAY_READ_BYTES, maxOffset: toOffset, minOneBatch: true });
+        read = this.read(offset, { maxBytes: Math.max(1, Math.min(REPLAY_READ_BYTES, maxBytes - bytes)), maxOffset: toOffset, minOneBatch: true });
       } catch (error) {
         if (!(error instanceof LogCorruptionError) || error.resumeOffset === undefined || error.resumeOffset <= offset) throw error;
         onDamage(error);
         offset = error.resumeOffset;
         continue;
       }
-      if (read.records.length === 0) break;
+      if (read.records.length === 0) return toOffset;
       visit(read.records);
+      bytes += read.records.length;
       offset = read.nextOffset;
     }
+    return offset;
   }
 
   /**

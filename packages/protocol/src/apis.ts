@@ -88,10 +88,11 @@ export const apiSpecs = {
  * authentication stage answers them and adds them to ApiVersions on its listeners), the controller quorum's APIs (Vote,
  * BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum, FetchSnapshot), which Kafka serves on the
  * controller listener only, never to clients, and the APIs brokers send to the active controller
- * (ElectLeaders, AlterPartition, BrokerRegistration, BrokerHeartbeat, UnregisterBroker,
- * AllocateProducerIds), which the broker does not answer for clients.
+ * (AlterPartition, BrokerRegistration, BrokerHeartbeat, UnregisterBroker, AllocateProducerIds),
+ * which the broker does not answer for clients. ElectLeaders is advertised: admin clients send it
+ * to a broker, which forwards it to the controller.
  */
-const NOT_ADVERTISED_BY_DEFAULT = new Set([17, 36, 43, 52, 53, 54, 55, 56, 59, 62, 63, 64, 67]);
+const NOT_ADVERTISED_BY_DEFAULT = new Set([17, 36, 52, 53, 54, 55, 56, 59, 62, 63, 64, 67]);
 
 export type Specs = typeof apiSpecs;
 export type DescribedApiKey = keyof Specs & number;

@@ -12,6 +12,17 @@
  * requests are answered NOT_COORDINATOR, timers stop), and every request for a group of a
  * partition it does not own is answered NOT_COORDINATOR, so the client looks the coordinator up
  * again (FindCoordinator names the partition's current leader).
+ *
+ * A partition's load is a small state machine (Kafka's loadingPartitions / ownedPartitions):
+ *
+ *   not owned ──onElection──► loading ──load done──► owned ──onResignation──► not owned
+ *                               │  └───load failed──► not owned
+ *                               └──onResignation────► not owned (the load stops at its next chunk)
+ *
+ * While loading, requests for its groups are answered COORDINATOR_LOAD_IN_PROGRESS (retriable:
+ * clients retry the same coordinator), as ListGroups is while any partition loads. A load that
+ * fits in one chunk completes inside `onElection`; a longer one goes on in chunks between which
+ * the event loop runs (the broker reads `offsets.load.buffer.size` bytes per chunk).
  * Single-threaded: the broker's handlers call it from the event loop only.
  */
 import assert from 'node:assert/strict';
@@ -49,8 +60,12 @@ export interface OffsetStore {
    * resolves once it is replicated, or rejects with the error to map.
    */
   storeGroup(groupId: string, group: StoredGroup | null): Promise<void>;
-  /** Writes tombstones for the group's offsets of `offsets` (and its GroupMetadata when `group`), or throws. */
-  storeTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], group: boolean): void;
+  /**
+   * Tombstones for the group's offsets of `offsets` (and its GroupMetadata when `group`): appended
+   * before this returns (a refused append throws), the promise resolves once they are replicated
+   * or rejects with the error to map.
+   */
+  storeTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], group: boolean): Promise<void>;
   partitionExists(topic: string, partition: number): boolean;
   /** The `__consumer_offsets` partition that holds the group (abs(groupId.hashCode) % partitions). */
   partitionFor(groupId: string): number;
@@ -102,6 +117,8 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   /** The `__consumer_offsets` partitions whose groups are loaded here (their leader is this broker). */
   private readonly ownedPartitions = new Set<number>();
+  /** The partitions being loaded, each with the token of its load (a newer election replaces it). */
+  private readonly loadingPartitions = new Map<number, object>();
   private closed = false;
 
   constructor(
@@ -117,14 +134,25 @@ export class GroupCoordinator {
 
   /**
    * Kafka's validateGroupStatus: NONE when this coordinator serves `groupId` now, else the error
-   * to answer: COORDINATOR_NOT_AVAILABLE once closed, NOT_COORDINATOR when its `__consumer_offsets`
-   * partition is not led here. (COORDINATOR_LOAD_IN_PROGRESS never arises: `onElection` loads the
-   * partition within the leadership change, before any request can see it.)
+   * to answer: COORDINATOR_NOT_AVAILABLE once closed, COORDINATOR_LOAD_IN_PROGRESS while its
+   * `__consumer_offsets` partition is being loaded, NOT_COORDINATOR when it is not led here.
    */
   groupStatus(groupId: string): number {
     if (this.closed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (!this.ownedPartitions.has(this.offsetStore.partitionFor(groupId))) return ErrorCode.NOT_COORDINATOR;
+    const partition = this.offsetStore.partitionFor(groupId);
+    if (this.loadingPartitions.has(partition)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    if (!this.ownedPartitions.has(partition)) return ErrorCode.NOT_COORDINATOR;
     return ErrorCode.NONE;
+  }
+
+  /** True while some `__consumer_offsets` partition is being loaded (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS, as Kafka). */
+  get isLoading(): boolean {
+    return this.loadingPartitions.size > 0;
+  }
+
+  /** True while the groups of `__consumer_offsets` partition `partitionIndex` are being loaded here. */
+  isLoadingPartition(partitionIndex: number): boolean {
+    return this.loadingPartitions.has(partitionIndex);
   }
 
   /** True when the groups of `__consumer_offsets` partition `partitionIndex` are loaded here. */
@@ -134,14 +162,40 @@ export class GroupCoordinator {
 
   /**
    * Kafka's onElection: this broker now leads `__consumer_offsets` partition `partitionIndex`.
-   * `load` replays the partition's log into `loadGroup` / `loadOffset`; then the partition's
-   * groups are served and the session timers of their stored members start (members that do not
-   * come back are removed). A partition already owned (a new leader epoch or ISR of the same
-   * leader) is not loaded again: the groups in memory are the newest state.
+   * `load` replays the partition's log into `loadGroup` / `loadOffset`: at once (it returns
+   * nothing), or in chunks (it returns a promise, and stops early once `isCurrent()` is false:
+   * the partition was resigned meanwhile). Until it is done the partition's groups answer
+   * COORDINATOR_LOAD_IN_PROGRESS; then they are served and the session timers of their stored
+   * members start (members that do not come back are removed). A load that fails leaves the
+   * partition not owned (NOT_COORDINATOR) and rejects the returned promise. A partition already
+   * owned or loading (a new leader epoch or ISR of the same leader) is not loaded again.
    */
-  onElection(partitionIndex: number, load: () => void): void {
-    if (this.closed || this.ownedPartitions.has(partitionIndex)) return;
-    load();
+  onElection(partitionIndex: number, load: (isCurrent: () => boolean) => Promise<void> | void): Promise<void> | void {
+    if (this.closed || this.ownedPartitions.has(partitionIndex) || this.loadingPartitions.has(partitionIndex)) return;
+    const token = {};
+    this.loadingPartitions.set(partitionIndex, token);
+    const isCurrent = () => !this.closed && this.loadingPartitions.get(partitionIndex) === token;
+    const failed = (error: unknown): never => {
+      if (isCurrent()) {
+        this.loadingPartitions.delete(partitionIndex);
+        this.dropGroupsOf(partitionIndex, ErrorCode.NOT_COORDINATOR);
+      }
+      throw error;
+    };
+    let loading: Promise<void> | void;
+    try {
+      loading = load(isCurrent);
+    } catch (error) {
+      return failed(error);
+    }
+    if (loading === undefined) return this.finishLoad(partitionIndex, token);
+    return loading.then(() => this.finishLoad(partitionIndex, token), failed);
+  }
+
+  /** The load of `partitionIndex` with `token` is done: unless it was resigned meanwhile, the partition is owned and its groups served. */
+  private finishLoad(partitionIndex: number, token: object): void {
+    if (this.closed || this.loadingPartitions.get(partitionIndex) !== token) return;
+    this.loadingPartitions.delete(partitionIndex);
     this.ownedPartitions.add(partitionIndex);
     for (const group of this.groups.values()) {
       if (this.offsetStore.partitionFor(group.groupId) !== partitionIndex) continue;
@@ -154,13 +208,19 @@ export class GroupCoordinator {
    * (or nobody does). Its groups are unloaded as Kafka's onGroupUnloaded does: members parked in
    * JoinGroup or SyncGroup are answered NOT_COORDINATOR (they find the new coordinator and join
    * there), timers stop, and the groups are forgotten here; their state is in the log the new
-   * leader loads.
+   * leader loads. A load in progress stops, and what it loaded so far is forgotten.
    */
   onResignation(partitionIndex: number): void {
-    if (!this.ownedPartitions.delete(partitionIndex)) return;
+    const wasLoading = this.loadingPartitions.delete(partitionIndex);
+    if (!this.ownedPartitions.delete(partitionIndex) && !wasLoading) return;
+    this.dropGroupsOf(partitionIndex, ErrorCode.NOT_COORDINATOR);
+  }
+
+  /** Unloads and forgets the groups of `partitionIndex`. */
+  private dropGroupsOf(partitionIndex: number, errorCode: number): void {
     for (const group of [...this.groups.values()]) {
       if (this.offsetStore.partitionFor(group.groupId) !== partitionIndex) continue;
-      this.unload(group, ErrorCode.NOT_COORDINATOR);
+      this.unload(group, errorCode);
       this.groups.delete(group.groupId);
     }
   }
@@ -694,7 +754,7 @@ export class GroupCoordinator {
     try {
       await this.offsetStore.storeOffsets(groupId, accepted);
     } catch (error) {
-      const failed = commitErrorCode(error);
+      const failed = storeErrorCode(error);
       return commits.map((_, index) => (errors[index] === ErrorCode.NONE ? failed : errors[index]));
     }
     for (const commit of accepted) this.applyOffset(group, commit.topic, commit.partition, commit);
@@ -764,7 +824,7 @@ export class GroupCoordinator {
   expireOffsets(cutoffTimestamp: number): { groupId: string; offsets: { topic: string; partition: number }[]; groupRemoved: boolean }[] {
     const expired = [];
     for (const group of [...this.groups.values()]) {
-      if (!group.is('Empty')) continue;
+      if (!group.is('Empty') || !this.isServed(group.groupId)) continue;
       const offsets = [];
       for (const [key, committed] of [...group.offsets]) {
         if (committed.commitTimestamp >= cutoffTimestamp) continue;
@@ -788,6 +848,7 @@ export class GroupCoordinator {
   removeOffsetsOfTopic(topic: string): Map<string, number[]> {
     const removed = new Map<string, number[]>();
     for (const group of this.groups.values()) {
+      if (!this.isServed(group.groupId)) continue;
       for (const key of [...group.offsets.keys()]) {
         const { topic: offsetTopic, partition } = splitOffsetKey(key);
         if (offsetTopic !== topic) continue;
@@ -804,16 +865,19 @@ export class GroupCoordinator {
 
   /**
    * DeleteGroups for one group: an Empty group's offsets and membership record get tombstones,
-   * then the group is Dead and forgotten. Returns Kafka's error code.
+   * then the group is Dead and forgotten. Resolves to Kafka's error code once the tombstones are
+   * replicated (a replication that fails or times out is COORDINATOR_NOT_AVAILABLE, as Kafka maps
+   * it; the group stays deleted here, as in the leader's log).
    */
-  deleteGroup(groupId: string): number {
+  async deleteGroup(groupId: string): Promise<number> {
     const status = this.groupStatus(groupId);
     if (status !== ErrorCode.NONE) return status;
     const group = this.groups.get(groupId);
     const errorCode = deleteGroupError(groupId, group);
     if (errorCode !== ErrorCode.NONE || group === undefined) return errorCode;
+    let replicated: Promise<void>;
     try {
-      this.offsetStore.storeTombstones(groupId, [...group.offsets.keys()].map(splitOffsetKey), true);
+      replicated = this.offsetStore.storeTombstones(groupId, [...group.offsets.keys()].map(splitOffsetKey), true);
     } catch (error) {
       return storeErrorCode(error);
     }
@@ -822,14 +886,20 @@ export class GroupCoordinator {
     this.cancel(group.joinTimer);
     this.transition(group, 'Dead');
     this.groups.delete(groupId);
+    try {
+      await replicated;
+    } catch (error) {
+      return storeErrorCode(error);
+    }
     return ErrorCode.NONE;
   }
 
   /**
    * OffsetDelete: removes the group's committed offsets of topics no member is subscribed to
    * (GROUP_SUBSCRIBED_TO_TOPIC for the others). Partitions without an offset succeed unchanged.
+   * Answered once the tombstones are replicated, as `deleteGroup`.
    */
-  deleteOffsets(groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[]): { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] } {
+  async deleteOffsets(groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[]): Promise<{ errorCode: number; topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] }> {
     const status = this.groupStatus(groupId);
     if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
     const group = this.groups.get(groupId);
@@ -842,14 +912,19 @@ export class GroupCoordinator {
       const errorCode = subscribed ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE;
       return { name, partitions: partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode })) };
     });
-    if (removed.length > 0) {
-      try {
-        this.offsetStore.storeTombstones(groupId, removed, false);
-      } catch (error) {
-        return { errorCode: storeErrorCode(error), topics: [] };
-      }
+    if (removed.length === 0) return { errorCode: ErrorCode.NONE, topics: answer };
+    let replicated: Promise<void>;
+    try {
+      replicated = this.offsetStore.storeTombstones(groupId, removed, false);
+    } catch (error) {
+      return { errorCode: storeErrorCode(error), topics: [] };
     }
     for (const { topic, partition } of removed) group.offsets.delete(offsetKey(topic, partition));
+    try {
+      await replicated;
+    } catch (error) {
+      return { errorCode: storeErrorCode(error), topics: [] };
+    }
     return { errorCode: ErrorCode.NONE, topics: answer };
   }
 
@@ -876,24 +951,34 @@ export class GroupCoordinator {
     };
   }
 
+  /** The groups served here (those of partitions still loading are not listed; ListGroups says COORDINATOR_LOAD_IN_PROGRESS then). */
   listGroups(): { groupId: string; protocolType: string; groupState: GroupState }[] {
     return [...this.groups.values()]
-      .filter((group) => !group.is('Dead'))
+      .filter((group) => !group.is('Dead') && this.isServed(group.groupId))
       .map((group) => ({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state }));
+  }
+
+  /** True when the group's partition is owned here (loaded, led). */
+  private isServed(groupId: string): boolean {
+    return this.ownedPartitions.has(this.offsetStore.partitionFor(groupId));
   }
 
   /** Stops every timer and answers parked requests with COORDINATOR_NOT_AVAILABLE (retriable). */
   close(): void {
     this.closed = true;
+    this.loadingPartitions.clear();
     for (const group of this.groups.values()) this.unload(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
   }
 }
 
 /**
- * What a group request answers when its record could not be appended to `__consumer_offsets`,
- * as Kafka's GroupCoordinatorService maps append errors: a failing disk (KAFKA_STORAGE_ERROR,
- * ENOSPC, EIO) is NOT_COORDINATOR, another refused append (no offsets topic) is
- * COORDINATOR_NOT_AVAILABLE.
+ * What a group request answers when its records could not be appended to `__consumer_offsets`
+ * or were not replicated, as Kafka's group coordinator maps write errors
+ * (CoordinatorOperationExceptionHelper): a failing disk (KAFKA_STORAGE_ERROR, ENOSPC, EIO) or a
+ * lost leadership (NOT_LEADER_OR_FOLLOWER) is NOT_COORDINATOR; any other refused or unfinished
+ * write is COORDINATOR_NOT_AVAILABLE: no offsets topic, NOT_ENOUGH_REPLICAS(_AFTER_APPEND), and
+ * REQUEST_TIMED_OUT (not replicated within `offsets.commit.timeout.ms`; the record may still be
+ * replicated later, and is then loaded by the next coordinator).
  * Both are retriable: the client looks the coordinator up again and retries.
  */
 export function storeErrorCode(error: unknown): number {
@@ -904,17 +989,6 @@ export function storeErrorCode(error: unknown): number {
   if (typeof errorCode === 'number') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
   // Not an operating error of the store: a bug, reported rather than answered.
   throw error;
-}
-
-/**
- * What an OffsetCommit answers when its offsets were not made durable, as Kafka's storeOffsets
- * maps append errors: as `storeErrorCode`, except that a commit whose replication did not finish
- * within `offsets.commit.timeout.ms` is REQUEST_TIMED_OUT (retriable; the record may still be
- * replicated later, and is then loaded by the next coordinator).
- */
-function commitErrorCode(error: unknown): number {
-  if ((error as { errorCode?: unknown } | null)?.errorCode === ErrorCode.REQUEST_TIMED_OUT) return ErrorCode.REQUEST_TIMED_OUT;
-  return storeErrorCode(error);
 }
 
 function joinError(errorCode: number, memberId: string): JoinResult {

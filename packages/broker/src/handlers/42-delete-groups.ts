@@ -18,9 +18,9 @@ import { ensureGroupCoordination } from '../controller-forwarding.js';
 export async function handleDeleteGroups(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<DeleteGroupsResponseInput> {
   await ensureGroupCoordination(broker);
   const request = body as DeleteGroupsRequest;
-  const results = request.groupsNames.map((groupId) => ({
+  const results = await Promise.all(request.groupsNames.map(async (groupId) => ({
     groupId,
-    errorCode: isAuthorized(broker, context, AclOperation.DELETE, ResourceType.GROUP, groupId) ? broker.coordinator.deleteGroup(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED,
-  }));
+    errorCode: isAuthorized(broker, context, AclOperation.DELETE, ResourceType.GROUP, groupId) ? await broker.coordinator.deleteGroup(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  })));
   return { throttleTimeMs: 0, results };
 }

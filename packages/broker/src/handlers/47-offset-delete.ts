@@ -20,5 +20,5 @@ export async function handleOffsetDelete(broker: Broker, _apiVersion: number, bo
   if (!isAuthorized(broker, context, AclOperation.DELETE, ResourceType.GROUP, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
   await ensureGroupCoordination(broker);
   const topics = request.topics.map((topic) => ({ name: topic.name, partitionIndexes: topic.partitions.map((partition) => partition.partitionIndex) }));
-  return { throttleTimeMs: 0, ...broker.coordinator.deleteOffsets(request.groupId, topics) };
+  return { throttleTimeMs: 0, ...(await broker.coordinator.deleteOffsets(request.groupId, topics)) };
 }

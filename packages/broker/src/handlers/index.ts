@@ -21,6 +21,7 @@ import { handleInitProducerId } from './22-init-producer-id.js';
 import { handleOffsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
 import { handleDescribeConfigs } from './32-describe-configs.js';
 import { handleCreatePartitions } from './37-create-partitions.js';
+import { handleElectLeaders } from './43-elect-leaders.js';
 import { handleAlterPartitionReassignments } from './45-alter-partition-reassignments.js';
 import { handleListPartitionReassignments } from './46-list-partition-reassignments.js';
 import { handleAlterConfigs } from './33-alter-configs.js';
@@ -58,6 +59,7 @@ const table: [number, Handler][] = [
   [ApiKey.CreatePartitions, handleCreatePartitions],
   [ApiKey.DeleteGroups, handleDeleteGroups],
   [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
+  [ApiKey.ElectLeaders, handleElectLeaders],
   [ApiKey.AlterPartitionReassignments, handleAlterPartitionReassignments],
   [ApiKey.ListPartitionReassignments, handleListPartitionReassignments],
   [ApiKey.OffsetDelete, handleOffsetDelete],

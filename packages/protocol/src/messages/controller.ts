@@ -3,7 +3,7 @@
  * listener): BrokerRegistration and BrokerHeartbeat (KIP-631), UnregisterBroker, AlterPartition
  * (KIP-497: a partition leader's ISR change), AllocateProducerIds (KIP-730), and ElectLeaders
  * (KIP-460: preferred and unclean elections, which Kafka also accepts from admin clients on the
- * broker listener and forwards). None is advertised to clients by the broker's ApiVersions.
+ * broker listener and forwards). Only ElectLeaders is advertised to clients by the broker's ApiVersions.
  * Transcribed from apache/kafka's message JSON; every version Kafka defines is described.
  */
 import { api, f, s } from '../spec.js';

@@ -86,8 +86,10 @@ export function nodeProperties(layout: ClusterLayout, node: NodeLayout, extra: r
     `offsets.topic.replication.factor=${replication}`,
     'unclean.leader.election.enable=false',
     '',
-    '# A learning cluster: a new consumer group starts at once.',
+    '# A learning cluster: a new consumer group starts at once, and a node that comes back leads',
+    '# its partitions again within 10 s (Kafka checks every 300 s).',
     'group.initial.rebalance.delay.ms=0',
+    'leader.imbalance.check.interval.seconds=10',
   ];
   if (extra.length > 0) {
     lines.push('', '# From --override.');
