@@ -311,6 +311,16 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'ElectLeaders of every partition, each led by its preferred replica already, writes nothing and needs no disk',
+    apiKey: ApiKey.ElectLeaders,
+    setup: withTopicAndOffsets,
+    request: (broker) => broker.handle(ApiKey.ElectLeaders, 2, { electionType: 0, topicPartitions: null, timeoutMs: 1000 }),
+    full: [ErrorCode.NONE],
+    after: async (broker) => {
+      expect(broker.image.partition('t', 0)?.leader).toBe(broker.config.nodeId);
+    },
+  },
+  {
     name: 'ListPartitionReassignments needs no disk',
     apiKey: ApiKey.ListPartitionReassignments,
     setup: withTopicAndOffsets,

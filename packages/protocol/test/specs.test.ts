@@ -80,14 +80,15 @@ describe('message descriptions', () => {
     expect(requestHeaderVersion(ApiKey.DescribeCluster, 0)).toBe(2);
   });
 
-  it('advertise every described API but SASL, the quorum APIs and the controller APIs by default, and only the given keys when asked', () => {
+  it('advertise every described API but SASL, the quorum APIs and the controller APIs (ElectLeaders aside: admin clients send it to brokers) by default, and only the given keys when asked', () => {
     const advertised = servedApiVersions().map((range) => range.apiKey);
     expect(advertised).not.toContain(ApiKey.SaslHandshake);
     for (const quorumApi of [ApiKey.Vote, ApiKey.BeginQuorumEpoch, ApiKey.EndQuorumEpoch, ApiKey.DescribeQuorum, ApiKey.FetchSnapshot]) {
       expect(advertised).not.toContain(quorumApi);
       expect(specFor(quorumApi)).toBeDefined();
     }
-    for (const controllerApi of [ApiKey.ElectLeaders, ApiKey.AlterPartition, ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AllocateProducerIds]) {
+    expect(advertised).toContain(ApiKey.ElectLeaders);
+    for (const controllerApi of [ApiKey.AlterPartition, ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AllocateProducerIds]) {
       expect(advertised).not.toContain(controllerApi);
       expect(specFor(controllerApi)).toBeDefined();
     }
