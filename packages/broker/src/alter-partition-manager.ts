@@ -22,6 +22,8 @@ export interface IsrChange {
   leaderEpoch: number;
   partitionEpoch: number;
   newIsr: readonly number[];
+  /** The broker epoch of each new ISR member as the leader knows it (-1: unknown, not checked); the leader's own is filled in here. */
+  newIsrWithEpochs?: readonly { brokerId: number; brokerEpoch: number }[];
 }
 
 export type IsrChangeOutcome =
@@ -113,9 +115,12 @@ export class AlterPartitionManager {
           partitionIndex: change.partitionIndex,
           leaderEpoch: change.leaderEpoch,
           newIsr: [...change.newIsr],
-          // The leader vouches for its own epoch; followers' epochs are not known to it (Fetch
-          // before v15 does not carry them), and -1 tells the controller not to check them.
-          newIsrWithEpochs: change.newIsr.map((brokerId) => ({ brokerId, brokerEpoch: brokerId === this.options.brokerId ? ownEpoch : -1 })),
+          // The leader vouches for its own epoch and for each follower's as of its last Fetch; the
+          // controller refuses a member registered again since (INELIGIBLE_REPLICA), as Kafka's.
+          newIsrWithEpochs: change.newIsr.map((brokerId) => ({
+            brokerId,
+            brokerEpoch: brokerId === this.options.brokerId ? ownEpoch : (change.newIsrWithEpochs?.find((state) => state.brokerId === brokerId)?.brokerEpoch ?? -1),
+          })),
           leaderRecoveryState: 0,
           partitionEpoch: change.partitionEpoch,
         })),

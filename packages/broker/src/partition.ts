@@ -55,8 +55,11 @@ export interface PartitionOptions {
   highWatermark?: number;
   /** Sends an ISR change to the controller (the AlterPartitionManager). */
   alterPartition: (change: IsrChange) => Promise<IsrChangeOutcome>;
-  /** KRaft's isReplicaIsrEligible: the broker is registered, unfenced and not shutting down. */
-  isReplicaIsrEligible: (brokerId: number) => boolean;
+  /**
+   * KRaft's isReplicaIsrEligible: the broker is registered, unfenced and not shutting down, and
+   * (Kafka's isBrokerEpochIsrEligible) `brokerEpoch`, when known (not -1), is its registered epoch.
+   */
+  isReplicaIsrEligible: (brokerId: number, brokerEpoch?: number) => boolean;
 }
 
 export interface AppendSettings {
@@ -423,15 +426,18 @@ export class Partition {
 
   /**
    * Kafka's updateFollowerFetchState: a Fetch from follower `replicaId` at `fetchOffset` says it
-   * holds everything below it. It may join the ISR (maybeExpandIsr) and move the HW. Returns
+   * holds everything below it. It may join the ISR (maybeExpandIsr) and move the HW.
+   * `followerBrokerEpoch` is the follower's broker epoch (Kafka reads it from Fetch v15's
+   * replicaState; Gregor's Fetch stops at v13, so the fetch handler passes the epoch of the
+   * follower's registration in this broker's image as the Fetch arrives), -1 if unknown. Returns
    * false for a replica id that is not an assigned follower of this leader.
    */
-  updateFollowerFetchState(replicaId: number, fetchOffset: number, followerLogStartOffset: number, leaderEndOffset: number): boolean {
+  updateFollowerFetchState(replicaId: number, fetchOffset: number, followerLogStartOffset: number, leaderEndOffset: number, followerBrokerEpoch = -1): boolean {
     const replica = this.remoteReplicas.get(replicaId);
     if (!this.isLeader || replica === undefined) return false;
     const nowMs = this.clock.now();
     const previousEndOffset = replica.logEndOffset;
-    replica.updateFetchState(fetchOffset, followerLogStartOffset, nowMs, leaderEndOffset);
+    replica.updateFetchState(fetchOffset, followerLogStartOffset, nowMs, leaderEndOffset, followerBrokerEpoch);
     this.maybeExpandIsr(replica);
     if (previousEndOffset !== replica.logEndOffset) this.maybeIncrementHighWatermark(nowMs);
     return true;
@@ -476,7 +482,7 @@ export class Partition {
    * proposed to the controller. Nothing else changes before the controller answers.
    */
   private maybeExpandIsr(replica: Replica): void {
-    if (this.pendingIsr !== null || this.isr.includes(replica.brokerId) || !this.isReplicaIsrEligible(replica.brokerId)) return;
+    if (this.pendingIsr !== null || this.isr.includes(replica.brokerId) || !this.isReplicaIsrEligible(replica.brokerId, replica.brokerEpoch)) return;
     const start = this.leaderEpochStartOffset;
     if (replica.logEndOffset < this.highWatermark || start === null || replica.logEndOffset < start) return;
     const isr = this.replicas.filter((id) => this.isr.includes(id) || id === replica.brokerId);
@@ -512,6 +518,9 @@ export class Partition {
       leaderEpoch: sent.leaderEpoch,
       partitionEpoch: sent.partitionEpoch,
       newIsr: change.isr,
+      // Kafka's addBrokerEpochToIsr: each follower's epoch as its last Fetch gave it (-1 unknown:
+      // not checked); the AlterPartitionManager puts in the leader's own.
+      newIsrWithEpochs: change.isr.map((brokerId) => ({ brokerId, brokerEpoch: brokerId === this.nodeId ? -1 : (this.remoteReplicas.get(brokerId)?.brokerEpoch ?? -1) })),
     }).then((outcome) => {
       // A new image (election, another ISR change) replaced the pending change: the answer is stale.
       if (this.pendingIsr !== change) return;

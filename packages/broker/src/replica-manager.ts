@@ -188,9 +188,9 @@ export class ReplicaManager {
       replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
       highWatermark: this.checkpointedHighWatermarks.get(key)?.offset,
       alterPartition: (change) => this.options.alterPartitions.submit(change),
-      isReplicaIsrEligible: (brokerId) => {
+      isReplicaIsrEligible: (brokerId, brokerEpoch = -1) => {
         const broker = this.image?.brokers.get(brokerId);
-        return broker !== undefined && !broker.fenced && !broker.inControlledShutdown;
+        return broker !== undefined && !broker.fenced && !broker.inControlledShutdown && (brokerEpoch === -1 || brokerEpoch === broker.epoch);
       },
     });
     partition.configs = configs;

@@ -22,11 +22,17 @@ export class Replica {
   lastFetchLeaderLogEndOffset = UNKNOWN_OFFSET;
   lastFetchTimeMs = 0;
   lastCaughtUpTimeMs = 0;
+  /**
+   * The follower's broker epoch as of its last Fetch (Kafka's ReplicaState.brokerEpoch), -1 when
+   * unknown: the leader vouches for it in AlterPartition, so the controller refuses the change if
+   * the follower has registered again since (a restart: INELIGIBLE_REPLICA).
+   */
+  brokerEpoch = -1;
 
   constructor(readonly brokerId: number) {}
 
   /** Kafka's updateFetchStateOrThrow: records a Fetch from this follower at `fetchOffset`. */
-  updateFetchState(fetchOffset: number, followerLogStartOffset: number, fetchTimeMs: number, leaderEndOffset: number): void {
+  updateFetchState(fetchOffset: number, followerLogStartOffset: number, fetchTimeMs: number, leaderEndOffset: number, brokerEpoch = -1): void {
     if (fetchOffset >= leaderEndOffset) {
       this.lastCaughtUpTimeMs = Math.max(this.lastCaughtUpTimeMs, fetchTimeMs);
     } else if (fetchOffset >= this.lastFetchLeaderLogEndOffset) {
@@ -36,6 +42,7 @@ export class Replica {
     this.logEndOffset = fetchOffset;
     this.lastFetchLeaderLogEndOffset = Math.max(leaderEndOffset, this.lastFetchLeaderLogEndOffset);
     this.lastFetchTimeMs = fetchTimeMs;
+    this.brokerEpoch = brokerEpoch;
   }
 
   /**
@@ -45,6 +52,7 @@ export class Replica {
    */
   reset(nowMs: number, leaderEndOffset: number, isNewLeader: boolean, isInSync: boolean): void {
     this.lastCaughtUpTimeMs = isInSync ? nowMs : 0;
+    this.brokerEpoch = -1;
     if (isNewLeader) {
       this.logEndOffset = UNKNOWN_OFFSET;
       this.logStartOffset = UNKNOWN_OFFSET;

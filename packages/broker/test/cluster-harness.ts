@@ -29,6 +29,8 @@ function roundTripResponse(apiKey: number, apiVersion: number, body: Body): Body
 
 export class InMemoryNetwork {
   private readonly cut = new Set<string>();
+  /** Sees every answered request between brokers (after the codecs), for tests that count what travels. */
+  onExchange: ((from: number, to: number, apiKey: number, request: Body, response: Body) => void) | null = null;
 
   constructor(private readonly brokers: () => ReadonlyMap<number, Broker>) {}
 
@@ -39,10 +41,13 @@ export class InMemoryNetwork {
         await new Promise((resolve) => setImmediate(resolve));
         const target = this.brokers().get(to);
         if (target === undefined || target.isClosed || this.cut.has(`${from}->${to}`)) throw new ClusterChannelError('BROKER_UNREACHABLE', `broker ${to} is unreachable from ${from}`);
-        const response = await target.handle(apiKey, apiVersion, roundTripRequest(apiKey, apiVersion, body), { clientId: `broker-${from}` });
+        const request = roundTripRequest(apiKey, apiVersion, body);
+        const response = await target.handle(apiKey, apiVersion, request, { clientId: `broker-${from}` });
         // A link cut while the request was parked loses the answer.
         if (response === null || this.cut.has(`${to}->${from}`)) throw new ClusterChannelError('BROKER_UNREACHABLE', `no answer from broker ${to}`);
-        return roundTripResponse(apiKey, apiVersion, response);
+        const answer = roundTripResponse(apiKey, apiVersion, response);
+        this.onExchange?.(from, to, apiKey, request, answer);
+        return answer;
       },
     };
   }
@@ -138,7 +143,11 @@ export class RecordsController {
     return answer(ErrorCode.NONE);
   }
 
+  /** Every AlterPartition request the controller received, in order (for tests of what leaders send). */
+  readonly alterPartitionRequests: Body[] = [];
+
   private alterPartition(body: Body): Body {
+    this.alterPartitionRequests.push(body);
     const topics = body.topics.map((topicRequest: Body) => ({
       topicId: topicRequest.topicId,
       partitions: topicRequest.partitions.map((request: Body) => {
@@ -152,6 +161,8 @@ export class RecordsController {
         if (request.partitionEpoch !== current.partitionEpoch) return answer(ErrorCode.INVALID_UPDATE_VERSION);
         const isr: number[] = request.newIsrWithEpochs.map((entry: Body) => entry.brokerId);
         if (isr.some((id) => !this.image.isUnfenced(id))) return answer(ErrorCode.INELIGIBLE_REPLICA);
+        // As Kafka's ReplicationControlManager: a member vouched for with another epoch than its registration's has registered again since.
+        if (request.newIsrWithEpochs.some((entry: Body) => entry.brokerEpoch !== -1 && entry.brokerEpoch !== this.image.brokers.get(entry.brokerId)?.epoch)) return answer(ErrorCode.INELIGIBLE_REPLICA);
         this.commit([{ type: 'PartitionChange', topicId: topicRequest.topicId, partitionId: request.partitionIndex, isr }]);
         return answer(ErrorCode.NONE, this.image.topicsById.get(topicRequest.topicId)?.partitions.get(request.partitionIndex));
       }),

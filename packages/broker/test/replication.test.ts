@@ -10,6 +10,7 @@ import { ApiKey, ErrorCode } from '@gregor/protocol';
 import { decodeBatch, forEachBatch } from '@gregor/records';
 import type { Body, Broker } from '@gregor/broker';
 import { batch } from './helpers.js';
+import type { AlterPartitionManager } from '../src/alter-partition-manager.js';
 import { TestCluster } from './cluster-harness.js';
 
 let cluster: TestCluster;
@@ -150,6 +151,60 @@ describe('replication between brokers', () => {
     await cluster.settle(1500);
     expect(cluster.controller.partition('t', 0).isr).toEqual([0, 1, 2]);
     expect(values(cluster.broker(2), 't')).toEqual(values(cluster.broker(0), 't'));
+    // Both changes carried every member's registered broker epoch (Kafka's newIsrWithEpochs), none unknown.
+    const registered = (id: number) => cluster.controller.image.brokers.get(id)?.epoch;
+    const changes = cluster.controller.alterPartitionRequests.map((request) => request.topics[0].partitions[0].newIsrWithEpochs);
+    expect(changes).toEqual([
+      [{ brokerId: 0, brokerEpoch: registered(0) }, { brokerId: 1, brokerEpoch: registered(1) }],
+      [{ brokerId: 0, brokerEpoch: registered(0) }, { brokerId: 1, brokerEpoch: registered(1) }, { brokerId: 2, brokerEpoch: registered(2) }],
+    ]);
+    expect(changes.flat().every((state: { brokerEpoch: number }) => state.brokerEpoch >= 0)).toBe(true);
+  });
+
+  it('does not take a follower back into the ISR on the word of a Fetch from its previous incarnation: the controller refuses a stale broker epoch (INELIGIBLE_REPLICA)', async () => {
+    cluster = await TestCluster.start(3, { replicaLagTimeMaxMs: 2000 });
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    const leader = cluster.broker(0).partition('t', 0);
+    const follower = leader?.followerState(2);
+    expect(follower?.brokerEpoch).toBe(cluster.controller.image.brokers.get(2)?.epoch);
+    // The leader vouches for an epoch broker 2 no longer has (as if it had registered again since its last Fetch).
+    const stale = { topicName: 't', topicId: cluster.controller.image.topic('t')?.id as string, partitionIndex: 0, leaderEpoch: 0, partitionEpoch: cluster.controller.partition('t', 0).partitionEpoch, newIsr: [0, 2] };
+    const before = cluster.controller.partition('t', 0).isr;
+    const outcome = await cluster.settleUntil((cluster.broker(0) as unknown as { alterPartitions: AlterPartitionManager }).alterPartitions.submit({ ...stale, newIsrWithEpochs: [{ brokerId: 0, brokerEpoch: -1 }, { brokerId: 2, brokerEpoch: (follower?.brokerEpoch ?? 0) + 1 }] }));
+    expect(outcome.errorCode).toBe(ErrorCode.INELIGIBLE_REPLICA);
+    expect(cluster.controller.partition('t', 0).isr).toEqual(before);
+  });
+
+  it('catches a follower up with several batches per Fetch (replica.fetch.max.bytes per partition), and long-polls once it is caught up', async () => {
+    cluster = await TestCluster.start(3, { replicaFetchWaitMaxMs: 500 });
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    cluster.network.cutLink(0, 2);
+    for (let n = 0; n < 60; n++) await produce(cluster.broker(0), 't', [`v${n}`], { acks: 1 });
+    // Each Fetch from follower 2 to leader 0: how many batches it brought back.
+    const batchesPerFetch: number[] = [];
+    cluster.network.onExchange = (from, to, apiKey, _request, response) => {
+      if (from !== 2 || to !== 0 || apiKey !== ApiKey.Fetch) return;
+      let batches = 0;
+      for (const topic of response.responses) for (const partition of topic.partitions) if (partition.records !== null) forEachBatch(partition.records, () => { batches += 1; });
+      batchesPerFetch.push(batches);
+    };
+    cluster.network.healLink(0, 2);
+    await cluster.settle(1000);
+    expect(cluster.broker(2).partition('t', 0)?.logEndOffset).toBe(60);
+    // The backlog (60 batches, far below 1 MiB) came in one Fetch, not one batch per round trip.
+    expect(batchesPerFetch.filter((count) => count > 0)).toEqual([60]);
+    // Caught up, the follower's Fetch waits at the leader (replica.fetch.wait.max.ms) instead of spinning.
+    batchesPerFetch.length = 0;
+    await cluster.settle(5000);
+    expect(batchesPerFetch.length).toBeGreaterThanOrEqual(8);
+    expect(batchesPerFetch.length).toBeLessThanOrEqual(12);
+    // A record produced meanwhile ends the wait at once: it reaches the follower without waiting out the poll.
+    const produced = produce(cluster.broker(0), 't', ['late'], { acks: -1 });
+    await cluster.settle(100);
+    expect((await produced).errorCode).toBe(ErrorCode.NONE);
+    expect(cluster.broker(2).partition('t', 0)?.logEndOffset).toBe(61);
   });
 
   it('refuses acks=all below min.insync.replicas, before appending, and still takes acks=1', async () => {

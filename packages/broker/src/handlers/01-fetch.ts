@@ -163,7 +163,11 @@ function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplic
       }
       // The follower holds everything below its fetch offset (Kafka's updateFollowerFetchState,
       // measured against the LEO as it was before the read).
-      if (isReplica && updateFetchState) partition.updateFollowerFetchState(body.replicaId, request.fetchOffset, request.logStartOffset ?? -1, read.logEndOffset);
+      if (isReplica && updateFetchState) {
+        // The follower's broker epoch: Fetch v15's replicaState would carry it; the registration in this broker's image stands in.
+        const followerEpoch = broker.image.brokers.get(body.replicaId)?.epoch ?? -1;
+        partition.updateFollowerFetchState(body.replicaId, request.fetchOffset, request.logStartOffset ?? -1, read.logEndOffset, followerEpoch);
+      }
       bytes += read.records.length;
       remaining = Math.max(0, remaining - read.records.length);
       return {
