@@ -265,6 +265,9 @@ export async function partitionWhen(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${topic}-${partition}: ${what} not seen in ${timeoutMs} ms; last: ${last}`);
+}
+
+/**
  * A cluster of `Gregor.openCluster` on a temporary dir, for a test: ended with `killTestCluster`
  * (every node killed at once, as a crash: a test's cleanup need not wait for controlled
  * shutdowns) in afterEach, also when the test failed.
