@@ -50,6 +50,8 @@ export class Cluster {
   private readonly topicNamesById = new Map<string, string>();
   private readonly coordinators = new Map<string, number>();
   private readonly refreshedAtMs = new Map<string, number>();
+  /** The error the last Metadata answered for a topic it did not describe (e.g. TOPIC_AUTHORIZATION_FAILED). */
+  private readonly topicErrors = new Map<string, number>();
   controllerId = -1;
   clusterId: string | null = null;
   /** The brokers of the last Metadata response. */
@@ -86,8 +88,10 @@ export class Cluster {
     for (const topic of response.topics) {
       if (topic.errorCode !== 0) {
         this.topics.delete(topic.name);
+        if (topic.name !== null) this.topicErrors.set(topic.name, topic.errorCode);
         continue;
       }
+      this.topicErrors.delete(topic.name);
       const info: TopicInfo = {
         name: topic.name,
         topicId: topic.topicId ?? ZERO_UUID,
@@ -104,7 +108,10 @@ export class Cluster {
     return seen;
   }
 
-  /** Metadata of `topic`, from the cache when fresh; throws UNKNOWN_TOPIC_OR_PARTITION when absent. */
+  /**
+   * Metadata of `topic`, from the cache when fresh; when the broker does not describe it, throws
+   * the error it answered (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_AUTHORIZATION_FAILED, ...).
+   */
   async topicInfo(topic: string): Promise<TopicInfo> {
     const maxAge = this.options.metadataMaxAgeMs ?? 300_000;
     let info = this.topics.get(topic);
@@ -112,7 +119,7 @@ export class Cluster {
       await this.refreshMetadata([topic]);
       info = this.topics.get(topic);
     }
-    if (info === undefined) throw new KafkaProtocolError(3, topic);
+    if (info === undefined) throw new KafkaProtocolError(this.topicErrors.get(topic) ?? 3, topic);
     return info;
   }
 

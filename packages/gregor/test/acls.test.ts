@@ -57,6 +57,11 @@ describe('ACLs with the authorizer on', () => {
     await expect(aliceAdmin.fetchOffsets({ groupId: 'billing', topics: ['orders'] })).rejects.toThrow(/group coordinator/);
     const ownClient = new Gregor.Client({ brokers: [bootstrap], clientId: 'alice', sasl: { mechanism: 'plain', username: 'alice', password: 'alice-secret' } }).admin();
     await expect(ownClient.fetchOffsets({ groupId: 'billing' })).rejects.toMatchObject({ type: 'GROUP_AUTHORIZATION_FAILED' });
+    const ownProducer = new Gregor.Client({ brokers: [bootstrap], clientId: 'alice', sasl: { mechanism: 'plain', username: 'alice', password: 'alice-secret' } }).producer({ retry: { retries: 0 } });
+    await ownProducer.connect();
+    // Metadata hides the topic with TOPIC_AUTHORIZATION_FAILED: the send says so, not UNKNOWN_TOPIC_OR_PARTITION.
+    await expect(ownProducer.send({ topic: 'orders', messages: [{ value: 'refused' }] })).rejects.toMatchObject({ type: 'TOPIC_AUTHORIZATION_FAILED', retriable: false });
+    await ownProducer.disconnect();
     await ownClient.disconnect();
 
     const connection = ['--bootstrap-server', bootstrap, '--command-config', adminConfig];
