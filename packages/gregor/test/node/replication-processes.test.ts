@@ -1,15 +1,17 @@
 /**
  * Replication across processes, as a user runs it: three `gregor serve --config` processes, each
  * a broker and a controller. kafkajs's admin creates a topic with replication factor 3; two
- * idempotent producers (kafkajs's and Gregor's client) write with acks=all without pause; the
+ * idempotent producers (kafkajs's and Gregor's client) and kcat (librdkafka, idempotent) write with
+ * acks=all without pause, and kcat consumes the partition from its start throughout; the
  * partition leader's process is SIGKILLed; the controller elects a new leader from the ISR in a
  * higher leader epoch, the producers follow it and keep producing; the killed node is started
  * again, catches up and rejoins the ISR; then the active controller is SIGKILLed, the quorum elects
  * another, a topic is created and described meanwhile, and the node rejoins as a follower; then
- * every acknowledged record is read back exactly once, in order, by a consumer group. kcat lists
- * the three brokers.
+ * every acknowledged record is read back exactly once, in order, by a consumer group, and kcat's
+ * consumer, which read on through both failovers, has read each once, in order. kcat lists the
+ * three brokers.
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
@@ -67,6 +69,33 @@ describe('three node processes', () => {
       produceUntilStopped('kafkajs', (value) => kafkajsProducer.send({ topic: TOPIC, acks: -1, messages: [{ value }] })),
       produceUntilStopped('gregor', (value) => gregorProducer.send({ topic: TOPIC, acks: -1, messages: [{ value }] })),
     ]);
+    // kcat: records written to its stdin one by one, sent idempotently with acks=all; it exits 0
+    // once every one is delivered (librdkafka retries until message.timeout.ms).
+    const ended = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+    const endByPid = (child: ChildProcess) => async () => {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+      await ended(child);
+    };
+    const kcatProducer = spawn('kcat', ['-P', '-b', brokers.join(','), '-t', TOPIC, '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    clusters.defer(endByPid(kcatProducer));
+    let kcatErrors = '';
+    kcatProducer.stderr?.on('data', (chunk) => (kcatErrors += String(chunk)));
+    const kcatWritten: string[] = [];
+    const kcatProducing = (async () => {
+      for (let n = 0; !stop; n++) {
+        const value = `kcat-${String(n).padStart(5, '0')}`;
+        kcatProducer.stdin?.write(`${value}\n`);
+        kcatWritten.push(value);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      kcatProducer.stdin?.end();
+      return ended(kcatProducer);
+    })();
+    // kcat's consumer reads the partition from its start through both failovers.
+    const kcatConsumer = spawn('kcat', ['-C', '-b', brokers.join(','), '-t', TOPIC, '-o', 'beginning', '-u', '-q', '-f', '%s\n'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    clusters.defer(endByPid(kcatConsumer));
+    let kcatRead = '';
+    kcatConsumer.stdout?.on('data', (chunk) => (kcatRead += String(chunk)));
     const total = () => acknowledged.kafkajs.length + acknowledged.gregor.length;
     const acknowledgedAtLeast = async (count: number) => {
       const deadline = Date.now() + 30_000;
@@ -122,6 +151,7 @@ describe('three node processes', () => {
     await acknowledgedAtLeast(total() + 20);
     stop = true;
     await producing;
+    expect(await kcatProducing, `kcat's producer: ${kcatErrors}`).toBe(0);
 
     const consumer = kafka.consumer({ groupId: 'replication-check', maxWaitTimeInMs: 100 });
     await consumer.connect();
@@ -133,11 +163,20 @@ describe('three node processes', () => {
         read.push(String(message.value));
       },
     });
-    const expected = total();
+    const expected = total() + kcatWritten.length;
     await vi.waitFor(() => expect(read.length).toBeGreaterThanOrEqual(expected), { timeout: 30_000, interval: 100 });
     // Each producer's records, in the order it sent them, each once; nothing else.
     expect(read.filter((value) => value.startsWith('kafkajs-'))).toEqual(acknowledged.kafkajs);
     expect(read.filter((value) => value.startsWith('gregor-'))).toEqual(acknowledged.gregor);
+    expect(read.filter((value) => value.startsWith('kcat-'))).toEqual(kcatWritten);
+    // kcat's consumer, reading since before the first kill: every record once, in order.
+    const kcatLines = () => kcatRead.split('\n').filter((line) => line !== '');
+    await vi.waitFor(() => expect(kcatLines().length).toBeGreaterThanOrEqual(expected), { timeout: 30_000, interval: 100 });
+    await endByPid(kcatConsumer)();
+    for (const prefix of ['kafkajs-', 'gregor-', 'kcat-'] as const) {
+      expect(kcatLines().filter((value) => value.startsWith(prefix)), `kcat read the ${prefix} records`).toEqual(read.filter((value) => value.startsWith(prefix)));
+    }
+    expect(kcatLines()).toHaveLength(expected);
     expect(read).toHaveLength(expected);
     console.log(
       `leader ${before.leader} (epoch ${before.leaderEpoch}) SIGKILLed with ${beforeKill} records acknowledged: node ${after.leader} leads in epoch ${after.leaderEpoch} ` +
