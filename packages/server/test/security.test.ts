@@ -42,6 +42,22 @@ function tlsProperties(): Record<string, string> {
   return { 'ssl.keystore.location': certificates.serverKeystorePem };
 }
 
+/** Records the principal of every request `broker` handles; `restore()` puts its own handler back. */
+function recordPrincipals(broker: SecureBroker['broker']): { seen: string[]; restore: () => void } {
+  const seen: string[] = [];
+  const original = broker.handle.bind(broker);
+  broker.handle = (apiKey, apiVersion, body, context) => {
+    seen.push((context as RequestContext).principal);
+    return original(apiKey, apiVersion, body, context);
+  };
+  return { seen, restore: () => { broker.handle = original; } };
+}
+
+/** Whether a TLS client presenting `identity` (none, or a key and certificate) is refused: the handshake fails or its first request gets no answer. */
+async function refusedWith(port: number, ca: Buffer, identity: { key?: Buffer; cert?: Buffer }): Promise<boolean> {
+  return RawClient.connect(port, { ca, servername: 'localhost', ...identity }).then(async (raw) => (await raw.request(ApiKey.Metadata, 1, { topics: [] })) === null, () => true);
+}
+
 async function kcatRoundTrip(bootstrap: string, topic: string, settings: string[]): Promise<void> {
   const produced = await kcat(['-P', '-b', bootstrap, '-t', topic, '-K:', ...QUICK, ...settings], { input: 'k1:v1\nk2:v2\n', timeoutMs: 20_000 });
   expect(produced.stderr).toBe('');
@@ -111,16 +127,11 @@ describe('TLS keystores and client certificates', () => {
   });
 
   it('ssl.client.auth=required: the certificate subject becomes the principal; no certificate or a stranger\'s is refused', async () => {
-    const seen: string[] = [];
     const broker = secure.broker;
     const { server, port } = await secure.serve('SSL', {
       ...tlsProperties(), 'ssl.client.auth': 'required', 'ssl.truststore.location': certificates.caPem,
     });
-    const original = broker.handle.bind(broker);
-    broker.handle = (apiKey, apiVersion, body, context) => {
-      seen.push((context as RequestContext).principal);
-      return original(apiKey, apiVersion, body, context);
-    };
+    const { seen, restore } = recordPrincipals(broker);
     try {
       const ca = readFileSync(certificates.caPem);
       const client = await RawClient.connect(port, { ca, servername: 'localhost', key: readFileSync(certificates.clientKey), cert: readFileSync(certificates.clientCert) });
@@ -128,25 +139,19 @@ describe('TLS keystores and client certificates', () => {
       expect(seen).toEqual(['User:CN=alice,OU=test,O=gregor']);
       client.close();
       for (const identity of [{}, { key: readFileSync(certificates.strangerKey), cert: readFileSync(certificates.strangerCert) }]) {
-        const refused = await RawClient.connect(port, { ca, servername: 'localhost', ...identity }).then(async (raw) => (await raw.request(ApiKey.Metadata, 1, { topics: [] })) === null, () => true);
-        expect(refused).toBe(true);
+        expect(await refusedWith(port, ca, identity)).toBe(true);
       }
       expect(seen).toHaveLength(1);
     } finally {
-      broker.handle = original;
+      restore();
       await server.close({ graceMs: 0 });
     }
   });
 
   it('ssl.client.auth=requested: no certificate is User:ANONYMOUS, a certificate gives its RFC 2253 subject, a stranger\'s is refused', async () => {
-    const seen: string[] = [];
     const broker = secure.broker;
     const { server, port } = await secure.serve('SSL', { ...tlsProperties(), 'ssl.client.auth': 'requested', 'ssl.truststore.location': certificates.caPem });
-    const original = broker.handle.bind(broker);
-    broker.handle = (apiKey, apiVersion, body, context) => {
-      seen.push((context as RequestContext).principal);
-      return original(apiKey, apiVersion, body, context);
-    };
+    const { seen, restore } = recordPrincipals(broker);
     try {
       const ca = readFileSync(certificates.caPem);
       const identities = [{}, { key: readFileSync(certificates.clientKey), cert: readFileSync(certificates.clientCert) }, { key: readFileSync(certificates.escapedKey), cert: readFileSync(certificates.escapedCert) }];
@@ -157,27 +162,21 @@ describe('TLS keystores and client certificates', () => {
       }
       expect(seen).toEqual(['User:ANONYMOUS', 'User:CN=alice,OU=test,O=gregor', 'User:CN=Smith\\, John,O=Acme\\, Inc.']);
       const stranger = { key: readFileSync(certificates.strangerKey), cert: readFileSync(certificates.strangerCert) };
-      const refused = await RawClient.connect(port, { ca, servername: 'localhost', ...stranger }).then(async (raw) => (await raw.request(ApiKey.Metadata, 1, { topics: [] })) === null, () => true);
-      expect(refused).toBe(true);
+      expect(await refusedWith(port, ca, stranger)).toBe(true);
       expect(seen).toHaveLength(3);
     } finally {
-      broker.handle = original;
+      restore();
       await server.close({ graceMs: 0 });
     }
   });
 
   it('ssl.principal.mapping.rules maps the subject; a certificate no rule applies to is refused', async () => {
-    const seen: string[] = [];
     const broker = secure.broker;
     const { server, port } = await secure.serve('SSL', {
       ...tlsProperties(), 'ssl.client.auth': 'required', 'ssl.truststore.location': certificates.caPem,
       'ssl.principal.mapping.rules': 'RULE:^CN=([^,]*),OU=test,.*$/$1/U',
     });
-    const original = broker.handle.bind(broker);
-    broker.handle = (apiKey, apiVersion, body, context) => {
-      seen.push((context as RequestContext).principal);
-      return original(apiKey, apiVersion, body, context);
-    };
+    const { seen, restore } = recordPrincipals(broker);
     try {
       const ca = readFileSync(certificates.caPem);
       const client = await RawClient.connect(port, { ca, servername: 'localhost', key: readFileSync(certificates.clientKey), cert: readFileSync(certificates.clientCert) });
@@ -185,11 +184,10 @@ describe('TLS keystores and client certificates', () => {
       client.close();
       expect(seen).toEqual(['User:ALICE']);
       const unmapped = { key: readFileSync(certificates.escapedKey), cert: readFileSync(certificates.escapedCert) };
-      const refused = await RawClient.connect(port, { ca, servername: 'localhost', ...unmapped }).then(async (raw) => (await raw.request(ApiKey.Metadata, 1, { topics: [] })) === null, () => true);
-      expect(refused).toBe(true);
+      expect(await refusedWith(port, ca, unmapped)).toBe(true);
       expect(seen).toHaveLength(1);
     } finally {
-      broker.handle = original;
+      restore();
       await server.close({ graceMs: 0 });
     }
   });
