@@ -5,7 +5,7 @@
  *
  * (a) Produce through Gregor's client to a one-partition topic with replication factor 3, acks=all
  *     (min.insync.replicas 2) and acks=1, beside the same work on a replication-factor-1 topic in
- *     the same run: throughput (1 MB sends of 1,000-byte records, 8 sends in flight), the latency
+ *     the same run: throughput (sends of 1,000 records of 100 bytes, issue 8's record size, 8 sends in flight), the latency
  *     of those sends under that load, and the latency of one-record sends made one at a time.
  * (b) A follower catching up: one follower of a replication-factor-3 topic is stopped (SIGTERM),
  *     N MiB are produced with acks=all while it is away, it is started again and timed from its
@@ -15,7 +15,7 @@
  *
  * Run: `pnpm bench replication` (catch-up of 256 MiB); `pnpm bench replication --catch-up-mib 1024`
  * for issue 8's 1 GiB. Other sizes: `--produce-mib` (per configuration in (a), default 64),
- * `--latency-sends` (default 1000). Needs the built CLI (`pnpm install` or `tsc -b`). Not part of
+ * `--latency-sends` (default 1000), `--record-bytes` (default 100). Needs the built CLI (`pnpm install` or `tsc -b`). Not part of
  * the default `pnpm bench`: it starts processes and writes the catch-up log three times.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -39,7 +39,6 @@ function numberOption(name: string, fallback: number): number {
 }
 
 const MiB = 1024 * 1024;
-const VALUE_BYTES = 1000;
 const MESSAGES_PER_SEND = 1000;
 const SENDS_IN_FLIGHT = 8;
 const READY_MS = 120_000;
@@ -224,10 +223,10 @@ interface Measured {
 }
 
 /** Sends of MESSAGES_PER_SEND records, SENDS_IN_FLIGHT at a time, until `bytes` of values are acknowledged. */
-async function produceBytes(producer: Producer, topic: string, bytes: number): Promise<{ ms: number; records: number; latencies: number[] }> {
-  const value = Buffer.alloc(VALUE_BYTES, 0x61);
+async function produceBytes(producer: Producer, topic: string, bytes: number, recordBytes: number): Promise<{ ms: number; records: number; latencies: number[] }> {
+  const value = Buffer.alloc(recordBytes, 0x61);
   const messages = Array.from({ length: MESSAGES_PER_SEND }, () => ({ value }));
-  const sends = Math.ceil(bytes / (VALUE_BYTES * MESSAGES_PER_SEND));
+  const sends = Math.ceil(bytes / (recordBytes * MESSAGES_PER_SEND));
   const latencies: number[] = [];
   let started = 0;
   const started0 = performance.now();
@@ -246,15 +245,15 @@ async function produceBytes(producer: Producer, topic: string, bytes: number): P
   return { ms: performance.now() - started0, records: sends * MESSAGES_PER_SEND, latencies };
 }
 
-async function measure(client: Client, topic: string, acks: number, produceBytesTotal: number, latencySends: number): Promise<Measured> {
+async function measure(client: Client, topic: string, acks: number, produceBytesTotal: number, latencySends: number, recordBytes: number): Promise<Measured> {
   const producer = client.producer({ acks, lingerMs: 2, batchBytes: MiB, retry: { retries: 5 } });
   await producer.connect();
   try {
     // Warm-up: connections, metadata, the JIT.
-    await produceBytes(producer, topic, Math.min(produceBytesTotal, 8 * 1e6));
-    const loaded = await produceBytes(producer, topic, produceBytesTotal);
+    await produceBytes(producer, topic, Math.min(produceBytesTotal, 8 * 1e6), recordBytes);
+    const loaded = await produceBytes(producer, topic, produceBytesTotal, recordBytes);
     const single: number[] = [];
-    const one = [{ value: Buffer.alloc(VALUE_BYTES, 0x62) }];
+    const one = [{ value: Buffer.alloc(recordBytes, 0x62) }];
     for (let i = 0; i < latencySends; i++) {
       const at = performance.now();
       await producer.send({ topic, messages: one });
@@ -263,7 +262,7 @@ async function measure(client: Client, topic: string, acks: number, produceBytes
     loaded.latencies.sort((a, b) => a - b);
     single.sort((a, b) => a - b);
     return {
-      mbPerS: (loaded.records * VALUE_BYTES) / 1e6 / (loaded.ms / 1000),
+      mbPerS: (loaded.records * recordBytes) / 1e6 / (loaded.ms / 1000),
       recordsPerS: loaded.records / (loaded.ms / 1000),
       loadedP50: percentile(loaded.latencies, 50),
       loadedP99: percentile(loaded.latencies, 99),
@@ -318,6 +317,7 @@ export async function run(): Promise<Row[]> {
   const produceMiB = numberOption('produce-mib', 64);
   const catchUpMiB = numberOption('catch-up-mib', 256);
   const latencySends = numberOption('latency-sends', 1000);
+  const recordBytes = numberOption('record-bytes', 100);
   const cluster = await Cluster.create();
   const client = new Client({ brokers: cluster.nodes.map((node) => node.address), clientId: 'bench-replication' });
   const admin = client.admin();
@@ -337,18 +337,18 @@ export async function run(): Promise<Row[]> {
 
     // (a) the same work on RF1 (baseline), RF3 acks=all, RF3 acks=1.
     const bytes = produceMiB * MiB;
-    const rf1 = await measure(client, 'rf1', -1, bytes, latencySends);
-    const rf3All = await measure(client, 'rf3', -1, bytes, latencySends);
-    const rf3One = await measure(client, 'rf3', 1, bytes, latencySends);
+    const rf1 = await measure(client, 'rf1', -1, bytes, latencySends, recordBytes);
+    const rf3All = await measure(client, 'rf3', -1, bytes, latencySends, recordBytes);
+    const rf3One = await measure(client, 'rf3', 1, bytes, latencySends, recordBytes);
     const rows: Row[] = [];
     const base = 'replication factor 1 (acks=all)';
-    const workNote = `${produceMiB} MiB of ${VALUE_BYTES} B records in sends of ${MESSAGES_PER_SEND}, ${SENDS_IN_FLIGHT} in flight; one partition; 3 node processes`;
+    const workNote = `${produceMiB} MiB of ${recordBytes} B records in sends of ${MESSAGES_PER_SEND}, ${SENDS_IN_FLIGHT} in flight; one partition; 3 node processes`;
     for (const [label, m] of [['RF3 acks=all, min.insync.replicas 2', rf3All], ['RF3 acks=1', rf3One]] as const) {
       rows.push(
         { name: `produce, ${label}`, value: m.mbPerS, unit: 'MB/s', baseline: rf1.mbPerS, baselineName: base, note: workNote },
         { name: `produce, ${label}`, value: m.recordsPerS, unit: 'records/s', baseline: rf1.recordsPerS, baselineName: base },
-        { name: `1 MB send latency under that load p50, ${label}`, value: m.loadedP50, unit: 'ms', baseline: rf1.loadedP50, baselineName: base },
-        { name: `1 MB send latency under that load p99, ${label}`, value: m.loadedP99, unit: 'ms', baseline: rf1.loadedP99, baselineName: base },
+        { name: `${MESSAGES_PER_SEND}-record send latency under that load p50, ${label}`, value: m.loadedP50, unit: 'ms', baseline: rf1.loadedP50, baselineName: base },
+        { name: `${MESSAGES_PER_SEND}-record send latency under that load p99, ${label}`, value: m.loadedP99, unit: 'ms', baseline: rf1.loadedP99, baselineName: base },
         { name: `one-record send latency p50, ${label}`, value: m.singleP50, unit: 'ms', baseline: rf1.singleP50, baselineName: base, note: `${latencySends} sends one at a time, linger.ms 2` },
         { name: `one-record send latency p99, ${label}`, value: m.singleP99, unit: 'ms', baseline: rf1.singleP99, baselineName: base },
       );
@@ -368,7 +368,7 @@ export async function run(): Promise<Row[]> {
     await producer.connect();
     let fill: { ms: number; records: number };
     try {
-      fill = await produceBytes(producer, topic, catchUpMiB * MiB);
+      fill = await produceBytes(producer, topic, catchUpMiB * MiB, recordBytes);
     } finally {
       await producer.disconnect();
     }
@@ -391,7 +391,7 @@ export async function run(): Promise<Row[]> {
         baselineName: 'raw loopback TCP copy of the same bytes',
         note: `${copiedMb.toFixed(0)} MB of log; spawn to back in the ISR ${(rejoinMs / 1000).toFixed(2)} s, of which spawn to ready ${(readyMs / 1000).toFixed(2)} s; leader ${leader}, follower ${follower}`,
       },
-      { name: 'follower catch-up: spawn to back in the ISR', value: rejoinMs / 1000, unit: 's', baseline: rawMs / 1000, baselineName: 'raw loopback TCP copy', note: `the fill with acks=all and 2 in the ISR: ${((fill.records * VALUE_BYTES) / 1e6 / (fill.ms / 1000)).toFixed(0)} MB/s` },
+      { name: 'follower catch-up: spawn to back in the ISR', value: rejoinMs / 1000, unit: 's', baseline: rawMs / 1000, baselineName: 'raw loopback TCP copy', note: `the fill with acks=all and 2 in the ISR: ${((fill.records * recordBytes) / 1e6 / (fill.ms / 1000)).toFixed(0)} MB/s` },
     );
     return rows;
   } finally {
