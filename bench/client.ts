@@ -14,6 +14,7 @@ import { Broker } from '@gregor/broker';
 import { type Client, createClient, type EachBatchPayload, InProcessTransport, TcpTransport, type Transport } from '@gregor/client';
 import { BatchBuilder, batchesIn, decodeBatch } from '@gregor/records';
 import { Server, silentLogger } from '@gregor/server';
+import { measureEndToEndLatency } from '../packages/gregor/src/perf/end-to-end-latency.js';
 import type { Row } from './row.js';
 
 const RECORD_BYTES = 100;
@@ -75,40 +76,19 @@ async function consumeRate(client: Client, topic: string, count: number, handler
   return count / ((end - start) / 1000);
 }
 
-/** Sends at a steady rate for LATENCY_SECONDS; each value carries its send time. */
+/** Sends at a steady rate for LATENCY_SECONDS (perf/end-to-end-latency.ts, as `gregor perf latency`); each value carries its send time. */
 async function latency(client: Client, topic: string): Promise<{ p50: number; p99: number }> {
   const consumer = client.consumer({ groupId: `bench-latency-${Date.now()}`, maxWaitTimeInMs: 500 });
-  await consumer.connect();
-  await consumer.subscribe({ topic });
-  const samples: number[] = [];
-  let joined = false;
-  consumer.on('group.join', () => (joined = true));
-  await consumer.run({ autoCommit: false, eachMessage: async ({ message }) => void samples.push(performance.now() - message.value!.readDoubleBE(0)) });
-  for (let i = 0; i < 500 && !joined; i++) await new Promise((r) => setTimeout(r, 10));
   const producer = client.producer({ lingerMs: 5, batchBytes: 16_384, acks: 1 });
+  await consumer.connect();
   await producer.connect();
-  const perTick = LATENCY_RATE_PER_S / 1000; // one tick per ms
-  const ticks = LATENCY_SECONDS * 1000;
-  const start = performance.now();
-  const sends: Promise<unknown>[] = [];
-  for (let tick = 0; tick < ticks; tick++) {
-    const due = start + tick;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const messages = Array.from({ length: perTick }, () => {
-      const value = Buffer.alloc(RECORD_BYTES);
-      value.writeDoubleBE(performance.now(), 0);
-      return { value };
-    });
-    sends.push(producer.send({ topic, messages }));
+  try {
+    const report = await measureEndToEndLatency({ producer, consumer, topic, rate: LATENCY_RATE_PER_S, recordBytes: RECORD_BYTES, acks: 1, warmupMs: 0, measure: { durationMs: LATENCY_SECONDS * 1000 } });
+    return { p50: report.endToEnd.p50, p99: report.endToEnd.p99 };
+  } finally {
+    await producer.disconnect();
+    await consumer.disconnect();
   }
-  await Promise.all(sends);
-  const expected = ticks * perTick;
-  for (let i = 0; i < 500 && samples.length < expected; i++) await new Promise((r) => setTimeout(r, 10));
-  await producer.disconnect();
-  await consumer.disconnect();
-  samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(samples.length * 0.5)], p99: samples[Math.floor(samples.length * 0.99)] };
 }
 
 /** The ceiling: BatchBuilder alone encoding the same records into 16 KiB batches; records/s. */

@@ -13,9 +13,13 @@
  *     printed beside a raw loopback TCP copy of the same number of bytes in the same run (one
  *     socket, 1 MiB writes, both ends in this process).
  *
+ * (c) Produce-to-consume latency at a steady 10,000 records/s with acks=all, RF3 beside RF1 in the
+ *     same run, with the code of `gregor perf latency` (replication-latency.ts).
+ *
  * Run: `pnpm bench replication` (catch-up of 256 MiB); `pnpm bench replication --catch-up-mib 1024`
  * for issue 8's 1 GiB. Other sizes: `--produce-mib` (per configuration in (a), default 64),
- * `--latency-sends` (default 1000), `--record-bytes` (default 100). Needs the built CLI (`pnpm install` or `tsc -b`). Not part of
+ * `--latency-sends` (default 1000), `--record-bytes` (default 100); for (c) `--latency-rate`
+ * (default 10000), `--latency-seconds` (default 15) and `--latency-warmup-seconds` (default 3). Needs the built CLI (`pnpm install` or `tsc -b`). Not part of
  * the default `pnpm bench`: it starts processes and writes the catch-up log three times.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -27,6 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client, type Producer } from '@gregor/client';
 import { type PartitionStatus, statusFromBroker } from '../packages/gregor/src/cli/cluster/status.js';
+import { latencyRows } from './replication-latency.js';
 import type { Row } from './row.js';
 
 /** `--name value` from the command line (as `pnpm bench replication --name value` passes it), else `fallback`. */
@@ -56,6 +61,8 @@ const SETTINGS: Record<string, string> = {
   'offsets.topic.num.partitions': '1',
   'auto.create.topics.enable': 'false',
   'replica.fetch.wait.max.ms': '100',
+  // Each measurement of (c) has a consumer group of one: no other member to wait for.
+  'group.initial.rebalance.delay.ms': '0',
 };
 
 interface Node {
@@ -353,6 +360,17 @@ export async function run(): Promise<Row[]> {
         { name: `one-record send latency p99, ${label}`, value: m.singleP99, unit: 'ms', baseline: rf1.singleP99, baselineName: base },
       );
     }
+
+    // (c) produce-to-consume latency, before (b) restarts a follower.
+    rows.push(...(await latencyRows(client, admin, {
+      rate: numberOption('latency-rate', 10_000),
+      recordBytes,
+      warmupSeconds: numberOption('latency-warmup-seconds', 3),
+      seconds: numberOption('latency-seconds', 15),
+      ready: async (topic, replicationFactor) => {
+        await partitionWhen(cluster.bootstrap, topic, (p) => p.leader > 0 && p.isr.length === replicationFactor);
+      },
+    })));
 
     // (b) a follower catching up. Stop a follower that is not the active controller if there is one
     // (the quorum keeps its leader, so only the catch-up is timed).

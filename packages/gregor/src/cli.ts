@@ -25,7 +25,7 @@ const commands: Record<string, Command> = {
   acls: { summary: 'acls --add|--remove|--list: ACLs, as kafka-acls', load: () => import('./cli/commands/acls.js') },
   configs: { summary: "configs --alter|--describe --entity-type users: SCRAM credentials, as kafka-configs", load: () => import('./cli/commands/configs.js') },
   'dump-log': { summary: 'dump-log <file>: the batches of a .log, the entries of an index', load: () => import('./cli/commands/dump-log.js') },
-  perf: { summary: 'perf produce|consume|matrix: throughput beside the raw disk', load: () => import('./cli/commands/perf.js') },
+  perf: { summary: 'perf produce|consume|latency|matrix: throughput beside the raw disk, produce-to-consume latency', load: () => import('./cli/commands/perf.js') },
 };
 
 function usage(): string {

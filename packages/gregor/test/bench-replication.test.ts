@@ -1,7 +1,8 @@
 /**
  * Smoke test of `pnpm bench replication` with tiny sizes: the script starts its three node
- * processes, produces, stops and restarts a follower, prints every row and ends them all. It
- * asserts that the rows are there with finite figures, never a speed.
+ * processes, produces, measures produce-to-consume latency for a second, stops and restarts a
+ * follower, prints every row and ends them all. It asserts that the rows are there with finite
+ * figures and that the latency runs received every record they sent, never a speed.
  */
 import { spawn } from 'node:child_process';
 import { expect, it, vi } from 'vitest';
@@ -12,7 +13,7 @@ vi.setConfig({ testTimeout: 180_000 });
 it('pnpm bench replication runs end to end with small sizes and prints each row beside its baseline', async () => {
   ensureBuilt();
   // Node itself with tsx's loader (not tsx's CLI, which runs a second process): the SIGTERM below reaches the script.
-  const args = ['--import', 'tsx', 'bench/run.ts', 'replication', '--produce-mib', '1', '--catch-up-mib', '2', '--latency-sends', '10'];
+  const args = ['--import', 'tsx', 'bench/run.ts', 'replication', '--produce-mib', '1', '--catch-up-mib', '2', '--latency-sends', '10', '--latency-seconds', '1', '--latency-warmup-seconds', '0.5'];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '', TSX_TSCONFIG_PATH: 'tsconfig.check.json' } });
   let stdout = '';
   let stderr = '';
@@ -43,7 +44,13 @@ it('pnpm bench replication runs end to end with small sizes and prints each row 
     'replication: one-record send latency p99, RF3 acks=all, min.insync.replicas 2',
     'replication: produce, RF3 acks=1',
     'replication: follower catch-up, 2 MiB produced while it was stopped',
+    'replication: produce-to-consume latency p50 at 10,000 records/s, RF3 acks=all, min.insync.replicas 2',
+    'replication: produce-to-consume latency p99 at 10,000 records/s, RF3 acks=all, min.insync.replicas 2',
   ]) expect(names).toContain(name);
+  // The latency rows count every record sent as received, RF3 and its RF1 baseline alike.
+  const counts = [...stdout.matchAll(/(RF[13]): (\d+)\/(\d+) received/g)];
+  expect(counts.map((match) => match[1]), stdout).toEqual(['RF3', 'RF1']);
+  for (const [, , received, sent] of counts) expect(received).toBe(sent);
   for (const row of rows) {
     const [, , ours, , baseline] = row.split('|').map((cell) => cell.trim());
     expect(Number((ours ?? '').replaceAll(',', '')), row).toBeGreaterThan(0);

@@ -17,13 +17,18 @@ import { connect, connectionHelp, connectionOptions } from '../connect.js';
 import { createProgress } from '../progress.js';
 import { readBareBatches, writeBareBatches } from '../../perf/bare-framing.js';
 import { type ConsumeHandler, consumeKeyed, keyedRecords } from '../../perf/keyed-workload.js';
+import { LatencyRecorder } from '../../perf/latency-recorder.js';
 import { missingTopic } from './topics.js';
+
+export { LatencyRecorder };
 
 const help = `usage: gregor perf produce --topic T [--partitions 1] [--records 1000000] [--record-size 100]
                            [--key-size 0] [--throughput -1] [--compression none|gzip|snappy|lz4|zstd]
                            [--batch-bytes 16384] [--linger-ms 5] [--acks all|1|0] [--fsync]
        gregor perf consume --topic T [--records N] [--group G] [--max-bytes 52428800]
                            [--each batch|message|records]
+       gregor perf latency --topic T [--rate 10000] [--acks all] ... (gregor perf latency --help)
+       gregor perf matrix ... (gregor perf matrix --help)
 
 --records N is also taken as Kafka's tools name it: --num-records (kafka-producer-perf-test) and
 --messages (kafka-consumer-perf-test).
@@ -81,10 +86,12 @@ type Values = ReturnType<typeof parseCommand<typeof perfOptions>>['values'];
 export async function main(argv: string[]): Promise<void> {
   // `perf matrix` has options of its own (seed 004's comparison): its own file.
   if (argv[0] === 'matrix') return (await import('./perf-matrix.js')).main(argv.slice(1));
+  // `perf latency` too (produce-to-consume latency at a steady rate).
+  if (argv[0] === 'latency') return (await import('./perf-latency.js')).main(argv.slice(1));
   const { values, positionals } = parseCommand(argv, perfOptions, help);
   if (positionals[0] === 'produce') return produce(values);
   if (positionals[0] === 'consume') return consume(values);
-  throw new CliError(positionals[0] === undefined ? 'choose produce or consume' : `unknown action '${positionals[0]}'; choose produce or consume`);
+  throw new CliError(positionals[0] === undefined ? 'choose produce, consume, latency or matrix' : `unknown action '${positionals[0]}'; choose produce, consume, latency or matrix`);
 }
 
 async function produce(values: Values): Promise<void> {
@@ -168,42 +175,6 @@ function bareWriteBaseline(dir: string, chunks: readonly (readonly { key: Buffer
     return result.records / result.seconds;
   } finally {
     fs.rmSync(scratch, { force: true });
-  }
-}
-
-/**
- * Latency from send() to acknowledgement, per record: every record of a send shares that send's
- * latency (they travel together). Percentiles as kafka-producer-perf-test reports them.
- */
-export class LatencyRecorder {
-  private readonly samples: { ms: number; count: number }[] = [];
-  private total = 0;
-  private sumMs = 0;
-
-  record(ms: number, count: number): void {
-    this.samples.push({ ms, count });
-    this.total += count;
-    this.sumMs += ms * count;
-  }
-
-  /** The latency at or below which `fraction` of the records were acknowledged. */
-  percentile(fraction: number): number {
-    if (this.total === 0) return 0;
-    const sorted = [...this.samples].sort((a, b) => a.ms - b.ms);
-    const rank = Math.ceil(fraction * this.total);
-    let seen = 0;
-    for (const sample of sorted) {
-      seen += sample.count;
-      if (seen >= rank) return sample.ms;
-    }
-    return (sorted[sorted.length - 1] as { ms: number }).ms;
-  }
-
-  summary(): string {
-    const average = this.total === 0 ? 0 : this.sumMs / this.total;
-    const max = this.samples.reduce((m, s) => Math.max(m, s.ms), 0);
-    const ms = (value: number) => value.toFixed(1);
-    return `${ms(average)} ms avg latency, ${ms(max)} ms max latency, ${ms(this.percentile(0.5))} ms 50th, ${ms(this.percentile(0.95))} ms 95th, ${ms(this.percentile(0.99))} ms 99th, ${ms(this.percentile(0.999))} ms 99.9th.`;
   }
 }
 
