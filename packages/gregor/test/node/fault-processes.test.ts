@@ -29,6 +29,12 @@
  *   the log's record at that offset; and the consumer reached the end of every partition. So the
  *   group saw every acknowledged record, in order per partition, re-delivering only records after
  *   its last committed offset.
+ * - The replicas on disk: with the clients gone and the ISR of every partition (of the topic and of
+ *   `__consumer_offsets`) full again, each leader's high watermark is noted, the nodes are stopped
+ *   cleanly (SIGTERM) and each node's replicas are read from its data dir: below the high
+ *   watermark every replica holds the same batches (offsets, leader epochs, CRCs, bytes), a
+ *   node's checkpointed high watermark reaches the leader's, and each replica of the topic holds
+ *   the log kcat read, so every acknowledged record (replica-logs.ts).
  *
  * CI runs FAULTS_DEFAULT faults; `GREGOR_FAULTS=200 pnpm vitest run --project gregor fault-processes`
  * runs any number (docs/replication.md has a run).
@@ -38,6 +44,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { type ClusterStatus, statusFromBroker } from '../../src/cli/cluster/status.js';
+import { highWatermarksOnceInSync, stopAndCompareReplicas } from './replica-logs.js';
 import { type ClusterProxies, type ProcessCluster, processClusters } from './support.js';
 
 const FAULTS_DEFAULT = 10;
@@ -308,6 +315,28 @@ describe('three node processes under repeated faults', () => {
         redelivered += previous + 1 - offset;
       }
     }
+
+    // After healing, on disk: the clients gone and the ISR full again, each partition's high
+    // watermark from its leader, then every node stopped cleanly and its replicas read back from
+    // its data dir. Below the high watermark every replica holds the same batches (offsets, leader
+    // epochs, CRCs, bytes), and those hold the log kcat read, so every acknowledged record.
+    const replicaCheckStarted = Date.now();
+    await consumer.disconnect();
+    await producer.disconnect();
+    const highWatermarks = await highWatermarksOnceInSync(cluster.direct, [TOPIC, '__consumer_offsets']);
+    const replicas = await stopAndCompareReplicas(cluster.processes, highWatermarks);
+    expect(replicas.divergences, `the replicas differ below the high watermark\n${log.join('\n')}`).toEqual([]);
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const read = (logs[partition] as { offset: number; value: string }[]).map(({ offset, value }) => `${offset} ${value}`);
+      expect(highWatermarks.get(`${TOPIC}-${partition}`)).toBeGreaterThanOrEqual(read.length);
+      for (const [node, records] of replicas.records.get(`${TOPIC}-${partition}`) ?? []) {
+        expect(records.slice(0, read.length).map(({ offset, value }) => `${offset} ${value}`), `${TOPIC}-${partition} on node ${node}`).toEqual(read);
+        const stored = new Set(records.map((record) => record.value));
+        const missing = (acknowledged[partition] as number[]).filter((n) => !stored.has(`p${partition}-${n}`));
+        expect(missing, `${TOPIC}-${partition}: acknowledged records missing from node ${node}'s replica`).toEqual([]);
+      }
+    }
+    note(`replicas identical below the high watermarks ${[...highWatermarks].map(([key, hw]) => `${key} ${hw}`).join(', ')} (checked in ${Date.now() - replicaCheckStarted} ms, the nodes stopped in ${replicas.stopMs} ms)`);
     note(
       `done: ${FAULTS} faults, ${ackedTotal()} records acknowledged of ${sent.reduce((a, b) => a + b, 0)} sent (${sendFailures} sends failed), log ${logs.map((l) => l.length).join('/')}, ` +
         `${redelivered} re-delivered to the group, ${commitFailures} commits failed, ${consumerCrashes} consumer crashes`,

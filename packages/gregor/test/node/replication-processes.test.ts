@@ -9,7 +9,8 @@
  * another, a topic is created and described meanwhile, and the node rejoins as a follower; then
  * every acknowledged record is read back exactly once, in order, by a consumer group, and kcat's
  * consumer, which read on through both failovers, has read each once, in order. kcat lists the
- * three brokers.
+ * three brokers. Last, with the ISR full, the nodes stop cleanly and each one's replicas on disk are
+ * the same batches below the high watermark, holding every record read (replica-logs.ts).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -17,6 +18,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { Client } from '@gregor/client';
 import { statusFromBroker } from '../../src/cli/cluster/status.js';
+import { highWatermarksOnceInSync, stopAndCompareReplicas } from './replica-logs.js';
 import { partitionWhen as partitionStatusWhen, processClusters } from './support.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
@@ -178,10 +180,20 @@ describe('three node processes', () => {
     }
     expect(kcatLines()).toHaveLength(expected);
     expect(read).toHaveLength(expected);
+
+    // On disk, once the ISR is full again: every node stopped cleanly, its replicas of the topic
+    // and of __consumer_offsets the same batches below the high watermark, each holding every record read.
+    const replicaCheckStarted = Date.now();
+    await consumer.disconnect();
+    const highWatermarks = await highWatermarksOnceInSync(brokers, [TOPIC, '__consumer_offsets']);
+    const replicas = await stopAndCompareReplicas(cluster, highWatermarks);
+    expect(replicas.divergences).toEqual([]);
+    for (const [node, records] of replicas.records.get(`${TOPIC}-0`) ?? []) expect(records.map((record) => record.value), `${TOPIC}-0 on node ${node}`).toEqual(read);
     console.log(
       `leader ${before.leader} (epoch ${before.leaderEpoch}) SIGKILLed with ${beforeKill} records acknowledged: node ${after.leader} leads in epoch ${after.leaderEpoch} ` +
         `after ${electedInMs} ms; 60 more acknowledged ${failoverMs} ms after the kill; active controller ${quorumBefore.leaderId} SIGKILLed: node ${quorumAfter.leaderId} ` +
-        `elected in epoch ${quorumAfter.leaderEpoch} after ${controllerElectedMs} ms; ${expected} acknowledged in all, ${expected - read.length} lost`,
+        `elected in epoch ${quorumAfter.leaderEpoch} after ${controllerElectedMs} ms; ${expected} acknowledged in all, ${expected - read.length} lost; ` +
+        `the replicas on disk identical below the high watermark ${highWatermarks.get(`${TOPIC}-0`)} (checked in ${Date.now() - replicaCheckStarted} ms)`,
     );
   });
 });

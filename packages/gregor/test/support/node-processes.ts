@@ -2,7 +2,7 @@
  * Nodes of a cluster as real processes: each node is `gregor serve --config <its server.properties>`
  * (the built CLI, as a user runs it), on loopback ports the OS handed out, with its data dir in a
  * temporary directory. Every process is tracked by its pid and ended by the test: `kill(signal)`
- * for the faults a test injects, `stopAll()` (SIGKILL what still runs, remove the files) in
+ * for the faults a test injects, `stop()` to end one cleanly (SIGTERM), `stopAll()` (SIGKILL what still runs, remove the files) in
  * afterEach or finally, whatever happened.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -130,6 +130,27 @@ export class NodeProcesses {
     if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
     process.kill(child.pid, signal);
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await this.exits.get(nodeId);
+  }
+
+  /**
+   * Stops the node cleanly: SIGTERM by its pid (the node leaves gracefully: controlled shutdown,
+   * logs flushed, high watermarks checkpointed) and waits for it to exit; resolves with its exit
+   * code, rejects if it has not exited within `graceMs` (stopAll then SIGKILLs it).
+   */
+  async stop(nodeId: number, graceMs = 30_000): Promise<number | null> {
+    const child = this.node(nodeId).child;
+    if (child?.pid === undefined) throw new Error(`node ${nodeId} was never started`);
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`node ${nodeId} did not exit within ${graceMs} ms of SIGTERM:\n${this.node(nodeId).printed()}`)), graceMs);
+    });
+    try {
+      await Promise.race([this.exits.get(nodeId), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return child.exitCode;
   }
 
   /** SIGKILLs every process still running (by pid) and removes the files. For afterEach / finally. */
