@@ -11,6 +11,7 @@
 import { BatchBuilder, type PlainRecordInput, type RecordHeader } from '@gregor/records';
 import { type BatchRegion, RegionBatchWriter, type RegionPool } from './batch-region.js';
 import type { BufferMemory } from './buffer-memory.js';
+import type { Clock, TimerHandle } from './clock.js';
 
 export interface BatchResult {
   baseOffset: number;
@@ -74,6 +75,8 @@ export class PartitionQueue {
 export interface AccumulatorOptions {
   batchBytes: number;
   lingerMs: number;
+  /** The linger timer runs on it, and batch ages are read from it (the producer's clock). */
+  clock: Clock;
   /** Producer id and epoch when idempotent; -1 otherwise. */
   producerId: () => number;
   producerEpoch: () => number;
@@ -90,7 +93,7 @@ const REGION_BATCHES_MIN = 4;
 
 export class RecordAccumulator {
   readonly queues = new Map<string, PartitionQueue>();
-  private lingerTimer: ReturnType<typeof setTimeout> | null = null;
+  private lingerTimer: TimerHandle | null = null;
 
   constructor(
     private readonly memory: BufferMemory,
@@ -240,14 +243,14 @@ export class RecordAccumulator {
 
   private armLinger(): void {
     if (this.lingerTimer !== null) return;
-    this.lingerTimer = setTimeout(() => {
+    this.lingerTimer = this.options.clock.setTimeout(() => {
       this.lingerTimer = null;
       this.sealLingered();
     }, this.options.lingerMs);
   }
 
   private sealLingered(): void {
-    const now = Date.now();
+    const now = this.options.clock.now();
     for (const queue of this.queues.values()) {
       if (queue.open !== null && now - queue.open.createdAtMs >= this.options.lingerMs) this.seal(queue);
     }
@@ -255,7 +258,7 @@ export class RecordAccumulator {
   }
 
   close(): void {
-    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    if (this.lingerTimer !== null) this.options.clock.clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
   }
 }

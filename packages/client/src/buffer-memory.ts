@@ -6,20 +6,25 @@
  * Owned by one producer; not shared.
  */
 import assert from 'node:assert';
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { BufferFullError, RecordTooLargeError } from './errors.js';
 
 interface Waiter {
   bytes: number;
   resolve: () => void;
   reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout> | null;
+  timer: TimerHandle | null;
 }
 
 export class BufferMemory {
   private available: number;
   private readonly waiters: Waiter[] = [];
 
-  constructor(readonly totalBytes: number) {
+  /** `clock` times the maxBlockMs waits (the producer passes its own). */
+  constructor(
+    readonly totalBytes: number,
+    private readonly clock: Clock = systemClock,
+  ) {
     assert(totalBytes > 0, 'bufferMemoryBytes must be positive');
     this.available = totalBytes;
   }
@@ -46,7 +51,7 @@ export class BufferMemory {
     if (maxBlockMs <= 0) return Promise.reject(new BufferFullError(`producer buffer full: ${bytes} bytes needed, ${this.available} of ${this.totalBytes} free`));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { bytes, resolve, reject, timer: null };
-      waiter.timer = setTimeout(() => {
+      waiter.timer = this.clock.setTimeout(() => {
         const at = this.waiters.indexOf(waiter);
         if (at >= 0) this.waiters.splice(at, 1);
         reject(new BufferFullError(`producer buffer stayed full for maxBlockMs=${maxBlockMs}: ${bytes} bytes needed`));
@@ -65,7 +70,7 @@ export class BufferMemory {
   /** Fails every waiter (the producer is closing). */
   failWaiters(error: Error): void {
     for (const waiter of this.waiters.splice(0)) {
-      if (waiter.timer !== null) clearTimeout(waiter.timer);
+      if (waiter.timer !== null) this.clock.clearTimeout(waiter.timer);
       waiter.reject(error);
     }
   }
@@ -73,7 +78,7 @@ export class BufferMemory {
   private wakeWaiters(): void {
     while (this.waiters.length > 0 && this.waiters[0].bytes <= this.available) {
       const waiter = this.waiters.shift()!;
-      if (waiter.timer !== null) clearTimeout(waiter.timer);
+      if (waiter.timer !== null) this.clock.clearTimeout(waiter.timer);
       this.available -= waiter.bytes;
       waiter.resolve();
     }

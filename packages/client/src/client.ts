@@ -3,7 +3,8 @@
  * or `createClient({ transport })` over any Transport (the facade passes an InProcessTransport).
  * Over TCP each producer, consumer and admin gets its own TcpTransport (kafkajs gives each its own
  * connections) and closes it on disconnect; a transport passed in is shared and left open, since
- * its owner closes it.
+ * its owner closes it. `clock` (default `systemClock`) reaches everything that reads the time or
+ * sets a timer: the TCP transports, and each producer, consumer and admin through its Cluster.
  */
 import { Admin } from './admin.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
@@ -56,7 +57,7 @@ export class Client {
 }
 
 function pickClusterOptions(options: ClusterOptions): ClusterOptions {
-  return { allowAutoTopicCreation: options.allowAutoTopicCreation, metadataMaxAgeMs: options.metadataMaxAgeMs };
+  return { allowAutoTopicCreation: options.allowAutoTopicCreation, metadataMaxAgeMs: options.metadataMaxAgeMs, clock: options.clock };
 }
 
 /** A client over an existing transport (in-process or TCP); the caller closes the transport. */

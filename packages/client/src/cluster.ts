@@ -7,6 +7,7 @@
  * in-flight refreshes.
  */
 import { Api } from './api.js';
+import { type Clock, systemClock } from './clock.js';
 import { KafkaProtocolError, throwIfError } from './errors.js';
 import type { Body, RequestOptions, Transport } from './transport.js';
 
@@ -43,6 +44,11 @@ export interface ClusterOptions {
   allowAutoTopicCreation?: boolean;
   /** How long cached metadata is trusted before a refresh (default 300000 ms, Kafka's metadata.max.age.ms). */
   metadataMaxAgeMs?: number;
+  /**
+   * Where the producer, consumer and admin over this cluster read the time and set their timers
+   * (default `systemClock`); a test passes a fake clock (clock.ts).
+   */
+  clock?: Clock;
 }
 
 export class Cluster {
@@ -56,11 +62,14 @@ export class Cluster {
   clusterId: string | null = null;
   /** The brokers of the last Metadata response. */
   brokers: { nodeId: number; host: string; port: number }[] = [];
+  readonly clock: Clock;
 
   constructor(
     readonly transport: Transport,
     private readonly options: ClusterOptions = {},
-  ) {}
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** Connects the transport (idempotent there); asked every time, so a closed transport is noticed. */
   connect(): Promise<void> {
@@ -102,7 +111,7 @@ export class Cluster {
       };
       this.topics.set(info.name, info);
       this.topicNamesById.set(info.topicId, info.name);
-      this.refreshedAtMs.set(info.name, Date.now());
+      this.refreshedAtMs.set(info.name, this.clock.now());
       seen.push(info);
     }
     return seen;
@@ -115,7 +124,7 @@ export class Cluster {
   async topicInfo(topic: string): Promise<TopicInfo> {
     const maxAge = this.options.metadataMaxAgeMs ?? 300_000;
     let info = this.topics.get(topic);
-    if (info === undefined || Date.now() - (this.refreshedAtMs.get(topic) ?? 0) > maxAge) {
+    if (info === undefined || this.clock.now() - (this.refreshedAtMs.get(topic) ?? 0) > maxAge) {
       await this.refreshMetadata([topic]);
       info = this.topics.get(topic);
     }

@@ -19,7 +19,8 @@ import type { TopicPartitions } from './consumer-protocol.js';
 import { CorruptMessageError, isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError } from './errors.js';
 import { GroupMember, REJOIN_ERROR_CODES } from './group-member.js';
 import { commitOffsets, EARLIEST_TIMESTAMP, fetchCommittedOffsets, LATEST_TIMESTAMP, listOffsets } from './offsets.js';
-import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, sleep } from './retry.js';
+import { type Clock, sleep, type TimerHandle } from './clock.js';
+import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs } from './retry.js';
 import { FetchedRecords, RecordSetCursor } from './fetched-records.js';
 import type { FetchedMessage, KafkaMessage } from './message.js';
 
@@ -209,8 +210,10 @@ export class Consumer extends EventEmitter {
   private loop: Promise<void> | null = null;
   /** Aborted by stop(): a long-poll Fetch in flight is abandoned, so stopping takes no maxWaitTimeInMs. */
   private fetchAbort = new AbortController();
-  private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastCommitMs = Date.now();
+  private heartbeatTimer: TimerHandle | null = null;
+  /** The Cluster's clock: heartbeats, backoff, pauses, the auto-commit interval and event times run on it. */
+  private readonly clock: Clock;
+  private lastCommitMs: number;
   private uncommittedCount = 0;
   private runConfig: Required<Omit<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachRecords' | 'autoCommitInterval'>> & Pick<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachRecords'> = {
     autoCommit: true,
@@ -227,6 +230,8 @@ export class Consumer extends EventEmitter {
     private readonly ownsCluster = false,
   ) {
     super();
+    this.clock = cluster.clock;
+    this.lastCommitMs = this.clock.now();
     // kafkajs refuses this too: without a group there is nowhere to commit and no one to join.
     if (typeof options?.groupId !== 'string' || options.groupId === '') throw new KafkaClientError('INVALID_CONFIG', 'a consumer needs a groupId (a non-empty string): consumer({ groupId: "my-group" })');
     this.settings = {
@@ -266,7 +271,8 @@ export class Consumer extends EventEmitter {
   }
 
   private emitEvent(type: string, payload: unknown): void {
-    this.emit(type, { id: `${type}-${Date.now()}`, type, timestamp: Date.now(), payload });
+    const now = this.clock.now();
+    this.emit(type, { id: `${type}-${now}`, type, timestamp: now, payload });
   }
 
   async connect(): Promise<void> {
@@ -319,7 +325,7 @@ export class Consumer extends EventEmitter {
         if (error instanceof KafkaProtocolError && REJOIN_ERROR_CODES.has(error.errorCode)) {
           // Rejoin at once the first time; back off if the group keeps refusing, so it never spins.
           this.needsJoin = true;
-          if (failures > 0) await sleep(retryDelayMs(Math.min(failures, 5), this.settings.retry));
+          if (failures > 0) await sleep(this.clock, retryDelayMs(Math.min(failures, 5), this.settings.retry));
           failures++;
           continue;
         }
@@ -331,7 +337,7 @@ export class Consumer extends EventEmitter {
           break;
         }
         this.needsJoin = this.needsJoin || (error instanceof KafkaProtocolError && (error.errorCode === 16 || error.errorCode === 15));
-        await sleep(retryDelayMs(failures++, this.settings.retry));
+        await sleep(this.clock, retryDelayMs(failures++, this.settings.retry));
       }
     }
   }
@@ -376,7 +382,7 @@ export class Consumer extends EventEmitter {
     const cooperative = this.member.assignor?.rebalanceProtocol === 'COOPERATIVE' || (this.member.assignor === undefined && this.assignors[0].rebalanceProtocol === 'COOPERATIVE');
     if (!cooperative) await this.revoke([...this.assigned.values()]);
     const topics = await this.subscribedTopics();
-    const startMs = Date.now();
+    const startMs = this.clock.now();
     this.needsJoin = false;
     const result = await this.member.join(topics, this.ownedPartitions());
     const next = new Set<string>();
@@ -400,7 +406,7 @@ export class Consumer extends EventEmitter {
     const memberAssignment: Record<string, number[]> = {};
     for (const { topic, partitions } of result.assignment) memberAssignment[topic] = partitions;
     this.emitEvent(ConsumerEvents.GROUP_JOIN, {
-      duration: Date.now() - startMs,
+      duration: this.clock.now() - startMs,
       groupId: this.settings.groupId,
       isLeader: result.isLeader,
       leaderId: result.leaderId,
@@ -472,13 +478,13 @@ export class Consumer extends EventEmitter {
       } catch {
         // A failed heartbeat is retried at the next interval; the session timeout decides.
       }
-      if (this.running && !this.needsJoin && this.heartbeatTimer === null) this.heartbeatTimer = setTimeout(beat, this.settings.heartbeatInterval);
+      if (this.running && !this.needsJoin && this.heartbeatTimer === null) this.heartbeatTimer = this.clock.setTimeout(beat, this.settings.heartbeatInterval);
     };
-    this.heartbeatTimer = setTimeout(beat, this.settings.heartbeatInterval);
+    this.heartbeatTimer = this.clock.setTimeout(beat, this.settings.heartbeatInterval);
   }
 
   private stopHeartbeat(): void {
-    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
+    if (this.heartbeatTimer !== null) this.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = null;
   }
 
@@ -493,7 +499,7 @@ export class Consumer extends EventEmitter {
   private async fetchAndProcess(): Promise<void> {
     const states = this.fetchable();
     if (states.length === 0) {
-      await sleep(Math.min(this.settings.maxWaitTimeInMs, 50));
+      await sleep(this.clock, Math.min(this.settings.maxWaitTimeInMs, 50));
       return;
     }
     const byNode = new Map<number, PartitionState[]>();
@@ -509,7 +515,7 @@ export class Consumer extends EventEmitter {
     const corrupt = fetched.flatMap((result) => result.corrupt);
     if (corrupt.length > 0 && this.running) throw corrupt[0];
     // Partitions that only answered retriable errors are fetched again after a pause, not at once.
-    if (work.length === 0 && fetched.some((result) => result.retriableErrors > 0)) await sleep(retryDelayMs(0, this.settings.retry));
+    if (work.length === 0 && fetched.some((result) => result.retriableErrors > 0)) await sleep(this.clock, retryDelayMs(0, this.settings.retry));
   }
 
   private async fetchFromNode(nodeId: number, states: PartitionState[]): Promise<{ data: FetchedPartition[]; corrupt: CorruptMessageError[]; retriableErrors: number }> {
@@ -775,13 +781,13 @@ export class Consumer extends EventEmitter {
 
   private async maybeAutoCommit(): Promise<void> {
     if (!this.runConfig.autoCommit) return;
-    const due = Date.now() - this.lastCommitMs >= this.runConfig.autoCommitIntervalMs || (this.runConfig.autoCommitThreshold > 0 && this.uncommittedCount >= this.runConfig.autoCommitThreshold);
+    const due = this.clock.now() - this.lastCommitMs >= this.runConfig.autoCommitIntervalMs || (this.runConfig.autoCommitThreshold > 0 && this.uncommittedCount >= this.runConfig.autoCommitThreshold);
     if (due) await this.commitResolved([...this.assigned.values()]);
   }
 
   private async commitResolved(states: PartitionState[]): Promise<void> {
     const pending = states.filter((s) => s.resolved >= 0 && s.resolved !== s.committed);
-    this.lastCommitMs = Date.now();
+    this.lastCommitMs = this.clock.now();
     this.uncommittedCount = 0;
     if (pending.length === 0 || this.member.generationId < 0) return;
     const offsets = pending.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.resolved }));

@@ -119,6 +119,18 @@ export class NotConnectedError extends KafkaClientError {
   }
 }
 
+/**
+ * A batch was still not acknowledged `deliveryTimeoutMs` after it opened (Kafka's
+ * delivery.timeout.ms, its TimeoutException "Expiring N record(s)"); `cause` is the last error the
+ * broker or the connection gave. Not retriable: the producer has retried until then, and sending
+ * the records again may write them twice.
+ */
+export class DeliveryTimeoutError extends KafkaClientError {
+  constructor(message: string, cause: unknown) {
+    super('DELIVERY_TIMEOUT', message, { retriable: false, cause });
+  }
+}
+
 /** Retries of a retriable error ran out; `cause` is the last error. */
 export class RetriesExhaustedError extends KafkaClientError {
   constructor(message: string, cause: unknown) {

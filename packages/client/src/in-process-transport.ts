@@ -7,6 +7,7 @@
  * has just computed over the same memory.
  */
 import { Api, negotiateVersions } from './api.js';
+import { systemClock, type TimerHandle } from './clock.js';
 import { abandonOnAbort, KafkaClientError, UnsupportedApiError } from './errors.js';
 import type { Body, BrokerAddress, RequestHandler, RequestOptions, Transport } from './transport.js';
 
@@ -15,6 +16,9 @@ export interface InProcessTransportOptions {
   /** Passed to the broker as the request context (client host, listener...). */
   context?: Record<string, unknown>;
 }
+
+/** The keep-alive timer's period: any long one (it is re-armed if it ever fires). */
+const KEEP_ALIVE_MS = 2 ** 30;
 
 export class InProcessTransport implements Transport {
   // The broker checks each batch's CRC when it reads it from the log (segment read), and the
@@ -65,16 +69,22 @@ export class InProcessTransport implements Transport {
 
   // A parked request (long-poll Fetch, JoinGroup) waits on the broker's timers, which do not keep
   // the process alive; a socket would. While requests are pending, a referenced timer stands in.
+  // It measures no time (it never needs to fire), so it is the real process's, on the system clock
+  // whatever clock the client runs on: a fake clock's timer would hold nothing.
   private pending = 0;
-  private keepAlive: ReturnType<typeof setInterval> | null = null;
+  private keepAlive: TimerHandle | null = null;
 
   private holdProcess(): void {
-    if (this.pending++ === 0 && this.keepAlive === null) this.keepAlive = setInterval(() => {}, 2 ** 30);
+    if (this.pending++ === 0 && this.keepAlive === null) this.armKeepAlive();
+  }
+
+  private armKeepAlive(): void {
+    this.keepAlive = systemClock.setTimeout(() => this.armKeepAlive(), KEEP_ALIVE_MS);
   }
 
   private releaseProcess(): void {
     if (--this.pending === 0 && this.keepAlive !== null) {
-      clearInterval(this.keepAlive);
+      systemClock.clearTimeout(this.keepAlive);
       this.keepAlive = null;
     }
   }

@@ -13,6 +13,7 @@ export * from './transport.js';
 export { InProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';
 export { Cluster, type ClusterOptions, coordinatorBrokerId, type PartitionInfo, type TopicInfo } from './cluster.js';
 export { type RetryOptions, RETRY_DEFAULTS } from './retry.js';
+export { type Clock, type TimerHandle, systemClock } from './clock.js';
 export { BufferMemory } from './buffer-memory.js';
 export * from './producer.js';
 export * from './consumer.js';

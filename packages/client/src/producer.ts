@@ -4,7 +4,8 @@
  * one Produce request, at most `maxInFlightRequests` requests per broker at a time, and retries
  * retriable errors with exponential backoff, keeping each partition's batches in order. With
  * `idempotent`, the broker's producer id, epoch and per-partition sequence numbers make a retried
- * batch land once. One producer belongs to one caller; `send` may be called concurrently.
+ * batch land once. Time (linger, backoff, delivery timeout, the wait for buffer memory) is read
+ * from the Cluster's clock. One producer belongs to one caller; `send` may be called concurrently.
  */
 import { EventEmitter } from 'node:events';
 import { Compression } from '@gregor/records';
@@ -12,8 +13,9 @@ import { type BatchResult, type PartitionQueue, type PendingBatch, RecordAccumul
 import { Api } from './api.js';
 import { isAdjacent, RegionPool } from './batch-region.js';
 import { BufferMemory } from './buffer-memory.js';
+import type { Clock, TimerHandle } from './clock.js';
 import type { Cluster } from './cluster.js';
-import { isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError, throwIfError } from './errors.js';
+import { DeliveryTimeoutError, isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError, throwIfError } from './errors.js';
 import { DefaultPartitioner, type Partitioner, type PartitionerFactory, toPartitioner } from './partitioners.js';
 import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, withRetry } from './retry.js';
 import { type Headers, toBuffer, toRecordHeaders, type Value } from './values.js';
@@ -87,7 +89,10 @@ export interface ProducerOptions {
   retry?: RetryOptions;
   /** Produce requests in flight per broker (default 5; at most 5 when idempotent). */
   maxInFlightRequests?: number;
-  /** A batch not acknowledged this long after it opened fails instead of retrying (default 120000, Kafka's delivery.timeout.ms). */
+  /**
+   * A batch not acknowledged this long after it opened fails with DELIVERY_TIMEOUT instead of
+   * retrying (default 120000, Kafka's delivery.timeout.ms); checked when an attempt fails.
+   */
   deliveryTimeoutMs?: number;
   createPartitioner?: PartitionerFactory;
   /** Randomness for the sticky partitioner, injectable for tests. */
@@ -124,8 +129,9 @@ export class Producer extends EventEmitter {
   private producerEpoch = -1;
   private isConnected = false;
   private drainScheduled = false;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryTimer: TimerHandle | null = null;
   private batchOrder = 0;
+  private readonly clock: Clock;
 
   constructor(
     private readonly cluster: Cluster,
@@ -133,6 +139,7 @@ export class Producer extends EventEmitter {
     private readonly ownsCluster = false,
   ) {
     super();
+    this.clock = cluster.clock;
     const idempotent = options.idempotent ?? false;
     this.settings = {
       acks: idempotent ? -1 : (options.acks ?? -1),
@@ -154,13 +161,14 @@ export class Producer extends EventEmitter {
     if (idempotent && options.acks !== undefined && options.acks !== -1) {
       throw new KafkaClientError('INVALID_CONFIG', 'an idempotent producer needs acks=-1 (all)');
     }
-    this.memory = new BufferMemory(this.settings.bufferMemoryBytes);
+    this.memory = new BufferMemory(this.settings.bufferMemoryBytes, this.clock);
     this.partitioner = toPartitioner(options.createPartitioner, options.random);
     const regionBytes = options.batchRegionBytes ?? this.settings.maxRequestBytes;
     const regions = new RegionPool(Math.max(regionBytes, this.settings.batchBytes), options.batchRegionsFreeMax ?? 8);
     this.accumulator = new RecordAccumulator(this.memory, {
       batchBytes: this.settings.batchBytes,
       lingerMs: this.settings.lingerMs,
+      clock: this.clock,
       idempotent,
       producerId: () => this.producerId,
       producerEpoch: () => this.producerEpoch,
@@ -176,11 +184,11 @@ export class Producer extends EventEmitter {
     await this.cluster.connect();
     if (this.settings.idempotent && this.producerId < 0) await this.initProducerId();
     this.isConnected = true;
-    this.emit(ProducerEvents.CONNECT, { type: ProducerEvents.CONNECT, timestamp: Date.now(), payload: null });
+    this.emit(ProducerEvents.CONNECT, { type: ProducerEvents.CONNECT, timestamp: this.clock.now(), payload: null });
   }
 
   private async initProducerId(): Promise<void> {
-    const response = await withRetry(async () => {
+    const response = await withRetry(this.clock, async () => {
       const r = await this.cluster.request(Api.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
       throwIfError(r.errorCode);
       return r;
@@ -211,10 +219,10 @@ export class Producer extends EventEmitter {
 
   private async appendMessages(topic: string, messages: Message[], mode: number, trackers: Map<PartitionQueue, SendTracker>): Promise<void> {
     // A topic just created may not be in metadata yet: retry UNKNOWN_TOPIC_OR_PARTITION a few times.
-    const info = await withRetry(() => this.cluster.topicInfo(topic), { ...this.settings.retry, retries: Math.min(this.settings.retry.retries, 5) });
+    const info = await withRetry(this.clock, () => this.cluster.topicInfo(topic), { ...this.settings.retry, retries: Math.min(this.settings.retry.retries, 5) });
     const partitionMetadata = info.partitions;
     const partitionCount = partitionMetadata.length;
-    const now = Date.now();
+    const now = this.clock.now();
     let lastQueue: PartitionQueue | null = null;
     let lastTracker: SendTracker | null = null;
     // One arguments object for the whole send, not one per record; the partitioner must not keep it.
@@ -253,7 +261,7 @@ export class Producer extends EventEmitter {
       if (pending === null) {
         const bytes = this.accumulator.bytesForNewBatch(recordSize(key, value, headers));
         await this.memory.reserve(bytes, this.settings.maxBlockMs);
-        pending = this.accumulator.appendReserved(queue, mode, bytes, Date.now(), timestamp, key, value, headers);
+        pending = this.accumulator.appendReserved(queue, mode, bytes, this.clock.now(), timestamp, key, value, headers);
       }
       lastTracker = this.track(trackers, queue, queue === lastQueue ? lastTracker : null, pending, pending.recordCount - 1);
       lastQueue = queue;
@@ -314,10 +322,10 @@ export class Producer extends EventEmitter {
     await this.flush();
     this.isConnected = false;
     this.accumulator.close();
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
     this.memory.failWaiters(new NotConnectedError('producer disconnected'));
     if (this.ownsCluster) await this.cluster.close();
-    this.emit(ProducerEvents.DISCONNECT, { type: ProducerEvents.DISCONNECT, timestamp: Date.now(), payload: null });
+    this.emit(ProducerEvents.DISCONNECT, { type: ProducerEvents.DISCONNECT, timestamp: this.clock.now(), payload: null });
   }
 
   // ---- sender -------------------------------------------------------------------------------
@@ -333,7 +341,7 @@ export class Producer extends EventEmitter {
 
   /** Groups ready batches by leader and sends one Produce request per broker and acks level. */
   private drain(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const byNode = new Map<number, PendingBatch[][]>();
     let nextRetryAtMs = Number.POSITIVE_INFINITY;
     for (const queue of this.accumulator.queues.values()) {
@@ -357,7 +365,7 @@ export class Producer extends EventEmitter {
     }
     for (const [nodeId, groups] of byNode) this.sendToNode(nodeId, groups);
     if (nextRetryAtMs !== Number.POSITIVE_INFINITY && this.retryTimer === null) {
-      this.retryTimer = setTimeout(() => {
+      this.retryTimer = this.clock.setTimeout(() => {
         this.retryTimer = null;
         this.drain();
       }, Math.max(0, nextRetryAtMs - now));
@@ -451,9 +459,11 @@ export class Producer extends EventEmitter {
   private failGroup(group: PendingBatch[], error: Error): void {
     const queue = group[0].queue;
     const retriable = isRetriable(error) || (this.settings.idempotent && error instanceof KafkaProtocolError && error.errorCode === 45);
-    const withinDeliveryTimeout = Date.now() - group[0].createdAtMs < this.settings.deliveryTimeoutMs;
+    const now = this.clock.now();
+    const ageMs = now - group[0].createdAtMs;
+    const withinDeliveryTimeout = ageMs < this.settings.deliveryTimeoutMs;
     if (retriable && withinDeliveryTimeout && group[0].attempts < this.settings.retry.retries && this.isConnected) {
-      const retryAtMs = Date.now() + retryDelayMs(group[0].attempts, this.settings.retry);
+      const retryAtMs = now + retryDelayMs(group[0].attempts, this.settings.retry);
       for (const b of group) {
         b.attempts++;
         b.retryAtMs = retryAtMs;
@@ -464,12 +474,18 @@ export class Producer extends EventEmitter {
       this.refreshMetadataSoon(queue.topic);
       return;
     }
+    const final = retriable && !withinDeliveryTimeout
+      ? new DeliveryTimeoutError(
+          `expiring ${group.reduce((sum, b) => sum + b.recordCount, 0)} record(s) for ${queue.topic}-${queue.partition}: ${ageMs} ms have passed since the batch opened (deliveryTimeoutMs ${this.settings.deliveryTimeoutMs}); last error: ${error.message}`,
+          error,
+        )
+      : error;
     for (const b of group) {
       b.queue.inFlight--;
       this.outstanding.delete(b);
       this.memory.release(b.reservedBytes);
       this.accumulator.releaseBatch(b, false);
-      b.reject(error);
+      b.reject(final);
     }
   }
 

@@ -3,6 +3,7 @@
  * attempts; the delay doubles from `initialRetryTimeMs` up to `maxRetryTimeMs`, with ±20% jitter
  * so clients that failed together do not retry together.
  */
+import { type Clock, sleep } from './clock.js';
 import { isRetriable, RetriesExhaustedError } from './errors.js';
 
 export interface RetryOptions {
@@ -21,13 +22,12 @@ export function retryDelayMs(attempt: number, options: Required<RetryOptions>, r
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
- * Runs `fn` until it succeeds, fails with a non-retriable error, or the retries run out.
- * `onRetriableError` runs before each wait (to refresh metadata, find a new coordinator...).
+ * Runs `fn` until it succeeds, fails with a non-retriable error, or the retries run out, waiting
+ * out each backoff on `clock`. `onRetriableError` runs before each wait (to refresh metadata, find
+ * a new coordinator...).
  */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}, onRetriableError?: (error: unknown) => void | Promise<void>): Promise<T> {
+export async function withRetry<T>(clock: Clock, fn: (attempt: number) => Promise<T>, options: RetryOptions = {}, onRetriableError?: (error: unknown) => void | Promise<void>): Promise<T> {
   const settings = { ...RETRY_DEFAULTS, ...options };
   for (let attempt = 0; ; attempt++) {
     try {
@@ -36,7 +36,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       if (!isRetriable(error)) throw error;
       if (attempt >= settings.retries) throw new RetriesExhaustedError(`gave up after ${attempt + 1} attempts: ${(error as Error).message}`, error);
       await onRetriableError?.(error);
-      await sleep(retryDelayMs(attempt, settings));
+      await sleep(clock, retryDelayMs(attempt, settings));
     }
   }
 }

@@ -16,6 +16,7 @@ import tls from 'node:tls';
 import { decodeResponse, encodeRequestParts, ErrorCode, FRAME_BYTES_MAX_DEFAULT, FrameReader, peekCorrelationId } from '@gregor/protocol';
 import { isScramMechanism, plainClientMessage, ScramClientExchange } from '@gregor/security';
 import { Api, negotiateVersions } from './api.js';
+import { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
 import { abandonOnAbort, KafkaConnectionError, KafkaClientError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
 import { RETRY_DEFAULTS, retryDelayMs } from './retry.js';
 import type { Body, BrokerAddress, RequestOptions, Transport } from './transport.js';
@@ -39,6 +40,8 @@ export interface TcpTransportOptions {
   ssl?: boolean | tls.ConnectionOptions;
   /** SASL credentials, as kafkajs's `sasl`: mechanism plain, scram-sha-256 or scram-sha-512. */
   sasl?: SaslCredentials;
+  /** The connection and request timeouts and the reconnect backoff run on it (default `systemClock`). */
+  clock?: Clock;
 }
 
 export interface SaslCredentials {
@@ -52,7 +55,7 @@ interface Pending {
   apiVersion: number;
   resolve: (body: Body) => void;
   reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout> | null;
+  timer: TimerHandle | null;
 }
 
 class Connection {
@@ -81,26 +84,27 @@ class Connection {
   }
 
   private async connectSocket(): Promise<net.Socket> {
-    const wait = this.nextAttemptAtMs - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const { clock } = this.options;
+    const wait = this.nextAttemptAtMs - clock.now();
+    if (wait > 0) await sleep(clock, wait);
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const { ssl } = this.options;
       const socket = ssl === undefined || ssl === false
         ? net.createConnection({ host: this.host, port: this.port, noDelay: true })
         : tls.connect({ host: this.host, port: this.port, servername: net.isIP(this.host) === 0 ? this.host : undefined, ...(ssl === true ? {} : ssl) });
-      const timer = setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         socket.destroy();
         this.noteFailure();
         reject(new KafkaConnectionError(`connection to ${this.host}:${this.port} timed out after ${this.options.connectionTimeoutMs} ms`));
       }, this.options.connectionTimeoutMs);
       socket.once(ssl === undefined || ssl === false ? 'connect' : 'secureConnect', () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         this.failures = 0;
         this.attach(socket);
         resolve(socket);
       });
       socket.once('error', (error) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         if (this.socket !== socket) {
           this.noteFailure();
           reject(new KafkaConnectionError(`cannot connect to ${this.host}:${this.port}: ${error.message}`, error));
@@ -147,7 +151,7 @@ class Connection {
   /** The response to `correlationId`, registered as pending; rejects with RequestTimeoutError after requestTimeoutMs. */
   private awaitResponse(correlationId: number, apiKey: number, apiVersion: number): Promise<Body> {
     return new Promise<Body>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.options.clock.setTimeout(() => {
         const pending = this.pending.get(correlationId);
         if (pending === undefined) return;
         this.settle(correlationId, pending);
@@ -167,7 +171,7 @@ class Connection {
 
   private noteFailure(): void {
     const backoff = retryDelayMs(this.failures++, { ...RETRY_DEFAULTS, initialRetryTimeMs: this.options.reconnectBackoffMs, maxRetryTimeMs: this.options.reconnectBackoffMaxMs });
-    this.nextAttemptAtMs = Date.now() + backoff;
+    this.nextAttemptAtMs = this.options.clock.now() + backoff;
   }
 
   private attach(socket: net.Socket): void {
@@ -208,7 +212,7 @@ class Connection {
 
   private settle(correlationId: number, pending: Pending): void {
     this.pending.delete(correlationId);
-    if (pending.timer !== null) clearTimeout(pending.timer);
+    if (pending.timer !== null) this.options.clock.clearTimeout(pending.timer);
     this.waiters.shift()?.();
   }
 
@@ -275,6 +279,7 @@ export class TcpTransport implements Transport {
       maxInFlightRequests: options.maxInFlightRequests ?? 100,
       reconnectBackoffMs: options.reconnectBackoffMs ?? 100,
       reconnectBackoffMaxMs: options.reconnectBackoffMaxMs ?? 10_000,
+      clock: options.clock ?? systemClock,
       ssl: options.ssl,
       sasl: options.sasl,
     };

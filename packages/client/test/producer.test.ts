@@ -151,10 +151,10 @@ describe('producer accumulator', () => {
     expect(broker.produceRequests[0].acks).toBe(0);
   });
 
-  it('fails a batch still unacknowledged after deliveryTimeoutMs even with retries left', async () => {
+  it('fails a batch still unacknowledged after deliveryTimeoutMs even with retries left, with DELIVERY_TIMEOUT caused by the last error', async () => {
     const { broker, producer } = await setup({ lingerMs: 0, deliveryTimeoutMs: 60, retry: { retries: 1000, initialRetryTimeMs: 10, maxRetryTimeMs: 20 } });
     broker.produceErrors.push(...Array.from({ length: 1000 }, () => 6));
-    await expect(producer.send({ topic: 't', messages: [{ value: 'a' }] })).rejects.toMatchObject({ code: 'NOT_LEADER_OR_FOLLOWER' });
+    await expect(producer.send({ topic: 't', messages: [{ value: 'a' }] })).rejects.toMatchObject({ code: 'DELIVERY_TIMEOUT', retriable: false, cause: { code: 'NOT_LEADER_OR_FOLLOWER' } });
     expect(broker.produceRequests.length).toBeLessThan(20);
     broker.produceErrors.length = 0;
   });

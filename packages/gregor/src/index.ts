@@ -33,6 +33,7 @@ export {
   RecordTooLargeError,
   NotConnectedError,
   RetriesExhaustedError,
+  DeliveryTimeoutError,
   UnsupportedApiError,
   MalformedPayloadError,
   DeleteGroupsError,
