@@ -94,6 +94,8 @@ const REGION_BATCHES_MIN = 4;
 export class RecordAccumulator {
   readonly queues = new Map<string, PartitionQueue>();
   private lingerTimer: TimerHandle | null = null;
+  /** linger.ms 0: the seal runs at the end of this turn of the event loop instead of on a timer. */
+  private lingerImmediate: ReturnType<typeof setImmediate> | null = null;
 
   constructor(
     private readonly memory: BufferMemory,
@@ -241,12 +243,28 @@ export class RecordAccumulator {
     return false;
   }
 
+  /**
+   * Arms the seal of the oldest open batch: `lingerMs` after it opened (a timer armed for an older
+   * batch, since sent, fires first and re-arms for the rest of the newer one's time, not a whole
+   * `lingerMs` more). With `lingerMs` 0 no timer at all (Node's shortest is 1 ms): the batch is
+   * sealed once the sends of this turn of the event loop are in it.
+   */
   private armLinger(): void {
-    if (this.lingerTimer !== null) return;
+    if (this.lingerTimer !== null || this.lingerImmediate !== null) return;
+    if (this.options.lingerMs === 0) {
+      this.lingerImmediate = setImmediate(() => {
+        this.lingerImmediate = null;
+        this.sealLingered();
+      });
+      return;
+    }
+    let oldestMs = Number.POSITIVE_INFINITY;
+    for (const queue of this.queues.values()) if (queue.open !== null && queue.open.createdAtMs < oldestMs) oldestMs = queue.open.createdAtMs;
+    if (oldestMs === Number.POSITIVE_INFINITY) return;
     this.lingerTimer = this.options.clock.setTimeout(() => {
       this.lingerTimer = null;
       this.sealLingered();
-    }, this.options.lingerMs);
+    }, Math.max(0, oldestMs + this.options.lingerMs - this.options.clock.now()));
   }
 
   private sealLingered(): void {
@@ -259,7 +277,9 @@ export class RecordAccumulator {
 
   close(): void {
     if (this.lingerTimer !== null) this.options.clock.clearTimeout(this.lingerTimer);
+    if (this.lingerImmediate !== null) clearImmediate(this.lingerImmediate);
     this.lingerTimer = null;
+    this.lingerImmediate = null;
   }
 }
 

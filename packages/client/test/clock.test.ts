@@ -89,15 +89,48 @@ describe('the client on a fake clock', () => {
     expect(batch.baseTimestamp).toBe(START_MS);
   });
 
+  it('with lingerMs 0 sends the records of one turn of the event loop in one request, without a timer', async () => {
+    const { clock, broker, producer } = await fakeClockProducer({ lingerMs: 0, acks: 1 });
+    const sends = Promise.all([producer.send({ topic: 't', messages: [{ value: 'a' }] }), producer.send({ topic: 't', messages: [{ value: 'b' }, { value: 'c' }] })]);
+    await settle();
+    // No time passed and no timer was run: Node's shortest timer (1 ms) is not on the path.
+    expect(clock.now()).toBe(START_MS);
+    expect(clock.pendingTimers).toBe(0);
+    expect(broker.produceRequests).toHaveLength(1);
+    await sends;
+    const batch = decodeBatch(broker.batches.get('t-0')?.[0] as Buffer);
+    expect([...batch.records()].map((record) => record.value?.toString())).toEqual(['a', 'b', 'c']);
+  });
+
+  it('seals a batch lingerMs after it opened, also when the linger timer was armed for an earlier batch', async () => {
+    const { clock, broker, producer } = await fakeClockProducer({ lingerMs: 10, acks: 1 });
+    // The first batch arms the timer for +10 ms and is flushed at once; the second opens at +6.
+    const first = producer.send({ topic: 't', messages: [{ value: 'a' }] });
+    await settle();
+    await producer.flush();
+    await first;
+    clock.advance(6);
+    let sent = false;
+    const second = producer.send({ topic: 't', messages: [{ value: 'b' }] }).then(() => (sent = true));
+    await settle();
+    // +10: the earlier timer fires; the second batch has lingered 4 of its 10 ms.
+    clock.advance(4);
+    await settle();
+    expect(sent).toBe(false);
+    // +16: its 10 ms are up (not +20, a whole lingerMs after that timer).
+    clock.advance(6);
+    await settle();
+    expect(sent).toBe(true);
+    await second;
+    expect(broker.produceRequests).toHaveLength(2);
+  });
+
   it('waits out a retry backoff on the fake clock before sending again', async () => {
     const { clock, broker, producer } = await fakeClockProducer({ lingerMs: 0, acks: 1, retry: { initialRetryTimeMs: 1000, maxRetryTimeMs: 1000 } });
     broker.produceErrors.push(6); // NOT_LEADER_OR_FOLLOWER once
     const sent = producer.send({ topic: 't', messages: [{ value: 'a' }] });
     await settle();
-    // Even lingerMs 0 is a timer, due now: on a fake clock it runs when the clock is advanced.
-    expect(broker.produceRequests).toHaveLength(0);
-    clock.advance(0);
-    await settle();
+    // lingerMs 0 is no timer: the batch goes at the end of the event loop's turn, the clock still.
     expect(broker.produceRequests).toHaveLength(1);
     // The backoff is 1000 ms ± 20% jitter.
     clock.advance(799);
