@@ -27,6 +27,12 @@ export interface RequestContext {
    * absent for requests made in this process, which are not authorized (authorization.ts).
    */
   principal?: string;
+  /**
+   * Set by the server for a write request: call it once the request's changes are made and only
+   * its answer waits (Produce calls it after appending, before an acks=all wait for replication),
+   * so the connection starts its next write. See @gregor/server's RequestContext.
+   */
+  writeDone?: () => void;
 }
 
 /** A decoded request or response body: Kafka's JSON field names camelCased. */

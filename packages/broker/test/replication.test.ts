@@ -59,6 +59,30 @@ describe('replication between brokers', () => {
     }
   });
 
+  it('tells the connection its acks=all Produce is written once appended, before the answer waits for the followers', async () => {
+    cluster = await TestCluster.start(3);
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    cluster.network.cutLink(0, 1);
+    const leader = cluster.broker(0);
+    let writtenAt: number | null = null;
+    let answered = false;
+    const answer = leader.handle(ApiKey.Produce, 9, produceBody('t', 0, batch(['a'])), {
+      writeDone: () => {
+        writtenAt = leader.partition('t', 0)?.logEndOffset ?? -1;
+      },
+    });
+    void answer.then(() => {
+      answered = true;
+    });
+    await cluster.flush();
+    // Appended (the LEO is past the batch) and said so, while the answer still waits for follower 1.
+    expect(writtenAt).toBe(1);
+    expect(answered).toBe(false);
+    cluster.network.healLink(0, 1);
+    expect(((await cluster.settleUntil(answer)) as Body).responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
+  });
+
   it('loses no acknowledged record when the leader dies and a follower from the ISR takes over', async () => {
     cluster = await TestCluster.start(3);
     cluster.controller.createTopic('t', [[0, 1, 2]]);

@@ -6,8 +6,11 @@
  * strictly in arrival order (a queue of slots keyed by arrival). Requests that change state
  * (`WRITE_APIS`) start only when everything before them on this connection has finished, and later
  * requests wait for them, so a client reads its own writes on one connection as with Kafka (which
- * serves one request per connection at a time). A Fetch, whose answer may be megabytes, starts
- * only when every earlier request has been answered.
+ * serves one request per connection at a time). A write finishes, for this rule, when it settles
+ * or when the broker calls its context's `writeDone` (an acks=all Produce does once its batches
+ * are appended): pipelined Produce requests then append one after the other while earlier ones
+ * wait for replication, where Kafka would hold each back for a whole replication round trip. A
+ * Fetch, whose answer may be megabytes, starts only when every earlier request has been answered.
  *
  * Memory (see `memory-budget.ts`): the connection stops reading while it has
  * `maxInFlightRequestsPerConnection` requests unanswered, while it holds `socketRequestMaxBytes`
@@ -371,14 +374,19 @@ export class Connection {
     const context = this.contextOf(slot.header);
     const isWrite = WRITE_APIS.has(apiKey);
     const start = isWrite ? Promise.all([this.lastWrite, ...this.runningReads]) : this.lastWrite;
+    // A write lets the next one start when it settles, or earlier when the broker says its
+    // changes are made and only its answer waits (an acks=all Produce waiting for replication).
+    const written = isWrite ? new Promise<void>((resolve) => {
+      context.writeDone = resolve;
+    }) : null;
     const settled = start
       .then(() => (this.stopped || this.closed ? undefined : this.handler.handle(apiKey, apiVersion, body as Record<string, unknown>, context)))
       .then(
         (result) => this.onResult(slot, result),
         (error: unknown) => this.onFailure(slot, error),
       );
-    if (isWrite) {
-      this.lastWrite = settled;
+    if (written !== null) {
+      this.lastWrite = Promise.race([written, settled]);
     } else {
       this.runningReads.add(settled);
       void settled.then(() => this.runningReads.delete(settled));

@@ -16,6 +16,14 @@ export interface RequestContext {
    * an SSL listener with a client certificate, else `User:ANONYMOUS`.
    */
   principal: string;
+  /**
+   * Given to every write request (Produce, OffsetCommit, ...): the broker may call it once the
+   * request has changed what it will change and only its answer is still waiting (an acks=all
+   * Produce whose batches are appended and wait for replication). The connection then starts its
+   * next write, so the appends of pipelined Produce requests do not wait for each other's
+   * replication. Calling it is optional; answers still go out in arrival order.
+   */
+  writeDone?: () => void;
 }
 
 export interface RequestHandler {

@@ -19,6 +19,7 @@ class FakeBroker implements RequestHandler {
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
     try {
+      if (body.writeDone === true) context.writeDone?.();
       if (body.gate !== undefined) await new Promise<void>((resolve) => this.gates.set(body.gate, resolve));
       if (body.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, body.delayMs));
       if (body.fail !== undefined) throw Object.assign(new Error('broker failure'), { errorCode: body.fail, code: body.failCode });
@@ -145,6 +146,29 @@ describe('Server connection machinery', () => {
     await client.until(() => client.responses.length === 4);
     expect(broker.started.map((entry) => entry.value)).toEqual(['fetch', 'metadata', 'produce', 'after']);
     expect(client.responses.map((response) => response.correlationId)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('starts the next write once an earlier write says it is done, while that write still waits for its answer', async () => {
+    const { broker, port } = await start();
+    const client = await connect(port);
+    // An acks=all Produce appends, says writeDone and waits (for replication); the next Produce must
+    // not wait for that answer. A Produce that never says writeDone still holds back the write after it.
+    client.send(Buffer.concat([
+      requestFrame(0, 3, 1, { value: 'first', writeDone: true, gate: 'first' }),
+      requestFrame(0, 3, 2, { value: 'second', gate: 'second' }),
+      requestFrame(0, 3, 3, { value: 'third' }),
+    ]));
+    await until(() => broker.started.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(broker.started.map((entry) => entry.value)).toEqual(['first', 'second']);
+    broker.open('second');
+    await until(() => broker.started.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The answers wait for the first one: arrival order.
+    expect(client.responses).toEqual([]);
+    broker.open('first');
+    await client.until(() => client.responses.length === 3);
+    expect(client.responses.map((response) => response.correlationId)).toEqual([1, 2, 3]);
   });
 
   it('stops reading beyond maxInFlightRequestsPerConnection and serves the rest afterwards', async () => {

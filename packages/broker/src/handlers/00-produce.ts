@@ -22,6 +22,10 @@
  * Deviations: acks=0 resolves to NO_RESPONSE (null), so the server writes nothing; Produce never
  * auto-creates topics (as Kafka); transactional produce is not supported yet (an authorized
  * transactionalId is otherwise ignored, batches are appended as non-transactional data would be); throttleTimeMs is always 0.
+ * Once every partition is appended or refused, `context.writeDone` lets the connection start its
+ * next write: a pipelined Produce appends while this one waits for replication (answers stay in
+ * order). Kafka serves one request per connection at a time, so there an acks=all Produce holds
+ * back the next one for a whole replication round trip (docs/decisions.md).
  * A Produce from Gregor's producer in the same process (RequestContext.recordsBuiltByProducer)
  * skips the CRC check and the walk of every record: BatchBuilder computed those CRCs and wrote
  * that framing just before, in the same memory (the batch headers are still checked).
@@ -64,6 +68,8 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
     const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks, crcsChecked, refusedWith));
     replies.push({ name: topicData.name, partitions });
   }
+  // Appended (or refused): the next write on this connection need not wait for our replication.
+  context.writeDone?.();
   if (acks === 0) return null;
   if (acks === -1) await waitForReplication(broker, replies, body.timeoutMs);
   return {
