@@ -2,10 +2,12 @@
  * Splits a byte stream (socket chunks) into Kafka frames: int32 size, then that many bytes.
  *
  * A frame inside one chunk is returned as a view of it (no copy). A frame that spans chunks is
- * copied into one buffer as its bytes arrive, and that buffer grows with them (doubling, up to the
- * declared size), so a peer that declares 100 MiB and sends 10 bytes costs 64 KiB, not 100 MiB,
- * and the socket's chunks are released as soon as they are copied. A declared size that is
- * negative or above `frameBytesMax` throws `FrameTooLargeError` before anything is allocated.
+ * held as the views of the chunks its bytes arrived in, and copied once, into one buffer of exactly
+ * its size, when its last byte arrives: a peer that declares 100 MiB and sends 10 bytes costs those
+ * 10 bytes, not 100 MiB, and a 1 MiB frame costs one 1 MiB allocation and one copy (a buffer grown
+ * by doubling as bytes arrive cost about twice both, which shows in the garbage collector of a
+ * follower fetching megabytes a second). A declared size that is negative or above `frameBytesMax`
+ * throws `FrameTooLargeError` before anything is held.
  * One reader per connection; not for concurrent use.
  */
 import assert from 'node:assert';
@@ -13,9 +15,6 @@ import { FrameTooLargeError } from './errors.js';
 
 /** Kafka's `socket.request.max.bytes` default: 100 MiB. */
 export const FRAME_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
-
-/** First allocation for a frame that spans chunks (then it doubles as bytes arrive). */
-const PARTIAL_FRAME_BYTES_INITIAL = 64 * 1024;
 
 export interface FrameReaderOptions {
   /** Largest frame accepted (size prefix excluded); default FRAME_BYTES_MAX_DEFAULT. */
@@ -29,8 +28,8 @@ export class FrameReader {
   private prefixFilled = 0;
   /** Declared size of the frame being assembled; -1 while its size prefix is incomplete. */
   private frameSize = -1;
-  /** The frame being assembled, and how many of its bytes have arrived. */
-  private partial: Buffer | null = null;
+  /** The bytes of the frame being assembled, as views of the chunks they arrived in, and their total. */
+  private parts: Buffer[] = [];
   private partialFilled = 0;
 
   constructor(options: FrameReaderOptions = {}) {
@@ -47,9 +46,9 @@ export class FrameReader {
     return this.frameSize < 0 ? 0 : this.frameSize - this.partialFilled;
   }
 
-  /** Bytes allocated for the frame being assembled (its buffer grows as bytes arrive). */
+  /** Bytes held for the frame being assembled (what has arrived of it, size prefix excluded). */
   get allocatedBytes(): number {
-    return this.partial?.length ?? 0;
+    return this.partialFilled;
   }
 
   /** Feeds one chunk; returns every frame completed by it (bytes after the size prefix). */
@@ -72,8 +71,8 @@ export class FrameReader {
           continue;
         }
       }
-      position = this.copyIntoPartial(chunk, position);
-      if (this.partialFilled === this.frameSize) frames.push(this.complete(this.partial as Buffer));
+      position = this.holdPart(chunk, position);
+      if (this.partialFilled === this.frameSize) frames.push(this.complete(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.frameSize)));
     }
     return frames;
   }
@@ -99,27 +98,19 @@ export class FrameReader {
     return next;
   }
 
-  /** Copies what this chunk holds of the frame being assembled, growing its buffer as needed. */
-  private copyIntoPartial(chunk: Buffer, position: number): number {
+  /** Holds (a view of) what this chunk brings of the frame being assembled. */
+  private holdPart(chunk: Buffer, position: number): number {
     const count = Math.min(this.frameSize - this.partialFilled, chunk.length - position);
-    const needed = this.partialFilled + count;
-    if (this.partial === null || this.partial.length < needed) {
-      const capacity = Math.min(this.frameSize, Math.max(needed, PARTIAL_FRAME_BYTES_INITIAL, 2 * (this.partial?.length ?? 0)));
-      const grown = Buffer.allocUnsafe(capacity);
-      if (this.partial !== null) this.partial.copy(grown, 0, 0, this.partialFilled);
-      this.partial = grown;
-    }
-    chunk.copy(this.partial, this.partialFilled, position, position + count);
-    this.partialFilled = needed;
+    this.parts.push(chunk.subarray(position, position + count));
+    this.partialFilled += count;
     return position + count;
   }
 
   private complete(frame: Buffer): Buffer {
-    // The buffer grows to exactly the declared size, so a completed partial frame is the frame.
     assert.equal(frame.length, this.frameSize, 'a frame is returned with exactly its declared size');
     this.frameSize = -1;
     this.prefixFilled = 0;
-    this.partial = null;
+    this.parts = [];
     this.partialFilled = 0;
     return frame;
   }
