@@ -642,7 +642,9 @@ export class Partition {
     const maxOffset = isReplica ? this.logEndOffset : this.highWatermark;
     if (fetchOffset >= maxOffset) return { ...base, errorCode: ErrorCode.NONE, records: EMPTY };
     try {
-      const result = this.log.read(fetchOffset, { maxBytes, maxOffset, minOneBatch });
+      // A follower checks every batch's CRC as it appends it (appendRecordsAsFollower), as Kafka's
+      // does: checking them here as well would cost the leader a CRC pass per follower per byte.
+      const result = this.log.read(fetchOffset, { maxBytes, maxOffset, minOneBatch, verifyCrc: !isReplica });
       return { ...base, errorCode: ErrorCode.NONE, records: result.records };
     } catch (error) {
       return { ...base, errorCode: storageErrorCode(error), records: EMPTY };

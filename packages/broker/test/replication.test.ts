@@ -83,6 +83,27 @@ describe('replication between brokers', () => {
     expect(((await cluster.settleUntil(answer)) as Body).responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
   });
 
+  it('never appends a batch damaged on the leader\'s disk: followers check what the leader sends them unchecked', async () => {
+    cluster = await TestCluster.start(3);
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    cluster.network.cutLink(0, 1);
+    expect(await produce(cluster.broker(0), 't', ['first'], { acks: 1 })).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(await produce(cluster.broker(0), 't', ['second'], { acks: 1 })).toMatchObject({ errorCode: 0, baseOffset: 1 });
+    const leaderPartition = cluster.broker(0).partition('t', 0)!;
+    // A bit of the second batch's last record flips on the leader's disk, before follower 1 has it.
+    const segment = `${leaderPartition.log.dir}/00000000000000000000.log`;
+    const fs = cluster.fileSystems.get(0)!;
+    fs.flipBit(segment, fs.readFile(segment).length - 2, 0);
+    cluster.network.healLink(0, 1);
+    await cluster.settle(1000);
+    // Follower 1 refuses the fetched set that holds the damaged batch (nothing of it is appended)
+    // and asks again after its backoff; follower 2 had both batches before the damage.
+    expect(cluster.broker(1).partition('t', 0)!.logEndOffset).toBeLessThan(2);
+    expect(values(cluster.broker(1), 't').map((entry) => entry.value)).not.toContain('second');
+    expect(values(cluster.broker(2), 't').map((entry) => entry.value)).toEqual(['first', 'second']);
+  });
+
   it('loses no acknowledged record when the leader dies and a follower from the ISR takes over', async () => {
     cluster = await TestCluster.start(3);
     cluster.controller.createTopic('t', [[0, 1, 2]]);

@@ -2,7 +2,9 @@
  * Fetch (API key 1), versions 4-13 (v13 addresses topics by topic id). Only the leader serves it.
  * A consumer (replicaId -1) reads whole batches up to the high watermark; a follower (replicaId =
  * its broker id, an assigned replica) reads up to the log end offset, and its fetch offset is what
- * the leader knows of its log (updateFollowerFetchState: ISR expansion, the HW). At most maxBytes
+ * the leader knows of its log (updateFollowerFetchState: ISR expansion, the HW). A consumer's read
+ * checks each batch's CRC on the way out (damage on disk stops the read there, with a warning); a
+ * follower's does not, since the follower checks every batch before appending it. At most maxBytes
  * per response (and fetch.max.bytes) and partitionMaxBytes per partition, but at least one batch
  * even when it is larger (as Kafka >= 0.10.1). Long poll: with fewer than minBytes available the
  * request parks until an append (or a HW move, for consumers) brings enough, an error shows up
