@@ -3,11 +3,15 @@
  *
  * A frame inside one chunk is returned as a view of it (no copy). A frame that spans chunks is
  * held as the views of the chunks its bytes arrived in, and copied once, into one buffer of exactly
- * its size, when its last byte arrives: a peer that declares 100 MiB and sends 10 bytes costs those
- * 10 bytes, not 100 MiB, and a 1 MiB frame costs one 1 MiB allocation and one copy (a buffer grown
- * by doubling as bytes arrive cost about twice both, which shows in the garbage collector of a
- * follower fetching megabytes a second). A declared size that is negative or above `frameBytesMax`
- * throws `FrameTooLargeError` before anything is held.
+ * its size, when its last byte arrives; once more than PARTS_BYTES_MAX of it has arrived, the parts
+ * move into a buffer of the declared size (allocated uninitialised, so the pages its bytes have not
+ * reached cost no memory) and the rest is copied in as it comes, so a large frame does not scatter
+ * over thousands of small allocations the allocator keeps after they are freed. Either way each
+ * byte is copied once and a frame costs one allocation of its size (a buffer grown by doubling as
+ * bytes arrive cost about twice both, which showed in the garbage collector of a follower fetching
+ * megabytes a second), and a peer that declares 100 MiB and sends 10 bytes holds those 10 bytes.
+ * A declared size that is negative or above `frameBytesMax` throws `FrameTooLargeError` before
+ * anything is held.
  * One reader per connection; not for concurrent use.
  */
 import assert from 'node:assert';
@@ -21,6 +25,9 @@ export interface FrameReaderOptions {
   frameBytesMax?: number;
 }
 
+/** Bytes of a spanning frame held as chunk views before they move into one buffer of the frame's size. */
+const PARTS_BYTES_MAX = 1024 * 1024;
+
 export class FrameReader {
   readonly frameBytesMax: number;
   /** Bytes of a size prefix split across chunks. */
@@ -31,6 +38,8 @@ export class FrameReader {
   /** The bytes of the frame being assembled, as views of the chunks they arrived in, and their total. */
   private parts: Buffer[] = [];
   private partialFilled = 0;
+  /** The frame's own buffer, once more than PARTS_BYTES_MAX of it has arrived (then `parts` is empty). */
+  private whole: Buffer | null = null;
 
   constructor(options: FrameReaderOptions = {}) {
     this.frameBytesMax = options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT;
@@ -72,7 +81,7 @@ export class FrameReader {
         }
       }
       position = this.holdPart(chunk, position);
-      if (this.partialFilled === this.frameSize) frames.push(this.complete(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.frameSize)));
+      if (this.partialFilled === this.frameSize) frames.push(this.complete(this.whole ?? (this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.frameSize))));
     }
     return frames;
   }
@@ -98,10 +107,17 @@ export class FrameReader {
     return next;
   }
 
-  /** Holds (a view of) what this chunk brings of the frame being assembled. */
+  /** Holds (a view of) what this chunk brings of the frame being assembled, or copies it into the frame's buffer. */
   private holdPart(chunk: Buffer, position: number): number {
     const count = Math.min(this.frameSize - this.partialFilled, chunk.length - position);
-    this.parts.push(chunk.subarray(position, position + count));
+    if (this.whole === null && this.partialFilled + count > PARTS_BYTES_MAX && this.partialFilled + count < this.frameSize) {
+      this.whole = Buffer.allocUnsafe(this.frameSize);
+      let at = 0;
+      for (const part of this.parts) at += part.copy(this.whole, at);
+      this.parts = [];
+    }
+    if (this.whole !== null) chunk.copy(this.whole, this.partialFilled, position, position + count);
+    else this.parts.push(chunk.subarray(position, position + count));
     this.partialFilled += count;
     return position + count;
   }
@@ -111,6 +127,7 @@ export class FrameReader {
     this.frameSize = -1;
     this.prefixFilled = 0;
     this.parts = [];
+    this.whole = null;
     this.partialFilled = 0;
     return frame;
   }

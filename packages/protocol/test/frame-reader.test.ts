@@ -101,6 +101,24 @@ describe('FrameReader memory', () => {
     expect(reader.allocatedBytes).toBe(1024 * 1024 + 10);
   });
 
+  it('returns a frame of several megabytes that arrives in uneven chunks whole and byte-exact, with the frame after it', () => {
+    const payload = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + (i >>> 11)) & 0xff;
+    const next = Buffer.from('next');
+    const stream = Buffer.concat([frameOf(payload), frameOf(next)]);
+    const reader = new FrameReader();
+    const frames: Buffer[] = [];
+    for (let position = 0, i = 0; position < stream.length; i++) {
+      const cut = [65_536, 1, 200_000, 7, 65_533][i % 5];
+      frames.push(...reader.push(stream.subarray(position, position + cut)));
+      position += cut;
+      if (frames.length === 0) expect(reader.allocatedBytes).toBeLessThanOrEqual(reader.bufferedBytes);
+    }
+    expect(frames.map((frame) => frame.length)).toEqual([payload.length, next.length]);
+    expect(frames[0].equals(payload)).toBe(true);
+    expect(frames[1].equals(next)).toBe(true);
+  });
+
   it('holds no more than the received bytes of a frame, and returns it at exactly its size', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 300_000 }), fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 10 }), (size, cuts) => {
