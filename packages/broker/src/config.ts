@@ -98,6 +98,12 @@ export interface BrokerConfig {
   deleteTopicEnable: boolean;
   /** Batches remembered per producer per partition for retries (Kafka: 5, not configurable). */
   producerBatchesRetained: number;
+  /**
+   * Bytes of its latest appends a leader keeps in memory per partition for its followers' next
+   * Fetch (recent-appends.ts), held only until every ISR follower has fetched them; 0 reads every
+   * follower Fetch from the log. Gregor's own setting (Kafka has the page cache and sendfile).
+   */
+  recentAppendsMaxBytes: number;
   /** `producer.id.expiration.ms`: a producer silent this long (by its batches' timestamps) is forgotten. */
   producerIdExpirationMs: number;
   /** `producer.id.expiration.check.interval.ms`: how often expired producers are removed. */
@@ -195,6 +201,7 @@ export const brokerConfigDefaults: Readonly<BrokerConfig> = Object.freeze({
   fetchWaitersMax: 10_000,
   deleteTopicEnable: true,
   producerBatchesRetained: 5,
+  recentAppendsMaxBytes: 8 * 1024 * 1024,
   producerIdExpirationMs: 86_400_000,
   producerIdExpirationCheckIntervalMs: 600_000,
   producerSnapshotsRetained: 2,

@@ -18,6 +18,12 @@ export interface RequestContext {
    */
   recordsBuiltByProducer?: boolean;
   /**
+   * The request was decoded from bytes nobody else holds (a frame read off a socket): a leader may
+   * keep its record sets, as appended, for its followers' next Fetch (RecentAppends). Not set for
+   * requests made in this process, whose buffers their caller may reuse.
+   */
+  recordBytesOwned?: boolean;
+  /**
    * The listener the request came in on (`PLAINTEXT`, ...): Metadata and FindCoordinator answer
    * with the brokers' endpoints on that listener. Default: the broker's first client listener.
    */

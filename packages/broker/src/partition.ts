@@ -28,6 +28,7 @@ import { ProducerStateManager, type BatchMetadata } from './producer-state.js';
 import { validateProducedRecords } from './records-validation.js';
 import { timestampProblem, type TimestampBounds } from './timestamp-validation.js';
 import { Replica } from './replica.js';
+import { RecentAppends } from './recent-appends.js';
 
 export { SNAPSHOT_SUFFIX } from './producer-snapshots.js';
 
@@ -51,6 +52,8 @@ export interface PartitionOptions {
   logger?: WarningSink;
   /** `replica.lag.time.max.ms`. */
   replicaLagTimeMaxMs: number;
+  /** BrokerConfig.recentAppendsMaxBytes: bytes of the latest appends kept for the followers (default 0: none). */
+  recentAppendsMaxBytes?: number;
   /** The HW from `replication-offset-checkpoint` (clamped to the log); default the log start. */
   highWatermark?: number;
   /** Sends an ISR change to the controller (the AlterPartitionManager). */
@@ -72,6 +75,8 @@ export interface AppendSettings {
   timestampBounds?: TimestampBounds;
   /** The records were built in this process just before (RequestContext.recordsBuiltByProducer): their CRCs are not checked again, nor their records walked. */
   crcsChecked?: boolean;
+  /** Nobody else holds the records' bytes (RequestContext.recordBytesOwned): once appended they may be kept for the followers' next Fetch. */
+  bytesOwned?: boolean;
 }
 
 export type AppendOutcome =
@@ -121,6 +126,8 @@ export class Partition {
   private readonly remoteReplicas = new Map<number, Replica>();
   private replicationWaiters: ReplicationWaiter[] = [];
   private readonly changeListeners = new Set<() => void>();
+  /** The latest appends as leader, for the followers' next Fetch (see recent-appends.ts). */
+  private readonly recentAppends: RecentAppends;
   private readonly nodeId: number;
   private readonly clock: Clock;
   private readonly replicaLagTimeMaxMs: number;
@@ -138,6 +145,7 @@ export class Partition {
     this.alterPartition = options.alterPartition;
     this.isReplicaIsrEligible = options.isReplicaIsrEligible;
     this.producerState = new ProducerStateManager(options.producerBatchesRetained);
+    this.recentAppends = new RecentAppends(options.recentAppendsMaxBytes ?? 0);
     this.snapshots = new ProducerSnapshots({
       fs: options.fs,
       dir: options.dir,
@@ -204,6 +212,7 @@ export class Partition {
     const isNewLeaderEpoch = registration.leaderEpoch > this.leaderEpoch;
     this.updateAssignmentAndIsr(registration.replicas, true, registration.isr);
     if (isNewLeaderEpoch) {
+      this.recentAppends.clear();
       const startOffset = this.logEndOffset;
       // A log that never held a record has nothing a follower could diverge from: its first append
       // records the epoch (the log does so for every append), which spares a checkpoint write per
@@ -233,6 +242,7 @@ export class Partition {
     this.leaderEpochStartOffset = null;
     this.partitionEpoch = registration.partitionEpoch;
     this.updateAssignmentAndIsr(registration.replicas, false, []);
+    this.recentAppends.clear();
     this.failReplicationWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.notifyChange();
     return isNewLeaderEpoch;
@@ -305,6 +315,11 @@ export class Partition {
     }
     assert.equal(result.baseOffset, expectedBaseOffset, 'the log assigns offsets from its end');
     if (producerBatch !== null) this.producerState.update(producerBatch, result.baseOffset, this.clock.now());
+    // The bytes the log now holds for these offsets (stamped in place by the append), kept for the
+    // followers' next Fetch unless the caller may reuse them; a set we cannot keep ends the run.
+    if (settings.bytesOwned === true) this.recentAppends.add(result.baseOffset, result.lastOffset + 1, records as Buffer, this.log.activeSegmentBaseOffset);
+    else this.recentAppends.clear();
+    this.releaseRecentAppends();
     this.maybeIncrementHighWatermark();
     this.notifyChange();
     return { errorCode: 0, baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTimeMs: result.logAppendTime ?? -1, duplicate: false };
@@ -399,6 +414,7 @@ export class Partition {
       return;
     }
     this.log.truncateTo(offset);
+    this.recentAppends.clear();
     this.highWatermark = Math.min(this.highWatermark, this.logEndOffset);
     this.snapshots.load();
     this.notifyChange();
@@ -407,6 +423,7 @@ export class Partition {
   /** Empties the log and restarts it at `offset` (the leader's log start is past our LEO). */
   truncateFullyAndStartAt(offset: number): void {
     this.log.truncateFullyAndStartAt(offset);
+    this.recentAppends.clear();
     this.highWatermark = offset;
     this.snapshots.deleteAll();
     this.producerState.clear();
@@ -439,8 +456,24 @@ export class Partition {
     const previousEndOffset = replica.logEndOffset;
     replica.updateFetchState(fetchOffset, followerLogStartOffset, nowMs, leaderEndOffset, followerBrokerEpoch);
     this.maybeExpandIsr(replica);
+    this.releaseRecentAppends();
     if (previousEndOffset !== replica.logEndOffset) this.maybeIncrementHighWatermark(nowMs);
     return true;
+  }
+
+  /** Lets go of the recent appends every follower of the maximal ISR has fetched (all of them when it has none). */
+  private releaseRecentAppends(): void {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const replica of this.remoteReplicas.values()) {
+      if (this.maximalIsr.includes(replica.brokerId)) lowest = Math.min(lowest, replica.logEndOffset);
+    }
+    if (lowest === Number.POSITIVE_INFINITY) this.recentAppends.clear();
+    else this.recentAppends.releaseBelow(lowest);
+  }
+
+  /** Bytes held for the followers' next Fetch (tests and diagnostics). */
+  get recentAppendsBytes(): number {
+    return this.recentAppends.bytes;
   }
 
   /** The leader's record of a follower, for tests and describing (undefined for non-followers). */
@@ -642,6 +675,9 @@ export class Partition {
     const maxOffset = isReplica ? this.logEndOffset : this.highWatermark;
     if (fetchOffset >= maxOffset) return { ...base, errorCode: ErrorCode.NONE, records: EMPTY };
     try {
+      // A follower asking for what was just appended gets the bytes still in memory.
+      const recent = isReplica && this.isLeader ? this.recentAppends.read(fetchOffset, maxBytes, maxOffset, this.log.activeSegmentBaseOffset) : null;
+      if (recent !== null) return { ...base, errorCode: ErrorCode.NONE, records: recent };
       // A follower checks every batch's CRC as it appends it (appendRecordsAsFollower), as Kafka's
       // does: checking them here as well would cost the leader a CRC pass per follower per byte.
       const result = this.log.read(fetchOffset, { maxBytes, maxOffset, minOneBatch, verifyCrc: !isReplica });
@@ -664,6 +700,7 @@ export class Partition {
   /** Stops serving: parked acks=all requests are answered NOT_LEADER_OR_FOLLOWER. */
   close(): void {
     this.leaderId = NO_LEADER;
+    this.recentAppends.clear();
     this.failReplicationWaiters(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.notifyChange();
     this.changeListeners.clear();

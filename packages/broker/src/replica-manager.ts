@@ -186,6 +186,7 @@ export class ReplicaManager {
       producerSnapshotsRetained: config.producerSnapshotsRetained,
       producerIdExpirationMs: config.producerIdExpirationMs,
       replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
+      recentAppendsMaxBytes: config.recentAppendsMaxBytes,
       highWatermark: this.checkpointedHighWatermarks.get(key)?.offset,
       alterPartition: (change) => this.options.alterPartitions.submit(change),
       isReplicaIsrEligible: (brokerId, brokerEpoch = -1) => {

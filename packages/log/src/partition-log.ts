@@ -228,6 +228,11 @@ export class PartitionLog {
     return this.segments.map((segment) => ({ baseOffset: segment.baseOffset, sizeBytes: segment.sizeBytes, maxTimestamp: segment.maxTimestamp }));
   }
 
+  /** The base offset of the segment appends go to (it changes when the log rolls or is truncated). */
+  get activeSegmentBaseOffset(): number {
+    return this.activeSegment.baseOffset;
+  }
+
   private get activeSegment(): LogSegment {
     return this.segments[this.segments.length - 1];
   }

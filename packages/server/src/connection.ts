@@ -295,7 +295,7 @@ export class Connection {
 
   private contextOf(header: RequestHeader): RequestContext {
     const { correlationId, clientId } = header;
-    return { connectionId: this.id, clientId, clientHost: `/${this.remote.address ?? ''}`, correlationId, listenerName: this.listenerName, principal: this.principal };
+    return { connectionId: this.id, clientId, clientHost: `/${this.remote.address ?? ''}`, correlationId, listenerName: this.listenerName, principal: this.principal, recordBytesOwned: true };
   }
 
   private dispatchWaitingFrames(): void {

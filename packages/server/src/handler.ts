@@ -24,6 +24,12 @@ export interface RequestContext {
    * replication. Calling it is optional; answers still go out in arrival order.
    */
   writeDone?: () => void;
+  /**
+   * Always true here: the request was decoded from a frame read off this connection, and no one
+   * else holds its bytes, so the broker may keep views of them (a leader keeps appended record
+   * sets for its followers' next Fetch).
+   */
+  recordBytesOwned: true;
 }
 
 export interface RequestHandler {

@@ -59,13 +59,14 @@ interface PartitionReply {
 export async function handleProduce(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body | null> {
   const acks: number = body.acks;
   const crcsChecked = context.recordsBuiltByProducer === true;
+  const bytesOwned = context.recordBytesOwned === true;
   const replies: { name: string; partitions: PartitionReply[] }[] = [];
   // A transactional produce needs Write on its transactional id first (Kafka refuses the whole request).
   const transactionRefused = body.transactionalId != null && !isAuthorized(broker, context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, body.transactionalId);
   for (const topicData of body.topicData ?? []) {
     const refusedWith = transactionRefused ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
       : isAuthorized(broker, context, AclOperation.WRITE, ResourceType.TOPIC, topicData.name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-    const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks, crcsChecked, refusedWith));
+    const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks, crcsChecked, bytesOwned, refusedWith));
     replies.push({ name: topicData.name, partitions });
   }
   // Appended (or refused): the next write on this connection need not wait for our replication.
@@ -81,7 +82,7 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
   };
 }
 
-function producePartition(broker: Broker, topicName: string, data: Body, acks: number, crcsChecked: boolean, refusedWith: number): PartitionReply {
+function producePartition(broker: Broker, topicName: string, data: Body, acks: number, crcsChecked: boolean, bytesOwned: boolean, refusedWith: number): PartitionReply {
   const reply = (errorCode: number, errorMessage: string | null = null): PartitionReply => ({
     index: data.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, waitFor: -1, minInsyncReplicas: 1,
   });
@@ -98,6 +99,7 @@ function producePartition(broker: Broker, topicName: string, data: Body, acks: n
     decompressedBytesMax: broker.config.producedBatchDecompressedBytesMax,
     timestampBounds: timestampBounds(broker, partition),
     crcsChecked,
+    bytesOwned,
   });
   if (produceChannel.hasSubscribers) {
     produceChannel.publish({ topic: topicName, partition: data.index, errorCode: outcome.errorCode, bytes: data.records?.length ?? 0, ...('baseOffset' in outcome ? { baseOffset: outcome.baseOffset, lastOffset: outcome.lastOffset } : {}) });

@@ -655,7 +655,8 @@ function quorumNetwork(network: NodeNetwork): QuorumNetwork {
 function simHandler(controllerApis: ControllerApis, brokerRouter: BrokerRouter): (apiKey: number, apiVersion: number, body: Body) => Promise<Body> {
   return async (apiKey, apiVersion, body) => {
     const toQuorum = apiKey === ApiKey.Fetch ? isMetadataFetch(body) : QUORUM_API_KEYS.has(apiKey) || CONTROLLER_API_KEYS.has(apiKey);
-    const context = { clientId: 'simulated', clientHost: 'simulated', correlationId: 0, listenerName: toQuorum ? DEFAULT_CONTROLLER_LISTENER : 'PLAINTEXT' };
+    // The simulated network decodes every request from its bytes: nobody else holds them.
+    const context = { clientId: 'simulated', clientHost: 'simulated', correlationId: 0, listenerName: toQuorum ? DEFAULT_CONTROLLER_LISTENER : 'PLAINTEXT', recordBytesOwned: true };
     return (toQuorum ? controllerApis : brokerRouter).handle(apiKey, apiVersion, body, context) as Promise<Body>;
   };
 }
