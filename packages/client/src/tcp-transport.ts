@@ -21,6 +21,13 @@ import { abandonOnAbort, KafkaConnectionError, KafkaClientError, RequestTimeoutE
 import { RETRY_DEFAULTS, retryDelayMs } from './retry.js';
 import type { Body, BrokerAddress, RequestOptions, Transport } from './transport.js';
 
+/**
+ * The buffer a plaintext connection reads into, reused for every read (Node's `onread`): a
+ * consumer or follower reading megabytes a second would otherwise get a fresh 64 KiB chunk per
+ * read, which the frame reader copies anyway, and the garbage collector runs for them.
+ */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 export interface TcpTransportOptions {
   /** Bootstrap brokers, 'host:port'. */
   brokers: string[];
@@ -60,6 +67,7 @@ interface Pending {
 
 class Connection {
   private socket: net.Socket | null = null;
+  private reader: FrameReader | null = null;
   private opening: Promise<net.Socket> | null = null;
   private readonly pending = new Map<number, Pending>();
   private correlationId = 0;
@@ -89,8 +97,16 @@ class Connection {
     if (wait > 0) await sleep(clock, wait);
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const { ssl } = this.options;
-      const socket = ssl === undefined || ssl === false
-        ? net.createConnection({ host: this.host, port: this.port, noDelay: true })
+      const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      const onread = {
+        buffer: readBuffer,
+        callback: (bytes: number): boolean => {
+          this.onRead(socket, readBuffer.subarray(0, bytes));
+          return true;
+        },
+      };
+      const socket: net.Socket = ssl === undefined || ssl === false
+        ? net.createConnection({ host: this.host, port: this.port, noDelay: true, onread })
         : tls.connect({ host: this.host, port: this.port, servername: net.isIP(this.host) === 0 ? this.host : undefined, ...(ssl === true ? {} : ssl) });
       const timer = clock.setTimeout(() => {
         socket.destroy();
@@ -176,19 +192,25 @@ class Connection {
 
   private attach(socket: net.Socket): void {
     this.socket = socket;
-    const reader = new FrameReader({ frameBytesMax: this.options.frameBytesMax });
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Buffer[];
-      try {
-        frames = reader.push(chunk);
-      } catch (error) {
-        this.fail(socket, new KafkaConnectionError(`bad frame from ${this.host}:${this.port}: ${(error as Error).message}`, error));
-        return;
-      }
-      for (const frame of frames) this.onFrame(socket, frame);
-    });
+    // A plaintext socket reads into one buffer it reuses (`onread`, see connectSocket): the reader
+    // copies each frame out. A TLS socket hands out fresh chunks ('data').
+    this.reader = new FrameReader({ frameBytesMax: this.options.frameBytesMax, chunksReused: !(socket instanceof tls.TLSSocket) });
+    socket.on('data', (chunk: Buffer) => this.onRead(socket, chunk));
     socket.on('error', (error) => this.fail(socket, new KafkaConnectionError(`connection to ${this.host}:${this.port} failed: ${error.message}`, error)));
     socket.on('close', () => this.fail(socket, new KafkaConnectionError(`connection to ${this.host}:${this.port} closed`)));
+  }
+
+  /** Bytes read from `socket` (a fresh chunk, or a view of the reused read buffer valid only now). */
+  private onRead(socket: net.Socket, chunk: Buffer): void {
+    if (socket !== this.socket || this.reader === null) return;
+    let frames: Buffer[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (error) {
+      this.fail(socket, new KafkaConnectionError(`bad frame from ${this.host}:${this.port}: ${(error as Error).message}`, error));
+      return;
+    }
+    for (const frame of frames) this.onFrame(socket, frame);
   }
 
   private onFrame(socket: net.Socket, frame: Buffer): void {

@@ -23,6 +23,12 @@ export const FRAME_BYTES_MAX_DEFAULT = 100 * 1024 * 1024;
 export interface FrameReaderOptions {
   /** Largest frame accepted (size prefix excluded); default FRAME_BYTES_MAX_DEFAULT. */
   frameBytesMax?: number;
+  /**
+   * The chunks pushed are valid only during `push` (a socket that reads into one buffer it reuses,
+   * Node's `onread`): every frame is copied out into a buffer of its own size, a spanning one into
+   * a buffer of its declared size from its first byte on. Default false (chunks may be kept).
+   */
+  chunksReused?: boolean;
 }
 
 /** Bytes of a spanning frame held as chunk views before they move into one buffer of the frame's size. */
@@ -30,6 +36,7 @@ const PARTS_BYTES_MAX = 1024 * 1024;
 
 export class FrameReader {
   readonly frameBytesMax: number;
+  private readonly chunksReused: boolean;
   /** Bytes of a size prefix split across chunks. */
   private readonly prefix = Buffer.alloc(4);
   private prefixFilled = 0;
@@ -43,6 +50,7 @@ export class FrameReader {
 
   constructor(options: FrameReaderOptions = {}) {
     this.frameBytesMax = options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT;
+    this.chunksReused = options.chunksReused === true;
   }
 
   /** Bytes received but not yet returned as part of a frame (size prefix included). */
@@ -73,9 +81,10 @@ export class FrameReader {
           continue;
         }
         if (chunk.length - position >= this.frameSize) {
-          // The whole frame is in this chunk: a view, no copy.
+          // The whole frame is in this chunk: a view, no copy (a copy when the chunk is reused).
           const end = position + this.frameSize;
-          frames.push(this.complete(chunk.subarray(position, end)));
+          const view = chunk.subarray(position, end);
+          frames.push(this.complete(this.chunksReused ? copyOf(view) : view));
           position = end;
           continue;
         }
@@ -110,7 +119,10 @@ export class FrameReader {
   /** Holds (a view of) what this chunk brings of the frame being assembled, or copies it into the frame's buffer. */
   private holdPart(chunk: Buffer, position: number): number {
     const count = Math.min(this.frameSize - this.partialFilled, chunk.length - position);
-    if (this.whole === null && this.partialFilled + count > PARTS_BYTES_MAX && this.partialFilled + count < this.frameSize) {
+    // Reused chunks cannot be kept at all; otherwise a frame past PARTS_BYTES_MAX that is not
+    // complete yet moves into its own buffer (a part that completes the frame is copied by the concat).
+    const spills = this.chunksReused || (this.partialFilled + count > PARTS_BYTES_MAX && this.partialFilled + count < this.frameSize);
+    if (this.whole === null && spills) {
       this.whole = Buffer.allocUnsafe(this.frameSize);
       let at = 0;
       for (const part of this.parts) at += part.copy(this.whole, at);
@@ -131,4 +143,10 @@ export class FrameReader {
     this.partialFilled = 0;
     return frame;
   }
+}
+
+function copyOf(view: Buffer): Buffer {
+  const copy = Buffer.allocUnsafe(view.length);
+  view.copy(copy);
+  return copy;
 }

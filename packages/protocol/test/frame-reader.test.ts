@@ -144,3 +144,43 @@ describe('FrameReader memory', () => {
     );
   });
 });
+
+describe('FrameReader over a reused read buffer (chunksReused)', () => {
+  it('returns every frame intact although each chunk is overwritten after push (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 200_000 }), { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 8 }), (sizes, cuts) => {
+        const payloads = sizes.map((size, n) => Buffer.alloc(size, n + 1));
+        const stream = Buffer.concat(payloads.map(frameOf));
+        const reader = new FrameReader({ chunksReused: true });
+        const reused = Buffer.alloc(70_000);
+        const frames: Buffer[] = [];
+        let position = 0;
+        for (let i = 0; position < stream.length; i++) {
+          const count = Math.min(cuts[i % cuts.length], stream.length - position);
+          stream.copy(reused, 0, position, position + count);
+          frames.push(...reader.push(reused.subarray(0, count)));
+          // The socket reads the next bytes into the same buffer.
+          reused.fill(0xee);
+          position += count;
+        }
+        expect(frames.length).toBe(payloads.length);
+        frames.forEach((frame, n) => expect(frame.equals(payloads[n])).toBe(true));
+      }),
+      { numRuns: 80 },
+    );
+  });
+});
+
+describe('FrameReader over a reused read buffer, at the seams', () => {
+  it('copies a frame whose size prefix ended the previous chunk and whose bytes fill the next one', () => {
+    const reader = new FrameReader({ chunksReused: true });
+    const reused = Buffer.alloc(16);
+    const stream = frameOf(Buffer.from('0123456789'));
+    stream.copy(reused, 0, 0, 4);
+    expect(reader.push(reused.subarray(0, 4))).toEqual([]);
+    stream.copy(reused, 0, 4);
+    const [frame] = reader.push(reused.subarray(0, 10));
+    reused.fill(0);
+    expect(frame.toString()).toBe('0123456789');
+  });
+});
