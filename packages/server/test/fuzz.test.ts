@@ -26,6 +26,8 @@ const TIME_LIMIT_MS = process.env.GREGOR_FUZZ_ITERATIONS === undefined ? 8000 : 
 const TEST_TIMEOUT_MS = TIME_LIMIT_MS + 20_000;
 const FRAME_LIMIT = 1024 * 1024;
 const ANSWER_WAIT_MS = 300;
+/** How long the well-behaved client waits for each answer after the fuzzing. */
+const HEALTHY_ANSWER_WAIT_MS = 10_000;
 /** Bodies generated from the descriptions per (api, version), besides a minimal and a hand-filled one. */
 const RANDOM_BODIES_PER_VERSION = 3;
 /**
@@ -320,10 +322,11 @@ async function expectHealthyServer(): Promise<void> {
   const connection = new FuzzConnection();
   await connection.open(gregor.port);
   try {
-    const versions = await connection.exchange(encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 1, clientId: 'good' }, { clientSoftwareName: 'fuzz', clientSoftwareVersion: '1' }));
+    // A good client's answers may take longer than a mutated frame's on a loaded machine.
+    const versions = await connection.exchange(encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 1, clientId: 'good' }, { clientSoftwareName: 'fuzz', clientSoftwareVersion: '1' }), HEALTHY_ANSWER_WAIT_MS);
     expect(Buffer.isBuffer(versions)).toBe(true);
     expect(decodeResponse(ApiKey.ApiVersions, 3, versions as Buffer).body.errorCode).toBe(0);
-    const metadata = await connection.exchange(encodeRequest({ apiKey: ApiKey.Metadata, apiVersion: 9, correlationId: 2, clientId: 'good' }, { topics: [{ name: 'healthy' }], allowAutoTopicCreation: true }));
+    const metadata = await connection.exchange(encodeRequest({ apiKey: ApiKey.Metadata, apiVersion: 9, correlationId: 2, clientId: 'good' }, { topics: [{ name: 'healthy' }], allowAutoTopicCreation: true }), HEALTHY_ANSWER_WAIT_MS);
     expect(Buffer.isBuffer(metadata)).toBe(true);
     const { body } = decodeResponse(ApiKey.Metadata, 9, metadata as Buffer);
     expect(body.topics[0].errorCode).toBe(0);
