@@ -10,7 +10,9 @@
  *   - every `replica.lag.time.max.ms / 2`, maybeShrinkIsr on every partition it leads;
  *   - every `replica.high.watermark.checkpoint.interval.ms` (and at close), the high watermarks in
  *     `replication-offset-checkpoint` (Kafka's format: `0`, count, `topic partition offset` lines),
- *     read back when a partition is opened, so a restarted replica does not forget its HW;
+ *     read back when a partition is opened, so a restarted replica does not forget its HW; the
+ *     periodic write syncs off the event loop where the file system can (as Kafka's scheduler
+ *     thread does it beside its request threads), the one at close at once;
  *   - once the broker has caught up with the metadata log, the logs no partition of the image owns
  *     (topics deleted while it was down, replicas moved away, an older incarnation of a topic
  *     recognised by `partition.metadata`) are deleted.
@@ -20,7 +22,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import path from 'node:path';
 import { localChanges, type LocalPartition, type MetadataDelta, type MetadataImage } from '@gregor/metadata';
-import { readOffsetCheckpoint, writeOffsetCheckpoint, type Clock, type FileSystem, type LogConfig, type LogManager, type TimerHandle, type TopicPartitionOffset, type WarningSink } from '@gregor/log';
+import { formatOffsetCheckpoint, readOffsetCheckpoint, writeOffsetCheckpoint, type Clock, type FileSystem, type LogConfig, type LogManager, type TimerHandle, type TopicPartitionOffset, type WarningSink } from '@gregor/log';
 import type { AlterPartitionManager } from './alter-partition-manager.js';
 import type { BrokerNetwork } from './channels.js';
 import type { BrokerConfig } from './config.js';
@@ -289,18 +291,36 @@ export class ReplicaManager {
 
   private scheduleHighWatermarkCheckpoint(): void {
     this.checkpointTimer = this.options.clock.setTimeout(() => {
+      const again = (): void => {
+        if (!this.closed) this.scheduleHighWatermarkCheckpoint();
+      };
+      const background = this.options.fs.writeFileAtomicInBackground;
+      if (background !== undefined) {
+        // The file's two syncs are milliseconds of disk wait: off the event loop, so the produce
+        // and fetch answers due meanwhile (acks=all's HW advance above all) do not wait for them.
+        // An I/O error here only costs a lower HW after a restart; the next interval tries again.
+        background.call(this.options.fs, this.checkpointPath, formatOffsetCheckpoint(this.highWatermarks()), () => !this.closed).catch(() => false).then(again);
+        return;
+      }
       try {
         this.checkpointHighWatermarks();
       } catch {
-        // An I/O error here only costs a lower HW after a restart; the next interval tries again.
+        // As above.
       }
-      if (!this.closed) this.scheduleHighWatermarkCheckpoint();
+      again();
     }, this.options.config.replicaHighWatermarkCheckpointIntervalMs);
   }
 
+  private get checkpointPath(): string {
+    return path.join(this.options.dir, REPLICATION_OFFSET_CHECKPOINT_FILE);
+  }
+
+  private highWatermarks(): TopicPartitionOffset[] {
+    return [...this.partitions.values()].map((partition) => ({ topic: partition.topic, partition: partition.partitionIndex, offset: partition.highWatermark }));
+  }
+
   checkpointHighWatermarks(): void {
-    const entries = [...this.partitions.values()].map((partition) => ({ topic: partition.topic, partition: partition.partitionIndex, offset: partition.highWatermark }));
-    writeOffsetCheckpoint(this.options.fs, path.join(this.options.dir, REPLICATION_OFFSET_CHECKPOINT_FILE), entries);
+    writeOffsetCheckpoint(this.options.fs, this.checkpointPath, this.highWatermarks());
   }
 
   private publish(partition: Partition, change: string, reason?: string): void {

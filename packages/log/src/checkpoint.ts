@@ -53,7 +53,11 @@ export function readOffsetCheckpoint(fs: FileSystem, path: string): Map<string, 
   return result;
 }
 
+/** A `topic partition offset` checkpoint's bytes. */
+export function formatOffsetCheckpoint(entries: Iterable<TopicPartitionOffset>): Buffer {
+  return formatCheckpoint([...entries].map((entry) => `${entry.topic} ${entry.partition} ${entry.offset}`));
+}
+
 export function writeOffsetCheckpoint(fs: FileSystem, path: string, entries: Iterable<TopicPartitionOffset>): void {
-  const lines = [...entries].map((entry) => `${entry.topic} ${entry.partition} ${entry.offset}`);
-  fs.writeFileAtomic(path, formatCheckpoint(lines));
+  fs.writeFileAtomic(path, formatOffsetCheckpoint(entries));
 }

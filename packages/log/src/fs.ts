@@ -43,6 +43,15 @@ export interface FileSystem {
   readFile(filePath: string): Buffer;
   /** Writes a temporary file, syncs it, renames it over `filePath` and syncs the directory. */
   writeFileAtomic(filePath: string, data: Uint8Array): void;
+  /**
+   * `writeFileAtomic` for periodic checkpoints, with the write and the two syncs (milliseconds of
+   * disk wait each) off the event loop, on libuv's thread pool. The rename happens on the event
+   * loop, and only while `stillWanted()` says so (it is asked once the temporary file is durable):
+   * a synchronous `writeFileAtomic` of the same file made meanwhile (a shutdown) is then never
+   * replaced by this older content. Resolves false when not renamed. Optional: a file system
+   * without it (the simulation's) is written with `writeFileAtomic`.
+   */
+  writeFileAtomicInBackground?(filePath: string, data: Uint8Array, stillWanted: () => boolean): Promise<boolean>;
   isDirectory(filePath: string): boolean;
   /**
    * Size of the file system holding `dirPath` and the bytes an unprivileged writer may still use
@@ -149,6 +158,38 @@ export const nodeFileSystem: FileSystem = {
       throw error;
     }
     syncDirectory(path.dirname(filePath));
+  },
+  async writeFileAtomicInBackground(filePath, data, stillWanted) {
+    // Its own temporary name: a synchronous writeFileAtomic of the same file may run meanwhile.
+    const temporary = `${filePath}.background.tmp`;
+    try {
+      const handle = await fs.promises.open(temporary, 'w', 0o644);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (!stillWanted()) {
+        fs.rmSync(temporary, { force: true });
+        return false;
+      }
+      fs.renameSync(temporary, filePath);
+    } catch (error) {
+      try {
+        fs.rmSync(temporary, { force: true });
+      } catch {
+        // As in writeFileAtomic: the write's error is the one to report.
+      }
+      throw error;
+    }
+    const directory = await fs.promises.open(path.dirname(filePath), 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+    return true;
   },
   isDirectory: (filePath) => {
     try {

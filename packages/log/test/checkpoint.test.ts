@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CheckpointFormatError, LeaderEpochCache, readOffsetCheckpoint, writeOffsetCheckpoint } from '../src/index.js';
+import { CheckpointFormatError, formatOffsetCheckpoint, LeaderEpochCache, nodeFileSystem, readOffsetCheckpoint, writeOffsetCheckpoint } from '../src/index.js';
 import { type Backend, backends } from './helpers.js';
 
 describe.each(backends)('checkpoint files on %s', (_name, makeBackend) => {
@@ -76,5 +78,34 @@ describe.each(backends)('checkpoint files on %s', (_name, makeBackend) => {
     const read = readOffsetCheckpoint(backend.fs, file);
     expect(read.get('my-topic-3')).toEqual({ topic: 'my-topic', partition: 3, offset: 7 });
     expect(readOffsetCheckpoint(backend.fs, path.join(backend.dir, 'missing')).size).toBe(0);
+  });
+});
+
+describe('writeFileAtomicInBackground (the real file system)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gregor-background-checkpoint-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('replaces the file with the new offsets and leaves no temporary file', async () => {
+    const file = path.join(dir, 'replication-offset-checkpoint');
+    writeOffsetCheckpoint(nodeFileSystem, file, [{ topic: 't', partition: 0, offset: 5 }]);
+    const written = await nodeFileSystem.writeFileAtomicInBackground!(file, formatOffsetCheckpoint([{ topic: 't', partition: 0, offset: 9 }, { topic: 'u', partition: 2, offset: 3 }]), () => true);
+    expect(written).toBe(true);
+    expect([...readOffsetCheckpoint(nodeFileSystem, file).values()]).toEqual([{ topic: 't', partition: 0, offset: 9 }, { topic: 'u', partition: 2, offset: 3 }]);
+    expect(fs.readdirSync(dir)).toEqual(['replication-offset-checkpoint']);
+  });
+
+  it('does not replace a file written synchronously while it was under way (a shutdown checkpoint stays)', async () => {
+    const file = path.join(dir, 'replication-offset-checkpoint');
+    let wanted = true;
+    const background = nodeFileSystem.writeFileAtomicInBackground!(file, formatOffsetCheckpoint([{ topic: 't', partition: 0, offset: 7 }]), () => wanted);
+    // The shutdown: the last HWs written at once, and the background write no longer wanted.
+    writeOffsetCheckpoint(nodeFileSystem, file, [{ topic: 't', partition: 0, offset: 8 }]);
+    wanted = false;
+    expect(await background).toBe(false);
+    expect([...readOffsetCheckpoint(nodeFileSystem, file).values()]).toEqual([{ topic: 't', partition: 0, offset: 8 }]);
+    expect(fs.readdirSync(dir)).toEqual(['replication-offset-checkpoint']);
   });
 });
