@@ -252,6 +252,43 @@ describe('replication between brokers', () => {
     expect(cluster.broker(2).partition('t', 0)?.logEndOffset).toBe(61);
   });
 
+  it('answers a consumer Fetch parked at the high watermark as soon as acks=all moves the HW past new records, not at its maxWaitMs', async () => {
+    cluster = await TestCluster.start(3, { replicaFetchWaitMaxMs: 500 });
+    cluster.controller.createTopic('t', [[0, 1, 2]]);
+    await cluster.settle(50);
+    await produce(cluster.broker(0), 't', ['before']);
+    const leader = cluster.broker(0);
+    const topicId = leader.partition('t', 0)?.topicId;
+    // A consumer (replicaId -1) caught up at the HW, long-polling for 30 s for one byte.
+    const parkedAt = cluster.clock.now();
+    let answeredAt: number | null = null;
+    const parked = (leader.handle(ApiKey.Fetch, 13, {
+      replicaId: -1, maxWaitMs: 30_000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 1, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [], rackId: '',
+    }) as Promise<Body>).then((response) => {
+      answeredAt = cluster.clock.now();
+      return response;
+    });
+    await cluster.settle(200);
+    expect(answeredAt).toBeNull();
+    // The append alone does not answer it (the record is above the HW); the followers' next Fetches
+    // move the HW, and that answers it with the record, on the same turn as the producer's ack.
+    const producedAt = cluster.clock.now();
+    const acknowledged = produce(leader, 't', ['after']);
+    const answer = await cluster.settleUntil(parked, 1000, 1);
+    expect((await acknowledged).errorCode).toBe(ErrorCode.NONE);
+    expect(answeredAt! - producedAt).toBeLessThanOrEqual(10);
+    expect(answeredAt! - parkedAt).toBeLessThan(30_000);
+    const partition = answer.responses[0].partitions[0];
+    expect(partition.highWatermark).toBe(2);
+    const fetched: string[] = [];
+    forEachBatch(partition.records, (position) => {
+      for (const record of decodeBatch(partition.records, position).records()) fetched.push(record.value?.toString() ?? '');
+    });
+    expect(fetched).toEqual(['after']);
+  });
+
   it('refuses acks=all below min.insync.replicas, before appending, and still takes acks=1', async () => {
     cluster = await TestCluster.start(3, { replicaLagTimeMaxMs: 2000 });
     cluster.controller.createTopic('t', [[0, 1, 2]], { 'min.insync.replicas': '2' });
