@@ -25,7 +25,7 @@
  * and reconnect after failures with backoff.
  */
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '@gregor/protocol';
-import { type Body, type SaslCredentials, TcpTransport } from '@gregor/client';
+import { type Body, type Clock, type SaslCredentials, TcpTransport } from '@gregor/client';
 import type { SimNetwork } from '@gregor/cluster';
 import { NodeNetworkError } from './errors.js';
 
@@ -62,6 +62,8 @@ export interface TcpPeerTransportOptions {
   voterAddress: (voterId: number) => PeerAddress | undefined;
   /** Where each broker's inter-broker listener is (from the metadata image). */
   brokerAddress: (brokerId: number) => PeerAddress | undefined;
+  /** The node's clock: request and connection timeouts and reconnect backoff run on it. */
+  clock: Clock;
   /** No answer in this long fails the request. */
   requestTimeoutMs: number;
   connectionTimeoutMs: number;
@@ -99,6 +101,7 @@ export class TcpPeerTransport implements PeerTransport {
     const transport = new TcpTransport({
       brokers: [address],
       clientId: this.options.clientId,
+      clock: this.options.clock,
       requestTimeoutMs: this.options.requestTimeoutMs,
       connectionTimeoutMs: this.options.connectionTimeoutMs,
       reconnectBackoffMs: this.options.reconnectBackoffMs,

@@ -620,6 +620,7 @@ function peerTransport(options: GregorNodeOptions, voters: ReadonlyMap<number, P
   const quorumTimeoutMs = options.quorum?.controllerQuorumRequestTimeoutMs ?? 2000;
   return new TcpPeerTransport({
     clientId: `gregor-node-${options.nodeId}`,
+    clock: options.clock,
     voterAddress: (voterId) => voters.get(voterId),
     brokerAddress: (brokerId) => brokerEndpoint(broker(), brokerId, interBrokerListenerName),
     requestTimeoutMs: settings.requestTimeoutMs ?? Math.max(5000, 2 * quorumTimeoutMs),
