@@ -226,6 +226,26 @@ interface Measured {
   loadedP99: number;
   singleP50: number;
   singleP99: number;
+  /** CPU milliseconds per MB produced in the loaded part, summed over the node processes and the client; null without /proc. */
+  cpuMsPerMb: number | null;
+}
+
+/** CPU milliseconds used so far by each node process (from /proc) and by this process (the client); null without /proc. */
+function cpuMs(cluster: Cluster): number | null {
+  let total = 0;
+  for (const node of cluster.nodes) {
+    const pid = node.child?.pid;
+    if (pid === undefined || node.child?.exitCode !== null) continue;
+    try {
+      // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return null;
+    }
+  }
+  const own = process.cpuUsage();
+  return total + (own.user + own.system) / 1000;
 }
 
 /** Sends of MESSAGES_PER_SEND records, `sendsInFlight` at a time, until `bytes` of values are acknowledged. */
@@ -251,13 +271,18 @@ async function produceBytes(producer: Producer, topic: string, bytes: number, re
   return { ms: performance.now() - started0, records: sends * MESSAGES_PER_SEND, latencies };
 }
 
-async function measure(client: Client, topic: string, acks: number, produceBytesTotal: number, latencySends: number, recordBytes: number, sendsInFlight: number): Promise<Measured> {
+async function measure(cluster: Cluster, client: Client, topic: string, acks: number, produceBytesTotal: number, latencySends: number, recordBytes: number, sendsInFlight: number): Promise<Measured> {
   const producer = client.producer({ acks, lingerMs: 2, batchBytes: MiB, retry: { retries: 5 } });
   await producer.connect();
   try {
     // Warm-up: connections, metadata, the JIT.
     await produceBytes(producer, topic, Math.min(produceBytesTotal, 8 * 1e6), recordBytes, sendsInFlight);
+    const cpuBefore = cpuMs(cluster);
     const loaded = await produceBytes(producer, topic, produceBytesTotal, recordBytes, sendsInFlight);
+    // With acks=1 the followers may still be copying: one acks=all record waits for them, so their
+    // work is counted here and not in the next configuration.
+    if (acks !== -1) await waitForFollowers(client, topic);
+    const cpuAfter = cpuMs(cluster);
     const single: number[] = [];
     const one = [{ value: Buffer.alloc(recordBytes, 0x62) }];
     for (let i = 0; i < latencySends; i++) {
@@ -274,7 +299,19 @@ async function measure(client: Client, topic: string, acks: number, produceBytes
       loadedP99: percentile(loaded.latencies, 99),
       singleP50: percentile(single, 50),
       singleP99: percentile(single, 99),
+      cpuMsPerMb: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / ((loaded.records * recordBytes) / 1e6),
     };
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Returns once one acks=all record is acknowledged: every ISR follower then holds all before it. */
+async function waitForFollowers(client: Client, topic: string): Promise<void> {
+  const producer = client.producer({ acks: -1 });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: [{ value: Buffer.alloc(1) }] });
   } finally {
     await producer.disconnect();
   }
@@ -344,9 +381,9 @@ export async function run(): Promise<Row[]> {
 
     // (a) the same work on RF1 (baseline), RF3 acks=all, RF3 acks=1.
     const bytes = produceMiB * MiB;
-    const rf1 = await measure(client, 'rf1', -1, bytes, latencySends, recordBytes, sendsInFlight);
-    const rf3All = await measure(client, 'rf3', -1, bytes, latencySends, recordBytes, sendsInFlight);
-    const rf3One = await measure(client, 'rf3', 1, bytes, latencySends, recordBytes, sendsInFlight);
+    const rf1 = await measure(cluster, client, 'rf1', -1, bytes, latencySends, recordBytes, sendsInFlight);
+    const rf3All = await measure(cluster, client, 'rf3', -1, bytes, latencySends, recordBytes, sendsInFlight);
+    const rf3One = await measure(cluster, client, 'rf3', 1, bytes, latencySends, recordBytes, sendsInFlight);
     const rows: Row[] = [];
     const base = 'replication factor 1 (acks=all)';
     const workNote = `${produceMiB} MiB of ${recordBytes} B records in sends of ${MESSAGES_PER_SEND}, ${sendsInFlight} in flight; one partition; 3 node processes`;
@@ -359,6 +396,12 @@ export async function run(): Promise<Row[]> {
         { name: `one-record send latency p50, ${label}`, value: m.singleP50, unit: 'ms', baseline: rf1.singleP50, baselineName: base, note: `${latencySends} sends one at a time, linger.ms 2` },
         { name: `one-record send latency p99, ${label}`, value: m.singleP99, unit: 'ms', baseline: rf1.singleP99, baselineName: base },
       );
+      if (m.cpuMsPerMb !== null && rf1.cpuMsPerMb !== null) {
+        rows.push({
+          name: `CPU per MB produced, all four processes, ${label}`, value: m.cpuMsPerMb, unit: 'ms', baseline: rf1.cpuMsPerMb, baselineName: base,
+          note: 'the three nodes and the client, in the loaded produce (from /proc); on two cores the ratio of the throughputs cannot beat the inverse of this ratio once the cores are busy',
+        });
+      }
     }
 
     // (c) produce-to-consume latency, before (b) restarts a follower.
