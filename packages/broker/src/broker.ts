@@ -151,6 +151,15 @@ export class Broker {
   private logs: LogManager | null = null;
   private replicas: ReplicaManager | null = null;
   private closed = false;
+  /**
+   * False until the controller has unfenced this broker. Until then the leaderships in its image
+   * may be its previous incarnation's (it restarted before the controller fenced that one, with a
+   * log that may have lost its unflushed tail), so its group coordinator loads nothing and writes
+   * nothing: a coordinator that expired the loaded members' sessions would append GroupMetadata to
+   * `__consumer_offsets` at offsets the other replicas hold other records at, in the same leader
+   * epoch, which no truncation can detect (seed 26 of the whole-cluster simulation).
+   */
+  private unfenced = false;
   private strayLogsDeleted = false;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly closeListeners = new Set<() => void>();
@@ -299,6 +308,9 @@ export class Broker {
     }
     this.lifecycle.setReadyToUnfence();
     await this.lifecycle.initialUnfence.promise;
+    this.unfenced = true;
+    // The leaderships of `__consumer_offsets` this broker holds now are the current controller's.
+    for (const partition of this.replicas?.all() ?? []) if (partition.topic === OFFSETS_TOPIC && partition.isLeader) this.onLeadershipChange(partition, true);
   }
 
   // ---------------------------------------------------------------- metadata
@@ -523,7 +535,8 @@ export class Broker {
   /**
    * A leadership change of a `__consumer_offsets` partition: leading it loads its groups into the
    * coordinator (once: a new leader epoch or ISR of the same leader changes nothing), losing it
-   * unloads them (Kafka's GroupCoordinator.onElection / onResignation).
+   * unloads them (Kafka's GroupCoordinator.onElection / onResignation). Not before the broker is
+   * unfenced (`unfenced`): `startup` elects what it leads then.
    */
   private onLeadershipChange(partition: Partition, isLeader: boolean): void {
     if (partition.topic !== OFFSETS_TOPIC) return;
@@ -531,6 +544,7 @@ export class Broker {
       this.coordinator.onResignation(partition.partitionIndex);
       return;
     }
+    if (!this.unfenced) return;
     const loading = this.coordinator.onElection(partition.partitionIndex, (isCurrent) => this.loadOffsetsPartition(partition, isCurrent));
     loading?.catch((error: unknown) => {
       // The partition stays unowned (NOT_COORDINATOR); the next leadership change loads it again.

@@ -7,15 +7,19 @@
  *   partition's leader epoch and partition epoch never go back within one node lifetime;
  * - each (partition, offset) holds one record: what any replica holds below its high watermark,
  *   what a consumer reads and what a producer was acknowledged are the same record;
- * - the high watermark a consumer sees never goes back; an OffsetFetch never answers less than the
- *   offset commit acknowledged last (both as the current leader or coordinator answers them);
+ * - the high watermark a consumer sees never goes back (per group member, as the current leader
+ *   answers it);
+ * - the consumer group's properties (committed offsets never go back, commits of a fenced
+ *   generation refused, one owner per partition per generation, nothing skipped): group-checker.ts;
  * - at the end (`checkFinal`), after healing: every replica's log identical, every acknowledged
  *   record in it once at its offset, each producer's records of a partition in sequence order
- *   without gaps or duplicates, the consumer read every acknowledged record, every image the same.
- * Violations are sentences; the first fails the seed. Single-threaded.
+ *   without gaps or duplicates, the group read every acknowledged record, every image the same.
+ * Violations are sentences, prefixed with where the run is (seed, step); the first fails the seed.
+ * Single-threaded.
  */
 import { QuorumChecker, type RaftBatch, type RaftListener, type SnapshotReader } from '@gregor/cluster';
 import type { MetadataImage } from '@gregor/metadata';
+import { GroupChecker } from './group-checker.js';
 
 /** `topic-partition`. */
 export type PartitionKey = string;
@@ -43,16 +47,18 @@ export class ClusterChecker {
   readonly acknowledged = new Map<PartitionKey, Map<number, string>>();
   /** Values acknowledged, per partition, whatever their offset. */
   private readonly acknowledgedValues = new Map<PartitionKey, Set<string>>();
-  /** Highest high watermark the consumer has seen per partition. */
-  private readonly consumerHighWatermarks = new Map<PartitionKey, number>();
-  /** Highest offset commit acknowledged per partition of the group. */
-  private readonly committedOffsets = new Map<PartitionKey, number>();
+  /** Highest high watermark each consumer has seen per partition (`consumer/partition`). */
+  private readonly consumerHighWatermarks = new Map<string, number>();
+  /** The consumer group's properties. */
+  readonly group: GroupChecker;
   /** Per image observer (node lifetime) and partition: the last leader epoch and partition epoch seen. */
   private readonly epochs = new Map<string, { leaderEpoch: number; partitionEpoch: number }>();
   private readonly checkedImages = new WeakSet<MetadataImage>();
 
-  constructor(now: () => number) {
+  /** `where`: what names the moment of a violation beside its time (the seed and the scheduler's step). */
+  constructor(now: () => number, private readonly where?: () => string) {
     this.quorum = new QuorumChecker(now);
+    this.group = new GroupChecker((message) => this.violation(message));
   }
 
   get ok(): boolean {
@@ -64,7 +70,7 @@ export class ClusterChecker {
   }
 
   violation(message: string): void {
-    this.quorum.violation(message);
+    this.quorum.violation(this.where === undefined ? message : `${this.where()}: ${message}`);
   }
 
   // ------------------------------------------------------------------ metadata
@@ -144,32 +150,18 @@ export class ClusterChecker {
     if (known !== undefined && known !== value) this.violation(`${value} acknowledged at ${key} offset ${offset}, where ${known} is committed`);
   }
 
-  observeConsumerHighWatermark(key: PartitionKey, highWatermark: number): void {
-    const previous = this.consumerHighWatermarks.get(key) ?? 0;
-    if (highWatermark < previous) this.violation(`the consumer saw ${key}'s high watermark go back from ${previous} to ${highWatermark}`);
-    this.consumerHighWatermarks.set(key, Math.max(previous, highWatermark));
-  }
-
-  /**
-   * An OffsetCommit of `offset` was acknowledged. The latest acknowledged one counts, not the
-   * highest: a consumer that restarted from a deposed coordinator's stale answer commits lower
-   * offsets again, which is its own doing.
-   */
-  observeOffsetCommitAcknowledged(key: PartitionKey, offset: number): void {
-    this.committedOffsets.set(key, offset);
-  }
-
-  /** The group's current coordinator answered OffsetFetch with `offset` (-1: none) for the partition. */
-  observeOffsetFetched(key: PartitionKey, offset: number): void {
-    const committed = this.committedOffsets.get(key) ?? -1;
-    if (offset < committed) this.violation(`OffsetFetch answered ${offset} for ${key}, after a commit of ${committed} was acknowledged`);
+  /** `consumer` (one client, one request at a time) saw `highWatermark` in a fetch answer of the partition's current leader. */
+  observeConsumerHighWatermark(consumer: string, key: PartitionKey, highWatermark: number): void {
+    const previous = this.consumerHighWatermarks.get(`${consumer}/${key}`) ?? 0;
+    if (highWatermark < previous) this.violation(`${consumer} saw ${key}'s high watermark go back from ${previous} to ${highWatermark}`);
+    this.consumerHighWatermarks.set(`${consumer}/${key}`, Math.max(previous, highWatermark));
   }
 
   // ------------------------------------------------------------------ the end
 
   /**
    * After healing. `logs`: every replica's log (offset → value) and high watermark, by node, per
-   * partition; `consumed`: the values the consumer read per partition; `images`: each node's image.
+   * partition; `consumed`: the values the group read per partition; `images`: each node's image.
    */
   checkFinal(input: {
     logs: ReadonlyMap<PartitionKey, ReadonlyMap<number, { records: ReadonlyMap<number, string>; highWatermark: number; logEndOffset: number }>>;
@@ -217,7 +209,7 @@ export class ClusterChecker {
       }
       for (const value of this.acknowledgedValues.get(key) ?? []) {
         if (!values.has(value)) this.violation(`acknowledged ${value} is not in ${key} below its high watermark`);
-        if (!input.consumed.get(key)?.has(value)) this.violation(`the consumer never read acknowledged ${value} of ${key}`);
+        if (!input.consumed.get(key)?.has(value)) this.violation(`the group never read acknowledged ${value} of ${key}`);
       }
     }
   }

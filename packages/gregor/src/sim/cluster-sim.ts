@@ -5,12 +5,14 @@
  * all on one SimNetwork (seeded delays, drops, partitions, reordering across connections, FIFO
  * within one; every message through the protocol's codecs). A topic with 3 partitions, replication
  * factor 3 and min.insync.replicas 2, and `__consumer_offsets` replicated 3 times; two idempotent
- * acks=all producers and a consumer group member (sim-clients.ts) drive the real protocol; the
- * fault schedule (cluster-faults.ts) crashes, restarts, partitions, isolates and pauses nodes.
+ * acks=all producers (sim-clients.ts) and three members of one consumer group
+ * (sim-group-member.ts) drive the real protocol; the fault schedule (cluster-faults.ts) crashes,
+ * restarts, partitions, isolates and pauses nodes, and the members themselves leave, crash and
+ * pause now and then.
  *
  * The run: start the nodes, create the topic, produce, consume and inject faults for `chaosMs`;
  * heal everything (links back, pauses over, every node up); then every batch in flight must be
- * answered, every replica converge, and the consumer read every acknowledged record, each within
+ * answered, every replica converge, and the group read every acknowledged record, each within
  * a bound. The ClusterChecker watches after every step and checks the end.
  *
  * Same seed, same run: every draw comes from the seed, every event is a timer of the one clock
@@ -28,7 +30,8 @@ import { GregorNode } from '../node/node.js';
 import { ClusterChecker, type PartitionKey, partitionKey } from './cluster-checker.js';
 import { FaultSchedule, type FaultStats, type FaultTarget } from './cluster-faults.js';
 import { NodeClock } from './node-clock.js';
-import { SimConsumer, type SimClientContext, SimProducer } from './sim-clients.js';
+import { type SimClientContext, SimProducer } from './sim-clients.js';
+import { type Assignor, rangeAssignor, SimGroupMember } from './sim-group-member.js';
 
 export interface ClusterSimOptions {
   seed: number;
@@ -38,6 +41,12 @@ export interface ClusterSimOptions {
   boundMs?: number;
   /** Keep the trace lines (for debugging a seed). Default false. */
   keepTrace?: boolean;
+  /**
+   * Bugs a test injects to see the checker catch them (never set by `pnpm sim`): `broker` is
+   * called with every Broker the run creates (before it serves), `assignor` replaces the group
+   * leader's range assignment.
+   */
+  inject?: { broker?: (broker: Broker) => void; assignor?: Assignor };
 }
 
 export interface ClusterSimStats {
@@ -46,8 +55,8 @@ export interface ClusterSimStats {
   acknowledgedRecords: number;
   producerRetries: number;
   consumedRecords: number;
-  consumerRestarts: number;
-  offsetCommits: number;
+  /** The group: successful SyncGroups, OffsetCommits acknowledged and refused, member leaves, crashes and pauses. */
+  group: { syncs: number; commitsAcknowledged: number; commitsRefused: number; leaves: number; crashes: number; pauses: number };
   metadataRecords: number;
   highestEpoch: number;
   messages: number;
@@ -86,7 +95,13 @@ const BROKER_SETTINGS: Partial<BrokerConfig> = {
   brokerHeartbeatIntervalMs: 500,
   brokerSessionTimeoutMs: 3000,
   requestTimeoutMs: 10_000,
+  groupMinSessionTimeoutMs: 1000,
 };
+
+/** The group's members: Kafka's consumer settings, scaled down as the brokers' are. */
+const GROUP_ID = 'sim-group';
+const MEMBERS = 3;
+const MEMBER_SETTINGS = { groupId: GROUP_ID, sessionTimeoutMs: 2000, rebalanceTimeoutMs: 3000, heartbeatIntervalMs: 300, commitIntervalMs: 300 };
 
 /** The command that replays a run with these options. */
 export function clusterReplayCommand(seed: number, options: Omit<ClusterSimOptions, 'seed'> = {}): string {
@@ -142,10 +157,11 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
   const random = new SeededRandom(seed);
   const clock = new FakeClock(1_700_000_000_000);
   const startMs = clock.now();
-  const scheduler = new SimScheduler(clock);
   const simTrace = new SimTrace(clock, options.keepTrace);
   const trace = simTrace.line;
-  const checker = new ClusterChecker(() => clock.now() - startMs);
+  let scheduler: SimScheduler | undefined;
+  const checker = new ClusterChecker(() => clock.now() - startMs, () => `seed ${seed} step ${scheduler?.steps ?? 0}`);
+  scheduler = new SimScheduler(clock);
   const network = new SimNetwork({ clock, random: random.fork(), minDelayMs: 1, maxDelayMs: 8, trace });
   const nodes = NODE_IDS.map((id) => new SimNode(id, new MemoryFileSystem({ seed: random.int(1, 2 ** 31) }), random.fork()));
   const byId = (id: number) => nodes.find((node) => node.id === id) as SimNode;
@@ -183,12 +199,15 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
       quorum: SIM_QUORUM_CONFIG,
       controller: { brokerSessionTimeoutMs: BROKER_SETTINGS.brokerSessionTimeoutMs, defaultReplicationFactor: 3 },
       configValidator,
-      createBroker: (wiring) =>
-        (broker = Broker.create({
+      createBroker: (wiring) => {
+        broker = Broker.create({
           dir: wiring.dir, fs: node.fs, clock: nodeClock, random: node.random.asFunction, config: { ...BROKER_SETTINGS, nodeId: node.id },
           controller: wiring.controller, network: wiring.network, clusterId: wiring.clusterId, logger,
           listeners: [{ name: 'PLAINTEXT', host: `node-${node.id}`, port: 9092, securityProtocol: 0 }],
-        })),
+        });
+        options.inject?.broker?.(broker);
+        return broker;
+      },
       network,
       networkSettings: { controllerRetryBackoffMs: 50, controllerRetryBackoffMaxMs: 500, controllerRequestTimeoutMs: 10_000 },
       logger,
@@ -328,7 +347,8 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
     offsetsPartitionFor: (groupId) => partitionForGroup(groupId, OFFSETS_PARTITIONS),
   };
   const producers = [new SimProducer(101, 'p1', clientContext, random.fork()), new SimProducer(102, 'p2', clientContext, random.fork())];
-  const consumer = new SimConsumer(201, clientContext, random.fork());
+  const members = Array.from({ length: MEMBERS }, (_, index) =>
+    new SimGroupMember(201 + index, `member ${index + 1}`, clientContext, random.fork(), { ...MEMBER_SETTINGS, assignor: options.inject?.assignor ?? rangeAssignor }));
   const faults = new FaultSchedule(target, network, clock, random.fork(), trace);
   const adminRandom = random.fork();
 
@@ -387,7 +407,7 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
 
     if (checker.ok) {
       for (const producer of producers) producer.start();
-      consumer.start();
+      for (const member of members) member.start();
       faults.start();
       await scheduler.runFor(chaosMs, sample);
     }
@@ -395,6 +415,7 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
     // Heal: no more faults or new batches; every link back, every pause over, every node up.
     faults.stop();
     for (const producer of producers) producer.producing = false;
+    for (const member of members) member.chaos = false;
     trace('heal');
     network.heal();
     network.setDropProbability(0);
@@ -430,18 +451,22 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
       }
     }
     if (checker.ok) {
-      const caughtUp = () => {
-        const positions = consumer.position;
-        if (positions === undefined) return false;
-        return positions.every((position, partition) => {
-          const leader = nodes[0].node?.image.partition(SIM_TOPIC, partition)?.leader;
-          const hw = leader === undefined ? undefined : byId(leader).broker?.partition(SIM_TOPIC, partition)?.highWatermark;
-          return hw !== undefined && position >= hw;
-        });
+      const highWatermark = (partition: number) => {
+        const leader = nodes[0].node?.image.partition(SIM_TOPIC, partition)?.leader;
+        return leader === undefined ? undefined : byId(leader).broker?.partition(SIM_TOPIC, partition)?.highWatermark;
       };
+      const consumedUpTo = (partition: number) => checker.group.consumedUpTo(partitionKey(SIM_TOPIC, partition));
+      const caughtUp = () => Array.from({ length: PARTITIONS }, (_, partition) => partition).every((partition) => {
+        const hw = highWatermark(partition);
+        return hw !== undefined && consumedUpTo(partition) >= hw;
+      });
       await scheduler.runFor(boundMs, () => sample() || caughtUp());
-      if (!caughtUp()) checker.violation(`the consumer did not read up to the high watermarks within ${boundMs} ms (at ${consumer.position?.join(',')})`);
-      consumer.running = false;
+      if (!caughtUp()) {
+        const where = Array.from({ length: PARTITIONS }, (_, partition) => `${partitionKey(SIM_TOPIC, partition)} read up to ${consumedUpTo(partition)} of HW ${highWatermark(partition)}`);
+        const owners = members.map((member) => `${member.name} ${member.isCrashed ? 'crashed' : `at ${[...member.assignment].map(([partition, offset]) => `${partition}:${offset}`).join(' ') || 'nothing'}`}`);
+        checker.violation(`the group did not read up to the high watermarks within ${boundMs} ms (${where.join(', ')}; ${owners.join(', ')})`);
+      }
+      for (const member of members) member.running = false;
     }
     if (checker.ok) {
       const logs = new Map<PartitionKey, Map<number, { records: Map<number, string>; highWatermark: number; logEndOffset: number }>>();
@@ -456,13 +481,13 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
         }
       }
       const images = new Map(nodes.map((node) => [node.id, node.node === undefined ? '' : imageText(node.node.image)]));
-      checker.checkFinal({ logs, consumed: consumer.consumed, images });
+      checker.checkFinal({ logs, consumed: checker.group.consumed, images });
     }
     if (stuck) checker.violation(`batches still unanswered ${boundMs} ms after healing: ${producers.map((producer) => producer.describeInFlight()).join('; ')}`);
   } catch (error) {
     checker.violation(`exception: ${(error as Error).stack ?? error}`);
   }
-  consumer.running = false;
+  for (const member of members) member.running = false;
   for (const producer of producers) producer.stopped = true;
   for (const node of nodes) {
     node.clock?.stop();
@@ -481,9 +506,15 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
       steps: scheduler.steps,
       acknowledgedRecords: producers.reduce((sum, producer) => sum + producer.acknowledgedRecords, 0),
       producerRetries: producers.reduce((sum, producer) => sum + producer.retries, 0),
-      consumedRecords: [...consumer.consumed.values()].reduce((sum, values) => sum + values.size, 0),
-      consumerRestarts: consumer.restarts,
-      offsetCommits: consumer.commits,
+      consumedRecords: [...checker.group.consumed.values()].reduce((sum, values) => sum + values.size, 0),
+      group: {
+        syncs: members.reduce((sum, member) => sum + member.stats.syncs, 0),
+        commitsAcknowledged: checker.group.acknowledgedCommits,
+        commitsRefused: checker.group.refusedCommits,
+        leaves: members.reduce((sum, member) => sum + member.stats.leaves, 0),
+        crashes: members.reduce((sum, member) => sum + member.stats.crashes, 0),
+        pauses: members.reduce((sum, member) => sum + member.stats.pauses, 0),
+      },
       metadataRecords: checker.quorum.history.size,
       highestEpoch: Math.max(0, ...checker.quorum.leaders.keys()),
       messages: network.stats.sent,

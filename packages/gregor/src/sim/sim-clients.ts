@@ -7,10 +7,7 @@
  *   (`<producer>:<partition>:<sequence>` values, Kafka's sequence numbers), retried with the same
  *   producer id, epoch and sequence after NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS,
  *   REQUEST_TIMED_OUT, a lost request or any other retriable answer, with fresh metadata first.
- * - `SimConsumer`: a member of group `sim-group` committing as a simple consumer (generation -1):
- *   FindCoordinator, OffsetFetch for its start positions, Fetch from each partition's leader up to
- *   the high watermark, OffsetCommit of its positions; now and then it restarts from the committed
- *   offsets, as a consumer that crashed would.
+ * The consumer group's members are in sim-group-member.ts, on the `SimClient` below.
  * Everything they see goes to the ClusterChecker, except the high watermark and committed offsets
  * a deposed leader or coordinator answers (one cut off from the controller that has not learned it
  * was replaced answers from its stale state, as Kafka's brokers do): the records it serves are
@@ -42,15 +39,18 @@ export interface SimClientContext {
   offsetsPartitionFor(groupId: string): number;
 }
 
-/** Produce v9, Fetch v12, Metadata v9, InitProducerId v4, FindCoordinator v3, OffsetCommit v8, OffsetFetch v7. */
-const VERSIONS = { produce: 9, fetch: 12, metadata: 9, initProducerId: 4, findCoordinator: 3, offsetCommit: 8, offsetFetch: 7 } as const;
+/** The request versions the simulated clients send. */
+export const VERSIONS = {
+  produce: 9, fetch: 12, metadata: 9, initProducerId: 4, findCoordinator: 3, offsetCommit: 8, offsetFetch: 7,
+  joinGroup: 7, syncGroup: 5, heartbeat: 4, leaveGroup: 4,
+} as const;
 
 class RequestTimeoutError extends Error {
   readonly code = 'REQUEST_TIMED_OUT';
 }
 
 /** What one client sends through: a request with a client-side timeout, a sleep, the metadata it knows. */
-class SimClient {
+export class SimClient {
   /** Per partition: the leader and its epoch, from the latest Metadata answer. */
   leaders = new Map<number, { leaderId: number; leaderEpoch: number }>();
   private refreshing: Promise<void> | null = null;
@@ -62,8 +62,10 @@ class SimClient {
     readonly random: SeededRandom,
   ) {}
 
-  send(brokerId: number, apiKey: number, apiVersion: number, body: AnyBody): Promise<AnyBody> {
-    const { clock, network, requestTimeoutMs } = this.context;
+  /** `timeoutMs`: the client-side timeout (default the context's request timeout; JoinGroup waits longer). */
+  send(brokerId: number, apiKey: number, apiVersion: number, body: AnyBody, timeoutMs = this.context.requestTimeoutMs): Promise<AnyBody> {
+    const { clock, network } = this.context;
+    const requestTimeoutMs = timeoutMs;
     return new Promise((resolve, reject) => {
       let done = false;
       const timer = clock.setTimeout(() => {
@@ -146,7 +148,7 @@ class SimClient {
   }
 }
 
-function errorName(code: number): string {
+export function errorName(code: number): string {
   return errorInfo(code).name;
 }
 
@@ -282,173 +284,5 @@ export class SimProducer {
       this.client.forgetLeader(partition);
     }
     return false;
-  }
-}
-
-/** Errors that send a consumer back to FindCoordinator. */
-const COORDINATOR_MOVED = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE]);
-
-export class SimConsumer {
-  readonly group = 'sim-group';
-  private readonly client: SimClient;
-  private coordinator: number | undefined;
-  /** Next offset to read per partition; undefined until fetched from the committed offsets. */
-  private positions: number[] | undefined;
-  /** Every value read, per partition. */
-  readonly consumed = new Map<string, Set<string>>();
-  /** The high watermark of the latest fetch per partition. */
-  readonly highWatermarks: number[];
-  running = true;
-  restarts = 0;
-  commits = 0;
-  private lastCommitMs = 0;
-
-  constructor(clientId: number, context: SimClientContext, random: SeededRandom) {
-    this.client = new SimClient(clientId, 'consumer', context, random);
-    this.highWatermarks = Array.from({ length: context.partitions }, () => 0);
-  }
-
-  start(): void {
-    void this.run();
-  }
-
-  /** Where it will read next, per partition (after `start`, once known). */
-  get position(): readonly number[] | undefined {
-    return this.positions;
-  }
-
-  private async run(): Promise<void> {
-    const { context } = this.client;
-    let partition = 0;
-    while (this.running) {
-      await this.client.sleep(this.client.random.int(5, 60));
-      if (!this.running) return;
-      try {
-        if (this.coordinator === undefined) await this.findCoordinator();
-        else if (this.positions === undefined) await this.fetchCommitted();
-        else {
-          await this.fetch(partition);
-          partition = (partition + 1) % context.partitions;
-          if (context.clock.now() - this.lastCommitMs >= 300) await this.commit();
-          // Now and then the consumer "crashes" and starts over from the committed offsets.
-          if (this.client.random.chance(0.01)) {
-            this.restarts++;
-            this.positions = undefined;
-            this.coordinator = undefined;
-            context.trace('consumer restarts from its committed offsets');
-          }
-        }
-      } catch (error) {
-        // Lost or timed out: find the coordinator and the leaders again.
-        context.trace(`consumer: ${(error as { code?: string }).code ?? (error as Error).message}`);
-        this.coordinator = undefined;
-        this.client.forgetLeaders();
-      }
-    }
-  }
-
-  private async findCoordinator(): Promise<void> {
-    const response = await this.client.send(this.client.anyBroker(), ApiKey.FindCoordinator, VERSIONS.findCoordinator, { key: this.group, keyType: 0 });
-    if (response.errorCode === ErrorCode.NONE) {
-      this.coordinator = response.nodeId;
-      this.client.context.trace(`consumer: coordinator ${response.nodeId}`);
-    }
-  }
-
-  private async fetchCommitted(): Promise<void> {
-    const { context } = this.client;
-    const partitions = Array.from({ length: context.partitions }, (_, index) => index);
-    const response = await this.client.send(this.coordinator as number, ApiKey.OffsetFetch, VERSIONS.offsetFetch, {
-      groupId: this.group, topics: [{ name: context.topic, partitionIndexes: partitions }], requireStable: false,
-    });
-    if (response.errorCode !== ErrorCode.NONE) {
-      if (COORDINATOR_MOVED.has(response.errorCode)) this.coordinator = undefined;
-      return;
-    }
-    const positions: number[] = [];
-    const coordinator = this.coordinator as number;
-    const current = context.isLeader(coordinator, '__consumer_offsets', context.offsetsPartitionFor(this.group));
-    context.trace(`consumer: OffsetFetch from ${coordinator}${current ? '' : ' (a deposed coordinator)'}`);
-    for (const partition of partitions) {
-      const answer = response.topics.find((topic: AnyBody) => topic.name === context.topic)?.partitions.find((candidate: AnyBody) => candidate.partitionIndex === partition);
-      if (answer === undefined || answer.errorCode !== ErrorCode.NONE) {
-        if (answer !== undefined && COORDINATOR_MOVED.has(answer.errorCode)) this.coordinator = undefined;
-        return;
-      }
-      if (current) context.checker.observeOffsetFetched(partitionKey(context.topic, partition), answer.committedOffset);
-      positions.push(Math.max(0, answer.committedOffset));
-    }
-    this.positions = positions;
-    context.trace(`consumer starts at ${positions.join(',')}`);
-  }
-
-  private async fetch(partition: number): Promise<void> {
-    const { context } = this.client;
-    const positions = this.positions as number[];
-    const leader = await this.client.leaderOf(partition, () => !this.running);
-    if (leader === undefined) return;
-    const fetchOffset = positions[partition];
-    const response = await this.client.send(leader.leaderId, ApiKey.Fetch, VERSIONS.fetch, {
-      replicaId: -1, maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic: context.topic, partitions: [{ partition, currentLeaderEpoch: leader.leaderEpoch, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 64 << 10 }] }],
-      forgottenTopicsData: [], rackId: '',
-    });
-    if (this.positions !== positions) return;
-    const answer = response.responses[0]?.partitions[0];
-    const key = partitionKey(context.topic, partition);
-    if (answer === undefined || response.errorCode !== ErrorCode.NONE) return;
-    if (answer.errorCode !== ErrorCode.NONE) {
-      context.trace(`consumer fetch ${key} at ${fetchOffset}: ${errorName(answer.errorCode)} from ${leader.leaderId}`);
-      // A deposed leader's log may end before records committed after it was replaced.
-      if (answer.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && context.isLeader(leader.leaderId, context.topic, partition)) {
-        context.checker.violation(`the consumer's position ${fetchOffset} in ${key} is out of range on leader ${leader.leaderId}`);
-      }
-      this.client.forgetLeader(partition);
-      return;
-    }
-    // A deposed leader cut off from the controller answers its own, older HW (as Kafka's does).
-    if (context.isLeader(leader.leaderId, context.topic, partition)) context.checker.observeConsumerHighWatermark(key, answer.highWatermark);
-    else context.trace(`consumer fetch ${key}: HW ${answer.highWatermark} from deposed leader ${leader.leaderId}`);
-    this.highWatermarks[partition] = Math.max(this.highWatermarks[partition], answer.highWatermark);
-    const records: Buffer | null = answer.records;
-    if (records === null || records.length === 0) return;
-    let next = fetchOffset;
-    let seen = this.consumed.get(key);
-    if (seen === undefined) {
-      seen = new Set();
-      this.consumed.set(key, seen);
-    }
-    const consumed = seen;
-    forEachBatch(records, (position) => {
-      for (const record of decodeBatch(records, position).records()) {
-        if (record.offset < next) continue;
-        const value = record.value?.toString() ?? '';
-        if (record.offset !== next) context.checker.violation(`the consumer read ${key} offset ${record.offset} after ${next - 1}: offsets skipped`);
-        if (record.offset >= answer.highWatermark) context.checker.violation(`the consumer was given ${key} offset ${record.offset}, at or past the high watermark ${answer.highWatermark}`);
-        context.checker.observeCommitted('the consumer', key, record.offset, value);
-        consumed.add(value);
-        next = record.offset + 1;
-      }
-    });
-    positions[partition] = next;
-  }
-
-  private async commit(): Promise<void> {
-    const { context } = this.client;
-    const positions = [...(this.positions as number[])];
-    this.lastCommitMs = context.clock.now();
-    const response = await this.client.send(this.coordinator as number, ApiKey.OffsetCommit, VERSIONS.offsetCommit, {
-      groupId: this.group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
-      topics: [{ name: context.topic, partitions: positions.map((committedOffset, partitionIndex) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: null })) }],
-    });
-    context.trace(`consumer: OffsetCommit ${positions.join(',')} to ${this.coordinator}: ${(response.topics[0]?.partitions ?? []).map((answer: AnyBody) => errorName(answer.errorCode)).join(',')}`);
-    for (const answer of response.topics[0]?.partitions ?? []) {
-      if (answer.errorCode === ErrorCode.NONE) {
-        context.checker.observeOffsetCommitAcknowledged(partitionKey(context.topic, answer.partitionIndex), positions[answer.partitionIndex]);
-      } else if (COORDINATOR_MOVED.has(answer.errorCode)) {
-        this.coordinator = undefined;
-      }
-    }
-    this.commits++;
   }
 }

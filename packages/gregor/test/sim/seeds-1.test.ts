@@ -1,0 +1,4 @@
+/** Part 1 of 2 of the window of seeds `pnpm test` runs through the whole-cluster simulation (seed-window.ts). */
+import { describeSeedWindow } from './seed-window.js';
+
+describeSeedWindow(1, 2);
