@@ -70,7 +70,7 @@ export class SimNetwork {
   /** Requests each node is handling: lost when it crashes (its connections reset), so no sender waits forever. */
   private readonly handling = new Map<number, Set<() => void>>();
   /** Paused nodes, with what waits for them to resume, in order. */
-  private readonly held = new Map<number, Array<() => void>>();
+  private readonly held = new Map<number, Array<{ deliver: () => void; lost?: () => void }>>();
   private correlationId = 0;
   readonly stats: SimNetworkStats = { sent: 0, delivered: 0, dropped: 0, bytes: 0 };
 
@@ -101,7 +101,12 @@ export class SimNetwork {
   /** Node `nodeId` is down (a new incarnation begins): everything in flight to or from it is lost. */
   detach(nodeId: number): void {
     this.handlers.delete(nodeId);
+    // What a paused node held dies with it: a request to it is lost for its sender, which must
+    // not wait forever (seed 277 of the whole-cluster simulation: a follower's OffsetForLeaderEpoch
+    // to a paused leader that then crashed never settled, and the follower never fetched again).
+    const held = this.held.get(nodeId) ?? [];
     this.held.delete(nodeId);
+    for (const message of held) message.lost?.();
     const handling = this.handling.get(nodeId);
     this.handling.delete(nodeId);
     for (const lose of handling ?? []) lose();
@@ -138,7 +143,7 @@ export class SimNetwork {
     if (!held) return;
     this.held.delete(nodeId);
     this.trace(`net resume ${nodeId} (${held.length} held)`);
-    for (const deliver of held) deliver();
+    for (const message of held) message.deliver();
   }
 
   isPaused(nodeId: number): boolean {
@@ -240,6 +245,7 @@ export class SimNetwork {
           () =>
             this.whenRunning(to, () => {
               const target = this.handlers.get(to);
+              if (lost) return;
               if (!target || this.cuts.has(`${from}>${to}`)) return lose('request in flight');
               const incarnation = target.incarnation;
               const request = this.encode ? decodeRequest((payload as Buffer).subarray(4), { strict: true }).body : (payload as AnyBody);
@@ -257,14 +263,14 @@ export class SimNetwork {
               answered.then(
                 (response) => {
                   handling.delete(crashed);
-                  if (!lost) this.whenRunning(to, () => this.respond({ from, to, apiKey, apiVersion, correlationId, senderIncarnation, incarnation, response, resolve, lose }));
+                  if (!lost) this.whenRunning(to, () => this.respond({ from, to, apiKey, apiVersion, correlationId, senderIncarnation, incarnation, response, resolve, lose }), () => lose('responder crashed'));
                 },
                 () => {
                   handling.delete(crashed);
                   lose('no answer');
                 },
               );
-            }),
+            }, () => lose('responder crashed')),
           arrival - this.clock.now(),
         );
       });
@@ -272,9 +278,9 @@ export class SimNetwork {
   }
 
   /** Runs `deliver` now, or when `nodeId` resumes if it is paused (its kernel holds the bytes meanwhile). */
-  private whenRunning(nodeId: number, deliver: () => void): void {
+  private whenRunning(nodeId: number, deliver: () => void, lost?: () => void): void {
     const held = this.held.get(nodeId);
-    if (held) held.push(deliver);
+    if (held) held.push({ deliver, lost });
     else deliver();
   }
 

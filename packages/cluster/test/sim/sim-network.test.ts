@@ -90,4 +90,17 @@ describe('SimNetwork', () => {
     expect(arrivals.map(([, index]) => index)).toEqual([0, 1, 2, 3, 4]);
     expect(answers).toEqual([0, 1, 2, 3, 4]);
   });
+
+  it('a paused node that goes down loses what it held: every sender learns it (none waits forever)', async () => {
+    const { net, arrivals, scheduler } = network();
+    net.pause(2);
+    const failures: unknown[] = [];
+    for (let index = 0; index < 3; index++) ask(net, 1, 2, index).catch((error) => failures.push(error));
+    await scheduler.runFor(500);
+    net.detach(2);
+    await scheduler.runFor(2000);
+    expect(arrivals).toEqual([]);
+    expect(failures).toHaveLength(3);
+    for (const failure of failures) expect(failure).toBeInstanceOf(PeerUnreachableError);
+  });
 });
