@@ -81,6 +81,8 @@ export class SimGroupMember {
   /** Next offset per owned partition; undefined until OffsetFetch answered. */
   private positions: Map<number, number> | undefined;
   private lastCommitMs = 0;
+  /** The offsets last acknowledged (or fetched) per owned partition: after healing, unchanged positions are not committed again. */
+  private committed = new Map<number, number>();
   private pausedUntilMs = 0;
   private commitOnResume = false;
   private incarnation = 0;
@@ -324,6 +326,7 @@ export class SimGroupMember {
       positions.set(partition, Math.max(0, answer.committedOffset));
     }
     this.positions = positions;
+    this.committed = new Map(positions);
     this.trace(`starts at ${[...positions].map(([partition, offset]) => `${partition}:${offset}`).join(' ') || 'nothing'}${current ? '' : ' (from a deposed coordinator)'}`);
   }
 
@@ -371,12 +374,21 @@ export class SimGroupMember {
     positions.set(partition, next);
   }
 
-  /** Commits the positions of its partitions with its generation and member id. */
+  /**
+   * Commits the positions of its partitions with its generation and member id. Once the run heals
+   * (`chaos` false) positions already committed are not committed again, so `__consumer_offsets`
+   * goes quiet and its replicas can be seen converged (during the faults every commit goes out, as
+   * Kafka's auto-commit sends them, which keeps each seed's run as it was).
+   */
   private async commit(incarnation: number): Promise<void> {
     const { context } = this.client;
     const positions = this.positions;
     if (positions === undefined || positions.size === 0 || this.coordinator === undefined) return;
     const offsets = [...positions];
+    if (!this.chaos && offsets.every(([partition, offset]) => this.committed.get(partition) === offset)) {
+      this.lastCommitMs = context.clock.now();
+      return;
+    }
     const generation = this.generation;
     this.lastCommitMs = context.clock.now();
     const group = context.checker.group;
@@ -392,9 +404,10 @@ export class SimGroupMember {
       throw error;
     }
     const answers: AnyBody[] = response.topics[0]?.partitions ?? [];
-    for (const [index, [partition]] of offsets.entries()) {
+    for (const [index, [partition, offset]] of offsets.entries()) {
       const answer = answers.find((candidate) => candidate.partitionIndex === partition);
       group.commitAnswered(observations[index], partitionKey(context.topic, partition), answer?.errorCode);
+      if (answer?.errorCode === ErrorCode.NONE && this.positions === positions) this.committed.set(partition, offset);
     }
     this.stats.commits++;
     if (!this.alive(incarnation)) return;

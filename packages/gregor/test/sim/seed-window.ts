@@ -1,14 +1,14 @@
 /**
  * The window of seeds `pnpm test` runs through the whole-cluster simulation, split in parts so
- * vitest's workers run them side by side (seeds-1.test.ts, seeds-2.test.ts). The default, 300
- * seeds from 1, is about three minutes of one core on the development machine (0.5-0.6 s a seed
- * measured with `pnpm sim cluster --seeds`, see docs/testing.md);
+ * vitest's workers run them side by side where there are two (seeds-1.test.ts, seeds-2.test.ts).
+ * The default, 450 seeds from 1, is about three minutes of one core (0.3-0.4 s a seed on the
+ * shared development machine, docs/testing.md);
  * GREGOR_CLUSTER_SIM_SEEDS and GREGOR_CLUSTER_SIM_FIRST_SEED move it.
  */
 import { describe, expect, it } from 'vitest';
 import { runClusterSimulation } from '../../src/sim/index.js';
 
-export const SEEDS = Number(process.env.GREGOR_CLUSTER_SIM_SEEDS ?? 150);
+export const SEEDS = Number(process.env.GREGOR_CLUSTER_SIM_SEEDS ?? 450);
 export const FIRST_SEED = Number(process.env.GREGOR_CLUSTER_SIM_FIRST_SEED ?? 1);
 
 /** Registers the tests of part `part` (1-based) of `parts` of the window. */
