@@ -93,6 +93,20 @@ describe('group coordinator', () => {
     expect(described.members[0].memberAssignment.toString()).toMatch(/^for-/);
   });
 
+  it('answers a leader that asks JoinGroup again while the group completes its rebalance with the members again', async () => {
+    // The leader's first answer was lost: without the members it would assign nothing to anyone.
+    test = await openTestBroker({ groupInitialRebalanceDelayMs: 3000 });
+    const joined = await formGroup(test, 2);
+    const leader = joined[0].leader;
+    const follower = joined.find((response) => response.memberId !== leader) as Body;
+    expect((await describeGroup(test)).groupState).toBe('CompletingRebalance');
+    const again = await join(test, leader);
+    expect(again).toMatchObject({ errorCode: 0, generationId: 1, leader, memberId: leader });
+    expect(again.members.map((member: Body) => member.memberId).sort()).toEqual(joined.map((response) => response.memberId).sort());
+    const followerAgain = await join(test, follower.memberId);
+    expect(followerAgain).toMatchObject({ errorCode: 0, generationId: 1, leader, members: [] });
+  });
+
   it('completes the join as soon as the last member to arrive is a new one (no wait for the rebalance timeout)', async () => {
     test = await openTestBroker({ groupInitialRebalanceDelayMs: 0 });
     const first = await join(test, '', { clientId: 'a' });

@@ -310,7 +310,10 @@ export class GroupCoordinator {
         this.updateMemberAndRebalance(group, member, request, respond);
         return;
       case 'CompletingRebalance':
-        if (sameProtocols(member.protocols, request.protocols)) respond(this.joinResponse(group, member, false));
+        // A member that lost its JoinGroup answer asks again: the same answer, with the members'
+        // metadata for the leader, or it would assign nothing to anyone (Kafka's doJoinGroup;
+        // seed 21000 of the whole-cluster simulation).
+        if (sameProtocols(member.protocols, request.protocols)) respond(this.joinResponse(group, member, group.leaderId === member.memberId));
         else this.updateMemberAndRebalance(group, member, request, respond);
         return;
       case 'Stable':

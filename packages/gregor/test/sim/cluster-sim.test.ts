@@ -63,6 +63,13 @@ describe('the whole-cluster simulation', () => {
     }
   }, 120_000);
 
+  it('seed 21000, which found a group leader asking JoinGroup again answered without the members', async () => {
+    // Its first answer was lost; the coordinator answered the retry without the members' metadata,
+    // so the leader assigned nothing to anyone and the group stopped reading.
+    const result = await runClusterSimulation({ seed: 21000 });
+    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
+  }, 120_000);
+
   it('prints the command that replays a failing seed', async () => {
     expect(clusterReplayCommand(123)).toBe('pnpm sim cluster --seed 123');
     const lines: string[] = [];
