@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../src/cli/args.js';
-import { main as perf } from '../src/cli/commands/perf.js';
 import { ensureBuilt, expectOneLineFailure, gregor, temporaryDir } from './support/cli.js';
+import { perfOutput } from './support/perf-output.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -15,21 +15,6 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** Runs `gregor perf ...` in this process and returns what it wrote to stderr (progress and report). */
-async function perfOutput(args: string[]): Promise<string> {
-  let output = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  });
-  try {
-    await perf(args);
-  } finally {
-    spy.mockRestore();
-  }
-  return output;
-}
 
 const number = (text: string) => Number(text.replaceAll(',', ''));
 

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { LatencyRecorder, main as perf } from '../src/cli/commands/perf.js';
 import { temporaryDir } from './support/cli.js';
+import { perfOutput } from './support/perf-output.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -52,21 +53,6 @@ describe('gregor perf produce --throughput', () => {
     expect(p999).toBeLessThanOrEqual(max as number);
   });
 });
-
-/** Runs `gregor perf ...` in this process and returns what it wrote to stderr (progress and summary). */
-async function perfOutput(args: string[]): Promise<string> {
-  let output = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  });
-  try {
-    await perf(args);
-  } finally {
-    spy.mockRestore();
-  }
-  return output;
-}
 
 describe('gregor perf with keyed records (issue 9)', () => {
   it('sends --key-size keys, reads them back with eachMessage and eachBatch, and prints the bare-framing ratios', async () => {
