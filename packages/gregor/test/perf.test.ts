@@ -3,6 +3,7 @@
  * percentiles are those of the records (every record of a send shares its latency).
  */
 import fs from 'node:fs';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { LatencyRecorder, main as perf } from '../src/cli/commands/perf.js';
 import { temporaryDir } from './support/cli.js';
@@ -25,6 +26,24 @@ describe('LatencyRecorder', () => {
     expect(recorder.percentile(0.99)).toBe(10);
     expect(recorder.percentile(0.999)).toBe(100);
     expect(recorder.summary()).toBe('2.8 ms avg latency, 100.0 ms max latency, 1.0 ms 50th, 10.0 ms 95th, 10.0 ms 99th, 100.0 ms 99.9th.');
+  });
+
+  it('gives nearest-rank percentiles over thousands of samples recorded in any order, asked before and after more arrive (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ ms: fc.double({ min: 0, max: 1000, noNaN: true }), count: fc.integer({ min: 1, max: 5 }) }), { minLength: 1100, maxLength: 4000 }), fc.double({ min: 0.01, max: 1, noNaN: true }), (samples, fraction) => {
+        const recorder = new LatencyRecorder();
+        const half = Math.floor(samples.length / 2);
+        for (const sample of samples.slice(0, half)) recorder.record(sample.ms, sample.count);
+        recorder.percentile(fraction);
+        for (const sample of samples.slice(half)) recorder.record(sample.ms, sample.count);
+        // The reference: every record's latency, sorted, and the one at rank ceil(fraction * records).
+        const perRecord = samples.flatMap((sample) => Array.from({ length: sample.count }, () => sample.ms)).sort((a, b) => a - b);
+        expect(recorder.count).toBe(perRecord.length);
+        expect(recorder.percentile(fraction)).toBe(perRecord[Math.max(0, Math.ceil(fraction * perRecord.length) - 1)]);
+        expect(recorder.max).toBe(perRecord[perRecord.length - 1]);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 

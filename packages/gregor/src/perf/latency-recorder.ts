@@ -5,16 +5,33 @@
  * acknowledgement) and by the end-to-end latency run (perf/end-to-end-latency.ts). Single caller.
  */
 export class LatencyRecorder {
-  private readonly samples: { ms: number; count: number }[] = [];
-  /** The samples in latency order, made once after the last record (percentiles are asked together). */
-  private sorted: { ms: number; count: number }[] | null = null;
+  /**
+   * Each sample's latency and record count, in two growing typed arrays: an object per sample
+   * would live until the report, so a run recording 20,000 samples a second filled the old
+   * generation and made the measuring process collect it (and stall) several times a second.
+   */
+  private latencies = new Float64Array(1024);
+  private counts = new Float64Array(1024);
+  private size = 0;
+  /** Sample indexes in latency order, made once after the last record (percentiles are asked together). */
+  private order: Uint32Array | null = null;
   private total = 0;
   private sumMs = 0;
   private maxMs = 0;
 
   record(ms: number, count: number): void {
-    this.samples.push({ ms, count });
-    this.sorted = null;
+    if (this.size === this.latencies.length) {
+      const latencies = new Float64Array(this.size * 2);
+      latencies.set(this.latencies);
+      this.latencies = latencies;
+      const counts = new Float64Array(this.size * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    this.latencies[this.size] = ms;
+    this.counts[this.size] = count;
+    this.size++;
+    this.order = null;
     this.total += count;
     this.sumMs += ms * count;
     if (ms > this.maxMs) this.maxMs = ms;
@@ -36,15 +53,15 @@ export class LatencyRecorder {
   /** The latency at or below which `fraction` of the records were acknowledged. */
   percentile(fraction: number): number {
     if (this.total === 0) return 0;
-    this.sorted ??= [...this.samples].sort((a, b) => a.ms - b.ms);
-    const sorted = this.sorted;
+    const latencies = this.latencies;
+    this.order ??= Uint32Array.from({ length: this.size }, (_, i) => i).sort((a, b) => latencies[a] - latencies[b]);
     const rank = Math.ceil(fraction * this.total);
     let seen = 0;
-    for (const sample of sorted) {
-      seen += sample.count;
-      if (seen >= rank) return sample.ms;
+    for (const index of this.order) {
+      seen += this.counts[index];
+      if (seen >= rank) return latencies[index];
     }
-    return (sorted[sorted.length - 1] as { ms: number }).ms;
+    return latencies[this.order[this.order.length - 1]];
   }
 
   summary(): string {
