@@ -401,8 +401,9 @@ export class Consumer extends EventEmitter {
       this.assigned.set(key, state);
       added.push(state);
     }
-    await this.initializePositions(added);
+    // Heartbeat from here on: the group has us, whatever happens to the lookups below.
     this.startHeartbeat();
+    await this.initializePositions(added);
     const memberAssignment: Record<string, number[]> = {};
     for (const { topic, partitions } of result.assignment) memberAssignment[topic] = partitions;
     this.emitEvent(ConsumerEvents.GROUP_JOIN, {
@@ -497,6 +498,12 @@ export class Consumer extends EventEmitter {
   }
 
   private async fetchAndProcess(): Promise<void> {
+    // Assigned partitions whose start position is not known yet (its lookup after the join
+    // failed, say a lost answer or a coordinator still loading) are looked up again here: until
+    // then they cannot be fetched, and nothing else would retry them.
+    const unresolved: PartitionState[] = [];
+    for (const s of this.assigned.values()) if (s.position < 0) unresolved.push(s);
+    if (unresolved.length > 0) await this.initializePositions(unresolved);
     const states = this.fetchable();
     if (states.length === 0) {
       await sleep(this.clock, Math.min(this.settings.maxWaitTimeInMs, 50));

@@ -4,6 +4,7 @@
  * coordinator. Bodies carry the fields of the newest versions and of the pre-v8 OffsetFetch shape,
  * so whichever version the transport negotiated finds its fields.
  */
+import { errorInfo } from '@gregor/protocol';
 import { Api } from './api.js';
 import type { Cluster } from './cluster.js';
 import { KafkaProtocolError, throwIfError } from './errors.js';
@@ -41,6 +42,11 @@ export async function listOffsets(cluster: Cluster, requests: { topic: string; p
       );
       for (const topic of response.topics) {
         for (const p of topic.partitions) {
+          if (p.errorCode !== 0 && errorInfo(p.errorCode).retriable) {
+            // NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, OFFSET_NOT_AVAILABLE...: the leader
+            // moved or is new. Learn where it is now, so the caller's retry asks the right broker.
+            await cluster.refreshMetadata([topic.name]).catch(() => {});
+          }
           throwIfError(p.errorCode, `${topic.name}-${p.partitionIndex}`);
           results.push({ topic: topic.name, partition: p.partitionIndex, offset: p.offset, timestamp: p.timestamp });
         }

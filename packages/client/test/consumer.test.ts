@@ -3,7 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '../src/client.js';
 import type { Consumer, ConsumerOptions } from '../src/consumer.js';
 import { decodeValue, encodeValue, msgpackSerializer } from '../src/values.js';
-import { inProcessClient, openBroker, waitFor } from './helpers.js';
+import { createClient } from '../src/client.js';
+import { InProcessTransport } from '../src/in-process-transport.js';
+import type { Transport } from '../src/transport.js';
+import { FaultyTransport, inProcessClient, openBroker, waitFor } from './helpers.js';
 
 let broker: Broker;
 let client: Client;
@@ -31,6 +34,53 @@ function newConsumer(options: Partial<ConsumerOptions> = {}) {
 }
 
 describe('consumer', () => {
+  it('asks for fresh metadata when ListOffsets says the leader moved, so its retry goes to the new leader', async () => {
+    const inner = new InProcessTransport(broker);
+    const calls: number[] = [];
+    let refused = false;
+    const transport: Transport = {
+      connect: () => inner.connect(),
+      apiVersion: (apiKey) => inner.apiVersion(apiKey),
+      setBrokers: (brokers) => inner.setBrokers(brokers),
+      close: () => inner.close(),
+      async request(apiKey, apiVersion, body, options) {
+        calls.push(apiKey);
+        const response = await inner.request(apiKey, apiVersion, body, options);
+        if (apiKey !== 2 || refused) return response;
+        // The first ListOffsets answer: this broker no longer leads the partitions.
+        refused = true;
+        for (const topic of response.topics) for (const p of topic.partitions) p.errorCode = 6;
+        return response;
+      },
+    };
+    const consumer = createClient({ transport }).consumer({ groupId: 'moved', maxWaitTimeInMs: 50, heartbeatInterval: 50, retry: { initialRetryTimeMs: 10, maxRetryTimeMs: 50 } });
+    consumers.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic: 't', fromBeginning: true });
+    const values: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(String(message.value)) });
+    await waitFor(() => values.length === 10, 'every record after NOT_LEADER_OR_FOLLOWER');
+    const refusal = calls.indexOf(2);
+    // Metadata (3) was asked between the refused ListOffsets and the next one.
+    expect(calls.slice(refusal + 1, calls.indexOf(2, refusal + 1))).toContain(3);
+  });
+
+  it('consumes although looking up its start positions failed once after joining (a lost ListOffsets or OffsetFetch answer)', async () => {
+    for (const apiKey of [2, 9]) {
+      const faulty = new FaultyTransport(new InProcessTransport(broker));
+      // The answer to the first ListOffsets (2) or OffsetFetch (9) after the group's assignment is lost.
+      faulty.dropNextResponse(apiKey);
+      const consumer = createClient({ transport: faulty }).consumer({ groupId: `lost-${apiKey}`, maxWaitTimeInMs: 50, heartbeatInterval: 50, retry: { initialRetryTimeMs: 10, maxRetryTimeMs: 50 } });
+      consumers.push(consumer);
+      await consumer.connect();
+      await consumer.subscribe({ topic: 't', fromBeginning: true });
+      const values: string[] = [];
+      await consumer.run({ eachMessage: async ({ message }) => void values.push(String(message.value)) });
+      await waitFor(() => values.length === 10, `every record after a lost answer to api ${apiKey}`);
+      expect(values.map(Number).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+  });
+
   it('pauses a partition, stops receiving from it, and resumes where it stopped', async () => {
     const consumer = newConsumer();
     await consumer.connect();
