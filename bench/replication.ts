@@ -14,7 +14,7 @@
  *     socket, 1 MiB writes, both ends in this process).
  *
  * (c) Produce-to-consume latency at a steady 10,000 records/s with acks=all, RF3 beside RF1 in the
- *     same run, with the code of `gregor perf latency` (replication-latency.ts).
+ *     same run, measured by `gregor perf latency --json` in its own process (replication-latency.ts).
  *
  * Run: `pnpm bench replication` (catch-up of 256 MiB); `pnpm bench replication --catch-up-mib 1024`
  * for issue 8's 1 GiB. Other sizes: `--produce-mib` (per configuration in (a), default 64),
@@ -407,7 +407,9 @@ export async function run(): Promise<Row[]> {
     }
 
     // (c) produce-to-consume latency, before (b) restarts a follower.
-    rows.push(...(await latencyRows(client, admin, {
+    rows.push(...(await latencyRows(admin, {
+      cli,
+      bootstrap: cluster.bootstrap,
       rate: numberOption('latency-rate', 10_000),
       recordBytes,
       warmupSeconds: numberOption('latency-warmup-seconds', 3),

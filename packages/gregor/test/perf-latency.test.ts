@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../src/cli/args.js';
+import type { EndToEndLatencyReport } from '../src/perf/end-to-end-latency.js';
 import { ensureBuilt, expectOneLineFailure, gregor, temporaryDir } from './support/cli.js';
 import { perfOutput } from './support/perf-output.js';
 
@@ -49,6 +50,31 @@ describe('gregor perf latency', () => {
     expect(Number.isFinite(lagMs)).toBe(true);
     expect(warmup).toBeGreaterThan(0);
     expect(output).toMatch(/measuring 600 records at 2000 records\/s of 40 B, acks=all, linger\.ms 0/);
+  });
+
+  it('with --json prints the report as one JSON object on stdout, its counts adding up', async () => {
+    const dir = temporaryDir('perf-latency-json');
+    dirs.push(dir);
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      printed.push(String(line));
+    });
+    let progress: string;
+    try {
+      progress = await perfOutput(['latency', '--dir', dir, '--topic', 'lat', '--rate', '2000', '--messages', '300', '--warmup', '0.1', '--json']);
+    } finally {
+      log.mockRestore();
+    }
+    expect(printed).toHaveLength(1);
+    const report = JSON.parse(printed[0] as string) as EndToEndLatencyReport;
+    expect(report).toMatchObject({ sent: 300, acknowledged: 300, received: 300, duplicates: 0, targetRate: 2000 });
+    for (const summary of [report.endToEnd, report.acknowledgement]) {
+      expect(summary.p50).toBeLessThanOrEqual(summary.p99);
+      expect(summary.p99).toBeLessThanOrEqual(summary.p999);
+      expect(summary.p999).toBeLessThanOrEqual(summary.max);
+    }
+    // The text report is not printed beside it.
+    expect(progress).not.toMatch(/produce-to-consume latency:/);
   });
 
   it('refuses each bad flag with a line naming it, before connecting', async () => {

@@ -16,7 +16,7 @@ import { formatEndToEndLatency, measureEndToEndLatency, VALUE_HEADER_BYTES } fro
 
 const help = `usage: gregor perf latency --topic T [--rate 10000] [--record-size 100] [--acks all|1]
                            [--duration 10 | --messages N] [--warmup 2] [--linger-ms 0]
-                           [--partitions 1] [--replication-factor N]
+                           [--partitions 1] [--replication-factor N] [--json]
 
 Produce-to-consume latency at a steady rate (Kafka's kafka-e2e-latency, driven by the clock): a
 producer sends --rate records a second of --record-size bytes (each value starts with its send
@@ -28,7 +28,9 @@ acknowledgement latency beside it, and the rate offered. Missed ticks (a busy ma
 up in small sends, so the rate stays the one asked; how far the sender fell behind is printed.
 The producer has linger.ms 0 (as Kafka's tool; --linger-ms to change it), the consumer its
 default long poll. A topic that does not exist is created with --partitions and
---replication-factor (default: the broker's default.replication.factor).
+--replication-factor (default: the broker's default.replication.factor). --json prints the
+report as one JSON object on standard output instead (the progress stays on standard error), for
+scripts such as \`pnpm bench replication\`.
 
 ${connectionHelp}
 
@@ -48,6 +50,7 @@ const options = {
   'linger-ms': { type: 'string' },
   partitions: { type: 'string' },
   'replication-factor': { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 /** Seconds as a number (a fraction allowed: `--duration 2.5`), more than 0 or, with `zeroAllowed`, at least 0; at most a day. */
@@ -107,7 +110,12 @@ export async function main(argv: string[]): Promise<void> {
       },
       onProgress: (received) => progress?.update(received),
     });
-    (progress ?? createProgress({ label: 'received', total: 1, stream })).finish(formatEndToEndLatency(report));
+    if (values.json === true) {
+      progress?.finish(`${report.received} records received`);
+      console.log(JSON.stringify(report));
+    } else {
+      (progress ?? createProgress({ label: 'received', total: 1, stream })).finish(formatEndToEndLatency(report));
+    }
   } finally {
     await connection.close();
   }
