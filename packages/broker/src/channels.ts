@@ -21,6 +21,11 @@ export interface ControllerChannel {
 
 export interface BrokerNetwork {
   send(brokerId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body>;
+  /**
+   * The caller is done with a response `send` returned, buffers included: the network may reuse
+   * their memory for a later response. Optional; a network without it lets them be collected.
+   */
+  release?(response: Body): void;
 }
 
 /** No answer from the controller or from another broker (down, unreachable, timed out). */

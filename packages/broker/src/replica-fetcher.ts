@@ -270,17 +270,23 @@ export class ReplicaFetcher {
       this.backOff(states);
       return;
     }
-    if (response.errorCode !== ErrorCode.NONE) {
-      this.backOff(states);
-      return;
-    }
-    for (const state of states) {
-      if (!this.isCurrent(state) || state.phase !== 'fetching' || state.partition.logEndOffset !== sentOffsets.get(state)) continue;
-      const answer = findPartition(response.responses, 'topicId', state.partition.topicId, 'partitionIndex', state.partition.partitionIndex);
-      if (answer === undefined) continue;
-      if (answer.errorCode === ErrorCode.NONE) this.applyFetchedData(state, answer);
-      else if (answer.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) await this.handleOutOfRange(state);
-      else this.onPartitionError(state, answer.errorCode);
+    try {
+      if (response.errorCode !== ErrorCode.NONE) {
+        this.backOff(states);
+        return;
+      }
+      for (const state of states) {
+        if (!this.isCurrent(state) || state.phase !== 'fetching' || state.partition.logEndOffset !== sentOffsets.get(state)) continue;
+        const answer = findPartition(response.responses, 'topicId', state.partition.topicId, 'partitionIndex', state.partition.partitionIndex);
+        if (answer === undefined) continue;
+        if (answer.errorCode === ErrorCode.NONE) this.applyFetchedData(state, answer);
+        else if (answer.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) await this.handleOutOfRange(state);
+        else this.onPartitionError(state, answer.errorCode);
+      }
+    } finally {
+      // The log has written every fetched batch (its appends are synchronous) and nothing here
+      // keeps a view of them: the next response may be read into the same memory.
+      this.options.network.release?.(response);
     }
   }
 

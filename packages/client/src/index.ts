@@ -22,6 +22,6 @@ export { Admin, AlterConfigOpTypes, ConfigResourceTypes, ConfigSource, type ITop
 export type { AlterableConfigResource, ConfigEntryDescription, ConfigResourceQuery, IncrementalConfigResource } from './admin-configs.js';
 export type { AclEntry, AclFilter, ScramUpsertion } from './admin-security.js';
 export { Client, type ClientOptions, createClient } from './client.js';
-export { TcpTransport, type TcpTransportOptions, type SaslCredentials } from './tcp-transport.js';
+export { releaseResponse, TcpTransport, type TcpTransportOptions, type SaslCredentials } from './tcp-transport.js';
 export { negotiateVersions, CLIENT_MAX_VERSION } from './api.js';
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from './offsets.js';

@@ -13,7 +13,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { decodeResponse, encodeRequestParts, ErrorCode, FRAME_BYTES_MAX_DEFAULT, FrameReader, peekCorrelationId } from '@gregor/protocol';
+import { decodeResponse, encodeRequestParts, ErrorCode, FRAME_BYTES_MAX_DEFAULT, FramePool, FrameReader, peekCorrelationId } from '@gregor/protocol';
 import { isScramMechanism, plainClientMessage, ScramClientExchange } from '@gregor/security';
 import { Api, negotiateVersions } from './api.js';
 import { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
@@ -27,6 +27,25 @@ import type { Body, BrokerAddress, RequestOptions, Transport } from './transport
  * read, which the frame reader copies anyway, and the garbage collector runs for them.
  */
 const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * The frame behind a response body whose buffer came from its connection's FramePool, until
+ * `releaseResponse` gives it back. A body never released is collected with its frame.
+ */
+const pooledFrames = new WeakMap<Body, { pool: FramePool; frame: Buffer }>();
+
+/**
+ * The caller is done with `response` (a body a TcpTransport returned) and with every buffer in it,
+ * record sets included: the connection may read a later response into the same memory. Only a
+ * caller that keeps no view of the response may call it (a follower's fetcher once its log has
+ * written the fetched batches; Gregor's log writes synchronously). Anything else is a no-op.
+ */
+export function releaseResponse(response: Body): void {
+  const pooled = pooledFrames.get(response);
+  if (pooled === undefined) return;
+  pooledFrames.delete(response);
+  pooled.pool.give(pooled.frame);
+}
 
 export interface TcpTransportOptions {
   /** Bootstrap brokers, 'host:port'. */
@@ -68,6 +87,8 @@ interface Pending {
 class Connection {
   private socket: net.Socket | null = null;
   private reader: FrameReader | null = null;
+  /** Frames of this connection's reader, reused once their response is released (releaseResponse). */
+  private pool: FramePool | null = null;
   private opening: Promise<net.Socket> | null = null;
   private readonly pending = new Map<number, Pending>();
   private correlationId = 0;
@@ -194,7 +215,8 @@ class Connection {
     this.socket = socket;
     // A plaintext socket reads into one buffer it reuses (`onread`, see connectSocket): the reader
     // copies each frame out. A TLS socket hands out fresh chunks ('data').
-    this.reader = new FrameReader({ frameBytesMax: this.options.frameBytesMax, chunksReused: !(socket instanceof tls.TLSSocket) });
+    this.pool = new FramePool();
+    this.reader = new FrameReader({ frameBytesMax: this.options.frameBytesMax, chunksReused: !(socket instanceof tls.TLSSocket), pool: this.pool });
     socket.on('data', (chunk: Buffer) => this.onRead(socket, chunk));
     socket.on('error', (error) => this.fail(socket, new KafkaConnectionError(`connection to ${this.host}:${this.port} failed: ${error.message}`, error)));
     socket.on('close', () => this.fail(socket, new KafkaConnectionError(`connection to ${this.host}:${this.port} closed`)));
@@ -223,11 +245,18 @@ class Connection {
       return;
     }
     const pending = this.pending.get(correlationId);
-    if (pending === undefined) return; // timed out already
+    if (pending === undefined) {
+      // Timed out already: nothing will read this frame.
+      this.pool?.give(frame);
+      return;
+    }
     this.settle(correlationId, pending);
     try {
-      pending.resolve(decodeResponse(pending.apiKey, pending.apiVersion, frame).body);
+      const body = decodeResponse(pending.apiKey, pending.apiVersion, frame).body;
+      if (this.pool?.holds(frame)) pooledFrames.set(body, { pool: this.pool, frame });
+      pending.resolve(body);
     } catch (error) {
+      this.pool?.give(frame);
       pending.reject(new KafkaClientError('MALFORMED_RESPONSE', `cannot decode response to API ${pending.apiKey} v${pending.apiVersion}: ${(error as Error).message}`, { cause: error }));
     }
   }

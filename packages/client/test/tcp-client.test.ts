@@ -3,7 +3,7 @@ import { MemoryFileSystem } from '@gregor/log';
 import { Server, silentLogger } from '@gregor/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '../src/client.js';
-import { TcpTransport } from '../src/tcp-transport.js';
+import { releaseResponse, TcpTransport } from '../src/tcp-transport.js';
 import { fastGroupConfig, waitFor } from './helpers.js';
 
 let broker: Broker;
@@ -60,6 +60,48 @@ describe('Client over TCP', () => {
     const names = Array.from({ length: 20 }, (_, i) => `missing-${i}`);
     const responses = await Promise.all(names.map((name) => transport.request(3, version, { topics: [{ name, topicId: '00000000-0000-0000-0000-000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })));
     expect(responses.map((r) => r.topics[0].name)).toEqual(names);
+    await transport.close();
+  });
+
+  it('reads a later response into the memory of a released one, and never into one still held', async () => {
+    const client = new Client({ brokers: [`127.0.0.1:${port}`], clientId: 'pool-test' });
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'pooled', numPartitions: 1 }] });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic: 'pooled', messages: Array.from({ length: 300 }, (_, i) => ({ value: Buffer.alloc(1000, i % 251) })) });
+    await producer.disconnect();
+    await admin.disconnect();
+
+    const transport = new TcpTransport({ brokers: [`127.0.0.1:${port}`] });
+    await transport.connect();
+    const metadata = await transport.request(3, transport.apiVersion(3), { topics: [{ name: 'pooled', topicId: '00000000-0000-0000-0000-000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const topicId = metadata.topics[0].topicId as string;
+    const fetchVersion = transport.apiVersion(1);
+    const fetch = () => transport.request(1, fetchVersion, {
+      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 10_000_000, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: 'pooled', topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
+      forgottenTopicsData: [], rackId: '',
+    });
+    const recordsOf = (response: Awaited<ReturnType<typeof fetch>>) => response.responses[0].partitions[0].records as Buffer;
+    const first = await fetch();
+    const expected = Buffer.from(recordsOf(first));
+    expect(expected.length).toBeGreaterThan(300_000);
+    const held = await fetch();
+    expect(recordsOf(held).buffer).not.toBe(recordsOf(first).buffer);
+    releaseResponse(first);
+    const third = await fetch();
+    // The third response reuses the first one's memory; the second, still held, is untouched.
+    expect(recordsOf(third).buffer).toBe(recordsOf(first).buffer);
+    expect(recordsOf(third).equals(expected)).toBe(true);
+    expect(recordsOf(held).equals(expected)).toBe(true);
+    releaseResponse(third);
+    releaseResponse(third);
+    const fourth = await fetch();
+    const fifth = await fetch();
+    expect(recordsOf(fifth).buffer).not.toBe(recordsOf(fourth).buffer);
+    expect(recordsOf(fourth).equals(expected) && recordsOf(fifth).equals(expected)).toBe(true);
     await transport.close();
   });
 });

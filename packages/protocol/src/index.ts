@@ -65,7 +65,7 @@ export {
   type RequestHeader,
   requestBodyAs,
 } from './frame.js';
-export { FRAME_BYTES_MAX_DEFAULT, FrameReader, type FrameReaderOptions } from './frame-reader.js';
+export { FRAME_BYTES_MAX_DEFAULT, FRAME_POOL_MAX_BYTES, FRAME_POOL_MIN_BYTES, FramePool, FrameReader, type FrameReaderOptions } from './frame-reader.js';
 export { type Body, type BodyInput, f, type FieldOptions, type FieldSpec, type FieldType, type MessageSpec, o, parseVersions, s } from './spec.js';
 export { compileStruct, type StructCodec } from './compile.js';
 export type * from './message-types.js';

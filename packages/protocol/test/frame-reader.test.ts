@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FRAME_BYTES_MAX_DEFAULT, FrameReader, FrameTooLargeError } from '../src/index.js';
+import { FRAME_BYTES_MAX_DEFAULT, FRAME_POOL_MAX_BYTES, FRAME_POOL_MIN_BYTES, FramePool, FrameReader, FrameTooLargeError } from '../src/index.js';
 
 function frameOf(payload: Buffer): Buffer {
   const size = Buffer.alloc(4);
@@ -182,5 +182,79 @@ describe('FrameReader over a reused read buffer, at the seams', () => {
     const [frame] = reader.push(reused.subarray(0, 10));
     reused.fill(0);
     expect(frame.toString()).toBe('0123456789');
+  });
+});
+
+describe('FrameReader with a FramePool', () => {
+  it('keeps every frame intact until its caller gives it back, whatever order frames are given back in (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 400_000 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }),
+        (sizes, cuts, giveNow) => {
+          const payloads = sizes.map((size, n) => Buffer.alloc(size, n + 1));
+          const stream = Buffer.concat(payloads.map(frameOf));
+          const pool = new FramePool();
+          const reader = new FrameReader({ chunksReused: true, pool });
+          const reused = Buffer.alloc(70_000);
+          const held: { frame: Buffer; n: number }[] = [];
+          let received = 0;
+          let position = 0;
+          for (let i = 0; position < stream.length; i++) {
+            const count = Math.min(cuts[i % cuts.length], stream.length - position);
+            stream.copy(reused, 0, position, position + count);
+            for (const frame of reader.push(reused.subarray(0, count))) held.push({ frame, n: received++ });
+            reused.fill(0xee);
+            position += count;
+            // The caller is done with some frames: each is checked as it is given back, so a
+            // frame overwritten while still held fails here.
+            while (held.length > 0 && giveNow[(i + held.length) % giveNow.length]) {
+              const { frame, n } = held.shift() as { frame: Buffer; n: number };
+              expect(frame.equals(payloads[n])).toBe(true);
+              pool.give(frame);
+            }
+          }
+          expect(received).toBe(payloads.length);
+          for (const { frame, n } of held) expect(frame.equals(payloads[n])).toBe(true);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('copies the next frame into the memory of one given back', () => {
+    const pool = new FramePool();
+    const reader = new FrameReader({ chunksReused: true, pool });
+    const first = reader.push(frameOf(Buffer.alloc(200_000, 1)))[0] as Buffer;
+    expect(pool.holds(first)).toBe(true);
+    pool.give(first);
+    expect(pool.holds(first)).toBe(false);
+    const second = reader.push(frameOf(Buffer.alloc(150_000, 2)))[0] as Buffer;
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.equals(Buffer.alloc(150_000, 2))).toBe(true);
+  });
+
+  it('hands a buffer out once at a time: giving a frame back twice, or a buffer it did not hand out, changes nothing', () => {
+    const pool = new FramePool();
+    const a = pool.take(100_000);
+    pool.give(a);
+    pool.give(a);
+    pool.give(Buffer.alloc(1_000_000));
+    const b = pool.take(100_000);
+    const c = pool.take(100_000);
+    expect(b.buffer).toBe(a.buffer);
+    expect(c.buffer).not.toBe(b.buffer);
+  });
+
+  it('does not pool small frames or frames above FRAME_POOL_MAX_BYTES', () => {
+    const pool = new FramePool();
+    for (const size of [FRAME_POOL_MIN_BYTES - 1, FRAME_POOL_MAX_BYTES + 1]) {
+      const frame = pool.take(size);
+      expect(frame.length).toBe(size);
+      expect(pool.holds(frame)).toBe(false);
+      pool.give(frame);
+      expect(pool.take(size).buffer).not.toBe(frame.buffer);
+    }
   });
 });

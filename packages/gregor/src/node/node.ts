@@ -30,7 +30,7 @@
 import {
   METADATA_TOPIC, METADATA_TOPIC_ID, PeerUnreachableError, QUORUM_API_KEYS, type QuorumConfig, type QuorumNetwork, RaftClient, type RaftLogger, type SimNetwork,
 } from '@gregor/cluster';
-import type { Body } from '@gregor/client';
+import { type Body, releaseResponse } from '@gregor/client';
 import type { Clock, FileSystem, TimerHandle } from '@gregor/log';
 import {
   CONTROLLER_API_KEYS, type ConfigValidator, type ControllerConfig, type Endpoint, type LeaderAndEpoch, type MetadataDelta, type MetadataImage,
@@ -113,7 +113,7 @@ export interface BrokerWiring {
   /** To the active controller. */
   controller: { send(apiKey: number, apiVersion: number, body: Body): Promise<Body> };
   /** To other brokers by id (their inter-broker listener). */
-  network: { send(brokerId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body> };
+  network: { send(brokerId: number, apiKey: number, apiVersion: number, body: Body): Promise<Body>; release?(response: Body): void };
   /** The client listeners to register, as clients reach them (advertised), with their security protocols. */
   listeners: Endpoint[];
   /**
@@ -322,7 +322,7 @@ export class GregorNode {
           clusterId: identity.clusterId,
           dir: options.dir,
           controller: channel,
-          network: { send: (brokerId, apiKey, apiVersion, body) => network.send('broker', brokerId, apiKey, apiVersion, body) },
+          network: { send: (brokerId, apiKey, apiVersion, body) => network.send('broker', brokerId, apiKey, apiVersion, body), release: releaseResponse },
           listeners: clientEndpoints(settings, server),
           authorizer: security.authorizer,
         });
