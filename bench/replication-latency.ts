@@ -39,6 +39,11 @@ async function measureOne(topic: string, options: LatencyBenchOptions): Promise<
     '--warmup', String(options.warmupSeconds), '--duration', String(options.seconds), '--json',
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The bench ends on SIGINT/SIGTERM by exiting (after its nodes): this process goes with it.
+  const killOnExit = () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+  };
+  process.once('exit', killOnExit);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -59,6 +64,7 @@ async function measureOne(topic: string, options: LatencyBenchOptions): Promise<
     return { report: JSON.parse(stdout) as EndToEndLatencyReport, load: os.loadavg().map((value) => value.toFixed(2)).join(' ') };
   } finally {
     clearTimeout(timer);
+    process.off('exit', killOnExit);
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
   }
 }

@@ -43,7 +43,7 @@ it('pnpm bench replication runs end to end with small sizes and prints each row 
     'replication: produce, RF3 acks=all, min.insync.replicas 2',
     'replication: one-record send latency p99, RF3 acks=all, min.insync.replicas 2',
     'replication: produce, RF3 acks=1',
-    'replication: follower catch-up, 2 MiB produced while it was stopped: the copy (ready to back in the ISR)',
+    'replication: follower catch-up, 2 MiB produced while it was stopped: the copy (first to last byte on the follower\'s disk)',
     'replication: produce-to-consume latency p50 at 10,000 records/s, RF3 acks=all, min.insync.replicas 2',
     'replication: produce-to-consume latency p99 at 10,000 records/s, RF3 acks=all, min.insync.replicas 2',
   ]) expect(names).toContain(name);
