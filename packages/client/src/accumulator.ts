@@ -31,6 +31,8 @@ export class PendingBatch {
   order = 0;
   /** Earliest time a retry may be sent. */
   retryAtMs = 0;
+  /** Failed by deliveryTimeoutMs while in flight: its answer, when it comes, only returns its memory. */
+  expired = false;
   readonly createdAtMs: number;
   readonly done: Promise<BatchResult>;
   resolve!: (result: BatchResult) => void;
@@ -62,6 +64,8 @@ export class PartitionQueue {
   readonly ready: PendingBatch[] = [];
   inFlight = 0;
   nextSequence = 0;
+  /** The last error sending to this partition met (a failed attempt, no leader), the cause of an expiry. */
+  lastError: Error | null = null;
   /** The region uncompressed batches of this partition are written into, while it has room. */
   region: BatchRegion | null = null;
   /** Size of the next region: doubles while the partition keeps filling regions (0: the smallest). */

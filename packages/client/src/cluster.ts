@@ -132,6 +132,12 @@ export class Cluster {
     return info;
   }
 
+  /** The error the last Metadata response answered for `topic` (UNKNOWN_TOPIC_OR_PARTITION...), or null. */
+  topicError(topic: string): KafkaProtocolError | null {
+    const errorCode = this.topicErrors.get(topic);
+    return errorCode === undefined ? null : new KafkaProtocolError(errorCode, topic);
+  }
+
   topicNameById(topicId: string): string | undefined {
     return this.topicNamesById.get(topicId);
   }

@@ -114,8 +114,8 @@ export class RecordTooLargeError extends KafkaClientError {
 }
 
 export class NotConnectedError extends KafkaClientError {
-  constructor(message: string) {
-    super('NOT_CONNECTED', message, { retriable: false });
+  constructor(message: string, cause?: unknown) {
+    super('NOT_CONNECTED', message, { retriable: false, cause: cause ?? undefined });
   }
 }
 
@@ -128,6 +128,17 @@ export class NotConnectedError extends KafkaClientError {
 export class DeliveryTimeoutError extends KafkaClientError {
   constructor(message: string, cause: unknown) {
     super('DELIVERY_TIMEOUT', message, { retriable: false, cause });
+  }
+}
+
+/**
+ * `send` waited `maxBlockMs` for the topic's metadata (Kafka's max.block.ms, its TimeoutException
+ * "Topic X not present in metadata after N ms"); `cause` is the last error metadata gave. Nothing
+ * of the send was taken.
+ */
+export class MetadataTimeoutError extends KafkaClientError {
+  constructor(message: string, cause: unknown) {
+    super('METADATA_TIMEOUT', message, { retriable: false, cause });
   }
 }
 

@@ -13,9 +13,9 @@ import { type BatchResult, type PartitionQueue, type PendingBatch, RecordAccumul
 import { Api } from './api.js';
 import { isAdjacent, RegionPool } from './batch-region.js';
 import { BufferMemory } from './buffer-memory.js';
-import type { Clock, TimerHandle } from './clock.js';
-import type { Cluster } from './cluster.js';
-import { DeliveryTimeoutError, isRetriable, KafkaClientError, KafkaProtocolError, NotConnectedError, throwIfError } from './errors.js';
+import { type Clock, sleep, type TimerHandle } from './clock.js';
+import type { Cluster, TopicInfo } from './cluster.js';
+import { DeliveryTimeoutError, isRetriable, KafkaClientError, KafkaProtocolError, MetadataTimeoutError, NotConnectedError, throwIfError } from './errors.js';
 import { DefaultPartitioner, type Partitioner, type PartitionerFactory, toPartitioner } from './partitioners.js';
 import { RETRY_DEFAULTS, type RetryOptions, retryDelayMs, withRetry } from './retry.js';
 import { type Headers, toBuffer, toRecordHeaders, type Value } from './values.js';
@@ -80,7 +80,10 @@ export interface ProducerOptions {
   lingerMs?: number;
   /** Bytes all unsent and unacknowledged batches may hold (default 32 MiB, Kafka's buffer.memory). */
   bufferMemoryBytes?: number;
-  /** How long `send` waits for buffer memory before BufferFullError; 0 fails at once (default 60000). */
+  /**
+   * How long `send` blocks (default 60000, Kafka's max.block.ms): waiting for the topic's metadata
+   * (then METADATA_TIMEOUT), and for buffer memory in what is left of it (then BUFFER_FULL; 0 fails at once).
+   */
   maxBlockMs?: number;
   /** Upper bound of one Produce request's record bytes (default 1 MiB, Kafka's max.request.size). */
   maxRequestBytes?: number;
@@ -90,8 +93,8 @@ export interface ProducerOptions {
   /** Produce requests in flight per broker (default 5; at most 5 when idempotent). */
   maxInFlightRequests?: number;
   /**
-   * A batch not acknowledged this long after it opened fails with DELIVERY_TIMEOUT instead of
-   * retrying (default 120000, Kafka's delivery.timeout.ms); checked when an attempt fails.
+   * A batch not acknowledged this long after it opened fails with DELIVERY_TIMEOUT (default 120000,
+   * Kafka's delivery.timeout.ms), wherever it is: waiting for a leader or a retry, or in flight.
    */
   deliveryTimeoutMs?: number;
   createPartitioner?: PartitionerFactory;
@@ -115,7 +118,17 @@ interface SendTracker {
 }
 
 /** kafkajs producer event names. */
-export const ProducerEvents = { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect', REQUEST: 'producer.network.request' } as const;
+export const ProducerEvents = { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect', REQUEST: 'producer.network.request', RETRY: 'producer.retry' } as const;
+
+/** The payload of `producer.retry`: a batch failed with a retriable error and goes again after a backoff. */
+export interface ProducerRetryPayload {
+  topic: string;
+  partition: number;
+  /** Attempts failed so far (1 after the first). */
+  attempts: number;
+  recordCount: number;
+  error: Error;
+}
 
 export class Producer extends EventEmitter {
   readonly events = ProducerEvents;
@@ -130,6 +143,11 @@ export class Producer extends EventEmitter {
   private isConnected = false;
   private drainScheduled = false;
   private retryTimer: TimerHandle | null = null;
+  private retryTimerAtMs = Number.POSITIVE_INFINITY;
+  /** Fires when the oldest outstanding batch reaches deliveryTimeoutMs; armed while any is outstanding. */
+  private expiryTimer: TimerHandle | null = null;
+  /** No Metadata request for leaderless partitions before this time (the retry backoff, Kafka's retry.backoff.ms). */
+  private leaderLookupAfterMs = 0;
   private batchOrder = 0;
   private readonly clock: Clock;
 
@@ -218,8 +236,9 @@ export class Producer extends EventEmitter {
   }
 
   private async appendMessages(topic: string, messages: Message[], mode: number, trackers: Map<PartitionQueue, SendTracker>): Promise<void> {
-    // A topic just created may not be in metadata yet: retry UNKNOWN_TOPIC_OR_PARTITION a few times.
-    const info = await withRetry(this.clock, () => this.cluster.topicInfo(topic), { ...this.settings.retry, retries: Math.min(this.settings.retry.retries, 5) });
+    const waitStartMs = this.clock.now();
+    const info = await this.waitOnMetadata(topic, waitStartMs);
+    const bufferBlockMs = Math.max(0, this.settings.maxBlockMs - (this.clock.now() - waitStartMs));
     const partitionMetadata = info.partitions;
     const partitionCount = partitionMetadata.length;
     const now = this.clock.now();
@@ -260,11 +279,31 @@ export class Producer extends EventEmitter {
       let pending = this.accumulator.tryAppend(queue, mode, now, timestamp, key, value, headers);
       if (pending === null) {
         const bytes = this.accumulator.bytesForNewBatch(recordSize(key, value, headers));
-        await this.memory.reserve(bytes, this.settings.maxBlockMs);
+        await this.memory.reserve(bytes, bufferBlockMs);
         pending = this.accumulator.appendReserved(queue, mode, bytes, this.clock.now(), timestamp, key, value, headers);
       }
       lastTracker = this.track(trackers, queue, queue === lastQueue ? lastTracker : null, pending, pending.recordCount - 1);
       lastQueue = queue;
+    }
+  }
+
+  /**
+   * The topic's metadata, as Kafka's send waits for it (waitOnMetadata): a topic just created or
+   * not yet known is looked up again after each backoff until `maxBlockMs` has passed since
+   * `startMs`, then METADATA_TIMEOUT; a non-retriable answer (TOPIC_AUTHORIZATION_FAILED) fails at once.
+   */
+  private async waitOnMetadata(topic: string, startMs: number): Promise<TopicInfo> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.cluster.topicInfo(topic);
+      } catch (error) {
+        if (!isRetriable(error)) throw error;
+        const remainingMs = startMs + this.settings.maxBlockMs - this.clock.now();
+        if (remainingMs <= 0) {
+          throw new MetadataTimeoutError(`topic '${topic}' not present in metadata after ${this.settings.maxBlockMs} ms (maxBlockMs); last error: ${(error as Error).message}`, error);
+        }
+        await sleep(this.clock, Math.min(remainingMs, retryDelayMs(attempt, this.settings.retry)));
+      }
     }
   }
 
@@ -278,12 +317,12 @@ export class Producer extends EventEmitter {
     if (tracker === undefined) {
       const created: SendTracker = { firstBatch: pending, firstIndex: indexInBatch, batches: [pending] };
       trackers.set(queue, created);
-      this.outstanding.add(pending);
+      this.addOutstanding(pending);
       return created;
     }
     if (tracker.batches[tracker.batches.length - 1] !== pending) {
       tracker.batches.push(pending);
-      this.outstanding.add(pending);
+      this.addOutstanding(pending);
     }
     return tracker;
   }
@@ -317,12 +356,31 @@ export class Producer extends EventEmitter {
     await Promise.allSettled(pending.map((b) => b.done));
   }
 
-  async disconnect(): Promise<void> {
+  /**
+   * Sends what is buffered and waits for the answers, then disconnects. With `timeoutMs` (Kafka's
+   * close(timeout)) it waits at most that long, then fails every batch still unacknowledged with
+   * NOT_CONNECTED (caused by the partition's last error) instead of waiting out deliveryTimeoutMs.
+   */
+  async disconnect(options: { timeoutMs?: number } = {}): Promise<void> {
     if (!this.isConnected) return;
-    await this.flush();
+    const flushed = this.flush();
+    if (options.timeoutMs === undefined) await flushed;
+    else {
+      let timer: TimerHandle | null = null;
+      const waited = await Promise.race([flushed.then(() => true), new Promise<boolean>((resolve) => (timer = this.clock.setTimeout(() => resolve(false), options.timeoutMs!)))]);
+      if (timer !== null) this.clock.clearTimeout(timer);
+      if (!waited) {
+        for (const batch of [...this.outstanding]) {
+          this.expire(batch, (cause) => new NotConnectedError(`producer disconnected with ${batch.recordCount} record(s) for ${batch.queue.topic}-${batch.queue.partition} unacknowledged after ${options.timeoutMs} ms`, cause));
+        }
+      }
+    }
     this.isConnected = false;
     this.accumulator.close();
     if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
+    if (this.expiryTimer !== null) this.clock.clearTimeout(this.expiryTimer);
+    this.retryTimer = null;
+    this.expiryTimer = null;
     this.memory.failWaiters(new NotConnectedError('producer disconnected'));
     if (this.ownsCluster) await this.cluster.close();
     this.emit(ProducerEvents.DISCONNECT, { type: ProducerEvents.DISCONNECT, timestamp: this.clock.now(), payload: null });
@@ -344,6 +402,7 @@ export class Producer extends EventEmitter {
     const now = this.clock.now();
     const byNode = new Map<number, PendingBatch[][]>();
     let nextRetryAtMs = Number.POSITIVE_INFINITY;
+    let leaderless: Set<string> | null = null;
     for (const queue of this.accumulator.queues.values()) {
       if (queue.ready.length === 0) continue;
       if (queue.ready[0].retryAtMs > now) {
@@ -353,8 +412,9 @@ export class Producer extends EventEmitter {
       let leader: number;
       try {
         leader = this.cluster.leaderFor(queue.topic, queue.partition);
-      } catch {
-        this.refreshMetadataSoon(queue.topic);
+      } catch (error) {
+        queue.lastError = this.cluster.topicError(queue.topic) ?? (error as Error);
+        (leaderless ??= new Set()).add(queue.topic);
         continue;
       }
       if ((this.inFlightByNode.get(leader) ?? 0) >= this.settings.maxInFlightRequests) continue;
@@ -364,12 +424,97 @@ export class Producer extends EventEmitter {
       groups.push(taken);
     }
     for (const [nodeId, groups] of byNode) this.sendToNode(nodeId, groups);
-    if (nextRetryAtMs !== Number.POSITIVE_INFINITY && this.retryTimer === null) {
-      this.retryTimer = this.clock.setTimeout(() => {
-        this.retryTimer = null;
-        this.drain();
-      }, Math.max(0, nextRetryAtMs - now));
+    if (leaderless !== null) {
+      // Look the leaders up again, but at most once a backoff: a partition without a leader for
+      // long must not become a loop of Metadata requests.
+      if (now >= this.leaderLookupAfterMs && this.refreshing === null) {
+        this.leaderLookupAfterMs = now + this.settings.retry.initialRetryTimeMs;
+        this.refreshMetadataSoon([...leaderless]);
+      } else if (this.refreshing === null) nextRetryAtMs = Math.min(nextRetryAtMs, this.leaderLookupAfterMs);
     }
+    if (nextRetryAtMs !== Number.POSITIVE_INFINITY) this.armRetryTimer(nextRetryAtMs, now);
+  }
+
+  /** Runs the sender at `atMs`, or earlier when a timer is armed for earlier. */
+  private armRetryTimer(atMs: number, now: number): void {
+    if (this.retryTimer !== null) {
+      if (this.retryTimerAtMs <= atMs) return;
+      this.clock.clearTimeout(this.retryTimer);
+    }
+    this.retryTimerAtMs = atMs;
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = null;
+      this.retryTimerAtMs = Number.POSITIVE_INFINITY;
+      this.drain();
+    }, Math.max(0, atMs - now));
+  }
+
+  // ---- delivery timeout ---------------------------------------------------------------------
+
+  private addOutstanding(batch: PendingBatch): void {
+    this.outstanding.add(batch);
+    // With no timer armed nothing older is outstanding: this batch is the next to expire.
+    if (this.expiryTimer === null) this.armExpiry(batch.createdAtMs + this.settings.deliveryTimeoutMs);
+  }
+
+  private removeOutstanding(batch: PendingBatch): void {
+    this.outstanding.delete(batch);
+    if (this.outstanding.size === 0 && this.expiryTimer !== null) {
+      // Nothing left to expire: no timer keeps the process alive or runs for nothing.
+      this.clock.clearTimeout(this.expiryTimer);
+      this.expiryTimer = null;
+    }
+  }
+
+  private armExpiry(atMs: number): void {
+    this.expiryTimer = this.clock.setTimeout(() => {
+      this.expiryTimer = null;
+      this.expireBatches();
+    }, Math.max(0, atMs - this.clock.now()));
+  }
+
+  /**
+   * Kafka's RecordAccumulator.expiredBatches and Sender's expired in-flight batches: every batch
+   * opened deliveryTimeoutMs ago or more fails with DELIVERY_TIMEOUT, wherever it is, so a send
+   * settles even when its partition has no leader, its broker cannot be reached or never answers.
+   */
+  private expireBatches(): void {
+    const now = this.clock.now();
+    const timeoutMs = this.settings.deliveryTimeoutMs;
+    let oldestLeftMs = Number.POSITIVE_INFINITY;
+    for (const batch of [...this.outstanding]) {
+      if (now - batch.createdAtMs < timeoutMs) {
+        oldestLeftMs = Math.min(oldestLeftMs, batch.createdAtMs);
+        continue;
+      }
+      const { topic, partition } = batch.queue;
+      this.expire(batch, (cause) => new DeliveryTimeoutError(
+        `expiring ${batch.recordCount} record(s) for ${topic}-${partition}: ${now - batch.createdAtMs} ms have passed since the batch opened (deliveryTimeoutMs ${timeoutMs})${cause === null ? '' : `; last error: ${cause.message}`}`,
+        cause ?? undefined,
+      ));
+    }
+    if (oldestLeftMs !== Number.POSITIVE_INFINITY && this.expiryTimer === null) this.armExpiry(oldestLeftMs + timeoutMs);
+  }
+
+  /**
+   * Fails one outstanding batch with `makeError(the partition's last error)`. One not sent (open,
+   * waiting for a leader or a retry) leaves its queue and returns its memory now; one in flight
+   * is marked, and returns its memory when its answer comes (the transport may still read it).
+   */
+  private expire(batch: PendingBatch, makeError: (cause: Error | null) => Error): void {
+    const queue = batch.queue;
+    if (queue.open === batch) this.accumulator.seal(queue);
+    const error = makeError(queue.lastError);
+    const at = queue.ready.indexOf(batch);
+    this.removeOutstanding(batch);
+    if (at >= 0) {
+      queue.ready.splice(at, 1);
+      this.memory.release(batch.reservedBytes);
+      this.accumulator.releaseBatch(batch, batch.attempts === 0);
+    } else {
+      batch.expired = true;
+    }
+    batch.reject(error);
   }
 
   /** The head batches of one partition with the same acks, up to maxRequestBytes (at least one). */
@@ -449,15 +594,25 @@ export class Producer extends EventEmitter {
 
   private finish(batch: PendingBatch, result: BatchResult, answered = true): void {
     batch.queue.inFlight--;
-    this.outstanding.delete(batch);
+    this.removeOutstanding(batch);
     this.memory.release(batch.reservedBytes);
     this.accumulator.releaseBatch(batch, answered);
     batch.resolve(result);
   }
 
   /** Requeues a group for a retry in order, or fails its batches when the error is final. */
-  private failGroup(group: PendingBatch[], error: Error): void {
-    const queue = group[0].queue;
+  private failGroup(failed: PendingBatch[], error: Error): void {
+    const queue = failed[0].queue;
+    queue.lastError = error;
+    // Batches failed by deliveryTimeoutMs while in flight are done: they only return their memory.
+    const group = failed.filter((b) => !b.expired);
+    for (const b of failed) {
+      if (!b.expired) continue;
+      b.queue.inFlight--;
+      this.memory.release(b.reservedBytes);
+      this.accumulator.releaseBatch(b, false);
+    }
+    if (group.length === 0) return;
     const retriable = isRetriable(error) || (this.settings.idempotent && error instanceof KafkaProtocolError && error.errorCode === 45);
     const now = this.clock.now();
     const ageMs = now - group[0].createdAtMs;
@@ -471,7 +626,11 @@ export class Producer extends EventEmitter {
       queue.inFlight -= group.length;
       queue.ready.push(...group);
       queue.ready.sort((a, b) => a.order - b.order);
-      this.refreshMetadataSoon(queue.topic);
+      this.refreshMetadataSoon([queue.topic]);
+      if (this.listenerCount(ProducerEvents.RETRY) > 0) {
+        const payload: ProducerRetryPayload = { topic: queue.topic, partition: queue.partition, attempts: group[0].attempts, recordCount: group.reduce((sum, b) => sum + b.recordCount, 0), error };
+        this.emit(ProducerEvents.RETRY, { type: ProducerEvents.RETRY, timestamp: now, payload });
+      }
       return;
     }
     const final = retriable && !withinDeliveryTimeout
@@ -482,7 +641,7 @@ export class Producer extends EventEmitter {
       : error;
     for (const b of group) {
       b.queue.inFlight--;
-      this.outstanding.delete(b);
+      this.removeOutstanding(b);
       this.memory.release(b.reservedBytes);
       this.accumulator.releaseBatch(b, false);
       b.reject(final);
@@ -490,10 +649,13 @@ export class Producer extends EventEmitter {
   }
 
   private refreshing: Promise<unknown> | null = null;
-  private refreshMetadataSoon(topic: string): void {
+  private refreshMetadataSoon(topics: string[]): void {
     this.refreshing ??= this.cluster
-      .refreshMetadata([topic])
-      .catch(() => {})
+      .refreshMetadata(topics)
+      .catch((error: Error) => {
+        // Every broker unreachable: that is what the partitions waiting for a leader wait on.
+        for (const queue of this.accumulator.queues.values()) if (queue.ready.length > 0 && topics.includes(queue.topic)) queue.lastError = error;
+      })
       .finally(() => {
         this.refreshing = null;
         this.scheduleDrain();

@@ -44,9 +44,10 @@ describe('client defaults', () => {
     await producer.send({ topic: 'created-by-send', messages: [{ value: 'v' }] });
     await producer.disconnect();
     expect(broker.image.topic('created-by-send') !== undefined).toBe(true);
-    const refusing = client.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+    // maxBlockMs 0: one metadata lookup, then METADATA_TIMEOUT (Kafka's max.block.ms).
+    const refusing = client.producer({ allowAutoTopicCreation: false, maxBlockMs: 0 });
     await refusing.connect();
-    await expect(refusing.send({ topic: 'not-created', messages: [{ value: 'v' }] })).rejects.toThrow();
+    await expect(refusing.send({ topic: 'not-created', messages: [{ value: 'v' }] })).rejects.toMatchObject({ code: 'METADATA_TIMEOUT', cause: { code: 'UNKNOWN_TOPIC_OR_PARTITION' } });
     expect(broker.image.topic('not-created') !== undefined).toBe(false);
   });
 

@@ -21,8 +21,20 @@ export class FakeBroker implements RequestHandler {
   private changedBeforeAnswer = 0;
   reusedMemory = 0;
   private readonly nextOffset = new Map<string, number>();
+  /** Topics whose partitions Metadata describes with no leader (LEADER_NOT_AVAILABLE, leader -1). */
+  readonly leaderless = new Set<string>();
 
   constructor(private readonly topics: Record<string, number>) {}
+
+  /** Metadata describes `topic` with `partitions` partitions from now on. */
+  addTopic(topic: string, partitions: number): void {
+    this.topics[topic] = partitions;
+  }
+
+  /** Metadata answers UNKNOWN_TOPIC_OR_PARTITION for `topic` from now on. */
+  deleteTopic(topic: string): void {
+    delete this.topics[topic];
+  }
 
   handle(apiKey: number, _apiVersion: number, body: Body): unknown {
     switch (apiKey) {
@@ -53,7 +65,7 @@ export class FakeBroker implements RequestHandler {
               name,
               topicId: '00000000-0000-0000-0000-000000000001',
               isInternal: false,
-              partitions: Array.from({ length: this.topics[name] }, (_, i) => ({ errorCode: 0, partitionIndex: i, leaderId: 0, leaderEpoch: 0, replicaNodes: [0], isrNodes: [0] })),
+              partitions: Array.from({ length: this.topics[name] }, (_, i) => ({ errorCode: this.leaderless.has(name) ? 5 : 0, partitionIndex: i, leaderId: this.leaderless.has(name) ? -1 : 0, leaderEpoch: 0, replicaNodes: [0], isrNodes: [0] })),
             },
       ),
     };
