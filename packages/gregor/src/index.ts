@@ -34,6 +34,7 @@ export {
   NotConnectedError,
   RetriesExhaustedError,
   DeliveryTimeoutError,
+  MetadataTimeoutError,
   UnsupportedApiError,
   MalformedPayloadError,
   DeleteGroupsError,

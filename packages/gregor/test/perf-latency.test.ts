@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../src/cli/args.js';
 import type { EndToEndLatencyReport } from '../src/perf/end-to-end-latency.js';
+import { describeFailure } from '../src/cli/failure.js';
 import { ensureBuilt, expectOneLineFailure, gregor, temporaryDir } from './support/cli.js';
 import { perfOutput } from './support/perf-output.js';
 
@@ -75,6 +76,19 @@ describe('gregor perf latency', () => {
     }
     // The text report is not printed beside it.
     expect(progress).not.toMatch(/produce-to-consume latency:/);
+  });
+
+  it('ends at once with NOT_ENOUGH_REPLICAS, the ISR and min.insync.replicas when the topic has fewer replicas than min.insync.replicas, not with BUFFER_FULL a minute later', async () => {
+    ensureBuilt();
+    const dir = temporaryDir('perf-latency-min-isr');
+    dirs.push(dir);
+    const created = gregor(['topics', 'create', '--dir', dir, '--topic', 'strict', '--replication-factor', '1', '--config', 'min.insync.replicas=2']);
+    expect(created.status, created.stderr).toBe(0);
+    const error = await perfOutput(['latency', '--dir', dir, '--topic', 'strict', '--rate', '1000', '--duration', '30', '--warmup', '0']).then(() => null, (failure: unknown) => failure);
+    expect(error).toMatchObject({ code: 'NOT_ENOUGH_REPLICAS' });
+    const line = describeFailure(error);
+    expect(line).toMatch(/^NOT_ENOUGH_REPLICAS: /);
+    expect(line).toContain('min.insync.replicas 2');
   });
 
   it('refuses each bad flag with a line naming it, before connecting', async () => {

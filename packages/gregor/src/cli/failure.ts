@@ -91,6 +91,7 @@ const KAFKA_ERROR_HINTS: Record<string, string> = {
   MESSAGE_TOO_LARGE: 'a record is larger than the topic accepts (max.message.bytes)',
   TOPIC_DELETION_DISABLED: 'the broker does not allow deleting topics (delete.topic.enable=false)',
   POLICY_VIOLATION: 'the request breaks a broker policy',
+  NOT_ENOUGH_REPLICAS: "fewer replicas are in sync than the topic's min.insync.replicas, so acks=all writes are refused (bring replicas back, lower min.insync.replicas, or use --acks 1)",
 };
 
 /** The one line a failure prints (without the "gregor: " prefix). */

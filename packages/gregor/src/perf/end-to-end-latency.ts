@@ -21,16 +21,23 @@
  *   not counted. Then records are counted until `measure` is met; the run waits until every
  *   record sent has been received, and checks the counts: each sequence number received once.
  *
+ * - A produce error that keeps coming back before any record was acknowledged (NOT_ENOUGH_REPLICAS
+ *   on a topic whose min.insync.replicas exceeds its live replicas, an authorization the broker
+ *   keeps refusing) ends the run with that error once a batch has failed FAILED_ATTEMPTS_MAX times
+ *   (about 3 s of the producer's backoff), rather than retrying until the buffer fills.
+ *
  * Timing uses `performance.now()` of this process for both ends (producer and consumer are in it).
  * Single caller; the producer and consumer are the caller's, connected, and left connected.
  */
 import assert from 'node:assert';
-import type { Consumer, EachMessagePayload, Producer } from '@gregor/client';
+import type { Consumer, EachMessagePayload, Producer, ProducerRetryPayload } from '@gregor/client';
 import { LatencyRecorder } from './latency-recorder.js';
 
 /** sentAt and sequence, two f64s. */
 export const VALUE_HEADER_BYTES = 16;
 const TICK_MS = 1;
+/** Attempts a batch may fail, before any record of the run is acknowledged, before the run ends with its error. */
+export const FAILED_ATTEMPTS_MAX = 5;
 
 export interface EndToEndLatencyOptions {
   /** Connected; its acks setting (or `acks`) is the one measured. */
@@ -152,6 +159,7 @@ export async function measureEndToEndLatency(options: EndToEndLatencyOptions): P
     wake?.();
   };
   consumer.on('consumer.crash', onCrash);
+  const cleanups: (() => void)[] = [];
   await consumer.subscribe({ topics: [topic], fromBeginning: false });
   await consumer.run({ autoCommit: false, eachMessage });
 
@@ -160,6 +168,14 @@ export async function measureEndToEndLatency(options: EndToEndLatencyOptions): P
     const acknowledgement = new LatencyRecorder();
     let acknowledged = 0;
     let sendError: Error | null = null;
+    let anyAcknowledged = false;
+    const onRetry = ({ payload }: { payload: ProducerRetryPayload }) => {
+      if (anyAcknowledged || payload.attempts < FAILED_ATTEMPTS_MAX) return;
+      sendError ??= payload.error;
+      wake?.();
+    };
+    producer.on(producer.events.RETRY, onRetry);
+    cleanups.push(() => producer.off(producer.events.RETRY, onRetry));
     const inFlight = new Set<Promise<void>>();
     let measuring = false;
     let scheduleLagMaxMs = 0;
@@ -170,6 +186,7 @@ export async function measureEndToEndLatency(options: EndToEndLatencyOptions): P
       const counted = measuring;
       const sending: Promise<void> = producer.send({ topic, acks, messages }).then(
         () => {
+          anyAcknowledged = true;
           if (counted) {
             acknowledgement.record(performance.now() - sentAt, count);
             acknowledged += count;
@@ -225,7 +242,11 @@ export async function measureEndToEndLatency(options: EndToEndLatencyOptions): P
       await sleep(Math.max(0, Math.min(TICK_MS, nextDue - performance.now())));
     }
     const seconds = (performance.now() - phaseStart) / 1000;
-    await Promise.all(inFlight);
+    // The sends still out, unless a repeated produce error ends the run first (onRetry wakes it).
+    while (inFlight.size > 0 && sendError === null) {
+      await Promise.race([...inFlight, new Promise<void>((resolve) => (wake = resolve))]);
+      wake = null;
+    }
     if (sendError !== null) throw sendError;
     // Every record sent (warm-up included) arrives, or the run says how many did not.
     const deadline = performance.now() + drainTimeoutMs;
@@ -252,6 +273,7 @@ export async function measureEndToEndLatency(options: EndToEndLatencyOptions): P
     };
   } finally {
     consumer.off('consumer.crash', onCrash);
+    for (const cleanup of cleanups) cleanup();
     await consumer.stop();
   }
 }

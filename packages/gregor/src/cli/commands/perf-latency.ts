@@ -30,7 +30,9 @@ The producer has linger.ms 0 (as Kafka's tool; --linger-ms to change it), the co
 default long poll. A topic that does not exist is created with --partitions and
 --replication-factor (default: the broker's default.replication.factor). --json prints the
 report as one JSON object on standard output instead (the progress stays on standard error), for
-scripts such as \`pnpm bench replication\`.
+scripts such as \`pnpm bench replication\`. A produce error that
+keeps coming back before any record is acknowledged (NOT_ENOUGH_REPLICAS when the topic's
+min.insync.replicas exceeds its in-sync replicas) ends the run with that error after about 3 s.
 
 ${connectionHelp}
 
@@ -95,7 +97,7 @@ export async function main(argv: string[]): Promise<void> {
     let progress: Progress | undefined;
     const stream = process.stderr;
     stream.write(`${warmupMs > 0 ? `warming up for ${(warmupMs / 1000).toFixed(1)} s, then ` : ''}measuring ${'records' in measure ? `${measure.records} records` : `${(measure.durationMs / 1000).toFixed(1)} s`} at ${rate} records/s of ${recordBytes} B, acks=${acks === -1 ? 'all' : acks}, linger.ms ${lingerMs}, on ${connection.describe}\n`);
-    const report = await measureEndToEndLatency({
+    const measuring = measureEndToEndLatency({
       producer,
       consumer,
       topic,
@@ -109,6 +111,12 @@ export async function main(argv: string[]): Promise<void> {
         progress = createProgress({ label: 'received', total: expected, unit: 'records', stream });
       },
       onProgress: (received) => progress?.update(received),
+    });
+    // A run that failed (a produce error that kept coming back) ends now: what is still unsent
+    // fails at once instead of being retried until delivery.timeout.ms.
+    const report = await measuring.catch(async (error: unknown) => {
+      await producer.disconnect({ timeoutMs: 0 });
+      throw error;
     });
     if (values.json === true) {
       progress?.finish(`${report.received} records received`);
