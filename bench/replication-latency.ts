@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { Admin } from '@gregor/client';
+import { GREGOR_NODE_FLAGS } from '../packages/gregor/src/node-flags.js';
 import type { EndToEndLatencyReport } from '../packages/gregor/src/perf/end-to-end-latency.js';
 import type { Row } from './row.js';
 
@@ -38,7 +39,7 @@ async function measureOne(topic: string, options: LatencyBenchOptions): Promise<
     '--rate', String(options.rate), '--record-size', String(options.recordBytes), '--linger-ms', String(LINGER_MS),
     '--warmup', String(options.warmupSeconds), '--duration', String(options.seconds), '--json',
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...GREGOR_NODE_FLAGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   // The bench ends on SIGINT/SIGTERM by exiting (after its nodes): this process goes with it.
   const killOnExit = () => {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');

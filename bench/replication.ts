@@ -31,6 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client, type Producer } from '@gregor/client';
 import { type PartitionStatus, statusFromBroker } from '../packages/gregor/src/cli/cluster/status.js';
+import { GREGOR_NODE_FLAGS } from '../packages/gregor/src/node-flags.js';
 import { latencyRows } from './replication-latency.js';
 import type { Row } from './row.js';
 
@@ -142,7 +143,7 @@ class Cluster {
 
   spawn(nodeId: number): void {
     const node = this.node(nodeId);
-    const child = spawn(process.execPath, [cli, 'serve', '--config', node.properties, '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
+    const child = spawn(process.execPath, [...GREGOR_NODE_FLAGS, cli, 'serve', '--config', node.properties, '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
     node.output = '';
     // The banner and any failure: the last 64 KiB are enough.
     const append = (chunk: unknown) => {

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient, TcpTransport } from '@gregor/client';
 import { LogManager, nodeFileSystem, type PartitionLog } from '@gregor/log';
 import { forEachBatch, readBatchHeader } from '@gregor/records';
+import { GREGOR_NODE_FLAGS } from '../packages/gregor/src/node-flags.js';
 import type { Row } from './row.js';
 
 const SIZES_MB = (process.env.GREGOR_BENCH_RESTART_MB ?? '100,2048').split(',').map(Number);
@@ -42,7 +43,7 @@ interface Served {
 /** Starts `gregor serve` on `dir`; resolves once it prints its banner. */
 function serve(dir: string): Promise<Served> {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'serve', '--dir', dir, '--port', '0', '--http-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...GREGOR_NODE_FLAGS, cli, 'serve', '--dir', dir, '--port', '0', '--http-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let printed = '';
   return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc
 // The `gregor` command. Inside the repository (a workspace checkout, where the sources sit beside
 // the build), the packages are rebuilt first when a source file is newer than its package's last
 // build, so `pnpm gregor ...` never runs stale code and pays for `tsc -b` only after an edit.

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, TcpTransport } from '@gregor/client';
 import { LogManager, nodeFileSystem, type PartitionLog } from '@gregor/log';
 import { forEachBatch, readBatchHeader } from '@gregor/records';
+import { GREGOR_NODE_FLAGS } from '../src/node-flags.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = path.join(root, 'packages/gregor/bin/gregor.js');
@@ -31,7 +32,7 @@ interface Served {
 const children: ChildProcess[] = [];
 
 function serve(dir: string): Promise<Served> {
-  const child = spawn(process.execPath, [cli, 'serve', '--dir', dir, '--port', '0', '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...GREGOR_NODE_FLAGS, cli, 'serve', '--dir', dir, '--port', '0', '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let printed = '';

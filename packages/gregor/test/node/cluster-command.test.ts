@@ -102,6 +102,8 @@ describe('gregor cluster start and status', () => {
     const first = await clusterStart(['--nodes', '3', '--dir', dir, '--http-port', String(httpPort), ...fast]);
     expect(first.nodePids).toHaveLength(3);
     expect(first.bootstrap.split(',')).toHaveLength(3);
+    // Every node runs with Gregor's V8 flags (node-flags.ts): several nodes share the machine's cores.
+    for (const pid of first.nodePids) expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--single-threaded-gc');
     for (const nodeId of [1, 2, 3]) expect(fs.readFileSync(path.join(dir, `node-${nodeId}`, 'server.properties'), 'utf8')).toContain(`node.id=${nodeId}`);
 
     await vi.waitFor(async () => expect((await statusFromBroker(first.bootstrap, 'test')).brokers).toHaveLength(3), { timeout: 20_000, interval: 100 });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { GREGOR_NODE_FLAGS } from '../../src/node-flags.js';
 
 export const root = fileURLToPath(new URL('../../../../', import.meta.url));
 export const bin = path.join(root, 'packages/gregor/bin/gregor.js');
@@ -110,7 +111,7 @@ export interface ServeProcess {
 /** Starts `gregor serve` with `args` and resolves once its banner is complete. */
 export async function startServe(args: string[]): Promise<ServeProcess> {
   // The web console stays off: its default port is fixed, and tests take ports from the OS.
-  const child = spawn(process.execPath, [bin, 'serve', '--http-port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
+  const child = spawn(process.execPath, [...GREGOR_NODE_FLAGS, bin, 'serve', '--http-port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
   let printed = '';
   child.stdout?.on('data', (chunk) => {
     printed += String(chunk);

@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { GREGOR_NODE_FLAGS } from '../../src/node-flags.js';
 import { bin, root, temporaryDir } from './cli.js';
 import { freePorts } from '../node/support.js';
 
@@ -95,7 +96,7 @@ export class NodeProcesses {
   spawn(nodeId: number): NodeProcess {
     const node = this.node(nodeId);
     if (node.child !== null && node.child.exitCode === null && node.child.signalCode === null) throw new Error(`node ${nodeId} is running`);
-    const child = spawn(process.execPath, [bin, 'serve', '--config', node.propertiesFile, '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
+    const child = spawn(process.execPath, [...GREGOR_NODE_FLAGS, bin, 'serve', '--config', node.propertiesFile, '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '' } });
     this.outputs.set(nodeId, '');
     const append = (chunk: unknown) => this.outputs.set(nodeId, (this.outputs.get(nodeId) ?? '') + String(chunk));
     child.stdout?.on('data', append);

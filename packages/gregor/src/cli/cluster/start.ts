@@ -18,6 +18,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GREGOR_NODE_FLAGS } from '../../node-flags.js';
 import { freeLoopbackPorts } from '../../node/free-ports.js';
 import { CommandFailedError } from '../args.js';
 import { type ClusterLayout, type NodeLayout, newLayout, readLayout, writeLayout } from './layout.js';
@@ -117,7 +118,7 @@ function spawnNode(node: NodeLayout, httpPort: number): RunningNode {
   const logStart = fileSize(node.logFile);
   const log = fs.openSync(node.logFile, 'a');
   try {
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', node.propertiesFile, '--http-port', String(httpPort)], {
+    const child = spawn(process.execPath, [...GREGOR_NODE_FLAGS, CLI, 'serve', '--config', node.propertiesFile, '--http-port', String(httpPort)], {
       stdio: ['ignore', log, log],
       detached: true,
       env: { ...process.env, GREGOR_VERBOSE: '' },
