@@ -263,6 +263,19 @@ describe('three node processes under repeated faults', () => {
     stopProducing = true;
     await producing;
     await wholeCluster(cluster, 'at the end');
+    // A leader elected by the last fault learns its high watermark from its followers' fetches: a
+    // read with kcat -e before then stops at the lagging HW. Wait until every partition's latest
+    // offset covers what was acknowledged on it.
+    const reader = new Kafka({ clientId: 'fault-offsets', brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: RETRY }).admin();
+    await reader.connect();
+    try {
+      await vi.waitFor(async () => {
+        const offsets = await reader.fetchTopicOffsets(TOPIC);
+        for (const { partition, high } of offsets) expect(Number(high), `${TOPIC}-${partition}'s latest offset`).toBeGreaterThanOrEqual((acknowledged[partition] as number[]).length);
+      }, { timeout: 60_000, interval: 250 });
+    } finally {
+      await reader.disconnect();
+    }
 
     // The log, read from offset 0 of every partition.
     const { stdout } = await run('kcat', ['-C', '-b', cluster.direct.join(','), '-t', TOPIC, '-e', '-q', '-f', '%p %o %s\n'], { timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
