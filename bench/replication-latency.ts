@@ -41,10 +41,10 @@ async function measureOne(topic: string, options: LatencyBenchOptions): Promise<
   ];
   const child = spawn(process.execPath, [...GREGOR_NODE_FLAGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   // The bench ends on SIGINT/SIGTERM by exiting (after its nodes): this process goes with it.
-  const killOnExit = () => {
+  const kill = () => {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
   };
-  process.once('exit', killOnExit);
+  process.once('exit', kill);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -53,9 +53,7 @@ async function measureOne(topic: string, options: LatencyBenchOptions): Promise<
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8192);
   });
-  const timer = setTimeout(() => {
-    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-  }, (options.warmupSeconds + options.seconds) * 1000 + SLACK_MS);
+  const timer = setTimeout(kill, (options.warmupSeconds + options.seconds) * 1000 + SLACK_MS);
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
@@ -65,8 +63,8 @@ async function measureOne(topic: string, options: LatencyBenchOptions): Promise<
     return { report: JSON.parse(stdout) as EndToEndLatencyReport, load: os.loadavg().map((value) => value.toFixed(2)).join(' ') };
   } finally {
     clearTimeout(timer);
-    process.off('exit', killOnExit);
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    process.off('exit', kill);
+    kill();
   }
 }
 
