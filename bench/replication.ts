@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, type Producer } from '@gregor/client';
 import { type PartitionStatus, statusFromBroker } from '../packages/gregor/src/cli/cluster/status.js';
 import { GREGOR_NODE_FLAGS } from '../packages/gregor/src/node-flags.js';
+import { freeLoopbackPorts } from '../packages/gregor/src/node/free-ports.js';
 import { latencyRows } from './replication-latency.js';
 import type { Row } from './row.js';
 
@@ -83,7 +84,7 @@ class Cluster {
 
   static async create(): Promise<Cluster> {
     const dir = fs.mkdtempSync(path.join(tmpdir(), 'gregor-bench-replication-'));
-    const ports = await freePorts(6);
+    const ports = await freeLoopbackPorts('127.0.0.1', 6);
     const ids = [1, 2, 3];
     const voters = ids.map((id, i) => `${id}@127.0.0.1:${ports[i * 2 + 1]}`).join(',');
     const nodes = ids.map((nodeId, i): Node => {
@@ -183,19 +184,6 @@ class Cluster {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
 }
 
 /** The partition as the brokers at `bootstrap` see it, once `accept` takes it; polled every 20 ms. */

@@ -6,7 +6,7 @@
  * to the others over real loopback TCP: a CONTROLLER listener (the quorum and the controller APIs)
  * and a PLAINTEXT listener (clients and the other brokers' replica fetchers), both on ports from
  * the OS. The voters must name each other's CONTROLLER port before any node starts, so those
- * ports are taken from the OS, released and bound by the node (see `freeLoopbackPorts`); a node
+ * ports are free ones below the OS's ephemeral range, released and bound by the node (see `freeLoopbackPorts`); a node
  * that restarts binds the same two ports again (the others know them).
  *
  * Reopening a dir reopens the same cluster (its nodes keep their data and cluster id; the ports

@@ -16,12 +16,25 @@ import { ensureBuilt } from '../support/cli.js';
 import { NodeProcesses } from '../support/node-processes.js';
 import { stderrLogger } from '@gregor/server';
 import type { GregorCluster, GregorClusterOptions } from '../../src/cluster.js';
-import { freeLoopbackPorts } from '../../src/node/free-ports.js';
+import { CLUSTER_PORT_RANGE, freeLoopbackPorts, type PortRange } from '../../src/node/free-ports.js';
 import { Gregor } from '../../src/gregor.js';
 
-/** Ports the OS hands out for port 0, released at once so a node can bind them (the voters must be known before the nodes start). */
+/**
+ * Free loopback ports below the OS's ephemeral range, released at once so a node can bind them (the
+ * voters must be known before the nodes start). Each vitest worker picks from its own slice of the
+ * range, so two test files running at once never pick the same port between its release and the
+ * node's bind.
+ */
 export function freePorts(count: number): Promise<number[]> {
-  return freeLoopbackPorts('127.0.0.1', count);
+  return freeLoopbackPorts('127.0.0.1', count, workerPortRange(Number(process.env.VITEST_POOL_ID ?? '1')));
+}
+
+const PORT_SLICES = 8;
+
+export function workerPortRange(poolId: number): PortRange {
+  const size = Math.floor((CLUSTER_PORT_RANGE.high - CLUSTER_PORT_RANGE.low) / PORT_SLICES);
+  const low = CLUSTER_PORT_RANGE.low + ((Math.max(1, poolId) - 1) % PORT_SLICES) * size;
+  return { low, high: low + size };
 }
 
 export class TempDirs {
