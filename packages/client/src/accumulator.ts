@@ -6,9 +6,15 @@
  * Memory for each batch comes from `BufferMemory` before it opens and goes back when the batch
  * completes. Uncompressed batches are written into the partition's current `BatchRegion` (see
  * batch-region.ts) so that consecutive batches are one slice; compressed ones use `BatchBuilder`.
+ *
+ * Idempotence: each partition numbers its batches under one producer id and epoch (the queue's
+ * identity) as they are sealed. After the producer bumps its epoch (see producer.ts), a partition
+ * moves to the new identity at sequence 0 by `restamp`: its waiting batches get the new id, epoch
+ * and sequences written into their headers, and their CRC again (it covers those fields).
  * Owned by one producer; not shared.
  */
-import { BatchBuilder, type PlainRecordInput, type RecordHeader } from '@gregor/records';
+import assert from 'node:assert';
+import { BatchBuilder, batchSizeAt, CURRENT_MAGIC, isBatchCrcValid, MAGIC_OFFSET, patchProducerState, type PlainRecordInput, RECORD_COUNT_OFFSET, type RecordHeader } from '@gregor/records';
 import { type BatchRegion, RegionBatchWriter, type RegionPool } from './batch-region.js';
 import type { BufferMemory } from './buffer-memory.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -33,6 +39,10 @@ export class PendingBatch {
   retryAtMs = 0;
   /** Failed by deliveryTimeoutMs while in flight: its answer, when it comes, only returns its memory. */
   expired = false;
+  /** The producer id, epoch and first sequence in the batch's header (-1 unless idempotent). */
+  producerId = -1;
+  producerEpoch = -1;
+  baseSequence = -1;
   readonly createdAtMs: number;
   readonly done: Promise<BatchResult>;
   resolve!: (result: BatchResult) => void;
@@ -43,7 +53,6 @@ export class PendingBatch {
     /** Codec in bits 0-2, acks + 1 above: batches of one request share acks, of one batch the codec. */
     readonly mode: number,
     readonly reservedBytes: number,
-    readonly baseSequence: number,
     builder: BatchBuilder | RegionBatchWriter,
     createdAtMs: number,
   ) {
@@ -63,7 +72,20 @@ export class PartitionQueue {
   open: PendingBatch | null = null;
   readonly ready: PendingBatch[] = [];
   inFlight = 0;
+  /** The producer id and epoch this partition's sequences belong to (idempotent; -1 otherwise). */
+  producerId = -1;
+  producerEpoch = -1;
   nextSequence = 0;
+  /** Last sequence the broker acknowledged under this identity (-1: none). */
+  lastAckedSequence = -1;
+  /**
+   * A batch with a sequence failed for good, or the broker answered OUT_OF_ORDER_SEQUENCE: the
+   * partition sends nothing until its in-flight batches are answered, then the producer checks
+   * for a gap (Kafka's partitionsWithUnresolvedSequences).
+   */
+  unresolved = false;
+  /** The broker lost or refused this partition's sequence for certain: a new epoch is needed once nothing is in flight. */
+  epochBumpNeeded = false;
   /** The last error sending to this partition met (a failed attempt, no leader), the cause of an expiry. */
   lastError: Error | null = null;
   /** The region uncompressed batches of this partition are written into, while it has room. */
@@ -110,7 +132,13 @@ export class RecordAccumulator {
   queue(topic: string, partition: number): PartitionQueue {
     const key = `${topic}\u0000${partition}`;
     let queue = this.queues.get(key);
-    if (queue === undefined) this.queues.set(key, (queue = new PartitionQueue(topic, partition)));
+    if (queue === undefined) {
+      this.queues.set(key, (queue = new PartitionQueue(topic, partition)));
+      if (this.options.idempotent) {
+        queue.producerId = this.options.producerId();
+        queue.producerEpoch = this.options.producerEpoch();
+      }
+    }
     return queue;
   }
 
@@ -169,21 +197,25 @@ export class RecordAccumulator {
 
   private openBatch(queue: PartitionQueue, mode: number, reservedBytes: number, nowMs: number): PendingBatch {
     const idempotent = this.options.idempotent;
+    if (idempotent) this.adoptIfIdle(queue);
     const identity = {
-      producerId: idempotent ? this.options.producerId() : -1,
-      producerEpoch: idempotent ? this.options.producerEpoch() : -1,
+      producerId: idempotent ? queue.producerId : -1,
+      producerEpoch: idempotent ? queue.producerEpoch : -1,
       baseSequence: idempotent ? queue.nextSequence : -1,
     };
     let batch: PendingBatch;
     if ((mode & 0x07) === 0) {
       const region = this.regionFor(queue, reservedBytes);
-      batch = new PendingBatch(queue, mode, reservedBytes, identity.baseSequence, new RegionBatchWriter(region, region.used, reservedBytes, identity), nowMs);
+      batch = new PendingBatch(queue, mode, reservedBytes, new RegionBatchWriter(region, region.used, reservedBytes, identity), nowMs);
       batch.region = region;
       region.refs++;
     } else {
       const builder = new BatchBuilder({ compression: mode & 0x07, batchBytesMax: reservedBytes, initialBytes: reservedBytes, ...identity });
-      batch = new PendingBatch(queue, mode, reservedBytes, identity.baseSequence, builder, nowMs);
+      batch = new PendingBatch(queue, mode, reservedBytes, builder, nowMs);
     }
+    batch.producerId = identity.producerId;
+    batch.producerEpoch = identity.producerEpoch;
+    batch.baseSequence = identity.baseSequence;
     queue.open = batch;
     this.armLinger();
     return batch;
@@ -232,9 +264,48 @@ export class RecordAccumulator {
     queue.open = null;
     batch.data = batch.builder!.build();
     batch.builder = null;
-    if (this.options.idempotent) queue.nextSequence = (queue.nextSequence + batch.recordCount) % 2 ** 31;
+    if (this.options.idempotent) {
+      // The partition moved to a new identity, or a sequence was given back, while the batch was open.
+      if (batch.producerId !== queue.producerId || batch.producerEpoch !== queue.producerEpoch || batch.baseSequence !== queue.nextSequence) {
+        stamp(batch, queue.producerId, queue.producerEpoch, queue.nextSequence);
+      }
+      queue.nextSequence = nextSequenceAfter(batch);
+    }
     queue.ready.push(batch);
     this.options.onSealed(batch);
+  }
+
+  /** Whether the partition's sequences belong to the producer's current id and epoch. */
+  isCurrent(queue: PartitionQueue): boolean {
+    return queue.producerId === this.options.producerId() && queue.producerEpoch === this.options.producerEpoch();
+  }
+
+  /**
+   * A partition with nothing waiting or in flight and no unresolved sequence moves to the
+   * producer's current identity at sequence 0 without restamping anything (the common case after
+   * an epoch bump: the partition's next batch simply starts the new epoch).
+   */
+  private adoptIfIdle(queue: PartitionQueue): void {
+    if (this.isCurrent(queue) || this.options.producerId() < 0) return;
+    if (queue.ready.length > 0 || queue.inFlight > 0 || queue.unresolved || queue.epochBumpNeeded) return;
+    this.restamp(queue, this.options.producerId(), this.options.producerEpoch());
+  }
+
+  /**
+   * Kafka's startSequencesAtBeginning: the partition's sequences start again at 0 under
+   * `producerId`/`producerEpoch`, and every waiting batch is restamped in order (the open one is at
+   * its seal). Only with nothing in flight: an answer for the old numbering must not arrive after it.
+   */
+  restamp(queue: PartitionQueue, producerId: number, producerEpoch: number): void {
+    assert(queue.inFlight === 0, 'a partition is restamped only with nothing in flight');
+    queue.producerId = producerId;
+    queue.producerEpoch = producerEpoch;
+    queue.nextSequence = 0;
+    queue.lastAckedSequence = -1;
+    for (const batch of queue.ready) {
+      stamp(batch, producerId, producerEpoch, queue.nextSequence);
+      queue.nextSequence = nextSequenceAfter(batch);
+    }
   }
 
   /** Seals every open batch (linger expiry, flush). */
@@ -285,6 +356,28 @@ export class RecordAccumulator {
     this.lingerTimer = null;
     this.lingerImmediate = null;
   }
+}
+
+/** The sequence after the batch's last record (sequences wrap past Int32 max to 0, as Kafka's). */
+export function nextSequenceAfter(batch: PendingBatch): number {
+  return (batch.baseSequence + batch.recordCount) % 2 ** 31;
+}
+
+/**
+ * Writes a new producer id, epoch and base sequence into a sealed batch's header and recomputes
+ * its CRC (patchProducerState). The batch must not be in flight: its bytes are lent to the
+ * transport until the answer.
+ */
+function stamp(batch: PendingBatch, producerId: number, producerEpoch: number, baseSequence: number): void {
+  const data = batch.data;
+  assert(data !== null, 'only a sealed batch is restamped');
+  assert(data.length >= 61 && batchSizeAt(data, 0) === data.length && data[MAGIC_OFFSET] === CURRENT_MAGIC, 'a sealed batch is exactly one v2 batch');
+  assert(data.readInt32BE(RECORD_COUNT_OFFSET) === batch.recordCount, 'the header counts the batch\'s records');
+  patchProducerState(data, 0, producerId, producerEpoch, baseSequence);
+  assert(isBatchCrcValid(data, 0), 'the restamped batch\'s CRC covers its new header');
+  batch.producerId = producerId;
+  batch.producerEpoch = producerEpoch;
+  batch.baseSequence = baseSequence;
 }
 
 export function recordSize(key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null): number {

@@ -4,12 +4,17 @@
  * one Produce request, at most `maxInFlightRequests` requests per broker at a time, and retries
  * retriable errors with exponential backoff, keeping each partition's batches in order. With
  * `idempotent`, the broker's producer id, epoch and per-partition sequence numbers make a retried
- * batch land once. Time (linger, backoff, delivery timeout, the wait for buffer memory) is read
+ * batch land once; a batch that fails for good leaves a gap in its partition's sequence, which the
+ * producer closes as Kafka's does (KIP-360): once the partition has nothing in flight, it bumps its
+ * epoch (a new producer id when the epoch is at 32767) and every partition starts again at
+ * sequence 0 (see `resolveSequences`). Time (linger, backoff, delivery timeout, the wait for buffer memory) is read
  * from the Cluster's clock. One producer belongs to one caller; `send` may be called concurrently.
  */
+import assert from 'node:assert';
 import { EventEmitter } from 'node:events';
+import { ErrorCode } from '@gregor/protocol';
 import { Compression } from '@gregor/records';
-import { type BatchResult, type PartitionQueue, type PendingBatch, RecordAccumulator, recordSize } from './accumulator.js';
+import { type BatchResult, nextSequenceAfter, type PartitionQueue, type PendingBatch, RecordAccumulator, recordSize } from './accumulator.js';
 import { Api } from './api.js';
 import { isAdjacent, RegionPool } from './batch-region.js';
 import { BufferMemory } from './buffer-memory.js';
@@ -140,6 +145,14 @@ export class Producer extends EventEmitter {
   private readonly outstanding = new Set<PendingBatch>();
   private producerId = -1;
   private producerEpoch = -1;
+  /** Kafka's epochBumpRequired: a partition's sequence has a gap; bump before sending more. */
+  private epochBumpRequired = false;
+  /** Partitions that start again at sequence 0 under the next identity (Kafka's partitionsToRewriteSequences). */
+  private readonly partitionsToRestamp = new Set<PartitionQueue>();
+  /** InitProducerId for a new producer id (the epoch was at its limit), while it runs. */
+  private reinitializing: Promise<void> | null = null;
+  /** No new InitProducerId before this time after one failed. */
+  private reinitAfterMs = 0;
   private isConnected = false;
   private drainScheduled = false;
   private retryTimer: TimerHandle | null = null;
@@ -403,8 +416,18 @@ export class Producer extends EventEmitter {
     const byNode = new Map<number, PendingBatch[][]>();
     let nextRetryAtMs = Number.POSITIVE_INFINITY;
     let leaderless: Set<string> | null = null;
+    const idempotent = this.settings.idempotent;
+    if (idempotent) {
+      this.resolveSequences(now);
+      // Waiting for a new producer id: nothing goes out under the old one (Kafka's !isValid()).
+      if (this.producerId < 0) {
+        if (this.reinitializing === null && this.reinitAfterMs > now) this.armRetryTimer(this.reinitAfterMs, now);
+        return;
+      }
+    }
     for (const queue of this.accumulator.queues.values()) {
       if (queue.ready.length === 0) continue;
+      if (idempotent && !this.mayDrainIdempotent(queue)) continue;
       if (queue.ready[0].retryAtMs > now) {
         nextRetryAtMs = Math.min(nextRetryAtMs, queue.ready[0].retryAtMs);
         continue;
@@ -433,6 +456,75 @@ export class Producer extends EventEmitter {
       } else if (this.refreshing === null) nextRetryAtMs = Math.min(nextRetryAtMs, this.leaderLookupAfterMs);
     }
     if (nextRetryAtMs !== Number.POSITIVE_INFINITY) this.armRetryTimer(nextRetryAtMs, now);
+  }
+
+  // ---- idempotence: sequence gaps (Kafka's TransactionManager, KIP-360) ---------------------
+
+  /**
+   * Kafka's maybeResolveSequences and bumpIdempotentEpochAndResetIdIfNeeded. A partition whose
+   * sequence is unresolved waits until nothing of it is in flight; then, if the broker's last
+   * acknowledged sequence is followed by the next one to send, all is well (an expired batch was
+   * written after all); else there is a gap the broker will never fill. A gap under the current
+   * identity needs a new one: the epoch goes up by one locally (the broker takes a new epoch from
+   * sequence 0), or at 32767 InitProducerId gives a new producer id. Then the partitions with a gap
+   * are restamped from sequence 0; the other partitions move to the new identity as soon as they
+   * have nothing in flight of the old one (`mayDrainIdempotent`).
+   */
+  private resolveSequences(now: number): void {
+    for (const queue of this.accumulator.queues.values()) {
+      if ((!queue.unresolved && !queue.epochBumpNeeded) || queue.inFlight > 0) continue;
+      const next = queue.ready.length > 0 ? queue.ready[0].baseSequence : queue.nextSequence;
+      if (queue.epochBumpNeeded || (queue.lastAckedSequence + 1) % 2 ** 31 !== next) {
+        this.partitionsToRestamp.add(queue);
+        // A gap in an old identity's sequence needs no bump: the partition moves to the current one.
+        if (this.accumulator.isCurrent(queue)) this.epochBumpRequired = true;
+      }
+      queue.unresolved = false;
+      queue.epochBumpNeeded = false;
+    }
+    if (this.epochBumpRequired && this.producerId >= 0) {
+      this.epochBumpRequired = false;
+      if (this.producerEpoch >= EPOCH_MAX) {
+        this.producerId = -1;
+        this.producerEpoch = -1;
+      } else {
+        this.producerEpoch++;
+      }
+    }
+    if (this.producerId < 0) {
+      if (this.reinitializing === null && now >= this.reinitAfterMs && this.isConnected) this.reinitializeProducerId();
+      return;
+    }
+    for (const queue of this.partitionsToRestamp) this.accumulator.restamp(queue, this.producerId, this.producerEpoch);
+    this.partitionsToRestamp.clear();
+  }
+
+  /** Kafka's resetIdempotentProducerId and a new InitProducerId; the sender waits for it. */
+  private reinitializeProducerId(): void {
+    this.reinitializing = this.initProducerId()
+      .catch((error: unknown) => {
+        this.reinitAfterMs = this.clock.now() + this.settings.retry.initialRetryTimeMs;
+        for (const queue of this.accumulator.queues.values()) if (queue.ready.length > 0) queue.lastError = error as Error;
+      })
+      .finally(() => {
+        this.reinitializing = null;
+        this.scheduleDrain();
+      });
+  }
+
+  /**
+   * Kafka's shouldStopDrainBatchesForPartition for the idempotent producer: nothing goes to a
+   * partition whose sequence is unresolved; a partition still numbered under an old identity
+   * sends the batches it sent before with their old numbers (so the broker still recognises a
+   * retry it already wrote), and once nothing of the old identity is in flight it is restamped
+   * from sequence 0 of the current one.
+   */
+  private mayDrainIdempotent(queue: PartitionQueue): boolean {
+    if (queue.unresolved || queue.epochBumpNeeded) return false;
+    if (this.accumulator.isCurrent(queue) || queue.ready[0].attempts > 0) return true;
+    if (queue.inFlight > 0) return false;
+    this.accumulator.restamp(queue, this.producerId, this.producerEpoch);
+    return true;
   }
 
   /** Runs the sender at `atMs`, or earlier when a timer is armed for earlier. */
@@ -507,6 +599,16 @@ export class Producer extends EventEmitter {
     const error = makeError(queue.lastError);
     const at = queue.ready.indexOf(batch);
     this.removeOutstanding(batch);
+    if (this.settings.idempotent) {
+      if (at >= 0 && batch.attempts === 0 && batch.producerEpoch === queue.producerEpoch && batch.producerId === queue.producerId && nextSequenceAfter(batch) === queue.nextSequence) {
+        // Never sent and the partition's last numbered batch: its sequences are simply given back.
+        queue.nextSequence = batch.baseSequence;
+      } else {
+        // Kafka's markSequenceUnresolved: the broker may or may not have it, and later batches are numbered after it.
+        queue.unresolved = true;
+      }
+      this.scheduleDrain();
+    }
     if (at >= 0) {
       queue.ready.splice(at, 1);
       this.memory.release(batch.reservedBytes);
@@ -520,6 +622,7 @@ export class Producer extends EventEmitter {
   /** The head batches of one partition with the same acks, up to maxRequestBytes (at least one). */
   private takeBatches(queue: PartitionQueue, now: number): PendingBatch[] {
     const first = queue.ready.shift()!;
+    assert(!this.settings.idempotent || (first.producerId === queue.producerId && first.producerEpoch === queue.producerEpoch), 'a batch goes out numbered under its partition\'s identity');
     const taken = [first];
     let bytes = first.data!.length;
     // Idempotent batches go one per partition per request, as Kafka's producer does, so a
@@ -593,6 +696,10 @@ export class Producer extends EventEmitter {
   }
 
   private finish(batch: PendingBatch, result: BatchResult, answered = true): void {
+    const queue = batch.queue;
+    if (this.settings.idempotent && batch.producerId === queue.producerId && batch.producerEpoch === queue.producerEpoch) {
+      queue.lastAckedSequence = Math.max(queue.lastAckedSequence, nextSequenceAfter(batch) === 0 ? 2 ** 31 - 1 : nextSequenceAfter(batch) - 1);
+    }
     batch.queue.inFlight--;
     this.removeOutstanding(batch);
     this.memory.release(batch.reservedBytes);
@@ -613,7 +720,7 @@ export class Producer extends EventEmitter {
       this.accumulator.releaseBatch(b, false);
     }
     if (group.length === 0) return;
-    const retriable = isRetriable(error) || (this.settings.idempotent && error instanceof KafkaProtocolError && error.errorCode === 45);
+    const retriable = isRetriable(error) || (this.settings.idempotent && this.isSequenceError(group[0], error));
     const now = this.clock.now();
     const ageMs = now - group[0].createdAtMs;
     const withinDeliveryTimeout = ageMs < this.settings.deliveryTimeoutMs;
@@ -639,6 +746,8 @@ export class Producer extends EventEmitter {
           error,
         )
       : error;
+    // Kafka's handleFailedBatch: later batches are numbered after these, which the broker does not have.
+    if (this.settings.idempotent) queue.unresolved = true;
     for (const b of group) {
       b.queue.inFlight--;
       this.removeOutstanding(b);
@@ -646,6 +755,30 @@ export class Producer extends EventEmitter {
       this.accumulator.releaseBatch(b, false);
       b.reject(final);
     }
+  }
+
+  /**
+   * Kafka's canRetry for the idempotent producer: OUT_OF_ORDER_SEQUENCE_NUMBER and
+   * UNKNOWN_PRODUCER_ID are retried. OUT_OF_ORDER for the batch right after the last one
+   * acknowledged, or UNKNOWN_PRODUCER_ID (the broker forgot the producer) for a batch of the
+   * current identity, mean the broker will not take the partition's numbering again: a new epoch
+   * is needed. OUT_OF_ORDER for a later batch may only mean an earlier one failed to append: the
+   * partition waits for its in-flight batches and then checks for a gap.
+   */
+  private isSequenceError(batch: PendingBatch, error: Error): boolean {
+    if (!(error instanceof KafkaProtocolError)) return false;
+    const queue = batch.queue;
+    const current = batch.producerId === queue.producerId && batch.producerEpoch === queue.producerEpoch;
+    if (error.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER) {
+      if (current && (queue.lastAckedSequence + 1) % 2 ** 31 === batch.baseSequence) queue.epochBumpNeeded = true;
+      else queue.unresolved = true;
+      return true;
+    }
+    if (error.errorCode === ErrorCode.UNKNOWN_PRODUCER_ID) {
+      if (current) queue.epochBumpNeeded = true;
+      return true;
+    }
+    return false;
   }
 
   private refreshing: Promise<unknown> | null = null;
@@ -662,6 +795,9 @@ export class Producer extends EventEmitter {
       });
   }
 }
+
+/** Kafka's Short.MAX_VALUE: a producer epoch above it needs a new producer id. */
+const EPOCH_MAX = 32_767;
 
 /** The batches of one group as one record set: a view when they lie back to back, else a copy. */
 function contiguousRecords(group: PendingBatch[]): Buffer {

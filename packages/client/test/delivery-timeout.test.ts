@@ -14,19 +14,14 @@ import { InProcessTransport } from '../src/in-process-transport.js';
 import type { Producer, ProducerOptions } from '../src/producer.js';
 import type { Body } from '../src/transport.js';
 import { FakeBroker } from './fake-broker.js';
+import { advanceUntil, settle, STEP_MS, watch } from './fake-time.js';
 import { FaultyTransport } from './helpers.js';
 
 const START_MS = 1_700_000_000_000;
-const STEP_MS = 250;
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
-
-/** Lets pending promises, setImmediate callbacks and in-process requests run; the fake clock does not move. */
-async function settle(turns = 20): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 interface Setup {
   clock: FakeClock;
@@ -54,25 +49,6 @@ async function setup(options: ProducerOptions, topics: Record<string, number> = 
     await producer.disconnect({ timeoutMs: 0 });
   });
   return { clock, broker, transport, producer, metadataRequests: () => metadataRequests };
-}
-
-/** The outcome of `promise` and the fake time it settled at. */
-function watch<T>(clock: FakeClock, promise: Promise<T>): { settledAtMs: number | null; value?: T; error?: unknown } {
-  const state: { settledAtMs: number | null; value?: T; error?: unknown } = { settledAtMs: null };
-  promise.then(
-    (value) => Object.assign(state, { settledAtMs: clock.now(), value }),
-    (error: unknown) => Object.assign(state, { settledAtMs: clock.now(), error }),
-  );
-  return state;
-}
-
-/** Advances the fake clock in steps until `done` or `limitMs` of fake time have passed. */
-async function advanceUntil(clock: FakeClock, done: () => boolean, limitMs: number): Promise<void> {
-  await settle();
-  for (let passed = 0; passed < limitMs && !done(); passed += STEP_MS) {
-    clock.advance(STEP_MS);
-    await settle();
-  }
 }
 
 function expectExpiredBy(outcome: { settledAtMs: number | null; error?: unknown }, deliveryTimeoutMs: number, causeCode: string): void {
