@@ -31,10 +31,10 @@
  * that framing just before, in the same memory (the batch headers are still checked).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type ProduceRequest, type ProduceResponseInput, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import type { AppendOutcome } from '../partition.js';
 import { configNumber, LONG_MAX } from '../config-types.js';
 import type { TimestampBounds } from '../timestamp-validation.js';
@@ -42,6 +42,8 @@ import type { Partition } from '../partition.js';
 import { INTERNAL_TOPICS } from '../topics.js';
 
 const produceChannel = diagnosticsChannel.channel('gregor:broker:produce');
+
+type PartitionData = ProduceRequest['topicData'][number]['partitionData'][number];
 
 interface PartitionReply {
   index: number;
@@ -56,8 +58,8 @@ interface PartitionReply {
   minInsyncReplicas: number;
 }
 
-export async function handleProduce(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body | null> {
-  const acks: number = body.acks;
+export async function handleProduce(broker: Broker, _apiVersion: number, body: ProduceRequest, context: RequestContext = {}): Promise<ProduceResponseInput | null> {
+  const acks = body.acks;
   const crcsChecked = context.recordsBuiltByProducer === true;
   const bytesOwned = context.recordBytesOwned === true;
   const replies: { name: string; partitions: PartitionReply[] }[] = [];
@@ -66,7 +68,7 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
   for (const topicData of body.topicData ?? []) {
     const refusedWith = transactionRefused ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
       : isAuthorized(broker, context, AclOperation.WRITE, ResourceType.TOPIC, topicData.name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-    const partitions = (topicData.partitionData ?? []).map((data: Body) => producePartition(broker, topicData.name, data, acks, crcsChecked, bytesOwned, refusedWith));
+    const partitions = (topicData.partitionData ?? []).map((data) => producePartition(broker, topicData.name, data, acks, crcsChecked, bytesOwned, refusedWith));
     replies.push({ name: topicData.name, partitions });
   }
   // Appended (or refused): the next write on this connection need not wait for our replication.
@@ -82,7 +84,7 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: B
   };
 }
 
-function producePartition(broker: Broker, topicName: string, data: Body, acks: number, crcsChecked: boolean, bytesOwned: boolean, refusedWith: number): PartitionReply {
+function producePartition(broker: Broker, topicName: string, data: PartitionData, acks: number, crcsChecked: boolean, bytesOwned: boolean, refusedWith: number): PartitionReply {
   const reply = (errorCode: number, errorMessage: string | null = null): PartitionReply => ({
     index: data.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, waitFor: -1, minInsyncReplicas: 1,
   });

@@ -26,19 +26,28 @@
  * consumer retries the error after a metadata refresh; see docs/decisions.md).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type FetchRequest, type FetchResponseInput, ResourceType } from '@gregor/protocol';
 import { batchesIn } from '@gregor/records';
 import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import type { Partition } from '../partition.js';
 
 const fetchChannel = diagnosticsChannel.channel('gregor:broker:fetch');
 const EMPTY = Buffer.alloc(0);
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
+/** The answer readPartitions builds: every field set (finish and topicsOut read it back). */
+interface FetchAnswer {
+  throttleTimeMs: number;
+  errorCode: number;
+  sessionId: number;
+  responses: { topic: string; topicId: string; partitions: PartitionAnswer[] }[];
+}
+type PartitionAnswer = NonNullable<NonNullable<FetchResponseInput['responses']>[number]['partitions']>[number] & { records: Buffer | null };
+
 interface FetchRead {
-  response: Body;
+  response: FetchAnswer;
   bytes: number;
   hasError: boolean;
   partitions: Partition[];
@@ -46,7 +55,7 @@ interface FetchRead {
   replica: boolean;
 }
 
-export function handleFetch(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Body | Promise<Body> {
+export function handleFetch(broker: Broker, apiVersion: number, body: FetchRequest, context: RequestContext = {}): FetchResponseInput | Promise<FetchResponseInput> {
   const startMs = broker.clock.now();
   if (apiVersion >= 7 && (body.sessionId ?? 0) !== 0) {
     return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
@@ -92,7 +101,7 @@ export function handleFetch(broker: Broker, apiVersion: number, body: Body, cont
   });
 }
 
-function finish(read: FetchRead, startMs: number, broker: Broker): Body {
+function finish(read: FetchRead, startMs: number, broker: Broker): FetchResponseInput {
   if (fetchChannel.hasSubscribers) {
     fetchChannel.publish({ bytes: read.bytes, partitions: read.partitions.length, waitedMs: broker.clock.now() - startMs, replica: read.replica, topics: topicsOut(read.response) });
   }
@@ -100,13 +109,13 @@ function finish(read: FetchRead, startMs: number, broker: Broker): Body {
 }
 
 /** Bytes and records answered per topic (whole batches, as sent), for the channel's subscribers. */
-function topicsOut(response: Body): { topic: string; bytes: number; records: number }[] {
+function topicsOut(response: FetchAnswer): { topic: string; bytes: number; records: number }[] {
   const out: { topic: string; bytes: number; records: number }[] = [];
   for (const topic of response.responses) {
     let bytes = 0;
     let records = 0;
     for (const partition of topic.partitions) {
-      const set: Buffer | null = partition.records ?? null;
+      const set = partition.records;
       if (set === null || set.length === 0) continue;
       bytes += set.length;
       // recordCount is the int32 at offset 57 of a RecordBatch v2 header.
@@ -121,18 +130,18 @@ function topicsOut(response: Body): { topic: string; bytes: number; records: num
  * One read of every requested partition. `updateFetchState` is true for the read when the request
  * arrives (Kafka updates a follower's state then, not again when a parked fetch completes).
  */
-function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplica: boolean, mayRead: (topic: string) => boolean, updateFetchState = false): FetchRead {
+function readPartitions(broker: Broker, apiVersion: number, body: FetchRequest, isReplica: boolean, mayRead: (topic: string) => boolean, updateFetchState = false): FetchRead {
   let remaining = Math.min(body.maxBytes ?? 0x7fffffff, broker.config.fetchMaxBytes);
   let bytes = 0;
   let hasError = false;
   const partitions: Partition[] = [];
-  const responses = (body.topics ?? []).map((topicRequest: Body) => {
+  const responses = (body.topics ?? []).map((topicRequest) => {
     const topic = apiVersion >= 13 ? broker.image.topicsById.get(topicRequest.topicId) : broker.image.topic(topicRequest.topic);
     const unknownTopicError = apiVersion >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     const topicName: string | undefined = topic?.name ?? (apiVersion >= 13 ? undefined : topicRequest.topic);
     const authorized = topicName === undefined || mayRead(topicName);
-    const partitionResponses = (topicRequest.partitions ?? []).map((request: Body) => {
-      const fail = (errorCode: number): Body => {
+    const partitionResponses = (topicRequest.partitions ?? []).map((request): PartitionAnswer => {
+      const fail = (errorCode: number): PartitionAnswer => {
         hasError = true;
         return errorPartition(request.partition, errorCode);
       };
@@ -141,7 +150,7 @@ function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplic
       const partition = broker.hostedPartition(topic.name, request.partition);
       if (typeof partition === 'number') return fail(partition);
       partitions.push(partition);
-      const currentLeaderEpoch: number = request.currentLeaderEpoch ?? -1;
+      const currentLeaderEpoch = request.currentLeaderEpoch ?? -1;
       const leaderError = partition.leaderError(currentLeaderEpoch);
       if (leaderError !== ErrorCode.NONE) return fail(leaderError);
       // A new leader learns the HW from its followers' fetches: until it reaches the start of this
@@ -188,7 +197,7 @@ function readPartitions(broker: Broker, apiVersion: number, body: Body, isReplic
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes, hasError, partitions, replica: isReplica };
 }
 
-function errorPartition(partitionIndex: number, errorCode: number): Body {
+function errorPartition(partitionIndex: number, errorCode: number): PartitionAnswer {
   return {
     partitionIndex, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1,
     abortedTransactions: null, preferredReadReplica: -1, records: EMPTY,

@@ -28,7 +28,7 @@ import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import { decodeBatch, forEachBatch, readBatchHeader, TimestampType } from '@gregor/records';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { type Partition, storageErrorCode } from '../partition.js';
 import type { ListOffsetsRequest, ListOffsetsResponseInput } from '@gregor/protocol';
 
@@ -38,13 +38,15 @@ export const MAX_TIMESTAMP = -3;
 /** Bytes read per step while scanning batch headers for the max timestamp. */
 const SCAN_READ_BYTES = 1024 * 1024;
 
-export function handleListOffsets(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Body {
-  if (apiVersion === 0) return listOffsetsV0(broker, body as ListOffsetsRequest);
+type PartitionAnswer = NonNullable<NonNullable<ListOffsetsResponseInput['topics']>[number]['partitions']>[number];
+
+export function handleListOffsets(broker: Broker, apiVersion: number, body: ListOffsetsRequest, context: RequestContext = {}): ListOffsetsResponseInput {
+  if (apiVersion === 0) return listOffsetsV0(broker, body);
   const isReplica = (body.replicaId ?? -1) >= 0;
-  const topics = (body.topics ?? []).map((topicRequest: Body) => {
+  const topics = (body.topics ?? []).map((topicRequest) => {
     const authorized = isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, topicRequest.name);
-    const partitions = (topicRequest.partitions ?? []).map((request: Body) => {
-      const fail = (errorCode: number): Body => ({ partitionIndex: request.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+    const partitions = (topicRequest.partitions ?? []).map((request): PartitionAnswer => {
+      const fail = (errorCode: number): PartitionAnswer => ({ partitionIndex: request.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
       if (!authorized) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       const partition = broker.hostedPartition(topicRequest.name, request.partitionIndex);
       if (typeof partition === 'number') return fail(partition);

@@ -16,18 +16,21 @@
  * carries the bit field of what the caller may do on it; with includeClusterAuthorizedOperations
  * (v8-10) the cluster's, or 0 without Describe on the cluster; otherwise Int.MinValue.
  */
-import { AclOperation, CLUSTER_RESOURCE_NAME, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, CLUSTER_RESOURCE_NAME, ErrorCode, type MetadataRequest, type MetadataResponseInput, ResourceType } from '@gregor/protocol';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations, isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { TopicImage } from '@gregor/metadata';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { autoCreateTopic } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
 import { INTERNAL_TOPICS, topicNameProblem } from '../topics.js';
 
-export async function handleMetadata(broker: Broker, apiVersion: number, body: Body, context: RequestContext): Promise<Body> {
+/** A topic of the answer; its name is always set (v12 answers null for one asked by an unknown id). */
+type TopicAnswer = NonNullable<MetadataResponseInput['topics']>[number] & { name: string | null };
+
+export async function handleMetadata(broker: Broker, apiVersion: number, body: MetadataRequest, context: RequestContext): Promise<MetadataResponseInput> {
   const listenerName = broker.listenerName(context);
-  const requested: Body[] | null = body.topics ?? null;
+  const requested = body.topics ?? null;
   const listAll = requested === null || (apiVersion === 0 && requested.length === 0);
   const allowAutoCreate = broker.config.autoCreateTopicsEnable && (apiVersion < 4 || body.allowAutoTopicCreation !== false);
   const mayDescribe = (name: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
@@ -51,10 +54,10 @@ export async function handleMetadata(broker: Broker, apiVersion: number, body: B
   };
 }
 
-async function lookupTopic(broker: Broker, apiVersion: number, entry: Body, allowAutoCreate: boolean, context: RequestContext): Promise<Body> {
+async function lookupTopic(broker: Broker, apiVersion: number, entry: NonNullable<MetadataRequest['topics']>[number], allowAutoCreate: boolean, context: RequestContext): Promise<TopicAnswer> {
   const mayDescribe = (topicName: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, topicName);
-  const name: string | null = entry.name ?? null;
-  const topicId: string = entry.topicId ?? ZERO_UUID;
+  const name = entry.name ?? null;
+  const topicId = entry.topicId ?? ZERO_UUID;
   // As Kafka: v10-11 carry topic ids but may not look topics up by them (the response's name is
   // not nullable before v12).
   if (name === null && apiVersion < 12) return errorTopic('', topicId, ErrorCode.INVALID_REQUEST);
@@ -78,7 +81,7 @@ async function lookupTopic(broker: Broker, apiVersion: number, entry: Body, allo
   return errorTopic(name, ZERO_UUID, retriable ? ErrorCode.LEADER_NOT_AVAILABLE : created.errorCode);
 }
 
-function describeTopic(broker: Broker, topic: TopicImage): Body {
+function describeTopic(broker: Broker, topic: TopicImage): TopicAnswer {
   const { image } = broker;
   const isOffline = (id: number): boolean => !image.isUnfenced(id);
   return {
@@ -99,6 +102,6 @@ function describeTopic(broker: Broker, topic: TopicImage): Body {
   };
 }
 
-function errorTopic(name: string | null, topicId: string, errorCode: number): Body {
+function errorTopic(name: string | null, topicId: string, errorCode: number): TopicAnswer {
   return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }

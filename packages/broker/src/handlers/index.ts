@@ -1,5 +1,5 @@
 /** The handler of each API key this broker serves; Broker.handle dispatches through it. */
-import { ApiKey } from '@gregor/protocol';
+import { ApiKey, type DescribedApiKey } from '@gregor/protocol';
 import { handleProduce } from './00-produce.js';
 import { handleFetch } from './01-fetch.js';
 import { handleListOffsets } from './02-list-offsets.js';
@@ -32,45 +32,53 @@ import { handleOffsetDelete } from './47-offset-delete.js';
 import { handleDescribeClientQuotas } from './48-describe-client-quotas.js';
 import { handleAlterClientQuotas } from './49-alter-client-quotas.js';
 import { handleDescribeCluster } from './60-describe-cluster.js';
-import type { Handler } from './types.js';
+import type { AnyHandler, Handler } from './types.js';
 
-const table: [number, Handler][] = [
-  [ApiKey.Produce, handleProduce],
-  [ApiKey.Fetch, handleFetch],
-  [ApiKey.ListOffsets, handleListOffsets],
-  [ApiKey.Metadata, handleMetadata],
-  [ApiKey.OffsetCommit, handleOffsetCommit],
-  [ApiKey.OffsetFetch, handleOffsetFetch],
-  [ApiKey.FindCoordinator, handleFindCoordinator],
-  [ApiKey.JoinGroup, handleJoinGroup],
-  [ApiKey.Heartbeat, handleHeartbeat],
-  [ApiKey.LeaveGroup, handleLeaveGroup],
-  [ApiKey.SyncGroup, handleSyncGroup],
-  [ApiKey.DescribeGroups, handleDescribeGroups],
-  [ApiKey.ListGroups, handleListGroups],
-  [ApiKey.CreateTopics, handleCreateTopics],
-  [ApiKey.DeleteTopics, handleDeleteTopics],
-  [ApiKey.DeleteRecords, handleDeleteRecords],
-  [ApiKey.InitProducerId, handleInitProducerId],
-  [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch],
-  [ApiKey.DescribeConfigs, handleDescribeConfigs],
-  [ApiKey.AlterConfigs, handleAlterConfigs],
-  [ApiKey.DescribeLogDirs, handleDescribeLogDirs],
-  [ApiKey.CreatePartitions, handleCreatePartitions],
-  [ApiKey.DeleteGroups, handleDeleteGroups],
-  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
-  [ApiKey.ElectLeaders, handleElectLeaders],
-  [ApiKey.AlterPartitionReassignments, handleAlterPartitionReassignments],
-  [ApiKey.ListPartitionReassignments, handleListPartitionReassignments],
-  [ApiKey.OffsetDelete, handleOffsetDelete],
-  [ApiKey.DescribeClientQuotas, handleDescribeClientQuotas],
-  [ApiKey.AlterClientQuotas, handleAlterClientQuotas],
-  [ApiKey.DescribeCluster, handleDescribeCluster],
+/**
+ * One registry entry. The typed handler of K is stored as an AnyHandler: Broker.handle passes it
+ * the body `@gregor/protocol` decoded for the same API key, which is a RequestBody<K>.
+ */
+function served<K extends DescribedApiKey>(apiKey: K, handler: Handler<K>): [number, AnyHandler] {
+  return [apiKey, handler as unknown as AnyHandler];
+}
+
+const table: [number, AnyHandler][] = [
+  served(ApiKey.Produce, handleProduce),
+  served(ApiKey.Fetch, handleFetch),
+  served(ApiKey.ListOffsets, handleListOffsets),
+  served(ApiKey.Metadata, handleMetadata),
+  served(ApiKey.OffsetCommit, handleOffsetCommit),
+  served(ApiKey.OffsetFetch, handleOffsetFetch),
+  served(ApiKey.FindCoordinator, handleFindCoordinator),
+  served(ApiKey.JoinGroup, handleJoinGroup),
+  served(ApiKey.Heartbeat, handleHeartbeat),
+  served(ApiKey.LeaveGroup, handleLeaveGroup),
+  served(ApiKey.SyncGroup, handleSyncGroup),
+  served(ApiKey.DescribeGroups, handleDescribeGroups),
+  served(ApiKey.ListGroups, handleListGroups),
+  served(ApiKey.CreateTopics, handleCreateTopics),
+  served(ApiKey.DeleteTopics, handleDeleteTopics),
+  served(ApiKey.DeleteRecords, handleDeleteRecords),
+  served(ApiKey.InitProducerId, handleInitProducerId),
+  served(ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch),
+  served(ApiKey.DescribeConfigs, handleDescribeConfigs),
+  served(ApiKey.AlterConfigs, handleAlterConfigs),
+  served(ApiKey.DescribeLogDirs, handleDescribeLogDirs),
+  served(ApiKey.CreatePartitions, handleCreatePartitions),
+  served(ApiKey.DeleteGroups, handleDeleteGroups),
+  served(ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs),
+  served(ApiKey.ElectLeaders, handleElectLeaders),
+  served(ApiKey.AlterPartitionReassignments, handleAlterPartitionReassignments),
+  served(ApiKey.ListPartitionReassignments, handleListPartitionReassignments),
+  served(ApiKey.OffsetDelete, handleOffsetDelete),
+  served(ApiKey.DescribeClientQuotas, handleDescribeClientQuotas),
+  served(ApiKey.AlterClientQuotas, handleAlterClientQuotas),
+  served(ApiKey.DescribeCluster, handleDescribeCluster),
 ];
 
 export const handledApiKeys: ReadonlySet<number> = new Set([...table.map(([apiKey]) => apiKey), ApiKey.ApiVersions]);
 
-export const handlers: ReadonlyMap<number, Handler> = new Map<number, Handler>([
+export const handlers: ReadonlyMap<number, AnyHandler> = new Map<number, AnyHandler>([
   ...table,
-  [ApiKey.ApiVersions, makeApiVersionsHandler(handledApiKeys)],
+  served(ApiKey.ApiVersions, makeApiVersionsHandler(handledApiKeys)),
 ]);
