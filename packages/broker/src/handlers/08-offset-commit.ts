@@ -10,19 +10,19 @@
  * Authorization: Read on the group, else GROUP_AUTHORIZATION_FAILED for every partition; Read on
  * each topic, else TOPIC_AUTHORIZATION_FAILED for its partitions.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type OffsetCommitRequest, type OffsetCommitResponseInput, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 import type { OffsetCommit } from '../group/coordinator.js';
 
-export async function handleOffsetCommit(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+export async function handleOffsetCommit(broker: Broker, apiVersion: number, body: OffsetCommitRequest, context: RequestContext = {}): Promise<OffsetCommitResponseInput> {
   // Kafka: Read on the group (else every partition GROUP_AUTHORIZATION_FAILED), then Read on each topic.
   if (!isAuthorized(broker, context, AclOperation.READ, ResourceType.GROUP, body.groupId)) return answerAll(body, ErrorCode.GROUP_AUTHORIZATION_FAILED);
-  const refusedTopics = new Set<string>((body.topics ?? []).map((topic: Body) => topic.name as string).filter((name: string) => !isAuthorized(broker, context, AclOperation.READ, ResourceType.TOPIC, name)));
+  const refusedTopics = new Set<string>((body.topics ?? []).map((topic) => topic.name).filter((name) => !isAuthorized(broker, context, AclOperation.READ, ResourceType.TOPIC, name)));
   await ensureGroupCoordination(broker);
-  const generationId: number = apiVersion === 0 ? -1 : (body.generationIdOrMemberEpoch ?? body.generationId ?? -1);
+  const generationId = apiVersion === 0 ? -1 : (body.generationIdOrMemberEpoch ?? -1);
   const now = broker.clock.now();
   const commits: OffsetCommit[] = [];
   for (const topic of body.topics ?? []) {
@@ -40,9 +40,9 @@ export async function handleOffsetCommit(broker: Broker, apiVersion: number, bod
   }
   const errors = await broker.coordinator.commitOffsets(body.groupId, body.memberId ?? '', body.groupInstanceId ?? null, generationId, commits);
   let index = 0;
-  const topics = (body.topics ?? []).map((topic: Body) => ({
+  const topics = (body.topics ?? []).map((topic) => ({
     name: topic.name,
-    partitions: (topic.partitions ?? []).map((partition: Body) => ({
+    partitions: (topic.partitions ?? []).map((partition) => ({
       partitionIndex: partition.partitionIndex,
       errorCode: refusedTopics.has(topic.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : (errors[index++] ?? ErrorCode.UNKNOWN_SERVER_ERROR),
     })),
@@ -50,9 +50,9 @@ export async function handleOffsetCommit(broker: Broker, apiVersion: number, bod
   return { throttleTimeMs: 0, topics };
 }
 
-function answerAll(body: Body, errorCode: number): Body {
+function answerAll(body: OffsetCommitRequest, errorCode: number): OffsetCommitResponseInput {
   return {
     throttleTimeMs: 0,
-    topics: (body.topics ?? []).map((topic: Body) => ({ name: topic.name, partitions: (topic.partitions ?? []).map((partition: Body) => ({ partitionIndex: partition.partitionIndex, errorCode })) })),
+    topics: (body.topics ?? []).map((topic) => ({ name: topic.name, partitions: (topic.partitions ?? []).map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode })) })),
   };
 }

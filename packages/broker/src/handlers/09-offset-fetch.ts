@@ -9,18 +9,18 @@
  * Authorization: Describe on the group, else GROUP_AUTHORIZATION_FAILED; Describe on each topic,
  * else TOPIC_AUTHORIZATION_FAILED (asked by name) or left out (all topics).
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type OffsetFetchRequest, type OffsetFetchResponseInput, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleOffsetFetch(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+export async function handleOffsetFetch(broker: Broker, apiVersion: number, body: OffsetFetchRequest, context: RequestContext = {}): Promise<OffsetFetchResponseInput> {
   await ensureGroupCoordination(broker);
   const groupStatus = (groupId: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, groupId) ? broker.coordinator.groupStatus(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED;
   const mayDescribeTopic = (name: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
   if (apiVersion >= 8) {
-    const groups = (body.groups ?? []).map((group: Body) => {
+    const groups = (body.groups ?? []).map((group) => {
       const errorCode = groupStatus(group.groupId);
       return { groupId: group.groupId, topics: errorCode === ErrorCode.NONE ? fetchGroup(broker, group.groupId, group.topics ?? null, mayDescribeTopic) : [], errorCode };
     });
@@ -29,15 +29,15 @@ export async function handleOffsetFetch(broker: Broker, apiVersion: number, body
   const errorCode = groupStatus(body.groupId);
   if (errorCode === ErrorCode.NONE) return { throttleTimeMs: 0, topics: fetchGroup(broker, body.groupId, body.topics ?? null, mayDescribeTopic), errorCode };
   // v1 has no top-level error: each partition asked for carries it.
-  const topics = apiVersion >= 2 ? [] : (body.topics ?? []).map((topic: Body) => ({
+  const topics = apiVersion >= 2 ? [] : (body.topics ?? []).map((topic) => ({
     name: topic.name,
-    partitions: (topic.partitionIndexes ?? []).map((partitionIndex: number) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
+    partitions: (topic.partitionIndexes ?? []).map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
   }));
   return { throttleTimeMs: 0, topics, errorCode };
 }
 
 /** A group's committed offsets; topics the caller may not Describe are left out of a listing and refused by name. */
-function fetchGroup(broker: Broker, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, mayDescribeTopic: (name: string) => boolean): Body[] {
+function fetchGroup(broker: Broker, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, mayDescribeTopic: (name: string) => boolean): NonNullable<OffsetFetchResponseInput['topics']> {
   const offsets = broker.coordinator.fetchOffsets(groupId, topics);
   return [...offsets].filter(([name]) => topics !== null || mayDescribeTopic(name)).map(([name, partitions]) => ({
     name,

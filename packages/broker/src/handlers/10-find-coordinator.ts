@@ -8,24 +8,24 @@
  * so key type 1 (transaction) is answered COORDINATOR_NOT_AVAILABLE; throttleTimeMs is 0.
  * Authorization: Describe on the group, else GROUP_AUTHORIZATION_FAILED.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type FindCoordinatorRequest, type FindCoordinatorResponseInput, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { ensureOffsetsTopic } from '../controller-forwarding.js';
 import { partitionForGroup } from '../ids.js';
 import { OFFSETS_TOPIC } from '../topics.js';
 
 const KEY_TYPE_GROUP = 0;
 
-export async function handleFindCoordinator(broker: Broker, apiVersion: number, body: Body, context: RequestContext): Promise<Body> {
-  const keyType: number = body.keyType ?? KEY_TYPE_GROUP;
-  const keys: string[] = apiVersion >= 4 ? (body.coordinatorKeys ?? []) : [body.key ?? ''];
+export async function handleFindCoordinator(broker: Broker, apiVersion: number, body: FindCoordinatorRequest, context: RequestContext): Promise<FindCoordinatorResponseInput> {
+  const keyType = body.keyType ?? KEY_TYPE_GROUP;
+  const keys = apiVersion >= 4 ? (body.coordinatorKeys ?? []) : [body.key ?? ''];
   const listenerName = broker.listenerName(context);
   const needsOffsetsTopic = keyType === KEY_TYPE_GROUP && keys.some((key) => key !== '');
   const offsets = needsOffsetsTopic ? await ensureOffsetsTopic(broker, broker.config.requestTimeoutMs) : null;
   const coordinators = keys.map((key) => {
-    const fail = (errorCode: number, errorMessage: string | null): Body => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
+    const fail = (errorCode: number, errorMessage: string | null) => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
     if (keyType !== KEY_TYPE_GROUP) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker');
     if (key === '') return fail(ErrorCode.INVALID_REQUEST, 'Group id is empty');
     if (!isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, key)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);

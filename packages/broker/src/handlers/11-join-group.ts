@@ -9,13 +9,13 @@
  * Deviations: throttleTimeMs is 0; the reason field (v8+) is accepted and not logged.
  * Authorization: Read on the group, else GROUP_AUTHORIZATION_FAILED.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type JoinGroupRequest, type JoinGroupResponseInput, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 
-export async function handleJoinGroup(broker: Broker, apiVersion: number, body: Body, context: RequestContext): Promise<Body> {
+export async function handleJoinGroup(broker: Broker, apiVersion: number, body: JoinGroupRequest, context: RequestContext): Promise<JoinGroupResponseInput> {
   if (!isAuthorized(broker, context, AclOperation.READ, ResourceType.GROUP, body.groupId)) {
     return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: apiVersion >= 7 ? null : '', leader: '', skipAssignment: false, memberId: body.memberId ?? '', members: [] };
   }
@@ -30,7 +30,7 @@ export async function handleJoinGroup(broker: Broker, apiVersion: number, body: 
     rebalanceTimeoutMs: apiVersion >= 1 ? body.rebalanceTimeoutMs : body.sessionTimeoutMs,
     sessionTimeoutMs: body.sessionTimeoutMs,
     protocolType: body.protocolType,
-    protocols: (body.protocols ?? []).map((protocol: Body) => ({ name: protocol.name, metadata: protocol.metadata ?? Buffer.alloc(0) })),
+    protocols: (body.protocols ?? []).map((protocol) => ({ name: protocol.name, metadata: protocol.metadata ?? Buffer.alloc(0) })),
   });
   return {
     throttleTimeMs: 0,

@@ -5,13 +5,13 @@
  * not lead the group's `__consumer_offsets` partition. Deviations: throttleTimeMs is 0.
  * Authorization: Read on the group, else GROUP_AUTHORIZATION_FAILED.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type HeartbeatRequest, type HeartbeatResponseInput, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleHeartbeat(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+export async function handleHeartbeat(broker: Broker, apiVersion: number, body: HeartbeatRequest, context: RequestContext = {}): Promise<HeartbeatResponseInput> {
   if (!isAuthorized(broker, context, AclOperation.READ, ResourceType.GROUP, body.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
   await ensureGroupCoordination(broker);
   const errorCode = broker.coordinator.heartbeat(body.groupId, body.memberId, apiVersion >= 3 ? (body.groupInstanceId ?? null) : null, body.generationId);

@@ -6,13 +6,13 @@
  * Deviations: throttleTimeMs is 0.
  * Authorization: Read on the group, else GROUP_AUTHORIZATION_FAILED.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, ResourceType, type SyncGroupRequest, type SyncGroupResponseInput } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 
-export async function handleSyncGroup(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+export async function handleSyncGroup(broker: Broker, apiVersion: number, body: SyncGroupRequest, context: RequestContext = {}): Promise<SyncGroupResponseInput> {
   if (!isAuthorized(broker, context, AclOperation.READ, ResourceType.GROUP, body.groupId)) {
     return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
   }
@@ -24,7 +24,7 @@ export async function handleSyncGroup(broker: Broker, apiVersion: number, body: 
     groupInstanceId: apiVersion >= 3 ? (body.groupInstanceId ?? null) : null,
     protocolType: apiVersion >= 5 ? (body.protocolType ?? null) : null,
     protocolName: apiVersion >= 5 ? (body.protocolName ?? null) : null,
-    assignments: (body.assignments ?? []).map((entry: Body) => ({ memberId: entry.memberId, assignment: entry.assignment ?? Buffer.alloc(0) })),
+    assignments: (body.assignments ?? []).map((entry) => ({ memberId: entry.memberId, assignment: entry.assignment ?? Buffer.alloc(0) })),
   });
   return { throttleTimeMs: 0, errorCode: result.errorCode, protocolType: result.protocolType, protocolName: result.protocolName, assignment: result.assignment };
 }

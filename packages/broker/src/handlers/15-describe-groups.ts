@@ -7,16 +7,16 @@
  * Deviations: throttleTimeMs is 0. A group this broker does not coordinate is NOT_COORDINATOR.
  * Authorization: Describe on each group, else GROUP_AUTHORIZATION_FAILED for it.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, type DescribeGroupsRequest, type DescribeGroupsResponseInput, ErrorCode, ResourceType } from '@gregor/protocol';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations, isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleDescribeGroups(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+export async function handleDescribeGroups(broker: Broker, apiVersion: number, body: DescribeGroupsRequest, context: RequestContext = {}): Promise<DescribeGroupsResponseInput> {
   await ensureGroupCoordination(broker);
   const withOperations = apiVersion >= 3 && body.includeAuthorizedOperations === true;
-  const groups = (body.groups ?? []).map((groupId: string) => {
+  const groups = (body.groups ?? []).map((groupId) => {
     const errorCode = isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, groupId) ? broker.coordinator.groupStatus(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED;
     if (errorCode !== ErrorCode.NONE) return { errorCode, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
     const operations = withOperations ? authorizedOperations(broker, context, ResourceType.GROUP, groupId) : AUTHORIZED_OPERATIONS_OMITTED;

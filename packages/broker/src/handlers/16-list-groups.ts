@@ -8,14 +8,14 @@
  * Authorization: Describe on the cluster lists every group; else only the groups the principal may
  * Describe.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type ListGroupsRequest, type ListGroupsResponseInput, ResourceType } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 
-export function handleListGroups(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Body {
+export function handleListGroups(broker: Broker, apiVersion: number, body: ListGroupsRequest, context: RequestContext = {}): ListGroupsResponseInput {
   if (broker.coordinator.isLoading) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
-  const states: string[] = apiVersion >= 4 ? (body.statesFilter ?? []) : [];
+  const states = apiVersion >= 4 ? (body.statesFilter ?? []) : [];
   const allVisible = isClusterAuthorized(broker, context, AclOperation.DESCRIBE);
   const groups = broker.coordinator.listGroups()
     .filter((group) => allVisible || isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, group.groupId))
