@@ -5,9 +5,8 @@
  * UNSUPPORTED_VERSION before it reaches the broker (protocol's encodeApiVersionsFallback).
  * Deviations: no supported or finalized features (KIP-584); throttleTimeMs is 0.
  */
-import { ErrorCode, servedApiVersions } from '@gregor/protocol';
+import { type ApiVersionsRequest, type ApiVersionsResponseInput, ErrorCode, servedApiVersions } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import type { Body } from '../context.js';
 
 export function apiVersionsList(handledApiKeys: ReadonlySet<number>): { apiKey: number; minVersion: number; maxVersion: number }[] {
   return servedApiVersions()
@@ -16,7 +15,7 @@ export function apiVersionsList(handledApiKeys: ReadonlySet<number>): { apiKey: 
 }
 
 export function makeApiVersionsHandler(handledApiKeys: ReadonlySet<number>) {
-  return function handleApiVersions(_broker: Broker, _apiVersion: number, _body: Body): Body {
+  return function handleApiVersions(_broker: Broker, _apiVersion: number, _body: ApiVersionsRequest): ApiVersionsResponseInput {
     return {
       errorCode: ErrorCode.NONE,
       apiKeys: apiVersionsList(handledApiKeys),

@@ -13,26 +13,32 @@
  * Deviations: throttleTimeMs is 0.
  * Authorization: Create on the cluster or on the topic, else TOPIC_AUTHORIZATION_FAILED.
  */
-import { AclOperation, ApiKey, ErrorCode, ResourceType } from '@gregor/protocol';
+import assert from 'node:assert';
+import { AclOperation, ApiKey, type CreateTopicsRequest, type CreateTopicsResponse, type CreateTopicsResponseInput, ErrorCode, ResourceType } from '@gregor/protocol';
 import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { describeTopicConfig, topicConfigNames } from '../config-entries.js';
 import { isProblem, validateTopicConfigs } from '../config-validation.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { awaitTopicInImage, forwardToController } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
 import { topicNameProblem } from '../topics.js';
 
-export async function handleCreateTopics(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+type TopicRequest = CreateTopicsRequest['topics'][number];
+type TopicAnswer = NonNullable<CreateTopicsResponseInput['topics']>[number];
+/** The controller's answer for one topic (CreateTopicsResponse, as forwardToController resolves it). */
+type ControllerResult = CreateTopicsResponse['topics'][number];
+
+export async function handleCreateTopics(broker: Broker, apiVersion: number, body: CreateTopicsRequest, context: RequestContext = {}): Promise<CreateTopicsResponseInput> {
   const clusterCreate = isClusterAuthorized(broker, context, AclOperation.CREATE);
-  const requests: Body[] = body.topics ?? [];
+  const requests = body.topics ?? [];
   const counts = new Map<string, number>();
   for (const topic of requests) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
-  const fail = (request: Body, errorCode: number, errorMessage: string | null): Body => ({
+  const fail = (request: TopicRequest, errorCode: number, errorMessage: string | null): TopicAnswer => ({
     name: request.name, topicId: ZERO_UUID, errorCode, errorMessage, topicConfigErrorCode: ErrorCode.NONE, numPartitions: -1, replicationFactor: -1, configs: [],
   });
-  const answers = new Map<Body, Body>();
-  const normalized = new Map<Body, Record<string, string>>();
+  const answers = new Map<TopicRequest, TopicAnswer>();
+  const normalized = new Map<TopicRequest, Record<string, string>>();
   for (const request of requests) {
     const mayCreate = clusterCreate || isAuthorized(broker, context, AclOperation.CREATE, ResourceType.TOPIC, request.name);
     const checked = mayCreate ? localCheck(broker, request, counts) : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' };
@@ -43,7 +49,7 @@ export async function handleCreateTopics(broker: Broker, apiVersion: number, bod
   if (forwarded.length > 0) {
     const topics = forwarded.map((request) => ({ ...request, configs: Object.entries(normalized.get(request) ?? {}).map(([name, value]) => ({ name, value })) }));
     const response = await forwardToController(broker, ApiKey.CreateTopics, apiVersion, { ...body, topics });
-    const results = new Map<string, Body>((response?.topics ?? []).map((result: Body) => [result.name, result]));
+    const results = new Map<string, ControllerResult>(((response?.topics ?? []) as ControllerResult[]).map((result) => [result.name, result]));
     await Promise.all(forwarded.map(async (request) => {
       const result = results.get(request.name);
       if (result === undefined) {
@@ -58,11 +64,18 @@ export async function handleCreateTopics(broker: Broker, apiVersion: number, bod
       answers.set(request, created(broker, request, result, normalized.get(request) ?? {}));
     }));
   }
-  return { throttleTimeMs: 0, topics: requests.map((request) => answers.get(request)) };
+  return {
+    throttleTimeMs: 0,
+    topics: requests.map((request) => {
+      const answer = answers.get(request);
+      assert(answer !== undefined, `CreateTopics left ${request.name} unanswered`);
+      return answer;
+    }),
+  };
 }
 
 /** The broker's own checks; the topic's configs as Kafka's strings when they pass. */
-function localCheck(broker: Broker, request: Body, counts: Map<string, number>): { configs: Record<string, string> } | { errorCode: number; errorMessage: string } {
+function localCheck(broker: Broker, request: TopicRequest, counts: Map<string, number>): { configs: Record<string, string> } | { errorCode: number; errorMessage: string } {
   if ((counts.get(request.name) ?? 0) > 1) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains duplicate topic name ${request.name}` };
   const nameProblem = topicNameProblem(request.name);
   if (nameProblem !== null) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: nameProblem };
@@ -76,7 +89,7 @@ function localCheck(broker: Broker, request: Body, counts: Map<string, number>):
   return { configs: checked.configs };
 }
 
-function created(broker: Broker, request: Body, result: Body, configs: Record<string, string>): Body {
+function created(broker: Broker, request: TopicRequest, result: ControllerResult, configs: Record<string, string>): TopicAnswer {
   const options = { includeSynonyms: false, includeDocumentation: false };
   return {
     name: request.name,

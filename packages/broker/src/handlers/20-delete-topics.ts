@@ -9,10 +9,11 @@
  * REQUEST_TIMED_OUT. Deviations: throttleTimeMs is 0.
  * Authorization: Delete on each topic, else TOPIC_AUTHORIZATION_FAILED for it.
  */
-import { AclOperation, ApiKey, ErrorCode, ResourceType } from '@gregor/protocol';
+import assert from 'node:assert';
+import { AclOperation, ApiKey, type DeleteTopicsRequest, type DeleteTopicsResponse, type DeleteTopicsResponseInput, ErrorCode, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { forwardToController } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
 import { INTERNAL_TOPICS } from '../topics.js';
@@ -23,18 +24,18 @@ interface Deletion {
   topicId: string;
   /** The topic's name in this broker's image. */
   topicName: string | null;
-  answer: Body | null;
+  answer: NonNullable<DeleteTopicsResponseInput['responses']>[number] | null;
 }
 
-export async function handleDeleteTopics(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+export async function handleDeleteTopics(broker: Broker, apiVersion: number, body: DeleteTopicsRequest, context: RequestContext = {}): Promise<DeleteTopicsResponseInput> {
   const deletions: Deletion[] = (apiVersion >= 6
-    ? (body.topics ?? []).map((topic: Body) => ({ name: topic.name ?? null, topicId: topic.topicId ?? ZERO_UUID }))
+    ? (body.topics ?? []).map((topic) => ({ name: topic.name ?? null, topicId: topic.topicId ?? ZERO_UUID }))
     : (body.topicNames ?? []).map((name: string) => ({ name, topicId: ZERO_UUID }))).map((request: Pick<Deletion, 'name' | 'topicId'>) => ({ ...request, topicName: null, answer: null }));
   for (const deletion of deletions) {
     const byName = deletion.name !== null && deletion.name !== '';
     // Only v6+ may name a topic by id; before v6 the response's name is not nullable.
     const topic = byName ? broker.image.topic(deletion.name as string) : apiVersion >= 6 ? broker.image.topicsById.get(deletion.topicId) : undefined;
-    const answer = (errorCode: number, errorMessage: string | null = null): Body => ({ name: topic?.name ?? deletion.name, topicId: topic?.id ?? deletion.topicId, errorCode, errorMessage });
+    const answer = (errorCode: number, errorMessage: string | null = null): NonNullable<Deletion['answer']> => ({ name: topic?.name ?? deletion.name, topicId: topic?.id ?? deletion.topicId, errorCode, errorMessage });
     const mayDelete = (name: string) => isAuthorized(broker, context, AclOperation.DELETE, ResourceType.TOPIC, name);
     if (byName && !mayDelete(deletion.name as string)) deletion.answer = answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     else if (topic !== undefined && !mayDelete(topic.name)) deletion.answer = answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
@@ -48,7 +49,7 @@ export async function handleDeleteTopics(broker: Broker, apiVersion: number, bod
       ? { ...body, topics: forwarded.map((deletion) => ({ name: deletion.name, topicId: deletion.topicId })) }
       : { ...body, topicNames: forwarded.map((deletion) => deletion.name) };
     const response = await forwardToController(broker, ApiKey.DeleteTopics, apiVersion, request);
-    const answered: Body[] = response?.responses ?? [];
+    const answered: DeleteTopicsResponse['responses'] = response?.responses ?? [];
     const deletedIds: string[] = [];
     for (const deletion of forwarded) {
       const result = answered.find((entry) => (entry.name !== null && entry.name !== '' && entry.name === deletion.topicName) || (entry.topicId === deletion.topicId && deletion.topicId !== ZERO_UUID));
@@ -59,5 +60,11 @@ export async function handleDeleteTopics(broker: Broker, apiVersion: number, bod
     }
     if (deletedIds.length > 0) await broker.waitForMetadata((image) => deletedIds.every((id) => !image.topicsById.has(id)), body.timeoutMs ?? broker.config.requestTimeoutMs);
   }
-  return { throttleTimeMs: 0, responses: deletions.map((deletion) => deletion.answer) };
+  return {
+    throttleTimeMs: 0,
+    responses: deletions.map((deletion) => {
+      assert(deletion.answer !== null, `DeleteTopics left ${deletion.name ?? deletion.topicId} unanswered`);
+      return deletion.answer;
+    }),
+  };
 }

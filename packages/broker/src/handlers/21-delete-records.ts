@@ -8,17 +8,17 @@
  * replica's log start has moved, the low watermark; timeoutMs unused).
  * Authorization: Delete on the topic, else TOPIC_AUTHORIZATION_FAILED.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, type DeleteRecordsRequest, type DeleteRecordsResponseInput, ErrorCode, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { storageErrorCode } from '../partition.js';
 
-export function handleDeleteRecords(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Body {
-  const topics = (body.topics ?? []).map((topicRequest: Body) => ({
+export function handleDeleteRecords(broker: Broker, _apiVersion: number, body: DeleteRecordsRequest, context: RequestContext = {}): DeleteRecordsResponseInput {
+  const topics = (body.topics ?? []).map((topicRequest) => ({
     name: topicRequest.name,
-    partitions: (topicRequest.partitions ?? []).map((request: Body) => {
-      const answer = (errorCode: number, lowWatermark = -1): Body => ({ partitionIndex: request.partitionIndex, lowWatermark, errorCode });
+    partitions: (topicRequest.partitions ?? []).map((request) => {
+      const answer = (errorCode: number, lowWatermark = -1) => ({ partitionIndex: request.partitionIndex, lowWatermark, errorCode });
       if (!isAuthorized(broker, context, AclOperation.DELETE, ResourceType.TOPIC, topicRequest.name)) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       const partition = broker.hostedPartition(topicRequest.name, request.partitionIndex);
       if (typeof partition === 'number') return answer(partition);

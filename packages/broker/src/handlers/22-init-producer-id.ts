@@ -13,17 +13,17 @@
  * Deviations: transactions are not supported yet, so an authorized transactionalId is answered
  * COORDINATOR_NOT_AVAILABLE, as FindCoordinator answers for transactions; throttleTimeMs 0.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type InitProducerIdRequest, type InitProducerIdResponseInput, ResourceType } from '@gregor/protocol';
 import { isAuthorized, isAuthorizedByResourceType, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { BrokerError } from '../errors.js';
 
 const NO_PRODUCER_ID = -1;
 const NO_PRODUCER_EPOCH = -1;
 
-export function handleInitProducerId(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Body {
-  const fail = (errorCode: number): Body => ({ throttleTimeMs: 0, errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
+export function handleInitProducerId(broker: Broker, _apiVersion: number, body: InitProducerIdRequest, context: RequestContext = {}): InitProducerIdResponseInput {
+  const fail = (errorCode: number): InitProducerIdResponseInput => ({ throttleTimeMs: 0, errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
   const transactionalId: string | null = body.transactionalId ?? null;
   if (transactionalId !== null) {
     if (!isAuthorized(broker, context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);

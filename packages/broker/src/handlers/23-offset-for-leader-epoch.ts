@@ -8,18 +8,18 @@
  * Authorization: a follower needs ClusterAction on the cluster, a client Describe on the topic;
  * else TOPIC_AUTHORIZATION_FAILED.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ErrorCode, type OffsetForLeaderEpochRequest, type OffsetForLeaderEpochResponseInput, ResourceType } from '@gregor/protocol';
 import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 
-export function handleOffsetForLeaderEpoch(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Body {
+export function handleOffsetForLeaderEpoch(broker: Broker, _apiVersion: number, body: OffsetForLeaderEpochRequest, context: RequestContext = {}): OffsetForLeaderEpochResponseInput {
   const isReplica = (body.replicaId ?? -1) >= 0;
   const replicaAuthorized = isReplica && isClusterAuthorized(broker, context, AclOperation.CLUSTER_ACTION);
-  const topics = (body.topics ?? []).map((topicRequest: Body) => ({
+  const topics = (body.topics ?? []).map((topicRequest) => ({
     topic: topicRequest.topic,
-    partitions: (topicRequest.partitions ?? []).map((request: Body) => {
-      const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1): Body => ({ errorCode, partition: request.partition, leaderEpoch, endOffset });
+    partitions: (topicRequest.partitions ?? []).map((request) => {
+      const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1) => ({ errorCode, partition: request.partition, leaderEpoch, endOffset });
       const authorized = isReplica ? replicaAuthorized : isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, topicRequest.topic);
       if (!authorized) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       const partition = broker.hostedPartition(topicRequest.topic, request.partition);
