@@ -12,12 +12,15 @@
  * every topic's defaults). Errors are Kafka's codes and messages.
  * Single-threaded: handlers call it from the event loop.
  */
-import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, type ApiKey, ErrorCode, ResourceType } from '@gregor/protocol';
 import { isAuthorized, isClusterAuthorized } from './authorization.js';
 import type { Broker } from './broker.js';
 import type { RequestContext } from './context.js';
 import { forwardToController } from './controller-forwarding.js';
 import { topicNameProblem } from './topics.js';
+
+/** The two APIs that change configs; the controller answers both with a `responses` list. */
+export type AlterConfigsApiKey = typeof ApiKey.AlterConfigs | typeof ApiKey.IncrementalAlterConfigs;
 
 /** Kafka's AlterConfigOp.OpType ids. */
 export const ConfigOperation = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
@@ -45,7 +48,7 @@ const BROKER_LOGGER = 8;
  * CLUSTER_AUTHORIZATION_FAILED. Answers keep the request's order.
  */
 export async function alterAuthorizedConfigs(
-  broker: Broker, context: RequestContext, apiKey: number, apiVersion: number, resources: readonly ResourceChange[], incremental: boolean, validateOnly: boolean,
+  broker: Broker, context: RequestContext, apiKey: AlterConfigsApiKey, apiVersion: number, resources: readonly ResourceChange[], incremental: boolean, validateOnly: boolean,
 ): Promise<ResourceOutcome[]> {
   const refusal = (resource: ResourceChange): number | null => {
     if (resource.resourceType === TOPIC) {
@@ -70,7 +73,7 @@ export async function alterAuthorizedConfigs(
  * client's (AlterConfigs or IncrementalAlterConfigs), forwarded as they came.
  */
 export async function alterConfigs(
-  broker: Broker, apiKey: number, apiVersion: number, resources: readonly ResourceChange[], incremental: boolean, validateOnly: boolean,
+  broker: Broker, apiKey: AlterConfigsApiKey, apiVersion: number, resources: readonly ResourceChange[], incremental: boolean, validateOnly: boolean,
 ): Promise<ResourceOutcome[]> {
   const seen = new Map<string, number>();
   for (const resource of resources) {

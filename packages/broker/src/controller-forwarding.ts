@@ -8,18 +8,20 @@
  * anyway). No answer from the controller is REQUEST_TIMED_OUT, which clients retry.
  * Stateless helpers over the Broker; single-threaded.
  */
-import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { ApiKey, type DescribedApiKey, ErrorCode, type RequestInput, type ResponseBody } from '@gregor/protocol';
 import type { MetadataImage } from '@gregor/metadata';
 import type { Broker } from './broker.js';
-import type { Body } from './context.js';
 import { OFFSETS_TOPIC } from './topics.js';
 
 export const CREATE_TOPICS_VERSION = 7;
 
-/** The controller's answer, or null when it gave none (unreachable, timed out). */
-export async function forwardToController(broker: Broker, apiKey: number, apiVersion: number, body: Body): Promise<Body | null> {
+/**
+ * The controller's answer (the decoded response of `apiKey`, as the channel resolves it), or null
+ * when it gave none (unreachable, timed out).
+ */
+export async function forwardToController<K extends DescribedApiKey>(broker: Broker, apiKey: K, apiVersion: number, body: RequestInput<K>): Promise<ResponseBody<K> | null> {
   try {
-    return await broker.controllerChannel.send(apiKey, apiVersion, body);
+    return (await broker.controllerChannel.send(apiKey, apiVersion, body)) as ResponseBody<K>;
   } catch {
     return null;
   }
@@ -47,7 +49,7 @@ export async function createTopicThroughController(
     timeoutMs,
     validateOnly: false,
   });
-  const result: Body | undefined = response?.topics?.[0];
+  const result = response?.topics[0];
   if (result === undefined) return { errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: 'The controller did not answer' };
   if (result.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) {
     await broker.waitForMetadata((image) => image.topic(name) !== undefined, timeoutMs);

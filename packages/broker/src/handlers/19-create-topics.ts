@@ -49,7 +49,7 @@ export async function handleCreateTopics(broker: Broker, apiVersion: number, bod
   if (forwarded.length > 0) {
     const topics = forwarded.map((request) => ({ ...request, configs: Object.entries(normalized.get(request) ?? {}).map(([name, value]) => ({ name, value })) }));
     const response = await forwardToController(broker, ApiKey.CreateTopics, apiVersion, { ...body, topics });
-    const results = new Map<string, ControllerResult>(((response?.topics ?? []) as ControllerResult[]).map((result) => [result.name, result]));
+    const results = new Map<string, ControllerResult>((response?.topics ?? []).map((result) => [result.name, result]));
     await Promise.all(forwarded.map(async (request) => {
       const result = results.get(request.name);
       if (result === undefined) {

@@ -47,7 +47,14 @@ export async function handleDeleteTopics(broker: Broker, apiVersion: number, bod
   if (forwarded.length > 0) {
     const request = apiVersion >= 6
       ? { ...body, topics: forwarded.map((deletion) => ({ name: deletion.name, topicId: deletion.topicId })) }
-      : { ...body, topicNames: forwarded.map((deletion) => deletion.name) };
+      : {
+        ...body,
+        // Before v6 every topic is named, so each forwarded one was found by its name.
+        topicNames: forwarded.map((deletion) => {
+          assert(deletion.name !== null, 'DeleteTopics before v6 names every topic');
+          return deletion.name;
+        }),
+      };
     const response = await forwardToController(broker, ApiKey.DeleteTopics, apiVersion, request);
     const answered: DeleteTopicsResponse['responses'] = response?.responses ?? [];
     const deletedIds: string[] = [];

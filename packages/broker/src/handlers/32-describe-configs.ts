@@ -21,7 +21,7 @@ import { AclOperation, ErrorCode, type DescribeConfigsRequest, type DescribeConf
 import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { brokerConfigNames, describeBrokerConfig, describeTopicConfig, namesToDescribe, topicConfigNames, type DescribeOptions } from '../config-entries.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { topicConfigRecord } from '../replica-manager.js';
 import { topicNameProblem } from '../topics.js';
 
@@ -31,8 +31,7 @@ export const ResourceType = { topic: 2, broker: 4, brokerLogger: 8 } as const;
 type Resource = DescribeConfigsRequest['resources'][number];
 type Result = NonNullable<DescribeConfigsResponseInput['results']>[number];
 
-export function handleDescribeConfigs(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): DescribeConfigsResponseInput {
-  const request = body as DescribeConfigsRequest;
+export function handleDescribeConfigs(broker: Broker, _apiVersion: number, request: DescribeConfigsRequest, context: RequestContext = {}): DescribeConfigsResponseInput {
   const options: DescribeOptions = { includeSynonyms: request.includeSynonyms === true, includeDocumentation: request.includeDocumentation === true };
   const refused = (resource: Resource): number | null => {
     if (resource.resourceType === ResourceType.topic) {

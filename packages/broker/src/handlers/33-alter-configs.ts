@@ -18,10 +18,9 @@
 import { type AlterConfigsRequest, type AlterConfigsResponseInput, ApiKey } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import { alterAuthorizedConfigs } from '../config-changes.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 
-export async function handleAlterConfigs(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<AlterConfigsResponseInput> {
-  const request = body as AlterConfigsRequest;
+export async function handleAlterConfigs(broker: Broker, apiVersion: number, request: AlterConfigsRequest, context: RequestContext = {}): Promise<AlterConfigsResponseInput> {
   const responses = await alterAuthorizedConfigs(broker, context, ApiKey.AlterConfigs, apiVersion, request.resources, false, request.validateOnly);
   return { throttleTimeMs: 0, responses };
 }

@@ -14,11 +14,10 @@ import path from 'node:path';
 import { AclOperation, ErrorCode, type DescribeLogDirsRequest, type DescribeLogDirsResponseInput } from '@gregor/protocol';
 import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 
-export function handleDescribeLogDirs(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): DescribeLogDirsResponseInput {
+export function handleDescribeLogDirs(broker: Broker, _apiVersion: number, request: DescribeLogDirsRequest, context: RequestContext = {}): DescribeLogDirsResponseInput {
   if (!isClusterAuthorized(broker, context, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
-  const request = body as DescribeLogDirsRequest;
   const wanted = request.topics === null ? null : new Map(request.topics.map((topic) => [topic.topic, new Set(topic.partitions)]));
   const byTopic = new Map<string, { partitionIndex: number; partitionSize: number; offsetLag: number; isFutureKey: boolean }[]>();
   for (const partition of broker.replicaManager?.all() ?? []) {

@@ -10,19 +10,19 @@
  * Deviations: throttleTimeMs is 0.
  * Authorization: Alter on the topic, else TOPIC_AUTHORIZATION_FAILED.
  */
-import { AclOperation, ApiKey, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, ApiKey, type CreatePartitionsRequest, type CreatePartitionsResponse, type CreatePartitionsResponseInput, ErrorCode, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { forwardToController } from '../controller-forwarding.js';
 
-export async function handleCreatePartitions(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
-  const requests: Body[] = body.topics ?? [];
+export async function handleCreatePartitions(broker: Broker, apiVersion: number, body: CreatePartitionsRequest, context: RequestContext = {}): Promise<CreatePartitionsResponseInput> {
+  const requests = body.topics ?? [];
   const counts = new Map<string, number>();
   for (const topic of requests) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
   const mayAlter = (name: string) => isAuthorized(broker, context, AclOperation.ALTER, ResourceType.TOPIC, name);
   const forwarded = requests.filter((request) => (counts.get(request.name) ?? 0) === 1 && mayAlter(request.name));
-  const results = new Map<string, Body>();
+  const results = new Map<string, CreatePartitionsResponse['results'][number]>();
   if (forwarded.length > 0) {
     const response = await forwardToController(broker, ApiKey.CreatePartitions, apiVersion, { ...body, topics: forwarded });
     for (const result of response?.results ?? []) results.set(result.name, result);

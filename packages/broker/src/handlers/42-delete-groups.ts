@@ -10,14 +10,13 @@
  */
 import type { DeleteGroupsRequest, DeleteGroupsResponseInput } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleDeleteGroups(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<DeleteGroupsResponseInput> {
+export async function handleDeleteGroups(broker: Broker, _apiVersion: number, request: DeleteGroupsRequest, context: RequestContext = {}): Promise<DeleteGroupsResponseInput> {
   await ensureGroupCoordination(broker);
-  const request = body as DeleteGroupsRequest;
   const results = await Promise.all(request.groupsNames.map(async (groupId) => ({
     groupId,
     errorCode: isAuthorized(broker, context, AclOperation.DELETE, ResourceType.GROUP, groupId) ? await broker.coordinator.deleteGroup(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED,

@@ -11,15 +11,15 @@
  * Needs ALTER on the CLUSTER resource when an authorizer is on (CLUSTER_AUTHORIZATION_FAILED).
  * Deviations: throttleTimeMs is 0.
  */
-import { AclOperation, ApiKey, ErrorCode } from '@gregor/protocol';
+import { AclOperation, ApiKey, type ElectLeadersRequest, type ElectLeadersResponseInput, ErrorCode } from '@gregor/protocol';
 import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { forwardToController } from '../controller-forwarding.js';
 
-export async function handleElectLeaders(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
-  const requested: { topic: string; partitions: number[] }[] | null = body.topicPartitions ?? null;
-  const failAll = (errorCode: number, errorMessage: string | null): Body => ({
+export async function handleElectLeaders(broker: Broker, apiVersion: number, body: ElectLeadersRequest, context: RequestContext = {}): Promise<ElectLeadersResponseInput> {
+  const requested = body.topicPartitions ?? null;
+  const failAll = (errorCode: number, errorMessage: string | null): ElectLeadersResponseInput => ({
     throttleTimeMs: 0,
     errorCode,
     replicaElectionResults: (requested ?? []).map((topic) => ({ topic: topic.topic, partitionResult: topic.partitions.map((partitionId) => ({ partitionId, errorCode, errorMessage })) })),

@@ -14,10 +14,9 @@
 import { ApiKey, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponseInput } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
 import { alterAuthorizedConfigs } from '../config-changes.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 
-export async function handleIncrementalAlterConfigs(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<IncrementalAlterConfigsResponseInput> {
-  const request = body as IncrementalAlterConfigsRequest;
+export async function handleIncrementalAlterConfigs(broker: Broker, apiVersion: number, request: IncrementalAlterConfigsRequest, context: RequestContext = {}): Promise<IncrementalAlterConfigsResponseInput> {
   const responses = await alterAuthorizedConfigs(broker, context, ApiKey.IncrementalAlterConfigs, apiVersion, request.resources, true, request.validateOnly);
   return { throttleTimeMs: 0, responses };
 }

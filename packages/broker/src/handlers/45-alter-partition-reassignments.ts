@@ -9,13 +9,13 @@
  * Needs ALTER on the CLUSTER resource when an authorizer is on (CLUSTER_AUTHORIZATION_FAILED at the top).
  * Deviations: throttleTimeMs is 0.
  */
-import { AclOperation, ApiKey, ErrorCode } from '@gregor/protocol';
+import { AclOperation, type AlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsResponseInput, ApiKey, ErrorCode } from '@gregor/protocol';
 import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { forwardToController } from '../controller-forwarding.js';
 
-export async function handleAlterPartitionReassignments(broker: Broker, apiVersion: number, body: Body, context: RequestContext = {}): Promise<Body> {
+export async function handleAlterPartitionReassignments(broker: Broker, apiVersion: number, body: AlterPartitionReassignmentsRequest, context: RequestContext = {}): Promise<AlterPartitionReassignmentsResponseInput> {
   if (!isClusterAuthorized(broker, context, AclOperation.ALTER)) {
     return {
       throttleTimeMs: 0, allowReplicationFactorChange: body.allowReplicationFactorChange ?? true, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,

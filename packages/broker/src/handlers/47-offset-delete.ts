@@ -12,11 +12,10 @@
 import { AclOperation, ErrorCode, type OffsetDeleteRequest, type OffsetDeleteResponseInput, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 
-export async function handleOffsetDelete(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): Promise<OffsetDeleteResponseInput> {
-  const request = body as OffsetDeleteRequest;
+export async function handleOffsetDelete(broker: Broker, _apiVersion: number, request: OffsetDeleteRequest, context: RequestContext = {}): Promise<OffsetDeleteResponseInput> {
   if (!isAuthorized(broker, context, AclOperation.DELETE, ResourceType.GROUP, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
   await ensureGroupCoordination(broker);
   const topics = request.topics.map((topic) => ({ name: topic.name, partitionIndexes: topic.partitions.map((partition) => partition.partitionIndex) }));

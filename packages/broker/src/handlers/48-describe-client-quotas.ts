@@ -12,11 +12,10 @@ import { AclOperation, ErrorCode, type DescribeClientQuotasRequest, type Describ
 import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { describeClientQuotas } from '../client-quotas.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 
-export function handleDescribeClientQuotas(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): DescribeClientQuotasResponseInput {
+export function handleDescribeClientQuotas(broker: Broker, _apiVersion: number, request: DescribeClientQuotasRequest, context: RequestContext = {}): DescribeClientQuotasResponseInput {
   if (!isClusterAuthorized(broker, context, AclOperation.DESCRIBE_CONFIGS)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, entries: null };
-  const request = body as DescribeClientQuotasRequest;
   const matched = describeClientQuotas(broker.clientQuotas, request.components, request.strict);
   if ('errorCode' in matched) return { throttleTimeMs: 0, errorCode: matched.errorCode, errorMessage: matched.errorMessage, entries: null };
   return {

@@ -13,10 +13,9 @@ import { AclOperation, ErrorCode, type AlterClientQuotasRequest, type AlterClien
 import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { alterClientQuota, sameEntity } from '../client-quotas.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 
-export function handleAlterClientQuotas(broker: Broker, _apiVersion: number, body: Body, context: RequestContext = {}): AlterClientQuotasResponseInput {
-  const request = body as AlterClientQuotasRequest;
+export function handleAlterClientQuotas(broker: Broker, _apiVersion: number, request: AlterClientQuotasRequest, context: RequestContext = {}): AlterClientQuotasResponseInput {
   if (!isClusterAuthorized(broker, context, AclOperation.ALTER_CONFIGS)) {
     return { throttleTimeMs: 0, entries: request.entries.map((entry) => ({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, entity: entry.entity })) };
   }

@@ -7,14 +7,14 @@
  * includeClusterAuthorizedOperations: the bit field of what the caller may do on the cluster, 0
  * without Describe on it; otherwise Int.MinValue. Deviations: throttleTimeMs 0.
  */
-import { AclOperation, CLUSTER_RESOURCE_NAME, ErrorCode, ResourceType } from '@gregor/protocol';
+import { AclOperation, CLUSTER_RESOURCE_NAME, type DescribeClusterRequest, type DescribeClusterResponseInput, ErrorCode, ResourceType } from '@gregor/protocol';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
-import type { Body, RequestContext } from '../context.js';
+import type { RequestContext } from '../context.js';
 
 const ENDPOINT_TYPE_BROKER = 1;
 
-export function handleDescribeCluster(broker: Broker, _apiVersion: number, body: Body, context: RequestContext): Body {
+export function handleDescribeCluster(broker: Broker, _apiVersion: number, body: DescribeClusterRequest, context: RequestContext): DescribeClusterResponseInput {
   const endpointType: number = body.endpointType ?? ENDPOINT_TYPE_BROKER;
   const listenerName = broker.listenerName(context);
   let clusterAuthorizedOperations = AUTHORIZED_OPERATIONS_OMITTED;
