@@ -40,23 +40,22 @@ import { configNumber, LONG_MAX } from '../config-types.js';
 import type { TimestampBounds } from '../timestamp-validation.js';
 import type { Partition } from '../partition.js';
 import { INTERNAL_TOPICS } from '../topics.js';
+import type { Entry } from './types.js';
 
 const produceChannel = diagnosticsChannel.channel('gregor:broker:produce');
 
 type PartitionData = ProduceRequest['topicData'][number]['partitionData'][number];
 
-interface PartitionReply {
-  index: number;
-  errorCode: number;
-  baseOffset: number;
-  logAppendTimeMs: number;
-  logStartOffset: number;
-  recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
-  errorMessage: string | null;
+type TopicResponse = Entry<ProduceResponseInput['responses']>;
+type PartitionResponse = Entry<TopicResponse['partitionResponses']>;
+
+/** A partition's answer (the fields this broker sets), and what an acks=all answer still waits for. */
+type PartitionReply = Pick<Required<PartitionResponse>, 'index' | 'errorCode' | 'baseOffset' | 'logAppendTimeMs' | 'logStartOffset' | 'errorMessage'> & {
+  recordErrors: Required<Entry<PartitionResponse['recordErrors']>>[];
   /** The offset the high watermark must reach for acks=all (-1: nothing to wait for). */
   waitFor: number;
   minInsyncReplicas: number;
-}
+};
 
 export async function handleProduce(broker: Broker, _apiVersion: number, body: ProduceRequest, context: RequestContext = {}): Promise<ProduceResponseInput | null> {
   const acks = body.acks;
@@ -77,9 +76,9 @@ export async function handleProduce(broker: Broker, _apiVersion: number, body: P
   if (acks === -1) await waitForReplication(broker, replies, body.timeoutMs);
   return {
     throttleTimeMs: 0,
-    responses: replies.map((reply) => ({
+    responses: replies.map((reply): TopicResponse => ({
       name: reply.name,
-      partitionResponses: reply.partitions.map(({ waitFor: _waitFor, minInsyncReplicas: _minInsyncReplicas, ...response }) => response),
+      partitionResponses: reply.partitions.map(({ waitFor: _waitFor, minInsyncReplicas: _minInsyncReplicas, ...response }): PartitionResponse => response),
     })),
   };
 }

@@ -32,19 +32,16 @@ import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
 import type { Partition } from '../partition.js';
+import type { Entry } from './types.js';
 
 const fetchChannel = diagnosticsChannel.channel('gregor:broker:fetch');
 const EMPTY = Buffer.alloc(0);
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
-/** The answer readPartitions builds: every field set (finish and topicsOut read it back). */
-interface FetchAnswer {
-  throttleTimeMs: number;
-  errorCode: number;
-  sessionId: number;
-  responses: { topic: string; topicId: string; partitions: PartitionAnswer[] }[];
-}
-type PartitionAnswer = NonNullable<NonNullable<FetchResponseInput['responses']>[number]['partitions']>[number] & { records: Buffer | null };
+/** The answer readPartitions builds, with the fields finish and topicsOut read back set. */
+type FetchAnswer = Pick<Required<FetchResponseInput>, 'throttleTimeMs' | 'errorCode' | 'sessionId'> & { responses: TopicAnswer[] };
+type TopicAnswer = Pick<Required<Entry<FetchResponseInput['responses']>>, 'topic' | 'topicId'> & { partitions: PartitionAnswer[] };
+type PartitionAnswer = Entry<Entry<FetchResponseInput['responses']>['partitions']> & { records: Buffer | null };
 
 interface FetchRead {
   response: FetchAnswer;
@@ -135,7 +132,7 @@ function readPartitions(broker: Broker, apiVersion: number, body: FetchRequest, 
   let bytes = 0;
   let hasError = false;
   const partitions: Partition[] = [];
-  const responses = (body.topics ?? []).map((topicRequest) => {
+  const responses = (body.topics ?? []).map((topicRequest): TopicAnswer => {
     const topic = apiVersion >= 13 ? broker.image.topicsById.get(topicRequest.topicId) : broker.image.topic(topicRequest.topic);
     const unknownTopicError = apiVersion >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     const topicName: string | undefined = topic?.name ?? (apiVersion >= 13 ? undefined : topicRequest.topic);

@@ -31,6 +31,7 @@ import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
 import { type Partition, storageErrorCode } from '../partition.js';
 import type { ListOffsetsRequest, ListOffsetsResponseInput } from '@gregor/protocol';
+import type { Entry } from './types.js';
 
 export const EARLIEST_TIMESTAMP = -2;
 export const LATEST_TIMESTAMP = -1;
@@ -38,12 +39,13 @@ export const MAX_TIMESTAMP = -3;
 /** Bytes read per step while scanning batch headers for the max timestamp. */
 const SCAN_READ_BYTES = 1024 * 1024;
 
-type PartitionAnswer = NonNullable<NonNullable<ListOffsetsResponseInput['topics']>[number]['partitions']>[number];
+type TopicAnswer = Entry<ListOffsetsResponseInput['topics']>;
+type PartitionAnswer = Entry<TopicAnswer['partitions']>;
 
 export function handleListOffsets(broker: Broker, apiVersion: number, body: ListOffsetsRequest, context: RequestContext = {}): ListOffsetsResponseInput {
   if (apiVersion === 0) return listOffsetsV0(broker, body);
   const isReplica = (body.replicaId ?? -1) >= 0;
-  const topics = (body.topics ?? []).map((topicRequest) => {
+  const topics = (body.topics ?? []).map((topicRequest): TopicAnswer => {
     const authorized = isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, topicRequest.name);
     const partitions = (topicRequest.partitions ?? []).map((request): PartitionAnswer => {
       const fail = (errorCode: number): PartitionAnswer => ({ partitionIndex: request.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
@@ -122,10 +124,10 @@ function maxTimestampOffset(partition: Partition): { timestamp: number; offset: 
 
 /** Kafka's legacyFetchOffsetsBefore, for ListOffsets v0. */
 function listOffsetsV0(broker: Broker, request: ListOffsetsRequest): ListOffsetsResponseInput {
-  const topics = request.topics.map((topicRequest) => ({
+  const topics = request.topics.map((topicRequest): TopicAnswer => ({
     name: topicRequest.name,
     partitions: topicRequest.partitions.map((partitionRequest) => {
-      const answer = (errorCode: number, oldStyleOffsets: number[] = []) => ({ partitionIndex: partitionRequest.partitionIndex, errorCode, oldStyleOffsets });
+      const answer = (errorCode: number, oldStyleOffsets: number[] = []): PartitionAnswer => ({ partitionIndex: partitionRequest.partitionIndex, errorCode, oldStyleOffsets });
       const partition = broker.hostedPartition(topicRequest.name, partitionRequest.partitionIndex);
       if (typeof partition === 'number') return answer(partition);
       if (!partition.isLeader) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);

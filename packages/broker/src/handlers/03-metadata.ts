@@ -24,6 +24,7 @@ import type { RequestContext } from '../context.js';
 import { autoCreateTopic } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
 import { INTERNAL_TOPICS, topicNameProblem } from '../topics.js';
+import type { Entry } from './types.js';
 
 /** A topic of the answer; its name is always set (v12 answers null for one asked by an unknown id). */
 type TopicAnswer = NonNullable<MetadataResponseInput['topics']>[number] & { name: string | null };
@@ -89,7 +90,7 @@ function describeTopic(broker: Broker, topic: TopicImage): TopicAnswer {
     name: topic.name,
     topicId: topic.id,
     isInternal: INTERNAL_TOPICS.has(topic.name),
-    partitions: [...topic.partitions].sort(([a], [b]) => a - b).map(([partitionIndex, registration]) => ({
+    partitions: [...topic.partitions].sort(([a], [b]) => a - b).map(([partitionIndex, registration]): Entry<TopicAnswer['partitions']> => ({
       errorCode: registration.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       partitionIndex,
       leaderId: registration.leader,

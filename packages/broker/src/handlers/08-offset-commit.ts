@@ -16,6 +16,9 @@ import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
 import type { OffsetCommit } from '../group/coordinator.js';
+import type { Entry } from './types.js';
+
+type TopicAnswer = Entry<OffsetCommitResponseInput['topics']>;
 
 export async function handleOffsetCommit(broker: Broker, apiVersion: number, body: OffsetCommitRequest, context: RequestContext = {}): Promise<OffsetCommitResponseInput> {
   // Kafka: Read on the group (else every partition GROUP_AUTHORIZATION_FAILED), then Read on each topic.
@@ -40,9 +43,9 @@ export async function handleOffsetCommit(broker: Broker, apiVersion: number, bod
   }
   const errors = await broker.coordinator.commitOffsets(body.groupId, body.memberId ?? '', body.groupInstanceId ?? null, generationId, commits);
   let index = 0;
-  const topics = (body.topics ?? []).map((topic) => ({
+  const topics = (body.topics ?? []).map((topic): TopicAnswer => ({
     name: topic.name,
-    partitions: (topic.partitions ?? []).map((partition) => ({
+    partitions: (topic.partitions ?? []).map((partition): Entry<TopicAnswer['partitions']> => ({
       partitionIndex: partition.partitionIndex,
       errorCode: refusedTopics.has(topic.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : (errors[index++] ?? ErrorCode.UNKNOWN_SERVER_ERROR),
     })),
@@ -53,6 +56,6 @@ export async function handleOffsetCommit(broker: Broker, apiVersion: number, bod
 function answerAll(body: OffsetCommitRequest, errorCode: number): OffsetCommitResponseInput {
   return {
     throttleTimeMs: 0,
-    topics: (body.topics ?? []).map((topic) => ({ name: topic.name, partitions: (topic.partitions ?? []).map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode })) })),
+    topics: (body.topics ?? []).map((topic): TopicAnswer => ({ name: topic.name, partitions: (topic.partitions ?? []).map((partition): Entry<TopicAnswer['partitions']> => ({ partitionIndex: partition.partitionIndex, errorCode })) })),
   };
 }

@@ -14,13 +14,16 @@ import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
+import type { Entry } from './types.js';
+
+type TopicAnswer = Entry<OffsetFetchResponseInput['topics']>;
 
 export async function handleOffsetFetch(broker: Broker, apiVersion: number, body: OffsetFetchRequest, context: RequestContext = {}): Promise<OffsetFetchResponseInput> {
   await ensureGroupCoordination(broker);
   const groupStatus = (groupId: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, groupId) ? broker.coordinator.groupStatus(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED;
   const mayDescribeTopic = (name: string) => isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
   if (apiVersion >= 8) {
-    const groups = (body.groups ?? []).map((group) => {
+    const groups = (body.groups ?? []).map((group): Entry<OffsetFetchResponseInput['groups']> => {
       const errorCode = groupStatus(group.groupId);
       return { groupId: group.groupId, topics: errorCode === ErrorCode.NONE ? fetchGroup(broker, group.groupId, group.topics ?? null, mayDescribeTopic) : [], errorCode };
     });
@@ -29,19 +32,19 @@ export async function handleOffsetFetch(broker: Broker, apiVersion: number, body
   const errorCode = groupStatus(body.groupId);
   if (errorCode === ErrorCode.NONE) return { throttleTimeMs: 0, topics: fetchGroup(broker, body.groupId, body.topics ?? null, mayDescribeTopic), errorCode };
   // v1 has no top-level error: each partition asked for carries it.
-  const topics = apiVersion >= 2 ? [] : (body.topics ?? []).map((topic) => ({
+  const topics = apiVersion >= 2 ? [] : (body.topics ?? []).map((topic): TopicAnswer => ({
     name: topic.name,
-    partitions: (topic.partitionIndexes ?? []).map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
+    partitions: (topic.partitionIndexes ?? []).map((partitionIndex): Entry<TopicAnswer['partitions']> => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
   }));
   return { throttleTimeMs: 0, topics, errorCode };
 }
 
 /** A group's committed offsets; topics the caller may not Describe are left out of a listing and refused by name. */
-function fetchGroup(broker: Broker, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, mayDescribeTopic: (name: string) => boolean): NonNullable<OffsetFetchResponseInput['topics']> {
+function fetchGroup(broker: Broker, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, mayDescribeTopic: (name: string) => boolean): TopicAnswer[] {
   const offsets = broker.coordinator.fetchOffsets(groupId, topics);
-  return [...offsets].filter(([name]) => topics !== null || mayDescribeTopic(name)).map(([name, partitions]) => ({
+  return [...offsets].filter(([name]) => topics !== null || mayDescribeTopic(name)).map(([name, partitions]): TopicAnswer => ({
     name,
-    partitions: [...partitions].map(([partitionIndex, committed]) => ({
+    partitions: [...partitions].map(([partitionIndex, committed]): Entry<TopicAnswer['partitions']> => ({
       partitionIndex,
       committedOffset: committed?.offset ?? -1,
       committedLeaderEpoch: committed?.leaderEpoch ?? -1,

@@ -15,8 +15,12 @@ import type { RequestContext } from '../context.js';
 import { ensureOffsetsTopic } from '../controller-forwarding.js';
 import { partitionForGroup } from '../ids.js';
 import { OFFSETS_TOPIC } from '../topics.js';
+import type { Entry } from './types.js';
 
 const KEY_TYPE_GROUP = 0;
+
+/** One key's answer (v4+ lists them; v0-3 answer the single key's fields at the top level). */
+type Coordinator = Required<Pick<Entry<FindCoordinatorResponseInput['coordinators']>, 'key' | 'nodeId' | 'host' | 'port' | 'errorCode' | 'errorMessage'>>;
 
 export async function handleFindCoordinator(broker: Broker, apiVersion: number, body: FindCoordinatorRequest, context: RequestContext): Promise<FindCoordinatorResponseInput> {
   const keyType = body.keyType ?? KEY_TYPE_GROUP;
@@ -24,8 +28,8 @@ export async function handleFindCoordinator(broker: Broker, apiVersion: number, 
   const listenerName = broker.listenerName(context);
   const needsOffsetsTopic = keyType === KEY_TYPE_GROUP && keys.some((key) => key !== '');
   const offsets = needsOffsetsTopic ? await ensureOffsetsTopic(broker, broker.config.requestTimeoutMs) : null;
-  const coordinators = keys.map((key) => {
-    const fail = (errorCode: number, errorMessage: string | null) => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
+  const coordinators = keys.map((key): Coordinator => {
+    const fail = (errorCode: number, errorMessage: string | null): Coordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
     if (keyType !== KEY_TYPE_GROUP) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker');
     if (key === '') return fail(ErrorCode.INVALID_REQUEST, 'Group id is empty');
     if (!isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, key)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);

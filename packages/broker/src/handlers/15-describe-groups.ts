@@ -12,15 +12,16 @@ import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations, isAuthorized } fro
 import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
+import type { Entry } from './types.js';
 
 export async function handleDescribeGroups(broker: Broker, apiVersion: number, body: DescribeGroupsRequest, context: RequestContext = {}): Promise<DescribeGroupsResponseInput> {
   await ensureGroupCoordination(broker);
   const withOperations = apiVersion >= 3 && body.includeAuthorizedOperations === true;
-  const groups = (body.groups ?? []).map((groupId) => {
+  const groups = (body.groups ?? []).map((groupId): Entry<DescribeGroupsResponseInput['groups']> => {
     const errorCode = isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.GROUP, groupId) ? broker.coordinator.groupStatus(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED;
-    if (errorCode !== ErrorCode.NONE) return { errorCode, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+    if (errorCode !== ErrorCode.NONE) return { errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
     const operations = withOperations ? authorizedOperations(broker, context, ResourceType.GROUP, groupId) : AUTHORIZED_OPERATIONS_OMITTED;
-    return { errorCode, errorMessage: null, ...broker.coordinator.describeGroup(groupId), authorizedOperations: operations };
+    return { errorCode, ...broker.coordinator.describeGroup(groupId), authorizedOperations: operations };
   });
   return { throttleTimeMs: 0, groups };
 }

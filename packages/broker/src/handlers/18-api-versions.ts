@@ -7,11 +7,12 @@
  */
 import { type ApiVersionsRequest, type ApiVersionsResponseInput, ErrorCode, servedApiVersions } from '@gregor/protocol';
 import type { Broker } from '../broker.js';
+import type { Entry } from './types.js';
 
-export function apiVersionsList(handledApiKeys: ReadonlySet<number>): { apiKey: number; minVersion: number; maxVersion: number }[] {
+export function apiVersionsList(handledApiKeys: ReadonlySet<number>): Entry<ApiVersionsResponseInput['apiKeys']>[] {
   return servedApiVersions()
     .filter((range) => handledApiKeys.has(range.apiKey))
-    .map((range) => ({ apiKey: range.apiKey, minVersion: range.minVersion, maxVersion: range.maxVersion }));
+    .map((range): Entry<ApiVersionsResponseInput['apiKeys']> => ({ apiKey: range.apiKey, minVersion: range.minVersion, maxVersion: range.maxVersion }));
 }
 
 export function makeApiVersionsHandler(handledApiKeys: ReadonlySet<number>) {

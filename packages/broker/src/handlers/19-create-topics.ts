@@ -23,6 +23,7 @@ import type { RequestContext } from '../context.js';
 import { awaitTopicInImage, forwardToController } from '../controller-forwarding.js';
 import { ZERO_UUID } from '../ids.js';
 import { topicNameProblem } from '../topics.js';
+import type { Entry } from './types.js';
 
 type TopicRequest = CreateTopicsRequest['topics'][number];
 type TopicAnswer = NonNullable<CreateTopicsResponseInput['topics']>[number];
@@ -99,7 +100,7 @@ function created(broker: Broker, request: TopicRequest, result: ControllerResult
     topicConfigErrorCode: ErrorCode.NONE,
     numPartitions: result.numPartitions,
     replicationFactor: result.replicationFactor,
-    configs: topicConfigNames().map((name) => describeTopicConfig(name, configs, broker.configView, options)).map((config) => ({
+    configs: topicConfigNames().map((name) => describeTopicConfig(name, configs, broker.configView, options)).map((config): Entry<TopicAnswer['configs']> => ({
       name: config.name, value: config.value, readOnly: config.readOnly, configSource: config.configSource, isSensitive: config.isSensitive,
     })),
   };

@@ -13,12 +13,15 @@ import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
 import { storageErrorCode } from '../partition.js';
+import type { Entry } from './types.js';
+
+type TopicAnswer = Entry<DeleteRecordsResponseInput['topics']>;
 
 export function handleDeleteRecords(broker: Broker, _apiVersion: number, body: DeleteRecordsRequest, context: RequestContext = {}): DeleteRecordsResponseInput {
-  const topics = (body.topics ?? []).map((topicRequest) => ({
+  const topics = (body.topics ?? []).map((topicRequest): TopicAnswer => ({
     name: topicRequest.name,
     partitions: (topicRequest.partitions ?? []).map((request) => {
-      const answer = (errorCode: number, lowWatermark = -1) => ({ partitionIndex: request.partitionIndex, lowWatermark, errorCode });
+      const answer = (errorCode: number, lowWatermark = -1): Entry<TopicAnswer['partitions']> => ({ partitionIndex: request.partitionIndex, lowWatermark, errorCode });
       if (!isAuthorized(broker, context, AclOperation.DELETE, ResourceType.TOPIC, topicRequest.name)) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       const partition = broker.hostedPartition(topicRequest.name, request.partitionIndex);
       if (typeof partition === 'number') return answer(partition);

@@ -12,14 +12,17 @@ import { AclOperation, ErrorCode, type OffsetForLeaderEpochRequest, type OffsetF
 import { isAuthorized, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
+import type { Entry } from './types.js';
+
+type TopicAnswer = Entry<OffsetForLeaderEpochResponseInput['topics']>;
 
 export function handleOffsetForLeaderEpoch(broker: Broker, _apiVersion: number, body: OffsetForLeaderEpochRequest, context: RequestContext = {}): OffsetForLeaderEpochResponseInput {
   const isReplica = (body.replicaId ?? -1) >= 0;
   const replicaAuthorized = isReplica && isClusterAuthorized(broker, context, AclOperation.CLUSTER_ACTION);
-  const topics = (body.topics ?? []).map((topicRequest) => ({
+  const topics = (body.topics ?? []).map((topicRequest): TopicAnswer => ({
     topic: topicRequest.topic,
     partitions: (topicRequest.partitions ?? []).map((request) => {
-      const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1) => ({ errorCode, partition: request.partition, leaderEpoch, endOffset });
+      const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1): Entry<TopicAnswer['partitions']> => ({ errorCode, partition: request.partition, leaderEpoch, endOffset });
       const authorized = isReplica ? replicaAuthorized : isAuthorized(broker, context, AclOperation.DESCRIBE, ResourceType.TOPIC, topicRequest.topic);
       if (!authorized) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       const partition = broker.hostedPartition(topicRequest.topic, request.partition);

@@ -41,7 +41,7 @@ export function handleDescribeConfigs(broker: Broker, _apiVersion: number, reque
   };
   return {
     throttleTimeMs: 0,
-    results: request.resources.map((resource) => {
+    results: request.resources.map((resource): Result => {
       const errorCode = refused(resource);
       if (errorCode === null) return describeResource(broker, resource, options);
       return { errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] };

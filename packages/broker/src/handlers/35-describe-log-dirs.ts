@@ -15,6 +15,7 @@ import { AclOperation, ErrorCode, type DescribeLogDirsRequest, type DescribeLogD
 import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
+import type { Entry } from './types.js';
 
 export function handleDescribeLogDirs(broker: Broker, _apiVersion: number, request: DescribeLogDirsRequest, context: RequestContext = {}): DescribeLogDirsResponseInput {
   if (!isClusterAuthorized(broker, context, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
@@ -26,7 +27,7 @@ export function handleDescribeLogDirs(broker: Broker, _apiVersion: number, reque
     partitions.push({ partitionIndex: partition.partitionIndex, partitionSize: partition.log.sizeBytes, offsetLag: Math.max(partition.highWatermark - partition.logEndOffset, 0), isFutureKey: false });
     byTopic.set(partition.topic, partitions);
   }
-  const topics = [...byTopic].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, partitions]) => ({ name, partitions: partitions.sort((a, b) => a.partitionIndex - b.partitionIndex) }));
+  const topics = [...byTopic].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, partitions]): Entry<Entry<DescribeLogDirsResponseInput['results']>['topics']> => ({ name, partitions: partitions.sort((a, b) => a.partitionIndex - b.partitionIndex) }));
   const space = diskSpace(broker);
   return {
     throttleTimeMs: 0,

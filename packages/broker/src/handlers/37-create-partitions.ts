@@ -15,6 +15,7 @@ import { isAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
 import { forwardToController } from '../controller-forwarding.js';
+import type { Entry } from './types.js';
 
 export async function handleCreatePartitions(broker: Broker, apiVersion: number, body: CreatePartitionsRequest, context: RequestContext = {}): Promise<CreatePartitionsResponseInput> {
   const requests = body.topics ?? [];
@@ -33,7 +34,7 @@ export async function handleCreatePartitions(broker: Broker, apiVersion: number,
   }
   return {
     throttleTimeMs: 0,
-    results: requests.map((request) => {
+    results: requests.map((request): Entry<CreatePartitionsResponseInput['results']> => {
       if ((counts.get(request.name) ?? 0) > 1) return { name: request.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic in request' };
       if (!mayAlter(request.name)) return { name: request.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
       const result = results.get(request.name);

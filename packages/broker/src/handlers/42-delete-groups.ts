@@ -14,10 +14,11 @@ import type { RequestContext } from '../context.js';
 import { AclOperation, ErrorCode, ResourceType } from '@gregor/protocol';
 import { isAuthorized } from '../authorization.js';
 import { ensureGroupCoordination } from '../controller-forwarding.js';
+import type { Entry } from './types.js';
 
 export async function handleDeleteGroups(broker: Broker, _apiVersion: number, request: DeleteGroupsRequest, context: RequestContext = {}): Promise<DeleteGroupsResponseInput> {
   await ensureGroupCoordination(broker);
-  const results = await Promise.all(request.groupsNames.map(async (groupId) => ({
+  const results = await Promise.all(request.groupsNames.map(async (groupId): Promise<Entry<DeleteGroupsResponseInput['results']>> => ({
     groupId,
     errorCode: isAuthorized(broker, context, AclOperation.DELETE, ResourceType.GROUP, groupId) ? await broker.coordinator.deleteGroup(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED,
   })));

@@ -16,13 +16,16 @@ import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
 import { forwardToController } from '../controller-forwarding.js';
+import type { Entry } from './types.js';
+
+type TopicAnswer = Entry<ElectLeadersResponseInput['replicaElectionResults']>;
 
 export async function handleElectLeaders(broker: Broker, apiVersion: number, body: ElectLeadersRequest, context: RequestContext = {}): Promise<ElectLeadersResponseInput> {
   const requested = body.topicPartitions ?? null;
   const failAll = (errorCode: number, errorMessage: string | null): ElectLeadersResponseInput => ({
     throttleTimeMs: 0,
     errorCode,
-    replicaElectionResults: (requested ?? []).map((topic) => ({ topic: topic.topic, partitionResult: topic.partitions.map((partitionId) => ({ partitionId, errorCode, errorMessage })) })),
+    replicaElectionResults: (requested ?? []).map((topic): TopicAnswer => ({ topic: topic.topic, partitionResult: topic.partitions.map((partitionId): Entry<TopicAnswer['partitionResult']> => ({ partitionId, errorCode, errorMessage })) })),
   });
   if (!isClusterAuthorized(broker, context, AclOperation.ALTER)) return failAll(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, null);
   const response = await forwardToController(broker, ApiKey.ElectLeaders, apiVersion, body);

@@ -13,6 +13,9 @@ import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { describeClientQuotas } from '../client-quotas.js';
 import type { RequestContext } from '../context.js';
+import type { Entry } from './types.js';
+
+type EntryAnswer = Entry<DescribeClientQuotasResponseInput['entries']>;
 
 export function handleDescribeClientQuotas(broker: Broker, _apiVersion: number, request: DescribeClientQuotasRequest, context: RequestContext = {}): DescribeClientQuotasResponseInput {
   if (!isClusterAuthorized(broker, context, AclOperation.DESCRIBE_CONFIGS)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, entries: null };
@@ -22,6 +25,6 @@ export function handleDescribeClientQuotas(broker: Broker, _apiVersion: number, 
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
     errorMessage: null,
-    entries: matched.map((quota) => ({ entity: quota.entity, values: Object.entries(quota.values).map(([key, value]) => ({ key, value })) })),
+    entries: matched.map((quota): EntryAnswer => ({ entity: quota.entity, values: Object.entries(quota.values).map(([key, value]): Entry<EntryAnswer['values']> => ({ key, value })) })),
   };
 }

@@ -14,14 +14,17 @@ import { isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import { alterClientQuota, sameEntity } from '../client-quotas.js';
 import type { RequestContext } from '../context.js';
+import type { Entry } from './types.js';
+
+type EntryAnswer = Entry<AlterClientQuotasResponseInput['entries']>;
 
 export function handleAlterClientQuotas(broker: Broker, _apiVersion: number, request: AlterClientQuotasRequest, context: RequestContext = {}): AlterClientQuotasResponseInput {
   if (!isClusterAuthorized(broker, context, AclOperation.ALTER_CONFIGS)) {
-    return { throttleTimeMs: 0, entries: request.entries.map((entry) => ({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, entity: entry.entity })) };
+    return { throttleTimeMs: 0, entries: request.entries.map((entry): EntryAnswer => ({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, entity: entry.entity })) };
   }
   let quotas = broker.clientQuotas;
   const entries = request.entries.map((entry, index) => {
-    const answer = (errorCode: number, errorMessage: string | null) => ({ errorCode, errorMessage, entity: entry.entity });
+    const answer = (errorCode: number, errorMessage: string | null): EntryAnswer => ({ errorCode, errorMessage, entity: entry.entity });
     if (request.entries.some((other, position) => position !== index && sameEntity(other.entity, entry.entity))) {
       return answer(ErrorCode.INVALID_REQUEST, 'Ignoring duplicate entity');
     }

@@ -11,6 +11,7 @@ import { AclOperation, CLUSTER_RESOURCE_NAME, type DescribeClusterRequest, type 
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations, isClusterAuthorized } from '../authorization.js';
 import type { Broker } from '../broker.js';
 import type { RequestContext } from '../context.js';
+import type { Entry } from './types.js';
 
 const ENDPOINT_TYPE_BROKER = 1;
 
@@ -25,6 +26,6 @@ export function handleDescribeCluster(broker: Broker, _apiVersion: number, body:
   if (endpointType !== ENDPOINT_TYPE_BROKER) {
     return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: 'Only broker endpoints are served', brokers: [] };
   }
-  const brokers = broker.liveBrokers(listenerName).map((entry) => ({ brokerId: entry.nodeId, host: entry.host, port: entry.port, rack: entry.rack }));
+  const brokers = broker.liveBrokers(listenerName).map((entry): Entry<DescribeClusterResponseInput['brokers']> => ({ brokerId: entry.nodeId, host: entry.host, port: entry.port, rack: entry.rack }));
   return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, brokers };
 }

@@ -16,3 +16,6 @@ export type Handler<K extends DescribedApiKey> = (
 
 /** A handler as Broker.handle dispatches to it, by a number API key read off the wire. */
 export type AnyHandler = (broker: Broker, apiVersion: number, body: Body, context: RequestContext) => Body | null | Promise<Body | null>;
+
+/** The element type of a list field of a message type: `Entry<FetchResponseInput['responses']>`. */
+export type Entry<L> = NonNullable<L> extends readonly (infer E)[] ? E : never;
