@@ -8,12 +8,13 @@
  * per-partition answer: the new ISR and partition epoch, or Kafka's error code.
  * Single-threaded: everything runs on the event loop; timers come from the injected clock.
  */
-import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { type AlterPartitionRequestInput, type AlterPartitionResponse, ApiKey, ErrorCode } from '@gregor/protocol';
 import type { Clock, TimerHandle } from '@gregor/log';
 import type { ControllerChannel } from './channels.js';
-import type { Body } from './context.js';
 
 export const ALTER_PARTITION_VERSION = 3;
+
+type TopicChange = NonNullable<AlterPartitionRequestInput['topics']>[number];
 
 export interface IsrChange {
   topicName: string;
@@ -79,7 +80,7 @@ export class AlterPartitionManager {
     this.inFlight = true;
     const sent = new Map(this.unsent);
     this.options.channel.send(ApiKey.AlterPartition, ALTER_PARTITION_VERSION, this.buildRequest([...sent.values()])).then(
-      (response) => this.afterResponse(this.handleResponse(response, sent)),
+      (response) => this.afterResponse(this.handleResponse(response as AlterPartitionResponse, sent)),
       () => this.afterResponse(false),
     );
   }
@@ -97,7 +98,7 @@ export class AlterPartitionManager {
     }, this.options.retryBackoffMs);
   }
 
-  private buildRequest(changes: QueuedChange[]): Body {
+  private buildRequest(changes: QueuedChange[]): AlterPartitionRequestInput {
     const byTopic = new Map<string, QueuedChange[]>();
     for (const queued of changes) {
       const list = byTopic.get(queued.change.topicId) ?? [];
@@ -108,10 +109,10 @@ export class AlterPartitionManager {
     return {
       brokerId: this.options.brokerId,
       brokerEpoch: ownEpoch,
-      topics: [...byTopic].map(([topicId, list]) => ({
+      topics: [...byTopic].map(([topicId, list]): TopicChange => ({
         topicName: list[0].change.topicName,
         topicId,
-        partitions: list.map(({ change }) => ({
+        partitions: list.map(({ change }): NonNullable<TopicChange['partitions']>[number] => ({
           partitionIndex: change.partitionIndex,
           leaderEpoch: change.leaderEpoch,
           newIsr: [...change.newIsr],
@@ -129,7 +130,7 @@ export class AlterPartitionManager {
   }
 
   /** Resolves the answered changes; returns false when the whole request must be retried. */
-  private handleResponse(response: Body, sent: Map<string, QueuedChange>): boolean {
+  private handleResponse(response: AlterPartitionResponse, sent: Map<string, QueuedChange>): boolean {
     if (response.errorCode !== ErrorCode.NONE) return false;
     for (const topic of response.topics ?? []) {
       for (const partition of topic.partitions ?? []) {

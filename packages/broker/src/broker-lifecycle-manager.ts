@@ -18,11 +18,10 @@
  * (the controller lost this incarnation) registers again. One request in flight at a time.
  * Single-threaded; timers come from the injected clock.
  */
-import { ApiKey, ErrorCode } from '@gregor/protocol';
+import { ApiKey, type BrokerHeartbeatResponse, type DescribedApiKey, ErrorCode, type RequestInput, type ResponseBody } from '@gregor/protocol';
 import { type Endpoint, METADATA_VERSION_FEATURE, METADATA_VERSION_LEVEL } from '@gregor/metadata';
 import type { Clock, TimerHandle } from '@gregor/log';
 import type { ControllerChannel } from './channels.js';
-import type { Body } from './context.js';
 import { randomUuidBytes, type Random, uuidToString } from './ids.js';
 
 export const BROKER_REGISTRATION_VERSION = 2;
@@ -184,12 +183,12 @@ export class BrokerLifecycleManager {
     else this.sendRegistration();
   }
 
-  private send(apiKey: number, apiVersion: number, body: Body, onAnswer: (response: Body) => void): void {
+  private send<K extends DescribedApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>, onAnswer: (response: ResponseBody<K>) => void): void {
     this.inFlight = true;
     this.options.channel.send(apiKey, apiVersion, body).then(
       (response) => {
         this.inFlight = false;
-        if (this.stateValue !== 'SHUTTING_DOWN') onAnswer(response);
+        if (this.stateValue !== 'SHUTTING_DOWN') onAnswer(response as ResponseBody<K>);
       },
       () => {
         this.inFlight = false;
@@ -234,7 +233,7 @@ export class BrokerLifecycleManager {
     }, (response) => this.onHeartbeatResponse(response, wantShutDown));
   }
 
-  private onHeartbeatResponse(response: Body, askedToShutDown: boolean): void {
+  private onHeartbeatResponse(response: BrokerHeartbeatResponse, askedToShutDown: boolean): void {
     if (response.errorCode === ErrorCode.STALE_BROKER_EPOCH || response.errorCode === ErrorCode.BROKER_ID_NOT_REGISTERED) {
       this.registered = false;
       this.scheduleAfterFailure();
