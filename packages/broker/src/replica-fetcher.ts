@@ -25,15 +25,20 @@
  * removed at any time by the ReplicaManager (from metadata images); an answer is applied only if
  * the partition is still here with the same fetch state and log end offset it was sent with.
  */
-import { ApiKey, ErrorCode } from '@gregor/protocol';
+import {
+  ApiKey, ErrorCode, type FetchRequestInput, type FetchResponse, type ListOffsetsRequestInput, type ListOffsetsResponse,
+  type OffsetForLeaderEpochRequestInput, type OffsetForLeaderEpochResponse,
+} from '@gregor/protocol';
 import type { Clock, TimerHandle } from '@gregor/log';
 import type { BrokerNetwork } from './channels.js';
-import type { Body } from './context.js';
 import type { Partition } from './partition.js';
 
 export const FETCH_VERSION = 13;
 export const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
 export const LIST_OFFSETS_VERSION = 7;
+
+type PartitionFetch = NonNullable<NonNullable<FetchRequestInput['topics']>[number]['partitions']>[number];
+type EpochAsked = NonNullable<NonNullable<OffsetForLeaderEpochRequestInput['topics']>[number]['partitions']>[number];
 
 export interface ReplicaFetcherSettings {
   /** `replica.fetch.wait.max.ms`. */
@@ -181,23 +186,24 @@ export class ReplicaFetcher {
     }
     if (withEpochs.length === 0) return;
     const sent = new Map(withEpochs.map((state) => [state, state.partition.latestEpoch]));
-    let response: Body;
+    const request: OffsetForLeaderEpochRequestInput = {
+      replicaId: this.options.brokerId,
+      topics: groupByTopic(withEpochs, (state) => state.partition.topic, (state): EpochAsked => ({
+        partition: state.partition.partitionIndex,
+        currentLeaderEpoch: state.leaderEpoch,
+        leaderEpoch: sent.get(state),
+      })).map(([topic, partitions]) => ({ topic, partitions })),
+    };
+    let response: OffsetForLeaderEpochResponse;
     try {
-      response = await this.options.network.send(this.options.leaderId, ApiKey.OffsetForLeaderEpoch, OFFSET_FOR_LEADER_EPOCH_VERSION, {
-        replicaId: this.options.brokerId,
-        topics: groupByTopic(withEpochs, (state) => state.partition.topic, (state) => ({
-          partition: state.partition.partitionIndex,
-          currentLeaderEpoch: state.leaderEpoch,
-          leaderEpoch: sent.get(state),
-        })),
-      });
+      response = (await this.options.network.send(this.options.leaderId, ApiKey.OffsetForLeaderEpoch, OFFSET_FOR_LEADER_EPOCH_VERSION, request)) as OffsetForLeaderEpochResponse;
     } catch {
       this.backOff(withEpochs);
       return;
     }
     for (const state of withEpochs) {
       if (!this.isCurrent(state) || state.partition.latestEpoch !== sent.get(state)) continue;
-      const answer = findPartition(response.topics, 'topic', state.partition.topic, 'partition', state.partition.partitionIndex);
+      const answer = findPartition(response.topics, (topic) => topic.topic === state.partition.topic, (partition) => partition.partition === state.partition.partitionIndex);
       if (answer === undefined) this.backOff([state]);
       else if (answer.errorCode === ErrorCode.NONE) this.applyEpochEndOffset(state, answer.leaderEpoch, answer.endOffset);
       else this.onPartitionError(state, answer.errorCode);
@@ -245,27 +251,28 @@ export class ReplicaFetcher {
   private async fetch(states: FetchState[]): Promise<void> {
     const { settings } = this.options;
     const sentOffsets = new Map(states.map((state) => [state, state.partition.logEndOffset]));
-    let response: Body;
+    const request: FetchRequestInput = {
+      replicaId: this.options.brokerId,
+      maxWaitMs: settings.replicaFetchWaitMaxMs,
+      minBytes: settings.replicaFetchMinBytes,
+      maxBytes: settings.replicaFetchResponseMaxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: groupByTopic(states, (state) => state.partition.topicId, (state): PartitionFetch => ({
+        partition: state.partition.partitionIndex,
+        currentLeaderEpoch: state.leaderEpoch,
+        fetchOffset: sentOffsets.get(state),
+        lastFetchedEpoch: -1,
+        logStartOffset: state.partition.logStartOffset,
+        partitionMaxBytes: settings.replicaFetchMaxBytes,
+      })).map(([topicId, partitions]) => ({ topicId, partitions })),
+      forgottenTopicsData: [],
+      rackId: '',
+    };
+    let response: FetchResponse;
     try {
-      response = await this.options.network.send(this.options.leaderId, ApiKey.Fetch, FETCH_VERSION, {
-        replicaId: this.options.brokerId,
-        maxWaitMs: settings.replicaFetchWaitMaxMs,
-        minBytes: settings.replicaFetchMinBytes,
-        maxBytes: settings.replicaFetchResponseMaxBytes,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: groupByTopic(states, (state) => state.partition.topicId, (state) => ({
-          partition: state.partition.partitionIndex,
-          currentLeaderEpoch: state.leaderEpoch,
-          fetchOffset: sentOffsets.get(state),
-          lastFetchedEpoch: -1,
-          logStartOffset: state.partition.logStartOffset,
-          partitionMaxBytes: settings.replicaFetchMaxBytes,
-        }), 'topicId'),
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      response = (await this.options.network.send(this.options.leaderId, ApiKey.Fetch, FETCH_VERSION, request)) as FetchResponse;
     } catch {
       this.backOff(states);
       return;
@@ -277,7 +284,7 @@ export class ReplicaFetcher {
       }
       for (const state of states) {
         if (!this.isCurrent(state) || state.phase !== 'fetching' || state.partition.logEndOffset !== sentOffsets.get(state)) continue;
-        const answer = findPartition(response.responses, 'topicId', state.partition.topicId, 'partitionIndex', state.partition.partitionIndex);
+        const answer = findPartition(response.responses, (topic) => topic.topicId === state.partition.topicId, (partition) => partition.partitionIndex === state.partition.partitionIndex);
         if (answer === undefined) continue;
         if (answer.errorCode === ErrorCode.NONE) this.applyFetchedData(state, answer);
         else if (answer.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) await this.handleOutOfRange(state);
@@ -290,10 +297,10 @@ export class ReplicaFetcher {
     }
   }
 
-  private applyFetchedData(state: FetchState, answer: Body): void {
+  private applyFetchedData(state: FetchState, answer: FetchResponse['responses'][number]['partitions'][number]): void {
     const partition = state.partition;
     try {
-      const records: Buffer | null = answer.records ?? null;
+      const records = answer.records ?? null;
       if (records !== null && records.length > 0) partition.appendRecordsAsFollower(records);
       partition.updateFollowerHighWatermark(answer.highWatermark);
       if (answer.logStartOffset >= 0) partition.maybeIncrementLogStartOffset(answer.logStartOffset);
@@ -322,13 +329,13 @@ export class ReplicaFetcher {
   }
 
   private async leaderOffsets(state: FetchState): Promise<{ logStartOffset: number; logEndOffset: number } | null> {
-    const ask = (timestamp: number): Body => ({
+    const ask = (timestamp: number): ListOffsetsRequestInput => ({
       replicaId: this.options.brokerId,
       isolationLevel: 0,
       topics: [{ name: state.partition.topic, partitions: [{ partitionIndex: state.partition.partitionIndex, currentLeaderEpoch: state.leaderEpoch, timestamp }] }],
     });
     try {
-      const [latest, earliest] = await Promise.all([-1, -2].map((timestamp) => this.options.network.send(this.options.leaderId, ApiKey.ListOffsets, LIST_OFFSETS_VERSION, ask(timestamp))));
+      const [latest, earliest] = (await Promise.all([-1, -2].map((timestamp) => this.options.network.send(this.options.leaderId, ApiKey.ListOffsets, LIST_OFFSETS_VERSION, ask(timestamp))))) as ListOffsetsResponse[];
       const end = latest.topics?.[0]?.partitions?.[0];
       const start = earliest.topics?.[0]?.partitions?.[0];
       if (end?.errorCode !== ErrorCode.NONE || start?.errorCode !== ErrorCode.NONE) return null;
@@ -348,22 +355,25 @@ export class ReplicaFetcher {
   }
 }
 
-/** Groups per-partition request entries under their topic, as Fetch and OffsetForLeaderEpoch want them. */
-function groupByTopic(states: FetchState[], topicOf: (state: FetchState) => string, entry: (state: FetchState) => Body, topicField = 'topic'): Body[] {
-  const byTopic = new Map<string, Body[]>();
+/** Groups per-partition request entries by their topic (name or id), as Fetch and OffsetForLeaderEpoch want them. */
+function groupByTopic<E>(states: FetchState[], topicOf: (state: FetchState) => string, entry: (state: FetchState) => E): [string, E[]][] {
+  const byTopic = new Map<string, E[]>();
   for (const state of states) {
     const key = topicOf(state);
     const list = byTopic.get(key) ?? [];
     list.push(entry(state));
     byTopic.set(key, list);
   }
-  return [...byTopic].map(([topic, partitions]) => ({ [topicField]: topic, partitions }));
+  return [...byTopic];
 }
 
-function findPartition(topics: Body[] | undefined, topicField: string, topic: string, partitionField: string, partitionIndex: number): Body | undefined {
+/** The first partition entry of a response that `isPartition` picks under a topic entry `isTopic` picks. */
+function findPartition<T extends { partitions: readonly unknown[] }>(
+  topics: readonly T[] | undefined, isTopic: (topic: T) => boolean, isPartition: (partition: T['partitions'][number]) => boolean,
+): T['partitions'][number] | undefined {
   for (const entry of topics ?? []) {
-    if (entry[topicField] !== topic) continue;
-    for (const partition of entry.partitions ?? []) if (partition[partitionField] === partitionIndex) return partition;
+    if (!isTopic(entry)) continue;
+    for (const partition of entry.partitions ?? []) if (isPartition(partition)) return partition;
   }
   return undefined;
 }
