@@ -6,7 +6,9 @@
  * (a) Produce through Gregor's client to a one-partition topic with replication factor 3, acks=all
  *     (min.insync.replicas 2) and acks=1, beside the same work on a replication-factor-1 topic in
  *     the same run: throughput (sends of 1,000 records of 100 bytes, issue 8's record size, 64 sends in flight), the latency
- *     of those sends under that load, and the latency of one-record sends made one at a time.
+ *     of those sends under that load, and the latency of one-record sends made one at a time. Each
+ *     configuration writes to a topic of its own, deleted once measured; the three take turns
+ *     `--rounds` times and each figure is the median of its rounds.
  * (b) A follower catching up: one follower of a replication-factor-3 topic is stopped (SIGTERM),
  *     N MiB are produced with acks=all while it is away, it is started again and timed from its
  *     spawn until the leader has it back in the ISR. The log bytes it had to copy per second are
@@ -17,7 +19,8 @@
  *     same run, measured by `gregor perf latency --json` in its own process (replication-latency.ts).
  *
  * Run: `pnpm bench replication` (catch-up of 256 MiB); `pnpm bench replication --catch-up-mib 1024`
- * for issue 8's 1 GiB. Other sizes: `--produce-mib` (per configuration in (a), default 64),
+ * for issue 8's 1 GiB. Other sizes: `--produce-mib` (per configuration and round in (a), default 64),
+ * `--rounds` (of (a), default 3),
  * `--latency-sends` (default 1000), `--record-bytes` (default 100); for (c) `--latency-rate`
  * (default 10000), `--latency-seconds` (default 15) and `--latency-warmup-seconds` (default 3). Needs the built CLI (`pnpm install` or `tsc -b`). Not part of
  * the default `pnpm bench`: it starts processes and writes the catch-up log three times.
@@ -29,7 +32,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Client, type Producer } from '@gregor/client';
+import { type Admin, Client, type Producer } from '@gregor/client';
 import { type PartitionStatus, statusFromBroker } from '../packages/gregor/src/cli/cluster/status.js';
 import { GREGOR_NODE_FLAGS } from '../packages/gregor/src/node-flags.js';
 import { freeLoopbackPorts } from '../packages/gregor/src/node/free-ports.js';
@@ -208,6 +211,21 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
+/** Each figure the median of the rounds' (the middle one, or the lower of the two middle ones). */
+function medianOf(rounds: Measured[]): Measured {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] as number;
+  const cpu = rounds.map((m) => m.cpuMsPerMb);
+  return {
+    mbPerS: median(rounds.map((m) => m.mbPerS)),
+    recordsPerS: median(rounds.map((m) => m.recordsPerS)),
+    loadedP50: median(rounds.map((m) => m.loadedP50)),
+    loadedP99: median(rounds.map((m) => m.loadedP99)),
+    singleP50: median(rounds.map((m) => m.singleP50)),
+    singleP99: median(rounds.map((m) => m.singleP99)),
+    cpuMsPerMb: cpu.some((value) => value === null) ? null : median(cpu as number[]),
+  };
+}
+
 interface Measured {
   mbPerS: number;
   recordsPerS: number;
@@ -295,6 +313,12 @@ async function measure(cluster: Cluster, client: Client, topic: string, acks: nu
   }
 }
 
+/** Creates a one-partition topic and returns once all its replicas are in the ISR. */
+async function createTopic(admin: Admin, cluster: Cluster, topic: string, replicationFactor: number, minIsr: number): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(minIsr) }] }] });
+  await partitionWhen(cluster.bootstrap, topic, (p) => p.leader > 0 && p.isr.length === replicationFactor);
+}
+
 /** Returns once one acks=all record is acknowledged: every ISR follower then holds all before it. */
 async function waitForFollowers(client: Client, topic: string): Promise<void> {
   const producer = client.producer({ acks: -1 });
@@ -375,6 +399,7 @@ export async function run(): Promise<Row[]> {
   const latencySends = numberOption('latency-sends', 1000);
   const recordBytes = numberOption('record-bytes', 100);
   const sendsInFlight = numberOption('sends-in-flight', 64);
+  const rounds = numberOption('rounds', 3);
   const cluster = await Cluster.create();
   const client = new Client({ brokers: cluster.nodes.map((node) => node.address), clientId: 'bench-replication' });
   const admin = client.admin();
@@ -382,27 +407,38 @@ export async function run(): Promise<Row[]> {
     for (const node of cluster.nodes) cluster.spawn(node.nodeId);
     await Promise.all(cluster.nodes.map((node) => cluster.ready(node.nodeId)));
     await admin.connect();
-    const topics = [
-      { topic: 'rf1', replicationFactor: 1, minIsr: 1 },
-      { topic: 'rf3', replicationFactor: 3, minIsr: 2 },
-      { topic: 'catch-up', replicationFactor: 3, minIsr: 2 },
-    ];
-    await admin.createTopics({
-      topics: topics.map(({ topic, replicationFactor, minIsr }) => ({ topic, numPartitions: 1, replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(minIsr) }] })),
-    });
-    for (const { topic, replicationFactor } of topics) await partitionWhen(cluster.bootstrap, topic, (p) => p.leader > 0 && p.isr.length === replicationFactor);
-
-    // (a) the same work on RF1 (baseline), RF3 acks=all, RF3 acks=1.
+    // (a) the same work on RF1 (baseline), RF3 acks=all, RF3 acks=1, each on a topic of its own that
+    // is deleted once measured: every configuration starts from an empty log with the same page
+    // cache in use. (This VM backs memory the first time it is touched: writing new page cache
+    // past about 2 GB in use cost ten times a write to recycled pages, 2.3 against 0.23 ms/MB, so
+    // the configuration that ran last used to pay for the ones before it.)
     const bytes = produceMiB * MiB;
-    const rf1 = await measure(cluster, client, 'rf1', -1, bytes, latencySends, recordBytes, sendsInFlight);
-    const rf3All = await measure(cluster, client, 'rf3', -1, bytes, latencySends, recordBytes, sendsInFlight);
-    const rf3One = await measure(cluster, client, 'rf3', 1, bytes, latencySends, recordBytes, sendsInFlight);
+    const measureOn = async (topic: string, replicationFactor: number, minIsr: number, acks: number): Promise<Measured> => {
+      await createTopic(admin, cluster, topic, replicationFactor, minIsr);
+      try {
+        return await measure(cluster, client, topic, acks, bytes, latencySends, recordBytes, sendsInFlight);
+      } finally {
+        await admin.deleteTopics({ topics: [topic] });
+      }
+    };
+    // The three configurations take turns, `rounds` times, and each figure is the median of its
+    // rounds: a slower stretch of this shared machine then lands on every configuration alike.
+    const runs: { rf1: Measured[]; rf3All: Measured[]; rf3One: Measured[] } = { rf1: [], rf3All: [], rf3One: [] };
+    for (let round = 1; round <= rounds; round++) {
+      runs.rf1.push(await measureOn(`rf1-${round}`, 1, 1, -1));
+      runs.rf3All.push(await measureOn(`rf3-acks-all-${round}`, 3, 2, -1));
+      runs.rf3One.push(await measureOn(`rf3-acks-1-${round}`, 3, 2, 1));
+    }
+    const rf1 = medianOf(runs.rf1);
+    const rf3All = medianOf(runs.rf3All);
+    const rf3One = medianOf(runs.rf3One);
     const rows: Row[] = [];
     const base = 'replication factor 1 (acks=all)';
-    const workNote = `${produceMiB} MiB of ${recordBytes} B records in sends of ${MESSAGES_PER_SEND}, ${sendsInFlight} in flight; one partition; 3 node processes`;
-    for (const [label, m] of [['RF3 acks=all, min.insync.replicas 2', rf3All], ['RF3 acks=1', rf3One]] as const) {
+    const workNote = `${produceMiB} MiB of ${recordBytes} B records in sends of ${MESSAGES_PER_SEND}, ${sendsInFlight} in flight; one partition; 3 node processes; the median of ${rounds} rounds`;
+    const roundsNote = (label: string, of: Measured[]) => `${label} ${of.map((m) => m.mbPerS.toFixed(0)).join(', ')}`;
+    for (const [label, m, of] of [['RF3 acks=all, min.insync.replicas 2', rf3All, runs.rf3All], ['RF3 acks=1', rf3One, runs.rf3One]] as const) {
       rows.push(
-        { name: `produce, ${label}`, value: m.mbPerS, unit: 'MB/s', baseline: rf1.mbPerS, baselineName: base, note: workNote },
+        { name: `produce, ${label}`, value: m.mbPerS, unit: 'MB/s', baseline: rf1.mbPerS, baselineName: base, note: `${workNote}; MB/s by round: ${roundsNote('RF3', of)}; ${roundsNote('RF1', runs.rf1)}` },
         { name: `produce, ${label}`, value: m.recordsPerS, unit: 'records/s', baseline: rf1.recordsPerS, baselineName: base },
         { name: `${MESSAGES_PER_SEND}-record send latency under that load p50, ${label}`, value: m.loadedP50, unit: 'ms', baseline: rf1.loadedP50, baselineName: base },
         { name: `${MESSAGES_PER_SEND}-record send latency under that load p99, ${label}`, value: m.loadedP99, unit: 'ms', baseline: rf1.loadedP99, baselineName: base },
@@ -435,6 +471,7 @@ export async function run(): Promise<Row[]> {
     // (b) a follower catching up. Stop a follower that is not the active controller if there is one
     // (the quorum keeps its leader, so only the catch-up is timed).
     const topic = 'catch-up';
+    await createTopic(admin, cluster, topic, 3, 2);
     const before = await partitionWhen(cluster.bootstrap, topic, (p) => p.isr.length === 3);
     const controllerId = (await statusFromBroker(cluster.bootstrap, 'bench-replication')).controllerId;
     const followers = before.replicas.filter((id) => id !== before.leader);

@@ -13,7 +13,7 @@ vi.setConfig({ testTimeout: 180_000 });
 it('pnpm bench replication runs end to end with small sizes and prints each row beside its baseline', async () => {
   ensureBuilt();
   // Node itself with tsx's loader (not tsx's CLI, which runs a second process): the SIGTERM below reaches the script.
-  const args = ['--import', 'tsx', 'bench/run.ts', 'replication', '--produce-mib', '1', '--catch-up-mib', '2', '--latency-sends', '10', '--latency-seconds', '1', '--latency-warmup-seconds', '0.5'];
+  const args = ['--import', 'tsx', 'bench/run.ts', 'replication', '--produce-mib', '1', '--rounds', '2', '--catch-up-mib', '2', '--latency-sends', '10', '--latency-seconds', '1', '--latency-warmup-seconds', '0.5'];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GREGOR_VERBOSE: '', TSX_TSCONFIG_PATH: 'tsconfig.check.json' } });
   let stdout = '';
   let stderr = '';
@@ -47,6 +47,8 @@ it('pnpm bench replication runs end to end with small sizes and prints each row 
     'replication: produce-to-consume latency p50 at 10,000 records/s, RF3 acks=all, min.insync.replicas 2',
     'replication: produce-to-consume latency p99 at 10,000 records/s, RF3 acks=all, min.insync.replicas 2',
   ]) expect(names).toContain(name);
+  // Each configuration ran once per round, on a topic of its own.
+  expect(stdout).toMatch(/MB\/s by round: RF3 [\d.]+, [\d.]+; RF1 [\d.]+, [\d.]+/);
   // The latency rows count every record sent as received, RF3 and its RF1 baseline alike.
   const counts = [...stdout.matchAll(/(RF[13]): (\d+)\/(\d+) received/g)];
   expect(counts.map((match) => match[1]), stdout).toEqual(['RF3', 'RF1']);
