@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: runs every benchmark module and prints one table, each figure beside the baseline
  * measured in the same run. `pnpm bench records log` runs only those modules. Modules that write
- * gigabytes (`restart`, `replication`) run only when named; options such as
+ * gigabytes (`restart`, `replication`, `page-cache`) run only when named; options such as
  * `pnpm bench replication --catch-up-mib 1024` go to the module.
  * The machine is shared and noisy: read the ratios, not the absolute numbers.
  */
@@ -17,9 +17,10 @@ const modules: Record<string, () => Promise<{ run: () => Promise<Row[]> }>> = {
   server: () => import('./server.js'),
   restart: () => import('./restart.js'),
   replication: () => import('./replication.js'),
+  'page-cache': () => import('./page-cache.js'),
 };
 /** Run only when named: they take minutes and write gigabytes. */
-const notByDefault = new Set(['restart', 'replication']);
+const notByDefault = new Set(['restart', 'replication', 'page-cache']);
 
 /** Module names from the command line; `--name value` options are left to the modules (process.argv). */
 function moduleNames(args: string[]): string[] {
