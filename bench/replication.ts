@@ -1,6 +1,6 @@
 /**
  * Replication's cost (issue 8), on a cluster of three `gregor serve --config` processes (the built
- * CLI, each node a broker and a controller) on loopback TCP, ports from the OS, every process ended
+ * CLI, each node a broker and a controller) on loopback TCP, free ports below the OS's ephemeral range, every process ended
  * by its pid.
  *
  * (a) Produce through Gregor's client to a one-partition topic with replication factor 3, acks=all
