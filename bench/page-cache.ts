@@ -15,17 +15,10 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { numberOption } from './options.js';
 import type { Row } from './row.js';
 
 const WRITE_BYTES = 100_000;
-
-function numberOption(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} takes a positive number, not ${process.argv[index + 1]}`);
-  return value;
-}
 
 /** Writes one file of `fileBytes`; milliseconds per MB. */
 function writeFile(file: string, fileBytes: number, chunk: Buffer): number {

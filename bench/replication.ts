@@ -37,16 +37,8 @@ import { type PartitionStatus, statusFromBroker } from '../packages/gregor/src/c
 import { GREGOR_NODE_FLAGS } from '../packages/gregor/src/node-flags.js';
 import { freeLoopbackPorts } from '../packages/gregor/src/node/free-ports.js';
 import { latencyRows } from './replication-latency.js';
+import { numberOption } from './options.js';
 import type { Row } from './row.js';
-
-/** `--name value` from the command line (as `pnpm bench replication --name value` passes it), else `fallback`. */
-function numberOption(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} takes a positive number, not ${process.argv[index + 1]}`);
-  return value;
-}
 
 const MiB = 1024 * 1024;
 const MESSAGES_PER_SEND = 1000;
