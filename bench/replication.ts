@@ -19,7 +19,7 @@
  *     same run, measured by `gregor perf latency --json` in its own process (replication-latency.ts).
  *
  * Run: `pnpm bench replication` (catch-up of 256 MiB); `pnpm bench replication --catch-up-mib 1024`
- * for issue 8's 1 GiB. Other sizes: `--produce-mib` (per configuration and round in (a), default 64),
+ * for issue 8's 1 GiB. Other sizes: `--produce-mib` (per configuration and round in (a), default 128),
  * `--rounds` (of (a), default 3),
  * `--latency-sends` (default 1000), `--record-bytes` (default 100); for (c) `--latency-rate`
  * (default 10000), `--latency-seconds` (default 15) and `--latency-warmup-seconds` (default 3). Needs the built CLI (`pnpm install` or `tsc -b`). Not part of
@@ -386,7 +386,7 @@ async function rawLoopbackCopy(bytes: number): Promise<number> {
 }
 
 export async function run(): Promise<Row[]> {
-  const produceMiB = numberOption('produce-mib', 64);
+  const produceMiB = numberOption('produce-mib', 128);
   const catchUpMiB = numberOption('catch-up-mib', 256);
   const latencySends = numberOption('latency-sends', 1000);
   const recordBytes = numberOption('record-bytes', 100);
