@@ -32,20 +32,29 @@ export class NoFreePortsError extends Error {
   }
 }
 
+/** Per range, where this process's next search starts: after the last port it handed out. */
+const nextStart = new Map<string, number>();
+
 /**
- * `count` distinct ports of `range` that `host` can bind now, tried from a random start onwards
- * (`random()` in [0, 1)); each is bound while the search goes on and released at the end, so the
- * nodes can bind them.
+ * `count` distinct ports of `range` that `host` can bind now; each is bound while the search goes
+ * on and released at the end, so the nodes can bind them. The first search in a process starts at
+ * a random port (`random()` in [0, 1)), every later one after the last port handed out, so this
+ * process does not hand out a port again before it has gone round the range: the nodes of an
+ * earlier call may not have bound theirs yet (a test that picks its nodes' ports, then its proxies'
+ * ports, before any node starts).
  */
 export async function freeLoopbackPorts(host: string, count: number, range: PortRange = CLUSTER_PORT_RANGE, random: () => number = Math.random): Promise<number[]> {
   const size = range.high - range.low;
-  const start = Math.floor(random() * size);
+  const key = `${range.low}-${range.high}`;
+  const start = nextStart.get(key) ?? Math.floor(random() * size);
   const held: net.Server[] = [];
   try {
-    for (let tried = 0; tried < size && held.length < count; tried++) {
+    let tried = 0;
+    for (; tried < size && held.length < count; tried++) {
       const server = await bindOrNull(host, range.low + ((start + tried) % size));
       if (server !== null) held.push(server);
     }
+    nextStart.set(key, (start + tried) % size);
     if (held.length < count) throw new NoFreePortsError(host, range, count, held.length);
     return held.map((server) => (server.address() as net.AddressInfo).port);
   } finally {

@@ -40,6 +40,15 @@ describe('free loopback ports for cluster nodes', () => {
     expect(ports.every((port) => port > range.low && port < range.high)).toBe(true);
   });
 
+  it('does not hand out again a port an earlier call handed out, though nothing has bound it yet', async () => {
+    const [base] = await freeLoopbackPorts('127.0.0.1', 1);
+    const range = { low: base as number, high: (base as number) + 40 };
+    // The nodes' ports, then the proxies' ports, all picked before any node binds its own.
+    const nodes = await freeLoopbackPorts('127.0.0.1', 6, range, () => 0);
+    const proxies = await freeLoopbackPorts('127.0.0.1', 3, range, () => 0);
+    expect(new Set([...nodes, ...proxies]).size).toBe(9);
+  });
+
   it('wraps around the end of the range and fails with a typed error when too few ports are free', async () => {
     const [port] = await freeLoopbackPorts('127.0.0.1', 1);
     const range = { low: port as number, high: (port as number) + 2 };
@@ -55,8 +64,9 @@ describe('free loopback ports for cluster nodes', () => {
     expect(Number(process.env.VITEST_POOL_ID)).toBeGreaterThan(0);
     const slices = Array.from({ length: 8 }, (_, index) => workerPortRange(index + 1));
     for (const [index, slice] of slices.entries()) {
-      expect(slice.low).toBeGreaterThanOrEqual(CLUSTER_PORT_RANGE.low);
-      expect(slice.high).toBeLessThanOrEqual(CLUSTER_PORT_RANGE.high);
+      // Below the range Gregor.openCluster and gregor cluster start pick from, and above the well-known ports.
+      expect(slice.low).toBeGreaterThanOrEqual(10_000);
+      expect(slice.high).toBeLessThanOrEqual(CLUSTER_PORT_RANGE.low);
       expect(slice.high - slice.low).toBeGreaterThan(1000);
       if (index > 0) expect(slice.low).toBeGreaterThanOrEqual((slices[index - 1] as { high: number }).high);
     }

@@ -21,19 +21,21 @@ import { Gregor } from '../../src/gregor.js';
 
 /**
  * Free loopback ports below the OS's ephemeral range, released at once so a node can bind them (the
- * voters must be known before the nodes start). Each vitest worker picks from its own slice of the
- * range, so two test files running at once never pick the same port between its release and the
- * node's bind.
+ * voters must be known before the nodes start). Each vitest worker picks from its own slice of
+ * TEST_PORT_RANGE, so two test files running at once never pick the same port between its release
+ * and the node's bind; the range lies below CLUSTER_PORT_RANGE, where `Gregor.openCluster` and
+ * `gregor cluster start` pick theirs in the tests that run them.
  */
 export function freePorts(count: number): Promise<number[]> {
   return freeLoopbackPorts('127.0.0.1', count, workerPortRange(Number(process.env.VITEST_POOL_ID ?? '1')));
 }
 
+const TEST_PORT_RANGE: PortRange = { low: 10_000, high: CLUSTER_PORT_RANGE.low };
 const PORT_SLICES = 8;
 
 export function workerPortRange(poolId: number): PortRange {
-  const size = Math.floor((CLUSTER_PORT_RANGE.high - CLUSTER_PORT_RANGE.low) / PORT_SLICES);
-  const low = CLUSTER_PORT_RANGE.low + ((Math.max(1, poolId) - 1) % PORT_SLICES) * size;
+  const size = Math.floor((TEST_PORT_RANGE.high - TEST_PORT_RANGE.low) / PORT_SLICES);
+  const low = TEST_PORT_RANGE.low + ((Math.max(1, poolId) - 1) % PORT_SLICES) * size;
   return { low, high: low + size };
 }
 
