@@ -147,6 +147,8 @@ export class Producer extends EventEmitter {
   private producerEpoch = -1;
   /** Kafka's epochBumpRequired: a partition's sequence has a gap; bump before sending more. */
   private epochBumpRequired = false;
+  /** Partitions marked unresolved or needing an epoch bump, not yet resolved: the only ones the sender looks at for gaps. */
+  private readonly queuesToResolve = new Set<PartitionQueue>();
   /** Partitions that start again at sequence 0 under the next identity (Kafka's partitionsToRewriteSequences). */
   private readonly partitionsToRestamp = new Set<PartitionQueue>();
   /** InitProducerId for a new producer id (the epoch was at its limit), while it runs. */
@@ -471,8 +473,9 @@ export class Producer extends EventEmitter {
    * have nothing in flight of the old one (`mayDrainIdempotent`).
    */
   private resolveSequences(now: number): void {
-    for (const queue of this.accumulator.queues.values()) {
-      if ((!queue.unresolved && !queue.epochBumpNeeded) || queue.inFlight > 0) continue;
+    for (const queue of this.queuesToResolve) {
+      if (queue.inFlight > 0) continue;
+      this.queuesToResolve.delete(queue);
       const next = queue.ready.length > 0 ? queue.ready[0].baseSequence : queue.nextSequence;
       if (queue.epochBumpNeeded || (queue.lastAckedSequence + 1) % 2 ** 31 !== next) {
         this.partitionsToRestamp.add(queue);
@@ -605,7 +608,7 @@ export class Producer extends EventEmitter {
         queue.nextSequence = batch.baseSequence;
       } else {
         // Kafka's markSequenceUnresolved: the broker may or may not have it, and later batches are numbered after it.
-        queue.unresolved = true;
+        this.markUnresolved(queue);
       }
       this.scheduleDrain();
     }
@@ -747,7 +750,7 @@ export class Producer extends EventEmitter {
         )
       : error;
     // Kafka's handleFailedBatch: later batches are numbered after these, which the broker does not have.
-    if (this.settings.idempotent) queue.unresolved = true;
+    if (this.settings.idempotent) this.markUnresolved(queue);
     for (const b of group) {
       b.queue.inFlight--;
       this.removeOutstanding(b);
@@ -770,15 +773,25 @@ export class Producer extends EventEmitter {
     const queue = batch.queue;
     const current = batch.producerId === queue.producerId && batch.producerEpoch === queue.producerEpoch;
     if (error.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER) {
-      if (current && (queue.lastAckedSequence + 1) % 2 ** 31 === batch.baseSequence) queue.epochBumpNeeded = true;
-      else queue.unresolved = true;
+      if (current && (queue.lastAckedSequence + 1) % 2 ** 31 === batch.baseSequence) this.markEpochBumpNeeded(queue);
+      else this.markUnresolved(queue);
       return true;
     }
     if (error.errorCode === ErrorCode.UNKNOWN_PRODUCER_ID) {
-      if (current) queue.epochBumpNeeded = true;
+      if (current) this.markEpochBumpNeeded(queue);
       return true;
     }
     return false;
+  }
+
+  private markUnresolved(queue: PartitionQueue): void {
+    queue.unresolved = true;
+    this.queuesToResolve.add(queue);
+  }
+
+  private markEpochBumpNeeded(queue: PartitionQueue): void {
+    queue.epochBumpNeeded = true;
+    this.queuesToResolve.add(queue);
   }
 
   private refreshing: Promise<unknown> | null = null;
