@@ -911,8 +911,10 @@ export class RaftClient {
   private maybeAdvanceLeaderHighWatermark(leader: LeaderState): boolean {
     const majorityOffset = leader.majorityEndOffset();
     if (majorityOffset === undefined || majorityOffset <= this.highWatermarkOffset) return false;
-    this.advanceHighWatermark(majorityOffset);
+    // Known before the listeners are handed the commits: a loader waiting for the quorum's high
+    // watermark decides as they arrive, and may hear nothing more for a long time after.
     this.learnedHighWatermark = Math.max(this.learnedHighWatermark ?? 0, majorityOffset);
+    this.advanceHighWatermark(majorityOffset);
     return true;
   }
 

@@ -56,6 +56,32 @@ describe('a quorum on a simulated network', () => {
     cluster.stopAll();
   });
 
+  it('a listener is handed a commit only once the client knows a quorum high watermark past it, on the leader as on followers', async () => {
+    // A restarted node's metadata loader waits for that watermark before it publishes: a leader
+    // that learned it only after handing over the commits would leave its loader waiting.
+    const cluster = await simCluster({ voters: [1, 2, 3] });
+    const seen = new Map<number, Array<{ lastOffset: number; known: number | undefined }>>();
+    for (const node of cluster.nodes.values()) {
+      const commits: Array<{ lastOffset: number; known: number | undefined }> = [];
+      seen.set(node.id, commits);
+      node.raft.register({
+        handleCommit: (batches) => commits.push(...batches.map((batch) => ({ lastOffset: batch.lastOffset, known: node.raft.knownQuorumHighWatermark }))),
+        handleLoadSnapshot: () => {},
+        handleLeaderChange: () => {},
+      });
+    }
+    await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);
+    const leader = cluster.leader();
+    if (!leader) throw new Error('no leader');
+    for (const value of ['a', 'b']) void leader.raft.append([Buffer.from(value)]);
+    await cluster.scheduler.runFor(1000);
+    for (const [id, commits] of seen) {
+      expect(commits.length, `node ${id}`).toBeGreaterThan(0);
+      for (const { lastOffset, known } of commits) expect(known, `node ${id}, commit of offset ${lastOffset}`).toBeGreaterThan(lastOffset);
+    }
+    cluster.stopAll();
+  });
+
   it('a voter cut off and rejoining does not depose a healthy leader (pre-vote)', async () => {
     const cluster = await simCluster({ voters: [1, 2, 3] });
     await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);

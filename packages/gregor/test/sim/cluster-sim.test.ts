@@ -70,6 +70,16 @@ describe('the whole-cluster simulation', () => {
     expect(result.violations, `replay: ${result.replay}`).toEqual([]);
   }, 120_000);
 
+  it('seeds 43390, 52186 and 53040, which found a node restarted from its snapshot and elected quorum leader at once never publishing an image', async () => {
+    // Its raft client learned the quorum's high watermark only after handing the loader the
+    // commits that moved it; the loader, waiting for that watermark, never published, and the
+    // node's broker never finished starting (the replicas did not converge after healing).
+    for (const seed of [43390, 52186, 53040]) {
+      const result = await runClusterSimulation({ seed });
+      expect(result.violations, `replay: ${result.replay}`).toEqual([]);
+    }
+  }, 120_000);
+
   it('prints the command that replays a failing seed', async () => {
     expect(clusterReplayCommand(123)).toBe('pnpm sim cluster --seed 123');
     const lines: string[] = [];
