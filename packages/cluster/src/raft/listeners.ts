@@ -6,7 +6,10 @@
  * snapshot was fetched from the leader and the log restarted after it) gets that snapshot next.
  * `handleLeaderChange` follows every change of leader or epoch, except that a listener on the
  * leader hears of its leadership only once it has been given every record before the epoch's
- * start, so it never acts as leader on stale state.
+ * start, so it never acts as leader on stale state. `handleQuorumHighWatermark` (ours, not
+ * Kafka's, optional) follows every change of the quorum high watermark a leader made known, after
+ * the commits below it that this node holds: a listener waiting to reach it (the metadata loader)
+ * hears of it even when no commit follows.
  *
  * Callbacks run synchronously inside the client's event handling; a listener may call `append` or
  * `createSnapshot` from them (a delivery they cause runs after the current one, never nested).
@@ -23,6 +26,8 @@ export interface RaftListener {
   /** Replace the state with this snapshot's; the batches that follow continue after `snapshotId.endOffset`. */
   handleLoadSnapshot(reader: SnapshotReader): void;
   handleLeaderChange(leader: LeaderAndEpoch): void;
+  /** The quorum high watermark a leader made known in this lifetime moved to `offset` (`RaftClient.knownQuorumHighWatermark`). */
+  handleQuorumHighWatermark?(offset: number): void;
 }
 
 export interface RaftLogger {
@@ -36,6 +41,7 @@ export const silentRaftLogger: RaftLogger = { info: () => {}, warn: () => {}, er
 export interface DeliverySource {
   readonly log: RaftLog;
   readonly highWatermark: number;
+  readonly knownQuorumHighWatermark: number | undefined;
   readonly leaderAndEpoch: LeaderAndEpoch;
   /** On the leader: its epoch's start offset; listeners learn of the leadership once past it. */
   readonly localLeaderEpochStartOffset: number | undefined;
@@ -47,6 +53,7 @@ class ListenerContext {
   /** Next offset expected; undefined before the first delivery. */
   nextOffset: number | undefined;
   lastLeader: LeaderAndEpoch | undefined;
+  lastQuorumHighWatermark: number | undefined;
   constructor(readonly listener: RaftListener) {}
 }
 
@@ -121,7 +128,17 @@ export class ListenerDelivery {
       context.nextOffset = batches[batches.length - 1].lastOffset + 1;
       this.call(context, 'handleCommit', () => context.listener.handleCommit(batches));
     }
+    this.maybeFireQuorumHighWatermark(context);
     this.maybeFireLeaderChange(context);
+  }
+
+  private maybeFireQuorumHighWatermark(context: ListenerContext): void {
+    const known = this.source.knownQuorumHighWatermark;
+    const { listener } = context;
+    if (known === undefined || known === context.lastQuorumHighWatermark || !this.contexts.includes(context)) return;
+    assert.ok(context.lastQuorumHighWatermark === undefined || known > context.lastQuorumHighWatermark, 'the quorum high watermark a leader made known never goes back');
+    context.lastQuorumHighWatermark = known;
+    if (listener.handleQuorumHighWatermark) this.call(context, 'handleQuorumHighWatermark', () => listener.handleQuorumHighWatermark?.(known));
   }
 
   private maybeFireLeaderChange(context: ListenerContext): void {

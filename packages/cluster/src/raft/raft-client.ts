@@ -177,6 +177,9 @@ export class RaftClient {
       get highWatermark() {
         return client.highWatermarkOffset;
       },
+      get knownQuorumHighWatermark() {
+        return client.learnedHighWatermark;
+      },
       get leaderAndEpoch() {
         return client.leaderAndEpoch;
       },
@@ -1172,8 +1175,11 @@ export class RaftClient {
       this.log.flush();
     }
     if (partition.highWatermark >= 0) {
-      this.learnedHighWatermark = Math.max(this.learnedHighWatermark ?? 0, partition.highWatermark);
+      const learned = this.learnedHighWatermark;
+      this.learnedHighWatermark = Math.max(learned ?? 0, partition.highWatermark);
       this.advanceHighWatermark(Math.min(partition.highWatermark, this.log.logEndOffset));
+      // The news alone, when the local high watermark did not move (a snapshot fetched up to it).
+      if (this.learnedHighWatermark !== learned) this.delivery.deliver();
     }
   }
 

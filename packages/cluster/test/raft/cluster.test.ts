@@ -123,6 +123,28 @@ describe('a quorum on a simulated network', () => {
     cluster.stopAll();
   });
 
+  it('a node that fetched the leader snapshot, with nothing committed after it, tells its listeners the quorum high watermark', async () => {
+    // Its own high watermark does not move (the snapshot's end is already where it stands), so
+    // no commit would carry the news: a metadata loader waiting for it would wait for the next
+    // record, however long the quorum stays quiet.
+    const config = { metadataLogSegmentBytes: 300, metadataMaxRetentionBytes: 0, controllerQuorumAppendLingerMs: 0 };
+    const cluster = await simCluster({ voters: [1], observers: [2], config });
+    cluster.crash(2);
+    const leader = cluster.nodes.get(1);
+    if (!leader) throw new Error('no leader');
+    let last = 0;
+    for (let i = 0; i < 20; i++) last = await leader.raft.append([Buffer.from(`v${i}`)]);
+    const writer = leader.raft.createSnapshot(last, leader.raft.leaderAndEpoch.epoch);
+    writer?.append(leader.listener.values.map((value) => Buffer.from(value)));
+    writer?.freeze();
+    const observer = await cluster.start(2);
+    await cluster.scheduler.runFor(3000);
+    expect(observer.listener.snapshots.map((snapshot) => snapshot.endOffset)).toEqual([last + 1]);
+    expect(observer.raft.knownQuorumHighWatermark).toBe(last + 1);
+    expect(observer.listener.quorumHighWatermarks).toEqual([last + 1]);
+    cluster.stopAll();
+  });
+
   it('a leader closing gracefully hands over before an election timeout would have passed', async () => {
     const cluster = await simCluster({ voters: [1, 2, 3] });
     await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);

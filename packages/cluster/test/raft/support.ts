@@ -57,9 +57,14 @@ export class RecordingListener implements RaftListener {
   batches: RaftBatch[] = [];
   snapshots: Array<{ endOffset: number; epoch: number; values: string[] }> = [];
   leaders: LeaderAndEpoch[] = [];
+  quorumHighWatermarks: number[] = [];
 
   handleCommit(batches: RaftBatch[]): void {
     this.batches.push(...batches);
+  }
+
+  handleQuorumHighWatermark(offset: number): void {
+    this.quorumHighWatermarks.push(offset);
   }
 
   handleLoadSnapshot(reader: SnapshotReader): void {

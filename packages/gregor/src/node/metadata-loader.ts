@@ -128,6 +128,11 @@ export class MetadataLoader implements RaftListener {
     this.maybePublish();
   }
 
+  /** The news the loader may be waiting for at start (see maybePublish), also when no commit carries it. */
+  handleQuorumHighWatermark(): void {
+    this.maybePublish();
+  }
+
   handleLeaderChange(leader: LeaderAndEpoch): void {
     this.controller?.handleLeaderChange(leader);
     for (const listener of this.leaderListeners) listener(leader);
