@@ -80,11 +80,11 @@ describe('the whole-cluster simulation', () => {
     }
   }, 120_000);
 
-  it('seeds 63543 and 73149, which found a node that fetched the leader snapshot never publishing an image', async () => {
+  it('seeds 63543, 73149 and 74592, which found a node that fetched the leader snapshot never publishing an image', async () => {
     // Restarted empty, it fetched the quorum leader's snapshot, which ended at the quorum's high
     // watermark, and nothing more was committed: the leader's Fetch answers told it that high
     // watermark, but its own did not move, so no commit carried the news to its metadata loader.
-    for (const seed of [63543, 73149]) {
+    for (const seed of [63543, 73149, 74592]) {
       const result = await runClusterSimulation({ seed });
       expect(result.violations, `replay: ${result.replay}`).toEqual([]);
     }
