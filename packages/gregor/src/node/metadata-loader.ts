@@ -8,8 +8,10 @@
  *   - The publishers (the broker's `applyMetadata`) get the delta and the new image. While the
  *     node catches up with the log at start, batches gather into one delta published once the
  *     loader has reached the quorum's high watermark as a leader told it (as Kafka's loader
- *     publishes only once caught up; the local log alone may be far behind); after that, every delivery of committed batches is published as one delta, in
- *     log order, never concurrently.
+ *     publishes only once caught up; the local log alone may be far behind), checked on each
+ *     commit and each time raft tells that this watermark moved (`handleQuorumHighWatermark`);
+ *     after that, every delivery of committed batches is published as one delta, in log order,
+ *     never concurrently.
  *   - A loaded snapshot replaces the state: the controller gets its image (`handleLoadSnapshot`),
  *     and the next publication is a delta from the empty image to it (the broker sees every topic
  *     of the snapshot as new; topics deleted meanwhile are not in it).
