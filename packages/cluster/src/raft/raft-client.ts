@@ -921,6 +921,17 @@ export class RaftClient {
     return true;
   }
 
+  /**
+   * The high watermark a leader tells its followers as the quorum's: none (-1) until it has
+   * committed in its epoch, as Kafka's LeaderState. Before that its own may lag the quorum's (a
+   * node reopened starts from its newest snapshot's end), and a follower would take it for the
+   * quorum's (`knownQuorumHighWatermark`).
+   */
+  private get highWatermarkToTell(): number {
+    const state = this.state;
+    return state.role === 'leader' && this.highWatermarkOffset > state.leader.epochStartOffset ? this.highWatermarkOffset : -1;
+  }
+
   /** The high watermark moves forward only; commits are announced to appends and listeners. */
   private advanceHighWatermark(offset: number): void {
     if (offset <= this.highWatermarkOffset) return;
@@ -1080,7 +1091,7 @@ export class RaftClient {
       partitionErrorCode: 0,
       leaderId: knownLeaderId(this.state),
       epoch: this.state.epoch,
-      highWatermark: this.highWatermarkOffset,
+      highWatermark: this.highWatermarkToTell,
       logStartOffset: this.log.logStartOffset,
       records: null,
     };
@@ -1100,7 +1111,7 @@ export class RaftClient {
     const logEndOffset = this.log.logEndOffset;
     if (body.replicaId >= 0 && state.leader.updateReplicaEndOffset(body.replicaId, Math.min(fetchOffset, logEndOffset), logEndOffset, nowMs)) {
       this.maybeAdvanceLeaderHighWatermark(state.leader);
-      base.highWatermark = this.highWatermarkOffset;
+      base.highWatermark = this.highWatermarkToTell;
     }
     if (fetchOffset < logEndOffset) {
       const maxBytes = Math.max(1, Math.min(body.maxBytes, partition.partitionMaxBytes > 0 ? partition.partitionMaxBytes : body.maxBytes, this.config.controllerQuorumFetchMaxBytes));

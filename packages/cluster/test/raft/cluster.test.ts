@@ -82,6 +82,30 @@ describe('a quorum on a simulated network', () => {
     cluster.stopAll();
   });
 
+  it('a leader tells its followers no high watermark until it has committed in its epoch: its own may lag the quorum\'s after a restart', async () => {
+    // A node reopened without a snapshot starts with high watermark 0. Elected before it has
+    // committed anything in its epoch, it would tell its followers 0 as the quorum's, and a
+    // restarted follower's metadata loader would publish an image long out of date.
+    const cluster = await simCluster({ voters: [1, 2, 3] });
+    await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);
+    const leader = cluster.leader();
+    if (!leader) throw new Error('no leader');
+    for (const value of ['a', 'b']) void leader.raft.append([Buffer.from(value)]);
+    await cluster.scheduler.runFor(1000);
+    const committed = leader.raft.highWatermark;
+    expect(committed).toBeGreaterThan(2);
+    for (const id of [1, 2, 3]) cluster.crash(id);
+    const restarted = [];
+    for (const id of [1, 2, 3]) restarted.push(await cluster.start(id));
+    await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);
+    await cluster.scheduler.runFor(1000);
+    for (const node of restarted) {
+      expect(node.listener.quorumHighWatermarks.length, `node ${node.id}`).toBeGreaterThan(0);
+      for (const told of node.listener.quorumHighWatermarks) expect(told, `node ${node.id}`).toBeGreaterThanOrEqual(committed);
+    }
+    cluster.stopAll();
+  });
+
   it('a voter cut off and rejoining does not depose a healthy leader (pre-vote)', async () => {
     const cluster = await simCluster({ voters: [1, 2, 3] });
     await cluster.scheduler.runFor(10_000, () => cluster.leader() !== undefined);

@@ -32,7 +32,8 @@ describe('the leader: commit rule', () => {
     const appended = raft.append([Buffer.from('a')]);
     await settle();
     expect(raft.highWatermark).toBe(0);
-    expect(await fetchFrom(raft, { replicaId: 3, epoch, fetchOffset: 0, lastFetchedEpoch: 0 })).toMatchObject({ errorCode: 0, highWatermark: 0 });
+    // Nothing committed in its epoch yet: the leader tells no high watermark (-1), as Kafka's.
+    expect(await fetchFrom(raft, { replicaId: 3, epoch, fetchOffset: 0, lastFetchedEpoch: 0 })).toMatchObject({ errorCode: 0, highWatermark: -1 });
     // Voter 3 now holds [0, 2): with the leader, a majority of three.
     expect(await fetchFrom(raft, { replicaId: 3, epoch, fetchOffset: 2, lastFetchedEpoch: epoch })).toMatchObject({ errorCode: 0, highWatermark: 2 });
     expect(await appended).toBe(1);

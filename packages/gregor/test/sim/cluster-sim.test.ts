@@ -90,6 +90,15 @@ describe('the whole-cluster simulation', () => {
     }
   }, 120_000);
 
+  it('seed 71970, which found a follower truncating committed group offsets after a restarted quorum leader told it a stale high watermark', async () => {
+    // Two nodes restarted at once; one was elected quorum leader and, before it had committed in
+    // its epoch, answered its own high watermark (its snapshot's end, far below the quorum's). The
+    // other took it for the quorum's, published an image where a deposed broker still led
+    // __consumer_offsets-1, followed it and cut two committed offset commits from its log.
+    const result = await runClusterSimulation({ seed: 71970 });
+    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
+  }, 120_000);
+
   it('prints the command that replays a failing seed', async () => {
     expect(clusterReplayCommand(123)).toBe('pnpm sim cluster --seed 123');
     const lines: string[] = [];
