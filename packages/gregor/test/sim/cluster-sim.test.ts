@@ -257,8 +257,10 @@ describe('the simulation catches a bug injected into the group', () => {
 
   it('a coordinator that accepts commits of a fenced generation', async () => {
     // A member paused past its session timeout (a zombie) commits with its old generation.
-    expect(await run(10, {})).toBe('');
-    expect(await run(10, { broker: acceptStaleGenerations })).toMatch(/seed 10 step \d+: member \d generation \d+: OffsetCommit of sim-\d offset \d+ was acknowledged, but generation \d+ had already been handed out \(to member \d\) before it was sent/);
+    // Which seeds draw a zombie's commit depends on the whole run; seed 10 did until the quorum's
+    // leaders stopped telling a high watermark before their first commit (f0a6f3b), 11 does now.
+    expect(await run(11, {})).toBe('');
+    expect(await run(11, { broker: acceptStaleGenerations })).toMatch(/seed 11 step \d+: member \d generation \d+: OffsetCommit of sim-\d offset \d+ was acknowledged, but generation \d+ had already been handed out \(to member \d\) before it was sent/);
   }, 120_000);
 
   it('a coordinator whose OffsetFetch answers less than was committed', async () => {
