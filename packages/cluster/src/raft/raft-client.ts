@@ -1187,10 +1187,12 @@ export class RaftClient {
     }
     if (partition.highWatermark >= 0) {
       const learned = this.learnedHighWatermark;
+      const highWatermarkBefore = this.highWatermarkOffset;
       this.learnedHighWatermark = Math.max(learned ?? 0, partition.highWatermark);
       this.advanceHighWatermark(Math.min(partition.highWatermark, this.log.logEndOffset));
-      // The news alone, when the local high watermark did not move (a snapshot fetched up to it).
-      if (this.learnedHighWatermark !== learned) this.delivery.deliver();
+      // A moved high watermark delivered the news with the commits; else it goes alone (a
+      // snapshot fetched up to it).
+      if (this.learnedHighWatermark !== learned && this.highWatermarkOffset === highWatermarkBefore) this.delivery.deliver();
     }
   }
 

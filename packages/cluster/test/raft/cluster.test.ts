@@ -126,16 +126,7 @@ describe('a quorum on a simulated network', () => {
   });
 
   it('a node behind the leader log start fetches the leader snapshot, then the log after it', async () => {
-    const config = { metadataLogSegmentBytes: 300, metadataMaxRetentionBytes: 0, controllerQuorumAppendLingerMs: 0 };
-    const cluster = await simCluster({ voters: [1], observers: [2], config });
-    cluster.crash(2);
-    const leader = cluster.nodes.get(1);
-    if (!leader) throw new Error('no leader');
-    let last = 0;
-    for (let i = 0; i < 20; i++) last = await leader.raft.append([Buffer.from(`v${i}`)]);
-    const writer = leader.raft.createSnapshot(last, leader.raft.leaderAndEpoch.epoch);
-    writer?.append(leader.listener.values.map((value) => Buffer.from(value)));
-    writer?.freeze();
+    const { cluster, leader, last } = await leaderWithSnapshot();
     expect(leader.raft.logStartOffset).toBe(last + 1);
     await leader.raft.append([Buffer.from('after')]);
     const observer = await cluster.start(2);
@@ -151,16 +142,7 @@ describe('a quorum on a simulated network', () => {
     // Its own high watermark does not move (the snapshot's end is already where it stands), so
     // no commit would carry the news: a metadata loader waiting for it would wait for the next
     // record, however long the quorum stays quiet.
-    const config = { metadataLogSegmentBytes: 300, metadataMaxRetentionBytes: 0, controllerQuorumAppendLingerMs: 0 };
-    const cluster = await simCluster({ voters: [1], observers: [2], config });
-    cluster.crash(2);
-    const leader = cluster.nodes.get(1);
-    if (!leader) throw new Error('no leader');
-    let last = 0;
-    for (let i = 0; i < 20; i++) last = await leader.raft.append([Buffer.from(`v${i}`)]);
-    const writer = leader.raft.createSnapshot(last, leader.raft.leaderAndEpoch.epoch);
-    writer?.append(leader.listener.values.map((value) => Buffer.from(value)));
-    writer?.freeze();
+    const { cluster, leader, last } = await leaderWithSnapshot();
     const observer = await cluster.start(2);
     await cluster.scheduler.runFor(3000);
     expect(observer.listener.snapshots.map((snapshot) => snapshot.endOffset)).toEqual([last + 1]);
@@ -183,3 +165,21 @@ describe('a quorum on a simulated network', () => {
     cluster.stopAll();
   });
 });
+
+/**
+ * A sole voter (1) that committed 20 values and wrote a snapshot of them, which moved its log start
+ * past them; observer 2 is down with an empty log until the test starts it.
+ */
+async function leaderWithSnapshot() {
+  const config = { metadataLogSegmentBytes: 300, metadataMaxRetentionBytes: 0, controllerQuorumAppendLingerMs: 0 };
+  const cluster = await simCluster({ voters: [1], observers: [2], config });
+  cluster.crash(2);
+  const leader = cluster.nodes.get(1);
+  if (!leader) throw new Error('no leader');
+  let last = 0;
+  for (let i = 0; i < 20; i++) last = await leader.raft.append([Buffer.from(`v${i}`)]);
+  const writer = leader.raft.createSnapshot(last, leader.raft.leaderAndEpoch.epoch);
+  writer?.append(leader.listener.values.map((value) => Buffer.from(value)));
+  writer?.freeze();
+  return { cluster, leader, last };
+}
