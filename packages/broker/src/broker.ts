@@ -652,10 +652,11 @@ export class Broker {
 
   /**
    * Replays one `__consumer_offsets` partition into the coordinator (Kafka loads on election), up
-   * to its log end, `offsets.load.buffer.size` bytes per chunk. A log that fits in one chunk is
-   * loaded at once (nothing returned); a longer one returns a promise and lets the event loop run
-   * between chunks (a timer of 0 ms on the injected clock), stopping early once `isCurrent()` is
-   * false (the partition was resigned meanwhile).
+   * to its log end, `offsets.load.buffer.size` bytes per chunk, then waits for its high watermark
+   * to reach that end (waitForHighWatermark). A log that fits in one chunk and is all committed is
+   * loaded at once (nothing returned); otherwise a promise is returned: the event loop runs
+   * between chunks (a timer of 0 ms on the injected clock), and the load stops early once
+   * `isCurrent()` is false (the partition was resigned meanwhile).
    * Damage does not stop the broker: damaged batches are passed over (the log moves or reports
    * them) and what they held is reported lost; every commit outside them is loaded.
    */
@@ -673,13 +674,35 @@ export class Broker {
       offset = partition.log.replayChunk(offset, partition.logEndOffset, this.config.offsetsLoadBufferSize, visit, onDamage);
       return offset >= partition.logEndOffset;
     };
-    if (chunk()) return;
+    if (chunk() && partition.highWatermark >= offset) return;
     return (async () => {
-      while (isCurrent()) {
+      while (offset < partition.logEndOffset) {
         await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 0));
-        if (!isCurrent() || chunk()) return;
+        if (!isCurrent() || chunk()) break;
       }
+      if (isCurrent()) await this.waitForHighWatermark(partition, offset);
     })();
+  }
+
+  /**
+   * Resolves once the partition's HW reached `offset`, or once this broker no longer leads it (the
+   * load then ends unowned). A new leader loads its whole log, and the tail above its HW may be
+   * records a deposed coordinator wrote that were never replicated: a generation handed out by
+   * JoinGroup, commits never acknowledged. Served before they are committed, such a tail could be
+   * cut by the next election and a generation or an offset the group was told would go back (a
+   * new leader cuts nothing the quorum committed, so waiting makes everything served durable).
+   * Kafka's coordinator runtime holds its answers until the HW passes what it loaded and wrote.
+   */
+  private waitForHighWatermark(partition: Partition, offset: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (partition.highWatermark < offset && partition.isLeader) return;
+        stop();
+        resolve();
+      };
+      const stop = partition.onChange(check);
+      check();
+    });
   }
 
   private loadOffsetsBatch(name: string, records: Buffer, position: number): void {

@@ -57,6 +57,15 @@ async function fetchOffset(broker: Broker): Promise<{ errorCode: number; offset:
   return { errorCode: response.errorCode, offset: response.topics[0]?.partitions[0]?.committedOffset ?? -1 };
 }
 
+/** fetchOffset as a client does it: retried (every 10 ms of the fake clock, for 5 s at most) while the coordinator loads. */
+async function fetchOffsetOnceLoaded(broker: Broker): Promise<{ errorCode: number; offset: number }> {
+  for (let waited = 0; ; waited += 10) {
+    const answer = await fetchOffset(broker);
+    if (answer.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || waited >= 5_000) return answer;
+    await cluster.settle(10, 10);
+  }
+}
+
 async function describe_(broker: Broker): Promise<Body> {
   return (await call(broker, ApiKey.DescribeGroups, 5, { groups: [GROUP], includeAuthorizedOperations: false })).groups[0];
 }
@@ -185,7 +194,7 @@ describe('the group coordinator in a cluster', () => {
     cluster.controller.electLeader(OFFSETS, partition, next.nodeId);
     // Requests that reach the new leader before its load is done are told to retry the same coordinator.
     const statuses: number[] = [];
-    for (let turn = 0; turn < 200 && !statuses.includes(ErrorCode.NONE); turn++) {
+    for (let turn = 0; turn < 2_000 && !statuses.includes(ErrorCode.NONE); turn++) {
       const response = await next.handle(ApiKey.OffsetFetch, 7, { groupId: GROUP, topics: [{ name: 't', partitionIndexes: [0] }], requireStable: false }, { clientId: 'app', clientHost: '/127.0.0.1' }) as Body;
       statuses.push(response.errorCode);
       if (response.errorCode === ErrorCode.NONE) expect(response.topics[0].partitions[0].committedOffset).toBe(20);
@@ -207,12 +216,40 @@ describe('the group coordinator in a cluster', () => {
     expect(others.map((broker) => broker.nodeId)).toContain(newLeader);
     const survivor = cluster.broker(newLeader);
     expect((await findCoordinator(others.find((broker) => broker.nodeId !== newLeader) as Broker)).nodeId).toBe(newLeader);
-    expect(await fetchOffset(survivor)).toEqual({ errorCode: ErrorCode.NONE, offset: 41 });
+    expect(await fetchOffsetOnceLoaded(survivor)).toEqual({ errorCode: ErrorCode.NONE, offset: 41 });
     // The stored member came back with the group, and leaves when its session runs out without it.
     expect(await describe_(survivor)).toMatchObject({ errorCode: ErrorCode.NONE, groupState: 'Stable', members: [expect.objectContaining({ memberId: member.memberId })] });
     await cluster.settle(11_000, 100);
     expect(await describe_(survivor)).toMatchObject({ groupState: 'Empty', members: [] });
     expect((await fetchOffset(survivor)).offset).toBe(41);
+  });
+
+  it('serves nothing from the unreplicated tail of its log until it is committed, so an offset it answered never goes back when the next election cuts that tail', async () => {
+    const { coordinator, partition, others } = await startWithGroupTopic({ offsetsCommitTimeoutMs: 1_000 });
+    const member = await joinAndSync(coordinator);
+    expect((await cluster.settleUntil(commitRequest(coordinator, member, 7))).topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
+    await cluster.settle(100);
+    const [heir, straggler] = others;
+    const endOf = (broker: Broker) => broker.partition(OFFSETS, partition)?.logEndOffset ?? -1;
+    // The commit of 8 reaches the heir but not the straggler (still in the ISR): never acknowledged.
+    cluster.network.cutLink(straggler.nodeId, coordinator.nodeId);
+    const unreplicated = await cluster.settleUntil(commitRequest(coordinator, member, 8), 5_000, 50);
+    expect(unreplicated.topics[0].partitions[0].errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect(endOf(heir)).toBe(endOf(coordinator));
+    expect(endOf(straggler)).toBeLessThan(endOf(heir));
+    // The heir leads with the commit of 8 above its high watermark: it must not answer it.
+    cluster.network.cutLink(straggler.nodeId, heir.nodeId);
+    cluster.controller.electLeader(OFFSETS, partition, heir.nodeId);
+    await cluster.settle(1_000, 10);
+    expect(cluster.controller.partition(OFFSETS, partition).isr).toContain(straggler.nodeId);
+    expect(await fetchOffset(heir)).toEqual({ errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, offset: -1 });
+    // The straggler, in the ISR, is elected next (a clean election): the tail is cut, the group is at 7.
+    cluster.network.healLink(straggler.nodeId, heir.nodeId);
+    cluster.network.healLink(straggler.nodeId, coordinator.nodeId);
+    cluster.controller.electLeader(OFFSETS, partition, straggler.nodeId);
+    expect(await fetchOffsetOnceLoaded(straggler)).toEqual({ errorCode: ErrorCode.NONE, offset: 7 });
+    await cluster.settle(500);
+    expect(endOf(heir)).toBe(endOf(straggler));
   });
 
   it('unloads the group when leadership of its partition moves: a parked JoinGroup is answered NOT_COORDINATOR, the new leader serves the stored group', async () => {
@@ -228,7 +265,7 @@ describe('the group coordinator in a cluster', () => {
     expect((await cluster.settleUntil(parked)).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
     expect((await describe_(coordinator)).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
     expect((await fetchOffset(coordinator)).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
-    expect(await fetchOffset(next)).toEqual({ errorCode: ErrorCode.NONE, offset: 12 });
+    expect(await fetchOffsetOnceLoaded(next)).toEqual({ errorCode: ErrorCode.NONE, offset: 12 });
     expect(await describe_(next)).toMatchObject({ groupState: 'Stable', members: [expect.objectContaining({ memberId: first.memberId })] });
     // The first member goes on with the new coordinator: its generation is still valid there.
     expect((await call(next, ApiKey.Heartbeat, 3, { groupId: GROUP, generationId: first.generationId, memberId: first.memberId, groupInstanceId: null })).errorCode).toBe(ErrorCode.NONE);

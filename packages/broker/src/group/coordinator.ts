@@ -22,7 +22,10 @@
  * While loading, requests for its groups are answered COORDINATOR_LOAD_IN_PROGRESS (retriable:
  * clients retry the same coordinator), as ListGroups is while any partition loads. A load that
  * fits in one chunk completes inside `onElection`; a longer one goes on in chunks between which
- * the event loop runs (the broker reads `offsets.load.buffer.size` bytes per chunk).
+ * the event loop runs (the broker reads `offsets.load.buffer.size` bytes per chunk). The load
+ * ends only once the partition's high watermark passed what it replayed: a tail a deposed
+ * coordinator wrote and never replicated is served only once it is committed, since the next
+ * election could cut it (a generation or an offset the group was told would go back).
  * Single-threaded: the broker's handlers call it from the event loop only.
  */
 import assert from 'node:assert/strict';
