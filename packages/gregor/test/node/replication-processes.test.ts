@@ -155,6 +155,11 @@ describe('three node processes', () => {
     await producing;
     expect(await kcatProducing, `kcat's producer: ${kcatErrors}`).toBe(0);
 
+    // The group's FindCoordinator creates __consumer_offsets with min(3, live brokers) replicas:
+    // wait until every broker sees the restarted node unfenced, or the topic gets two replicas.
+    for (const address of brokers) {
+      await vi.waitFor(async () => expect((await statusFromBroker(address, 'test')).brokers).toHaveLength(3), { timeout: 30_000, interval: 100 });
+    }
     const consumer = kafka.consumer({ groupId: 'replication-check', maxWaitTimeInMs: 100 });
     await consumer.connect();
     clusters.defer(() => consumer.disconnect());
