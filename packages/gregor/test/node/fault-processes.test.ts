@@ -263,6 +263,7 @@ describe('three node processes under repeated faults', () => {
     stopProducing = true;
     await producing;
     await wholeCluster(cluster, 'at the end');
+    await brokersAgreeOnLeaders(cluster);
     // A leader elected by the last fault learns its high watermark from its followers' fetches: a
     // read with kcat -e before then stops at the lagging HW. Wait until every partition's latest
     // offset covers what was acknowledged on it.
@@ -271,7 +272,7 @@ describe('three node processes under repeated faults', () => {
     try {
       await vi.waitFor(async () => {
         const offsets = await reader.fetchTopicOffsets(TOPIC);
-        for (const { partition, high } of offsets) expect(Number(high), `${TOPIC}-${partition}'s latest offset`).toBeGreaterThanOrEqual((acknowledged[partition] as number[]).length);
+        for (const { partition, high } of offsets) expect(Number(high), `${TOPIC}-${partition}'s latest offset\n${log.join('\n')}`).toBeGreaterThanOrEqual((acknowledged[partition] as number[]).length);
       }, { timeout: 60_000, interval: 250 });
     } finally {
       await reader.disconnect();
@@ -360,6 +361,30 @@ describe('three node processes under repeated faults', () => {
 
 function partitionOf(status: ClusterStatus, partition: number) {
   return status.partitions.find((p) => p.topic === TOPIC && p.partition === partition);
+}
+
+/**
+ * Waits (60 s at most) until every broker, asked directly, names the same leader and leader epoch
+ * for each partition of the topic: a broker whose image lags behind would send a client to a
+ * deposed leader, which answers its own older high watermark.
+ */
+async function brokersAgreeOnLeaders(cluster: ProcessCluster): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let views: string[] = [];
+  while (Date.now() < deadline) {
+    views = [];
+    for (const address of cluster.direct) {
+      try {
+        const status = await statusFromBroker(address, 'test');
+        views.push(status.partitions.filter((p) => p.topic === TOPIC).sort((a, b) => a.partition - b.partition).map((p) => `${p.partition}: leader ${p.leader} epoch ${p.leaderEpoch} isr ${p.isr}`).join(', '));
+      } catch (error) {
+        views.push(`no answer: ${(error as Error).message}`);
+      }
+    }
+    if (new Set(views).size === 1 && !views[0]?.startsWith('no answer')) return;
+    await sleep(100);
+  }
+  throw new Error(`the brokers still disagree on the leaders of ${TOPIC} after 60 s:\n${cluster.direct.map((address, index) => `${address}: ${views[index]}`).join('\n')}`);
 }
 
 /** Polls the status from the brokers at `addresses` (directly, past the proxies) until `accept` takes it. */
