@@ -14,7 +14,8 @@
  * - at the end (`checkFinal`), after healing: every replica's log identical, every acknowledged
  *   record in it once at its offset, each producer's records of a partition in sequence order
  *   without gaps or duplicates (the records of `__consumer_offsets` may repeat: two OffsetCommits
- *   of the same offset in one millisecond write the same bytes twice, as in Kafka), the group read every acknowledged record, every image the same.
+ *   of the same offset in one millisecond write the same bytes twice, as in Kafka), the group
+ *   read every acknowledged record, every image the same.
  * Violations are sentences, prefixed with where the run is (seed, step); the first fails the seed.
  * Single-threaded.
  */
