@@ -79,7 +79,7 @@ export const brokerConfigTable: readonly BrokerConfigDefinition[] = [
   b('delete.records.purgatory.purge.interval.requests', 'int', '1', undefined, 'read-only', 'How many completed delayed requests trigger a purge of a request purgatory.'),
   b('delete.topic.enable', 'boolean', 'true', undefined, 'read-only', 'Whether DeleteTopics may delete topics.'),
   b('early.start.listeners', 'string', null, undefined, 'read-only', 'Listeners started before the broker has caught up with the metadata log.'),
-  b('eligible.leader.replicas.enable', 'boolean', 'false', undefined, 'read-only', 'Whether eligible leader replicas (KIP-966) are kept for safer elections.'),
+  b('eligible.leader.replicas.enable', 'boolean', 'true', undefined, 'read-only', 'Whether a new cluster keeps eligible leader replicas (KIP-966) for safer elections.'),
   b('fetch.max.bytes', 'int', '57671680', { atLeast: 1024 }, 'read-only', 'Most record bytes one Fetch response returns.'),
   b('fetch.purgatory.purge.interval.requests', 'int', '1000', undefined, 'read-only', 'How many completed delayed requests trigger a purge of a request purgatory.'),
   b('follower.replication.throttled.rate', 'long', '9223372036854775807', { atLeast: 0 }, 'cluster-wide', 'Bytes per second the follower side of throttled replicas may fetch.', { dynamicOnly: true }),

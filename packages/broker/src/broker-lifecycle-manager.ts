@@ -24,7 +24,7 @@ import type { Clock, TimerHandle } from '@gregor/log';
 import type { ControllerChannel } from './channels.js';
 import { randomUuidBytes, type Random, uuidToString } from './ids.js';
 
-export const BROKER_REGISTRATION_VERSION = 2;
+export const BROKER_REGISTRATION_VERSION = 3;
 export const BROKER_HEARTBEAT_VERSION = 0;
 const CATCH_UP_HEARTBEAT_MS = 10;
 const FAILURE_BACKOFF_INITIAL_MS = 100;
@@ -44,6 +44,8 @@ export interface BrokerLifecycleOptions {
   metadataOffset: () => number;
   heartbeatIntervalMs: number;
   sessionTimeoutMs: number;
+  /** The epoch in the clean-shutdown marker of the last run (-1: the last run did not shut down cleanly). */
+  previousBrokerEpoch: number;
 }
 
 /** A promise with its settle functions, settled at most once. */
@@ -209,7 +211,9 @@ export class BrokerLifecycleManager {
       rack: this.options.rack,
       isMigratingZkBroker: false,
       logDirs: [],
-      previousBrokerEpoch: -1,
+      // Proves a clean shutdown (KIP-966): without it the controller takes this broker out of
+      // every ISR and ELR, since its unflushed tail may be gone.
+      previousBrokerEpoch: this.options.previousBrokerEpoch,
     }, (response) => {
       if (response.errorCode !== ErrorCode.NONE) {
         this.scheduleAfterFailure();

@@ -20,7 +20,7 @@
 import { ErrorCode, isVersionServed } from '@gregor/protocol';
 import { CorruptRecordError, decodeBatch, encodeBatch, forEachBatch } from '@gregor/records';
 import {
-  type LogCorruptionError, LogManager, nodeFileSystem, reportDamage, rollChannel, stderrWarningSink, systemClock,
+  type LogCorruptionError, LogManager, nodeFileSystem, readCleanShutdownBrokerEpoch, reportDamage, rollChannel, stderrWarningSink, systemClock,
   type Clock, type FileSystem, type LogConfig, type TimerHandle, type WarningSink,
 } from '@gregor/log';
 import { MetadataImage, type MetadataDelta } from '@gregor/metadata';
@@ -192,6 +192,7 @@ export class Broker {
       metadataOffset: () => this.image.offset,
       heartbeatIntervalMs: this.config.brokerHeartbeatIntervalMs,
       sessionTimeoutMs: this.config.brokerSessionTimeoutMs,
+      previousBrokerEpoch: readCleanShutdownBrokerEpoch(this.fs, this.dir),
     });
     this.alterPartitions = new AlterPartitionManager({
       channel: this.controllerChannel,
@@ -364,6 +365,7 @@ export class Broker {
       network: this.network,
       alterPartitions: this.alterPartitions,
       onLeadershipChange: (partition, isLeader) => this.onLeadershipChange(partition, isLeader),
+      minInsyncReplicas: (partition) => Number(this.topicConfig(partition, 'min.insync.replicas')),
     });
     rollChannel.subscribe(this.onLogRoll);
     this.scheduleProducerExpiration();
@@ -771,7 +773,7 @@ export class Broker {
       }
     }
     try {
-      this.logs?.close();
+      this.logs?.close({ brokerEpoch: this.lifecycle.brokerEpoch });
     } catch (error) {
       warnStorageFailure(error, 'the logs are closed, but the checkpoints and the clean-shutdown marker could not be written (the next start recovers the logs)');
     }

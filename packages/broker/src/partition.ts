@@ -63,6 +63,12 @@ export interface PartitionOptions {
    * (Kafka's isBrokerEpochIsrEligible) `brokerEpoch`, when known (not -1), is its registered epoch.
    */
   isReplicaIsrEligible: (brokerId: number, brokerEpoch?: number) => boolean;
+  /**
+   * The ISR size below which the high watermark stays where it is (KIP-966): the topic's
+   * min.insync.replicas, capped at its replication factor, when the cluster keeps eligible leader
+   * replicas; 0 otherwise. So a replica that left an ISR under min ISR holds every committed record.
+   */
+  highWatermarkMinIsr?: () => number;
 }
 
 export interface AppendSettings {
@@ -133,6 +139,7 @@ export class Partition {
   private readonly replicaLagTimeMaxMs: number;
   private readonly alterPartition: PartitionOptions['alterPartition'];
   private readonly isReplicaIsrEligible: PartitionOptions['isReplicaIsrEligible'];
+  private readonly highWatermarkMinIsr: () => number;
 
   constructor(options: PartitionOptions) {
     this.topic = options.topic;
@@ -144,6 +151,7 @@ export class Partition {
     this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs;
     this.alterPartition = options.alterPartition;
     this.isReplicaIsrEligible = options.isReplicaIsrEligible;
+    this.highWatermarkMinIsr = options.highWatermarkMinIsr ?? (() => 0);
     this.producerState = new ProducerStateManager(options.producerBatchesRetained);
     this.recentAppends = new RecentAppends(options.recentAppendsMaxBytes ?? 0);
     this.snapshots = new ProducerSnapshots({
@@ -484,10 +492,11 @@ export class Partition {
   /**
    * Kafka's maybeIncrementLeaderHW: the smallest LEO among the maximal ISR, and among replicas
    * that are caught up and eligible but not in it yet (so a follower about to rejoin is not left
-   * behind by a HW that runs ahead of it). Never moves back.
+   * behind by a HW that runs ahead of it). Never moves back, and does not move while the
+   * committed ISR is under `highWatermarkMinIsr` (Kafka's isUnderMinIsr check, KIP-966).
    */
   maybeIncrementHighWatermark(nowMs = this.clock.now()): boolean {
-    if (!this.isLeader) return false;
+    if (!this.isLeader || this.isr.length < this.highWatermarkMinIsr()) return false;
     const leaderEndOffset = this.logEndOffset;
     const maximalIsr = this.maximalIsr;
     let newHighWatermark = leaderEndOffset;

@@ -21,7 +21,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import path from 'node:path';
-import { localChanges, type LocalPartition, type MetadataDelta, type MetadataImage } from '@gregor/metadata';
+import { isElrEnabled, localChanges, type LocalPartition, type MetadataDelta, type MetadataImage } from '@gregor/metadata';
 import { formatOffsetCheckpoint, readOffsetCheckpoint, writeOffsetCheckpoint, type Clock, type FileSystem, type LogConfig, type LogManager, type TimerHandle, type TopicPartitionOffset, type WarningSink } from '@gregor/log';
 import type { AlterPartitionManager } from './alter-partition-manager.js';
 import type { BrokerNetwork } from './channels.js';
@@ -50,6 +50,8 @@ export interface ReplicaManagerOptions {
   alterPartitions: AlterPartitionManager;
   /** Called after this broker starts or stops leading a partition (the group coordinator listens). */
   onLeadershipChange: (partition: Partition, isLeader: boolean) => void;
+  /** The partition's min.insync.replicas (its topic's, else the broker's default). */
+  minInsyncReplicas: (partition: Partition) => number;
 }
 
 export class ReplicaManager {
@@ -174,7 +176,7 @@ export class ReplicaManager {
     }
     log ??= logs.getOrCreate(entry.topicName, entry.partitionIndex, this.options.logConfigOf(configs));
     if (readPartitionTopicId(fs, log.dir) === null) writePartitionTopicId(fs, log.dir, entry.topicId);
-    const partition = new Partition({
+    const partition: Partition = new Partition({
       topic: entry.topicName,
       topicId: entry.topicId,
       partitionIndex: entry.partitionIndex,
@@ -195,6 +197,7 @@ export class ReplicaManager {
         const broker = this.image?.brokers.get(brokerId);
         return broker !== undefined && !broker.fenced && !broker.inControlledShutdown && (brokerEpoch === -1 || brokerEpoch === broker.epoch);
       },
+      highWatermarkMinIsr: (): number => (this.image !== null && isElrEnabled(this.image) ? Math.min(this.options.minInsyncReplicas(partition), partition.replicas.length) : 0),
     });
     partition.configs = configs;
     this.partitions.set(key, partition);

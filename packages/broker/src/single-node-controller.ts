@@ -71,6 +71,7 @@ export class SingleNodeController implements ControllerChannel {
         defaultReplicationFactor: config.defaultReplicationFactor,
         deleteTopicEnable: config.deleteTopicEnable,
         uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+        minInsyncReplicas: config.minInsyncReplicas,
         brokerSessionTimeoutMs: config.brokerSessionTimeoutMs,
       },
       log: this.log,

@@ -24,7 +24,7 @@ function leader(recentAppendsMaxBytes: number, segmentBytes = 1 << 20): { partit
     alterPartition: () => new Promise(() => {}),
     isReplicaIsrEligible: () => true,
   });
-  partition.makeLeader({ replicas: [0, 1, 2], isr: [0, 1, 2], removingReplicas: [], addingReplicas: [], leader: 0, leaderRecoveryState: 0, leaderEpoch: 0, partitionEpoch: 0 });
+  partition.makeLeader({ replicas: [0, 1, 2], isr: [0, 1, 2], removingReplicas: [], addingReplicas: [], elr: [], lastKnownElr: [], leader: 0, leaderRecoveryState: 0, leaderEpoch: 0, partitionEpoch: 0 });
   return { partition, log };
 }
 
@@ -103,7 +103,7 @@ describe('a leader\'s recent appends', () => {
     expect(partition.recentAppendsBytes).toBe(0);
     append(partition, ['b'], true);
     expect(partition.recentAppendsBytes).toBeGreaterThan(0);
-    partition.makeFollower({ replicas: [0, 1, 2], isr: [1, 2], removingReplicas: [], addingReplicas: [], leader: 1, leaderRecoveryState: 0, leaderEpoch: 1, partitionEpoch: 1 });
+    partition.makeFollower({ replicas: [0, 1, 2], isr: [1, 2], removingReplicas: [], addingReplicas: [], elr: [], lastKnownElr: [], leader: 1, leaderRecoveryState: 0, leaderEpoch: 1, partitionEpoch: 1 });
     expect(partition.recentAppendsBytes).toBe(0);
   });
 });

@@ -48,7 +48,7 @@ function harness(replicas = [0, 1, 2], isr = replicas, eligible: (id: number) =>
       return next.change;
     },
     registration: (currentIsr, leaderEpoch = 0) => ({
-      replicas, isr: currentIsr, removingReplicas: [], addingReplicas: [], leader: 0, leaderRecoveryState: 0, leaderEpoch, partitionEpoch,
+      replicas, isr: currentIsr, removingReplicas: [], addingReplicas: [], elr: [], lastKnownElr: [], leader: 0, leaderRecoveryState: 0, leaderEpoch, partitionEpoch,
     }),
   };
   partition.makeLeader(h.registration(isr));

@@ -3,7 +3,9 @@
  * directory is a `PartitionLog`; `recovery-point-offset-checkpoint` and
  * `log-start-offset-checkpoint` (Kafka's text format: `0`, count, `topic partition offset` lines)
  * record per partition the fsynced prefix and the first readable offset; `.kafka_cleanshutdown`
- * marks a clean close, so the next open skips re-checking batches. Flush by `flushMs`, retention,
+ * marks a clean close, so the next open skips re-checking batches, and holds (as Kafka's,
+ * `{"version":0,"brokerEpoch":N}`) the broker epoch the node had, which it sends when it
+ * registers again to prove the close was clean. Flush by `flushMs`, retention,
  * compaction and checkpoints are scheduled on the injected Clock. Scheduled compaction runs each
  * log's pass step by step (`compactInSteps`), yielding to the event loop between steps so appends
  * are not held up by a pass; one run (so one pass per log) at a time.
@@ -73,6 +75,23 @@ export interface TopicPartitionLog {
 export class InvalidPartitionNameError extends LogError {
   constructor(topic: string, partition: number) {
     super('INVALID_TOPIC', `invalid topic-partition ${JSON.stringify(topic)}-${partition}`, 17);
+  }
+}
+
+/**
+ * The broker epoch in a data directory's clean-shutdown marker, or -1 when there is no marker or
+ * it holds no epoch (a crash, or a marker written without one). Read before the logs open, which
+ * removes the marker.
+ */
+export function readCleanShutdownBrokerEpoch(fs: FileSystem, dir: string): number {
+  const marker = path.join(dir, CLEAN_SHUTDOWN_FILE);
+  if (!fs.exists(marker)) return -1;
+  try {
+    const parsed: unknown = JSON.parse(fs.readFile(marker).toString('utf8'));
+    const epoch = typeof parsed === 'object' && parsed !== null ? (parsed as { brokerEpoch?: unknown }).brokerEpoch : undefined;
+    return typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 0 ? epoch : -1;
+  } catch {
+    return -1;
   }
 }
 
@@ -346,11 +365,12 @@ export class LogManager {
   }
 
   /**
-   * Clean close: flush and close every log, write checkpoints, then the clean-shutdown marker.
+   * Clean close: flush and close every log, write checkpoints, then the clean-shutdown marker
+   * with `brokerEpoch` (the node's registration; -1 when it has none).
    * Every log is closed even if one fails. If anything fails (a full disk refuses the checkpoints)
    * the marker is not written, so the next open recovers, and the first error is thrown at the end.
    */
-  close(): void {
+  close(options: { brokerEpoch?: number } = {}): void {
     if (this.closed) return;
     this.closed = true;
     this.stopCompactionRun?.();
@@ -366,6 +386,7 @@ export class LogManager {
     }
     if (failure !== undefined) throw failure.error;
     this.checkpoint();
-    this.fs.writeFileAtomic(path.join(this.dir, CLEAN_SHUTDOWN_FILE), Buffer.alloc(0));
+    const marker = JSON.stringify({ version: 0, brokerEpoch: options.brokerEpoch ?? -1 });
+    this.fs.writeFileAtomic(path.join(this.dir, CLEAN_SHUTDOWN_FILE), Buffer.from(marker, 'utf8'));
   }
 }

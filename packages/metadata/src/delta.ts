@@ -199,6 +199,8 @@ export class MetadataDelta {
     const registration: PartitionRegistration = {
       replicas: record.replicas,
       isr: record.isr,
+      elr: record.eligibleLeaderReplicas ?? [],
+      lastKnownElr: record.lastKnownElr ?? [],
       removingReplicas: record.removingReplicas,
       addingReplicas: record.addingReplicas,
       leader: record.leader,
@@ -327,6 +329,8 @@ export function mergePartitionChange(current: PartitionRegistration, change: Met
   return {
     replicas: change.replicas ?? current.replicas,
     isr: change.isr ?? current.isr,
+    elr: change.eligibleLeaderReplicas ?? current.elr,
+    lastKnownElr: change.lastKnownElr ?? current.lastKnownElr,
     removingReplicas: change.removingReplicas ?? current.removingReplicas,
     addingReplicas: change.addingReplicas ?? current.addingReplicas,
     leader: leaderChanged ? change.leader : current.leader,
@@ -344,6 +348,10 @@ function checkRegistration(registration: PartitionRegistration, name: string): v
     throw invalid(`${name}: leader ${registration.leader} is not a replica (${registration.replicas})`);
   }
   for (const id of registration.isr) if (!registration.replicas.includes(id)) throw invalid(`${name}: ISR member ${id} is not a replica`);
+  for (const id of registration.elr) {
+    if (!registration.replicas.includes(id)) throw invalid(`${name}: eligible leader replica ${id} is not a replica`);
+    if (registration.isr.includes(id)) throw invalid(`${name}: eligible leader replica ${id} is also in the ISR ${registration.isr}`);
+  }
   if (registration.leader !== NO_LEADER && registration.leaderRecoveryState === 0 && !registration.isr.includes(registration.leader)) {
     throw invalid(`${name}: leader ${registration.leader} is not in the ISR ${registration.isr}`);
   }

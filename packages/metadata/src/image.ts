@@ -35,7 +35,20 @@ export interface BrokerRegistration {
 export interface PartitionRegistration {
   /** Replica ids in preference order: the first is the preferred leader. */
   readonly replicas: readonly number[];
+  /** Empty only when eligible leader replicas are on and no replica is known to be in sync. */
   readonly isr: readonly number[];
+  /**
+   * Eligible leader replicas (KIP-966): replicas that left the ISR while it was below
+   * min.insync.replicas. The high watermark has not moved since (a leader does not advance it
+   * under min ISR), so each still holds every committed record, and may lead once the ISR is empty.
+   * A broker back from an unclean shutdown leaves it. Empty when the ISR is at min ISR.
+   */
+  readonly elr: readonly number[];
+  /**
+   * The last leader, kept while the ISR and ELR are both empty: elected (uncleanly, as a last
+   * resort) when it returns and nobody eligible is left. Kafka's LastKnownElr, as it keeps it by default.
+   */
+  readonly lastKnownElr: readonly number[];
   readonly removingReplicas: readonly number[];
   readonly addingReplicas: readonly number[];
   /** The leader's id, or -1 when the partition has no leader (offline). */
@@ -220,6 +233,8 @@ export class MetadataImage {
           leaderRecoveryState: partition.leaderRecoveryState,
           leaderEpoch: partition.leaderEpoch,
           partitionEpoch: partition.partitionEpoch,
+          eligibleLeaderReplicas: partition.elr.length > 0 ? [...partition.elr] : null,
+          lastKnownElr: partition.lastKnownElr.length > 0 ? [...partition.lastKnownElr] : null,
         });
       }
     }

@@ -32,4 +32,5 @@ export {
 } from './controller/quorum-controller.js';
 export { METADATA_VERSION_FEATURE, METADATA_VERSION_LEVEL, PRODUCER_ID_BLOCK_SIZE } from './controller/cluster-control.js';
 export { ConfigOperation } from './controller/config-control.js';
+export { ELIGIBLE_LEADER_REPLICAS_FEATURE, isElrEnabled } from './controller/context.js';
 export { placeReplicas, type UsableBroker } from './controller/replica-placer.js';

@@ -61,6 +61,11 @@ export const metadataRecordDescriptions = {
     f('leaderRecoveryState', 'int8', '0+', { default: 0, tag: 0 }),
     f('leaderEpoch', 'int32', '0+', { default: -1 }),
     f('partitionEpoch', 'int32', '0+', { default: -1 }),
+    // KIP-966's fields; Kafka's schema has them from version 2, after version 1's per-replica log
+    // directories, which Gregor (one log directory per node) does not write. Tagged, so a reader
+    // of version 0 that does not know them skips them. Null: none.
+    f('eligibleLeaderReplicas', '[]int32', '0+', { nullable: '0+', default: null, tag: 1 }),
+    f('lastKnownElr', '[]int32', '0+', { nullable: '0+', default: null, tag: 2 }),
   ]),
   Config: record(4, [0, 0], 0, [
     f('resourceType', 'int8', '0+'),
@@ -77,6 +82,9 @@ export const metadataRecordDescriptions = {
     f('removingReplicas', '[]int32', '0+', { nullable: '0+', default: null, tag: 3 }),
     f('addingReplicas', '[]int32', '0+', { nullable: '0+', default: null, tag: 4 }),
     f('leaderRecoveryState', 'int8', '0+', { default: -1, tag: 5 }),
+    // KIP-966 (Kafka's version 1 of this record): null when unchanged.
+    f('eligibleLeaderReplicas', '[]int32', '0+', { nullable: '0+', default: null, tag: 6 }),
+    f('lastKnownElr', '[]int32', '0+', { nullable: '0+', default: null, tag: 7 }),
   ]),
   FenceBroker: record(7, [0, 0], 0, [f('id', 'int32', '0+'), f('epoch', 'int64', '0+')]),
   UnfenceBroker: record(8, [0, 0], 0, [f('id', 'int32', '0+'), f('epoch', 'int64', '0+')]),

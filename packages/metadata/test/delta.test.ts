@@ -58,7 +58,7 @@ function nextRecord(model: Model, { kind, a, b, c, d }: Intent, serial: number):
       const replicationFactor = 1 + (c % brokerIds.length);
       const partitions = Array.from({ length: count }, (_, index) => {
         const replicas = Array.from({ length: replicationFactor }, (_, r) => brokerIds[(index + r + d) % brokerIds.length]);
-        return { replicas, isr: [...replicas], removingReplicas: [], addingReplicas: [], leader: replicas[0], leaderRecoveryState: 0, leaderEpoch: 0, partitionEpoch: 0 };
+        return { replicas, isr: [...replicas], removingReplicas: [], addingReplicas: [], elr: [], lastKnownElr: [], leader: replicas[0], leaderRecoveryState: 0, leaderEpoch: 0, partitionEpoch: 0 };
       });
       model.topics.set(name, { id, name, partitions });
       // The topic's records are emitted as one group by the caller: here the TopicRecord, then Partition records.

@@ -62,13 +62,15 @@ const CONTROLLER_KEYS: Readonly<Record<string, keyof Omit<ControllerConfig, 'nod
   'default.replication.factor': 'defaultReplicationFactor',
   'unclean.leader.election.enable': 'uncleanLeaderElectionEnable',
   'unclean.leader.election.interval.ms': 'uncleanLeaderElectionIntervalMs',
+  'min.insync.replicas': 'minInsyncReplicas',
+  'eligible.leader.replicas.enable': 'eligibleLeaderReplicasEnable',
   'auto.leader.rebalance.enable': 'autoLeaderRebalanceEnable',
   'leader.imbalance.check.interval.seconds': 'leaderImbalanceCheckIntervalSeconds',
   'leader.imbalance.per.broker.percentage': 'leaderImbalancePerBrokerPercentage',
   'delete.topic.enable': 'deleteTopicEnable',
 };
 
-const BOOLEAN_CONTROLLER_FIELDS = new Set(['uncleanLeaderElectionEnable', 'autoLeaderRebalanceEnable', 'deleteTopicEnable']);
+const BOOLEAN_CONTROLLER_FIELDS = new Set(['uncleanLeaderElectionEnable', 'autoLeaderRebalanceEnable', 'deleteTopicEnable', 'eligibleLeaderReplicasEnable']);
 
 /** The quorum's settings under Kafka's names (the internal constants have none). */
 const QUORUM_KEYS: ReadonlyMap<string, keyof QuorumConfig> = new Map(

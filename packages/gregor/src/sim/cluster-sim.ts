@@ -197,7 +197,7 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
       clock: nodeClock,
       random: node.random.asFunction,
       quorum: SIM_QUORUM_CONFIG,
-      controller: { brokerSessionTimeoutMs: BROKER_SETTINGS.brokerSessionTimeoutMs, defaultReplicationFactor: 3 },
+      controller: { brokerSessionTimeoutMs: BROKER_SETTINGS.brokerSessionTimeoutMs, defaultReplicationFactor: 3, minInsyncReplicas: BROKER_SETTINGS.minInsyncReplicas },
       configValidator,
       createBroker: (wiring) => {
         broker = Broker.create({

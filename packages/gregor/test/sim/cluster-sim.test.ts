@@ -119,6 +119,16 @@ describe('the whole-cluster simulation', () => {
     }
   }, 120_000);
 
+  it('seed 125775, which found the last in-sync replica elected again after it lost its unflushed tail in a power loss', async () => {
+    // Node 3 led sim-1 with ISR [3, 1]; node 1 was fenced, leaving [3]; node 3 lost power with
+    // nothing flushed past 77 and, still the whole ISR, was elected again: committed records to
+    // 151 were gone from every replica. Now node 1 stays an eligible leader replica (the ISR was
+    // under min ISR), node 3 leaves the ISR when it registers without a clean-shutdown epoch, and
+    // node 1 leads (KIP-966).
+    const result = await runClusterSimulation({ seed: 125775 });
+    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
+  }, 120_000);
+
   it('prints the command that replays a failing seed', async () => {
     expect(clusterReplayCommand(123)).toBe('pnpm sim cluster --seed 123');
     const lines: string[] = [];

@@ -18,10 +18,11 @@ import type {
 import { ErrorCode } from '@gregor/protocol';
 import type { MetadataRecordInput } from '../records.js';
 import type { BrokerState } from './broker-heartbeats.js';
-import { type ControlContext, type ControllerResult, hasLeaderships } from './context.js';
+import { type ControlContext, type ControllerResult, hasLeaderships, isElrEnabled } from './context.js';
 import { ControllerError } from './errors.js';
 import {
-  brokerFencedRecords, brokerInControlledShutdownRecords, brokerUnfencedRecords, brokerUnregisteredRecords, checkBrokerEpoch,
+  brokerFencedRecords, brokerInControlledShutdownRecords, brokerUncleanShutdownRecords, brokerUnfencedRecords, brokerUnregisteredRecords,
+  checkBrokerEpoch,
 } from './replication-control.js';
 
 /** The metadata.version this controller writes at bootstrap: Kafka's 3.3-IV3 (see METADATA_VERSION_LEVEL). */
@@ -52,9 +53,16 @@ export function registerBroker(context: ControlContext, request: BrokerRegistrat
   if (listenerNames.size !== request.listeners.length) throw new ControllerError('INVALID_REGISTRATION', 'Duplicate listener name in the registration.');
 
   const records: MetadataRecordInput[] = [];
-  // The old incarnation of a broker whose session expired but that was not fenced yet leaves its
-  // ISRs and leaderships first, so a fenced registration never leads anything.
-  if (existing !== undefined && newIncarnation && !existing.fenced) records.push(...brokerFencedRecords(context, request.brokerId).filter((record) => record.type === 'PartitionChange'));
+  if (existing !== undefined && newIncarnation) {
+    // Kafka's handleBrokerShutdown. A broker proves a clean shutdown by sending the epoch it had
+    // (its log manager wrote it in the clean-shutdown marker). Without that proof, and with
+    // eligible leader replicas on, it leaves every ISR and ELR: its unflushed tail may be gone.
+    // Otherwise the old incarnation, if its session expired but it was not fenced yet, leaves
+    // its ISRs and leaderships as a fenced broker does, so a fenced registration leads nothing.
+    const cleanShutdown = request.previousBrokerEpoch === existing.epoch;
+    if (isElrEnabled(image) && !cleanShutdown) records.push(...brokerUncleanShutdownRecords(context, request.brokerId));
+    else if (!existing.fenced) records.push(...brokerFencedRecords(context, request.brokerId).filter((record) => record.type === 'PartitionChange'));
+  }
   const brokerEpoch = newIncarnation ? context.nextOffset + records.length : (existing?.epoch ?? -1);
   records.push({
     type: 'RegisterBroker',

@@ -26,6 +26,18 @@ export interface ControllerConfig {
    * (the default) keeps the partition offline until an ISR member returns: the only safe mode.
    */
   uncleanLeaderElectionEnable: boolean;
+  /**
+   * `min.insync.replicas` (1): the cluster-wide default of the topic setting, as this node's
+   * brokers have it. The controller needs it for eligible leader replicas: a replica that leaves
+   * an ISR below this size stays eligible to lead.
+   */
+  minInsyncReplicas: number;
+  /**
+   * `eligible.leader.replicas.enable` (true): a new cluster starts with the
+   * `eligible.leader.replicas.version` feature at 1 (KIP-966, on by default in Kafka 4.1 for new
+   * clusters). Read when the cluster is created; the feature, in the metadata log, decides after.
+   */
+  eligibleLeaderReplicasEnable: boolean;
   /** `unclean.leader.election.interval.ms` (300000): how often leaderless partitions are checked for an unclean election. */
   uncleanLeaderElectionIntervalMs: number;
   /** `auto.leader.rebalance.enable` (true): move leadership back to each partition's preferred (first) replica. */
@@ -51,6 +63,8 @@ export const CONTROLLER_CONFIG_DEFAULTS: Omit<ControllerConfig, 'nodeId' | 'clus
   numPartitions: 1,
   defaultReplicationFactor: 1,
   uncleanLeaderElectionEnable: false,
+  minInsyncReplicas: 1,
+  eligibleLeaderReplicasEnable: true,
   uncleanLeaderElectionIntervalMs: 300_000,
   autoLeaderRebalanceEnable: true,
   leaderImbalanceCheckIntervalSeconds: 300,
@@ -77,6 +91,8 @@ const KAFKA_NAMES: Record<keyof ControllerConfig, string> = {
   numPartitions: 'num.partitions',
   defaultReplicationFactor: 'default.replication.factor',
   uncleanLeaderElectionEnable: 'unclean.leader.election.enable',
+  minInsyncReplicas: 'min.insync.replicas',
+  eligibleLeaderReplicasEnable: 'eligible.leader.replicas.enable',
   uncleanLeaderElectionIntervalMs: 'unclean.leader.election.interval.ms',
   autoLeaderRebalanceEnable: 'auto.leader.rebalance.enable',
   leaderImbalanceCheckIntervalSeconds: 'leader.imbalance.check.interval.seconds',
@@ -104,6 +120,8 @@ export function controllerConfig(settings: Partial<ControllerConfig> & Pick<Cont
   integer('numPartitions', 1, 0x7fffffff);
   integer('defaultReplicationFactor', 1, 0x7fff);
   boolean('uncleanLeaderElectionEnable');
+  integer('minInsyncReplicas', 1, 0x7fffffff);
+  boolean('eligibleLeaderReplicasEnable');
   integer('uncleanLeaderElectionIntervalMs', 1);
   boolean('autoLeaderRebalanceEnable');
   integer('leaderImbalanceCheckIntervalSeconds', 1);

@@ -50,6 +50,10 @@ export function* partitionsWithBrokerInIsr(image: MetadataImage, brokerId: numbe
   for (const ref of allPartitions(image)) if (ref.registration.isr.includes(brokerId)) yield ref;
 }
 
+export function* partitionsWithBrokerInElr(image: MetadataImage, brokerId: number): Generator<PartitionRef> {
+  for (const ref of allPartitions(image)) if (ref.registration.elr.includes(brokerId)) yield ref;
+}
+
 export function* partitionsWithoutLeader(image: MetadataImage): Generator<PartitionRef> {
   for (const ref of allPartitions(image)) if (ref.registration.leader < 0) yield ref;
 }
@@ -71,4 +75,30 @@ export function isUncleanLeaderElectionEnabled(image: MetadataImage, config: Con
     ?? image.brokerConfigs('').get(UNCLEAN_LEADER_ELECTION_ENABLE);
   // Java's Boolean.parseBoolean: "true" in any case is true, anything else false.
   return value === undefined ? config.uncleanLeaderElectionEnable : value.toLowerCase() === 'true';
+}
+
+/** The feature that turns eligible leader replicas on (KIP-966); its level is 1 when on. */
+export const ELIGIBLE_LEADER_REPLICAS_FEATURE = 'eligible.leader.replicas.version';
+
+export function isElrEnabled(image: MetadataImage): boolean {
+  return (image.features.get(ELIGIBLE_LEADER_REPLICAS_FEATURE) ?? 0) >= 1;
+}
+
+const MIN_INSYNC_REPLICAS = 'min.insync.replicas';
+
+/**
+ * The ELR setting a partition change needs for a topic, or undefined when the cluster has no
+ * ELR: `min.insync.replicas` (the topic's own config, else this controller node's dynamic
+ * config, else the cluster-wide dynamic default, else the static setting), capped at the
+ * partition's replication factor as Kafka's effective min ISR is.
+ */
+export function elrSettings(image: MetadataImage, config: ControllerConfig, topicName: string, registration: PartitionRegistration): { minIsr: number } | undefined {
+  if (!isElrEnabled(image)) return undefined;
+  const value = image.topicConfigs(topicName).get(MIN_INSYNC_REPLICAS)
+    ?? image.brokerConfigs(config.nodeId).get(MIN_INSYNC_REPLICAS)
+    ?? image.brokerConfigs('').get(MIN_INSYNC_REPLICAS);
+  const parsed = value === undefined ? Number.NaN : Number.parseInt(value, 10);
+  const minIsr = Number.isInteger(parsed) && parsed >= 1 ? parsed : config.minInsyncReplicas;
+  const replicationFactor = registration.replicas.length - registration.removingReplicas.length;
+  return { minIsr: Math.max(1, Math.min(minIsr, replicationFactor)) };
 }

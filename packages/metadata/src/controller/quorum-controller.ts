@@ -42,7 +42,7 @@ import {
 } from './cluster-control.js';
 import { type ControllerConfig, controllerConfig } from './config.js';
 import { alterConfigs, incrementalAlterConfigs } from './config-control.js';
-import type { ControlContext, ControllerResult } from './context.js';
+import { type ControlContext, type ControllerResult, ELIGIBLE_LEADER_REPLICAS_FEATURE } from './context.js';
 import { type ControllerErrorResponses, errorResponse } from './error-responses.js';
 import { ControllerError } from './errors.js';
 import type { ApiError, CommittedBatch, ConfigValidator, ControllerClock, ControllerLog, LeaderAndEpoch, Random, TimerHandle } from './interfaces.js';
@@ -484,7 +484,8 @@ export class QuorumController {
     this.active = state;
     if (!this.committed.features.has(METADATA_VERSION_FEATURE)) {
       // A new cluster: the first active controller writes the bootstrap records (KRaft's BootstrapMetadata).
-      this.write(state, [{ type: 'FeatureLevel', name: METADATA_VERSION_FEATURE, featureLevel: METADATA_VERSION_LEVEL }, ...this.bootstrapRecords]);
+      const elr: MetadataRecordInput[] = this.config.eligibleLeaderReplicasEnable ? [{ type: 'FeatureLevel', name: ELIGIBLE_LEADER_REPLICAS_FEATURE, featureLevel: 1 }] : [];
+      this.write(state, [{ type: 'FeatureLevel', name: METADATA_VERSION_FEATURE, featureLevel: METADATA_VERSION_LEVEL }, ...elr, ...this.bootstrapRecords]);
     }
     if (this.active !== state) return;
     if (this.config.autoLeaderRebalanceEnable) this.schedulePeriodic(state, 'balance', this.config.leaderImbalanceCheckIntervalSeconds * 1000, balancePartitionLeaders);

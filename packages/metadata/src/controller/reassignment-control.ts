@@ -21,7 +21,7 @@ import type {
 } from '@gregor/protocol';
 import type { PartitionRegistration, TopicImage } from '../image.js';
 import type { MetadataRecordInput } from '../records.js';
-import { type ControlContext, type ControllerResult, isActiveBroker, isUncleanLeaderElectionEnabled } from './context.js';
+import { type ControlContext, type ControllerResult, elrSettings, isActiveBroker, isUncleanLeaderElectionEnabled } from './context.js';
 import { apiErrorOf, ControllerError } from './errors.js';
 import { buildPartitionChange, type PartitionChange } from './partition-change.js';
 import { validateManualAssignment } from './topic-control.js';
@@ -77,6 +77,7 @@ function reassignPartition(
     current,
     isAcceptableLeader: (id: number) => isActiveBroker(image, id),
     election: isUncleanLeaderElectionEnabled(image, context.config, topic.name) ? ('unclean' as const) : ('online' as const),
+    elr: elrSettings(image, context.config, topic.name, current),
   };
   if (target === null) {
     if (!isReassigning(current)) throw new ControllerError('NO_REASSIGNMENT_IN_PROGRESS', `No reassignment is in progress for partition ${topicName}:${partitionId}.`);

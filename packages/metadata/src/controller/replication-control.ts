@@ -11,7 +11,7 @@ import { mergePartitionChange } from '../delta.js';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../image.js';
 import { type MetadataRecordInput, metadataRecord, NO_LEADER } from '../records.js';
 import {
-  allPartitions, type ControlContext, type ControllerResult, isActiveBroker, isUncleanLeaderElectionEnabled, type PartitionRef,
+  allPartitions, type ControlContext, type ControllerResult, elrSettings, isActiveBroker, isUncleanLeaderElectionEnabled, type PartitionRef,
   partitionsWithBrokerInIsr, partitionsWithoutLeader,
 } from './context.js';
 import { apiErrorOf, ControllerError } from './errors.js';
@@ -20,16 +20,19 @@ import { buildPartitionChange, type Election, LeaderRecoveryState, type Partitio
 /**
  * Kafka's generateLeaderAndIsrUpdates: each partition's change when `brokerToRemove` leaves its
  * ISR and leadership (it is never an acceptable leader), or `brokerToAdd` becomes acceptable
- * although the image still shows it fenced (it is being unfenced in the same batch). -1: none.
+ * although the image still shows it fenced (it is being unfenced in the same batch), or
+ * `uncleanShutdown` registered again after an unclean shutdown (it leaves the ISR and the ELR and
+ * leads nothing). -1: none.
  */
 export function leaderAndIsrUpdates(
   context: ControlContext,
   brokerToRemove: number,
   brokerToAdd: number,
   partitions: Iterable<PartitionRef>,
+  uncleanShutdown = NO_LEADER,
 ): PartitionChange[] {
   const { image } = context;
-  const isAcceptableLeader = (id: number) => id !== brokerToRemove && (id === brokerToAdd || isActiveBroker(image, id));
+  const isAcceptableLeader = (id: number) => id !== brokerToRemove && id !== uncleanShutdown && (id === brokerToAdd || isActiveBroker(image, id));
   const changes: PartitionChange[] = [];
   for (const { topic, partitionId, registration } of partitions) {
     const change = buildPartitionChange({
@@ -39,10 +42,23 @@ export function leaderAndIsrUpdates(
       isAcceptableLeader,
       election: isUncleanLeaderElectionEnabled(image, context.config, topic.name) ? 'unclean' : 'online',
       targetIsr: registration.isr.filter((id) => id !== brokerToRemove),
+      elr: elrSettings(image, context.config, topic.name, registration),
+      uncleanShutdownReplicas: uncleanShutdown === NO_LEADER ? undefined : [uncleanShutdown],
     });
     if (change !== null) changes.push(change);
   }
   return changes;
+}
+
+/**
+ * A broker registered again without proof of a clean shutdown (Kafka's handleBrokerUncleanShutdown,
+ * KIP-966): its log may have lost what it had not flushed, so it leaves every ISR and ELR it is in
+ * and cannot lead on the strength of what it held before. Only with eligible leader replicas on.
+ */
+export function brokerUncleanShutdownRecords(context: ControlContext, brokerId: number): PartitionChange[] {
+  const { image } = context;
+  const partitions = [...allPartitions(image)].filter((ref) => ref.registration.isr.includes(brokerId) || ref.registration.elr.includes(brokerId));
+  return leaderAndIsrUpdates(context, NO_LEADER, NO_LEADER, partitions, brokerId);
 }
 
 /** The broker leaves every ISR it shares and every leadership, then is fenced (Kafka's handleBrokerFenced). */
@@ -145,6 +161,7 @@ export function alterPartition(context: ControlContext, version: number, request
         election: isUncleanLeaderElectionEnabled(image, context.config, topic.name) ? 'unclean' : 'online',
         targetIsr: newIsr.map((state) => state.brokerId),
         targetLeaderRecoveryState: partitionData.leaderRecoveryState,
+        elr: elrSettings(image, context.config, topic.name, current),
       });
       let registration = current;
       if (change !== null) {
@@ -255,6 +272,7 @@ function electLeader(context: ControlContext, working: WorkingPartitions, topicN
     current: partition,
     isAcceptableLeader: (id) => isActiveBroker(context.image, id),
     election,
+    elr: elrSettings(context.image, context.config, topic.name, partition),
   });
   if (change === null) throw new ControllerError(election === 'preferred' ? 'PREFERRED_LEADER_NOT_AVAILABLE' : 'ELIGIBLE_LEADERS_NOT_AVAILABLE');
   working.apply(topic, partitionId, change);
@@ -290,6 +308,7 @@ export function balancePartitionLeaders(context: ControlContext): PartitionChang
         current: ref.registration,
         isAcceptableLeader: (id) => isActiveBroker(context.image, id),
         election: 'preferred',
+        elr: elrSettings(context.image, context.config, ref.topic.name, ref.registration),
       });
       if (change !== null) changes.push(change);
     }
@@ -309,6 +328,7 @@ export function electUncleanLeaders(context: ControlContext): PartitionChange[] 
       current: ref.registration,
       isAcceptableLeader: (id) => isActiveBroker(context.image, id),
       election: 'unclean',
+      elr: elrSettings(context.image, context.config, ref.topic.name, ref.registration),
     });
     if (change !== null) changes.push(change);
   }

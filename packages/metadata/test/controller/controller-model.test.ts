@@ -7,11 +7,16 @@
  * and leadership losses with uncommitted appends (some kept by the next leader, some truncated).
  *
  * Checked on every committed record and image, independently of the controller's code:
- * - each partition's ISR is within its replicas and never empty; its leader, if any, is an active
- *   (unfenced, not shutting down) ISR member; a broker that is not active appears only as the
- *   sole ISR member of a partition without leader (fenced brokers lead nothing);
- * - a newly elected leader came from the ISR before the change and was active (unless the run
- *   allows unclean elections and the change is one: ISR = the new leader, RECOVERING);
+ * - each partition's ISR is within its replicas; its leader, if any, is an active (unfenced, not
+ *   shutting down) ISR member; a broker that is not active appears only as the sole ISR member of a
+ *   partition without leader (fenced brokers lead nothing);
+ * - without eligible leader replicas the ISR is never empty and there is no ELR; with them
+ *   (KIP-966) the ELR is within the replicas and apart from the ISR, empty once the ISR reaches
+ *   the topic's min.insync.replicas, and gains only replicas that were in the ISR or the ELR; a
+ *   broker registering again without proof of a clean shutdown is in no ISR and no ELR after;
+ * - a newly elected leader came from the ISR (or, with ELR, the ELR) before the change and was
+ *   active (unless the change is an unclean election: ISR = the new leader, RECOVERING, which the
+ *   run allows, or which elects the last known leader once the ISR and the ELR are empty);
  * - every change bumps the partition epoch by exactly one, and the leader epoch by one exactly
  *   when it names a leader; epochs never go back;
  * - a new incarnation's broker epoch is the offset of its RegisterBrokerRecord;
@@ -34,6 +39,7 @@ import {
 import { alterPartitionRequest, createTopicsRequest, harness, type Harness, heartbeat, NODE_ID, registration, settle } from './harness.js';
 
 const BROKERS = [1, 2, 3, 4, 5];
+const MIN_ISR = 'min.insync.replicas';
 const TOPICS = ['t0', 't1', 't2', 't3'];
 
 type Op = { kind: number; a: number; b: number; c: number };
@@ -79,7 +85,7 @@ class Checker {
     return this.images.get(offset);
   }
 
-  constructor(private readonly uncleanAllowed: boolean) {}
+  constructor(private readonly uncleanAllowed: boolean, private readonly elr: boolean) {}
 
   apply(batch: CommittedBatch): void {
     batch.records.forEach((value, index) => {
@@ -116,15 +122,25 @@ class Checker {
     if (next.leaderEpoch !== previous.leaderEpoch + (namesLeader ? 1 : 0)) this.problem(`${name}: leader epoch ${previous.leaderEpoch} -> ${next.leaderEpoch}`);
     if (namesLeader && record.leader >= 0 && record.leader !== previous.leader) {
       const unclean = next.leaderRecoveryState === 1 && next.isr.length === 1 && next.isr[0] === record.leader;
-      if (!previous.isr.includes(record.leader) && !(this.uncleanAllowed && unclean)) this.problem(`${name}: leader ${record.leader} elected from outside the ISR ${previous.isr}`);
+      const lastKnown = this.elr && unclean && previous.lastKnownElr.length === 1 && previous.lastKnownElr[0] === record.leader && next.elr.length === 0;
+      const eligible = previous.isr.includes(record.leader) || (this.elr && previous.elr.includes(record.leader));
+      if (!eligible && !(this.uncleanAllowed && unclean) && !lastKnown) {
+        this.problem(`${name}: leader ${record.leader} elected from outside the ISR ${previous.isr} and ELR ${previous.elr}`);
+      }
       if (!isActive(before, record.leader)) this.problem(`${name}: leader ${record.leader} elected while not active`);
     }
+    const joined = next.elr.filter((id) => !previous.isr.includes(id) && !previous.elr.includes(id));
+    if (joined.length > 0) this.problem(`${name}: ${joined} joined the ELR ${next.elr} from outside the ISR ${previous.isr} and ELR ${previous.elr}`);
   }
 
   checkImage(image: MetadataImage, when: string): void {
     for (const [topic, index, partition] of partitionsOf(image)) {
       const name = `${topic}-${index} ${when}`;
-      if (partition.isr.length === 0) this.problem(`${name}: empty ISR`);
+      if (!this.elr && partition.isr.length === 0) this.problem(`${name}: empty ISR`);
+      if (!this.elr && (partition.elr.length > 0 || partition.lastKnownElr.length > 0)) this.problem(`${name}: ELR ${partition.elr} without eligible leader replicas`);
+      if (partition.elr.some((id) => !partition.replicas.includes(id) || partition.isr.includes(id))) this.problem(`${name}: ELR ${partition.elr} outside replicas ${partition.replicas} or in ISR ${partition.isr}`);
+      const minIsr = Math.min(Number(image.topicConfigs(topic).get(MIN_ISR) ?? 1), partition.replicas.length);
+      if (partition.isr.length >= minIsr && partition.elr.length > 0) this.problem(`${name}: ELR ${partition.elr} with ISR ${partition.isr} at min ISR ${minIsr}`);
       if (partition.isr.some((id) => !partition.replicas.includes(id))) this.problem(`${name}: ISR ${partition.isr} outside replicas ${partition.replicas}`);
       if (partition.leader >= 0 && !partition.isr.includes(partition.leader)) this.problem(`${name}: leader ${partition.leader} not in ISR ${partition.isr}`);
       if (partition.leader >= 0 && !isActive(image, partition.leader)) this.problem(`${name}: leader ${partition.leader} is fenced or shutting down`);
@@ -178,9 +194,11 @@ class Responses {
   }
 }
 
-async function runHistory(ops: Op[], uncleanAllowed: boolean, seed: number): Promise<string[]> {
-  const h = harness({ brokerSessionTimeoutMs: 6000, leaderImbalanceCheckIntervalSeconds: 20, uncleanLeaderElectionIntervalMs: 15_000 }, seed);
-  const checker = new Checker(uncleanAllowed);
+async function runHistory(ops: Op[], uncleanAllowed: boolean, elr: boolean, seed: number): Promise<string[]> {
+  const h = harness({
+    brokerSessionTimeoutMs: 6000, leaderImbalanceCheckIntervalSeconds: 20, uncleanLeaderElectionIntervalMs: 15_000, eligibleLeaderReplicasEnable: elr,
+  }, seed);
+  const checker = new Checker(uncleanAllowed, elr);
   const responses = new Responses(h, checker);
   const commitNext = h.log.commitNext.bind(h.log);
   h.log.commitNext = () => {
@@ -194,15 +212,23 @@ async function runHistory(ops: Op[], uncleanAllowed: boolean, seed: number): Pro
   const lossProblems: string[] = [];
   h.elect();
 
-  const register = (brokerId: number, newIncarnation: boolean) => {
+  const register = (brokerId: number, newIncarnation: boolean, cleanShutdown: boolean) => {
     const incarnation = (incarnations.get(brokerId) ?? 0) + (newIncarnation ? 1 : 0);
     incarnations.set(brokerId, incarnation);
     alive.add(brokerId);
-    responses.track(`register ${brokerId}`, () => h.controller.registerBroker(0, registration(brokerId, { incarnation, rack: brokerId % 2 === 0 ? 'even' : 'odd' })), (response, image) => {
+    const previousBrokerEpoch = cleanShutdown ? (epochs.get(brokerId) ?? -1) : -1;
+    const existed = h.controller.image.brokers.has(brokerId);
+    const request = registration(brokerId, { incarnation, rack: brokerId % 2 === 0 ? 'even' : 'odd', previousBrokerEpoch });
+    responses.track(`register ${brokerId}`, () => h.controller.registerBroker(3, request), (response, image) => {
       if (response.errorCode !== ErrorCode.NONE) return null;
       epochs.set(brokerId, response.brokerEpoch);
       const broker = image.brokers.get(brokerId);
-      return broker?.epoch === response.brokerEpoch ? null : `epoch ${response.brokerEpoch}, image has ${broker?.epoch}`;
+      if (broker?.epoch !== response.brokerEpoch) return `epoch ${response.brokerEpoch}, image has ${broker?.epoch}`;
+      if (elr && existed && newIncarnation && !cleanShutdown) {
+        const still = partitionsOf(image).filter(([, , partition]) => partition.isr.includes(brokerId) || partition.elr.includes(brokerId));
+        if (still.length > 0) return `back from an unclean shutdown, still in the ISR or ELR of ${still.map(([name, index]) => `${name}-${index}`)}`;
+      }
+      return null;
     });
   };
   const sendHeartbeat = (brokerId: number, caughtUp: boolean, flags: { wantFence?: boolean; wantShutDown?: boolean } = {}, stale = false) => {
@@ -224,7 +250,7 @@ async function runHistory(ops: Op[], uncleanAllowed: boolean, seed: number): Pro
     switch (kind) {
       case 0:
       case 1:
-        register(brokerId, kind === 1 || !incarnations.has(brokerId));
+        register(brokerId, kind === 1 || !incarnations.has(brokerId), b % 3 !== 0);
         break;
       case 2:
       case 3:
@@ -251,7 +277,7 @@ async function runHistory(ops: Op[], uncleanAllowed: boolean, seed: number): Pro
       case 8: {
         const name = TOPICS[b % TOPICS.length];
         const manual = c % 5 === 0 ? [[...BROKERS].sort((x, y) => ((x * 7 + c) % 11) - ((y * 7 + c) % 11)).slice(0, 1 + (b % 3))] : undefined;
-        responses.track(`create ${name}`, () => h.controller.createTopics(7, createTopicsRequest([{ name, numPartitions: 1 + (c % 4), replicationFactor: 1 + (a % 4), assignments: manual }])), (response, committed) => {
+        responses.track(`create ${name}`, () => h.controller.createTopics(7, createTopicsRequest([{ name, numPartitions: 1 + (c % 4), replicationFactor: 1 + (a % 4), assignments: manual, configs: { [MIN_ISR]: String(1 + (b % 3)) } }])), (response, committed) => {
           const topic = response.topics[0];
           if (topic.errorCode !== ErrorCode.NONE) return null;
           const created = committed.topicsById.get(topic.topicId);
@@ -396,10 +422,10 @@ async function runHistory(ops: Op[], uncleanAllowed: boolean, seed: number): Pro
   const problems = [...checker.problems, ...responses.problems, ...lossProblems];
   if (process.env.STATS) {
     const types: Record<string, number> = {};
-    for (const batch of h.log.committed) for (const value of batch.records) { const r = decodeMetadataRecord(value); const key = r.type === 'PartitionChange' ? `PC leader=${r.leader === -2 ? 'same' : r.leader < 0 ? 'none' : 'new'} rec=${r.leaderRecoveryState}` : r.type === 'BrokerRegistrationChange' ? `BRC f=${r.fenced} cs=${r.inControlledShutdown}` : r.type; types[key] = (types[key] ?? 0) + 1; }
+    for (const batch of h.log.committed) for (const value of batch.records) { const r = decodeMetadataRecord(value); const key = r.type === 'PartitionChange' ? `PC leader=${r.leader === -2 ? 'same' : r.leader < 0 ? 'none' : 'new'} rec=${r.leaderRecoveryState} elr=${r.eligibleLeaderReplicas?.length ?? '-'} lke=${r.lastKnownElr?.length ?? '-'}` : r.type === 'BrokerRegistrationChange' ? `BRC f=${r.fenced} cs=${r.inControlledShutdown}` : r.type; types[key] = (types[key] ?? 0) + 1; }
     const codes: Record<string, number> = {};
     for (const result of await Promise.all(responses.outstanding)) for (const m of JSON.stringify(result).match(/"errorCode":(\d+)/g) ?? []) codes[m] = (codes[m] ?? 0) + 1;
-    console.log(JSON.stringify({ uncleanAllowed, types, codes, losses: h.log.leaderEpoch }));
+    console.log(JSON.stringify({ uncleanAllowed, elr, types, codes, losses: h.log.leaderEpoch }));
   }
   if (JSON.stringify(replay.apply().toRecords()) !== JSON.stringify(h.controller.committedImage.toRecords())) problems.push('the replayed log differs from the committed image');
   if (h.controller.activeEpoch < 0 || h.controller.leaderAndEpoch.leaderId !== NODE_ID) problems.push('not active at the end');
@@ -411,13 +437,14 @@ const replaySeed = process.env.GREGOR_CONTROLLER_SEED === undefined ? undefined 
 const replayPath = process.env.GREGOR_CONTROLLER_PATH;
 
 describe('QuorumController under random histories', () => {
-  for (const uncleanAllowed of [false, true]) {
-    it(`keeps leaders in the ISR, epochs growing, fenced brokers leaderless and answers true (unclean election ${uncleanAllowed ? 'allowed' : 'off'})`, async () => {
+  for (const [uncleanAllowed, elr] of [[false, true], [true, true], [false, false], [true, false]]) {
+    const mode = `unclean election ${uncleanAllowed ? 'allowed' : 'off'}, eligible leader replicas ${elr ? 'on' : 'off'}`;
+    it(`keeps leaders in the ISR, epochs growing, fenced brokers leaderless and answers true (${mode})`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(op, { minLength: 40, maxLength: 200 }), fc.integer({ min: 1, max: 1_000_000 }), async (ops, seed) => {
           // Start every history with three brokers up.
           const prefix: Op[] = [1, 2, 3, 4].flatMap((id) => [{ kind: 0, a: id - 1, b: 0, c: 0 }, { kind: 12, a: 0, b: 2, c: 0 }, { kind: 2, a: id - 1, b: 1, c: 1 }, { kind: 12, a: 0, b: 2, c: 0 }]);
-          expect(await runHistory([...prefix, ...ops], uncleanAllowed, seed)).toEqual([]);
+          expect(await runHistory([...prefix, ...ops], uncleanAllowed, elr, seed)).toEqual([]);
         }),
         { numRuns: runs, seed: replaySeed, path: replayPath, endOnFailure: true },
       );

@@ -8,7 +8,7 @@ import { buildPartitionChange, type PartitionRegistration } from '../../src/inde
 import { createTopicsRequest, harness, heartbeat, registration, startBrokers } from './harness.js';
 
 function registrationOf(replicas: number[], isr: number[], leader: number): PartitionRegistration {
-  return { replicas, isr, leader, removingReplicas: [], addingReplicas: [], leaderRecoveryState: 0, leaderEpoch: 4, partitionEpoch: 9 };
+  return { replicas, isr, leader, removingReplicas: [], addingReplicas: [], elr: [], lastKnownElr: [], leaderRecoveryState: 0, leaderEpoch: 4, partitionEpoch: 9 };
 }
 
 describe('buildPartitionChange', () => {
@@ -80,14 +80,14 @@ describe('ElectLeaders', () => {
       topics: [{ topicName: '', topicId: created.topics[0].topicId, partitions: [{ partitionIndex: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [], newIsrWithEpochs: [{ brokerId: 1, brokerEpoch: -1 }], leaderRecoveryState: 0 }] }],
     }));
     await h.call(() => h.controller.brokerHeartbeat(0, heartbeat(1, epochs.get(1) ?? -1, 100, { wantFence: true })));
-    // unclean.leader.election.enable is false: the partition stays offline, its last ISR member kept.
-    expect(h.controller.committedImage.partition('u', 0)).toMatchObject({ leader: -1, isr: [1] });
+    // unclean.leader.election.enable is false: the partition stays offline, its last ISR member eligible.
+    expect(h.controller.committedImage.partition('u', 0)).toMatchObject({ leader: -1, isr: [], elr: [1] });
     h.clock.advance(300_000);
     await h.commit();
-    expect(h.controller.committedImage.partition('u', 0)).toMatchObject({ leader: -1, isr: [1] });
+    expect(h.controller.committedImage.partition('u', 0)).toMatchObject({ leader: -1, isr: [], elr: [1] });
     const unclean = await h.call(() => h.controller.electLeaders(2, { electionType: 1, topicPartitions: [{ topic: 'u', partitions: [0] }], timeoutMs: 1000 }));
     expect(unclean.replicaElectionResults[0].partitionResult[0].errorCode).toBe(0);
-    expect(h.controller.committedImage.partition('u', 0)).toMatchObject({ leader: 2, isr: [2], leaderRecoveryState: 1 });
+    expect(h.controller.committedImage.partition('u', 0)).toMatchObject({ leader: 2, isr: [2], elr: [], leaderRecoveryState: 1 });
     const again = await h.call(() => h.controller.electLeaders(2, { electionType: 1, topicPartitions: [{ topic: 'u', partitions: [0] }], timeoutMs: 1000 }));
     expect(again.replicaElectionResults[0].partitionResult[0].errorCode).toBe(ErrorCode.ELECTION_NOT_NEEDED);
   });
@@ -111,7 +111,7 @@ describe('ElectLeaders', () => {
       h.clock.advance(1000);
       await h.call(() => h.controller.brokerHeartbeat(0, heartbeat(2, epochs.get(2) ?? -1, 100)));
     }
-    expect(h.controller.committedImage.partition('u', 0)).toMatchObject({ leader: 2, isr: [2], leaderRecoveryState: 1 });
+    expect(h.controller.committedImage.partition('u', 0)).toMatchObject({ leader: 2, isr: [2], elr: [], leaderRecoveryState: 1 });
   });
 });
 

@@ -211,7 +211,10 @@ export function uuidOf(serial: number): string {
   return `00000000-0000-4000-8000-${String(serial).padStart(12, '0')}`;
 }
 
-export function registration(brokerId: number, options: { incarnation?: number; rack?: string | null; clusterId?: string; features?: boolean } = {}): BrokerRegistrationRequest {
+export function registration(
+  brokerId: number,
+  options: { incarnation?: number; rack?: string | null; clusterId?: string; features?: boolean; previousBrokerEpoch?: number } = {},
+): BrokerRegistrationRequest {
   return {
     brokerId,
     clusterId: options.clusterId ?? CLUSTER_ID,
@@ -221,7 +224,7 @@ export function registration(brokerId: number, options: { incarnation?: number; 
     rack: options.rack ?? null,
     isMigratingZkBroker: false,
     logDirs: [],
-    previousBrokerEpoch: -1,
+    previousBrokerEpoch: options.previousBrokerEpoch ?? -1,
   };
 }
 

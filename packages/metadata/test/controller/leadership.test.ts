@@ -113,7 +113,7 @@ describe('leadership', () => {
     await h.commit();
     expect(h.controller.committedImage.brokers.get(1)?.fenced).toBe(true);
     const featureRecords = h.log.committed.flatMap((batch) => batch.records.map((value) => decodeMetadataRecord(value))).filter((record) => record.type === 'FeatureLevel');
-    expect(featureRecords).toHaveLength(1);
+    expect(featureRecords.map((record) => record.type === 'FeatureLevel' && record.name)).toEqual(['metadata.version', 'eligible.leader.replicas.version']);
   });
 
   it('loads a snapshot while standing by and decides from it once active', async () => {
@@ -175,7 +175,7 @@ describe('bootstrap records', () => {
     log.startEpoch(1);
     controller.handleLeaderChange({ leaderId: NODE_ID, epoch: 1 });
     expect(log.pending).toHaveLength(1);
-    expect(log.pending[0].records.map((value) => decodeMetadataRecord(value).type)).toEqual(['FeatureLevel', 'Topic', 'Partition']);
+    expect(log.pending[0].records.map((value) => decodeMetadataRecord(value).type)).toEqual(['FeatureLevel', 'FeatureLevel', 'Topic', 'Partition']);
     log.commitAll();
     expect(controller.committedImage.partition('adopted', 0)).toMatchObject({ leader: 1, leaderEpoch: 4, isr: [1] });
   });

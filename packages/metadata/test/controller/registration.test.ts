@@ -151,8 +151,8 @@ describe('broker session expiry', () => {
     }
   });
 
-  it('leaves a partition without leader, keeping the last ISR member, and elects it again when it returns', async () => {
-    const h = harness();
+  it('leaves a partition without leader, keeping the last ISR member, and elects it again when it returns (no eligible leader replicas)', async () => {
+    const h = harness({ eligibleLeaderReplicasEnable: false });
     h.elect();
     const epochs = await startBrokers(h, [1, 2]);
     await h.call(() => h.controller.createTopics(7, createTopicsRequest([{ name: 'solo', assignments: [[1]] }])));
