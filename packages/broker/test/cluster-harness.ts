@@ -105,6 +105,7 @@ export class RecordsController {
   private answer(apiKey: number, body: Body): Body {
     switch (apiKey) {
       case ApiKey.BrokerRegistration: {
+        this.registrationRequests.push(body);
         const brokerEpoch = this.image.offset + 1;
         this.commit([{
           type: 'RegisterBroker', brokerId: body.brokerId, incarnationId: body.incarnationId, brokerEpoch,
@@ -142,6 +143,9 @@ export class RecordsController {
     if (registration.fenced && body.wantFence === false && caughtUp) this.unfence(body.brokerId);
     return answer(ErrorCode.NONE);
   }
+
+  /** Every BrokerRegistration request the controller received, in order. */
+  readonly registrationRequests: Body[] = [];
 
   /** Every AlterPartition request the controller received, in order (for tests of what leaders send). */
   readonly alterPartitionRequests: Body[] = [];

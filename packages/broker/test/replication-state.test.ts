@@ -24,7 +24,7 @@ interface Harness {
   registration(isr: number[], leaderEpoch?: number): PartitionRegistration;
 }
 
-function harness(replicas = [0, 1, 2], isr = replicas, eligible: (id: number) => boolean = () => true): Harness {
+function harness(replicas = [0, 1, 2], isr = replicas, eligible: (id: number) => boolean = () => true, highWatermarkMinIsr = 0): Harness {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock();
   const log = PartitionLog.open({ fs, dir: '/data/t-0', clock });
@@ -35,6 +35,7 @@ function harness(replicas = [0, 1, 2], isr = replicas, eligible: (id: number) =>
     producerBatchesRetained: 5, producerSnapshotsRetained: 2, producerIdExpirationMs: 86_400_000, replicaLagTimeMaxMs: LAG_MS,
     alterPartition: (change) => new Promise((answer) => pending.push({ change, answer })),
     isReplicaIsrEligible: eligible,
+    highWatermarkMinIsr: () => highWatermarkMinIsr,
   });
   const h: Harness = {
     partition,
@@ -110,6 +111,34 @@ describe('partition replication state (leader side)', () => {
     expect(refused).toMatchObject({ errorCode: ErrorCode.NOT_ENOUGH_REPLICAS });
     expect(partition.logEndOffset).toBe(1);
     expect(append(partition, ['b'], 1, 2)).toMatchObject({ errorCode: 0, baseOffset: 1 });
+  });
+
+  it('holds the high watermark while the ISR is under min.insync.replicas, so a replica that left stays a safe leader (KIP-966)', async () => {
+    const h = harness([0, 1, 2], [0, 1, 2], () => true, 2);
+    const { partition, clock } = h;
+    append(partition, ['a', 'b']);
+    fetchFrom(partition, 1, 2);
+    fetchFrom(partition, 2, 2);
+    expect(partition.highWatermark).toBe(2);
+    // Followers 1 and 2 stop fetching; acks=1 appends go on.
+    append(partition, ['c'], 1);
+    clock.advance(LAG_MS * 2);
+    expect(partition.maybeShrinkIsr()).toEqual([1, 2]);
+    h.commitNext();
+    await flush();
+    expect(partition.isr).toEqual([0]);
+    // Alone, the leader holds every record, but the HW does not move: 1 and 2, eligible leader
+    // replicas now, hold everything below it.
+    expect(partition.highWatermark).toBe(2);
+    append(partition, ['d'], 1);
+    expect(partition.highWatermark).toBe(2);
+    // Follower 1 catches up and rejoins: the ISR is at min ISR again and the HW moves.
+    fetchFrom(partition, 1, 4);
+    expect(h.pending.map((entry) => entry.change.newIsr)).toEqual([[0, 1]]);
+    h.commitNext();
+    await flush();
+    expect(partition.isr).toEqual([0, 1]);
+    expect(partition.highWatermark).toBe(4);
   });
 
   it('proposes a follower that reaches the HW for the ISR and counts it for the HW before the controller answers', async () => {

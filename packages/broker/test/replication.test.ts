@@ -206,6 +206,19 @@ describe('replication between brokers', () => {
     expect(changes.flat().every((state: { brokerEpoch: number }) => state.brokerEpoch >= 0)).toBe(true);
   });
 
+  it('proves a clean shutdown at its next registration with the epoch it had, and a crash with -1 (KIP-966\'s previousBrokerEpoch)', async () => {
+    cluster = await TestCluster.start(2);
+    const registrations = cluster.controller.registrationRequests;
+    const firstEpoch = cluster.controller.image.brokers.get(1)?.epoch;
+    expect(registrations.filter((body) => body.brokerId === 1).map((body) => body.previousBrokerEpoch)).toEqual([-1]);
+    await cluster.settleUntil(cluster.broker(1).close({ controlledShutdownTimeoutMs: 1000 }));
+    await cluster.startBroker(1);
+    expect(registrations.filter((body) => body.brokerId === 1).map((body) => body.previousBrokerEpoch)).toEqual([-1, firstEpoch]);
+    cluster.kill(1);
+    await cluster.startBroker(1);
+    expect(registrations.filter((body) => body.brokerId === 1).map((body) => body.previousBrokerEpoch)).toEqual([-1, firstEpoch, -1]);
+  });
+
   it('does not take a follower back into the ISR on the word of a Fetch from its previous incarnation: the controller refuses a stale broker epoch (INELIGIBLE_REPLICA)', async () => {
     cluster = await TestCluster.start(3, { replicaLagTimeMaxMs: 2000 });
     cluster.controller.createTopic('t', [[0, 1, 2]]);

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLEAN_SHUTDOWN_FILE, FakeClock, LogManager, RECOVERY_POINT_CHECKPOINT_FILE, readOffsetCheckpoint } from '../src/index.js';
+import {
+  CLEAN_SHUTDOWN_FILE, FakeClock, LogManager, readCleanShutdownBrokerEpoch, RECOVERY_POINT_CHECKPOINT_FILE, readOffsetCheckpoint,
+} from '../src/index.js';
 import { type Backend, backends, readAll, simpleBatch } from './helpers.js';
 
 describe.each(backends)('LogManager on %s', (_name, makeBackend) => {
@@ -35,6 +37,23 @@ describe.each(backends)('LogManager on %s', (_name, makeBackend) => {
     const reopened = open();
     expect(backend.fs.exists(path.join(backend.dir, CLEAN_SHUTDOWN_FILE))).toBe(false);
     reopened.close();
+  });
+
+  it('keeps the broker epoch in the clean-shutdown marker, as Kafka\'s, and reads -1 after a crash or from a marker without one', () => {
+    const marker = path.join(backend.dir, CLEAN_SHUTDOWN_FILE);
+    expect(readCleanShutdownBrokerEpoch(backend.fs, backend.dir)).toBe(-1);
+    open().close({ brokerEpoch: 42 });
+    expect(JSON.parse(backend.fs.readFile(marker).toString())).toEqual({ version: 0, brokerEpoch: 42 });
+    expect(readCleanShutdownBrokerEpoch(backend.fs, backend.dir)).toBe(42);
+    // Open removes the marker: until the next clean close, a crash is what the directory says.
+    const reopened = open();
+    expect(readCleanShutdownBrokerEpoch(backend.fs, backend.dir)).toBe(-1);
+    reopened.close();
+    expect(JSON.parse(backend.fs.readFile(marker).toString())).toEqual({ version: 0, brokerEpoch: -1 });
+    for (const content of ['', 'not json', '{"version":0}', '{"version":0,"brokerEpoch":"7"}', '{"version":0,"brokerEpoch":-5}']) {
+      backend.fs.writeFileAtomic(marker, Buffer.from(content));
+      expect(readCleanShutdownBrokerEpoch(backend.fs, backend.dir)).toBe(-1);
+    }
   });
 
   it('after a crash (no marker) recovers from the recovery point and keeps flushed data (memory file system)', () => {

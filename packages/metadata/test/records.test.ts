@@ -33,6 +33,8 @@ const recordInput: fc.Arbitrary<MetadataRecordInput> = fc.oneof(
     leaderRecoveryState: fc.integer({ min: 0, max: 1 }),
     leaderEpoch: fc.integer({ min: -1, max: 2 ** 31 - 1 }),
     partitionEpoch: fc.integer({ min: -1, max: 2 ** 31 - 1 }),
+    eligibleLeaderReplicas: fc.option(ids, { nil: null }),
+    lastKnownElr: fc.option(ids, { nil: null }),
   }),
   fc.record({
     type: fc.constant('PartitionChange' as const),
@@ -44,6 +46,8 @@ const recordInput: fc.Arbitrary<MetadataRecordInput> = fc.oneof(
     removingReplicas: fc.option(ids, { nil: null }),
     addingReplicas: fc.option(ids, { nil: null }),
     leaderRecoveryState: fc.integer({ min: -1, max: 1 }),
+    eligibleLeaderReplicas: fc.option(ids, { nil: null }),
+    lastKnownElr: fc.option(ids, { nil: null }),
   }),
   fc.record({ type: fc.constant('Config' as const), resourceType: fc.constantFrom(2, 4), resourceName: fc.string(), name, value: fc.option(fc.string(), { nil: null }) }),
   fc.record({ type: fc.constant('FenceBroker' as const), id: fc.nat(), epoch: fc.nat() }),
@@ -111,6 +115,13 @@ describe('metadata records', () => {
     expect(bytes.toString('hex')).toBe(`010500${'00000000'}${'00'.repeat(15)}01${'01'}${'00'}${'09'}${'03'}${'00000001'}${'00000002'}`);
     const decoded = decodeMetadataRecord(bytes);
     expect(decoded).toMatchObject({ type: 'PartitionChange', isr: [1, 2], leader: -2, replicas: null, leaderRecoveryState: -1 });
+  });
+
+  it('write the eligible leader replicas of a PartitionChangeRecord as tagged fields 6 and 7 (KIP-966)', () => {
+    const bytes = encodeMetadataRecord({ type: 'PartitionChange', partitionId: 0, topicId: '00000000-0000-0000-0000-000000000001', eligibleLeaderReplicas: [3], lastKnownElr: [] });
+    // Two tagged fields: tag 6, size 5, compact array of one int; tag 7, size 1, an empty compact array.
+    expect(bytes.toString('hex')).toBe(`010500${'00000000'}${'00'.repeat(15)}01${'02'}${'06'}${'05'}${'02'}${'00000003'}${'07'}${'01'}${'01'}`);
+    expect(decodeMetadataRecord(bytes)).toMatchObject({ type: 'PartitionChange', isr: null, eligibleLeaderReplicas: [3], lastKnownElr: [] });
   });
 
   it('refuse bad bytes, unknown types and versions, and trailing garbage with a typed error', () => {
