@@ -496,7 +496,9 @@ export class Partition {
    * committed ISR is under `highWatermarkMinIsr` (Kafka's isUnderMinIsr check, KIP-966).
    */
   maybeIncrementHighWatermark(nowMs = this.clock.now()): boolean {
-    if (!this.isLeader || this.isr.length < this.highWatermarkMinIsr()) return false;
+    // A full ISR is at min ISR whatever the topic says (min ISR is capped at the replicas), so the
+    // common case asks nothing.
+    if (!this.isLeader || (this.isr.length < this.replicas.length && this.isr.length < this.highWatermarkMinIsr())) return false;
     const leaderEndOffset = this.logEndOffset;
     const maximalIsr = this.maximalIsr;
     let newHighWatermark = leaderEndOffset;

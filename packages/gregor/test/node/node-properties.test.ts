@@ -55,7 +55,7 @@ describe('a cluster node from server.properties', () => {
     expect(node.controllerListenerNames).toEqual(['CONTROLLER']);
     expect(node.interBrokerListenerName).toBe('PLAINTEXT');
     expect(node.quorum).toEqual({ controllerQuorumElectionTimeoutMs: 800, metadataLogMaxRecordBytesBetweenSnapshots: 1048576 });
-    expect(node.controller).toEqual({ brokerSessionTimeoutMs: 6000, defaultReplicationFactor: 3, uncleanLeaderElectionEnable: false });
+    expect(node.controller).toEqual({ brokerSessionTimeoutMs: 6000, defaultReplicationFactor: 3, uncleanLeaderElectionEnable: false, minInsyncReplicas: 2 });
   });
 
   it('is what gregor serve runs for such a file, the node settings not reported as ignored, the broker settings kept', () => {
