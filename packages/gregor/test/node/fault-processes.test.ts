@@ -41,6 +41,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { TcpTransport } from '@gregor/client';
+import { ApiKey } from '@gregor/protocol';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { type ClusterStatus, statusFromBroker } from '../../src/cli/cluster/status.js';
@@ -264,6 +266,7 @@ describe('three node processes under repeated faults', () => {
     await producing;
     await wholeCluster(cluster, 'at the end');
     await brokersAgreeOnLeaders(cluster);
+    note(`replicas at the end:\n${await replicaStates(cluster)}`);
     // A leader elected by the last fault learns its high watermark from its followers' fetches: a
     // read with kcat -e before then stops at the lagging HW. Wait until every partition's latest
     // offset covers what was acknowledged on it.
@@ -272,7 +275,12 @@ describe('three node processes under repeated faults', () => {
     try {
       await vi.waitFor(async () => {
         const offsets = await reader.fetchTopicOffsets(TOPIC);
-        for (const { partition, high } of offsets) expect(Number(high), `${TOPIC}-${partition}'s latest offset\n${log.join('\n')}`).toBeGreaterThanOrEqual((acknowledged[partition] as number[]).length);
+        for (const { partition, high } of offsets) {
+          if (Number(high) >= (acknowledged[partition] as number[]).length) continue;
+          // Each broker's own answer, so a failure says which replica holds the high watermark back.
+          const replicas = await replicaStates(cluster);
+          expect(Number(high), `${TOPIC}-${partition}'s latest offset\n${replicas}\n${log.join('\n')}`).toBeGreaterThanOrEqual((acknowledged[partition] as number[]).length);
+        }
       }, { timeout: 60_000, interval: 250 });
     } finally {
       await reader.disconnect();
@@ -385,6 +393,44 @@ async function brokersAgreeOnLeaders(cluster: ProcessCluster): Promise<void> {
     await sleep(100);
   }
   throw new Error(`the brokers still disagree on the leaders of ${TOPIC} after 60 s:\n${cluster.direct.map((address, index) => `${address}: ${views[index]}`).join('\n')}`);
+}
+
+/**
+ * What each broker, asked directly, says of each partition of the topic: the leader, epoch and
+ * ISR of its image, and as leader its high watermark and log end offset (ListOffsets as a client
+ * and as a replica; NOT_LEADER_OR_FOLLOWER elsewhere), and its replica's size in bytes.
+ */
+async function replicaStates(cluster: ProcessCluster): Promise<string> {
+  const partitions = Array.from({ length: PARTITIONS }, (_, index) => index);
+  const lines: string[] = [];
+  for (const address of cluster.direct) {
+    const transport = new TcpTransport({ brokers: [address], clientId: 'fault-diagnosis', requestTimeoutMs: 5000 });
+    try {
+      await transport.connect();
+      const status = await statusFromBroker(address, 'fault-diagnosis');
+      const latest = async (replicaId: number) => {
+        const response = await transport.request(ApiKey.ListOffsets, 1, { replicaId, topics: [{ name: TOPIC, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: -1 })) }] });
+        return (response.topics[0]?.partitions ?? []) as { partitionIndex: number; errorCode: number; offset: number }[];
+      };
+      const highWatermarks = await latest(-1);
+      const endOffsets = await latest(1000);
+      const dirs = await transport.request(ApiKey.DescribeLogDirs, 1, { topics: [{ topic: TOPIC, partitions }] });
+      const sizes = ((dirs.results[0]?.topics[0]?.partitions ?? []) as { partitionIndex: number; partitionSize: number }[]);
+      const describe = (partition: number) => {
+        const view = partitionOf(status, partition);
+        const hw = highWatermarks.find((p) => p.partitionIndex === partition);
+        const leo = endOffsets.find((p) => p.partitionIndex === partition);
+        const answer = hw === undefined || hw.errorCode !== 0 ? `error ${hw?.errorCode}` : `HW ${hw.offset} LEO ${leo?.errorCode === 0 ? leo.offset : `error ${leo?.errorCode}`}`;
+        return `${partition}: leader ${view?.leader} epoch ${view?.leaderEpoch} isr ${view?.isr}; ${answer}; ${sizes.find((p) => p.partitionIndex === partition)?.partitionSize ?? '?'} bytes`;
+      };
+      lines.push(`${address}: ${partitions.map(describe).join(' | ')}`);
+    } catch (error) {
+      lines.push(`${address}: no answer: ${(error as Error).message}`);
+    } finally {
+      await transport.close();
+    }
+  }
+  return lines.join('\n');
 }
 
 /** Polls the status from the brokers at `addresses` (directly, past the proxies) until `accept` takes it. */
