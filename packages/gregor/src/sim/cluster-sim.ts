@@ -255,13 +255,17 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
   };
 
   /** The newest committed metadata any node has applied (one history: the highest offset is the newest). */
+  // The newest committed metadata any node has applied so far. Metadata once committed stays so,
+  // so a node that is closing or down still counts: the nodes up may all be behind (seed 151033:
+  // the two nodes that knew the coordinator had moved were closing, and the one up, still catching
+  // up, named itself, so its stale answer was taken for the current coordinator's).
+  let newestSeen: MetadataImage | undefined;
   const newestImage = (): MetadataImage | undefined => {
-    let newest: MetadataImage | undefined;
     for (const node of nodes) {
-      const image = node.state === 'up' ? node.node?.image : undefined;
-      if (image !== undefined && (newest === undefined || image.offset > newest.offset)) newest = image;
+      const image = node.node?.image;
+      if (image !== undefined && (newestSeen === undefined || image.offset > newestSeen.offset)) newestSeen = image;
     }
-    return newest;
+    return newestSeen;
   };
 
   const target: FaultTarget = {

@@ -129,6 +129,15 @@ describe('the whole-cluster simulation', () => {
     expect(result.violations, `replay: ${result.replay}`).toEqual([]);
   }, 120_000);
 
+  it('seed 151033, which found the checker taking a catching-up node\'s stale answer for the current coordinator\'s', async () => {
+    // The two nodes that knew the coordinator had moved were closing; the checker looked for the
+    // newest metadata among the nodes up only, found the third node's stale image naming itself,
+    // and so compared its stale OffsetFetch answer with the acknowledged commits. The checker now
+    // keeps the newest committed metadata any node applied.
+    const result = await runClusterSimulation({ seed: 151033 });
+    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
+  }, 120_000);
+
   it('prints the command that replays a failing seed', async () => {
     expect(clusterReplayCommand(123)).toBe('pnpm sim cluster --seed 123');
     const lines: string[] = [];
