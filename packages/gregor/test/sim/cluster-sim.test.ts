@@ -42,101 +42,61 @@ describe('the whole-cluster simulation', () => {
     expect(result.stats.faults.powerLosses).toBeGreaterThan(0);
   }, 120_000);
 
-  it('seed 175, which found a power loss drawn while a node was cut off (two failures at once)', async () => {
-    const result = await runClusterSimulation({ seed: 175 });
-    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-  }, 120_000);
-
-  it('seed 277, which found a request held by a paused node that crashed never settling for its sender', async () => {
+  // Seeds that once failed, and what each found; each passes now (docs/testing.md tells more).
+  const regressions: { seeds: number[]; found: string }[] = [
+    { seeds: [175], found: 'a power loss drawn while a node was cut off (two failures at once)' },
     // Its follower's OffsetForLeaderEpoch waited forever, and the follower never fetched again.
-    const result = await runClusterSimulation({ seed: 277 });
-    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-  }, 120_000);
-
-  it('seeds 301 and 307, which found the end of a run checking the group\'s offsets while they still moved', async () => {
+    { seeds: [277], found: 'a request held by a paused node that crashed never settling for its sender' },
     // 301: commits every 300 ms after healing kept `__consumer_offsets` from ever looking converged
     // (and two images with the same records under different offsets were taken for different);
     // 307: the final check read the logs with the members' last commit still in flight.
-    for (const seed of [301, 307]) {
-      const result = await runClusterSimulation({ seed });
-      expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-    }
-  }, 120_000);
-
-  it('seed 21000, which found a group leader asking JoinGroup again answered without the members', async () => {
+    { seeds: [301, 307], found: 'the end of a run checking the group\'s offsets while they still moved' },
     // Its first answer was lost; the coordinator answered the retry without the members' metadata,
     // so the leader assigned nothing to anyone and the group stopped reading.
-    const result = await runClusterSimulation({ seed: 21000 });
-    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-  }, 120_000);
-
-  it('seeds 43390, 52186 and 53040, which found a node restarted from its snapshot and elected quorum leader at once never publishing an image', async () => {
+    { seeds: [21000], found: 'a group leader asking JoinGroup again answered without the members' },
     // Its raft client learned the quorum's high watermark only after handing the loader the
     // commits that moved it; the loader, waiting for that watermark, never published, and the
     // node's broker never finished starting (the replicas did not converge after healing).
-    for (const seed of [43390, 52186, 53040]) {
-      const result = await runClusterSimulation({ seed });
-      expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-    }
-  }, 120_000);
-
-  it('seeds 63543, 73149 and 74592, which found a node that fetched the leader snapshot never publishing an image', async () => {
+    { seeds: [43390, 52186, 53040], found: 'a node restarted from its snapshot and elected quorum leader at once never publishing an image' },
     // Restarted empty, it fetched the quorum leader's snapshot, which ended at the quorum's high
     // watermark, and nothing more was committed: the leader's Fetch answers told it that high
     // watermark, but its own did not move, so no commit carried the news to its metadata loader.
-    for (const seed of [63543, 73149, 74592]) {
-      const result = await runClusterSimulation({ seed });
-      expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-    }
-  }, 120_000);
-
-  it('seed 71970, which found a follower truncating committed group offsets after a restarted quorum leader told it a stale high watermark', async () => {
+    { seeds: [63543, 73149, 74592], found: 'a node that fetched the leader snapshot never publishing an image' },
     // Two nodes restarted at once; one was elected quorum leader and, before it had committed in
     // its epoch, answered its own high watermark (its snapshot's end, far below the quorum's). The
     // other took it for the quorum's, published an image where a deposed broker still led
     // __consumer_offsets-1, followed it and cut two committed offset commits from its log.
-    const result = await runClusterSimulation({ seed: 71970 });
-    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-  }, 120_000);
-
-  it('seed 93782, which found a new coordinator handing out a generation from the unreplicated tail of its log', async () => {
+    { seeds: [71970], found: 'a follower truncating committed group offsets after a restarted quorum leader told it a stale high watermark' },
     // Generation 8 was written by a coordinator that crashed before it was replicated; the next
     // leader of __consumer_offsets-1 loaded it from its log's tail and answered SyncGroup with it;
     // then a replica without that tail was elected, cut it, and the group started again from
     // generation 5, so a commit of the new generation 6 looked like a zombie's. A coordinator now
     // serves a partition's groups only once its high watermark passed what it loaded.
-    const result = await runClusterSimulation({ seed: 93782 });
-    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-  }, 120_000);
-
-  it('seeds 91544 and 92175, which found the checker counting two identical offset commits as a duplicated record', async () => {
+    { seeds: [93782], found: 'a new coordinator handing out a generation from the unreplicated tail of its log' },
     // A paused coordinator resumed holding an OffsetCommit and its client's retry of the same
     // offset; it wrote both in the same millisecond, so the two records are the same bytes. Kafka
     // does the same: only a producer's records must be in a partition once.
-    for (const seed of [91544, 92175]) {
-      const result = await runClusterSimulation({ seed });
-      expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-    }
-  }, 120_000);
-
-  it('seed 125775, which found the last in-sync replica elected again after it lost its unflushed tail in a power loss', async () => {
+    { seeds: [91544, 92175], found: 'the checker counting two identical offset commits as a duplicated record' },
     // Node 3 led sim-1 with ISR [3, 1]; node 1 was fenced, leaving [3]; node 3 lost power with
     // nothing flushed past 77 and, still the whole ISR, was elected again: committed records to
     // 151 were gone from every replica. Now node 1 stays an eligible leader replica (the ISR was
     // under min ISR), node 3 leaves the ISR when it registers without a clean-shutdown epoch, and
     // node 1 leads (KIP-966).
-    const result = await runClusterSimulation({ seed: 125775 });
-    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-  }, 120_000);
-
-  it('seed 151033, which found the checker taking a catching-up node\'s stale answer for the current coordinator\'s', async () => {
+    { seeds: [125775], found: 'the last in-sync replica elected again after it lost its unflushed tail in a power loss' },
     // The two nodes that knew the coordinator had moved were closing; the checker looked for the
     // newest metadata among the nodes up only, found the third node's stale image naming itself,
     // and so compared its stale OffsetFetch answer with the acknowledged commits. The checker now
     // keeps the newest committed metadata any node applied.
-    const result = await runClusterSimulation({ seed: 151033 });
-    expect(result.violations, `replay: ${result.replay}`).toEqual([]);
-  }, 120_000);
+    { seeds: [151033], found: 'the checker taking a catching-up node\'s stale answer for the current coordinator\'s' },
+  ];
+  for (const { seeds, found } of regressions) {
+    it(`${seeds.length === 1 ? 'seed' : 'seeds'} ${seeds.join(', ')}, which found ${found}`, async () => {
+      for (const seed of seeds) {
+        const result = await runClusterSimulation({ seed });
+        expect(result.violations, `replay: ${result.replay}`).toEqual([]);
+      }
+    }, 120_000);
+  }
 
   it('prints the command that replays a failing seed', async () => {
     expect(clusterReplayCommand(123)).toBe('pnpm sim cluster --seed 123');

@@ -25,6 +25,17 @@ async function unfence(h: Harness, brokerId: number, epoch: number): Promise<voi
   await h.call(() => h.controller.brokerHeartbeat(0, heartbeat(brokerId, epoch, h.controller.committedImage.offset)));
 }
 
+/** Topic `t` on brokers 1 and 2 with min ISR 2, both fenced, 2 first: ISR empty, both eligible, 1 the last leader. */
+async function bothReplicasFenced(): Promise<{ h: Harness; epochs: Map<number, number> }> {
+  const h = harness();
+  h.elect();
+  const epochs = await startBrokers(h, [1, 2]);
+  await createTopic(h, 't', [1, 2], 2);
+  await fence(h, 2, epochs.get(2) ?? -1);
+  await fence(h, 1, epochs.get(1) ?? -1);
+  return { h, epochs };
+}
+
 describe('eligible leader replicas', () => {
   it('elects the replica that left the ISR under min ISR, not the last ISR member back from an unclean shutdown', async () => {
     const h = harness();
@@ -82,12 +93,7 @@ describe('eligible leader replicas', () => {
   });
 
   it('elects an ELR member back from a clean shutdown once the ISR is empty', async () => {
-    const h = harness();
-    h.elect();
-    const epochs = await startBrokers(h, [1, 2]);
-    await createTopic(h, 't', [1, 2], 2);
-    await fence(h, 2, epochs.get(2) ?? -1);
-    await fence(h, 1, epochs.get(1) ?? -1);
+    const { h, epochs } = await bothReplicasFenced();
     expect(h.controller.committedImage.partition('t', 0)).toMatchObject({ leader: -1, isr: [], elr: [1, 2], lastKnownElr: [1] });
     // Broker 2 restarts cleanly: it proves it with its last epoch, and stays eligible.
     await unfence(h, 2, await restart(h, 2, 1, epochs.get(2) ?? -1));
@@ -98,12 +104,7 @@ describe('eligible leader replicas', () => {
   });
 
   it('falls back to the last known leader, uncleanly, when every eligible replica came back from an unclean shutdown', async () => {
-    const h = harness();
-    h.elect();
-    const epochs = await startBrokers(h, [1, 2]);
-    await createTopic(h, 't', [1, 2], 2);
-    await fence(h, 2, epochs.get(2) ?? -1);
-    await fence(h, 1, epochs.get(1) ?? -1);
+    const { h, epochs } = await bothReplicasFenced();
     const epoch2 = await restart(h, 2, 1, -1);
     const epoch1 = await restart(h, 1, 1, -1);
     expect(h.controller.committedImage.partition('t', 0)).toMatchObject({ leader: -1, isr: [], elr: [], lastKnownElr: [1] });
