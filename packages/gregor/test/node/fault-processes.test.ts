@@ -44,7 +44,7 @@ import { promisify } from 'node:util';
 import { TcpTransport } from '@gregor/client';
 import { ApiKey } from '@gregor/protocol';
 import { Kafka, logLevel } from 'kafkajs';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFailed, vi } from 'vitest';
 import { type ClusterStatus, statusFromBroker } from '../../src/cli/cluster/status.js';
 import { highWatermarksOnceInSync, stopAndCompareReplicas } from './replica-logs.js';
 import { type ClusterProxies, type ProcessCluster, processClusters } from './support.js';
@@ -96,6 +96,10 @@ describe('three node processes under repeated faults', () => {
     const startedAt = Date.now();
     const log: string[] = [];
     const note = (line: string) => log.push(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${line}`);
+    // Whatever fails, the faults so far and each broker's view of the topic say what led there.
+    onTestFailed(async () => {
+      console.error(`${log.join('\n')}\nreplicas at the failure:\n${await replicaStates(cluster)}`);
+    });
 
     const admin = new Kafka({ clientId: 'fault-admin', brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: RETRY }).admin();
     await admin.connect();
