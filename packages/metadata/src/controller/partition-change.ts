@@ -48,7 +48,7 @@ export interface PartitionChangeInput {
   /** Whether a broker may lead: registered, unfenced and not in controlled shutdown (Kafka's isActive). */
   isAcceptableLeader: (brokerId: number) => boolean;
   election?: Election;
-  /** The ISR wanted (default: the current one); ignored when empty, see the header. */
+  /** The ISR wanted (default: the current one); without `elr`, an empty one is ignored (see the header). */
   targetIsr?: readonly number[];
   /** The leader recovery state wanted (AlterPartition); default: unchanged. */
   targetLeaderRecoveryState?: number;
