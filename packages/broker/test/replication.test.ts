@@ -210,6 +210,7 @@ describe('replication between brokers', () => {
     cluster = await TestCluster.start(2);
     const registrations = cluster.controller.registrationRequests;
     const firstEpoch = cluster.controller.image.brokers.get(1)?.epoch;
+    expect(firstEpoch).toBeGreaterThanOrEqual(0);
     expect(registrations.filter((body) => body.brokerId === 1).map((body) => body.previousBrokerEpoch)).toEqual([-1]);
     await cluster.settleUntil(cluster.broker(1).close({ controlledShutdownTimeoutMs: 1000 }));
     await cluster.startBroker(1);

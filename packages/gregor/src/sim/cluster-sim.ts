@@ -254,11 +254,11 @@ export async function runClusterSimulation(options: ClusterSimOptions): Promise<
     return best;
   };
 
-  /** The newest committed metadata any node has applied (one history: the highest offset is the newest). */
-  // The newest committed metadata any node has applied so far. Metadata once committed stays so,
-  // so a node that is closing or down still counts: the nodes up may all be behind (seed 151033:
-  // the two nodes that knew the coordinator had moved were closing, and the one up, still catching
-  // up, named itself, so its stale answer was taken for the current coordinator's).
+  // The newest committed metadata any node has applied so far (one history: the highest offset is
+  // the newest). Metadata once committed stays so, so a node that is closing or down still counts:
+  // the nodes up may all be behind (seed 151033: the two nodes that knew the coordinator had moved
+  // were closing, and the one up, still catching up, named itself, so its stale answer was taken
+  // for the current coordinator's).
   let newestSeen: MetadataImage | undefined;
   const newestImage = (): MetadataImage | undefined => {
     for (const node of nodes) {

@@ -50,10 +50,6 @@ export function* partitionsWithBrokerInIsr(image: MetadataImage, brokerId: numbe
   for (const ref of allPartitions(image)) if (ref.registration.isr.includes(brokerId)) yield ref;
 }
 
-export function* partitionsWithBrokerInElr(image: MetadataImage, brokerId: number): Generator<PartitionRef> {
-  for (const ref of allPartitions(image)) if (ref.registration.elr.includes(brokerId)) yield ref;
-}
-
 export function* partitionsWithoutLeader(image: MetadataImage): Generator<PartitionRef> {
   for (const ref of allPartitions(image)) if (ref.registration.leader < 0) yield ref;
 }
@@ -66,13 +62,19 @@ export function hasLeaderships(image: MetadataImage, brokerId: number): boolean 
 const UNCLEAN_LEADER_ELECTION_ENABLE = 'unclean.leader.election.enable';
 
 /**
+ * A config the controller reads for a topic: the topic's own, else this controller node's dynamic
+ * broker config, else the cluster-wide dynamic default; undefined leaves the static setting.
+ */
+function topicConfigValue(image: MetadataImage, config: ControllerConfig, topicName: string, name: string): string | undefined {
+  return image.topicConfigs(topicName).get(name) ?? image.brokerConfigs(config.nodeId).get(name) ?? image.brokerConfigs('').get(name);
+}
+
+/**
  * `unclean.leader.election.enable` for a topic: the topic's own config, else this controller
  * node's dynamic config, else the cluster-wide dynamic default, else the static setting.
  */
 export function isUncleanLeaderElectionEnabled(image: MetadataImage, config: ControllerConfig, topicName: string): boolean {
-  const value = image.topicConfigs(topicName).get(UNCLEAN_LEADER_ELECTION_ENABLE)
-    ?? image.brokerConfigs(config.nodeId).get(UNCLEAN_LEADER_ELECTION_ENABLE)
-    ?? image.brokerConfigs('').get(UNCLEAN_LEADER_ELECTION_ENABLE);
+  const value = topicConfigValue(image, config, topicName, UNCLEAN_LEADER_ELECTION_ENABLE);
   // Java's Boolean.parseBoolean: "true" in any case is true, anything else false.
   return value === undefined ? config.uncleanLeaderElectionEnable : value.toLowerCase() === 'true';
 }
@@ -94,9 +96,7 @@ const MIN_INSYNC_REPLICAS = 'min.insync.replicas';
  */
 export function elrSettings(image: MetadataImage, config: ControllerConfig, topicName: string, registration: PartitionRegistration): { minIsr: number } | undefined {
   if (!isElrEnabled(image)) return undefined;
-  const value = image.topicConfigs(topicName).get(MIN_INSYNC_REPLICAS)
-    ?? image.brokerConfigs(config.nodeId).get(MIN_INSYNC_REPLICAS)
-    ?? image.brokerConfigs('').get(MIN_INSYNC_REPLICAS);
+  const value = topicConfigValue(image, config, topicName, MIN_INSYNC_REPLICAS);
   const parsed = value === undefined ? Number.NaN : Number.parseInt(value, 10);
   const minIsr = Number.isInteger(parsed) && parsed >= 1 ? parsed : config.minInsyncReplicas;
   const replicationFactor = registration.replicas.length - registration.removingReplicas.length;
